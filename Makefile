@@ -1,0 +1,51 @@
+# FasterAPI developer commands. `make run` and `make test` do all the set-up themselves.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export VIRTUAL_ENV := $(abspath $(VENV))
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: help venv build run test test-rust test-python lint fmt bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.deps: requirements-dev.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.deps  ## create the virtualenv with the dev dependencies
+
+build: venv  ## build the Rust core (release) and install FasterAPI into the virtualenv
+	$(VENV)/bin/maturin develop --release -q
+
+run: build  ## start the example app on http://127.0.0.1:8000 (docs at /docs)
+	cd examples && ../$(PY) -m uvicorn items_app:app --host 127.0.0.1 --port 8000
+
+test-rust:  ## cargo test for the pure-Rust crate
+	cargo test -p fasterapi-core
+
+test-python: build  ## pytest for the package
+	$(PY) -m pytest -q
+
+test: test-rust test-python  ## every test
+
+lint: venv  ## clippy, rustfmt --check, ruff
+	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all -- --check
+	$(VENV)/bin/ruff check python tests examples benchmarks
+	$(VENV)/bin/ruff format --check python tests examples benchmarks
+
+fmt: venv  ## format Rust and Python
+	cargo fmt --all
+	$(VENV)/bin/ruff format python tests examples benchmarks
+
+bench: build  ## run the benchmarks and rewrite benchmarks/RESULTS.md
+	$(MAKE) -C benchmarks all PY=$(abspath $(PY))
+
+clean:
+	rm -rf target $(VENV)

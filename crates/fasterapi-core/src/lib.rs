@@ -1,0 +1,1 @@
+//! FasterAPI core: pure Rust, no PyO3.
