@@ -1,1 +1,5 @@
-//! FasterAPI core: pure Rust, no PyO3.
+//! FasterAPI core: the pure-Rust half of the framework (no PyO3). HTTP routing,
+//! parameter parsing and coercion; tested with `cargo test` alone.
+
+pub mod params;
+pub mod router;

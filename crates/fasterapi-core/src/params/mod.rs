@@ -1,0 +1,7 @@
+//! Request parameters: query strings, cookies, and coercion of their text
+//! values to scalar types with FastAPI's (pydantic's) rules and constraints.
+
+pub mod coerce;
+pub mod constraints;
+pub mod cookie;
+pub mod query;

@@ -1,0 +1,130 @@
+//! The per-request entry point of the ASGI path: route the request in Rust and
+//! run the route's parameter plan, handing Python the route and its keyword arguments.
+
+use std::sync::Arc;
+
+use fasterapi_core::router::{Lookup, Router};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::plan::{request_parts, Plan};
+
+struct Entry {
+    route: Py<PyAny>,
+    plan: Plan,
+}
+
+/// All routes of an app, matched by a radix tree.
+#[pyclass(module = "FasterAPI._core")]
+pub struct Dispatcher {
+    router: Router<Arc<Entry>>,
+}
+
+#[pymethods]
+impl Dispatcher {
+    #[new]
+    fn new() -> Self {
+        Dispatcher {
+            router: Router::new(),
+        }
+    }
+
+    /// Registers `route` for `methods` at `path`, with its parameter specs (see FasterAPI.params).
+    fn add_route(
+        &mut self,
+        path: &str,
+        methods: Vec<String>,
+        route: Py<PyAny>,
+        params: Vec<Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let entry = Arc::new(Entry {
+            route,
+            plan: Plan::compile(&params)?,
+        });
+        let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
+        self.router
+            .insert(path, &methods, entry)
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Resolves an ASGI http scope to `(route, kwargs, errors)`.
+    /// No route: `(None, None, None)`; wrong method: `(None, allow_header_value, None)`.
+    /// `errors` is None when every parameter was valid, else a list of FastAPI error dicts.
+    fn resolve<'py>(&self, scope: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = scope.py();
+        let method_obj = item(scope, pyo3::intern!(py, "method"))?;
+        let method = method_obj.cast::<PyString>()?.to_str()?;
+        let path_obj = item(scope, pyo3::intern!(py, "path"))?;
+        let full_path = path_obj.cast::<PyString>()?.to_str()?;
+        let root_obj = scope.get_item(pyo3::intern!(py, "root_path"))?;
+        let root = match &root_obj {
+            Some(r) => r.cast::<PyString>()?.to_str()?,
+            None => "",
+        };
+        let path = route_path(full_path, root);
+        let none = || py.None().into_bound(py);
+        let entry = match self.router.lookup(method, path) {
+            Lookup::Found { value, params } => (value, params),
+            Lookup::MethodNotAllowed { allow } => {
+                return PyTuple::new(py, [none(), PyString::new(py, allow).into_any(), none()]);
+            }
+            Lookup::NotFound => return PyTuple::new(py, [none(), none(), none()]),
+        };
+        let (entry, path_params) = entry;
+        let kwargs = PyDict::new(py);
+        let route = entry.route.bind(py).clone();
+        if entry.plan.params.is_empty() {
+            return PyTuple::new(py, [route, kwargs.into_any(), none()]);
+        }
+        let query_obj = scope.get_item(pyo3::intern!(py, "query_string"))?;
+        let query: &[u8] = match &query_obj {
+            Some(q) => q.cast::<PyBytes>()?.as_bytes(),
+            None => b"",
+        };
+        let headers = if entry.plan.needs_headers {
+            scope.get_item(pyo3::intern!(py, "headers"))?
+        } else {
+            None
+        };
+        let parts = request_parts(
+            &entry.plan,
+            path_params.iter().collect(),
+            query,
+            headers.as_ref(),
+        )?;
+        let mut errors = Vec::new();
+        entry.plan.extract(py, &parts, &kwargs, &mut errors)?;
+        let errors = if errors.is_empty() {
+            none()
+        } else {
+            PyList::new(py, errors)?.into_any()
+        };
+        PyTuple::new(py, [route, kwargs.into_any(), errors])
+    }
+
+    fn __len__(&self) -> usize {
+        self.router.len()
+    }
+}
+
+fn item<'py>(
+    scope: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
+    scope
+        .get_item(key)?
+        .ok_or_else(|| PyValueError::new_err(format!("ASGI scope lacks {key}")))
+}
+
+/// The path routes match against: `path` without the app's `root_path` prefix, as Starlette does.
+fn route_path<'a>(path: &'a str, root: &str) -> &'a str {
+    if root.is_empty() || !path.starts_with(root) {
+        return path;
+    }
+    match &path[root.len()..] {
+        "" => "/",
+        rest if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}

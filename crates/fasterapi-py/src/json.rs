@@ -1,0 +1,162 @@
+//! JSON encoder for handler return values. Builtins (dict, list, tuple, str, int,
+//! float, bool, None and their subclasses) are written directly; anything else is
+//! handed to a Python `default` hook (FasterAPI.encoders) that turns it into builtins.
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+/// Deeper nesting than this is refused (as a cycle guard) instead of overflowing the stack.
+const MAX_DEPTH: u32 = 256;
+
+static DEFAULT_HOOK: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Installs the hook that converts non-builtin values; called once by FasterAPI.encoders.
+#[pyfunction]
+pub fn set_json_default(py: Python<'_>, hook: Py<PyAny>) -> PyResult<()> {
+    DEFAULT_HOOK
+        .set(py, hook)
+        .map_err(|_| PyValueError::new_err("the JSON default hook is already set"))
+}
+
+/// Encodes `obj` to compact UTF-8 JSON bytes.
+#[pyfunction]
+pub fn encode_json<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    let mut out = Vec::with_capacity(128);
+    write_value(obj, &mut out, 0)?;
+    Ok(pyo3::types::PyBytes::new(obj.py(), &out))
+}
+
+/// Appends the JSON text of `obj` to `out`.
+pub fn write_value(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: u32) -> PyResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(
+            "JSON nesting too deep (circular reference?)",
+        ));
+    }
+    if obj.is_none() {
+        out.extend_from_slice(b"null");
+    } else if let Ok(s) = obj.cast::<PyString>() {
+        write_str(s.to_str()?, out);
+    } else if let Ok(b) = obj.cast::<PyBool>() {
+        out.extend_from_slice(if b.is_true() { b"true" } else { b"false" });
+    } else if let Ok(i) = obj.cast::<PyInt>() {
+        write_int(i, out)?;
+    } else if let Ok(f) = obj.cast::<PyFloat>() {
+        write_float(f.value(), out);
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        write_dict(d, out, depth)?;
+    } else if let Ok(l) = obj.cast::<PyList>() {
+        write_seq(l.iter(), out, depth)?;
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        write_seq(t.iter(), out, depth)?;
+    } else {
+        let hook = DEFAULT_HOOK
+            .get(obj.py())
+            .ok_or_else(|| PyTypeError::new_err("JSON default hook not installed"))?;
+        let plain = hook.bind(obj.py()).call1((obj,))?;
+        write_value(&plain, out, depth + 1)?;
+    }
+    Ok(())
+}
+
+fn write_dict(d: &Bound<'_, PyDict>, out: &mut Vec<u8>, depth: u32) -> PyResult<()> {
+    out.push(b'{');
+    for (i, (k, v)) in d.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_key(&k, out)?;
+        out.push(b':');
+        write_value(&v, out, depth + 1)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Object keys are strings; numbers, booleans and None become their JSON text, as json.dumps does.
+fn write_key(k: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
+    if let Ok(s) = k.cast::<PyString>() {
+        write_str(s.to_str()?, out);
+        return Ok(());
+    }
+    let mut text = Vec::new();
+    if k.is_none()
+        || k.is_instance_of::<PyBool>()
+        || k.is_instance_of::<PyInt>()
+        || k.is_instance_of::<PyFloat>()
+    {
+        write_value(k, &mut text, 0)?;
+    } else {
+        text.extend_from_slice(k.str()?.to_str()?.as_bytes());
+    }
+    write_str(std::str::from_utf8(&text).unwrap_or_default(), out);
+    Ok(())
+}
+
+fn write_seq<'py>(
+    items: impl Iterator<Item = Bound<'py, PyAny>>,
+    out: &mut Vec<u8>,
+    depth: u32,
+) -> PyResult<()> {
+    out.push(b'[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_value(&item, out, depth + 1)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
+fn write_int(i: &Bound<'_, PyInt>, out: &mut Vec<u8>) -> PyResult<()> {
+    match i.extract::<i64>() {
+        Ok(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+        Err(_) => out.extend_from_slice(i.str()?.to_str()?.as_bytes()),
+    }
+    Ok(())
+}
+
+/// Finite floats in the shortest round-trip form; NaN and infinities become null, as pydantic does.
+fn write_float(f: f64, out: &mut Vec<u8>) {
+    if !f.is_finite() {
+        out.extend_from_slice(b"null");
+    } else if f.fract() == 0.0 && f.abs() < 1e16 {
+        out.extend_from_slice(itoa::Buffer::new().format(f as i64).as_bytes());
+        out.extend_from_slice(b".0");
+    } else {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes());
+    }
+}
+
+/// Writes a JSON string, escaping quotes, backslashes and control characters; UTF-8 is kept as is.
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}

@@ -1,0 +1,477 @@
+//! A route's parameter plan: compiled once from the specs Python works out at
+//! registration, executed per request to pull path, query, header and cookie
+//! values, coerce them and collect FastAPI-shaped errors.
+
+use std::borrow::Cow;
+
+use fasterapi_core::params::coerce::{self, Int};
+use fasterapi_core::params::constraints::{NumberBounds, Regex, StringRules, Violation};
+use fasterapi_core::params::{cookie, query};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::errors::{self, Loc};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Path => "path",
+            Self::Query => "query",
+            Self::Header => "header",
+            Self::Cookie => "cookie",
+        }
+    }
+}
+
+/// How a text value becomes a Python value.
+enum Kind {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Bytes,
+    /// Enum members or Literal values, matched by their text form.
+    Choice {
+        options: Vec<(String, Py<PyAny>)>,
+        error_type: String,
+        expected: String,
+    },
+    /// A Python converter (UUID, datetime, Decimal...) that raises ValueError(type, msg).
+    Convert(Py<PyAny>),
+}
+
+/// One parameter of a route.
+pub struct ParamSpec {
+    name: Py<PyString>,
+    source: Source,
+    key: String,
+    loc_name: Py<PyAny>,
+    kind: Kind,
+    many: bool,
+    required: bool,
+    default: Py<PyAny>,
+    bounds: NumberBounds,
+    strings: StringRules,
+    /// The constraint values as the user wrote them, for messages and `ctx`.
+    limits: Py<PyDict>,
+}
+
+/// The raw text values found for a parameter.
+type Found<'a> = Vec<Cow<'a, str>>;
+
+/// Everything a request offers to the plan, parsed lazily and at most once.
+pub struct RequestParts<'a> {
+    pub path_params: Vec<(&'a str, &'a str)>,
+    pub query: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub headers: Vec<(Vec<u8>, String)>,
+}
+
+pub struct Plan {
+    pub params: Vec<ParamSpec>,
+    pub needs_query: bool,
+    pub needs_headers: bool,
+}
+
+impl Plan {
+    pub fn compile(specs: &[Bound<'_, PyDict>]) -> PyResult<Plan> {
+        let params = specs
+            .iter()
+            .map(ParamSpec::compile)
+            .collect::<PyResult<Vec<_>>>()?;
+        let needs_query = params.iter().any(|p| p.source == Source::Query);
+        let needs_headers = params
+            .iter()
+            .any(|p| matches!(p.source, Source::Header | Source::Cookie));
+        Ok(Plan {
+            params,
+            needs_query,
+            needs_headers,
+        })
+    }
+
+    /// Fills `kwargs` with coerced values; appends an error dict per invalid or missing value.
+    pub fn extract<'py>(
+        &self,
+        py: Python<'py>,
+        parts: &RequestParts<'_>,
+        kwargs: &Bound<'py, PyDict>,
+        errors: &mut Vec<Bound<'py, PyDict>>,
+    ) -> PyResult<()> {
+        let cookies: Vec<(&str, &str)> = if self.params.iter().any(|p| p.source == Source::Cookie) {
+            parts
+                .headers
+                .iter()
+                .filter(|(k, _)| k == b"cookie")
+                .flat_map(|(_, v)| cookie::parse_cookies(v))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for spec in &self.params {
+            let found = spec.find(parts, &cookies);
+            spec.apply(py, found, kwargs, errors)?;
+        }
+        Ok(())
+    }
+}
+
+fn get_opt<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    Ok(d.get_item(key)?.filter(|v| !v.is_none()))
+}
+
+fn get_req<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    d.get_item(key)?
+        .ok_or_else(|| PyValueError::new_err(format!("parameter spec lacks '{key}'")))
+}
+
+impl ParamSpec {
+    fn compile(d: &Bound<'_, PyDict>) -> PyResult<ParamSpec> {
+        let py = d.py();
+        let source = match get_req(d, "source")?.extract::<String>()?.as_str() {
+            "path" => Source::Path,
+            "query" => Source::Query,
+            "header" => Source::Header,
+            "cookie" => Source::Cookie,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown parameter source {other}"
+                )))
+            }
+        };
+        let kind = match get_req(d, "kind")?.extract::<String>()?.as_str() {
+            "str" => Kind::Str,
+            "int" => Kind::Int,
+            "float" => Kind::Float,
+            "bool" => Kind::Bool,
+            "bytes" => Kind::Bytes,
+            "choice" => Kind::Choice {
+                options: get_req(d, "choices")?.extract()?,
+                error_type: get_req(d, "choice_error")?.extract()?,
+                expected: get_req(d, "expected")?.extract()?,
+            },
+            "convert" => Kind::Convert(get_req(d, "converter")?.unbind()),
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown parameter kind {other}"
+                )))
+            }
+        };
+        let limits = PyDict::new(py);
+        let number = |key: &str| -> PyResult<Option<f64>> {
+            let Some(v) = get_opt(d, key)? else {
+                return Ok(None);
+            };
+            limits.set_item(key, &v)?;
+            Ok(Some(v.extract::<f64>()?))
+        };
+        let bounds = NumberBounds {
+            gt: number("gt")?,
+            ge: number("ge")?,
+            lt: number("lt")?,
+            le: number("le")?,
+        };
+        let length = |key: &str| -> PyResult<Option<usize>> {
+            let Some(v) = get_opt(d, key)? else {
+                return Ok(None);
+            };
+            limits.set_item(key, &v)?;
+            Ok(Some(v.extract::<usize>()?))
+        };
+        let (min_length, max_length) = (length("min_length")?, length("max_length")?);
+        let pattern =
+            match get_opt(d, "pattern")? {
+                Some(p) => {
+                    let text: String = p.extract()?;
+                    limits.set_item("pattern", &p)?;
+                    Some(Regex::new(&text).map_err(|e| {
+                        PyValueError::new_err(format!("invalid pattern {text:?}: {e}"))
+                    })?)
+                }
+                None => None,
+            };
+        Ok(ParamSpec {
+            name: get_req(d, "name")?.cast_into::<PyString>()?.unbind(),
+            source,
+            key: get_req(d, "key")?.extract()?,
+            loc_name: get_req(d, "loc_name")?.unbind(),
+            kind,
+            many: get_req(d, "many")?.is_truthy()?,
+            required: get_req(d, "required")?.is_truthy()?,
+            default: get_req(d, "default")?.unbind(),
+            bounds,
+            strings: StringRules {
+                min_length,
+                max_length,
+                pattern,
+            },
+            limits: limits.unbind(),
+        })
+    }
+
+    /// The text values for this parameter: all of them for a list, else the one that counts
+    /// (the last repeated query key and cookie, the first header, as Starlette reads them).
+    fn find<'a>(&self, parts: &'a RequestParts<'a>, cookies: &[(&'a str, &'a str)]) -> Found<'a> {
+        let key = self.key.as_str();
+        let mut all: Found<'a> = match self.source {
+            Source::Path => parts
+                .path_params
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| Cow::Borrowed(*v))
+                .collect(),
+            Source::Query => parts
+                .query
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| Cow::Borrowed(v.as_ref()))
+                .collect(),
+            Source::Header => parts
+                .headers
+                .iter()
+                .filter(|(k, _)| k == key.as_bytes())
+                .map(|(_, v)| Cow::Borrowed(v.as_str()))
+                .collect(),
+            Source::Cookie => cookies
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| Cow::Borrowed(*v))
+                .collect(),
+        };
+        if !self.many && all.len() > 1 {
+            let keep = if self.source == Source::Header {
+                0
+            } else {
+                all.len() - 1
+            };
+            all = vec![all.swap_remove(keep)];
+        }
+        all
+    }
+
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        found: Found<'_>,
+        kwargs: &Bound<'py, PyDict>,
+        errors: &mut Vec<Bound<'py, PyDict>>,
+    ) -> PyResult<()> {
+        let name = self.name.bind(py);
+        if found.is_empty() {
+            let loc = Loc {
+                source: self.source.name(),
+                name: &self.loc_name,
+                index: None,
+            };
+            return if self.required {
+                errors.push(errors::missing(py, &loc)?);
+                Ok(())
+            } else {
+                kwargs.set_item(name, fresh_default(self.default.bind(py))?)
+            };
+        }
+        if !self.many {
+            let loc = Loc {
+                source: self.source.name(),
+                name: &self.loc_name,
+                index: None,
+            };
+            if let Some(v) = self.coerce(py, &found[0], &loc, errors)? {
+                kwargs.set_item(name, v)?;
+            }
+            return Ok(());
+        }
+        let values = PyList::empty(py);
+        let before = errors.len();
+        for (i, text) in found.iter().enumerate() {
+            let loc = Loc {
+                source: self.source.name(),
+                name: &self.loc_name,
+                index: Some(i),
+            };
+            if let Some(v) = self.coerce(py, text, &loc, errors)? {
+                values.append(v)?;
+            }
+        }
+        if errors.len() == before {
+            kwargs.set_item(name, values)?;
+        }
+        Ok(())
+    }
+
+    /// Coerces one text value; on failure pushes the error and returns None.
+    fn coerce<'py>(
+        &self,
+        py: Python<'py>,
+        text: &str,
+        loc: &Loc<'_>,
+        errors: &mut Vec<Bound<'py, PyDict>>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let input = || PyString::new(py, text).into_any();
+        let fail = |e: coerce::CoerceError,
+                    errors: &mut Vec<Bound<'py, PyDict>>|
+         -> PyResult<Option<Bound<'py, PyAny>>> {
+            errors.push(errors::error(
+                py,
+                e.kind(),
+                loc,
+                e.message(),
+                input(),
+                None,
+            )?);
+            Ok(None)
+        };
+        let value = match &self.kind {
+            Kind::Str => {
+                if let Err(v) = self.strings.check(text) {
+                    return self.violation(py, v, loc, input(), errors);
+                }
+                input()
+            }
+            Kind::Bytes => PyBytes::new(py, text.as_bytes()).into_any(),
+            Kind::Bool => match coerce::parse_bool(text) {
+                Ok(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any(),
+                Err(e) => return fail(e, errors),
+            },
+            Kind::Int => match coerce::parse_int(text) {
+                Ok(Int::Small(n)) => {
+                    if let Err(v) = self.bounds.check(n as f64) {
+                        return self.violation(py, v, loc, input(), errors);
+                    }
+                    n.into_pyobject(py)?.into_any()
+                }
+                Ok(Int::Big(digits)) => py.get_type::<pyo3::types::PyInt>().call1((digits,))?,
+                Err(e) => return fail(e, errors),
+            },
+            Kind::Float => match coerce::parse_float(text) {
+                Ok(f) => {
+                    if let Err(v) = self.bounds.check(f) {
+                        return self.violation(py, v, loc, input(), errors);
+                    }
+                    pyo3::types::PyFloat::new(py, f).into_any()
+                }
+                Err(e) => return fail(e, errors),
+            },
+            Kind::Choice {
+                options,
+                error_type,
+                expected,
+            } => match options.iter().find(|(label, _)| label == text) {
+                Some((_, v)) => v.bind(py).clone(),
+                None => {
+                    let ctx = PyDict::new(py);
+                    ctx.set_item("expected", expected)?;
+                    let msg = format!("Input should be {expected}");
+                    errors.push(errors::error(
+                        py,
+                        error_type,
+                        loc,
+                        &msg,
+                        input(),
+                        Some(ctx),
+                    )?);
+                    return Ok(None);
+                }
+            },
+            Kind::Convert(func) => match func.bind(py).call1((text,)) {
+                Ok(v) => v,
+                Err(err) if err.is_instance_of::<PyValueError>(py) => {
+                    let args = err.value(py).getattr("args")?.cast_into::<PyTuple>()?;
+                    let kind: String = args.get_item(0)?.extract()?;
+                    let msg: String = args.get_item(1)?.extract()?;
+                    let ctx = if args.len() > 2 {
+                        Some(args.get_item(2)?.cast_into::<PyDict>()?)
+                    } else {
+                        None
+                    };
+                    errors.push(errors::error(py, &kind, loc, &msg, input(), ctx)?);
+                    return Ok(None);
+                }
+                Err(err) => return Err(err),
+            },
+        };
+        Ok(Some(value))
+    }
+
+    fn violation<'py>(
+        &self,
+        py: Python<'py>,
+        violation: Violation,
+        loc: &Loc<'_>,
+        input: Bound<'py, PyAny>,
+        errors: &mut Vec<Bound<'py, PyDict>>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let key = violation.ctx_key();
+        let limit = self
+            .limits
+            .bind(py)
+            .get_item(key)?
+            .unwrap_or_else(|| py.None().into_bound(py));
+        let msg = violation.message(limit.str()?.to_str()?);
+        let ctx = PyDict::new(py);
+        ctx.set_item(key, limit)?;
+        errors.push(errors::error(
+            py,
+            violation.kind(),
+            loc,
+            &msg,
+            input,
+            Some(ctx),
+        )?);
+        Ok(None)
+    }
+}
+
+/// A default that is a list or dict is copied, so one request cannot change the next one's.
+fn fresh_default<'py>(default: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(list) = default.cast::<PyList>() {
+        return Ok(PyList::new(default.py(), list.iter())?.into_any());
+    }
+    if let Ok(dict) = default.cast::<PyDict>() {
+        return Ok(dict.copy()?.into_any());
+    }
+    Ok(default.clone())
+}
+
+/// Parses the parts of a request the plan needs: query pairs and decoded headers.
+pub fn request_parts<'a>(
+    plan: &Plan,
+    path_params: Vec<(&'a str, &'a str)>,
+    query_string: &'a [u8],
+    headers: Option<&Bound<'_, PyAny>>,
+) -> PyResult<RequestParts<'a>> {
+    let query = if plan.needs_query {
+        query::parse_query(query_string)
+    } else {
+        Vec::new()
+    };
+    let mut decoded = Vec::new();
+    if let (true, Some(headers)) = (plan.needs_headers, headers) {
+        for pair in headers.try_iter()? {
+            let pair = pair?;
+            let name = pair.get_item(0)?;
+            let value = pair.get_item(1)?;
+            let name = name.cast::<PyBytes>()?.as_bytes().to_ascii_lowercase();
+            let value: String = value
+                .cast::<PyBytes>()?
+                .as_bytes()
+                .iter()
+                .map(|&b| b as char)
+                .collect();
+            decoded.push((name, value));
+        }
+    }
+    Ok(RequestParts {
+        path_params,
+        query,
+        headers: decoded,
+    })
+}

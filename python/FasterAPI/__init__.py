@@ -1,0 +1,63 @@
+"""FasterAPI: FastAPI's developer experience with a Rust core.
+
+Everything users import is re-exported here; FastAPI's module paths
+(FasterAPI.responses, FasterAPI.testclient, ...) exist too.
+"""
+
+from . import status
+from .applications import FastAPI, Faster
+from .concurrency import run_in_threadpool
+from .datastructures import Headers, QueryParams, State
+from .encoders import jsonable_encoder
+from .exceptions import HTTPException, RequestValidationError
+from .params import Body, Cookie, Header, Path, Query
+from .requests import Request
+from .responses import (
+    HTMLResponse,
+    JSONResponse,
+    ORJSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from .routing import APIRoute, APIRouter, FasterRouter
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):  # TestClient needs httpx, an optional extra: import it on demand
+    if name == "TestClient":
+        from .testclient import TestClient
+
+        return TestClient
+    raise AttributeError(f"module 'FasterAPI' has no attribute {name!r}")
+
+
+__all__ = [
+    "APIRoute",
+    "APIRouter",
+    "Body",
+    "Cookie",
+    "FastAPI",
+    "Faster",
+    "FasterRouter",
+    "HTMLResponse",
+    "HTTPException",
+    "Header",
+    "Headers",
+    "JSONResponse",
+    "ORJSONResponse",
+    "Path",
+    "PlainTextResponse",
+    "Query",
+    "QueryParams",
+    "RedirectResponse",
+    "Request",
+    "RequestValidationError",
+    "Response",
+    "State",
+    "TestClient",
+    "jsonable_encoder",
+    "run_in_threadpool",
+    "status",
+]

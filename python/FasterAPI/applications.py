@@ -1,0 +1,259 @@
+"""The application: `Faster` (alias `FastAPI`), an ASGI 3.0 callable whose request
+path runs in Rust (routing, parameter extraction, JSON encoding) around the user's code."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import traceback
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from . import _core
+from .body import ClientDisconnect, is_json_content_type, read_body
+from .concurrency import run_in_threadpool
+from .datastructures import State
+from .exceptions import (
+    HTTPException,
+    RequestValidationError,
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from .requests import Request
+from .responses import JSONResponse, Response
+from .routing import FasterRouter
+
+_NOT_FOUND = _core.json_messages({"detail": "Not Found"}, 404)
+_BODY_DONE = {"type": "http.response.body", "body": b""}
+
+
+class Faster(FasterRouter):
+    """A FastAPI-style app: route decorators, routers, exception handlers, lifespan."""
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        title: str = "FasterAPI",
+        version: str = "0.1.0",
+        description: str = "",
+        lifespan: Callable[[Any], Any] | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        exception_handlers: dict[Any, Callable[..., Any]] | None = None,
+        root_path: str = "",
+        strict_content_type: bool = True,
+        **router_options: Any,
+    ) -> None:
+        super().__init__(**router_options)
+        self.debug = debug
+        self.title = title
+        self.version = version
+        self.description = description
+        self.root_path = root_path
+        self.strict_content_type = strict_content_type
+        self.state = State()
+        self.on_startup = list(on_startup or [])
+        self.on_shutdown = list(on_shutdown or [])
+        self.lifespan_context = lifespan
+        self.exception_handlers: dict[Any, Callable[..., Any]] = {
+            HTTPException: http_exception_handler,
+            RequestValidationError: request_validation_exception_handler,
+            **(exception_handlers or {}),
+        }
+        self._dispatcher: Any = None
+        self._listeners.append(self._routes_changed)
+
+    # -- configuration --------------------------------------------------------------------------
+
+    @property
+    def router(self) -> FasterRouter:
+        return self
+
+    def _routes_changed(self) -> None:
+        self._dispatcher = None
+
+    def _build_dispatcher(self) -> Any:
+        dispatcher = _core.Dispatcher()
+        for route in self.routes:
+            dispatcher.add_route(route.path, sorted(route.methods), route, route.plan.params)
+        self._dispatcher = dispatcher
+        return dispatcher
+
+    def add_exception_handler(self, key: int | type[BaseException], handler: Callable) -> None:
+        self.exception_handlers[key] = handler
+
+    def exception_handler(self, key: int | type[BaseException]) -> Callable[[Any], Any]:
+        def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_exception_handler(key, handler)
+            return handler
+
+        return decorator
+
+    def on_event(self, event: str) -> Callable[[Any], Any]:
+        if event not in ("startup", "shutdown"):
+            raise ValueError(f"unknown event {event!r}; use 'startup' or 'shutdown'")
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            (self.on_startup if event == "startup" else self.on_shutdown).append(func)
+            return func
+
+        return decorator
+
+    # -- ASGI -----------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                return await self._lifespan(scope, receive, send)
+            raise RuntimeError(f"FasterAPI does not serve {scope['type']!r} connections yet")
+        if self.root_path:
+            scope["root_path"] = self.root_path
+        route, kwargs, errors = (self._dispatcher or self._build_dispatcher()).resolve(scope)
+        if route is None:
+            return await self._no_route(scope, receive, send, kwargs)
+        try:
+            body = route.body
+            if body is not None:
+                raw = await read_body(receive)
+                scope["fasterapi.body"] = raw
+                more = body.parse(
+                    raw, is_json_content_type(scope["headers"], self.strict_content_type), kwargs
+                )
+                if more:
+                    errors = (errors or []) + more
+            if errors is not None:
+                raise RequestValidationError(errors, body=scope.get("fasterapi.body"))
+            if route.request_params:
+                scope["app"] = self
+                scope["path_params"] = {n: kwargs.get(n) for n in route.plan.path_names}
+                request = Request(scope, receive, send)
+                for name in route.request_params:
+                    kwargs[name] = request
+            injected = None
+            if route.response_params:
+                injected = Response()
+                injected.status_code = None
+                del injected.headers["content-length"]
+                for name in route.response_params:
+                    kwargs[name] = injected
+            if route.is_async:
+                result = await route.endpoint(**kwargs)
+            elif route.threadpool:
+                result = await run_in_threadpool(route.endpoint, **kwargs)
+            else:
+                result = route.endpoint(**kwargs)
+            if route.json_fast_path and not isinstance(result, Response):
+                start, end = _core.json_messages(result, route.status_code)
+            else:
+                response = self._as_response(route, result, injected)
+                await response(scope, receive, send)
+                return
+        except ClientDisconnect:
+            return
+        except Exception as exc:
+            await self._handle_exception(scope, receive, send, exc)
+            return
+        await send(start)
+        await send(_BODY_DONE if scope["method"] == "HEAD" else end)
+
+    @staticmethod
+    def _as_response(route: Any, result: Any, injected: Response | None) -> Response:
+        """The Response for a handler's result; status and headers set on an injected
+        `response: Response` parameter carry over, as in FastAPI."""
+        if isinstance(result, Response):
+            return result
+        status = (injected and injected.status_code) or route.status_code
+        if status < 200 or status in (204, 304):
+            response = Response(status_code=status)
+        else:
+            response = route.response_class(result, status_code=status)
+        if injected is not None:
+            response.headers.raw.extend(injected.headers.raw)
+        return response
+
+    async def _no_route(self, scope: dict[str, Any], receive: Any, send: Any, allow: Any) -> None:
+        if allow is not None:
+            exc = HTTPException(405, "Method Not Allowed", headers={"Allow": allow})
+            return await self._handle_exception(scope, receive, send, exc)
+        if 404 in self.exception_handlers or self.exception_handlers[HTTPException] is not (
+            http_exception_handler
+        ):
+            return await self._handle_exception(scope, receive, send, HTTPException(404))
+        start, end = _NOT_FOUND
+        await send(start)
+        await send(_BODY_DONE if scope["method"] == "HEAD" else end)
+
+    def _lookup_handler(self, exc: Exception) -> Callable[..., Any] | None:
+        """The handler for `exc`: by status code for an HTTPException, else by class along
+        its MRO. Handlers for Exception and 500 are the server-error handler, not looked up."""
+        if isinstance(exc, HTTPException) and exc.status_code in self.exception_handlers:
+            return self.exception_handlers[exc.status_code]
+        for cls in type(exc).__mro__:
+            if cls is Exception:
+                return None
+            if cls in self.exception_handlers:
+                return self.exception_handlers[cls]
+        return None
+
+    async def _call_handler(
+        self, handler: Callable[..., Any], scope: dict[str, Any], receive: Any, send: Any, exc: Any
+    ) -> None:
+        scope["app"] = self
+        response = handler(Request(scope, receive, send), exc)
+        if inspect.isawaitable(response):
+            response = await response
+        await response(scope, receive, send)
+
+    async def _handle_exception(
+        self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
+    ) -> None:
+        """Answers `exc` with its handler; an unhandled one gets a 500 and is re-raised so
+        the server logs its traceback (and TestClient can raise it), as Starlette does."""
+        handler = self._lookup_handler(exc)
+        if handler is not None:
+            return await self._call_handler(handler, scope, receive, send, exc)
+        handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
+        if handler is not None:
+            await self._call_handler(handler, scope, receive, send, exc)
+        else:
+            await JSONResponse({"detail": "Internal Server Error"}, status_code=500)(
+                scope, receive, send
+            )
+        raise exc
+
+    async def _lifespan(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = False
+        await receive()
+        try:
+            async with self._lifespan_context() as state:
+                if state:
+                    scope.setdefault("state", {}).update(state)
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()
+        except BaseException:
+            message = traceback.format_exc()
+            kind = "shutdown" if started else "startup"
+            await send({"type": f"lifespan.{kind}.failed", "message": message})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
+    @contextlib.asynccontextmanager
+    async def _lifespan_context(self) -> AsyncIterator[Any]:
+        for func in self.on_startup:
+            result = func()
+            if inspect.isawaitable(result):
+                await result
+        if self.lifespan_context is None:
+            yield None
+        else:
+            async with self.lifespan_context(self) as state:
+                yield state
+        for func in self.on_shutdown:
+            result = func()
+            if inspect.isawaitable(result):
+                await result
+
+
+FastAPI = Faster

@@ -1,0 +1,212 @@
+"""Request bodies: reading them from ASGI, decoding JSON and validating into the
+declared type, with FastAPI's 422 errors.
+
+msgspec.Struct bodies decode straight from bytes with msgspec; pydantic models
+validate with pydantic-core; dataclasses, TypedDict and other types go through
+pydantic's TypeAdapter when pydantic is installed, else msgspec.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from ._msgspec_errors import msgspec_errors
+from ._types import unwrap_optional
+
+try:
+    import pydantic
+except ImportError:  # pydantic is an optional extra
+    pydantic = None
+
+
+class ClientDisconnect(Exception):
+    """The client went away before sending the whole body."""
+
+
+async def read_body(receive: Any) -> bytes:
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnect()
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def is_json_content_type(headers: list[tuple[bytes, bytes]], strict: bool = True) -> bool:
+    """FastAPI's rule: application/json and application/*+json are JSON; so is a body without
+    Content-Type, unless the app is strict about content types (FastAPI's default)."""
+    for name, value in headers:
+        if name == b"content-type":
+            media = value.split(b";", 1)[0].strip().lower()
+            main, _, sub = media.partition(b"/")
+            return main == b"application" and (sub == b"json" or sub.endswith(b"+json"))
+    return not strict
+
+
+def _json_invalid(raw: bytes) -> list[dict[str, Any]]:
+    try:
+        json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        pos, msg = getattr(exc, "pos", 0), getattr(exc, "msg", str(exc))
+        return [
+            {
+                "type": "json_invalid",
+                "loc": ("body", pos),
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": msg},
+            }
+        ]
+    return [
+        {
+            "type": "json_invalid",
+            "loc": ("body", 0),
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": "Expecting value"},
+        }
+    ]
+
+
+class Validator:
+    """Validates a decoded value (or raw JSON bytes) into one declared type."""
+
+    def __init__(self, annotation: Any) -> None:
+        self.annotation = annotation
+        inner, _ = unwrap_optional(annotation)
+        self.inner = inner
+        self.is_struct = isinstance(inner, type) and issubclass(inner, msgspec.Struct)
+        self.is_pydantic = (
+            pydantic is not None
+            and isinstance(inner, type)
+            and issubclass(inner, pydantic.BaseModel)
+        )
+        self.adapter = None
+        if not self.is_struct and not self.is_pydantic and pydantic is not None:
+            try:
+                self.adapter = pydantic.TypeAdapter(annotation)
+            except pydantic.PydanticSchemaGenerationError:  # msgspec types inside: msgspec it is
+                self.adapter = None
+
+    def from_json(self, raw: bytes, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:
+        """Decodes and validates JSON bytes in one step (the fast path for a whole-body Struct)."""
+        if self.is_struct:
+            try:
+                return msgspec.json.decode(raw, type=self.annotation, strict=False), []
+            except msgspec.ValidationError as exc:
+                return None, msgspec_errors(exc, msgspec.json.decode(raw), loc)
+            except msgspec.DecodeError:
+                return None, _json_invalid(raw)
+        try:
+            value = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            return None, _json_invalid(raw)
+        return self.from_python(value, loc)
+
+    def from_python(self, value: Any, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:
+        if self.is_pydantic:
+            try:
+                return self.inner.model_validate(value, from_attributes=True), []
+            except pydantic.ValidationError as exc:
+                return None, _pydantic_errors(exc, loc)
+        if self.adapter is not None:
+            try:
+                return self.adapter.validate_python(value, from_attributes=True), []
+            except pydantic.ValidationError as exc:
+                return None, _pydantic_errors(exc, loc)
+        if isinstance(value, bytes) and self.is_struct:
+            return None, [
+                {
+                    "type": "model_attributes_type",
+                    "loc": loc,
+                    "msg": "Input should be a valid dictionary or object to extract fields from",
+                    "input": value.decode("utf-8", "replace"),
+                }
+            ]
+        try:
+            return msgspec.convert(value, self.annotation, strict=False), []
+        except msgspec.ValidationError as exc:
+            return None, msgspec_errors(exc, value, loc)
+
+
+def _pydantic_errors(exc: Any, loc: tuple) -> list[dict[str, Any]]:
+    errors = exc.errors(include_url=False)
+    for err in errors:
+        err["loc"] = (*loc, *err["loc"])
+    return errors
+
+
+@dataclass
+class BodyField:
+    name: str
+    alias: str
+    annotation: Any
+    required: bool
+    default: Any
+    embed: bool = False
+    validator: Validator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.validator = Validator(self.annotation)
+
+
+@dataclass
+class BodyPlan:
+    """The body parameters of a route; `embed` means the body is an object keyed by their names."""
+
+    fields: list[BodyField]
+    embed: bool
+
+    def parse(self, raw: bytes, is_json: bool, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+        """Validates the body into `kwargs`; returns the errors (empty when valid)."""
+        if not self.embed:
+            f = self.fields[0]
+            if not raw:
+                return self._absent(f, ("body",), kwargs)
+            value, errors = (
+                f.validator.from_json(raw, ("body",))
+                if is_json
+                else f.validator.from_python(raw, ("body",))
+            )
+            if not errors:
+                kwargs[f.name] = value
+            return errors
+        if not raw:
+            data: Any = None
+        elif is_json:
+            try:
+                data = msgspec.json.decode(raw)
+            except msgspec.DecodeError:
+                return _json_invalid(raw)
+        else:
+            data = raw
+        errors: list[dict[str, Any]] = []
+        for f in self.fields:
+            loc = ("body", f.alias)
+            if not isinstance(data, dict) or f.alias not in data:
+                errors += self._absent(f, loc, kwargs)
+                continue
+            value, errs = f.validator.from_python(data[f.alias], loc)
+            errors += errs
+            if not errs:
+                kwargs[f.name] = value
+        return errors
+
+    @staticmethod
+    def _absent(f: BodyField, loc: tuple, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+        if f.required:
+            return [{"type": "missing", "loc": loc, "msg": "Field required", "input": None}]
+        kwargs[f.name] = f.default
+        return []

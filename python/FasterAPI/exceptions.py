@@ -1,0 +1,77 @@
+"""HTTPException, RequestValidationError and the default handlers that answer them."""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class HTTPException(Exception):
+    """Raise it from a handler to answer `status_code` with `{"detail": detail}`."""
+
+    def __init__(
+        self, status_code: int, detail: Any = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        if detail is None:
+            detail = http.HTTPStatus(status_code).phrase
+        super().__init__(status_code, detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = headers
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
+
+
+class ValidationException(Exception):
+    """Base of the validation errors; `errors()` gives FastAPI's error dicts."""
+
+    def __init__(self, errors: Sequence[Any]) -> None:
+        super().__init__(errors)
+        self._errors = list(errors)
+
+    def errors(self) -> list[Any]:
+        return self._errors
+
+
+class RequestValidationError(ValidationException):
+    """A request's parameters or body failed validation; answered 422 by default."""
+
+    def __init__(self, errors: Sequence[Any], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self.body = body
+
+    def __str__(self) -> str:
+        lines = [f"{len(self._errors)} validation error(s):"]
+        lines += [f"  {err.get('loc')}: {err.get('msg')}" for err in self._errors]
+        return "\n".join(lines)
+
+
+class ResponseValidationError(ValidationException):
+    """A handler's return value did not match its response model."""
+
+
+class WebSocketException(Exception):
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason or ""
+
+
+async def http_exception_handler(request: Any, exc: HTTPException) -> Any:
+    from .responses import JSONResponse, Response
+
+    headers = getattr(exc, "headers", None)
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=headers)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+async def request_validation_exception_handler(request: Any, exc: RequestValidationError) -> Any:
+    from .responses import JSONResponse
+
+    return JSONResponse({"detail": exc.errors()}, status_code=422)

@@ -1,0 +1,107 @@
+"""Parameter markers: Path, Query, Header, Cookie and Body, as defaults or in Annotated[...].
+
+They carry where a value comes from, its alias and its constraints; title, description,
+examples and deprecated are kept for the OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class _Unset:
+    """The default of a parameter declared without one: it is required."""
+
+    def __repr__(self) -> str:
+        return "Required"
+
+
+Required: Any = _Unset()
+
+
+class Param:
+    """Base of the parameter markers; `source` names where the value is read from."""
+
+    source = ""
+
+    def __init__(
+        self,
+        default: Any = Required,
+        *,
+        default_factory: Any = None,
+        alias: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        gt: float | None = None,
+        ge: float | None = None,
+        lt: float | None = None,
+        le: float | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        pattern: str | None = None,
+        regex: str | None = None,
+        examples: list[Any] | None = None,
+        example: Any = Required,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        json_schema_extra: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> None:
+        if default is not Required and default_factory is not None:
+            raise TypeError("cannot give both default and default_factory")
+        self.default = Required if default is ... else default
+        self.default_factory = default_factory
+        self.alias = alias
+        self.title = title
+        self.description = description
+        self.gt, self.ge, self.lt, self.le = gt, ge, lt, le
+        self.min_length, self.max_length = min_length, max_length
+        self.pattern = pattern or regex
+        self.examples = examples if example is Required else [*(examples or []), example]
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.json_schema_extra = json_schema_extra
+        self.extra = extra
+
+    @property
+    def required(self) -> bool:
+        return self.default is Required and self.default_factory is None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.default!r})"
+
+
+class Path(Param):
+    source = "path"
+
+
+class Query(Param):
+    source = "query"
+
+
+class Header(Param):
+    source = "header"
+
+    def __init__(self, default: Any = Required, *, convert_underscores: bool = True, **kw: Any):
+        super().__init__(default, **kw)
+        self.convert_underscores = convert_underscores
+
+
+class Cookie(Param):
+    source = "cookie"
+
+
+class Body(Param):
+    source = "body"
+
+    def __init__(
+        self,
+        default: Any = Required,
+        *,
+        embed: bool = False,
+        media_type: str = "application/json",
+        **kw: Any,
+    ) -> None:
+        super().__init__(default, **kw)
+        self.embed = embed
+        self.media_type = media_type

@@ -1,0 +1,109 @@
+"""The Request object a handler gets by annotating a parameter with `Request`."""
+
+from __future__ import annotations
+
+import json
+from http.cookies import SimpleCookie
+from typing import Any
+
+from .datastructures import URL, Address, Headers, QueryParams, State
+
+
+async def _empty_receive() -> dict[str, Any]:
+    return {"type": "http.disconnect"}
+
+
+class HTTPConnection:
+    """What HTTP requests and WebSockets share: scope, URL, headers, query, cookies, client."""
+
+    def __init__(self, scope: dict[str, Any], receive: Any = None) -> None:
+        self.scope = scope
+        self._receive = receive or _empty_receive
+
+    def __getitem__(self, key: str) -> Any:
+        return self.scope[key]
+
+    @property
+    def app(self) -> Any:
+        return self.scope.get("app")
+
+    @property
+    def url(self) -> URL:
+        scheme = self.scope.get("scheme", "http")
+        host = self.headers.get("host")
+        if host is None:
+            server = self.scope.get("server") or ("localhost", 80)
+            host = f"{server[0]}:{server[1]}"
+        path = self.scope.get("root_path", "") + self.scope["path"]
+        query = self.scope.get("query_string", b"").decode("latin-1")
+        return URL(f"{scheme}://{host}{path}" + (f"?{query}" if query else ""))
+
+    @property
+    def base_url(self) -> URL:
+        url = self.url
+        return URL(
+            f"{url.scheme}://{url.split('://', 1)[1].split('/', 1)[0]}"
+            f"{self.scope.get('root_path', '')}/"
+        )
+
+    @property
+    def headers(self) -> Headers:
+        if "_headers" not in self.__dict__:
+            self._headers = Headers(scope=self.scope)
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        return QueryParams(self.scope.get("query_string", b""))
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return self.scope.get("path_params", {})
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        cookie: SimpleCookie = SimpleCookie()
+        for value in self.headers.getlist("cookie"):
+            cookie.load(value)
+        return {key: morsel.value for key, morsel in cookie.items()}
+
+    @property
+    def client(self) -> Address | None:
+        client = self.scope.get("client")
+        return Address(*client) if client else None
+
+    @property
+    def state(self) -> State:
+        if "_state" not in self.__dict__:
+            self._state = State(self.scope.setdefault("state", {}))
+        return self._state
+
+
+class Request(HTTPConnection):
+    """An HTTP request: its scope plus the body, read once and kept."""
+
+    def __init__(self, scope: dict[str, Any], receive: Any = None, send: Any = None) -> None:
+        super().__init__(scope, receive)
+        self._send = send
+        self._body: bytes | None = scope.get("fasterapi.body")
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]
+
+    @property
+    def receive(self) -> Any:
+        return self._receive
+
+    async def body(self) -> bytes:
+        if self._body is None:
+            from .body import read_body
+
+            self._body = await read_body(self._receive)
+        return self._body
+
+    async def json(self) -> Any:
+        return json.loads(await self.body())
+
+    async def is_disconnected(self) -> bool:
+        return False

@@ -1,0 +1,191 @@
+"""Routes and routers: FasterRouter (alias APIRouter) with the route decorators,
+prefixes, tags and nested include_router. Routes are matched by the app's Rust
+radix tree; a route's signature is compiled into its plan when it is registered."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .responses import JSONResponse, Response
+from .signature import compile_endpoint
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+
+
+def _is_async(endpoint: Any) -> bool:
+    while isinstance(endpoint, functools.partial):
+        endpoint = endpoint.func
+    return asyncio.iscoroutinefunction(endpoint) or asyncio.iscoroutinefunction(
+        getattr(endpoint, "__call__", None)  # noqa: B004 - callable instances
+    )
+
+
+class APIRoute:
+    """One path + methods + handler, with everything worked out once for the request path."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        status_code: int | None = None,
+        tags: list[str] | None = None,
+        response_class: type[Response] = JSONResponse,
+        response_model: Any = None,
+        name: str | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        threadpool: bool = False,
+        **openapi: Any,
+    ) -> None:
+        if not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/'")
+        self.path = path
+        self.endpoint = endpoint
+        self.methods = {m.upper() for m in (methods or ["GET"])}
+        unknown = self.methods - set(METHODS)
+        if unknown:
+            raise ValueError(f"unknown HTTP method(s) {sorted(unknown)} for {path!r}")
+        self.status_code = status_code or 200
+        self.tags = list(tags or [])
+        self.response_class = response_class
+        self.response_model = response_model
+        self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
+        self.summary = summary
+        self.description = description
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.openapi = openapi
+        self.threadpool = threadpool
+        self.is_async = _is_async(endpoint)
+        self.plan = compile_endpoint(endpoint, path)
+        self.body = self.plan.body
+        self.request_params = self.plan.request_params
+        self.response_params = self.plan.response_params
+        self.body_allowed = not (self.status_code < 200 or self.status_code in (204, 304))
+        self.json_fast_path = (
+            response_class is JSONResponse and self.body_allowed and not self.response_params
+        )
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments that re-create this route elsewhere (include_router)."""
+        return {
+            "methods": sorted(self.methods),
+            "status_code": self.status_code,
+            "tags": self.tags,
+            "response_class": self.response_class,
+            "response_model": self.response_model,
+            "name": self.name,
+            "summary": self.summary,
+            "description": self.description,
+            "deprecated": self.deprecated,
+            "include_in_schema": self.include_in_schema,
+            "threadpool": self.threadpool,
+            **self.openapi,
+        }
+
+    def __repr__(self) -> str:
+        return f"APIRoute(path={self.path!r}, methods={sorted(self.methods)}, name={self.name!r})"
+
+
+class FasterRouter:
+    """A group of routes with a shared prefix and tags, included into an app or another router."""
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        tags: list[str] | None = None,
+        default_response_class: type[Response] = JSONResponse,
+        dependencies: Sequence[Any] | None = None,
+        responses: dict[Any, Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        **_: Any,
+    ) -> None:
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError("a router prefix must start with '/' and not end with '/'")
+        self.prefix = prefix
+        self.tags = list(tags or [])
+        self.default_response_class = default_response_class
+        self.dependencies = list(dependencies or [])
+        self.responses = responses or {}
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.routes: list[APIRoute] = []
+        self._listeners: list[Callable[[], None]] = []
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
+        options.setdefault("response_class", self.default_response_class)
+        options["tags"] = [*self.tags, *(options.get("tags") or [])]
+        if self.deprecated is not None:
+            options.setdefault("deprecated", self.deprecated)
+        if not self.include_in_schema:
+            options["include_in_schema"] = False
+        route = APIRoute(self.prefix + path, endpoint, **options)
+        self.routes.append(route)
+        self._changed()
+        return route
+
+    def api_route(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        def decorator(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_api_route(path, endpoint, **options)
+            return endpoint
+
+        return decorator
+
+    def _method(self, method: str, path: str, options: dict[str, Any]) -> Callable[[Any], Any]:
+        return self.api_route(path, methods=[method], **options)
+
+    def get(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self._method("GET", path, options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self._method("POST", path, options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self._method("PUT", path, options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self._method("PATCH", path, options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self._method("DELETE", path, options)
+
+    def head(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self._method("HEAD", path, options)
+
+    def options(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self._method("OPTIONS", path, options)
+
+    def trace(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self._method("TRACE", path, options)
+
+    def include_router(
+        self,
+        router: FasterRouter,
+        *,
+        prefix: str = "",
+        tags: list[str] | None = None,
+        **_: Any,
+    ) -> None:
+        """Copies `router`'s routes (as they are now) under `prefix`, adding `tags`."""
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError("an include prefix must start with '/' and not end with '/'")
+        for route in router.routes:
+            options = route.options()
+            options["tags"] = [*(tags or []), *route.tags]
+            self.add_api_route(prefix + route.path, route.endpoint, **options)
+
+
+APIRouter = FasterRouter

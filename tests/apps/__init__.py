@@ -1,0 +1,1 @@
+"""Small apps that tests start in real servers (uvicorn, hypercorn)."""
