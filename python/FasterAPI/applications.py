@@ -143,16 +143,20 @@ class Faster(FasterRouter):
                 result = await run_in_threadpool(route.endpoint, **kwargs)
             else:
                 result = route.endpoint(**kwargs)
-            if route.json_fast_path and not isinstance(result, Response):
+            if isinstance(result, Response):
+                response = result
+            elif route.json_fast_path:
+                response = None
                 start, end = _core.json_messages(result, route.status_code)
             else:
                 response = self._as_response(route, result, injected)
-                await response(scope, receive, send)
-                return
         except ClientDisconnect:
             return
         except Exception as exc:
             await self._handle_exception(scope, receive, send, exc)
+            return
+        if response is not None:
+            await response(scope, receive, send)
             return
         await send(start)
         await send(_BODY_DONE if scope["method"] == "HEAD" else end)
@@ -169,7 +173,7 @@ class Faster(FasterRouter):
         else:
             response = route.response_class(result, status_code=status)
         if injected is not None:
-            response.headers.raw.extend(injected.headers.raw)
+            response.raw_headers.extend(injected.raw_headers)
         return response
 
     async def _no_route(self, scope: dict[str, Any], receive: Any, send: Any, allow: Any) -> None:

@@ -40,16 +40,19 @@ class Headers(Mapping[str, str]):
 
 
 class MutableHeaders(Headers):
-    """Response headers: set, append and delete by name."""
+    """Response headers: set, append and delete by name, editing the given raw list in place."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.raw = raw if raw is not None else []
 
     def __setitem__(self, key: str, value: str) -> None:
         name = key.lower().encode("latin-1")
-        self.raw = [(k, v) for k, v in self.raw if k != name]
+        self.raw[:] = [(k, v) for k, v in self.raw if k != name]
         self.raw.append((name, value.encode("latin-1")))
 
     def __delitem__(self, key: str) -> None:
         name = key.lower().encode("latin-1")
-        self.raw = [(k, v) for k, v in self.raw if k != name]
+        self.raw[:] = [(k, v) for k, v in self.raw if k != name]
 
     def append(self, key: str, value: str) -> None:
         self.raw.append((key.lower().encode("latin-1"), value.encode("latin-1")))

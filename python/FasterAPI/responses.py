@@ -11,6 +11,8 @@ from urllib.parse import quote
 from . import _core
 from .datastructures import MutableHeaders
 
+_CONTENT_TYPES: dict[tuple[str, str], bytes] = {}
+
 
 class Response:
     media_type: str | None = None
@@ -29,11 +31,7 @@ class Response:
             self.media_type = media_type
         self.background = background
         self.body = self.render(content)
-        self.headers = MutableHeaders()
-        if headers:
-            for key, value in headers.items():
-                self.headers.append(key, value)
-        self._init_content_headers()
+        self.raw_headers = self._init_headers(headers)
 
     def render(self, content: Any) -> bytes:
         if content is None:
@@ -42,19 +40,34 @@ class Response:
             return bytes(content)
         return content.encode(self.charset)
 
-    def _init_content_headers(self) -> None:
-        has_body = not (self.status_code < 200 or self.status_code in (204, 304))
-        if has_body and "content-length" not in self.headers:
-            self.headers.append("content-length", str(len(self.body)))
-        if self.media_type is not None and "content-type" not in self.headers:
-            media_type = self.media_type
+    def _init_headers(self, headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+        """Raw header pairs: the given ones, then Content-Length and Content-Type unless given."""
+        raw: list[tuple[bytes, bytes]] = []
+        given: set[bytes] = set()
+        if headers:
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            given = {k for k, _ in raw}
+        status = self.status_code
+        if b"content-length" not in given and not (status < 200 or status in (204, 304)):
+            raw.append((b"content-length", str(len(self.body)).encode()))
+        if self.media_type is not None and b"content-type" not in given:
+            raw.append((b"content-type", self._content_type()))
+        return raw
+
+    def _content_type(self) -> bytes:
+        key = (self.media_type or "", self.charset)
+        value = _CONTENT_TYPES.get(key)
+        if value is None:
+            media_type, charset = key
             if media_type.startswith("text/") and "charset=" not in media_type.lower():
-                media_type += f"; charset={self.charset}"
-            self.headers.append("content-type", media_type)
+                media_type += f"; charset={charset}"
+            value = _CONTENT_TYPES[key] = media_type.encode("latin-1")
+        return value
 
     @property
-    def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        return self.headers.raw
+    def headers(self) -> MutableHeaders:
+        """The response headers, a mutable view over `raw_headers`."""
+        return MutableHeaders(self.raw_headers)
 
     def set_cookie(
         self,
@@ -91,7 +104,7 @@ class Response:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.headers.raw}
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
         body = b"" if scope.get("method") == "HEAD" else self.body
         await send({"type": "http.response.body", "body": body})
