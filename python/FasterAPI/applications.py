@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from . import _core
-from .body import ClientDisconnect, is_json_content_type, read_body
+from .body import ClientDisconnect, read_body
 from .concurrency import run_in_threadpool
 from .datastructures import State
 from .exceptions import (
@@ -118,7 +118,7 @@ class Faster(FasterRouter):
                 raw = await read_body(receive)
                 scope["fasterapi.body"] = raw
                 more = body.parse(
-                    raw, is_json_content_type(scope["headers"], self.strict_content_type), kwargs
+                    raw, _core.is_json_request(scope["headers"], self.strict_content_type), kwargs
                 )
                 if more:
                     errors = (errors or []) + more

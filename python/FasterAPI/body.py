@@ -44,17 +44,6 @@ async def read_body(receive: Any) -> bytes:
             return b"".join(chunks)
 
 
-def is_json_content_type(headers: list[tuple[bytes, bytes]], strict: bool = True) -> bool:
-    """FastAPI's rule: application/json and application/*+json are JSON; so is a body without
-    Content-Type, unless the app is strict about content types (FastAPI's default)."""
-    for name, value in headers:
-        if name == b"content-type":
-            media = value.split(b";", 1)[0].strip().lower()
-            main, _, sub = media.partition(b"/")
-            return main == b"application" and (sub == b"json" or sub.endswith(b"+json"))
-    return not strict
-
-
 def _json_invalid(raw: bytes) -> list[dict[str, Any]]:
     try:
         json.loads(raw)
@@ -168,9 +157,21 @@ class BodyPlan:
 
     fields: list[BodyField]
     embed: bool
+    fast: Any = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        first = self.fields[0]
+        if not self.embed and first.validator.is_struct:
+            self.fast = msgspec.json.Decoder(first.annotation, strict=False).decode
 
     def parse(self, raw: bytes, is_json: bool, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         """Validates the body into `kwargs`; returns the errors (empty when valid)."""
+        if self.fast is not None and is_json:
+            try:
+                kwargs[self.fields[0].name] = self.fast(raw)
+                return []
+            except msgspec.DecodeError:
+                pass  # the slow path below words the errors
         if not self.embed:
             f = self.fields[0]
             if not raw:

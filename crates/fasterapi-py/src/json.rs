@@ -3,6 +3,7 @@
 //! handed to a Python `default` hook (FasterAPI.encoders) that turns it into builtins.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -28,12 +29,39 @@ pub fn encode_json<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::ty
     Ok(pyo3::types::PyBytes::new(obj.py(), &out))
 }
 
-/// Appends the JSON text of `obj` to `out`.
+/// Appends the JSON text of `obj` to `out`. Exact builtin types are recognised by their
+/// type pointer first (the common case, and the cheapest test); subclasses after that.
 pub fn write_value(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: u32) -> PyResult<()> {
     if depth > MAX_DEPTH {
         return Err(PyValueError::new_err(
             "JSON nesting too deep (circular reference?)",
         ));
+    }
+    let ty = obj.get_type_ptr();
+    // SAFETY: only the addresses of CPython's static type objects are taken, never read.
+    let is = |t: *mut ffi::PyTypeObject| std::ptr::eq(ty, t);
+    unsafe {
+        if is(&raw mut ffi::PyUnicode_Type) {
+            write_str(obj.cast_unchecked::<PyString>().to_str()?, out);
+            return Ok(());
+        }
+        if is(&raw mut ffi::PyLong_Type) {
+            return write_int(obj.cast_unchecked::<PyInt>(), out);
+        }
+        if is(&raw mut ffi::PyFloat_Type) {
+            write_float(obj.cast_unchecked::<PyFloat>().value(), out);
+            return Ok(());
+        }
+        if is(&raw mut ffi::PyDict_Type) {
+            return write_dict(obj.cast_unchecked::<PyDict>(), out, depth);
+        }
+        if is(&raw mut ffi::PyList_Type) {
+            return write_seq(obj.cast_unchecked::<PyList>().iter(), out, depth);
+        }
+        if is(&raw mut ffi::PyBool_Type) {
+            out.extend_from_slice(if obj.is_truthy()? { b"true" } else { b"false" });
+            return Ok(());
+        }
     }
     if obj.is_none() {
         out.extend_from_slice(b"null");

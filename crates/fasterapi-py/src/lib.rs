@@ -16,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
     m.add_function(wrap_pyfunction!(json::set_json_default, m)?)?;
     m.add_function(wrap_pyfunction!(response::json_messages, m)?)?;
+    m.add_function(wrap_pyfunction!(response::is_json_request, m)?)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! ASGI response messages built in Rust, so a JSON route's reply costs one call.
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 use crate::json::write_value;
@@ -18,30 +19,31 @@ pub fn json_messages<'py>(
     let mut body = Vec::with_capacity(128);
     write_value(content, &mut body, 0)?;
     let body = PyBytes::new(py, &body);
-    messages(py, body, status, b"application/json", headers)
+    static JSON_TYPE: PyOnceLock<Py<PyTuple>> = PyOnceLock::new();
+    let content_type =
+        JSON_TYPE.get_or_try_init(py, || header(py, b"content-type", b"application/json"))?;
+    messages(py, body, status, content_type.bind(py), headers)
 }
 
-/// The two ASGI messages for a complete `body` with the given status and media type.
+fn header(py: Python<'_>, name: &[u8], value: &[u8]) -> PyResult<Py<PyTuple>> {
+    Ok(PyTuple::new(py, [PyBytes::new(py, name), PyBytes::new(py, value)])?.unbind())
+}
+
+/// The two ASGI messages for a complete `body` with the given status and Content-Type pair.
 pub fn messages<'py>(
     py: Python<'py>,
     body: Bound<'py, PyBytes>,
     status: u16,
-    media_type: &[u8],
+    content_type: &Bound<'py, PyTuple>,
     extra: Option<&Bound<'py, PyList>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let length = itoa::Buffer::new()
-        .format(body.as_bytes().len())
-        .as_bytes()
-        .to_vec();
+    static LENGTH_NAME: PyOnceLock<Py<PyBytes>> = PyOnceLock::new();
+    let length_name = LENGTH_NAME.get_or_init(py, || PyBytes::new(py, b"content-length").unbind());
+    let mut digits = itoa::Buffer::new();
+    let length = PyBytes::new(py, digits.format(body.as_bytes().len()).as_bytes());
     let headers = PyList::empty(py);
-    headers.append((
-        PyBytes::new(py, b"content-length"),
-        PyBytes::new(py, &length),
-    ))?;
-    headers.append((
-        PyBytes::new(py, b"content-type"),
-        PyBytes::new(py, media_type),
-    ))?;
+    headers.append((length_name.bind(py), length))?;
+    headers.append(content_type)?;
     if let Some(extra) = extra {
         for pair in extra.iter() {
             headers.append(pair)?;
@@ -61,4 +63,24 @@ pub fn messages<'py>(
     )?;
     end.set_item(pyo3::intern!(py, "body"), body)?;
     PyTuple::new(py, [start, end])
+}
+
+/// FastAPI's rule for parsing a body as JSON: its Content-Type is JSON, or it has none and
+/// the app is not strict about content types.
+#[pyfunction]
+pub fn is_json_request(headers: &Bound<'_, PyList>, strict: bool) -> PyResult<bool> {
+    for pair in headers.iter() {
+        let name = pair.get_item(0)?;
+        if name
+            .cast::<PyBytes>()?
+            .as_bytes()
+            .eq_ignore_ascii_case(b"content-type")
+        {
+            let value = pair.get_item(1)?;
+            return Ok(fasterapi_core::media::is_json(
+                value.cast::<PyBytes>()?.as_bytes(),
+            ));
+        }
+    }
+    Ok(!strict)
 }
