@@ -11,7 +11,8 @@ from urllib.parse import quote
 from . import _core
 from .datastructures import MutableHeaders
 
-_CONTENT_TYPES: dict[tuple[str, str], bytes] = {}
+_NO_BODY = frozenset((204, 304))
+_CONTENT_TYPES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 
 
 class Response:
@@ -30,10 +31,17 @@ class Response:
         if media_type is not None:
             self.media_type = media_type
         self.background = background
-        self.body = self.render(content)
-        self.raw_headers = self._init_headers(headers)
+        self.body = body = self.render(content)
+        common = headers is None and self.media_type and 200 <= status_code
+        if common and status_code not in _NO_BODY:
+            # the common case, kept short: a body and its two content headers
+            self.raw_headers = [(b"content-length", b"%d" % len(body)), self._content_type_pair()]
+        else:
+            self.raw_headers = self._init_headers(headers)
 
     def render(self, content: Any) -> bytes:
+        if type(content) is str:
+            return content.encode(self.charset)
         if content is None:
             return b""
         if isinstance(content, bytes | memoryview):
@@ -48,21 +56,22 @@ class Response:
             raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
             given = {k for k, _ in raw}
         status = self.status_code
-        if b"content-length" not in given and not (status < 200 or status in (204, 304)):
+        if b"content-length" not in given and not (status < 200 or status in _NO_BODY):
             raw.append((b"content-length", str(len(self.body)).encode()))
         if self.media_type is not None and b"content-type" not in given:
-            raw.append((b"content-type", self._content_type()))
+            raw.append(self._content_type_pair())
         return raw
 
-    def _content_type(self) -> bytes:
+    def _content_type_pair(self) -> tuple[bytes, bytes]:
+        """The Content-Type header pair, with a charset for text types; cached per type."""
         key = (self.media_type or "", self.charset)
-        value = _CONTENT_TYPES.get(key)
-        if value is None:
+        pair = _CONTENT_TYPES.get(key)
+        if pair is None:
             media_type, charset = key
             if media_type.startswith("text/") and "charset=" not in media_type.lower():
                 media_type += f"; charset={charset}"
-            value = _CONTENT_TYPES[key] = media_type.encode("latin-1")
-        return value
+            pair = _CONTENT_TYPES[key] = (b"content-type", media_type.encode("latin-1"))
+        return pair
 
     @property
     def headers(self) -> MutableHeaders:
