@@ -109,7 +109,10 @@ class Faster(FasterRouter):
             raise RuntimeError(f"FasterAPI does not serve {scope['type']!r} connections yet")
         if self.root_path:
             scope["root_path"] = self.root_path
-        route, kwargs, errors = (self._dispatcher or self._build_dispatcher()).resolve(scope)
+        dispatcher = self._dispatcher
+        if dispatcher is None:
+            dispatcher = self._build_dispatcher()
+        route, kwargs, errors = dispatcher.resolve(scope)
         if route is None:
             return await self._no_route(scope, receive, send, kwargs)
         try:

@@ -34,7 +34,7 @@ class HTTPConnection:
         if host is None:
             server = self.scope.get("server") or ("localhost", 80)
             host = f"{server[0]}:{server[1]}"
-        path = self.scope.get("root_path", "") + self.scope["path"]
+        path = self.scope["path"]  # includes root_path, as the ASGI spec says
         query = self.scope.get("query_string", b"").decode("latin-1")
         return URL(f"{scheme}://{host}{path}" + (f"?{query}" if query else ""))
 

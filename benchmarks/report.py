@@ -1,0 +1,92 @@
+"""Assemble RESULTS.md from the tables that `make all` has just produced.
+
+usage: report.py --inprocess OUT.md --peers OUT.md --cmd "COMMAND" [--cmd ...] [-o RESULTS.md]
+
+Adds the date, the machine (nproc, CPU model), the interpreter and package versions, and the
+commands that reproduce the run. It never measures anything itself.
+"""
+
+import argparse
+import datetime
+import os
+import subprocess
+from pathlib import Path
+
+VERSIONS = "fastapi faster-api-web uvicorn pydantic msgspec".split()
+
+
+def cpu_model():
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def versions(python, dists):
+    code = (
+        "import importlib.metadata as m, sys\n"
+        f"for d in {dists!r}:\n"
+        "    try: print(d, m.version(d))\n"
+        "    except m.PackageNotFoundError: pass\n"
+    )
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True).stdout
+    return ", ".join(out.split("\n")[:-1]) or "?"
+
+
+def peers_table(path):
+    """peerbench's output, with a blank line before the table; refuse failed contenders."""
+    lines = Path(path).read_text().strip().splitlines()
+    rows = [i for i, line in enumerate(lines) if line.startswith("|")]
+    if not rows:
+        raise SystemExit(f"{path}: no table")
+    for line in lines[rows[0] + 2 :]:
+        if "| - |" in line or "non-2xx" in line:
+            raise SystemExit(f"{path}: a contender did not answer or answered errors: {line}")
+    return "\n".join(lines[: rows[0]] + [""] + lines[rows[0] :])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--inprocess", required=True)
+    ap.add_argument("--peers", required=True)
+    ap.add_argument("--cmd", action="append", default=[])
+    ap.add_argument("--py", required=True, help="our interpreter")
+    ap.add_argument("--peers-py", required=True)
+    ap.add_argument("-o", "--output", default="RESULTS.md")
+    a = ap.parse_args()
+
+    inprocess, peers = Path(a.inprocess).read_text().strip(), peers_table(a.peers)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    cmds = "\n".join(a.cmd)
+    text = f"""# Benchmark results
+
+Run on {now}, on {os.cpu_count()} CPUs ({cpu_model()}).
+Ours: {versions(a.py, ["fasterapi", "uvicorn", "uvloop", "httptools", "pydantic", "msgspec"])}.
+Peers: {versions(a.peers_py, VERSIONS)}.
+
+**Compare ratios, not absolute numbers.** Absolute requests/s depend on the machine and on
+whatever else it is doing; ratios between frameworks measured in the same run are what carry
+over. See README.md for what each table measures.
+
+## In-process (framework only, no server)
+
+{inprocess}
+
+## Over HTTP (server pinned to one core, wrk on another)
+
+Cells: requests/s, server CPU µs per request (x the pure-Rust axum floor's CPU µs per request).
+Read the CPU column first: it moves far less than requests/s on a shared machine.
+
+{peers}
+
+## Reproduce
+
+```
+{cmds}
+```
+"""
+    Path(a.output).write_text(text)
+
+
+if __name__ == "__main__":
+    main()
