@@ -118,13 +118,19 @@ class Faster(FasterRouter):
         try:
             body = route.body
             if body is not None:
-                raw = await read_body(receive)
+                message = await receive()
+                if message.get("more_body") or message["type"] != "http.request":
+                    raw = await read_body(receive, message)
+                else:
+                    raw = message.get("body", b"")
                 scope["fasterapi.body"] = raw
-                more = body.parse(
-                    raw, _core.is_json_request(scope["headers"], self.strict_content_type), kwargs
-                )
-                if more:
-                    errors = (errors or []) + more
+                is_json = _core.is_json_request(scope["headers"], self.strict_content_type)
+                try:  # the fast path: a msgspec Struct straight from JSON bytes
+                    kwargs[body.fast_name] = body.fast(raw) if is_json else body.not_fast()
+                except Exception:  # the full parse below words the errors
+                    more = body.parse(raw, is_json, kwargs)
+                    if more:
+                        errors = (errors or []) + more
             if errors is not None:
                 raise RequestValidationError(errors, body=scope.get("fasterapi.body"))
             if route.request_params:
@@ -147,7 +153,16 @@ class Faster(FasterRouter):
             else:
                 result = route.endpoint(**kwargs)
             if isinstance(result, Response):
-                response = result
+                if result.background is None and result.sent_whole:
+                    response = None
+                    start = {
+                        "type": "http.response.start",
+                        "status": result.status_code,
+                        "headers": result.raw_headers,
+                    }
+                    end = {"type": "http.response.body", "body": result.body}
+                else:
+                    response = result
             elif route.json_fast_path:
                 response = None
                 start, end = _core.json_messages(result, route.status_code)

@@ -27,21 +27,17 @@ class ClientDisconnect(Exception):
     """The client went away before sending the whole body."""
 
 
-async def read_body(receive: Any) -> bytes:
-    message = await receive()
-    if message["type"] == "http.disconnect":
-        raise ClientDisconnect()
-    body = message.get("body", b"")
-    if not message.get("more_body", False):
-        return body
-    chunks = [body]
+async def read_body(receive: Any, first: dict[str, Any] | None = None) -> bytes:
+    """The whole request body; `first` is a message already received, if any."""
+    chunks = []
+    message = first if first is not None else await receive()
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
+        message = await receive()
 
 
 def _json_invalid(raw: bytes) -> list[dict[str, Any]]:
@@ -157,21 +153,23 @@ class BodyPlan:
 
     fields: list[BodyField]
     embed: bool
-    fast: Any = field(init=False, default=None)
+    fast: Any = field(init=False)
+    fast_name: str = field(init=False)
 
     def __post_init__(self) -> None:
         first = self.fields[0]
+        self.fast_name = first.name
+        self.fast = self.not_fast
         if not self.embed and first.validator.is_struct:
             self.fast = msgspec.json.Decoder(first.annotation, strict=False).decode
 
+    @staticmethod
+    def not_fast(raw: bytes = b"") -> Any:
+        """Stands in for the fast decoder where there is none: send the caller to `parse`."""
+        raise LookupError("no fast path")
+
     def parse(self, raw: bytes, is_json: bool, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         """Validates the body into `kwargs`; returns the errors (empty when valid)."""
-        if self.fast is not None and is_json:
-            try:
-                kwargs[self.fields[0].name] = self.fast(raw)
-                return []
-            except msgspec.DecodeError:
-                pass  # the slow path below words the errors
         if not self.embed:
             f = self.fields[0]
             if not raw:

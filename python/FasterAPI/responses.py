@@ -18,6 +18,8 @@ _CONTENT_TYPES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 class Response:
     media_type: str | None = None
     charset = "utf-8"
+    #: The app may send `body` in one message itself; subclasses that stream set this False.
+    sent_whole = True
 
     def __init__(
         self,
