@@ -9,6 +9,7 @@ pydantic's TypeAdapter when pydantic is installed, else msgspec.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,15 @@ import msgspec
 from ._msgspec_errors import msgspec_errors
 from ._types import unwrap_optional
 
-try:
-    import pydantic
-except ImportError:  # pydantic is an optional extra
-    pydantic = None
+
+def _pydantic() -> Any:
+    """pydantic, imported on first need: an optional extra, and a big import whose objects
+    every garbage collection would otherwise walk."""
+    try:
+        import pydantic
+    except ImportError:
+        return None
+    return pydantic
 
 
 class ClientDisconnect(Exception):
@@ -73,12 +79,16 @@ class Validator:
         inner, _ = unwrap_optional(annotation)
         self.inner = inner
         self.is_struct = isinstance(inner, type) and issubclass(inner, msgspec.Struct)
+        pydantic = sys.modules.get("pydantic")  # a pydantic model means it is imported
         self.is_pydantic = (
             pydantic is not None
             and isinstance(inner, type)
             and issubclass(inner, pydantic.BaseModel)
         )
         self.adapter = None
+        if not self.is_struct and not self.is_pydantic:
+            pydantic = _pydantic()
+        self.pydantic = pydantic
         if not self.is_struct and not self.is_pydantic and pydantic is not None:
             try:
                 self.adapter = pydantic.TypeAdapter(annotation)
@@ -104,12 +114,12 @@ class Validator:
         if self.is_pydantic:
             try:
                 return self.inner.model_validate(value, from_attributes=True), []
-            except pydantic.ValidationError as exc:
+            except self.pydantic.ValidationError as exc:
                 return None, _pydantic_errors(exc, loc)
         if self.adapter is not None:
             try:
                 return self.adapter.validate_python(value, from_attributes=True), []
-            except pydantic.ValidationError as exc:
+            except self.pydantic.ValidationError as exc:
                 return None, _pydantic_errors(exc, loc)
         if isinstance(value, bytes) and self.is_struct:
             return None, [

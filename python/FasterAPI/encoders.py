@@ -14,6 +14,7 @@ import enum
 import ipaddress
 import pathlib
 import re
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -21,11 +22,6 @@ from typing import Any
 import msgspec
 
 from . import _core
-
-try:
-    import pydantic
-except ImportError:  # optional
-    pydantic = None
 
 
 def _decimal(value: decimal.Decimal) -> int | float:
@@ -54,6 +50,7 @@ def to_builtin(obj: Any) -> Any:
         return handler(obj)
     if isinstance(obj, msgspec.Struct):
         return msgspec.structs.asdict(obj)
+    pydantic = sys.modules.get("pydantic")  # a pydantic model means pydantic is imported
     if pydantic is not None and isinstance(obj, pydantic.BaseModel):
         return obj.model_dump(mode="json")
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
