@@ -183,8 +183,6 @@ class Faster(FasterRouter):
     def _as_response(route: Any, result: Any, injected: Response | None) -> Response:
         """The Response for a handler's result; status and headers set on an injected
         `response: Response` parameter carry over, as in FastAPI."""
-        if isinstance(result, Response):
-            return result
         status = (injected and injected.status_code) or route.status_code
         if status < 200 or status in (204, 304):
             response = Response(status_code=status)
