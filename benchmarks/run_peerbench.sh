@@ -17,6 +17,9 @@ export PEERS_VENV="${PEERS_VENV:-$HOME/.cache/fasterapi-peers}"
 # The peers' uvicorn runs on uvloop + httptools (uvicorn[standard]); ours must too, or it is unfair.
 "$PY" -c "import FasterAPI._core, uvloop, httptools" ||
   { echo "$PY cannot import FasterAPI._core, uvloop and httptools: make build; make setup" >&2; exit 1; }
+pins() { "$1" -m pip freeze | grep -iE '^(uvicorn|uvloop|httptools)==' | sort; }
+[ "$(pins "$PY")" = "$(pins "$PEERS_VENV/bin/python")" ] ||
+  { echo "our uvicorn/uvloop/httptools differ from the peers' (make setup pins them)" >&2; exit 1; }
 
 only="axum-floor (pure Rust),FastAPI+uvicorn,reference faster-api-web+uvicorn,FasterAPI+uvicorn"
 uvicorn="$PY -m uvicorn fasterapi_app:app --port 8210 --loop uvloop --http httptools"

@@ -74,9 +74,12 @@ class Faster(FasterRouter):
         self._dispatcher = None
 
     def _build_dispatcher(self) -> Any:
-        dispatcher = _core.Dispatcher()
+        dispatcher = _core.Dispatcher(self.strict_content_type)
         for route in self.routes:
-            dispatcher.add_route(route.path, sorted(route.methods), route, route.plan.params)
+            methods = sorted(route.methods)
+            dispatcher.add_route(
+                route.path, methods, route, route.plan.params, route.body is not None
+            )
         self._dispatcher = dispatcher
         return dispatcher
 
@@ -112,7 +115,7 @@ class Faster(FasterRouter):
         dispatcher = self._dispatcher
         if dispatcher is None:
             dispatcher = self._build_dispatcher()
-        route, kwargs, errors = dispatcher.resolve(scope)
+        route, kwargs, errors, is_json = dispatcher.resolve(scope)
         if route is None:
             return await self._no_route(scope, receive, send, kwargs)
         try:
@@ -124,7 +127,6 @@ class Faster(FasterRouter):
                 else:
                     raw = message.get("body", b"")
                 scope["fasterapi.body"] = raw
-                is_json = _core.is_json_request(scope["headers"], self.strict_content_type)
                 try:  # the fast path: a msgspec Struct straight from JSON bytes
                     kwargs[body.fast_name] = body.fast(raw) if is_json else body.not_fast()
                 except Exception:  # the full parse below words the errors

@@ -11,8 +11,9 @@ pub fn is_json(content_type: &[u8]) -> bool {
         return false;
     };
     let (main, sub) = (&media[..slash], &media[slash + 1..]);
-    let sub = sub.to_ascii_lowercase();
-    main.eq_ignore_ascii_case(b"application") && (sub == b"json" || sub.ends_with(b"+json"))
+    let suffix = &sub[sub.len().saturating_sub(5)..];
+    main.eq_ignore_ascii_case(b"application")
+        && (sub.eq_ignore_ascii_case(b"json") || suffix.eq_ignore_ascii_case(b"+json"))
 }
 
 #[cfg(test)]

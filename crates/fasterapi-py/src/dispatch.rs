@@ -6,41 +6,50 @@ use std::sync::Arc;
 use fasterapi_core::router::{Lookup, Router};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::plan::{request_parts, Plan};
+use crate::response::is_json_request;
 
 struct Entry {
     route: Py<PyAny>,
     plan: Plan,
+    has_body: bool,
 }
 
 /// All routes of an app, matched by a radix tree.
 #[pyclass(module = "FasterAPI._core")]
 pub struct Dispatcher {
     router: Router<Arc<Entry>>,
+    /// FastAPI's `strict_content_type`: a body without a Content-Type is not JSON.
+    strict_content_type: bool,
 }
 
 #[pymethods]
 impl Dispatcher {
     #[new]
-    fn new() -> Self {
+    #[pyo3(signature = (strict_content_type=true))]
+    fn new(strict_content_type: bool) -> Self {
         Dispatcher {
             router: Router::new(),
+            strict_content_type,
         }
     }
 
-    /// Registers `route` for `methods` at `path`, with its parameter specs (see FasterAPI.params).
+    /// Registers `route` for `methods` at `path`, with its parameter specs (see
+    /// FasterAPI.params); `has_body` routes get told whether the request body is JSON.
     fn add_route(
         &mut self,
         path: &str,
         methods: Vec<String>,
         route: Py<PyAny>,
         params: Vec<Bound<'_, PyDict>>,
+        has_body: bool,
     ) -> PyResult<()> {
         let entry = Arc::new(Entry {
             route,
             plan: Plan::compile(&params)?,
+            has_body,
         });
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
         self.router
@@ -48,9 +57,10 @@ impl Dispatcher {
             .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
-    /// Resolves an ASGI http scope to `(route, kwargs, errors)`.
-    /// No route: `(None, None, None)`; wrong method: `(None, allow_header_value, None)`.
-    /// `errors` is None when every parameter was valid, else a list of FastAPI error dicts.
+    /// Resolves an ASGI http scope to `(route, kwargs, errors, body_is_json)`.
+    /// No route: `(None, None, None, False)`; wrong method: `(None, allow_header_value, None, False)`.
+    /// `errors` is None when every parameter was valid, else a list of FastAPI error dicts;
+    /// `body_is_json` follows FastAPI's Content-Type rule, for routes with a body only.
     fn resolve<'py>(&self, scope: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyTuple>> {
         let py = scope.py();
         let method_obj = item(scope, pyo3::intern!(py, "method"))?;
@@ -64,18 +74,27 @@ impl Dispatcher {
         };
         let path = route_path(full_path, root);
         let none = || py.None().into_bound(py);
+        let no = || PyBool::new(py, false).to_owned().into_any();
         let entry = match self.router.lookup(method, path) {
             Lookup::Found { value, params } => (value, params),
             Lookup::MethodNotAllowed { allow } => {
-                return PyTuple::new(py, [none(), PyString::new(py, allow).into_any(), none()]);
+                let allow = PyString::new(py, allow).into_any();
+                return PyTuple::new(py, [none(), allow, none(), no()]);
             }
-            Lookup::NotFound => return PyTuple::new(py, [none(), none(), none()]),
+            Lookup::NotFound => return PyTuple::new(py, [none(), none(), none(), no()]),
         };
         let (entry, path_params) = entry;
         let kwargs = PyDict::new(py);
         let route = entry.route.bind(py).clone();
+        let is_json = if entry.has_body {
+            let headers = item(scope, pyo3::intern!(py, "headers"))?;
+            is_json_request(&headers, self.strict_content_type)?
+        } else {
+            false
+        };
+        let is_json = PyBool::new(py, is_json).to_owned().into_any();
         if entry.plan.params.is_empty() {
-            return PyTuple::new(py, [route, kwargs.into_any(), none()]);
+            return PyTuple::new(py, [route, kwargs.into_any(), none(), is_json]);
         }
         let query_obj = scope.get_item(pyo3::intern!(py, "query_string"))?;
         let query: &[u8] = match &query_obj {
@@ -100,7 +119,7 @@ impl Dispatcher {
         } else {
             PyList::new(py, errors)?.into_any()
         };
-        PyTuple::new(py, [route, kwargs.into_any(), errors])
+        PyTuple::new(py, [route, kwargs.into_any(), errors, is_json])
     }
 
     fn __len__(&self) -> usize {

@@ -10,8 +10,10 @@ use fasterapi_core::params::{cookie, query};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use smallvec::{smallvec, SmallVec};
 
 use crate::errors::{self, Loc};
+use crate::headers::visit_headers;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Source {
@@ -65,8 +67,8 @@ pub struct ParamSpec {
     limits: Py<PyDict>,
 }
 
-/// The raw text values found for a parameter.
-type Found<'a> = Vec<Cow<'a, str>>;
+/// The raw text values found for a parameter; inline (no allocation) for a single value.
+type Found<'a> = SmallVec<[Cow<'a, str>; 1]>;
 
 /// Everything a request offers to the plan, parsed lazily and at most once.
 pub struct RequestParts<'a> {
@@ -252,7 +254,7 @@ impl ParamSpec {
             } else {
                 all.len() - 1
             };
-            all = vec![all.swap_remove(keep)];
+            all = smallvec![all.swap_remove(keep)];
         }
         all
     }
@@ -455,19 +457,14 @@ pub fn request_parts<'a>(
     };
     let mut decoded = Vec::new();
     if let (true, Some(headers)) = (plan.needs_headers, headers) {
-        for pair in headers.try_iter()? {
-            let pair = pair?;
-            let name = pair.get_item(0)?;
-            let value = pair.get_item(1)?;
-            let name = name.cast::<PyBytes>()?.as_bytes().to_ascii_lowercase();
-            let value: String = value
-                .cast::<PyBytes>()?
-                .as_bytes()
-                .iter()
-                .map(|&b| b as char)
-                .collect();
-            decoded.push((name, value));
-        }
+        visit_headers(headers, |name, value| {
+            // Latin-1, as Starlette decodes header values.
+            decoded.push((
+                name.to_ascii_lowercase(),
+                value.iter().map(|&b| b as char).collect(),
+            ));
+            Ok(false)
+        })?;
     }
     Ok(RequestParts {
         path_params,

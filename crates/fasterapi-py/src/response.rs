@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
+use crate::headers::visit_headers;
 use crate::json::write_value;
 
 /// Encodes `content` to JSON and returns the `(http.response.start, http.response.body)`
@@ -67,20 +68,14 @@ pub fn messages<'py>(
 
 /// FastAPI's rule for parsing a body as JSON: its Content-Type is JSON, or it has none and
 /// the app is not strict about content types.
-#[pyfunction]
-pub fn is_json_request(headers: &Bound<'_, PyList>, strict: bool) -> PyResult<bool> {
-    for pair in headers.iter() {
-        let name = pair.get_item(0)?;
-        if name
-            .cast::<PyBytes>()?
-            .as_bytes()
-            .eq_ignore_ascii_case(b"content-type")
-        {
-            let value = pair.get_item(1)?;
-            return Ok(fasterapi_core::media::is_json(
-                value.cast::<PyBytes>()?.as_bytes(),
-            ));
+pub fn is_json_request(headers: &Bound<'_, PyAny>, strict: bool) -> PyResult<bool> {
+    let mut is_json = !strict;
+    visit_headers(headers, |name, value| {
+        let found = name.eq_ignore_ascii_case(b"content-type");
+        if found {
+            is_json = fasterapi_core::media::is_json(value);
         }
-    }
-    Ok(!strict)
+        Ok(found)
+    })?;
+    Ok(is_json)
 }
