@@ -1,12 +1,14 @@
 //! `FasterAPI._core`: the thin PyO3 layer over fasterapi-core. Routing and
 //! parameter plans (dispatch, plan), error dicts (errors), JSON encoding (json)
-//! ASGI header reading (headers) and ASGI response messages (response).
+//! ASGI header reading (headers), ASGI response messages (response) and the native
+//! server's HTTP/1.1 framing (http_parser).
 
 use pyo3::prelude::*;
 
 mod dispatch;
 mod errors;
 mod headers;
+mod http_parser;
 mod json;
 mod plan;
 mod response;
@@ -17,5 +19,16 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
     m.add_function(wrap_pyfunction!(json::set_json_default, m)?)?;
     m.add_function(wrap_pyfunction!(response::json_messages, m)?)?;
+    m.add_class::<http_parser::HttpParser>()?;
+    m.add_function(wrap_pyfunction!(http_parser::response_head, m)?)?;
+    m.add_function(wrap_pyfunction!(http_parser::chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(http_parser::error_response, m)?)?;
+    let py = m.py();
+    let last_chunk = fasterapi_core::http::LAST_CHUNK;
+    m.add("LAST_CHUNK", pyo3::types::PyBytes::new(py, last_chunk))?;
+    m.add(
+        "CONTINUE",
+        pyo3::types::PyBytes::new(py, fasterapi_core::http::CONTINUE),
+    )?;
     Ok(())
 }

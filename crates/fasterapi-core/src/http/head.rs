@@ -1,0 +1,673 @@
+//! Request-head parsing (RFC 9112 §2–3, §6): the request line and header fields via
+//! `httparse`, then the size limits of [`Limits`] and the body framing, with the
+//! request-smuggling defences (conflicting Content-Length / Transfer-Encoding).
+//!
+//! The result depends only on the bytes, never on how they were split: only the first
+//! `max_head_bytes` are parsed, and the request-line limit is checked before parsing.
+
+use memchr::{memchr, memmem, memrchr};
+use percent_encoding::percent_decode;
+
+use super::{HttpError, Limits};
+
+/// How the request body after the head is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body (neither Content-Length nor Transfer-Encoding).
+    None,
+    /// Exactly this many bytes follow.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`; decode with [`super::ChunkedDecoder`].
+    Chunked,
+}
+
+/// A parsed request head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    /// The method as sent, e.g. `GET`.
+    pub method: String,
+    /// The target's path as sent (no query); `/p` for an absolute-form `http://host/p?q`.
+    pub raw_path: Vec<u8>,
+    /// `raw_path` percent-decoded (invalid UTF-8 replaced lossily), as ASGI's `path`.
+    pub path: String,
+    /// The bytes after the first `?`, without it (empty if none).
+    pub query: Vec<u8>,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub http_minor: u8,
+    /// Header fields in order: names lower-cased, values trimmed.
+    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Whether the connection stays open after this request.
+    pub keep_alive: bool,
+    /// `Expect: 100-continue` on HTTP/1.1.
+    pub expect_continue: bool,
+    /// How the body is delimited.
+    pub framing: Framing,
+    /// A `Connection: upgrade` token plus an `Upgrade` header.
+    pub upgrade: bool,
+}
+
+/// Parses one request head from the start of `buf`. Ok(None): incomplete, call again with more bytes.
+/// Ok(Some((head, n))): `n` bytes of `buf` were the head (the body, if any, starts at `buf[n..]`).
+/// Empty lines before the request line are skipped and counted in `n`.
+pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>, HttpError> {
+    // No acceptable head reaches past max_head_bytes, so parse no further than that.
+    let window = &buf[..buf.len().min(limits.max_head_bytes)];
+    let incomplete = || {
+        if buf.len() > limits.max_head_bytes {
+            Err(HttpError::HeadersTooLarge)
+        } else {
+            Ok(None)
+        }
+    };
+    let Some(skip) = skip_empty_lines(window) else {
+        return incomplete();
+    };
+    let rest = &window[skip..];
+    check_request_line(rest, limits.max_request_line)?;
+
+    let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut req = httparse::Request::new(&mut headers);
+    let n = match req.parse(rest) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return incomplete(),
+        Err(e) => return Err(map_error(e, rest)),
+    };
+    let head = build_head(&req, limits)?;
+    Ok(Some((head, skip + n)))
+}
+
+/// Length of the empty lines (CRLF or LF) at the start of `buf`; None if `buf` holds
+/// nothing else yet (so more bytes are needed).
+fn skip_empty_lines(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        match &buf[i..] {
+            [] | [b'\r'] => return None,
+            [b'\r', b'\n', ..] => i += 2,
+            [b'\n', ..] => i += 1,
+            _ => return Some(i),
+        }
+    }
+}
+
+/// UriTooLong if the request line at the start of `rest` (complete or not) is longer than `max`.
+fn check_request_line(rest: &[u8], max: usize) -> Result<(), HttpError> {
+    let scan = &rest[..rest.len().min(max.saturating_add(2))];
+    let line = match memchr(b'\n', scan) {
+        Some(i) => &scan[..i],
+        None => scan,
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() > max {
+        Err(HttpError::UriTooLong)
+    } else {
+        Ok(())
+    }
+}
+
+/// Maps an `httparse` error; `rest` is the input, starting at the request line.
+fn map_error(err: httparse::Error, rest: &[u8]) -> HttpError {
+    match err {
+        httparse::Error::TooManyHeaders => HttpError::TooManyHeaders,
+        httparse::Error::Version if names_other_version(rest) => HttpError::VersionNotSupported,
+        httparse::Error::HeaderName => HttpError::BadRequest("invalid header name"),
+        httparse::Error::HeaderValue => HttpError::BadRequest("invalid header value"),
+        httparse::Error::NewLine => HttpError::BadRequest("invalid line ending"),
+        _ => HttpError::BadRequest("malformed request line"),
+    }
+}
+
+/// Whether the request line's version reads `HTTP/<digit>...` (a well-formed but
+/// unsupported version such as HTTP/2.0, as opposed to garbage).
+fn names_other_version(rest: &[u8]) -> bool {
+    let line = &rest[..memchr(b'\n', rest).unwrap_or(rest.len())];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let version = &line[memrchr(b' ', line).map_or(0, |i| i + 1)..];
+    version.len() > 5 && version.starts_with(b"HTTP/") && version[5].is_ascii_digit()
+}
+
+/// Splits a request target into (raw path, query).
+fn split_target(target: &[u8]) -> (&[u8], &[u8]) {
+    let (before, query) = match memchr(b'?', target) {
+        Some(i) => (&target[..i], &target[i + 1..]),
+        None => (target, &[][..]),
+    };
+    if before.starts_with(b"/") || before == b"*" {
+        return (before, query);
+    }
+    // absolute-form: scheme "://" authority [path]
+    if let Some(i) = memmem::find(before, b"://") {
+        let after = &before[i + 3..];
+        let path = memchr(b'/', after).map_or(&b"/"[..], |j| &after[j..]);
+        return (path, query);
+    }
+    (before, query) // authority-form (CONNECT host:port)
+}
+
+/// Non-empty, trimmed elements of a comma-separated header value.
+fn list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|t| !t.is_empty())
+}
+
+/// A Content-Length value: digits only, no overflow.
+fn parse_length(s: &[u8]) -> Result<u64, HttpError> {
+    const BAD: HttpError = HttpError::BadRequest("invalid Content-Length");
+    if s.is_empty() {
+        return Err(BAD);
+    }
+    s.iter().try_fold(0u64, |n, &b| {
+        if !b.is_ascii_digit() {
+            return Err(BAD);
+        }
+        n.checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(b - b'0')))
+            .ok_or(BAD)
+    })
+}
+
+fn build_head(req: &httparse::Request<'_, '_>, limits: &Limits) -> Result<RequestHead, HttpError> {
+    let http_minor = req.version.unwrap_or(1);
+    let (raw_path, query) = split_target(req.path.unwrap_or("/").as_bytes());
+
+    let mut conn_close = false;
+    let mut conn_keep_alive = false;
+    let mut conn_upgrade = false;
+    let mut has_upgrade = false;
+    let mut expect_continue = false;
+    let mut length: Option<u64> = None;
+    let mut te_seen = false;
+    let mut codings = 0usize; // transfer codings seen
+    let mut chunked = 0usize; // how many of them were "chunked"
+    let mut chunked_last = false;
+
+    let mut headers = Vec::with_capacity(req.headers.len());
+    for h in req.headers.iter() {
+        let name = h.name.to_ascii_lowercase().into_bytes();
+        let value = h.value.trim_ascii();
+        match name.as_slice() {
+            b"connection" => {
+                for token in list(value) {
+                    conn_close |= token.eq_ignore_ascii_case(b"close");
+                    conn_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                    conn_upgrade |= token.eq_ignore_ascii_case(b"upgrade");
+                }
+            }
+            b"upgrade" => has_upgrade = true,
+            b"expect" => expect_continue |= value.eq_ignore_ascii_case(b"100-continue"),
+            b"content-length" => {
+                for part in value.split(|&b| b == b',') {
+                    let n = parse_length(part.trim_ascii())?;
+                    if length.is_some_and(|prev| prev != n) {
+                        return Err(HttpError::BadRequest("conflicting Content-Length values"));
+                    }
+                    length = Some(n);
+                }
+            }
+            b"transfer-encoding" => {
+                te_seen = true;
+                for coding in list(value) {
+                    codings += 1;
+                    chunked_last = coding.eq_ignore_ascii_case(b"chunked");
+                    chunked += usize::from(chunked_last);
+                }
+            }
+            _ => {}
+        }
+        headers.push((name, value.to_vec()));
+    }
+
+    let framing = if te_seen {
+        if http_minor == 0 {
+            return Err(HttpError::BadRequest(
+                "Transfer-Encoding in an HTTP/1.0 request",
+            ));
+        }
+        if length.is_some() {
+            return Err(HttpError::BadRequest(
+                "both Content-Length and Transfer-Encoding",
+            ));
+        }
+        if codings == 0 {
+            return Err(HttpError::BadRequest("invalid Transfer-Encoding"));
+        }
+        if chunked == 0 {
+            return Err(HttpError::NotImplemented("unsupported Transfer-Encoding"));
+        }
+        if !chunked_last || chunked > 1 {
+            return Err(HttpError::BadRequest(
+                "chunked must be the final transfer coding",
+            ));
+        }
+        if codings > 1 {
+            return Err(HttpError::NotImplemented("unsupported Transfer-Encoding"));
+        }
+        Framing::Chunked
+    } else {
+        match length {
+            Some(n) if n > limits.max_body => return Err(HttpError::BodyTooLarge),
+            Some(n) => Framing::Length(n),
+            None => Framing::None,
+        }
+    };
+
+    Ok(RequestHead {
+        method: req.method.unwrap_or_default().to_owned(),
+        path: percent_decode(raw_path).decode_utf8_lossy().into_owned(),
+        raw_path: raw_path.to_vec(),
+        query: query.to_vec(),
+        http_minor,
+        headers,
+        keep_alive: if http_minor == 0 {
+            conn_keep_alive && !conn_close
+        } else {
+            !conn_close
+        },
+        expect_continue: expect_continue && http_minor == 1,
+        framing,
+        upgrade: conn_upgrade && has_upgrade,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HttpError> {
+        parse_head(buf, &Limits::default())
+    }
+
+    fn head(buf: &[u8]) -> RequestHead {
+        let (head, n) = parse(buf).unwrap().expect("complete head");
+        assert_eq!(n, buf.len());
+        head
+    }
+
+    fn err(buf: &[u8]) -> HttpError {
+        parse(buf).unwrap_err()
+    }
+
+    /// Feeds `buf` one byte at a time, as a caller accumulating socket data would.
+    fn parse_bytewise(
+        buf: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<(RequestHead, usize)>, HttpError> {
+        for end in 1..=buf.len() {
+            match parse_head(&buf[..end], limits) {
+                Ok(None) => continue,
+                other => return other,
+            }
+        }
+        Ok(None)
+    }
+
+    #[test]
+    fn simple_get() {
+        let h = head(
+            b"GET /items/42?q=1&x=%20 HTTP/1.1\r\nHost: example.com\r\nX-Token:  abc \r\n\r\n",
+        );
+        assert_eq!(h.method, "GET");
+        assert_eq!(h.raw_path, b"/items/42");
+        assert_eq!(h.path, "/items/42");
+        assert_eq!(h.query, b"q=1&x=%20");
+        assert_eq!(h.http_minor, 1);
+        assert_eq!(
+            h.headers,
+            vec![
+                (b"host".to_vec(), b"example.com".to_vec()),
+                (b"x-token".to_vec(), b"abc".to_vec()),
+            ]
+        );
+        assert!(h.keep_alive);
+        assert!(!h.expect_continue);
+        assert!(!h.upgrade);
+        assert_eq!(h.framing, Framing::None);
+    }
+
+    #[test]
+    fn incomplete_returns_none() {
+        assert_eq!(parse(b""), Ok(None));
+        assert_eq!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n"), Ok(None));
+        assert_eq!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r"), Ok(None));
+        assert_eq!(parse(b"\r\n\r"), Ok(None));
+    }
+
+    #[test]
+    fn pipelined_bytes_are_left_over() {
+        let first = b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\n";
+        let mut buf = first.to_vec();
+        buf.extend_from_slice(b"abcGET /b HTTP/1.1\r\n\r\n");
+        let (h, n) = parse(&buf).unwrap().unwrap();
+        assert_eq!(n, first.len());
+        assert_eq!(h.framing, Framing::Length(3));
+        assert_eq!(&buf[n..n + 3], b"abc");
+        let (h2, n2) = parse(&buf[n + 3..]).unwrap().unwrap();
+        assert_eq!(h2.raw_path, b"/b");
+        assert_eq!(n + 3 + n2, buf.len());
+    }
+
+    #[test]
+    fn leading_empty_lines_are_skipped_and_counted() {
+        let buf = b"\r\n\n\r\nGET / HTTP/1.1\r\n\r\n";
+        let (h, n) = parse(buf).unwrap().unwrap();
+        assert_eq!(h.method, "GET");
+        assert_eq!(n, buf.len());
+        assert_eq!(parse(b"\r\n\r\n"), Ok(None));
+    }
+
+    #[test]
+    fn http10_keep_alive_rules() {
+        assert!(!head(b"GET / HTTP/1.0\r\n\r\n").keep_alive);
+        assert!(head(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
+        assert!(!head(b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n").keep_alive);
+        assert_eq!(head(b"GET / HTTP/1.0\r\n\r\n").http_minor, 0);
+        assert!(head(b"GET / HTTP/1.1\r\nConnection: upgrade\r\n\r\n").keep_alive);
+        assert!(!head(b"GET / HTTP/1.1\r\nConnection: foo, CLOSE\r\n\r\n").keep_alive);
+        assert!(
+            !head(b"GET / HTTP/1.1\r\nConnection: foo\r\nConnection: close\r\n\r\n").keep_alive
+        );
+    }
+
+    #[test]
+    fn expect_continue_only_on_http11() {
+        assert!(
+            head(b"POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")
+                .expect_continue
+        );
+        assert!(
+            !head(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
+                .expect_continue
+        );
+        assert!(!head(b"POST / HTTP/1.1\r\nExpect: 200-ok\r\n\r\n").expect_continue);
+    }
+
+    #[test]
+    fn upgrade_needs_token_and_header() {
+        let ws =
+            b"GET /ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n";
+        assert!(head(ws).upgrade);
+        assert!(!head(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").upgrade);
+        assert!(!head(b"GET / HTTP/1.1\r\nConnection: upgrade\r\n\r\n").upgrade);
+    }
+
+    #[test]
+    fn absolute_form_and_special_targets() {
+        let h = head(b"GET http://example.com:8080/p/q?x=1 HTTP/1.1\r\n\r\n");
+        assert_eq!(h.raw_path, b"/p/q");
+        assert_eq!(h.query, b"x=1");
+        let h = head(b"GET https://example.com?x HTTP/1.1\r\n\r\n");
+        assert_eq!(h.raw_path, b"/");
+        assert_eq!(h.query, b"x");
+        let h = head(b"OPTIONS * HTTP/1.1\r\n\r\n");
+        assert_eq!((h.raw_path.as_slice(), h.path.as_str()), (&b"*"[..], "*"));
+        let h = head(b"CONNECT example.com:443 HTTP/1.1\r\n\r\n");
+        assert_eq!(h.raw_path, b"example.com:443");
+    }
+
+    #[test]
+    fn percent_decoding_and_query_split() {
+        let h = head(b"GET /a%20b/%C3%A9/%2F?q=%20&r=a?b HTTP/1.1\r\n\r\n");
+        assert_eq!(h.raw_path, b"/a%20b/%C3%A9/%2F");
+        assert_eq!(h.path, "/a b/\u{e9}//");
+        assert_eq!(h.query, b"q=%20&r=a?b");
+        let h = head(b"GET /%FF%zz HTTP/1.1\r\n\r\n");
+        assert_eq!(h.path, "/\u{fffd}%zz");
+        assert_eq!(head(b"GET /x? HTTP/1.1\r\n\r\n").query, b"");
+    }
+
+    #[test]
+    fn content_length_framing() {
+        let h = head(b"POST / HTTP/1.1\r\nContent-Length: 12\r\n\r\n");
+        assert_eq!(h.framing, Framing::Length(12));
+        let h = head(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(h.framing, Framing::Length(0));
+        // identical repeats are tolerated (RFC 9110 §8.6)
+        let h = head(b"POST / HTTP/1.1\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n");
+        assert_eq!(h.framing, Framing::Length(5));
+        let h = head(b"POST / HTTP/1.0\r\nContent-Length: 7\r\n\r\n");
+        assert_eq!(h.framing, Framing::Length(7));
+    }
+
+    #[test]
+    fn chunked_framing() {
+        let h = head(b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n");
+        assert_eq!(h.framing, Framing::Chunked);
+    }
+
+    #[test]
+    fn smuggling_defences() {
+        let bad = |reason| HttpError::BadRequest(reason);
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            bad("both Content-Length and Transfer-Encoding")
+        );
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),
+            bad("both Content-Length and Transfer-Encoding")
+        );
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"),
+            bad("conflicting Content-Length values")
+        );
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\n"),
+            bad("conflicting Content-Length values")
+        );
+        for value in [
+            "+3",
+            "-1",
+            "3a",
+            "0x10",
+            "",
+            "3,",
+            "1 2",
+            "18446744073709551616",
+        ] {
+            let req = format!("POST / HTTP/1.1\r\nContent-Length: {value}\r\n\r\n");
+            assert_eq!(
+                err(req.as_bytes()),
+                bad("invalid Content-Length"),
+                "{value:?}"
+            );
+        }
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            bad("chunked must be the final transfer coding")
+        );
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            bad("chunked must be the final transfer coding")
+        );
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nTransfer-Encoding: ,\r\n\r\n"),
+            bad("invalid Transfer-Encoding")
+        );
+        assert_eq!(
+            err(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            bad("Transfer-Encoding in an HTTP/1.0 request")
+        );
+    }
+
+    #[test]
+    fn unknown_transfer_coding_is_501() {
+        for te in ["gzip", "identity", "gzip, chunked", "x-custom"] {
+            let req = format!("POST / HTTP/1.1\r\nTransfer-Encoding: {te}\r\n\r\n");
+            let e = err(req.as_bytes());
+            assert_eq!(
+                e,
+                HttpError::NotImplemented("unsupported Transfer-Encoding"),
+                "{te}"
+            );
+            assert_eq!(e.status(), 501);
+        }
+    }
+
+    #[test]
+    fn body_too_large() {
+        let limits = Limits {
+            max_body: 10,
+            ..Limits::default()
+        };
+        let ok = b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+        assert!(parse_head(ok, &limits).unwrap().is_some());
+        let e = parse_head(b"POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", &limits).unwrap_err();
+        assert_eq!((e.clone(), e.status()), (HttpError::BodyTooLarge, 413));
+    }
+
+    #[test]
+    fn uri_too_long_even_when_incomplete() {
+        let limits = Limits {
+            max_request_line: 20,
+            ..Limits::default()
+        };
+        // "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaa" with no line end yet
+        let partial = format!("GET /{}", "a".repeat(30));
+        assert_eq!(
+            parse_head(partial.as_bytes(), &limits),
+            Err(HttpError::UriTooLong)
+        );
+        assert_eq!(HttpError::UriTooLong.status(), 414);
+        // exactly 20 bytes is fine, with or without its CRLF yet
+        let line = format!("GET /{} HTTP/1.1", "a".repeat(6));
+        assert_eq!(line.len(), 20);
+        assert_eq!(
+            parse_head(format!("{line}\r").as_bytes(), &limits),
+            Ok(None)
+        );
+        let full = format!("{line}\r\n\r\n");
+        assert!(parse_head(full.as_bytes(), &limits).unwrap().is_some());
+        let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(7));
+        assert_eq!(
+            parse_head(long.as_bytes(), &limits),
+            Err(HttpError::UriTooLong)
+        );
+    }
+
+    #[test]
+    fn headers_too_large_even_when_incomplete() {
+        let limits = Limits {
+            max_head_bytes: 64,
+            ..Limits::default()
+        };
+        let partial = format!("GET / HTTP/1.1\r\nX-Big: {}", "b".repeat(60));
+        assert_eq!(
+            parse_head(partial.as_bytes(), &limits),
+            Err(HttpError::HeadersTooLarge)
+        );
+        let complete = format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "b".repeat(60));
+        assert_eq!(
+            parse_head(complete.as_bytes(), &limits),
+            Err(HttpError::HeadersTooLarge)
+        );
+        assert_eq!(HttpError::HeadersTooLarge.status(), 431);
+        // a head of exactly 64 bytes followed by body bytes is accepted
+        let exact = format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "b".repeat(64 - 27));
+        assert_eq!(exact.len(), 64);
+        let with_body = format!("{exact}body bytes");
+        assert_eq!(
+            parse_head(with_body.as_bytes(), &limits)
+                .unwrap()
+                .unwrap()
+                .1,
+            64
+        );
+        // endless empty lines count too
+        let blank = "\r\n".repeat(40);
+        assert_eq!(
+            parse_head(blank.as_bytes(), &limits),
+            Err(HttpError::HeadersTooLarge)
+        );
+    }
+
+    #[test]
+    fn too_many_headers() {
+        let limits = Limits {
+            max_headers: 2,
+            ..Limits::default()
+        };
+        let ok = b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\n";
+        assert_eq!(parse_head(ok, &limits).unwrap().unwrap().0.headers.len(), 2);
+        let e = parse_head(b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &limits).unwrap_err();
+        assert_eq!((e.clone(), e.status()), (HttpError::TooManyHeaders, 431));
+    }
+
+    #[test]
+    fn version_errors() {
+        for req in [
+            &b"GET / HTTP/2.0\r\n\r\n"[..],
+            b"GET / HTTP/1.2\r\n\r\n",
+            b"GET / HTTP/3",
+        ] {
+            let e = err(req);
+            assert_eq!(
+                (e.clone(), e.status()),
+                (HttpError::VersionNotSupported, 505)
+            );
+        }
+        assert_eq!(
+            err(b"GET / FOO/1.1\r\n\r\n"),
+            HttpError::BadRequest("malformed request line")
+        );
+        assert_eq!(
+            err(b"GET / HTTP/x.1\r\n\r\n"),
+            HttpError::BadRequest("malformed request line")
+        );
+    }
+
+    #[test]
+    fn malformed_heads_are_400() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"GET /\r\n\r\n", "malformed request line"),
+            (b"G(T / HTTP/1.1\r\n\r\n", "malformed request line"),
+            (b" GET / HTTP/1.1\r\n\r\n", "malformed request line"),
+            (b"GET /a\x01 HTTP/1.1\r\n\r\n", "malformed request line"),
+            (
+                b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+                "invalid header name",
+            ),
+            (b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", "invalid header value"),
+            (b"GET / HTTP/1.1\rX\r\n\r\n", "invalid line ending"),
+        ];
+        for (req, reason) in cases {
+            let e = err(req);
+            assert_eq!(
+                e,
+                HttpError::BadRequest(reason),
+                "{:?}",
+                String::from_utf8_lossy(req)
+            );
+            assert_eq!(e.status(), 400);
+        }
+    }
+
+    #[test]
+    fn bytewise_feeding_gives_same_result() {
+        let limits = Limits {
+            max_request_line: 40,
+            max_head_bytes: 120,
+            max_headers: 3,
+            max_body: 100,
+        };
+        let long_header = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "v".repeat(120));
+        let long_line = format!("GET /{} HTTP/1.1\r\n\r\n", "p".repeat(40));
+        let vectors: Vec<&[u8]> = vec![
+            b"GET /a%20b?x=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nNEXT",
+            b"\r\n\nPOST /p HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 4\r\n\r\nbody",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            b"POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
+            b"GET / HTTP/2.0\r\n\r\n",
+            b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+            long_header.as_bytes(),
+            long_line.as_bytes(),
+        ];
+        for v in vectors {
+            let whole = parse_head(v, &limits);
+            let bytewise = parse_bytewise(v, &limits);
+            assert_eq!(whole, bytewise, "{:?}", String::from_utf8_lossy(v));
+        }
+    }
+}

@@ -1,0 +1,466 @@
+"""One HTTP/1.1 connection of the native server, as an asyncio Protocol.
+
+The bytes are parsed and framed by Rust (`_core.HttpParser`), which hands this protocol events:
+a request head, pieces of its body, its end, or a protocol error with the complete error response
+to write. Each request runs the app through ASGI (`RequestCycle`); requests on one connection are
+answered one at a time, in order, so pipelining needs no extra bookkeeping. Reading pauses while
+a request's unread body piles up (flow control), and timers close slow or idle connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from . import _core
+
+if TYPE_CHECKING:
+    from .server import ServerState
+
+logger = logging.getLogger("fasterapi.error")
+access_logger = logging.getLogger("fasterapi.access")
+
+#: Unread body bytes above which the connection stops reading from the socket.
+HIGH_WATER = 256 * 1024
+_NO_BODY_STATUSES = frozenset((204, 304))
+_ERROR_500 = b'{"detail":"Internal Server Error"}'
+_ERROR_503 = b'{"detail":"Service Unavailable"}'
+
+
+class HttpProtocol(asyncio.Protocol):
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.config = state.config
+        self.loop = asyncio.get_running_loop()
+        self.parser = _core.HttpParser(self.config.max_body_size)
+        self.transport: asyncio.Transport | None = None
+        self.cycle: RequestCycle | None = None
+        self.server: tuple[str, int] | None = None
+        self.client: tuple[str, int] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.read_paused = False
+        self.closing = False
+
+    # -- asyncio callbacks ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.state.connections.add(self)
+        self.server = _address(transport.get_extra_info("sockname"))
+        self.client = _address(transport.get_extra_info("peername"))
+        self._arm(self.config.timeout_keep_alive, self._idle_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state.connections.discard(self)
+        self.closing = True
+        self._disarm()
+        if self.cycle is not None:
+            self.cycle.disconnected()
+        self.transport = None
+
+    def eof_received(self) -> bool | None:
+        if self.cycle is None:
+            self.close()
+        return None  # close our side once any response in flight is written
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed(data)
+        if self.cycle is None:  # a new request has begun; it must arrive in time
+            self._arm(self.config.timeout_request, self._request_timeout)
+        self._pump()
+
+    # -- request processing ---------------------------------------------------------------------
+
+    def _pump(self) -> None:
+        """Handles the parser's events until it needs more bytes or a response is in flight."""
+        parser = self.parser
+        while not self.closing:
+            cycle = self.cycle
+            if cycle is not None and cycle.body_complete:
+                return  # the next pipelined request waits for this response
+            event = parser.next_event()
+            if event is None:
+                return
+            kind = event[0]
+            if kind == "head":
+                self._start(event)
+            elif kind == "body":
+                cycle.body_received(event[1])  # type: ignore[union-attr]
+                if cycle.unread > HIGH_WATER and not self.read_paused:  # type: ignore[union-attr]
+                    self.read_paused = True  # the app reads slower than the client sends
+                    self.transport.pause_reading()  # type: ignore[union-attr]
+                    self._disarm()
+                else:  # the next piece of the body must come in time
+                    self._arm(self.config.timeout_request, self._request_timeout)
+            elif kind == "end":
+                cycle.body_received(b"", complete=True)  # type: ignore[union-attr]
+                self._disarm()
+            else:  # ("error", status, response bytes): the connection cannot continue
+                self._protocol_error(event[1], event[2])
+                return
+
+    def _start(self, head: tuple[Any, ...]) -> None:
+        _, method, path, raw_path, query, http_minor, headers, keep_alive, expect = head
+        self._disarm()
+        state = self.state
+        if self.state.shutting_down:
+            keep_alive = False
+        config = self.config
+        client, scheme = self.client, "http"
+        if config.proxy_headers and state.trusts(client):
+            client, scheme = _forwarded(headers, client, scheme)
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1" if http_minor else "1.0",
+            "server": self.server,
+            "client": client,
+            "scheme": scheme,
+            "method": method,
+            "root_path": config.root_path,
+            "path": config.root_path + path,
+            "raw_path": raw_path,
+            "query_string": query,
+            "headers": headers,
+            "state": state.app_state.copy(),
+        }
+        self.cycle = cycle = RequestCycle(self, scope, http_minor, keep_alive, expect)
+        limit = config.limit_concurrency
+        if limit is not None and state.active >= limit:
+            cycle.task = None
+            cycle.send_error(503, _ERROR_503)
+            return
+        state.active += 1
+        cycle.task = self.loop.create_task(cycle.run(state.app))
+        self._arm(config.timeout_request, self._request_timeout)  # until the body is in
+
+    def response_complete(self, cycle: RequestCycle) -> None:
+        """Called when `cycle`'s response is written: go on with the next request, or close."""
+        if self.cycle is not cycle:
+            return
+        self.cycle = None
+        if self.read_paused and not self.closing:
+            self.read_paused = False
+            self.transport.resume_reading()  # type: ignore[union-attr]
+        if not cycle.keep_alive or self.closing:
+            self.close()
+            return
+        if self.state.shutting_down and not self.parser.buffered:
+            self.close()
+            return
+        self._arm(self.config.timeout_keep_alive, self._idle_timeout)
+        if self.parser.buffered:
+            self._arm(self.config.timeout_request, self._request_timeout)
+            self._pump()
+
+    def body_drained(self) -> None:
+        """The app read the unread body down: read from the socket again."""
+        if self.read_paused and not self.closing and self.transport is not None:
+            self.read_paused = False
+            self.transport.resume_reading()
+            self._arm(self.config.timeout_request, self._request_timeout)
+
+    def _protocol_error(self, status: int, response: bytes) -> None:
+        cycle = self.cycle
+        if cycle is not None and cycle.task is not None:
+            # The body of the request in flight is broken: the app sees a disconnect.
+            cycle.disconnected()
+        if cycle is None or not cycle.response_started:
+            self.write(response)
+            access_logger.info('%s - "- - -" %d', _client_text(self.client), status)
+        self.close()
+
+    # -- writing and closing --------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def close(self) -> None:
+        self.closing = True
+        self._disarm()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def shutdown(self) -> None:
+        """Graceful shutdown: close now when idle, else after the response in flight."""
+        if self.cycle is None:
+            self.close()
+        else:
+            self.cycle.keep_alive = False
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    def _arm(self, seconds: float, callback: Any) -> None:
+        self._disarm()
+        if not self.closing:
+            self.timer = self.loop.call_later(seconds, callback)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _idle_timeout(self) -> None:
+        if self.cycle is None and not self.parser.buffered:
+            self.close()
+
+    def _request_timeout(self) -> None:
+        """The client was too slow sending a request head or body: 408, then close."""
+        cycle = self.cycle
+        if cycle is not None and cycle.response_started:
+            self.close()
+            return
+        if cycle is not None:
+            cycle.disconnected()
+        self.write(_core.error_response(408, "Request Timeout"))
+        self.close()
+
+
+class RequestCycle:
+    """One request's ASGI exchange: the app's receive() and send(), framed onto the connection."""
+
+    __slots__ = (
+        "conn",
+        "scope",
+        "http_minor",
+        "keep_alive",
+        "expect_continue",
+        "task",
+        "body",
+        "unread",
+        "body_complete",
+        "final_sent",
+        "wakeup",
+        "is_disconnected",
+        "response_started",
+        "response_complete",
+        "chunked",
+        "status",
+        "head_only",
+    )
+
+    def __init__(
+        self, conn: HttpProtocol, scope: dict, http_minor: int, keep_alive: bool, expect: bool
+    ) -> None:
+        self.conn = conn
+        self.scope = scope
+        self.http_minor = http_minor
+        self.keep_alive = keep_alive
+        self.expect_continue = expect
+        self.task: asyncio.Task | None = None
+        self.body: list[bytes] = []
+        self.unread = 0
+        self.body_complete = False
+        self.final_sent = False
+        self.wakeup: asyncio.Future | None = None
+        self.is_disconnected = False
+        self.response_started = False
+        self.response_complete = False
+        self.chunked = False
+        self.status = 0
+        self.head_only = scope["method"] == "HEAD"
+
+    # -- from the connection --------------------------------------------------------------------
+
+    def body_received(self, data: bytes, complete: bool = False) -> None:
+        if data:
+            self.body.append(data)
+            self.unread += len(data)
+        if complete:
+            self.body_complete = True
+        self._wake()
+
+    def disconnected(self) -> None:
+        self.is_disconnected = True
+        self._wake()
+        task = self.task
+        if task is not None and not task.done() and not self.response_complete:
+            task.cancel()  # the client is gone: stop the handler, as the issue of leaks demands
+
+    def _wake(self) -> None:
+        wakeup = self.wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    # -- the app's side -------------------------------------------------------------------------
+
+    async def run(self, app: Any) -> None:
+        conn = self.conn
+        try:
+            await app(self.scope, self.receive, self.send)
+        except asyncio.CancelledError:
+            if not self.is_disconnected:
+                raise
+        except BaseException as exc:
+            logger.error("Exception in ASGI application", exc_info=exc)
+            if not self.response_started:
+                self.send_error(500, _ERROR_500)
+            elif not self.response_complete:
+                conn.close()  # the response cannot be finished: the client sees it cut short
+        else:
+            if not self.response_started and not self.is_disconnected:
+                logger.error("ASGI callable returned without starting a response.")
+                self.send_error(500, _ERROR_500)
+            elif not self.response_complete and not self.is_disconnected:
+                logger.error("ASGI callable returned without completing the response.")
+                conn.close()
+        finally:
+            conn.state.active -= 1
+            self.task = None
+            if not self.response_complete:
+                conn.close()
+
+    async def receive(self) -> dict[str, Any]:
+        while True:
+            if self.body or (self.body_complete and not self.final_sent):
+                body = self.body
+                data = b"".join(body) if len(body) > 1 else (body[0] if body else b"")
+                body.clear()
+                self.unread = 0
+                self.conn.body_drained()
+                self.final_sent = self.body_complete
+                return {"type": "http.request", "body": data, "more_body": not self.final_sent}
+            if self.is_disconnected or self.response_complete:
+                return {"type": "http.disconnect"}
+            if self.final_sent:
+                pass  # the whole body was read: wait for the response to end or the client to go
+            elif self.expect_continue:
+                self.expect_continue = False
+                self.conn.write(_core.CONTINUE)
+            self.wakeup = self.conn.loop.create_future()
+            try:
+                await self.wakeup
+            finally:
+                self.wakeup = None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        conn = self.conn
+        if self.is_disconnected:
+            return  # the client is gone; the app may still finish quietly
+        if kind == "http.response.start":
+            if self.response_started:
+                raise RuntimeError("http.response.start sent twice")
+            self.response_started = True
+            self.status = status = message["status"]
+            headers = message.get("headers") or []
+            no_body = status < 200 or status in _NO_BODY_STATUSES
+            length = None if no_body else _content_length(headers)
+            if no_body:
+                framing = -2
+            elif length is not None:
+                framing = length
+            elif self.http_minor == 1:
+                framing, self.chunked = -1, True
+            else:  # an HTTP/1.0 client: the body ends when the connection closes
+                framing, self.keep_alive = -2, False
+            if self.expect_continue:  # the body was never read: do not wait for it
+                self.keep_alive = False
+            try:
+                head = _core.response_head(
+                    self.http_minor, status, headers, self.keep_alive, framing
+                )
+            except ValueError as exc:
+                self.response_started = False
+                raise RuntimeError(f"invalid response header: {exc}") from None
+            conn.write(head)
+            self._log()
+        elif kind == "http.response.body":
+            if not self.response_started:
+                raise RuntimeError("http.response.body sent before http.response.start")
+            if self.response_complete:
+                raise RuntimeError("http.response.body sent after the response was complete")
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            if not self.head_only and body and self.status not in _NO_BODY_STATUSES:
+                conn.write(_core.chunk(body) if self.chunked else bytes(body))
+            if not more:
+                if self.chunked and not self.head_only:
+                    conn.write(_core.LAST_CHUNK)
+                self._finish()
+            elif conn.transport is not None and _write_buffer_full(conn.transport):
+                await _drain(conn)
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} on an http connection")
+
+    def _finish(self) -> None:
+        self.response_complete = True
+        if not self.body_complete:
+            # The app answered without reading the whole body: it cannot be skipped safely
+            # unless it is small; closing keeps the connection's framing sound.
+            self.keep_alive = False
+        self._wake()
+        self.conn.response_complete(self)
+
+    def send_error(self, status: int, body: bytes) -> None:
+        headers = [(b"content-type", b"application/json")]
+        self.keep_alive = self.keep_alive and self.body_complete
+        self.response_started = True
+        self.status = status
+        self.conn.write(
+            _core.response_head(self.http_minor, status, headers, self.keep_alive, len(body))
+        )
+        if not self.head_only:
+            self.conn.write(body)
+        self._log()
+        self._finish()
+
+    def _log(self) -> None:
+        if self.conn.config.access_log:
+            scope = self.scope
+            query = scope["query_string"]
+            target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
+            access_logger.info(
+                '%s - "%s %s HTTP/%s" %d',
+                _client_text(scope["client"]),
+                scope["method"],
+                target,
+                scope["http_version"],
+                self.status,
+            )
+
+
+def _content_length(headers: Any) -> int | None:
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                raise RuntimeError(f"invalid Content-Length {value!r} in the response") from None
+    return None
+
+
+def _write_buffer_full(transport: asyncio.Transport) -> bool:
+    return transport.get_write_buffer_size() > HIGH_WATER
+
+
+async def _drain(conn: HttpProtocol) -> None:
+    """Waits while the socket's write buffer is full (a slow client reading a big stream)."""
+    while conn.transport is not None and _write_buffer_full(conn.transport):
+        await asyncio.sleep(0.005)
+
+
+def _address(value: Any) -> tuple[str, int] | None:
+    if isinstance(value, tuple) and len(value) >= 2:
+        return (str(value[0]), int(value[1]))
+    return None
+
+
+def _client_text(client: tuple[str, int] | None) -> str:
+    return f"{client[0]}:{client[1]}" if client else "-"
+
+
+def _forwarded(headers: Any, client: Any, scheme: str) -> tuple[Any, str]:
+    """Client address and scheme from X-Forwarded-For / X-Forwarded-Proto, as uvicorn reads them."""
+    for name, value in headers:
+        if name == b"x-forwarded-proto":
+            proto = value.decode("latin-1").split(",")[-1].strip().lower()
+            if proto in ("http", "https", "ws", "wss"):
+                scheme = "https" if proto in ("https", "wss") else "http"
+        elif name == b"x-forwarded-for":
+            host = value.decode("latin-1").split(",")[-1].strip()
+            if host:
+                client = (host, 0)
+    return client, scheme

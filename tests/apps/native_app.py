@@ -1,0 +1,92 @@
+"""Apps the native-server tests serve in a subprocess (tests/test_native_server.py).
+
+`app` is a FasterAPI app; `raw` is a bare ASGI app for what FasterAPI has no response class for
+yet (streaming bodies, echoing a streamed upload). Events the tests look for (lifespan,
+cancelled handlers) are printed to stdout, one line each, flushed.
+"""
+
+import asyncio
+
+from FasterAPI import Faster, HTTPException
+
+app = Faster()
+
+
+@app.on_event("startup")
+async def started() -> None:
+    print("lifespan startup", flush=True)
+
+
+@app.on_event("shutdown")
+async def stopped() -> None:
+    print("lifespan shutdown", flush=True)
+
+
+@app.get("/hello")
+async def hello(name: str = "world"):
+    return {"hello": name}
+
+
+@app.get("/items/{item_id}")
+async def item(item_id: int):
+    return {"item_id": item_id}
+
+
+@app.post("/echo")
+async def echo(payload: dict):
+    return payload
+
+
+@app.get("/slow")
+async def slow(seconds: float = 1.0):
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        print("slow cancelled", flush=True)
+        raise
+    return {"slept": seconds}
+
+
+@app.get("/boom")
+async def boom():
+    raise RuntimeError("boom")
+
+
+@app.get("/teapot")
+async def teapot():
+    raise HTTPException(418, "I'm a teapot")
+
+
+async def raw(scope, receive, send):
+    """/stream: a chunked response of `n` pieces; /count: reads the body in pieces and answers
+    its size; anything else: 404."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            kind = message["type"].rsplit(".", 1)[-1]
+            await send({"type": f"lifespan.{kind}.complete"})
+            if kind == "shutdown":
+                return
+    path = scope["path"]
+    if path == "/stream":
+        n = int(scope["query_string"] or b"3")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for i in range(n):
+            await send({"type": "http.response.body", "body": b"piece %d\n" % i, "more_body": True})
+            await asyncio.sleep(0)
+        await send({"type": "http.response.body", "body": b""})
+    elif path == "/count":
+        size = pieces = 0
+        more = True
+        while more:
+            message = await receive()
+            size += len(message.get("body", b""))
+            pieces += 1
+            more = message.get("more_body", False)
+        body = b'{"size":%d,"pieces":%d}' % (size, pieces)
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+    else:
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b"not found"})

@@ -1,0 +1,453 @@
+"""FasterAPI's native HTTP/1.1 server over real sockets: framing, keep-alive, pipelining, limits,
+timeouts, errors, disconnects and graceful shutdown. The server runs in a subprocess
+(tests/apps/native_app.py); the tests speak raw HTTP to it so every byte is checked."""
+
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT = 20.0
+
+pytestmark = pytest.mark.fasterapi_only
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A native server in a subprocess; its stdout (the app's event lines and logs) is kept."""
+
+    def __init__(self, app: str, port: int, proc: subprocess.Popen, log: Path) -> None:
+        self.app, self.port, self.proc, self.log = app, port, proc, log
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def connect(self, timeout: float = 5.0) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def wait_for_output(self, text: str, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                pytest.fail(f"{text!r} not in the server output:\n{self.output()}")
+            time.sleep(0.05)
+
+
+@contextmanager
+def native_server(tmp_path: Path, app: str = "app", **config):
+    port = free_port()
+    log = tmp_path / f"server-{port}.log"
+    options = ", ".join(f"{k}={v!r}" for k, v in config.items())
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stdout)\n"
+        "from FasterAPI.server import Config, serve\n"
+        f"from tests.apps.native_app import {app} as app\n"
+        f"sys.exit(serve(app, Config(host='127.0.0.1', port={port}, {options})))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = Server(app, port, proc, log)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}:\n{server.output()}")
+            try:
+                server.connect(timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"server did not start:\n{server.output()}")
+                time.sleep(0.05)
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def server(tmp_path):
+    with native_server(tmp_path) as running:
+        yield running
+
+
+# -- reading responses off a raw socket -------------------------------------------------------
+
+
+class Reader:
+    """Reads whole HTTP responses (Content-Length, chunked or until close) from a socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self) -> bool:
+        data = self.sock.recv(65536)
+        self.buf += data
+        return bool(data)
+
+    def _until(self, marker: bytes) -> bytes:
+        while marker not in self.buf:
+            if not self._fill():
+                raise ConnectionError(f"closed before {marker!r}; got {self.buf!r}")
+        part, self.buf = self.buf.split(marker, 1)
+        return part
+
+    def _exactly(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            if not self._fill():
+                raise ConnectionError("closed mid-body")
+        part, self.buf = self.buf[:n], self.buf[n:]
+        return part
+
+    def response(self, head_request: bool = False) -> tuple[int, dict[str, str], bytes]:
+        head = self._until(b"\r\n\r\n").decode("latin-1")
+        status_line, *lines = head.split("\r\n")
+        version, status = status_line.split(" ")[:2]
+        assert version == "HTTP/1.1", status_line
+        headers: dict[str, str] = {}
+        for line in lines:
+            name, value = line.split(":", 1)
+            assert name.lower() not in headers, f"duplicate header {name}"
+            headers[name.lower()] = value.strip()
+        code = int(status)
+        if head_request or code in (204, 304) or code < 200:
+            return code, headers, b""
+        if "content-length" in headers:
+            return code, headers, self._exactly(int(headers["content-length"]))
+        if headers.get("transfer-encoding") == "chunked":
+            body = b""
+            while True:
+                size = int(self._until(b"\r\n").split(b";")[0], 16)
+                if size == 0:
+                    self._until(b"\r\n")
+                    return code, headers, body
+                body += self._exactly(size)
+                assert self._exactly(2) == b"\r\n"
+        while self._fill():
+            pass
+        body, self.buf = self.buf, b""
+        return code, headers, body
+
+    def closed(self, timeout: float = 5.0) -> bool:
+        """True once the server closes the connection (nothing more may arrive)."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(1)
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+        assert not data, f"unexpected bytes {data!r}"
+        return True
+
+
+def request(
+    method: str, target: str, body: bytes = b"", headers: dict | None = None, version="1.1"
+) -> bytes:
+    lines = [f"{method} {target} HTTP/{version}", "Host: test"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body and not any(k.lower() == "transfer-encoding" for k in headers or {}):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def exchange(server: Server, raw: bytes, head_request: bool = False):
+    with server.connect() as sock:
+        sock.sendall(raw)
+        return Reader(sock).response(head_request)
+
+
+# -- the tests ----------------------------------------------------------------------------------
+
+
+def test_routes_params_and_errors_over_real_http(server):
+    status, headers, body = exchange(server, request("GET", "/hello?name=native"))
+    assert (status, json.loads(body)) == (200, {"hello": "native"})
+    assert headers["content-type"] == "application/json"
+    assert headers["server"] == "fasterapi"
+    assert headers["date"].endswith(" GMT") and len(headers["date"]) == 29
+    status, _, body = exchange(server, request("GET", "/items/abc"))
+    assert status == 422 and json.loads(body)["detail"][0]["loc"] == ["path", "item_id"]
+    status, _, body = exchange(server, request("GET", "/nope"))
+    assert (status, json.loads(body)) == (404, {"detail": "Not Found"})
+    status, _, body = exchange(server, request("GET", "/teapot"))
+    assert (status, json.loads(body)) == (418, {"detail": "I'm a teapot"})
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(server):
+    with server.connect() as sock:
+        reader = Reader(sock)
+        for i in range(5):
+            sock.sendall(request("GET", f"/items/{i}"))
+            status, headers, body = reader.response()
+            assert (status, json.loads(body)) == (200, {"item_id": i})
+            assert "connection" not in headers
+
+
+def test_pipelined_requests_are_answered_in_order(server):
+    with server.connect() as sock:
+        sock.sendall(
+            request("GET", "/slow?seconds=0.2")
+            + request("GET", "/items/1")
+            + request("POST", "/echo", b'{"n": 2}', {"Content-Type": "application/json"})
+            + request("GET", "/items/3")
+        )
+        reader = Reader(sock)
+        bodies = [json.loads(reader.response()[2]) for _ in range(4)]
+    assert bodies == [{"slept": 0.2}, {"item_id": 1}, {"n": 2}, {"item_id": 3}]
+
+
+def test_a_request_arriving_one_byte_at_a_time(server):
+    raw = request("POST", "/echo", b'{"slow": "client"}', {"Content-Type": "application/json"})
+    with server.connect() as sock:
+        for i in range(len(raw)):
+            sock.sendall(raw[i : i + 1])
+            time.sleep(0.001)
+        status, _, body = Reader(sock).response()
+    assert (status, json.loads(body)) == (200, {"slow": "client"})
+
+
+def test_chunked_request_body(server):
+    chunked = b'4\r\n{"a"\r\n6;ext=1\r\n: [1, \r\n3\r\n2]}\r\n0\r\nTrailer: x\r\n\r\n'
+    headers = {"Transfer-Encoding": "chunked", "Content-Type": "application/json"}
+    status, _, body = exchange(server, request("POST", "/echo", chunked, headers))
+    assert (status, json.loads(body)) == (200, {"a": [1, 2]})
+
+
+def test_expect_100_continue(server):
+    payload = b'{"expect": true}'
+    head = request(
+        "POST",
+        "/echo",
+        b"",
+        {
+            "Content-Type": "application/json",
+            "Content-Length": len(payload),
+            "Expect": "100-continue",
+        },
+    )
+    with server.connect() as sock:
+        sock.sendall(head)
+        reader = Reader(sock)
+        assert reader._until(b"\r\n\r\n") == b"HTTP/1.1 100 Continue"
+        sock.sendall(payload)
+        status, _, body = reader.response()
+    assert (status, json.loads(body)) == (200, {"expect": True})
+
+
+def test_head_has_headers_and_no_body(server):
+    with server.connect() as sock:
+        sock.sendall(request("HEAD", "/hello") + request("GET", "/hello"))
+        reader = Reader(sock)
+        status, headers, _ = reader.response(head_request=True)
+        assert status == 200 and headers["content-length"] == str(len(b'{"hello":"world"}'))
+        # the next response starts right after the head: no body bytes were sent for HEAD
+        status, _, body = reader.response()
+        assert (status, body) == (200, b'{"hello":"world"}')
+
+
+def test_connection_close_and_http_1_0(server):
+    with server.connect() as sock:
+        sock.sendall(request("GET", "/hello", headers={"Connection": "close"}))
+        reader = Reader(sock)
+        status, headers, _ = reader.response()
+        assert status == 200 and headers["connection"] == "close"
+        assert reader.closed()
+    with server.connect() as sock:
+        sock.sendall(request("GET", "/hello", version="1.0"))
+        reader = Reader(sock)
+        status, headers, body = reader.response()
+        assert (status, body) == (200, b'{"hello":"world"}')
+        assert reader.closed()
+    with server.connect() as sock:  # HTTP/1.0 keep-alive, when asked for
+        reader = Reader(sock)
+        for _ in range(2):
+            sock.sendall(
+                request("GET", "/hello", headers={"Connection": "keep-alive"}, version="1.0")
+            )
+            status, headers, _ = reader.response()
+            assert status == 200 and headers["connection"] == "keep-alive"
+
+
+def test_streaming_response_is_chunked(tmp_path):
+    with native_server(tmp_path, app="raw") as server:
+        status, headers, body = exchange(server, request("GET", "/stream?5"))
+        assert status == 200 and headers["transfer-encoding"] == "chunked"
+        assert body == b"".join(b"piece %d\n" % i for i in range(5))
+        # an HTTP/1.0 client cannot take chunks: the body ends when the connection closes
+        status, headers, body = exchange(server, request("GET", "/stream?2", version="1.0"))
+        assert "transfer-encoding" not in headers and body == b"piece 0\npiece 1\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nBig: " + b"b" * 70000 + b"\r\n\r\n", 431),
+        (b"GET / HTTP/1.1\r\n" + b"".join(b"H%d: v\r\n" % i for i in range(120)) + b"\r\n", 431),
+        (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n", 413),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+        (b"BAD\x01REQUEST\r\n\r\n", 400),
+    ],
+    ids=[
+        "uri-too-long",
+        "header-too-large",
+        "too-many-headers",
+        "body-too-large",
+        "conflicting-lengths",
+        "malformed",
+    ],
+)
+def test_protocol_limits_answer_and_close(server, raw, status):
+    with server.connect() as sock:
+        sock.sendall(raw)
+        reader = Reader(sock)
+        got, headers, body = reader.response()
+        assert got == status
+        assert headers["connection"] == "close"
+        assert "detail" in json.loads(body)
+        assert reader.closed()
+    # the server is still serving
+    assert exchange(server, request("GET", "/items/7"))[0] == 200
+
+
+def test_slow_headers_time_out_with_408(tmp_path):
+    with native_server(tmp_path, timeout_request=0.5) as server:
+        with server.connect() as sock:
+            sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")  # never finished
+            reader = Reader(sock)
+            status, _, _ = reader.response()
+            assert status == 408
+            assert reader.closed()
+
+
+def test_idle_keep_alive_connections_are_closed(tmp_path):
+    with native_server(tmp_path, timeout_keep_alive=0.3) as server:
+        with server.connect() as sock:
+            sock.sendall(request("GET", "/hello"))
+            reader = Reader(sock)
+            assert reader.response()[0] == 200
+            started = time.monotonic()
+            assert reader.closed(timeout=5)
+            assert time.monotonic() - started < 3
+
+
+def test_a_raising_handler_gets_a_500_and_the_server_keeps_serving(server):
+    status, _, body = exchange(server, request("GET", "/boom"))
+    assert (status, json.loads(body)) == (500, {"detail": "Internal Server Error"})
+    assert exchange(server, request("GET", "/items/1"))[0] == 200
+    server.wait_for_output("RuntimeError: boom")
+
+
+def test_a_client_that_disconnects_cancels_its_handler(server):
+    sock = server.connect()
+    sock.sendall(request("GET", "/slow?seconds=30"))
+    time.sleep(0.3)
+    sock.close()
+    server.wait_for_output("slow cancelled", timeout=5)
+    assert exchange(server, request("GET", "/items/2"))[0] == 200
+
+
+def test_graceful_shutdown_finishes_requests_in_flight(tmp_path):
+    with native_server(tmp_path) as server:
+        server.wait_for_output("lifespan startup")
+        results: list = []
+
+        def slow_request():
+            results.append(exchange(server, request("GET", "/slow?seconds=1")))
+
+        clients = [threading.Thread(target=slow_request) for _ in range(5)]
+        for client in clients:
+            client.start()
+        time.sleep(0.3)  # the requests are in flight
+        server.proc.send_signal(signal.SIGTERM)
+        for client in clients:
+            client.join(timeout=10)
+        assert server.proc.wait(timeout=10) == 0
+        assert [(status, json.loads(body)) for status, _, body in results] == [
+            (200, {"slept": 1.0})
+        ] * 5
+        assert "lifespan shutdown" in server.output()
+        with pytest.raises(OSError):
+            server.connect(timeout=1)
+
+
+def test_a_thousand_concurrent_keep_alive_connections(server):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+    socks = []
+    try:
+        for _ in range(1000):
+            socks.append(server.connect(timeout=10))
+        for i, sock in enumerate(socks):
+            sock.sendall(request("GET", f"/items/{i}"))
+        readers = [Reader(sock) for sock in socks]
+        for i, reader in enumerate(readers):
+            status, _, body = reader.response()
+            assert (status, json.loads(body)) == (200, {"item_id": i})
+        for i, (sock, reader) in enumerate(zip(socks, readers, strict=True)):  # all open
+            sock.sendall(request("GET", f"/items/{i + 1}"))
+            assert json.loads(reader.response()[2]) == {"item_id": i + 1}
+    finally:
+        for sock in socks:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_100_mb_upload_is_streamed_not_buffered(tmp_path):
+    size = 100_000_000
+    with native_server(tmp_path, app="raw") as server:
+        before = _rss_kib(server.proc.pid)
+        peak = before
+        piece = b"x" * (1 << 20)
+        with server.connect(timeout=30) as sock:
+            sock.sendall(request("POST", "/count", b"", {"Content-Length": size}))
+            sent = 0
+            while sent < size:
+                n = min(len(piece), size - sent)
+                sock.sendall(piece[:n])
+                sent += n
+                if sent % (10 << 20) < (1 << 20):
+                    peak = max(peak, _rss_kib(server.proc.pid))
+            status, _, body = Reader(sock).response()
+        peak = max(peak, _rss_kib(server.proc.pid))
+    assert status == 200
+    result = json.loads(body)
+    assert result["size"] == size and result["pieces"] > 10
+    assert peak - before < 30 * 1024, f"RSS grew by {(peak - before) // 1024} MiB"
