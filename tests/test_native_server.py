@@ -451,3 +451,13 @@ def test_a_100_mb_upload_is_streamed_not_buffered(tmp_path):
     result = json.loads(body)
     assert result["size"] == size and result["pieces"] > 10
     assert peak - before < 30 * 1024, f"RSS grew by {(peak - before) // 1024} MiB"
+
+
+def test_an_app_asking_to_close_gets_one_connection_header(tmp_path):
+    with native_server(tmp_path, app="raw") as server:
+        with server.connect() as sock:
+            sock.sendall(request("GET", "/close"))
+            reader = Reader(sock)  # Reader fails on a duplicate header
+            status, headers, body = reader.response()
+            assert (status, headers["connection"], body) == (200, "close", b"bye")
+            assert reader.closed()

@@ -347,7 +347,11 @@ class RequestCycle:
             self.status = status = message["status"]
             headers = message.get("headers") or []
             no_body = status < 200 or status in _NO_BODY_STATUSES
-            length = None if no_body else _content_length(headers)
+            length, connection = _framing_headers(headers)
+            if connection is not None:  # the server writes Connection itself
+                headers = [(k, v) for k, v in headers if k.lower() != b"connection"]
+                if b"close" in connection.lower():
+                    self.keep_alive = False
             if no_body:
                 framing = -2
             elif length is not None:
@@ -422,14 +426,19 @@ class RequestCycle:
             )
 
 
-def _content_length(headers: Any) -> int | None:
+def _framing_headers(headers: Any) -> tuple[int | None, bytes | None]:
+    """The Content-Length and Connection values an app's response headers carry, if any."""
+    length = connection = None
     for name, value in headers:
-        if name.lower() == b"content-length":
+        name = name.lower()
+        if name == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
                 raise RuntimeError(f"invalid Content-Length {value!r} in the response") from None
-    return None
+        elif name == b"connection":
+            connection = value
+    return length, connection
 
 
 def _write_buffer_full(transport: asyncio.Transport) -> bool:

@@ -59,7 +59,7 @@ async def teapot():
 
 async def raw(scope, receive, send):
     """/stream: a chunked response of `n` pieces; /count: reads the body in pieces and answers
-    its size; anything else: 404."""
+    its size; /close: asks for the connection to close; anything else: 404."""
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -87,6 +87,10 @@ async def raw(scope, receive, send):
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+    elif path == "/close":
+        headers = [(b"Connection", b"close"), (b"content-length", b"3")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"bye"})
     else:
         await send({"type": "http.response.start", "status": 404, "headers": []})
         await send({"type": "http.response.body", "body": b"not found"})
