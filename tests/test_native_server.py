@@ -202,6 +202,16 @@ def test_routes_params_and_errors_over_real_http(server):
     assert (status, json.loads(body)) == (418, {"detail": "I'm a teapot"})
 
 
+def test_responses_injected_response_and_request_over_both_paths(server):
+    status, headers, body = exchange(server, request("GET", "/text"))
+    assert (status, body, headers["x-kind"]) == (200, b"plain", "text")
+    assert headers["content-type"] == "text/plain; charset=utf-8"
+    status, headers, body = exchange(server, request("GET", "/tagged"))
+    assert (status, json.loads(body), headers["x-tag"]) == (201, {"tagged": True}, "yes")
+    status, _, body = exchange(server, request("GET", "/whoami"))  # a Request: the ASGI path
+    assert (status, json.loads(body)) == (200, {"path": "/whoami", "client": "127.0.0.1"})
+
+
 def test_keep_alive_serves_many_requests_on_one_connection(server):
     with server.connect() as sock:
         reader = Reader(sock)

@@ -77,8 +77,9 @@ class Faster(FasterRouter):
         dispatcher = _core.Dispatcher(self.strict_content_type)
         for route in self.routes:
             methods = sorted(route.methods)
+            has_body = route.body is not None
             dispatcher.add_route(
-                route.path, methods, route, route.plan.params, route.body is not None
+                route.path, methods, route, route.plan.params, has_body, route.native
             )
         self._dispatcher = dispatcher
         return dispatcher

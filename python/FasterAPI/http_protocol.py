@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from . import _core
+from .native import NativeCycle
 
 if TYPE_CHECKING:
     from .server import ServerState
@@ -33,12 +34,15 @@ class HttpProtocol(asyncio.Protocol):
         self.state = state
         self.config = state.config
         self.loop = asyncio.get_running_loop()
-        self.parser = _core.HttpParser(self.config.max_body_size)
+        self.parser = _core.HttpParser(self.config.max_body_size, state.dispatcher)
         self.transport: asyncio.Transport | None = None
         self.cycle: RequestCycle | None = None
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
-        self.timer: asyncio.TimerHandle | None = None
+        #: When (loop time) `on_deadline` fires; the server's ticker checks it (ServerState.tick),
+        #: which costs far less per request than a call_later timer.
+        self.deadline: float | None = None
+        self.on_deadline: Any = None
         self.read_paused = False
         self.closing = False
 
@@ -83,7 +87,9 @@ class HttpProtocol(asyncio.Protocol):
             if event is None:
                 return
             kind = event[0]
-            if kind == "head":
+            if kind == "route":
+                self._start_native(event)
+            elif kind == "head":
                 self._start(event)
             elif kind == "body":
                 cycle.body_received(event[1])  # type: ignore[union-attr]
@@ -104,8 +110,37 @@ class HttpProtocol(asyncio.Protocol):
         _, method, path, raw_path, query, http_minor, headers, keep_alive, expect = head
         self._disarm()
         state = self.state
-        if self.state.shutting_down:
+        if state.shutting_down:
             keep_alive = False
+        scope = self.scope(head)
+        self.cycle = cycle = RequestCycle(self, scope, http_minor, keep_alive, expect)
+        if self._over_limit(cycle):
+            return
+        state.active += 1
+        cycle.task = self.loop.create_task(cycle.run(state.app))
+        self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
+
+    def _start_native(self, event: tuple[Any, ...]) -> None:
+        """A request for a route the parser matched and extracted itself (FasterAPI.native)."""
+        self._disarm()
+        self.cycle = cycle = NativeCycle(self, event)
+        if self._over_limit(cycle):
+            return
+        self.state.active += 1
+        self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
+
+    def _over_limit(self, cycle: Any) -> bool:
+        """Answers 503 when --limit-concurrency requests are already in flight."""
+        limit = self.config.limit_concurrency
+        if limit is None or self.state.active < limit:
+            return False
+        cycle.send_error(503, _ERROR_503)
+        return True
+
+    def scope(self, head: tuple[Any, ...]) -> dict[str, Any]:
+        """The ASGI scope of a request head (a parser "head" event)."""
+        _, method, path, raw_path, query, http_minor, headers, _, _ = head
+        state = self.state
         config = self.config
         client, scheme = self.client, "http"
         if config.proxy_headers and state.trusts(client):
@@ -125,15 +160,7 @@ class HttpProtocol(asyncio.Protocol):
             "headers": headers,
             "state": state.app_state.copy(),
         }
-        self.cycle = cycle = RequestCycle(self, scope, http_minor, keep_alive, expect)
-        limit = config.limit_concurrency
-        if limit is not None and state.active >= limit:
-            cycle.task = None
-            cycle.send_error(503, _ERROR_503)
-            return
-        state.active += 1
-        cycle.task = self.loop.create_task(cycle.run(state.app))
-        self._arm(config.timeout_request, self._request_timeout)  # until the body is in
+        return scope
 
     def response_complete(self, cycle: RequestCycle) -> None:
         """Called when `cycle`'s response is written: go on with the next request, or close."""
@@ -193,14 +220,18 @@ class HttpProtocol(asyncio.Protocol):
     # -- timers ---------------------------------------------------------------------------------
 
     def _arm(self, seconds: float, callback: Any) -> None:
-        self._disarm()
         if not self.closing:
-            self.timer = self.loop.call_later(seconds, callback)
+            self.deadline = self.loop.time() + seconds
+            self.on_deadline = callback
 
     def _disarm(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.deadline = None
+
+    def check_deadline(self, now: float) -> None:
+        deadline = self.deadline
+        if deadline is not None and now >= deadline:
+            self.deadline = None
+            self.on_deadline()
 
     def _idle_timeout(self) -> None:
         if self.cycle is None and not self.parser.buffered:
@@ -287,9 +318,16 @@ class RequestCycle:
     # -- the app's side -------------------------------------------------------------------------
 
     async def run(self, app: Any) -> None:
+        try:
+            await self.call(app)
+        finally:
+            self.conn.state.active -= 1
+
+    async def call(self, asgi: Any) -> None:
+        """Runs `asgi(scope, receive, send)` for this request: the app, or part of it."""
         conn = self.conn
         try:
-            await app(self.scope, self.receive, self.send)
+            await asgi(self.scope, self.receive, self.send)
         except asyncio.CancelledError:
             if not self.is_disconnected:
                 raise
@@ -307,7 +345,6 @@ class RequestCycle:
                 logger.error("ASGI callable returned without completing the response.")
                 conn.close()
         finally:
-            conn.state.active -= 1
             self.task = None
             if not self.response_complete:
                 conn.close()
@@ -414,16 +451,22 @@ class RequestCycle:
     def _log(self) -> None:
         if self.conn.config.access_log:
             scope = self.scope
-            query = scope["query_string"]
-            target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
-            access_logger.info(
-                '%s - "%s %s HTTP/%s" %d',
-                _client_text(scope["client"]),
+            log_access(
+                scope["client"],
                 scope["method"],
-                target,
-                scope["http_version"],
+                scope["path"],
+                scope["query_string"],
+                self.http_minor,
                 self.status,
             )
+
+
+def log_access(client: Any, method: str, path: str, query: bytes, minor: int, status: int) -> None:
+    """One access-log line, as uvicorn writes it."""
+    target = path + ("?" + query.decode("latin-1") if query else "")
+    access_logger.info(
+        '%s - "%s %s HTTP/1.%d" %d', _client_text(client), method, target, minor, status
+    )
 
 
 def _framing_headers(headers: Any) -> tuple[int | None, bytes | None]:

@@ -72,6 +72,8 @@ class APIRoute:
         self.json_fast_path = (
             response_class is JSONResponse and self.body_allowed and not self.response_params
         )
+        #: The native server calls this route without an ASGI scope (no Request to give it).
+        self.native = not self.request_params
 
     def options(self) -> dict[str, Any]:
         """The keyword arguments that re-create this route elsewhere (include_router)."""

@@ -15,8 +15,11 @@ import socket
 from typing import Any
 
 from .http_protocol import HttpProtocol
+from .native import native_dispatcher
 
 logger = logging.getLogger("fasterapi.error")
+#: How often connection timeouts are checked, in seconds: they fire up to this much late.
+TICK = 0.1
 
 
 @dataclasses.dataclass
@@ -44,6 +47,8 @@ class ServerState:
     def __init__(self, app: Any, config: Config) -> None:
         self.app = app
         self.config = config
+        #: A FasterAPI app's routes are matched by the parser itself (see FasterAPI.native).
+        self.dispatcher = native_dispatcher(app)
         self.connections: set[HttpProtocol] = set()
         self.active = 0
         self.shutting_down = False
@@ -51,6 +56,12 @@ class ServerState:
         allowed = [ip.strip() for ip in config.forwarded_allow_ips.split(",") if ip.strip()]
         self._trust_all = "*" in allowed
         self._trusted = set(allowed)
+
+    def tick(self) -> None:
+        """Fires the connections' timeouts that are due; runs every TICK seconds."""
+        now = asyncio.get_running_loop().time()
+        for conn in list(self.connections):
+            conn.check_deadline(now)
 
     def trusts(self, client: tuple[str, int] | None) -> bool:
         """Whether proxy headers from `client` are believed (--forwarded-allow-ips)."""
@@ -103,11 +114,18 @@ class Server:
             return 1
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self.should_exit.set)
+        ticker = loop.create_task(self._tick())
         await self.should_exit.wait()
         logger.info("shutting down")
         await self._drain(server)
+        ticker.cancel()
         await self.lifespan.shutdown()
         return 0
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            self.state.tick()
 
     async def _drain(self, server: asyncio.AbstractServer) -> None:
         """Stop accepting, let requests in flight finish (up to the timeout), close the rest."""

@@ -7,7 +7,8 @@ cancelled handlers) are printed to stdout, one line each, flushed.
 
 import asyncio
 
-from FasterAPI import Faster, HTTPException
+from FasterAPI import Faster, HTTPException, Request, Response
+from FasterAPI.responses import PlainTextResponse
 
 app = Faster()
 
@@ -45,6 +46,22 @@ async def slow(seconds: float = 1.0):
         print("slow cancelled", flush=True)
         raise
     return {"slept": seconds}
+
+
+@app.get("/text")
+async def text():
+    return PlainTextResponse("plain", headers={"X-Kind": "text"})
+
+
+@app.get("/tagged", status_code=201)
+def tagged(response: Response):
+    response.headers["X-Tag"] = "yes"
+    return {"tagged": True}
+
+
+@app.get("/whoami")
+async def whoami(request: Request):
+    return {"path": request.url.path, "client": request.client.host}
 
 
 @app.get("/boom")

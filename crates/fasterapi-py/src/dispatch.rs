@@ -3,26 +3,28 @@
 
 use std::sync::Arc;
 
-use fasterapi_core::router::{Lookup, Router};
+use fasterapi_core::router::{Lookup, Params, Router};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::plan::{request_parts, Plan};
+use crate::plan::{request_parts, HeaderSource, Plan};
 use crate::response::is_json_request;
 
-struct Entry {
-    route: Py<PyAny>,
-    plan: Plan,
-    has_body: bool,
+pub struct Entry {
+    pub route: Py<PyAny>,
+    pub plan: Plan,
+    pub has_body: bool,
+    /// The native server may call this route directly, without an ASGI scope.
+    pub native: bool,
 }
 
 /// All routes of an app, matched by a radix tree.
 #[pyclass(module = "FasterAPI._core")]
 pub struct Dispatcher {
-    router: Router<Arc<Entry>>,
+    pub router: Router<Arc<Entry>>,
     /// FastAPI's `strict_content_type`: a body without a Content-Type is not JSON.
-    strict_content_type: bool,
+    pub strict_content_type: bool,
 }
 
 #[pymethods]
@@ -37,7 +39,9 @@ impl Dispatcher {
     }
 
     /// Registers `route` for `methods` at `path`, with its parameter specs (see
-    /// FasterAPI.params); `has_body` routes get told whether the request body is JSON.
+    /// FasterAPI.params); `has_body` routes get told whether the request body is JSON;
+    /// `native` routes are called by the native server without an ASGI scope.
+    #[pyo3(signature = (path, methods, route, params, has_body, native=false))]
     fn add_route(
         &mut self,
         path: &str,
@@ -45,11 +49,13 @@ impl Dispatcher {
         route: Py<PyAny>,
         params: Vec<Bound<'_, PyDict>>,
         has_body: bool,
+        native: bool,
     ) -> PyResult<()> {
         let entry = Arc::new(Entry {
             route,
             plan: Plan::compile(&params)?,
             has_body,
+            native,
         });
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
         self.router
@@ -106,24 +112,32 @@ impl Dispatcher {
         } else {
             None
         };
-        let parts = request_parts(
-            &entry.plan,
-            path_params.iter().collect(),
-            query,
-            headers.as_ref(),
-        )?;
-        let mut errors = Vec::new();
-        entry.plan.extract(py, &parts, &kwargs, &mut errors)?;
-        let errors = if errors.is_empty() {
-            none()
-        } else {
-            PyList::new(py, errors)?.into_any()
-        };
+        let headers = HeaderSource::Asgi(headers.as_ref());
+        let errors = run_plan(py, entry, &path_params, query, headers, &kwargs)?;
         PyTuple::new(py, [route, kwargs.into_any(), errors, is_json])
     }
 
     fn __len__(&self) -> usize {
         self.router.len()
+    }
+}
+
+/// Runs `entry`'s parameter plan into `kwargs`; returns None, or the list of error dicts.
+pub fn run_plan<'py>(
+    py: Python<'py>,
+    entry: &Entry,
+    path_params: &Params<'_, '_>,
+    query: &[u8],
+    headers: HeaderSource<'_, 'py>,
+    kwargs: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let parts = request_parts(&entry.plan, path_params.iter().collect(), query, headers)?;
+    let mut errors = Vec::new();
+    entry.plan.extract(py, &parts, kwargs, &mut errors)?;
+    if errors.is_empty() {
+        Ok(py.None().into_bound(py))
+    } else {
+        Ok(PyList::new(py, errors)?.into_any())
     }
 }
 

@@ -5,15 +5,18 @@
 use std::cell::RefCell;
 
 use fasterapi_core::http::{
-    parse_head, write_chunk, write_head, BodyFraming, ChunkedDecoder, DateCache, Framing,
-    HttpError, Limits,
+    parse_head, status_has_no_body, write_chunk, write_head, BodyFraming, ChunkedDecoder,
+    DateCache, Framing, HttpError, Limits, RequestHead,
 };
+use fasterapi_core::router::Lookup;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
+use crate::dispatch::{run_plan, Dispatcher};
 use crate::headers::visit_headers;
-use crate::json::write_str;
+use crate::json::{write_str, write_value};
+use crate::plan::HeaderSource;
 
 enum State {
     /// Waiting for a request head.
@@ -30,6 +33,8 @@ enum State {
 /// Parses one connection's requests, one at a time. `feed` bytes as they arrive, then call
 /// `next_event` until it returns None:
 /// `("head", method, path, raw_path, query, http_minor, headers, keep_alive, expect_continue)`,
+/// or, for a route of `dispatcher` marked native, `("route", route, kwargs, errors, is_json,
+/// request)` with the parameters already extracted and `request` a `NativeRequest`;
 /// then `("body", bytes)` pieces, then `("end",)`; or `("error", status, response_bytes)`,
 /// after which the connection must be closed.
 #[pyclass(module = "FasterAPI._core")]
@@ -38,13 +43,69 @@ pub struct HttpParser {
     pos: usize,
     limits: Limits,
     state: State,
+    dispatcher: Option<Py<Dispatcher>>,
+}
+
+/// A request head the native server routed itself; the ASGI view of it is built only on demand.
+#[pyclass(module = "FasterAPI._core", frozen)]
+pub struct NativeRequest {
+    head: RequestHead,
+}
+
+#[pymethods]
+impl NativeRequest {
+    #[getter]
+    fn http_minor(&self) -> u8 {
+        self.head.http_minor
+    }
+
+    #[getter]
+    fn keep_alive(&self) -> bool {
+        self.head.keep_alive
+    }
+
+    #[getter]
+    fn expect_continue(&self) -> bool {
+        self.head.expect_continue
+    }
+
+    #[getter]
+    fn method(&self) -> &str {
+        &self.head.method
+    }
+
+    /// The same tuple as a "head" event, to build an ASGI scope from.
+    fn head_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        head_event(py, &self.head)
+    }
+}
+
+fn head_event<'py>(py: Python<'py>, head: &RequestHead) -> PyResult<Bound<'py, PyTuple>> {
+    let headers = PyList::empty(py);
+    for (name, value) in &head.headers {
+        headers.append((PyBytes::new(py, name), PyBytes::new(py, value)))?;
+    }
+    let event = (
+        "head",
+        &head.method,
+        &head.path,
+        PyBytes::new(py, &head.raw_path),
+        PyBytes::new(py, &head.query),
+        head.http_minor,
+        headers,
+        head.keep_alive,
+        head.expect_continue,
+    );
+    event.into_pyobject(py)
 }
 
 #[pymethods]
 impl HttpParser {
     #[new]
-    fn new(max_body: u64) -> Self {
+    #[pyo3(signature = (max_body, dispatcher=None))]
+    fn new(max_body: u64, dispatcher: Option<Py<Dispatcher>>) -> Self {
         HttpParser {
+            dispatcher,
             buf: Vec::new(),
             pos: 0,
             limits: Limits {
@@ -96,22 +157,14 @@ impl HttpParser {
                                 State::Chunked(ChunkedDecoder::new(self.limits.max_body))
                             }
                         };
-                        let headers = PyList::empty(py);
-                        for (name, value) in &head.headers {
-                            headers.append((PyBytes::new(py, name), PyBytes::new(py, value)))?;
-                        }
-                        let event = (
-                            "head",
-                            head.method,
-                            head.path,
-                            PyBytes::new(py, &head.raw_path),
-                            PyBytes::new(py, &head.query),
-                            head.http_minor,
-                            headers,
-                            head.keep_alive,
-                            head.expect_continue,
-                        );
-                        Ok(Some(event.into_pyobject(py)?))
+                        let head = match &self.dispatcher {
+                            Some(dispatcher) => match route_event(py, dispatcher, head)? {
+                                Ok(event) => return Ok(Some(event)),
+                                Err(head) => head,
+                            },
+                            None => head,
+                        };
+                        Ok(Some(head_event(py, &head)?))
                     }
                 }
             }
@@ -160,6 +213,45 @@ impl HttpParser {
         let response = with_date(|date| fasterapi_core::http::error_response(err, date));
         ("error", err.status(), PyBytes::new(py, &response)).into_pyobject(py)
     }
+}
+
+/// The "route" event for a head whose route the native server may call directly; the head
+/// back when the route is not native (or there is none).
+fn route_event<'py>(
+    py: Python<'py>,
+    dispatcher: &Py<Dispatcher>,
+    head: RequestHead,
+) -> PyResult<Result<Bound<'py, PyTuple>, RequestHead>> {
+    let dispatcher = dispatcher.bind(py).borrow();
+    let routed = match dispatcher.router.lookup(&head.method, &head.path) {
+        Lookup::Found {
+            value: entry,
+            params,
+        } if entry.native => {
+            let kwargs = PyDict::new(py);
+            let headers = HeaderSource::Raw(&head.headers);
+            let errors = run_plan(py, entry, &params, &head.query, headers, &kwargs)?;
+            let is_json = entry.has_body && {
+                let content_type = head
+                    .headers
+                    .iter()
+                    .find(|(name, _)| name == b"content-type");
+                match content_type {
+                    Some((_, value)) => fasterapi_core::media::is_json(value),
+                    None => !dispatcher.strict_content_type,
+                }
+            };
+            Some((entry.route.bind(py).clone(), kwargs, errors, is_json))
+        }
+        _ => None,
+    };
+    let Some((route, kwargs, errors, is_json)) = routed else {
+        return Ok(Err(head));
+    };
+    let request = Bound::new(py, NativeRequest { head })?;
+    Ok(Ok(
+        ("route", route, kwargs, errors, is_json, request).into_pyobject(py)?
+    ))
 }
 
 thread_local! {
@@ -225,5 +317,90 @@ pub fn error_response<'py>(py: Python<'py>, status: u16, detail: &str) -> Bound<
     with_date(|date| write_head(&mut out, 1, status, &headers, date, false, framing))
         .expect("constant headers are valid");
     out.extend_from_slice(&body);
+    PyBytes::new(py, &out)
+}
+
+/// A whole response (head and body) for a handler's JSON-encodable result: the native server's
+/// answer for a normal route, in one call. `head_only` (a HEAD request) leaves the body out.
+#[pyfunction]
+pub fn json_response<'py>(
+    content: &Bound<'py, PyAny>,
+    status: u16,
+    http_minor: u8,
+    keep_alive: bool,
+    head_only: bool,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let mut body = Vec::with_capacity(128);
+    write_value(content, &mut body, 0)?;
+    let headers: [(&[u8], &[u8]); 1] = [(b"content-type", b"application/json")];
+    Ok(whole(
+        content.py(),
+        http_minor,
+        status,
+        &headers,
+        &body,
+        keep_alive,
+        head_only,
+    ))
+}
+
+/// A whole response from a Response object's status, raw header pairs and body.
+#[pyfunction]
+pub fn whole_response<'py>(
+    py: Python<'py>,
+    status: u16,
+    headers: &Bound<'py, PyAny>,
+    body: &[u8],
+    http_minor: u8,
+    keep_alive: bool,
+    head_only: bool,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let mut owned: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    visit_headers(headers, |name, value| {
+        owned.push((name.to_vec(), value.to_vec()));
+        Ok(false)
+    })?;
+    let pairs: Vec<(&[u8], &[u8])> = owned
+        .iter()
+        .map(|(n, v)| (n.as_slice(), v.as_slice()))
+        .collect();
+    let mut out = Vec::with_capacity(256 + body.len());
+    let framing = if status_has_no_body(status) {
+        BodyFraming::None
+    } else {
+        BodyFraming::Length(body.len() as u64)
+    };
+    with_date(|date| {
+        write_head(
+            &mut out, http_minor, status, &pairs, date, keep_alive, framing,
+        )
+    })
+    .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    if !head_only && framing != BodyFraming::None {
+        out.extend_from_slice(body);
+    }
+    Ok(PyBytes::new(py, &out))
+}
+
+fn whole<'py>(
+    py: Python<'py>,
+    http_minor: u8,
+    status: u16,
+    headers: &[(&[u8], &[u8])],
+    body: &[u8],
+    keep_alive: bool,
+    head_only: bool,
+) -> Bound<'py, PyBytes> {
+    let mut out = Vec::with_capacity(160 + body.len());
+    let framing = BodyFraming::Length(body.len() as u64);
+    with_date(|date| {
+        write_head(
+            &mut out, http_minor, status, headers, date, keep_alive, framing,
+        )
+    })
+    .expect("constant headers are valid");
+    if !head_only {
+        out.extend_from_slice(body);
+    }
     PyBytes::new(py, &out)
 }

@@ -23,6 +23,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(http_parser::response_head, m)?)?;
     m.add_function(wrap_pyfunction!(http_parser::chunk, m)?)?;
     m.add_function(wrap_pyfunction!(http_parser::error_response, m)?)?;
+    m.add_function(wrap_pyfunction!(http_parser::json_response, m)?)?;
+    m.add_function(wrap_pyfunction!(http_parser::whole_response, m)?)?;
+    m.add_class::<http_parser::NativeRequest>()?;
     let py = m.py();
     let last_chunk = fasterapi_core::http::LAST_CHUNK;
     m.add("LAST_CHUNK", pyo3::types::PyBytes::new(py, last_chunk))?;

@@ -443,12 +443,18 @@ fn fresh_default<'py>(default: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>
     Ok(default.clone())
 }
 
+/// Where a request's headers come from: an ASGI scope's list, or the native server's parser.
+pub enum HeaderSource<'h, 'py> {
+    Asgi(Option<&'h Bound<'py, PyAny>>),
+    Raw(&'h [(Vec<u8>, Vec<u8>)]),
+}
+
 /// Parses the parts of a request the plan needs: query pairs and decoded headers.
 pub fn request_parts<'a>(
     plan: &Plan,
     path_params: Vec<(&'a str, &'a str)>,
     query_string: &'a [u8],
-    headers: Option<&Bound<'_, PyAny>>,
+    headers: HeaderSource<'_, '_>,
 ) -> PyResult<RequestParts<'a>> {
     let query = if plan.needs_query {
         query::parse_query(query_string)
@@ -456,15 +462,22 @@ pub fn request_parts<'a>(
         Vec::new()
     };
     let mut decoded = Vec::new();
-    if let (true, Some(headers)) = (plan.needs_headers, headers) {
-        visit_headers(headers, |name, value| {
-            // Latin-1, as Starlette decodes header values.
-            decoded.push((
-                name.to_ascii_lowercase(),
-                value.iter().map(|&b| b as char).collect(),
-            ));
-            Ok(false)
-        })?;
+    // Latin-1, as Starlette decodes header values.
+    let mut push = |name: &[u8], value: &[u8]| {
+        decoded.push((
+            name.to_ascii_lowercase(),
+            value.iter().map(|&b| b as char).collect(),
+        ));
+    };
+    if plan.needs_headers {
+        match headers {
+            HeaderSource::Asgi(Some(headers)) => visit_headers(headers, |name, value| {
+                push(name, value);
+                Ok(false)
+            })?,
+            HeaderSource::Asgi(None) => {}
+            HeaderSource::Raw(pairs) => pairs.iter().for_each(|(n, v)| push(n, v)),
+        }
     }
     Ok(RequestParts {
         path_params,

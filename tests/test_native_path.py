@@ -1,0 +1,93 @@
+"""The native server's short path: the Rust parser routes FasterAPI requests itself and hands
+over the handler's arguments, so no ASGI scope is built for a normal route."""
+
+import msgspec
+import pytest
+from FasterAPI import Faster, Header, Request, _core
+
+pytestmark = pytest.mark.fasterapi_only
+
+
+class Item(msgspec.Struct):
+    name: str
+
+
+def make_parser():
+    app = Faster()
+
+    @app.get("/items/{item_id}")
+    async def get_item(item_id: int, q: str | None = None, x_token: str = Header("none")):
+        return {}
+
+    @app.post("/items")
+    async def create(item: Item):
+        return {}
+
+    @app.get("/raw")
+    async def raw(request: Request):
+        return {}
+
+    return _core.HttpParser(1 << 20, app._build_dispatcher()), app
+
+
+def events(parser, data: bytes):
+    parser.feed(data)
+    out = []
+    while (event := parser.next_event()) is not None:
+        out.append(event)
+    return out
+
+
+def test_a_native_route_arrives_routed_with_its_arguments_coerced():
+    parser, app = make_parser()
+    (route_event, end) = events(
+        parser, b"GET /items/42?q=hi HTTP/1.1\r\nHost: x\r\nX-Token: abc\r\n\r\n"
+    )
+    kind, route, kwargs, errors, is_json, request = route_event
+    assert kind == "route" and end == ("end",)
+    assert route.endpoint.__name__ == "get_item"
+    assert kwargs == {"item_id": 42, "q": "hi", "x_token": "abc"}
+    assert errors is None and is_json is False
+    assert (request.method, request.http_minor, request.keep_alive) == ("GET", 1, True)
+    head = request.head_event()  # the ASGI view, built only when asked for
+    assert head[0] == "head" and head[2] == "/items/42" and head[4] == b"q=hi"
+    assert (b"x-token", b"abc") in head[6]
+
+
+def test_invalid_parameters_arrive_as_fastapi_errors():
+    parser, _ = make_parser()
+    (route_event, _) = events(parser, b"GET /items/abc HTTP/1.1\r\nHost: x\r\n\r\n")
+    errors = route_event[3]
+    assert [e["loc"] for e in errors] == [("path", "item_id")]
+    assert errors[0]["type"] == "int_parsing"
+
+
+def test_the_body_follows_a_route_event_and_json_is_detected():
+    parser, _ = make_parser()
+    body = b'{"name":"x"}'
+    evs = events(
+        parser,
+        b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body),
+    )
+    assert [e[0] for e in evs] == ["route", "body", "end"]
+    assert evs[0][4] is True and evs[1][1] == body
+    evs = events(parser, b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+    assert evs[0][4] is False  # no Content-Type: not JSON (strict_content_type)
+
+
+def test_routes_taking_a_request_and_unknown_paths_go_through_asgi():
+    parser, _ = make_parser()
+    assert events(parser, b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\n")[0][0] == "head"
+    assert events(parser, b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")[0][0] == "head"
+    assert events(parser, b"DELETE /items HTTP/1.1\r\nHost: x\r\n\r\n")[0][0] == "head"
+
+
+def test_json_response_is_one_whole_http_response():
+    data = _core.json_response({"a": 1}, 201, 1, True, False)
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.1 201 Created" and body == b'{"a":1}'
+    assert b"content-length: 7" in lines and b"content-type: application/json" in lines
+    head_only = _core.json_response({"a": 1}, 200, 1, False, True)
+    assert head_only.endswith(b"\r\n\r\n") and b"connection: close" in head_only
