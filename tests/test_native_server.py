@@ -212,6 +212,24 @@ def test_responses_injected_response_and_request_over_both_paths(server):
     assert (status, json.loads(body)) == (200, {"path": "/whoami", "client": "127.0.0.1"})
 
 
+def test_handlers_run_in_a_task_with_their_own_context(server):
+    with server.connect() as sock:
+        reader = Reader(sock)
+        for value, sleep in [("a", 0.01), ("b", 0), ("c", 0.02), ("d", 0)]:
+            sock.sendall(request("GET", f"/ctx?value={value}&sleep={sleep}"))
+            status, _, body = reader.response()
+            assert (status, json.loads(body)) == (
+                200,
+                {
+                    "before": "unset",  # nothing leaks from the request before
+                    "after": value,
+                    "has_task": True,
+                    "same_task": True,
+                    "timed_out": True,
+                },
+            )
+
+
 def test_keep_alive_serves_many_requests_on_one_connection(server):
     with server.connect() as sock:
         reader = Reader(sock)

@@ -45,6 +45,9 @@ class HttpProtocol(asyncio.Protocol):
         self.on_deadline: Any = None
         self.read_paused = False
         self.closing = False
+        self.pumping = False
+        #: The task native handlers run in (FasterAPI.native.HostTask), made on first use.
+        self.host: Any = None
 
     # -- asyncio callbacks ----------------------------------------------------------------------
 
@@ -61,6 +64,8 @@ class HttpProtocol(asyncio.Protocol):
         self._disarm()
         if self.cycle is not None:
             self.cycle.disconnected()
+        if self.host is not None:
+            self.host.close()
         self.transport = None
 
     def eof_received(self) -> bool | None:
@@ -78,6 +83,15 @@ class HttpProtocol(asyncio.Protocol):
 
     def _pump(self) -> None:
         """Handles the parser's events until it needs more bytes or a response is in flight."""
+        if self.pumping:
+            return  # a response finished inside this loop, which carries on by itself
+        self.pumping = True
+        try:
+            self._pump_events()
+        finally:
+            self.pumping = False
+
+    def _pump_events(self) -> None:
         parser = self.parser
         while not self.closing:
             cycle = self.cycle
@@ -100,8 +114,8 @@ class HttpProtocol(asyncio.Protocol):
                 else:  # the next piece of the body must come in time
                     self._arm(self.config.timeout_request, self._request_timeout)
             elif kind == "end":
+                self._disarm()  # before the handler runs: it may finish, and arm keep-alive
                 cycle.body_received(b"", complete=True)  # type: ignore[union-attr]
-                self._disarm()
             else:  # ("error", status, response bytes): the connection cannot continue
                 self._protocol_error(event[1], event[2])
                 return
@@ -179,7 +193,8 @@ class HttpProtocol(asyncio.Protocol):
         self._arm(self.config.timeout_keep_alive, self._idle_timeout)
         if self.parser.buffered:
             self._arm(self.config.timeout_request, self._request_timeout)
-            self._pump()
+            if not self.pumping:  # the next pipelined request starts outside any task
+                self.loop.call_soon(self._pump)
 
     def body_drained(self) -> None:
         """The app read the unread body down: read from the socket again."""

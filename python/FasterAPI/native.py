@@ -7,16 +7,19 @@ take a `Request`), it hands over `("route", route, kwargs, errors, is_json, requ
 Anything off that path (an exception to hand to the app's handlers, a streaming response, a
 background task) builds the ASGI scope then and finishes through the ASGI `RequestCycle`.
 
-On Python 3.12+ the handler's task starts eagerly (`eager_start=True`): a handler that does not
-suspend runs to the end at once and never waits for a turn of the event loop, while
-`asyncio.current_task()`, contextvars and cancellation work as in any task. Before 3.12 asyncio
-has no eager tasks, so the handler runs as an ordinary task.
+Handlers run eagerly: a handler that does not suspend runs to the end inside `data_received`
+and never waits for a turn of the event loop, while `asyncio.current_task()`, contextvars and
+cancellation work as in any task. On Python 3.12+ that is an `eager_start=True` task per request;
+before 3.12 (no eager tasks in asyncio) it is `HostTask`, one task per connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
+import types
+from asyncio.tasks import _enter_task, _leave_task
 from typing import TYPE_CHECKING, Any
 
 from . import _core
@@ -28,15 +31,78 @@ from .responses import Response
 if TYPE_CHECKING:
     from .http_protocol import HttpProtocol
 
-if sys.version_info >= (3, 12):
+EAGER_TASKS = sys.version_info >= (3, 12)
 
-    def start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task:
-        return asyncio.Task(coro, loop=loop, eager_start=True)
 
-else:
+@types.coroutine
+def _resume(coro: Any, yielded: Any, context: contextvars.Context) -> Any:
+    """Goes on driving `coro` from where its eager first step suspended (on `yielded`), inside
+    the task that awaits this; every step runs in the request's own `context`."""
+    while True:
+        try:
+            value = yield yielded
+        except BaseException as exc:  # a cancellation, or an exception for the handler
+            step, arg = coro.throw, exc
+        else:
+            step, arg = coro.send, value
+        try:
+            yielded = context.run(step, arg)
+        except StopIteration as stop:
+            return stop.value
 
-    def start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task:
-        return loop.create_task(coro)
+
+class HostTask:
+    """A connection's task for native handlers, before Python 3.12.
+
+    Each handler's first step runs eagerly inside `data_received`, with this task entered as
+    the current task, so `asyncio.current_task()`, timeouts and anyio cancel scopes see a real
+    task. A handler that suspends carries on inside the same task (requests on a connection are
+    answered one at a time), so the task it started in is the task it finishes in.
+    """
+
+    __slots__ = ("loop", "task", "job", "waiter")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.job: tuple[Any, Any, contextvars.Context] | None = None
+        self.waiter: asyncio.Future | None = None
+        self.task = loop.create_task(self._main())
+
+    def step(self, coro: Any) -> None:
+        """Runs `coro`'s first step now; if it suspends, the host task takes it from there."""
+        context = contextvars.copy_context()
+        loop = self.loop
+        _enter_task(loop, self.task)
+        try:
+            yielded = context.run(coro.send, None)
+        except StopIteration:
+            return
+        finally:
+            _leave_task(loop, self.task)
+        self.job = (coro, yielded, context)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def cancel(self) -> None:
+        """Cancels the handler the task is running (its client went away)."""
+        if self.job is not None or self.waiter is None:
+            self.task.cancel()
+
+    def close(self) -> None:
+        self.task.cancel()
+
+    async def _main(self) -> None:
+        while True:
+            if self.job is None:
+                self.waiter = self.loop.create_future()
+                await self.waiter
+                self.waiter = None
+            coro, yielded, context = self.job  # type: ignore[misc]
+            try:
+                await _resume(coro, yielded, context)
+            finally:
+                self.job = None
 
 
 def native_dispatcher(app: Any) -> Any:
@@ -97,12 +163,22 @@ class NativeCycle:
         if complete and not self.body_complete:
             self.body_complete = True
             if not self.response_complete:
-                self.task = start_task(self.conn.loop, self.run())
+                self._start()
+
+    def _start(self) -> None:
+        conn = self.conn
+        if EAGER_TASKS:
+            self.task = asyncio.Task(self.run(), loop=conn.loop, eager_start=True)
+            return
+        if conn.host is None or conn.host.task.done():  # new, or ended by a cancellation
+            conn.host = HostTask(conn.loop)
+        self.task = conn.host  # until run() ends: what cancel() stops
+        conn.host.step(self.run())
 
     def disconnected(self) -> None:
         self.is_disconnected = True
         task = self.task
-        if task is not None and not task.done():
+        if task is not None:
             task.cancel()
 
     # -- the handler ----------------------------------------------------------------------------

@@ -6,7 +6,9 @@ cancelled handlers) are printed to stdout, one line each, flushed.
 """
 
 import asyncio
+import contextvars
 
+import anyio
 from FasterAPI import Faster, HTTPException, Request, Response
 from FasterAPI.responses import PlainTextResponse
 
@@ -62,6 +64,33 @@ def tagged(response: Response):
 @app.get("/whoami")
 async def whoami(request: Request):
     return {"path": request.url.path, "client": request.client.host}
+
+
+request_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_var", default="unset")
+
+
+@app.get("/ctx")
+async def ctx(value: str, sleep: float = 0.0):
+    """What a handler sees of asyncio: its task, its own contextvars, timeouts, anyio scopes."""
+    before = request_var.get()
+    request_var.set(value)
+    task = asyncio.current_task()
+    with anyio.CancelScope():  # must be left in the task it was entered in
+        if sleep:
+            await asyncio.sleep(sleep)
+    try:
+        async with asyncio.timeout(0.01):
+            await asyncio.sleep(5)
+        timed_out = False
+    except TimeoutError:
+        timed_out = True
+    return {
+        "before": before,
+        "after": request_var.get(),
+        "has_task": task is not None,
+        "same_task": task is asyncio.current_task(),
+        "timed_out": timed_out,
+    }
 
 
 @app.get("/boom")
