@@ -24,7 +24,7 @@ build: venv  ## build the Rust core (release) and install FasterAPI into the vir
 	$(VENV)/bin/maturin develop --release -q
 
 run: build  ## start the example app on http://127.0.0.1:8000 (docs at /docs)
-	cd examples && ../$(PY) -m uvicorn items_app:app --host 127.0.0.1 --port 8000
+	cd examples && ../$(VENV)/bin/fasterapi run items_app:app --host 127.0.0.1 --port 8000
 
 test-rust:  ## cargo test for the pure-Rust crate
 	cargo test -p fasterapi-core

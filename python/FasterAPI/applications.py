@@ -104,6 +104,15 @@ class Faster(FasterRouter):
 
         return decorator
 
+    def run(
+        self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any
+    ) -> int:
+        """Serves the app on FasterAPI's native server until SIGTERM or SIGINT, as
+        `fasterapi run` does; `options` are the server's settings (see docs/server.md)."""
+        from .cli import run_app
+
+        return run_app(self, host, port, workers, **options)
+
     # -- ASGI -----------------------------------------------------------------------------------
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -1,0 +1,387 @@
+"""Server processes: a supervised pool for `--workers N`, and a reloader for `fasterapi dev`.
+
+Children are started with multiprocessing's "spawn" context: each is a fresh interpreter that
+imports the app again (safe with the Rust extension and event loops, unlike fork). With
+SO_REUSEPORT every worker binds its own listening socket to host:port and the kernel spreads
+connections across them; without it the workers share one socket bound here. The reloader binds
+once and hands the same socket to each server process it starts, so connections made during a
+restart wait in the backlog. Children serve through `server.serve`, looked up on the module.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from . import cli, server
+
+logger = logging.getLogger("fasterapi")
+
+#: How a child process gets the app: an import string ("main:app") or a picklable loader.
+AppSource = str | Callable[[], Any]
+
+LISTEN_BACKLOG = 2048
+HAS_REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
+#: How long stopping workers may take when `timeout_graceful_shutdown` is not set.
+DEFAULT_STOP_TIMEOUT = 30.0
+#: How long a reloaded server process may take to stop before it is killed.
+RELOAD_STOP_TIMEOUT = 5.0
+RELOAD_POLL_INTERVAL = 0.5
+SUPERVISE_INTERVAL = 0.2
+#: A worker that dies within this many seconds of starting counts as crash-looping.
+HEALTHY_UPTIME = 2.0
+FIRST_RESTART_DELAY = 0.1
+MAX_RESTART_DELAY = 5.0
+#: Directories the polling watcher does not descend into (besides hidden ones and venvs).
+IGNORED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})
+
+_spawn = multiprocessing.get_context("spawn")
+
+
+# -- workers ------------------------------------------------------------------------------------
+
+
+def run_workers(app_source: AppSource, config: server.Config, workers: int) -> int:
+    """Serve from `workers` processes until SIGTERM/SIGINT, restarting any that die.
+
+    Returns 0 once all workers have stopped, 1 if host:port cannot be bound.
+    """
+    shared_socket = None
+    try:
+        if HAS_REUSE_PORT:
+            bind_socket(config, reuse_port=True, listen=False).close()  # fail here, not N times
+        else:
+            shared_socket = bind_socket(config, reuse_port=False)
+    except OSError as exc:
+        logger.error("Could not bind to %s:%s: %s", config.host, config.port, exc)
+        return 1
+    slots = [
+        _WorkerSlot(lambda: start_server_process(app_source, config, shared_socket))
+        for _ in range(workers)
+    ]
+    try:
+        with _StopSignals() as stop:
+            for slot in slots:
+                slot.start()
+            logger.info("Started %d workers (supervisor pid %d)", workers, os.getpid())
+            while not stop.requested:
+                _wait_for_exit([slot.process for slot in slots], SUPERVISE_INTERVAL)
+                now = time.monotonic()
+                for slot in slots:
+                    slot.check(now)
+            logger.info("Shutting down %d workers", workers)
+            timeout = config.timeout_graceful_shutdown
+            stop_processes(
+                [slot.process for slot in slots],
+                DEFAULT_STOP_TIMEOUT if timeout is None else timeout,
+                stop,
+            )
+    finally:
+        stop_processes([slot.process for slot in slots], 0)  # only does something after an error
+        if shared_socket is not None:
+            shared_socket.close()
+    return 0
+
+
+class _WorkerSlot:
+    """One place in the pool: its current process and how often it died right after starting."""
+
+    def __init__(self, start_process: Callable[[], BaseProcess]) -> None:
+        self._start_process = start_process
+        self.process: BaseProcess | None = None
+        self.started_at = 0.0
+        self.quick_deaths = 0
+        self.restart_at = 0.0
+
+    def start(self) -> None:
+        self.process = self._start_process()
+        self.started_at = time.monotonic()
+
+    def check(self, now: float) -> None:
+        """Notice a dead worker and schedule its restart; restart it once its delay has passed."""
+        process = self.process
+        if process is not None and process.exitcode is not None:
+            uptime = now - self.started_at
+            self.quick_deaths = self.quick_deaths + 1 if uptime < HEALTHY_UPTIME else 0
+            delay = restart_delay(self.quick_deaths)
+            logger.warning(
+                "Worker (pid %d) died unexpectedly with %s; restarting it in %.1fs",
+                process.pid,
+                describe_exit(process.exitcode),
+                delay,
+            )
+            process.close()
+            self.process = None
+            self.restart_at = now + delay
+        if self.process is None and now >= self.restart_at:
+            self.start()
+
+
+def restart_delay(quick_deaths: int) -> float:
+    """Seconds before restarting a worker: 0.1 after one that ran a while, then 0.4, 1.6, ...
+    up to 5 while it keeps dying right after starting (a crash loop must not spin the CPU)."""
+    return min(MAX_RESTART_DELAY, FIRST_RESTART_DELAY * 4**quick_deaths)
+
+
+def describe_exit(exitcode: int) -> str:
+    if exitcode < 0:
+        try:
+            return f"exit code {exitcode} ({signal.Signals(-exitcode).name})"
+        except ValueError:
+            pass
+    return f"exit code {exitcode}"
+
+
+# -- reload -------------------------------------------------------------------------------------
+
+
+def run_with_reload(
+    app_source: AppSource, config: server.Config, reload_dirs: Sequence[str | Path]
+) -> int:
+    """Serve from a child process, started afresh whenever a .py file under `reload_dirs` changes.
+
+    Returns 0 after SIGINT/SIGTERM (1 if host:port cannot be bound).
+    """
+    try:
+        sock = bind_socket(config, reuse_port=False)
+    except OSError as exc:
+        logger.error("Could not bind to %s:%s: %s", config.host, config.port, exc)
+        return 1
+    dirs = [Path(directory).resolve() for directory in reload_dirs] or [Path.cwd()]
+    watcher = make_watcher(dirs)
+    logger.info(
+        "Reloading on changes to .py files in %s (%s)",
+        ", ".join(str(d) for d in dirs),
+        type(watcher).__name__,
+    )
+    timeout = config.timeout_graceful_shutdown
+    with sock, _StopSignals() as stop:
+        child = start_server_process(app_source, config, sock)
+        exit_reported = False
+        try:
+            for changed in watcher:
+                if stop.requested:
+                    break
+                if changed:
+                    logger.warning("Reloading: %s", ", ".join(_display_path(p) for p in changed))
+                    stop_processes([child], RELOAD_STOP_TIMEOUT)
+                    child = start_server_process(app_source, config, sock)
+                    exit_reported = False
+                elif child.exitcode is not None and not exit_reported:
+                    logger.error(
+                        "The server process stopped with %s; waiting for a file to change",
+                        describe_exit(child.exitcode),
+                    )
+                    exit_reported = True
+        finally:
+            stop_processes([child], RELOAD_STOP_TIMEOUT if timeout is None else timeout, stop)
+    return 0
+
+
+def make_watcher(dirs: Sequence[Path]) -> Iterable[list[Path]]:
+    """watchfiles (OS file events) when it is installed, else a polling watcher."""
+    try:
+        import watchfiles  # noqa: F401
+    except ImportError:
+        return PollingWatcher(dirs)
+    return WatchfilesWatcher(dirs)
+
+
+class PollingWatcher:
+    """Every `interval` seconds, yields the .py files under `dirs` that were added, changed or
+    removed since the last look ([] when none were). Snapshots from creation on."""
+
+    def __init__(self, dirs: Sequence[Path], interval: float = RELOAD_POLL_INTERVAL) -> None:
+        self.dirs = list(dirs)
+        self.interval = interval
+        self._stamps = python_file_stamps(self.dirs)
+
+    def __iter__(self) -> Iterator[list[Path]]:
+        while True:
+            time.sleep(self.interval)
+            stamps = python_file_stamps(self.dirs)
+            changed = [
+                path
+                for path in sorted(self._stamps.keys() | stamps.keys())
+                if self._stamps.get(path) != stamps.get(path)
+            ]
+            self._stamps = stamps
+            yield changed
+
+
+class WatchfilesWatcher:
+    """Like PollingWatcher, driven by OS file events through watchfiles."""
+
+    def __init__(self, dirs: Sequence[Path], interval: float = RELOAD_POLL_INTERVAL) -> None:
+        self.dirs = list(dirs)
+        self.interval = interval
+
+    def __iter__(self) -> Iterator[list[Path]]:
+        import watchfiles
+
+        for changes in watchfiles.watch(
+            *self.dirs,
+            watch_filter=watchfiles.PythonFilter(),
+            rust_timeout=int(self.interval * 1000),
+            yield_on_timeout=True,  # an empty set every interval, so stop signals are seen
+            raise_interrupt=False,
+        ):
+            yield sorted({Path(path) for _, path in changes})
+
+
+def python_file_stamps(dirs: Iterable[Path]) -> dict[Path, tuple[int, int]]:
+    """(mtime in ns, size) of every .py file under `dirs`, skipping hidden dirs and venvs."""
+    stamps: dict[Path, tuple[int, int]] = {}
+    for root in dirs:
+        for directory, subdirs, files in os.walk(root):
+            subdirs[:] = [name for name in subdirs if not _is_ignored_dir(Path(directory, name))]
+            for name in files:
+                if not name.endswith(".py"):
+                    continue
+                path = Path(directory, name)
+                try:
+                    stat = path.stat()
+                except OSError:  # removed since the listing
+                    continue
+                stamps[path] = (stat.st_mtime_ns, stat.st_size)
+    return stamps
+
+
+def _is_ignored_dir(path: Path) -> bool:
+    name = path.name
+    return name.startswith(".") or name in IGNORED_DIRS or (path / "pyvenv.cfg").exists()
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# -- child processes ----------------------------------------------------------------------------
+
+
+def start_server_process(
+    app_source: AppSource, config: server.Config, shared_socket: socket.socket | None
+) -> BaseProcess:
+    """Spawn a process serving the app: on `shared_socket`, or on its own SO_REUSEPORT socket."""
+    process = _spawn.Process(
+        target=_serve_in_child,
+        args=(app_source, config, shared_socket),
+        name="fasterapi-server",
+    )
+    process.start()
+    return process
+
+
+def _serve_in_child(
+    app_source: AppSource, config: server.Config, shared_socket: socket.socket | None
+) -> None:
+    """A server process's main: import the app and serve it until SIGTERM."""
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()  # Ctrl+C in a terminal reaches the parent only; it stops us with SIGTERM
+    cli.configure_logging(config.log_level)
+    _stop_when_parent_exits()
+    cli.use_uvloop()
+    app = app_source() if callable(app_source) else cli.load_import_string(app_source)
+    sock = shared_socket if shared_socket is not None else bind_socket(config, reuse_port=True)
+    sys.exit(server.serve(app, config, sock))
+
+
+def _stop_when_parent_exits() -> None:
+    """SIGTERM this process when its parent dies (even by SIGKILL), so no server is orphaned."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="fasterapi-parent-watch", daemon=True).start()
+
+
+def bind_socket(config: server.Config, *, reuse_port: bool, listen: bool = True) -> socket.socket:
+    """A TCP socket bound to config.host:config.port (listening unless `listen` is False)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        config.host or None, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        if listen:
+            sock.listen(LISTEN_BACKLOG)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def stop_processes(
+    processes: Iterable[BaseProcess | None], timeout: float, stop: _StopSignals | None = None
+) -> None:
+    """SIGTERM the live `processes`, wait up to `timeout` seconds (cut short by a second
+    stop signal), then SIGKILL whatever is left."""
+    running = [p for p in processes if p is not None and p.exitcode is None]
+    for process in running:
+        process.terminate()
+    deadline = time.monotonic() + timeout
+    while running and (stop is None or stop.received < 2):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        _wait_for_exit(running, min(remaining, SUPERVISE_INTERVAL))
+        running = [p for p in running if p.exitcode is None]
+    for process in running:
+        logger.warning("Server process (pid %d) did not stop in time; killing it", process.pid)
+        process.kill()
+        process.join()
+
+
+def _wait_for_exit(processes: Iterable[BaseProcess | None], timeout: float) -> None:
+    """Sleep until one of `processes` exits or `timeout` seconds pass."""
+    sentinels = [p.sentinel for p in processes if p is not None and p.exitcode is None]
+    if sentinels:
+        multiprocessing.connection.wait(sentinels, timeout)
+    else:
+        time.sleep(timeout)
+
+
+class _StopSignals:
+    """While active, SIGINT and SIGTERM are counted instead of ending the process."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.received > 0
+
+    def _count(self, signum: int, frame: Any) -> None:  # no logging here: it takes locks
+        self.received += 1
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._count)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
