@@ -23,8 +23,7 @@ from .requests import Request
 from .responses import JSONResponse, Response
 from .routing import FasterRouter
 
-_NOT_FOUND = _core.json_messages({"detail": "Not Found"}, 404)
-_BODY_DONE = {"type": "http.response.body", "body": b""}
+_NOT_FOUND = {"detail": "Not Found"}
 
 
 class Faster(FasterRouter):
@@ -62,6 +61,11 @@ class Faster(FasterRouter):
             **(exception_handlers or {}),
         }
         self._dispatcher: Any = None
+        #: (path prefix, ASGI app) pairs from mount(), tried when no route matches.
+        self.mounts: list[tuple[str, Any]] = []
+        #: add_middleware() entries, outermost first; built into _middleware_stack on first use.
+        self.user_middleware: list[tuple[Any, tuple, dict]] = []
+        self._middleware_stack: Any = None
         self._listeners.append(self._routes_changed)
 
     # -- configuration --------------------------------------------------------------------------
@@ -83,6 +87,32 @@ class Faster(FasterRouter):
             )
         self._dispatcher = dispatcher
         return dispatcher
+
+    def mount(self, path: str, app: Any, name: str | None = None) -> None:
+        """Serves the ASGI app `app` under the path prefix `path`, as Starlette's Mount does:
+        the sub-app sees the full path, with `path` added to its scope's root_path."""
+        prefix = path.rstrip("/")
+        if not prefix.startswith("/"):
+            raise ValueError(f"mount path {path!r} must start with '/'")
+        self.mounts.append((prefix, app))
+
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        """Wraps the app in a pure-ASGI middleware, `middleware_class(app, *args, **kwargs)`;
+        the last one added is the outermost, as in FastAPI."""
+        if self._middleware_stack is not None:
+            raise RuntimeError("Cannot add middleware after an application has started")
+        self.user_middleware.insert(0, (middleware_class, args, kwargs))
+
+    def _build_middleware_stack(self) -> Any:
+        async def routes(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            scope["fasterapi.routes"] = self  # marks the call that runs the routes themselves
+            await self(scope, receive, send)
+
+        app: Any = routes
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        self._middleware_stack = app
+        return app
 
     def add_exception_handler(self, key: int | type[BaseException], handler: Callable) -> None:
         self.exception_handlers[key] = handler
@@ -116,6 +146,9 @@ class Faster(FasterRouter):
     # -- ASGI -----------------------------------------------------------------------------------
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self.user_middleware and scope.get("fasterapi.routes") is not self:
+            stack = self._middleware_stack or self._build_middleware_stack()
+            return await stack(scope, receive, send)
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
                 return await self._lifespan(scope, receive, send)
@@ -189,7 +222,9 @@ class Faster(FasterRouter):
             await response(scope, receive, send)
             return
         await send(start)
-        await send(_BODY_DONE if scope["method"] == "HEAD" else end)
+        await send(
+            {"type": "http.response.body", "body": b""} if scope["method"] == "HEAD" else end
+        )
 
     @staticmethod
     def _as_response(route: Any, result: Any, injected: Response | None) -> Response:
@@ -205,6 +240,13 @@ class Faster(FasterRouter):
         return response
 
     async def _no_route(self, scope: dict[str, Any], receive: Any, send: Any, allow: Any) -> None:
+        if self.mounts:
+            mounted = self._find_mount(scope)
+            if mounted is not None:
+                prefix, app = mounted
+                root = scope.get("root_path", "")
+                child = {**scope, "root_path": root + prefix, "app_root_path": root}
+                return await app(child, receive, send)
         if allow is not None:
             exc = HTTPException(405, "Method Not Allowed", headers={"Allow": allow})
             return await self._handle_exception(scope, receive, send, exc)
@@ -212,9 +254,20 @@ class Faster(FasterRouter):
             http_exception_handler
         ):
             return await self._handle_exception(scope, receive, send, HTTPException(404))
-        start, end = _NOT_FOUND
+        start, end = _core.json_messages(_NOT_FOUND, 404)  # fresh: middleware may edit them
         await send(start)
-        await send(_BODY_DONE if scope["method"] == "HEAD" else end)
+        await send(
+            {"type": "http.response.body", "body": b""} if scope["method"] == "HEAD" else end
+        )
+
+    def _find_mount(self, scope: dict[str, Any]) -> tuple[str, Any] | None:
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :] or "/"
+        for prefix, app in self.mounts:
+            if path == prefix or path.startswith(prefix + "/") or not prefix:
+                return prefix, app
+        return None
 
     def _lookup_handler(self, exc: Exception) -> Callable[..., Any] | None:
         """The handler for `exc`: by status code for an HTTPException, else by class along

@@ -140,3 +140,39 @@ async def raw(scope, receive, send):
     else:
         await send({"type": "http.response.start", "status": 404, "headers": []})
         await send({"type": "http.response.body", "body": b"not found"})
+
+
+class StampMiddleware:
+    """A pure-ASGI middleware: adds an x-stamp header to every response."""
+
+    def __init__(self, app, stamp: str) -> None:
+        self.app, self.stamp = app, stamp
+
+    async def __call__(self, scope, receive, send):
+        async def stamped(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], (b"x-stamp", self.stamp.encode())]
+            await send(message)
+
+        await self.app(scope, receive, stamped if scope["type"] == "http" else send)
+
+
+async def sub_app(scope, receive, send):
+    """A bare ASGI app to mount: answers with the path it sees below its mount point."""
+    below = scope["path"][len(scope["root_path"]) :]
+    body = f"{scope['root_path']}|{below}".encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+wrapped = Faster()
+wrapped.add_middleware(StampMiddleware, stamp="outer")
+wrapped.mount("/sub", sub_app)
+
+
+@wrapped.get("/items/{item_id}")
+async def wrapped_item(item_id: int):
+    return {"item_id": item_id}
+
+
+app.mount("/sub", sub_app)
