@@ -489,3 +489,62 @@ def test_an_app_asking_to_close_gets_one_connection_header(tmp_path):
             status, headers, body = reader.response()
             assert (status, headers["connection"], body) == (200, "close", b"bye")
             assert reader.closed()
+
+
+def test_fasterapi_run_with_workers_restarts_a_dead_worker(tmp_path):
+    """The real CLI and server: two worker processes share the port; one killed is replaced."""
+    port = free_port()
+    log = tmp_path / "workers.log"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    command = [
+        sys.executable,
+        "-m",
+        "FasterAPI",
+        "run",
+        "tests.apps.native_app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--no-access-log",
+    ]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = Server("app", port, proc, log)
+
+    def pids_seen(want: int, timeout: float = 20.0) -> set[int]:
+        seen: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while len(seen) < want and time.monotonic() < deadline:
+            try:
+                status, _, body = exchange(server, request("GET", "/pid"))
+                if status == 200:
+                    seen.add(json.loads(body)["pid"])
+            except OSError:
+                time.sleep(0.05)
+        return seen
+
+    try:
+        first = pids_seen(2)
+        assert len(first) == 2, server.output()
+        victim = sorted(first)[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while True:
+            now = pids_seen(2, timeout=5)
+            if len(now - first) >= 1 and victim not in now:
+                break
+            assert time.monotonic() < deadline, f"no replacement worker:\n{server.output()}"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        for pid in first | now:
+            assert (
+                not Path(f"/proc/{pid}").exists()
+                or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+            )
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -7,6 +7,7 @@ cancelled handlers) are printed to stdout, one line each, flushed.
 
 import asyncio
 import contextvars
+import os
 
 import anyio
 from FasterAPI import Faster, HTTPException, Request, Response
@@ -91,6 +92,11 @@ async def ctx(value: str, sleep: float = 0.0):
         "same_task": task is asyncio.current_task(),
         "timed_out": timed_out,
     }
+
+
+@app.get("/pid")
+async def pid():
+    return {"pid": os.getpid()}
 
 
 @app.get("/boom")
