@@ -548,3 +548,106 @@ def test_fasterapi_run_with_workers_restarts_a_dead_worker(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# -- regressions from review -------------------------------------------------------------------
+
+
+def test_requests_that_never_run_do_not_use_up_limit_concurrency(tmp_path):
+    with native_server(tmp_path, limit_concurrency=2, timeout_request=0.3) as server:
+        for _ in range(3):  # bodies that never arrive: the client leaves, or is timed out
+            with server.connect() as sock:
+                sock.sendall(request("POST", "/echo", b"", {"Content-Length": 10}) + b"{")
+            with server.connect() as sock:
+                sock.sendall(request("POST", "/echo", b"", {"Content-Length": 10}))
+                assert Reader(sock).response()[0] == 408
+        for i in range(4):
+            assert exchange(server, request("GET", f"/items/{i}"))[0] == 200
+
+
+def test_background_work_outlives_its_connection_and_does_not_block_the_next_request(server):
+    with server.connect() as sock:
+        reader = Reader(sock)
+        sock.sendall(request("GET", "/bg?tag=first"))
+        assert json.loads(reader.response()[2]) == {"background": "first"}
+        sock.sendall(request("GET", "/slow?seconds=0.05"))  # suspends while "first" runs
+        assert json.loads(reader.response()[2]) == {"slept": 0.05}
+    with server.connect() as sock:
+        sock.sendall(request("GET", "/bg?tag=closing", headers={"Connection": "close"}))
+        assert Reader(sock).response()[0] == 200
+    server.wait_for_output("first done")
+    server.wait_for_output("closing done")
+
+
+def test_a_timeout_due_before_the_handler_suspends(server):
+    with server.connect() as sock:
+        reader = Reader(sock)
+        for _ in range(3):
+            sock.sendall(request("GET", "/budget?remaining=0"))
+            assert json.loads(reader.response()[2]) == {"timed_out": True}
+
+
+def test_a_handler_cancelled_by_itself_closes_its_connection_only(server):
+    with server.connect() as sock:
+        sock.sendall(request("GET", "/cancelled"))
+        reader = Reader(sock)
+        assert reader.closed()
+    assert exchange(server, request("GET", "/items/9"))[0] == 200
+
+
+def test_converter_errors_are_422_not_a_reset(server):
+    for value in ("nan", "1e20", "abc"):
+        status, _, body = exchange(server, request("GET", f"/duration?d={value}"))
+        assert status == 422 and json.loads(body)["detail"][0]["loc"] == ["query", "d"]
+    status, _, body = exchange(server, request("GET", "/duration?d=90"))
+    assert (status, json.loads(body)) == (200, {"seconds": 90.0})
+
+
+def test_pipelined_requests_do_not_share_contextvars(server):
+    with server.connect() as sock:
+        sock.sendall(request("GET", "/ctx?value=a&sleep=0.05") + request("GET", "/ctx?value=b"))
+        reader = Reader(sock)
+        first, second = (json.loads(reader.response()[2]) for _ in range(2))
+    assert (first["before"], second["before"]) == ("unset", "unset")
+
+
+def test_a_body_longer_than_its_content_length_closes_the_connection(tmp_path):
+    with native_server(tmp_path, app="raw") as server:
+        with server.connect() as sock:
+            sock.sendall(request("GET", "/liar") + request("GET", "/stream?1"))
+            received = b""
+            while data := sock.recv(65536):
+                received += data
+        # the head went out; then the connection was cut, so the extra bytes never pose as
+        # the start of the next response, and no next response follows
+        assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert b"llo, World" not in received and received.count(b"HTTP/1.1") == 1
+        server.wait_for_output("Response content longer than Content-Length")
+
+
+def test_a_head_sent_a_byte_at_a_time_still_times_out(tmp_path):
+    with native_server(tmp_path, timeout_request=0.6) as server:
+        with server.connect() as sock:
+            started = time.monotonic()
+            status = None
+            for byte in b"GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"y" * 100:
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:
+                    break
+                time.sleep(0.05)
+                if time.monotonic() - started > 3:
+                    break
+            status = Reader(sock).response()[0]
+            assert status == 408 and time.monotonic() - started < 3
+
+
+def test_blank_lines_between_requests_do_not_delay_the_idle_close(tmp_path):
+    with native_server(tmp_path, timeout_keep_alive=0.3, timeout_request=5) as server:
+        with server.connect() as sock:
+            sock.sendall(request("GET", "/hello") + b"\r\n")
+            reader = Reader(sock)
+            assert reader.response()[0] == 200
+            started = time.monotonic()
+            assert reader.closed(timeout=4)
+            assert time.monotonic() - started < 2 and not reader.buf

@@ -118,7 +118,13 @@ def to_timedelta(text: str) -> dt.timedelta:
         raise ValueError(
             "time_delta_parsing", "Input should be a valid timedelta, invalid digit in duration"
         )
-    return dt.timedelta(seconds=stamp)
+    try:
+        return dt.timedelta(seconds=stamp)
+    except (OverflowError, ValueError):  # nan, infinities, beyond timedelta's range
+        raise ValueError(
+            "time_delta_parsing",
+            "Input should be a valid timedelta, durations may not exceed 999,999,999 days",
+        ) from None
 
 
 def to_decimal(text: str) -> decimal.Decimal:

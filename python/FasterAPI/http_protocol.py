@@ -10,6 +10,7 @@ a request's unread body piles up (flow control), and timers close slow or idle c
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +45,12 @@ class HttpProtocol(asyncio.Protocol):
         self.deadline: float | None = None
         self.on_deadline: Any = None
         self.read_paused = False
+        self.write_paused = False
+        self.eof = False
         self.closing = False
         self.pumping = False
+        #: The context each request's context is copied from, so none inherits another's.
+        self.base_context = contextvars.copy_context()
         #: The task native handlers run in (FasterAPI.native.HostTask), made on first use.
         self.host: Any = None
 
@@ -69,15 +74,32 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = None
 
     def eof_received(self) -> bool | None:
-        if self.cycle is None:
-            self.close()
-        return None  # close our side once any response in flight is written
+        """The client sent its last byte. Like uvicorn, a request in flight counts it as a
+        disconnect (its handler is cancelled); complete requests still waiting are answered
+        before closing, which lets a client half-close after sending them."""
+        self.eof = True
+        if self.cycle is None and self.parser.buffered:
+            return True  # keep our side open until _pump has answered them
+        return None
 
     def data_received(self, data: bytes) -> None:
-        self.parser.feed(data)
-        if self.cycle is None:  # a new request has begun; it must arrive in time
+        parser = self.parser
+        starting = self.cycle is None and not parser.buffered
+        parser.feed(data)
+        if starting:  # a new request head has begun: all of it must arrive in time
             self._arm(self.config.timeout_request, self._request_timeout)
         self._pump()
+        if self.cycle is not None and parser.buffered > HIGH_WATER and not self.read_paused:
+            self.read_paused = True  # pipelined requests pile up behind the one in flight
+            self.transport.pause_reading()  # type: ignore[union-attr]
+
+    def pause_writing(self) -> None:
+        self.write_paused = True  # the client reads slowly: stop answering pipelined requests
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.cycle is None and not self.closing:
+            self._pump()
 
     # -- request processing ---------------------------------------------------------------------
 
@@ -97,8 +119,12 @@ class HttpProtocol(asyncio.Protocol):
             cycle = self.cycle
             if cycle is not None and cycle.body_complete:
                 return  # the next pipelined request waits for this response
+            if cycle is None and self.write_paused:
+                return  # resume_writing() goes on
             event = parser.next_event()
             if event is None:
+                if self.eof and cycle is None:
+                    self.close()
                 return
             kind = event[0]
             if kind == "route":
@@ -131,7 +157,9 @@ class HttpProtocol(asyncio.Protocol):
         if self._over_limit(cycle):
             return
         state.active += 1
-        cycle.task = self.loop.create_task(cycle.run(state.app))
+        context = self.base_context.copy()
+        cycle.task = task = self.loop.create_task(cycle.call(state.app), context=context)
+        task.add_done_callback(state.request_done)  # even if cancelled before it starts
         self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
 
     def _start_native(self, event: tuple[Any, ...]) -> None:
@@ -140,7 +168,6 @@ class HttpProtocol(asyncio.Protocol):
         self.cycle = cycle = NativeCycle(self, event)
         if self._over_limit(cycle):
             return
-        self.state.active += 1
         self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
 
     def _over_limit(self, cycle: Any) -> bool:
@@ -184,7 +211,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.read_paused and not self.closing:
             self.read_paused = False
             self.transport.resume_reading()  # type: ignore[union-attr]
-        if not cycle.keep_alive or self.closing:
+        if not cycle.keep_alive or self.closing or (self.eof and not self.parser.buffered):
             self.close()
             return
         if self.state.shutting_down and not self.parser.buffered:
@@ -194,7 +221,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.parser.buffered:
             self._arm(self.config.timeout_request, self._request_timeout)
             if not self.pumping:  # the next pipelined request starts outside any task
-                self.loop.call_soon(self._pump)
+                self.loop.call_soon(self._pump, context=self.base_context)
 
     def body_drained(self) -> None:
         """The app read the unread body down: read from the socket again."""
@@ -283,6 +310,8 @@ class RequestCycle:
         "response_started",
         "response_complete",
         "chunked",
+        "remaining",
+        "no_body",
         "status",
         "head_only",
     )
@@ -305,6 +334,8 @@ class RequestCycle:
         self.response_started = False
         self.response_complete = False
         self.chunked = False
+        self.remaining: int | None = None  # body bytes the app's Content-Length still owes
+        self.no_body = False
         self.status = 0
         self.head_only = scope["method"] == "HEAD"
 
@@ -331,12 +362,6 @@ class RequestCycle:
             wakeup.set_result(None)
 
     # -- the app's side -------------------------------------------------------------------------
-
-    async def run(self, app: Any) -> None:
-        try:
-            await self.call(app)
-        finally:
-            self.conn.state.active -= 1
 
     async def call(self, asgi: Any) -> None:
         """Runs `asgi(scope, receive, send)` for this request: the app, or part of it."""
@@ -378,7 +403,7 @@ class RequestCycle:
                 return {"type": "http.disconnect"}
             if self.final_sent:
                 pass  # the whole body was read: wait for the response to end or the client to go
-            elif self.expect_continue:
+            elif self.expect_continue and not self.response_started:
                 self.expect_continue = False
                 self.conn.write(_core.CONTINUE)
             self.wakeup = self.conn.loop.create_future()
@@ -412,8 +437,11 @@ class RequestCycle:
                 framing, self.chunked = -1, True
             else:  # an HTTP/1.0 client: the body ends when the connection closes
                 framing, self.keep_alive = -2, False
-            if self.expect_continue:  # the body was never read: do not wait for it
+            if not self.body_complete:  # answered before the body was in: it is not read
                 self.keep_alive = False
+            self.expect_continue = False
+            self.no_body = no_body
+            self.remaining = length if framing >= 0 else None
             try:
                 head = _core.response_head(
                     self.http_minor, status, headers, self.keep_alive, framing
@@ -430,7 +458,13 @@ class RequestCycle:
                 raise RuntimeError("http.response.body sent after the response was complete")
             body = message.get("body", b"")
             more = message.get("more_body", False)
-            if not self.head_only and body and self.status not in _NO_BODY_STATUSES:
+            if self.remaining is not None:
+                self.remaining -= len(body)
+                if self.remaining < 0 or (not more and self.remaining > 0):
+                    conn.close()  # the framing is broken: nothing more can follow on it
+                    word = "longer" if self.remaining < 0 else "shorter"
+                    raise RuntimeError(f"Response content {word} than Content-Length")
+            if not self.head_only and body and not self.no_body:
                 conn.write(_core.chunk(body) if self.chunked else bytes(body))
             if not more:
                 if self.chunked and not self.head_only:

@@ -35,16 +35,20 @@ EAGER_TASKS = sys.version_info >= (3, 12)
 
 
 @types.coroutine
-def _resume(coro: Any, yielded: Any, context: contextvars.Context) -> Any:
+def _resume(coro: Any, yielded: Any, context: contextvars.Context, exc: Any = None) -> Any:
     """Goes on driving `coro` from where its eager first step suspended (on `yielded`), inside
-    the task that awaits this; every step runs in the request's own `context`."""
+    the task that awaits this; every step runs in the request's own `context`. `exc`, if given,
+    is thrown into `coro` first (a cancellation that arrived before the task took over)."""
     while True:
-        try:
-            value = yield yielded
-        except BaseException as exc:  # a cancellation, or an exception for the handler
-            step, arg = coro.throw, exc
+        if exc is not None:
+            step, arg, exc = coro.throw, exc, None
         else:
-            step, arg = coro.send, value
+            try:
+                value = yield yielded
+            except BaseException as error:  # a cancellation, or an exception for the handler
+                step, arg = coro.throw, error
+            else:
+                step, arg = coro.send, value
         try:
             yielded = context.run(step, arg)
         except StopIteration as stop:
@@ -56,17 +60,24 @@ class HostTask:
 
     Each handler's first step runs eagerly inside `data_received`, with this task entered as
     the current task, so `asyncio.current_task()`, timeouts and anyio cancel scopes see a real
-    task. A handler that suspends carries on inside the same task (requests on a connection are
-    answered one at a time), so the task it started in is the task it finishes in.
+    task. A handler that suspends carries on inside the same task, so the task it started in is
+    the task it finishes in. While the task is busy (a handler, or a background task after its
+    response), the connection's next request gets a new HostTask.
     """
 
-    __slots__ = ("loop", "task", "job", "waiter")
+    __slots__ = ("loop", "task", "job", "waiter", "busy", "closed")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.job: tuple[Any, Any, contextvars.Context] | None = None
         self.waiter: asyncio.Future | None = None
+        self.busy = False
+        self.closed = False
         self.task = loop.create_task(self._main())
+
+    @property
+    def free(self) -> bool:
+        return not (self.busy or self.closed or self.task.done())
 
     def step(self, coro: Any) -> None:
         """Runs `coro`'s first step now; if it suspends, the host task takes it from there."""
@@ -80,29 +91,43 @@ class HostTask:
         finally:
             _leave_task(loop, self.task)
         self.job = (coro, yielded, context)
+        self.busy = True
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     def cancel(self) -> None:
         """Cancels the handler the task is running (its client went away)."""
-        if self.job is not None or self.waiter is None:
+        if self.busy:
             self.task.cancel()
 
     def close(self) -> None:
-        self.task.cancel()
+        """The connection is gone: end the task once the work in hand (if any) is done."""
+        self.closed = True
+        if not self.busy:
+            self.task.cancel()
 
     async def _main(self) -> None:
-        while True:
+        while not self.closed:
+            cancelled = None
             if self.job is None:
                 self.waiter = self.loop.create_future()
-                await self.waiter
-                self.waiter = None
+                try:
+                    await self.waiter
+                except asyncio.CancelledError as exc:
+                    if self.job is None:
+                        return  # closed while idle
+                    cancelled = exc  # asked for during the job's eager step: it is the job's
+                finally:
+                    self.waiter = None
             coro, yielded, context = self.job  # type: ignore[misc]
             try:
-                await _resume(coro, yielded, context)
+                await _resume(coro, yielded, context, cancelled)
+            except asyncio.CancelledError:
+                return  # this task was cancelled: a new one serves what comes next
             finally:
                 self.job = None
+                self.busy = False
 
 
 def native_dispatcher(app: Any) -> Any:
@@ -144,7 +169,8 @@ class NativeCycle:
         self.head_only = request.method == "HEAD"
         self.body: list[bytes] = []
         self.body_complete = False
-        self.task: asyncio.Task | None = None
+        #: What cancel() stops while the handler runs: its task, or its HostTask.
+        self.task: Any = None
         self.is_disconnected = False
         self.response_started = False
         self.response_complete = False
@@ -158,7 +184,7 @@ class NativeCycle:
     unread = 0
 
     def body_received(self, data: bytes, complete: bool = False) -> None:
-        if data:
+        if data and self.route.body is not None:  # a route without a body parameter drops it
             self.body.append(data)
         if complete and not self.body_complete:
             self.body_complete = True
@@ -167,12 +193,15 @@ class NativeCycle:
 
     def _start(self) -> None:
         conn = self.conn
+        conn.state.active += 1  # run() takes it off when it ends
         if EAGER_TASKS:
-            self.task = asyncio.Task(self.run(), loop=conn.loop, eager_start=True)
+            task = asyncio.Task(self.run(), loop=conn.loop, eager_start=True)
+            if not task.done():
+                self.task = task
             return
-        if conn.host is None or conn.host.task.done():  # new, or ended by a cancellation
+        if conn.host is None or not conn.host.free:
             conn.host = HostTask(conn.loop)
-        self.task = conn.host  # until run() ends: what cancel() stops
+        self.task = conn.host  # until run() ends
         conn.host.step(self.run())
 
     def disconnected(self) -> None:
@@ -225,6 +254,8 @@ class NativeCycle:
                 else app._as_response(route, result, injected)
             )
             if response.background is None and response.sent_whole:
+                if len(response.raw_headers) > 2:
+                    self._connection_header(response)
                 data = _core.whole_response(
                     response.status_code,
                     response.raw_headers,
@@ -237,6 +268,8 @@ class NativeCycle:
             await self._asgi(raw, response)
         except (ClientDisconnect, asyncio.CancelledError):
             if not self.is_disconnected:
+                if not self.response_complete:
+                    conn.close()  # cancelled by something else: this response cannot finish
                 raise
         except Exception as exc:  # the app's exception handlers answer it, through ASGI
 
@@ -245,8 +278,17 @@ class NativeCycle:
 
             await self._asgi(raw, handle)
         finally:
-            conn.state.active -= 1
+            conn.state.request_done()
             self.task = None
+
+    def _connection_header(self, response: Response) -> None:
+        """The server writes Connection itself; an app's `Connection: close` is honoured."""
+        for name, value in response.raw_headers:
+            if name.lower() == b"connection":
+                if b"close" in value.lower():
+                    self.keep_alive = False
+                response.raw_headers = [h for h in response.raw_headers if h[0].lower() != name]
+                return
 
     def _write(self, data: bytes) -> None:
         self.response_started = True
@@ -262,6 +304,7 @@ class NativeCycle:
         scope = conn.scope(self.request.head_event())
         cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
         cycle.body_received(raw, complete=True)
+        cycle.task = self.task  # a disconnect or the shutdown timeout still cancels the work
         conn.cycle = cycle
         await cycle.call(asgi)
 

@@ -47,8 +47,9 @@ class ServerState:
     def __init__(self, app: Any, config: Config) -> None:
         self.app = app
         self.config = config
-        #: A FasterAPI app's routes are matched by the parser itself (see FasterAPI.native).
-        self.dispatcher = native_dispatcher(app)
+        #: A FasterAPI app's routes are matched by the parser itself (see FasterAPI.native);
+        #: set once the lifespan startup has run, as it may add routes.
+        self.dispatcher: Any = None
         self.connections: set[HttpProtocol] = set()
         self.active = 0
         self.shutting_down = False
@@ -61,7 +62,15 @@ class ServerState:
         """Fires the connections' timeouts that are due; runs every TICK seconds."""
         now = asyncio.get_running_loop().time()
         for conn in list(self.connections):
-            conn.check_deadline(now)
+            try:
+                conn.check_deadline(now)
+            except Exception:  # one connection's trouble must not stop every timeout
+                logger.exception("error in a connection timeout")
+                conn.close()
+
+    def request_done(self, _task: Any = None) -> None:
+        """A request's handler ended (however it ended)."""
+        self.active -= 1
 
     def trusts(self, client: tuple[str, int] | None) -> bool:
         """Whether proxy headers from `client` are believed (--forwarded-allow-ips)."""
@@ -94,6 +103,7 @@ class Server:
         loop = asyncio.get_running_loop()
         if not await self.lifespan.startup():
             return 3
+        self.state.dispatcher = native_dispatcher(self.state.app)
         config = self.config
         try:
             if sock is None:
@@ -136,7 +146,7 @@ class Server:
             conn.shutdown()
         timeout = self.config.timeout_graceful_shutdown
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
-        while state.connections:
+        while state.connections or state.active:  # active: work that outlives its response
             if deadline is not None and asyncio.get_running_loop().time() >= deadline:
                 logger.warning(
                     "graceful shutdown timed out; closing %d connection(s)", len(state.connections)
@@ -145,6 +155,8 @@ class Server:
                     if conn.cycle is not None and conn.cycle.task is not None:
                         conn.cycle.task.cancel()
                     conn.close()
+                    if conn.host is not None:
+                        conn.host.task.cancel()
                 break
             await asyncio.sleep(0.05)
         await server.wait_closed()

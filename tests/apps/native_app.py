@@ -7,11 +7,12 @@ cancelled handlers) are printed to stdout, one line each, flushed.
 
 import asyncio
 import contextvars
+import datetime as dt
 import os
 
 import anyio
 from FasterAPI import Faster, HTTPException, Request, Response
-from FasterAPI.responses import PlainTextResponse
+from FasterAPI.responses import JSONResponse, PlainTextResponse
 
 app = Faster()
 
@@ -99,6 +100,38 @@ async def pid():
     return {"pid": os.getpid()}
 
 
+@app.get("/bg")
+async def with_background(tag: str = "bg"):
+    async def later():
+        await asyncio.sleep(0.2)
+        print(f"{tag} done", flush=True)
+
+    return JSONResponse({"background": tag}, background=later)
+
+
+@app.get("/budget")
+async def budget(remaining: float = 0.0):
+    """A timeout that expires before the handler first suspends."""
+    try:
+        async with asyncio.timeout(remaining):
+            await asyncio.sleep(1)
+    except TimeoutError:
+        return {"timed_out": True}
+    return {"timed_out": False}
+
+
+@app.get("/cancelled")
+async def cancelled():
+    future = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_later(0.01, future.cancel)
+    await future  # raises CancelledError: not a disconnect
+
+
+@app.get("/duration")
+async def duration(d: dt.timedelta):
+    return {"seconds": d.total_seconds()}
+
+
 @app.get("/boom")
 async def boom():
     raise RuntimeError("boom")
@@ -139,6 +172,10 @@ async def raw(scope, receive, send):
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+    elif path == "/liar":  # says 2 bytes, sends 13
+        headers = [(b"content-length", b"2")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"Hello, World!"})
     elif path == "/close":
         headers = [(b"Connection", b"close"), (b"content-length", b"3")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})

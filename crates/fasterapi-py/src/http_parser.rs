@@ -127,13 +127,15 @@ impl HttpParser {
         self.buf.extend_from_slice(data);
     }
 
-    /// Bytes received and not yet handed out as events.
+    /// Bytes received and not yet handed out as events (empty lines between requests aside).
     #[getter]
-    fn buffered(&self) -> usize {
+    fn buffered(&mut self) -> usize {
+        self.skip_empty_lines();
         self.buf.len() - self.pos
     }
 
     fn next_event<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.skip_empty_lines();
         let pending = &self.buf[self.pos..];
         match &mut self.state {
             State::Failed => Ok(None),
@@ -208,6 +210,18 @@ impl HttpParser {
 }
 
 impl HttpParser {
+    /// Drops the CRLFs a client may send between requests (RFC 9112 §2.2), so they neither
+    /// count as a request begun nor keep an idle connection from its keep-alive timeout.
+    fn skip_empty_lines(&mut self) {
+        if matches!(self.state, State::Head) {
+            let pending = &self.buf[self.pos..];
+            self.pos += pending
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+        }
+    }
+
     fn fail<'py>(&mut self, py: Python<'py>, err: &HttpError) -> PyResult<Bound<'py, PyTuple>> {
         self.state = State::Failed;
         let response = with_date(|date| fasterapi_core::http::error_response(err, date));
@@ -357,7 +371,10 @@ pub fn whole_response<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let mut owned: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     visit_headers(headers, |name, value| {
-        owned.push((name.to_vec(), value.to_vec()));
+        // The body's real length is written, whatever Content-Length the app set.
+        if !name.eq_ignore_ascii_case(b"content-length") {
+            owned.push((name.to_vec(), value.to_vec()));
+        }
         Ok(false)
     })?;
     let pairs: Vec<(&[u8], &[u8])> = owned

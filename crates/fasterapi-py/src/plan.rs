@@ -385,15 +385,8 @@ impl ParamSpec {
             },
             Kind::Convert(func) => match func.bind(py).call1((text,)) {
                 Ok(v) => v,
-                Err(err) if err.is_instance_of::<PyValueError>(py) => {
-                    let args = err.value(py).getattr("args")?.cast_into::<PyTuple>()?;
-                    let kind: String = args.get_item(0)?.extract()?;
-                    let msg: String = args.get_item(1)?.extract()?;
-                    let ctx = if args.len() > 2 {
-                        Some(args.get_item(2)?.cast_into::<PyDict>()?)
-                    } else {
-                        None
-                    };
+                Err(err) if err.is_instance_of::<pyo3::exceptions::PyException>(py) => {
+                    let (kind, msg, ctx) = converter_error(py, &err);
                     errors.push(errors::error(py, &kind, loc, &msg, input(), ctx)?);
                     return Ok(None);
                 }
@@ -430,6 +423,40 @@ impl ParamSpec {
         )?);
         Ok(None)
     }
+}
+
+/// The (type, message, ctx) of a converter's error: FasterAPI's converters raise
+/// `ValueError(type, message[, ctx])`; anything else is reported as pydantic words a plain
+/// ValueError, so bad input is a 422, never a 500.
+fn converter_error<'py>(
+    py: Python<'py>,
+    err: &PyErr,
+) -> (String, String, Option<Bound<'py, PyDict>>) {
+    let value = err.value(py);
+    let worded = || -> PyResult<(String, String, Option<Bound<'py, PyDict>>)> {
+        let args = value.getattr("args")?.cast_into::<PyTuple>()?;
+        let kind: String = args.get_item(0)?.extract()?;
+        let msg: String = args.get_item(1)?.extract()?;
+        let ctx = match args.len() {
+            2 => None,
+            3 => Some(args.get_item(2)?.cast_into::<PyDict>()?),
+            _ => return Err(PyValueError::new_err("not a converter error")),
+        };
+        Ok((kind, msg, ctx))
+    };
+    if err.is_instance_of::<PyValueError>(py) {
+        if let Ok(found) = worded() {
+            return found;
+        }
+    }
+    let text = value.str().map(|s| s.to_string()).unwrap_or_default();
+    let ctx = PyDict::new(py);
+    let _ = ctx.set_item("error", &text);
+    (
+        "value_error".to_owned(),
+        format!("Value error, {text}"),
+        Some(ctx),
+    )
 }
 
 /// A default that is a list or dict is copied, so one request cannot change the next one's.
