@@ -1,6 +1,8 @@
 """Assemble RESULTS.md from the tables that `make all` has just produced.
 
-usage: report.py --inprocess OUT.md --peers OUT.md --cmd "COMMAND" [--cmd ...] [-o RESULTS.md]
+usage: report.py --inprocess OUT.md --peers OUT.md [--targets OUT.md] [--chart PNG]
+                 [--latency OUT.md] [--memory OUT.md] [--scaling OUT.md]
+                 --py PYTHON --peers-py PYTHON --cmd "COMMAND" [--cmd ...] [-o RESULTS.md]
 
 Adds the date, the machine (nproc, CPU model), the interpreter and package versions, and the
 commands that reproduce the run. It never measures anything itself.
@@ -12,7 +14,9 @@ import os
 import subprocess
 from pathlib import Path
 
-VERSIONS = "fastapi faster-api-web uvicorn pydantic msgspec".split()
+VERSIONS = (
+    "fastapi faster-api-web uvicorn granian starlette blacksheep robyn pydantic msgspec".split()
+)
 
 
 def cpu_model():
@@ -49,6 +53,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inprocess", required=True)
     ap.add_argument("--peers", required=True)
+    for section in ("targets", "latency", "memory", "scaling"):
+        ap.add_argument(f"--{section}", help="markdown made by `make {section}`")
+    ap.add_argument("--chart", help="PNG beside RESULTS.md; linked if it exists")
     ap.add_argument("--cmd", action="append", default=[])
     ap.add_argument("--py", required=True, help="our interpreter")
     ap.add_argument("--peers-py", required=True)
@@ -57,6 +64,20 @@ def main():
 
     inprocess, peers = Path(a.inprocess).read_text().strip(), peers_table(a.peers)
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    chart = ""
+    if a.chart and Path(a.chart).exists():
+        chart = f"\n\n![server CPU µs per request, by endpoint]({a.chart})"
+    optional = [
+        ("targets", "Targets (issue #3)"),
+        ("latency", "Latency at 64 connections (server pinned to one core, wrk on another)"),
+        ("memory", "Memory of the native server"),
+        ("scaling", "Scaling with --workers (nothing pinned)"),
+    ]
+    sections = "".join(
+        f"## {title}\n\n{Path(getattr(a, key)).read_text().strip()}\n\n"
+        for key, title in optional
+        if getattr(a, key)
+    )
     cmds = "\n".join(a.cmd)
     text = f"""# Benchmark results
 
@@ -76,10 +97,12 @@ over. See README.md for what each table measures.
 
 Cells: requests/s, server CPU µs per request (x the pure-Rust axum floor's CPU µs per request).
 Read the CPU column first: it moves far less than requests/s on a shared machine.
+"FasterAPI native" is FasterAPI's own server (`fasterapi run`); "(pydantic)" serves the app whose
+POST body model is a pydantic `BaseModel` instead of a `msgspec.Struct`.
 
-{peers}
+{peers}{chart}
 
-## Reproduce
+{sections}## Reproduce
 
 ```
 {cmds}

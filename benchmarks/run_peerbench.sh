@@ -1,16 +1,19 @@
 #!/bin/bash
-# Thin wrapper around /work/shared/bench/peerbench.py: real HTTP (wrk) against FastAPI+uvicorn,
-# faster-api-web+uvicorn, FasterAPI+uvicorn and the pure-Rust axum floor, one server core each.
+# Thin wrapper around /work/shared/bench/peerbench.py: real HTTP (wrk) against every peer of
+# peers.json (the pure-Rust axum floor, FastAPI+uvicorn, faster-api-web+uvicorn, Starlette+uvicorn,
+# BlackSheep+uvicorn, Robyn, FastAPI+granian) and three FasterAPI contenders, one server core each:
+#   FasterAPI native             `fasterapi run` (our own server) serving apps/fasterapi_app.py
+#   FasterAPI native (pydantic)  the same serving apps/fasterapi_pydantic_app.py
+#   FasterAPI+uvicorn            our venv's uvicorn serving apps/fasterapi_app.py
 # Ratios in the table are CPU time per request relative to the axum floor.
-#   PY          our interpreter (default: ../.venv/bin/python); its uvicorn serves apps/fasterapi_app.py
+#   PY          our interpreter (default: ../.venv/bin/python)
 #   PEERS_VENV  the peers venv made by setup_peers.sh (default: $HOME/.cache/fasterapi-peers)
-#   PEERBENCH   the harness (default: /work/shared/bench/peerbench.py)
-#   NATIVE=1    also run FasterAPI's own server (`fasterapi run`) as "FasterAPI native"
-# Extra arguments go to peerbench.py, e.g. --rounds 5 --json out.json
+#   PEERBENCH   the harness (default: $SHARED/peerbench.py, SHARED=/work/shared/bench)
+# Extra arguments go to peerbench.py, e.g. --rounds 5 --dur 5 --json out.json
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 PY="${PY:-$here/../.venv/bin/python}"
-PEERBENCH="${PEERBENCH:-/work/shared/bench/peerbench.py}"
+PEERBENCH="${PEERBENCH:-${SHARED:-/work/shared/bench}/peerbench.py}"
 export PEERS_VENV="${PEERS_VENV:-$HOME/.cache/fasterapi-peers}"
 
 [ -x "$PEERS_VENV/axum-target/release/axum_limit" ] || { echo "no peers: run make setup" >&2; exit 1; }
@@ -21,11 +24,12 @@ pins() { "$1" -m pip freeze | grep -iE '^(uvicorn|uvloop|httptools)==' | sort; }
 [ "$(pins "$PY")" = "$(pins "$PEERS_VENV/bin/python")" ] ||
   { echo "our uvicorn/uvloop/httptools differ from the peers' (make setup pins them)" >&2; exit 1; }
 
-only="axum-floor (pure Rust),FastAPI+uvicorn,reference faster-api-web+uvicorn,FasterAPI+uvicorn"
+native() {  # native APP PORT: our own server, as latency.py, memory.py and scaling.py start it
+  echo "$(dirname "$PY")/fasterapi run $1 --host 127.0.0.1 --port $2 --no-access-log --log-level warning"
+}
 uvicorn="$PY -m uvicorn fasterapi_app:app --port 8210 --loop uvloop --http httptools"
-add=(--add "FasterAPI+uvicorn|8210|$here/apps|$uvicorn --log-level error --no-access-log")
-if [ "${NATIVE:-0}" = 1 ]; then
-  only+=",FasterAPI native"
-  add+=(--add "FasterAPI native|8211|$here/apps|$(dirname "$PY")/fasterapi run fasterapi_app:app --port 8211")
-fi
-exec python3 "$PEERBENCH" "${add[@]}" --only "$only" "$@"
+exec python3 "$PEERBENCH" \
+  --add "FasterAPI native|8211|$here/apps|$(native fasterapi_app:app 8211)" \
+  --add "FasterAPI native (pydantic)|8212|$here/apps|$(native fasterapi_pydantic_app:app 8212)" \
+  --add "FasterAPI+uvicorn|8210|$here/apps|$uvicorn --log-level error --no-access-log" \
+  "$@"
