@@ -40,11 +40,11 @@ def events(parser, data: bytes):
 
 def test_a_native_route_arrives_routed_with_its_arguments_coerced():
     parser, app = make_parser()
-    (route_event, end) = events(
+    (route_event,) = events(
         parser, b"GET /items/42?q=hi HTTP/1.1\r\nHost: x\r\nX-Token: abc\r\n\r\n"
     )
-    kind, route, kwargs, errors, is_json, request = route_event
-    assert kind == "route" and end == ("end",)
+    kind, route, kwargs, errors, is_json, request, complete = route_event
+    assert kind == "route" and complete is True  # no body: no "end" event follows
     assert route.endpoint.__name__ == "get_item"
     assert kwargs == {"item_id": 42, "q": "hi", "x_token": "abc"}
     assert errors is None and is_json is False
@@ -56,7 +56,7 @@ def test_a_native_route_arrives_routed_with_its_arguments_coerced():
 
 def test_invalid_parameters_arrive_as_fastapi_errors():
     parser, _ = make_parser()
-    (route_event, _) = events(parser, b"GET /items/abc HTTP/1.1\r\nHost: x\r\n\r\n")
+    (route_event,) = events(parser, b"GET /items/abc HTTP/1.1\r\nHost: x\r\n\r\n")
     errors = route_event[3]
     assert [e["loc"] for e in errors] == [("path", "item_id")]
     assert errors[0]["type"] == "int_parsing"
@@ -71,7 +71,7 @@ def test_the_body_follows_a_route_event_and_json_is_detected():
         b"Content-Length: %d\r\n\r\n%s" % (len(body), body),
     )
     assert [e[0] for e in evs] == ["route", "body", "end"]
-    assert evs[0][4] is True and evs[1][1] == body
+    assert evs[0][4] is True and evs[0][6] is False and evs[1][1] == body
     evs = events(parser, b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
     assert evs[0][4] is False  # no Content-Type: not JSON (strict_content_type)
 

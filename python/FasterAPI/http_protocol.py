@@ -168,7 +168,10 @@ class HttpProtocol(asyncio.Protocol):
         self.cycle = cycle = NativeCycle(self, event)
         if self._over_limit(cycle):
             return
-        self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
+        if event[6]:  # no body to wait for
+            cycle.body_received(b"", complete=True)
+        else:
+            self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
 
     def _over_limit(self, cycle: Any) -> bool:
         """Answers 503 when --limit-concurrency requests are already in flight."""

@@ -161,7 +161,7 @@ class NativeCycle:
     )
 
     def __init__(self, conn: HttpProtocol, event: tuple[Any, ...]) -> None:
-        _, self.route, self.kwargs, self.errors, self.is_json, request = event
+        _, self.route, self.kwargs, self.errors, self.is_json, request, _ = event
         self.conn = conn
         self.request = request
         self.http_minor = request.http_minor
@@ -293,7 +293,7 @@ class NativeCycle:
     def _write(self, data: bytes) -> None:
         self.response_started = True
         self.conn.write(data)
-        self._log_and_finish(int(data[9:12]))
+        self._log_and_finish(data)
 
     async def _asgi(self, raw: bytes, asgi: Any) -> None:
         """Finishes the request through ASGI: `asgi(scope, receive, send)` on a RequestCycle
@@ -316,7 +316,7 @@ class NativeCycle:
             _core.whole_response(status, headers, body, self.http_minor, False, self.head_only)
         )
 
-    def _log_and_finish(self, status: int) -> None:
+    def _log_and_finish(self, response: bytes) -> None:
         self.response_complete = True
         conn = self.conn
         if conn.config.access_log:
@@ -324,5 +324,6 @@ class NativeCycle:
 
             head = self.request.head_event()
             path = conn.config.root_path + head[2]
+            status = int(response[9:12])  # "HTTP/1.1 200 ..."
             log_access(conn.client, head[1], path, head[4], self.http_minor, status)
         conn.response_complete(self)

@@ -34,8 +34,8 @@ enum State {
 /// `next_event` until it returns None:
 /// `("head", method, path, raw_path, query, http_minor, headers, keep_alive, expect_continue)`,
 /// or, for a route of `dispatcher` marked native, `("route", route, kwargs, errors, is_json,
-/// request)` with the parameters already extracted and `request` a `NativeRequest`;
-/// then `("body", bytes)` pieces, then `("end",)`; or `("error", status, response_bytes)`,
+/// request, complete)` with the parameters already extracted and `request` a `NativeRequest`;
+/// then, unless `complete` (no body), `("body", bytes)` pieces, then `("end",)`; or `("error", status, response_bytes)`,
 /// after which the connection must be closed.
 #[pyclass(module = "FasterAPI._core")]
 pub struct HttpParser {
@@ -160,10 +160,19 @@ impl HttpParser {
                             }
                         };
                         let head = match &self.dispatcher {
-                            Some(dispatcher) => match route_event(py, dispatcher, head)? {
-                                Ok(event) => return Ok(Some(event)),
-                                Err(head) => head,
-                            },
+                            Some(dispatcher) => {
+                                // A request without a body is complete at once: no "end" event.
+                                let complete = matches!(self.state, State::End);
+                                match route_event(py, dispatcher, head, complete)? {
+                                    Ok(event) => {
+                                        if complete {
+                                            self.state = State::Head;
+                                        }
+                                        return Ok(Some(event));
+                                    }
+                                    Err(head) => head,
+                                }
+                            }
                             None => head,
                         };
                         Ok(Some(head_event(py, &head)?))
@@ -235,6 +244,7 @@ fn route_event<'py>(
     py: Python<'py>,
     dispatcher: &Py<Dispatcher>,
     head: RequestHead,
+    complete: bool,
 ) -> PyResult<Result<Bound<'py, PyTuple>, RequestHead>> {
     let dispatcher = dispatcher.bind(py).borrow();
     let routed = match dispatcher.router.lookup(&head.method, &head.path) {
@@ -263,9 +273,8 @@ fn route_event<'py>(
         return Ok(Err(head));
     };
     let request = Bound::new(py, NativeRequest { head })?;
-    Ok(Ok(
-        ("route", route, kwargs, errors, is_json, request).into_pyobject(py)?
-    ))
+    let event = ("route", route, kwargs, errors, is_json, request, complete);
+    Ok(Ok(event.into_pyobject(py)?))
 }
 
 thread_local! {
