@@ -20,7 +20,7 @@ from .exceptions import (
     request_validation_exception_handler,
 )
 from .requests import Request
-from .responses import JSONResponse, Response
+from .responses import JSONResponse, Response, inject_response
 from .routing import FasterRouter
 
 _NOT_FOUND = {"detail": "Not Found"}
@@ -184,13 +184,7 @@ class Faster(FasterRouter):
                 request = Request(scope, receive, send)
                 for name in route.request_params:
                     kwargs[name] = request
-            injected = None
-            if route.response_params:
-                injected = Response()
-                injected.status_code = None
-                del injected.headers["content-length"]
-                for name in route.response_params:
-                    kwargs[name] = injected
+            injected = inject_response(route, kwargs) if route.response_params else None
             if route.is_async:
                 result = await route.endpoint(**kwargs)
             elif route.threadpool:

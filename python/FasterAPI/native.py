@@ -26,7 +26,7 @@ from . import _core
 from .body import ClientDisconnect
 from .concurrency import run_in_threadpool
 from .exceptions import RequestValidationError
-from .responses import Response
+from .responses import Response, inject_response
 
 if TYPE_CHECKING:
     from .http_protocol import HttpProtocol
@@ -230,13 +230,7 @@ class NativeCycle:
                         errors = (errors or []) + more
             if errors is not None:
                 raise RequestValidationError(errors, body=raw if body is not None else None)
-            injected = None
-            if route.response_params:
-                injected = Response()
-                injected.status_code = None
-                del injected.headers["content-length"]
-                for name in route.response_params:
-                    kwargs[name] = injected
+            injected = inject_response(route, kwargs) if route.response_params else None
             if route.is_async:
                 result = await route.endpoint(**kwargs)
             elif route.threadpool:

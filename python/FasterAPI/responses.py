@@ -123,6 +123,17 @@ class Response:
             await self.background()
 
 
+def inject_response(route: Any, kwargs: dict[str, Any]) -> Response:
+    """The `response: Response` a handler asked for, to set headers, cookies or a status on;
+    the app carries them over to the response it sends."""
+    injected = Response()
+    injected.status_code = None  # type: ignore[assignment]
+    del injected.headers["content-length"]
+    for name in route.response_params:
+        kwargs[name] = injected
+    return injected
+
+
 class JSONResponse(Response):
     media_type = "application/json"
 

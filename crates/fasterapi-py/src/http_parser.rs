@@ -296,15 +296,8 @@ pub fn response_head<'py>(
     keep_alive: bool,
     framing: i64,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let mut owned: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    visit_headers(headers, |name, value| {
-        owned.push((name.to_vec(), value.to_vec()));
-        Ok(false)
-    })?;
-    let pairs: Vec<(&[u8], &[u8])> = owned
-        .iter()
-        .map(|(n, v)| (n.as_slice(), v.as_slice()))
-        .collect();
+    let owned = owned_headers(headers, |_| true)?;
+    let pairs = header_slices(&owned);
     let framing = match framing {
         -1 => BodyFraming::Chunked,
         n if n < 0 => BodyFraming::None,
@@ -318,6 +311,28 @@ pub fn response_head<'py>(
     })
     .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(PyBytes::new(py, &out))
+}
+
+/// The app's header pairs that `keep` accepts (by name), copied out of Python.
+fn owned_headers(
+    headers: &Bound<'_, PyAny>,
+    keep: impl Fn(&[u8]) -> bool,
+) -> PyResult<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut owned = Vec::new();
+    visit_headers(headers, |name, value| {
+        if keep(name) {
+            owned.push((name.to_vec(), value.to_vec()));
+        }
+        Ok(false)
+    })?;
+    Ok(owned)
+}
+
+fn header_slices(owned: &[(Vec<u8>, Vec<u8>)]) -> Vec<(&[u8], &[u8])> {
+    owned
+        .iter()
+        .map(|(n, v)| (n.as_slice(), v.as_slice()))
+        .collect()
 }
 
 /// One chunk of a chunked response body.
@@ -378,18 +393,11 @@ pub fn whole_response<'py>(
     keep_alive: bool,
     head_only: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let mut owned: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    visit_headers(headers, |name, value| {
-        // The body's real length is written, whatever Content-Length the app set.
-        if !name.eq_ignore_ascii_case(b"content-length") {
-            owned.push((name.to_vec(), value.to_vec()));
-        }
-        Ok(false)
+    // The body's real length is written, whatever Content-Length the app set.
+    let owned = owned_headers(headers, |name| {
+        !name.eq_ignore_ascii_case(b"content-length")
     })?;
-    let pairs: Vec<(&[u8], &[u8])> = owned
-        .iter()
-        .map(|(n, v)| (n.as_slice(), v.as_slice()))
-        .collect();
+    let pairs = header_slices(&owned);
     let mut out = Vec::with_capacity(256 + body.len());
     let framing = if status_has_no_body(status) {
         BodyFraming::None
