@@ -142,13 +142,13 @@ class Reader:
         if "content-length" in headers:
             return code, headers, self._exactly(int(headers["content-length"]))
         if headers.get("transfer-encoding") == "chunked":
-            body = b""
+            chunks = []
             while True:
                 size = int(self._until(b"\r\n").split(b";")[0], 16)
                 if size == 0:
                     self._until(b"\r\n")
-                    return code, headers, body
-                body += self._exactly(size)
+                    return code, headers, b"".join(chunks)
+                chunks.append(self._exactly(size))
                 assert self._exactly(2) == b"\r\n"
         while self._fill():
             pass
@@ -651,3 +651,17 @@ def test_blank_lines_between_requests_do_not_delay_the_idle_close(tmp_path):
             started = time.monotonic()
             assert reader.closed(timeout=4)
             assert time.monotonic() - started < 2 and not reader.buf
+
+
+def test_a_stream_to_a_slow_reader_waits_instead_of_piling_up(tmp_path):
+    with native_server(tmp_path, app="raw") as server:
+        before = _rss_kib(server.proc.pid)
+        with server.connect(timeout=30) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            sock.sendall(request("GET", "/big?512"))  # 32 MiB
+            time.sleep(1.0)  # not reading: the server must wait for us
+            peak = _rss_kib(server.proc.pid)
+            status, headers, body = Reader(sock).response()
+    assert status == 200 and headers["transfer-encoding"] == "chunked"
+    assert len(body) == 512 * 65536
+    assert peak - before < 12 * 1024, f"RSS grew by {(peak - before) // 1024} MiB"

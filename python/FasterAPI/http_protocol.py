@@ -46,6 +46,8 @@ class HttpProtocol(asyncio.Protocol):
         self.on_deadline: Any = None
         self.read_paused = False
         self.write_paused = False
+        #: Resolved by resume_writing() (or the connection's end) for a stream waiting in drain().
+        self.drain_waiter: asyncio.Future | None = None
         self.eof = False
         self.closing = False
         self.pumping = False
@@ -71,6 +73,7 @@ class HttpProtocol(asyncio.Protocol):
             self.cycle.disconnected()
         if self.host is not None:
             self.host.close()
+        self._release_drain()
         self.transport = None
 
     def eof_received(self) -> bool | None:
@@ -98,8 +101,21 @@ class HttpProtocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.write_paused = False
+        self._release_drain()
         if self.cycle is None and not self.closing:
             self._pump()
+
+    async def drain(self) -> None:
+        """Waits while the transport's write buffer is over its high-water mark (a slow client
+        reading a big stream)."""
+        if self.write_paused and not self.closing:
+            self.drain_waiter = self.loop.create_future()
+            await self.drain_waiter
+
+    def _release_drain(self) -> None:
+        waiter, self.drain_waiter = self.drain_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     # -- request processing ---------------------------------------------------------------------
 
@@ -473,8 +489,8 @@ class RequestCycle:
                 if self.chunked and not self.head_only:
                     conn.write(_core.LAST_CHUNK)
                 self._finish()
-            elif conn.transport is not None and _write_buffer_full(conn.transport):
-                await _drain(conn)
+            else:
+                await conn.drain()
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} on an http connection")
 
@@ -534,16 +550,6 @@ def _framing_headers(headers: Any) -> tuple[int | None, bytes | None]:
         elif name == b"connection":
             connection = value
     return length, connection
-
-
-def _write_buffer_full(transport: asyncio.Transport) -> bool:
-    return transport.get_write_buffer_size() > HIGH_WATER
-
-
-async def _drain(conn: HttpProtocol) -> None:
-    """Waits while the socket's write buffer is full (a slow client reading a big stream)."""
-    while conn.transport is not None and _write_buffer_full(conn.transport):
-        await asyncio.sleep(0.005)
 
 
 def _address(value: Any) -> tuple[str, int] | None:

@@ -304,7 +304,7 @@ class NativeCycle:
 
     def send_error(self, status: int, body: bytes) -> None:
         """An error answered before the handler runs (503 over --limit-concurrency)."""
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        headers = [(b"content-type", b"application/json")]  # Content-Length: whole_response
         self.keep_alive = False
         self._write(
             _core.whole_response(status, headers, body, self.http_minor, False, self.head_only)

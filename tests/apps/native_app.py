@@ -160,6 +160,13 @@ async def raw(scope, receive, send):
             await send({"type": "http.response.body", "body": b"piece %d\n" % i, "more_body": True})
             await asyncio.sleep(0)
         await send({"type": "http.response.body", "body": b""})
+    elif path == "/big":  # `n` pieces of 64 KiB, as fast as the client takes them
+        n = int(scope["query_string"] or b"1")
+        piece = b"z" * 65536
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for _ in range(n):
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
     elif path == "/count":
         size = pieces = 0
         more = True

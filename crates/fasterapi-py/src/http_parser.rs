@@ -350,12 +350,7 @@ pub fn error_response<'py>(py: Python<'py>, status: u16, detail: &str) -> Bound<
     write_str(detail, &mut body);
     body.push(b'}');
     let headers: [(&[u8], &[u8]); 1] = [(b"content-type", b"application/json")];
-    let mut out = Vec::with_capacity(256 + body.len());
-    let framing = BodyFraming::Length(body.len() as u64);
-    with_date(|date| write_head(&mut out, 1, status, &headers, date, false, framing))
-        .expect("constant headers are valid");
-    out.extend_from_slice(&body);
-    PyBytes::new(py, &out)
+    whole(py, 1, status, &headers, &body, false, false)
 }
 
 /// A whole response (head and body) for a handler's JSON-encodable result: the native server's
