@@ -1,14 +1,12 @@
 """The four benchmark endpoints for FasterAPI, with a pydantic BaseModel for POST /items.
 
-Identical to fasterapi_app.py except for the model, so the two show what the model library costs
-(and this one is the closest like-for-like with the FastAPI peer app).
+The same endpoints as fasterapi_app.py (built by its make_app) except for the model, so the two
+show what the model library costs (and this one is the closest like-for-like with the FastAPI
+peer app).
 """
 
-from FasterAPI import Faster
-from FasterAPI.responses import PlainTextResponse
+from fasterapi_app import make_app
 from pydantic import BaseModel
-
-app = Faster()
 
 
 class Item(BaseModel):
@@ -17,21 +15,4 @@ class Item(BaseModel):
     tags: list[str] = []
 
 
-@app.get("/plaintext")
-async def plaintext():
-    return PlainTextResponse("Hello, World!")
-
-
-@app.get("/json")
-async def json_():
-    return {"message": "Hello, World!"}
-
-
-@app.get("/items/{item_id}")
-async def get_item(item_id: int, q: str | None = None):
-    return {"item_id": item_id, "q": q}
-
-
-@app.post("/items")
-async def create_item(item: Item):
-    return {"id": 1, "name": item.name, "price": item.price, "tags": item.tags}
+app = make_app(Item)
