@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("fasterapi.error")
 access_logger = logging.getLogger("fasterapi.access")
 
-#: Unread body bytes above which the connection stops reading from the socket.
+#: Unread request bytes (a body the app has not read, or pipelined requests waiting) above
+#: which the connection stops reading from the socket.
 HIGH_WATER = 256 * 1024
 _NO_BODY_STATUSES = frozenset((204, 304))
 _ERROR_500 = b'{"detail":"Internal Server Error"}'
