@@ -1,8 +1,10 @@
 """The application: `Faster` (alias `FastAPI`), an ASGI 3.0 callable whose request
-path runs in Rust (routing, parameter extraction, JSON encoding) around the user's code."""
+path runs in Rust (routing, parameter extraction, stepping the handler, JSON encoding)
+around the user's code; see `_core.AsgiApp`."""
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import inspect
 import traceback
@@ -10,8 +12,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from . import _core
-from .body import ClientDisconnect, read_body
-from .concurrency import run_in_threadpool
 from .datastructures import State
 from .exceptions import (
     HTTPException,
@@ -26,7 +26,7 @@ from .routing import FasterRouter
 _NOT_FOUND = {"detail": "Not Found"}
 
 
-class Faster(FasterRouter):
+class Faster(FasterRouter, _core.AsgiApp):
     """A FastAPI-style app: route decorators, routers, exception handlers, lifespan."""
 
     def __init__(
@@ -67,6 +67,7 @@ class Faster(FasterRouter):
         self.user_middleware: list[tuple[Any, tuple, dict]] = []
         self._middleware_stack: Any = None
         self._listeners.append(self._routes_changed)
+        self.__call__ = self._asgi  # see _asgi
 
     # -- configuration --------------------------------------------------------------------------
 
@@ -145,80 +146,42 @@ class Faster(FasterRouter):
 
     # -- ASGI -----------------------------------------------------------------------------------
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    # The request path is the Rust base class's: `app(scope, receive, send)` is
+    # `AsgiApp.__call__`, which routes the request, steps the handler's coroutine and sends
+    # its response in Rust. It calls back into the methods below for everything else.
+
+    async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """`app(scope, receive, send)` as a coroutine function, set as the instance's
+        `__call__` attribute: ASGI servers tell an ASGI 3 app by asking whether
+        `app.__call__` is a coroutine function (calling `app` itself still goes to Rust)."""
+        await _core.AsgiApp.__call__(self, scope, receive, send)
+
+    async def _asgi_other(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """What the Rust front door hands back: calls that go through the middleware first,
+        lifespan, other scope types, and the first request, which compiles the routes."""
         if self.user_middleware and scope.get("fasterapi.routes") is not self:
             stack = self._middleware_stack or self._build_middleware_stack()
             return await stack(scope, receive, send)
+        if scope["type"] == "lifespan":
+            return await self._lifespan(scope, receive, send)
         if scope["type"] != "http":
-            if scope["type"] == "lifespan":
-                return await self._lifespan(scope, receive, send)
             raise RuntimeError(f"FasterAPI does not serve {scope['type']!r} connections yet")
-        if self.root_path:
-            scope["root_path"] = self.root_path
-        dispatcher = self._dispatcher
-        if dispatcher is None:
-            dispatcher = self._build_dispatcher()
-        route, kwargs, errors, is_json = dispatcher.resolve(scope)
-        if route is None:
-            return await self._no_route(scope, receive, send, kwargs)
-        try:
-            body = route.body
-            if body is not None:
-                message = await receive()
-                if message.get("more_body") or message["type"] != "http.request":
-                    raw = await read_body(receive, message)
-                else:
-                    raw = message.get("body", b"")
-                scope["fasterapi.body"] = raw
-                try:  # the fast path: a msgspec Struct straight from JSON bytes
-                    kwargs[body.fast_name] = body.fast(raw) if is_json else body.not_fast()
-                except Exception:  # the full parse below words the errors
-                    more = body.parse(raw, is_json, kwargs)
-                    if more:
-                        errors = (errors or []) + more
-            if errors is not None:
-                raise RequestValidationError(errors, body=scope.get("fasterapi.body"))
-            if route.request_params:
-                scope["app"] = self
-                scope["path_params"] = {n: kwargs.get(n) for n in route.plan.path_names}
-                request = Request(scope, receive, send)
-                for name in route.request_params:
-                    kwargs[name] = request
-            injected = inject_response(route, kwargs) if route.response_params else None
-            if route.is_async:
-                result = await route.endpoint(**kwargs)
-            elif route.threadpool:
-                result = await run_in_threadpool(route.endpoint, **kwargs)
-            else:
-                result = route.endpoint(**kwargs)
-            if isinstance(result, Response):
-                if result.background is None and result.sent_whole:
-                    response = None
-                    start = {
-                        "type": "http.response.start",
-                        "status": result.status_code,
-                        "headers": result.raw_headers,
-                    }
-                    end = {"type": "http.response.body", "body": result.body}
-                else:
-                    response = result
-            elif route.json_fast_path:
-                response = None
-                start, end = _core.json_messages(result, route.status_code)
-            else:
-                response = self._as_response(route, result, injected)
-        except ClientDisconnect:
-            return
-        except Exception as exc:
-            await self._handle_exception(scope, receive, send, exc)
-            return
-        if response is not None:
-            await response(scope, receive, send)
-            return
-        await send(start)
-        await send(
-            {"type": "http.response.body", "body": b""} if scope["method"] == "HEAD" else end
-        )
+        if self._dispatcher is None:
+            self._build_dispatcher()
+        await _core.AsgiApp.__call__(self, scope, receive, send)
+
+    def _prepare(
+        self, route: Any, scope: dict[str, Any], receive: Any, send: Any, kwargs: dict[str, Any]
+    ) -> Response | None:
+        """Gives the handler the Request and the Response its signature asks for; returns
+        the injected Response, whose status and headers carry over to the one sent."""
+        if route.request_params:
+            scope["app"] = self
+            scope["path_params"] = {n: kwargs.get(n) for n in route.plan.path_names}
+            request = Request(scope, receive, send)
+            for name in route.request_params:
+                kwargs[name] = request
+        return inject_response(route, kwargs) if route.response_params else None
 
     @staticmethod
     def _as_response(route: Any, result: Any, injected: Response | None) -> Response:
@@ -336,3 +299,6 @@ class Faster(FasterRouter):
 
 
 FastAPI = Faster
+
+# So that asyncio.iscoroutine() accepts `app(scope, receive, send)`, e.g. in create_task().
+collections.abc.Coroutine.register(_core.AsgiCall)

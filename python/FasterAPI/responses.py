@@ -13,6 +13,8 @@ from .datastructures import MutableHeaders
 
 _NO_BODY = frozenset((204, 304))
 _CONTENT_TYPES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+#: The same pairs for the default charset, by media type alone (one lookup per response).
+_UTF8_CONTENT_TYPES: dict[str, tuple[bytes, bytes]] = {}
 
 
 class Response:
@@ -34,12 +36,14 @@ class Response:
             self.media_type = media_type
         self.background = background
         self.body = body = self.render(content)
-        common = headers is None and self.media_type and 200 <= status_code
-        if common and status_code not in _NO_BODY:
+        if headers is None and 200 <= status_code and status_code not in _NO_BODY:
             # the common case, kept short: a body and its two content headers
-            self.raw_headers = [(b"content-length", b"%d" % len(body)), self._content_type_pair()]
-        else:
-            self.raw_headers = self._init_headers(headers)
+            pair = _UTF8_CONTENT_TYPES.get(self.media_type) if self.charset == "utf-8" else None
+            if pair is not None or self.media_type:
+                pair = pair or self._content_type_pair()
+                self.raw_headers = [(b"content-length", b"%d" % len(body)), pair]
+                return
+        self.raw_headers = self._init_headers(headers)
 
     def render(self, content: Any) -> bytes:
         if type(content) is str:
@@ -73,6 +77,8 @@ class Response:
             if media_type.startswith("text/") and "charset=" not in media_type.lower():
                 media_type += f"; charset={charset}"
             pair = _CONTENT_TYPES[key] = (b"content-type", media_type.encode("latin-1"))
+            if charset == "utf-8":
+                _UTF8_CONTENT_TYPES[key[0]] = pair
         return pair
 
     @property

@@ -10,9 +10,10 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::plan::{request_parts, HeaderSource, Plan};
 use crate::response::is_json_request;
+use crate::route::RouteCall;
 
 pub struct Entry {
-    pub route: Py<PyAny>,
+    pub call: RouteCall,
     pub plan: Plan,
     pub has_body: bool,
     /// The native server may call this route directly, without an ASGI scope.
@@ -46,13 +47,13 @@ impl Dispatcher {
         &mut self,
         path: &str,
         methods: Vec<String>,
-        route: Py<PyAny>,
+        route: &Bound<'_, PyAny>,
         params: Vec<Bound<'_, PyDict>>,
         has_body: bool,
         native: bool,
     ) -> PyResult<()> {
         let entry = Arc::new(Entry {
-            route,
+            call: RouteCall::read(route)?,
             plan: Plan::compile(&params)?,
             has_body,
             native,
@@ -69,6 +70,48 @@ impl Dispatcher {
     /// `body_is_json` follows FastAPI's Content-Type rule, for routes with a body only.
     fn resolve<'py>(&self, scope: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyTuple>> {
         let py = scope.py();
+        let none = || py.None().into_bound(py);
+        let no = || PyBool::new(py, false).to_owned().into_any();
+        match self.resolve_scope(scope)? {
+            Resolved::Found(found) => {
+                let is_json = PyBool::new(py, found.is_json).to_owned().into_any();
+                let route = found.entry.call.route.bind(py).clone();
+                PyTuple::new(py, [route, found.kwargs.into_any(), found.errors, is_json])
+            }
+            Resolved::MethodNotAllowed(allow) => {
+                PyTuple::new(py, [none(), allow.into_any(), none(), no()])
+            }
+            Resolved::NotFound => PyTuple::new(py, [none(), none(), none(), no()]),
+        }
+    }
+
+    fn __len__(&self) -> usize {
+        self.router.len()
+    }
+}
+
+/// A matched route with its parameters extracted.
+pub struct Found<'py> {
+    pub entry: Arc<Entry>,
+    pub kwargs: Bound<'py, PyDict>,
+    /// None, or the list of FastAPI error dicts.
+    pub errors: Bound<'py, PyAny>,
+    /// The body is JSON by FastAPI's Content-Type rule (routes with a body only).
+    pub is_json: bool,
+    pub is_head: bool,
+}
+
+pub enum Resolved<'py> {
+    Found(Found<'py>),
+    /// The path matched but not the method: the Allow header's value.
+    MethodNotAllowed(Bound<'py, PyString>),
+    NotFound,
+}
+
+impl Dispatcher {
+    /// Matches an ASGI http scope against the routes and runs the matched route's plan.
+    pub fn resolve_scope<'py>(&self, scope: &Bound<'py, PyDict>) -> PyResult<Resolved<'py>> {
+        let py = scope.py();
         let method_obj = item(scope, pyo3::intern!(py, "method"))?;
         let method = method_obj.cast::<PyString>()?.to_str()?;
         let path_obj = item(scope, pyo3::intern!(py, "path"))?;
@@ -79,46 +122,41 @@ impl Dispatcher {
             None => "",
         };
         let path = route_path(full_path, root);
-        let none = || py.None().into_bound(py);
-        let no = || PyBool::new(py, false).to_owned().into_any();
-        let entry = match self.router.lookup(method, path) {
+        let (entry, path_params) = match self.router.lookup(method, path) {
             Lookup::Found { value, params } => (value, params),
             Lookup::MethodNotAllowed { allow } => {
-                let allow = PyString::new(py, allow).into_any();
-                return PyTuple::new(py, [none(), allow, none(), no()]);
+                return Ok(Resolved::MethodNotAllowed(PyString::new(py, allow)))
             }
-            Lookup::NotFound => return PyTuple::new(py, [none(), none(), none(), no()]),
+            Lookup::NotFound => return Ok(Resolved::NotFound),
         };
-        let (entry, path_params) = entry;
         let kwargs = PyDict::new(py);
-        let route = entry.route.bind(py).clone();
-        let is_json = if entry.has_body {
+        let is_json = entry.has_body && {
             let headers = item(scope, pyo3::intern!(py, "headers"))?;
             is_json_request(&headers, self.strict_content_type)?
+        };
+        let errors = if entry.plan.params.is_empty() {
+            py.None().into_bound(py)
         } else {
-            false
+            let query_obj = scope.get_item(pyo3::intern!(py, "query_string"))?;
+            let query: &[u8] = match &query_obj {
+                Some(q) => q.cast::<PyBytes>()?.as_bytes(),
+                None => b"",
+            };
+            let headers = if entry.plan.needs_headers {
+                scope.get_item(pyo3::intern!(py, "headers"))?
+            } else {
+                None
+            };
+            let headers = HeaderSource::Asgi(headers.as_ref());
+            run_plan(py, entry, &path_params, query, headers, &kwargs)?
         };
-        let is_json = PyBool::new(py, is_json).to_owned().into_any();
-        if entry.plan.params.is_empty() {
-            return PyTuple::new(py, [route, kwargs.into_any(), none(), is_json]);
-        }
-        let query_obj = scope.get_item(pyo3::intern!(py, "query_string"))?;
-        let query: &[u8] = match &query_obj {
-            Some(q) => q.cast::<PyBytes>()?.as_bytes(),
-            None => b"",
-        };
-        let headers = if entry.plan.needs_headers {
-            scope.get_item(pyo3::intern!(py, "headers"))?
-        } else {
-            None
-        };
-        let headers = HeaderSource::Asgi(headers.as_ref());
-        let errors = run_plan(py, entry, &path_params, query, headers, &kwargs)?;
-        PyTuple::new(py, [route, kwargs.into_any(), errors, is_json])
-    }
-
-    fn __len__(&self) -> usize {
-        self.router.len()
+        Ok(Resolved::Found(Found {
+            entry: entry.clone(),
+            kwargs,
+            errors,
+            is_json,
+            is_head: method == "HEAD",
+        }))
     }
 }
 

@@ -265,7 +265,7 @@ fn route_event<'py>(
                     None => !dispatcher.strict_content_type,
                 }
             };
-            Some((entry.route.bind(py).clone(), kwargs, errors, is_json))
+            Some((entry.call.route.bind(py).clone(), kwargs, errors, is_json))
         }
         _ => None,
     };

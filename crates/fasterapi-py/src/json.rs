@@ -2,11 +2,13 @@
 //! float, bool, None and their subclasses) are written directly; anything else is
 //! handed to a Python `default` hook (FasterAPI.encoders) that turns it into builtins.
 
+use std::cell::Cell;
+
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 /// Deeper nesting than this is refused (as a cycle guard) instead of overflowing the stack.
 const MAX_DEPTH: u32 = 256;
@@ -23,10 +25,25 @@ pub fn set_json_default(py: Python<'_>, hook: Py<PyAny>) -> PyResult<()> {
 
 /// Encodes `obj` to compact UTF-8 JSON bytes.
 #[pyfunction]
-pub fn encode_json<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-    let mut out = Vec::with_capacity(128);
-    write_value(obj, &mut out, 0)?;
-    Ok(pyo3::types::PyBytes::new(obj.py(), &out))
+pub fn encode_json<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    to_bytes(obj)
+}
+
+thread_local! {
+    /// A buffer reused from one encoding to the next. It is taken while in use, so an
+    /// encoding nested in the default hook simply gets a fresh one.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// `encode_json` for Rust callers.
+pub fn to_bytes<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let mut out = SCRATCH.take();
+    out.clear();
+    let encoded = write_value(obj, &mut out, 0).map(|()| PyBytes::new(obj.py(), &out));
+    if out.capacity() <= 64 * 1024 {
+        SCRATCH.set(out); // a rare huge one is not kept
+    }
+    encoded
 }
 
 /// Appends the JSON text of `obj` to `out`. Exact builtin types are recognised by their

@@ -5,6 +5,7 @@
 
 use pyo3::prelude::*;
 
+mod asgi;
 mod dispatch;
 mod errors;
 mod headers;
@@ -12,10 +13,13 @@ mod http_parser;
 mod json;
 mod plan;
 mod response;
+mod route;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<dispatch::Dispatcher>()?;
+    m.add_class::<asgi::AsgiApp>()?;
+    m.add_class::<asgi::AsgiCall>()?;
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
     m.add_function(wrap_pyfunction!(json::set_json_default, m)?)?;
     m.add_function(wrap_pyfunction!(response::json_messages, m)?)?;

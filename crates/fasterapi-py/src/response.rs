@@ -5,7 +5,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 use crate::headers::visit_headers;
-use crate::json::write_value;
+use crate::json::to_bytes;
 
 /// Encodes `content` to JSON and returns the `(http.response.start, http.response.body)`
 /// messages, with Content-Length and Content-Type set, plus `headers` (a list of byte pairs).
@@ -16,10 +16,18 @@ pub fn json_messages<'py>(
     status: u16,
     headers: Option<&Bound<'py, PyList>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
+    let (start, end) = json_pair(content, status, headers)?;
+    PyTuple::new(content.py(), [start, end])
+}
+
+/// `json_messages` for Rust callers: the two messages as a pair.
+pub fn json_pair<'py>(
+    content: &Bound<'py, PyAny>,
+    status: u16,
+    headers: Option<&Bound<'py, PyList>>,
+) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
     let py = content.py();
-    let mut body = Vec::with_capacity(128);
-    write_value(content, &mut body, 0)?;
-    let body = PyBytes::new(py, &body);
+    let body = to_bytes(content)?;
     static JSON_TYPE: PyOnceLock<Py<PyTuple>> = PyOnceLock::new();
     let content_type =
         JSON_TYPE.get_or_try_init(py, || header(py, b"content-type", b"application/json"))?;
@@ -37,19 +45,44 @@ pub fn messages<'py>(
     status: u16,
     content_type: &Bound<'py, PyTuple>,
     extra: Option<&Bound<'py, PyList>>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    static LENGTH_NAME: PyOnceLock<Py<PyBytes>> = PyOnceLock::new();
-    let length_name = LENGTH_NAME.get_or_init(py, || PyBytes::new(py, b"content-length").unbind());
-    let mut digits = itoa::Buffer::new();
-    let length = PyBytes::new(py, digits.format(body.as_bytes().len()).as_bytes());
+) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
     let headers = PyList::empty(py);
-    headers.append((length_name.bind(py), length))?;
+    headers.append(content_length(py, body.as_bytes().len())?)?;
     headers.append(content_type)?;
     if let Some(extra) = extra {
         for pair in extra.iter() {
             headers.append(pair)?;
         }
     }
+    let status = status.into_pyobject(py)?.into_any();
+    Ok((
+        start_message(&status, headers.as_any())?,
+        body_message(body.as_any())?,
+    ))
+}
+
+/// The header pair `(b"content-length", b"<length>")`. Pairs are immutable, so small lengths
+/// (most JSON replies) share one made once.
+fn content_length(py: Python<'_>, length: usize) -> PyResult<Bound<'_, PyTuple>> {
+    const SHARED: usize = 1024;
+    static PAIRS: PyOnceLock<Vec<Py<PyTuple>>> = PyOnceLock::new();
+    let pair = |length: usize| {
+        let digits = itoa::Buffer::new().format(length).as_bytes().to_vec();
+        header(py, b"content-length", &digits)
+    };
+    if length >= SHARED {
+        return Ok(pair(length)?.into_bound(py));
+    }
+    let pairs = PAIRS.get_or_try_init(py, || (0..SHARED).map(pair).collect())?;
+    Ok(pairs[length].bind(py).clone())
+}
+
+/// `{"type": "http.response.start", "status": status, "headers": headers}`.
+pub fn start_message<'py>(
+    status: &Bound<'py, PyAny>,
+    headers: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let py = status.py();
     let start = PyDict::new(py);
     start.set_item(
         pyo3::intern!(py, "type"),
@@ -57,13 +90,19 @@ pub fn messages<'py>(
     )?;
     start.set_item(pyo3::intern!(py, "status"), status)?;
     start.set_item(pyo3::intern!(py, "headers"), headers)?;
+    Ok(start)
+}
+
+/// `{"type": "http.response.body", "body": body}`, the last one.
+pub fn body_message<'py>(body: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let py = body.py();
     let end = PyDict::new(py);
     end.set_item(
         pyo3::intern!(py, "type"),
         pyo3::intern!(py, "http.response.body"),
     )?;
     end.set_item(pyo3::intern!(py, "body"), body)?;
-    PyTuple::new(py, [start, end])
+    Ok(end)
 }
 
 /// FastAPI's rule for parsing a body as JSON: its Content-Type is JSON, or it has none and

@@ -1,0 +1,587 @@
+//! The ASGI front door in Rust. `Faster` derives from `AsgiApp`, so `app(scope, receive,
+//! send)` returns an `AsgiCall`: an awaitable that routes the request, runs the route's
+//! parameter plan, reads the body, steps the handler's coroutine and sends the response,
+//! driving each awaitable it needs (receive, the handler, send) itself instead of running a
+//! Python coroutine around them. Whatever is off that path (lifespan, middleware, no route,
+//! exception handlers, streamed responses) is a Python coroutine of the app's, which it
+//! awaits the same way.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyException, PyRuntimeError, PyStopIteration, PyTypeError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+
+use crate::dispatch::{Dispatcher, Entry, Resolved};
+use crate::response::{body_message, json_pair, start_message};
+use crate::route::HandlerKind;
+
+/// The Rust base of `Faster`: what the front door reads on every request.
+#[pyclass(subclass, module = "FasterAPI._core")]
+pub struct AsgiApp {
+    /// The compiled routes; None until the first request (and after a route is added).
+    #[pyo3(get, set, name = "_dispatcher")]
+    dispatcher: Option<Py<Dispatcher>>,
+    #[pyo3(get, set)]
+    root_path: Py<PyString>,
+    /// `add_middleware()` entries; while there are any, requests go through them first.
+    #[pyo3(get, set)]
+    user_middleware: Py<PyList>,
+}
+
+#[pymethods]
+impl AsgiApp {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(
+        py: Python<'_>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> Self {
+        AsgiApp {
+            dispatcher: None,
+            root_path: PyString::new(py, "").unbind(),
+            user_middleware: PyList::empty(py).unbind(),
+        }
+    }
+
+    fn __call__(
+        slf: Bound<'_, Self>,
+        scope: Bound<'_, PyDict>,
+        receive: Py<PyAny>,
+        send: Py<PyAny>,
+    ) -> AsgiCall {
+        AsgiCall {
+            app: slf.unbind(),
+            scope: scope.unbind(),
+            receive,
+            send,
+            awaiting: None,
+            started: false,
+            request: None,
+            end: None,
+        }
+    }
+}
+
+/// What the result of the awaitable being stepped is for.
+#[derive(Clone, Copy)]
+enum Step {
+    /// Not started: the first step routes the request.
+    Start,
+    /// The call ends with it (a delegated coroutine, a streamed response, the last send).
+    Finish,
+    /// The first `http.request` message.
+    Receive,
+    /// The rest of a body sent in several messages (`read_body`).
+    ReadBody,
+    /// The handler's result.
+    Handler,
+    /// `send(http.response.start)`; the body message follows.
+    SendStart,
+}
+
+/// The matched route and what has been worked out for it so far.
+struct Request {
+    entry: Arc<Entry>,
+    kwargs: Py<PyDict>,
+    /// None, or the list of validation errors.
+    errors: Py<PyAny>,
+    is_json: bool,
+    is_head: bool,
+    /// The raw body, once read.
+    body: Option<Py<PyAny>>,
+    /// The `response: Response` the handler was given, if it asked for one.
+    injected: Option<Py<PyAny>>,
+}
+
+/// The next awaitable to step and what it is for, or None when the call is over.
+type Next<'py> = Option<(Bound<'py, PyAny>, Step)>;
+
+/// One `app(scope, receive, send)`: a coroutine-like object (send, throw, close, __await__).
+#[pyclass(module = "FasterAPI._core")]
+pub struct AsgiCall {
+    app: Py<AsgiApp>,
+    scope: Py<PyDict>,
+    receive: Py<PyAny>,
+    send: Py<PyAny>,
+    awaiting: Option<(Py<PyAny>, Step)>,
+    started: bool,
+    request: Option<Request>,
+    /// The body message, sent once `send(start)` is done.
+    end: Option<Py<PyDict>>,
+}
+
+#[pymethods]
+impl AsgiCall {
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.resume(py, Ok(py.None().into_bound(py)))
+    }
+
+    fn send(&mut self, value: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = value.py();
+        self.resume(py, Ok(value))?
+            .ok_or_else(|| PyStopIteration::new_err(()))
+    }
+
+    #[pyo3(signature = (typ, val=None, _tb=None))]
+    fn throw(
+        &mut self,
+        typ: Bound<'_, PyAny>,
+        val: Option<Bound<'_, PyAny>>,
+        _tb: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let py = typ.py();
+        let exc = match val {
+            Some(val) if !val.is_none() => val,
+            _ if typ.is_instance_of::<PyType>() => typ.call0()?,
+            _ => typ,
+        };
+        self.resume(py, Err(PyErr::from_value(exc)))?
+            .ok_or_else(|| PyStopIteration::new_err(()))
+    }
+
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.started = true;
+        self.request = None;
+        match self.awaiting.take() {
+            Some((sub, _)) if sub.bind(py).hasattr("close")? => {
+                sub.bind(py).call_method0("close")?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What stepping an awaitable gave.
+enum Sent<'py> {
+    /// It suspended on this value (a future, or None for a bare yield).
+    Yield(Bound<'py, PyAny>),
+    /// It finished with this value.
+    Return(Bound<'py, PyAny>),
+}
+
+impl AsgiCall {
+    /// Steps the call with a value sent in (or an exception thrown in) by whoever awaits it:
+    /// Some(value) when it suspends on `value`, None when it is over.
+    fn resume<'py>(
+        &mut self,
+        py: Python<'py>,
+        input: PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        let (mut step, mut outcome) = match self.awaiting.take() {
+            Some((sub, step)) => match step_into(sub.bind(py), input) {
+                Ok(Sent::Yield(value)) => {
+                    self.awaiting = Some((sub, step));
+                    return Ok(Some(value.unbind()));
+                }
+                Ok(Sent::Return(value)) => (step, Ok(value)),
+                Err(err) => (step, Err(err)),
+            },
+            None if self.started => {
+                let _ = input?; // as a finished coroutine: what is thrown in comes back out
+                return Err(PyRuntimeError::new_err(
+                    "cannot reuse already awaited coroutine",
+                ));
+            }
+            None => {
+                self.started = true;
+                (Step::Start, input)
+            }
+        };
+        loop {
+            let Some((awaitable, next)) = self.advance(py, step, outcome)? else {
+                self.request = None;
+                self.end = None;
+                return Ok(None);
+            };
+            step = next;
+            let sub = match awaitable_iter(awaitable) {
+                Ok(sub) => sub,
+                Err(err) => {
+                    outcome = Err(err);
+                    continue;
+                }
+            };
+            match step_into(&sub, Ok(py.None().into_bound(py))) {
+                Ok(Sent::Yield(value)) => {
+                    self.awaiting = Some((sub.unbind(), step));
+                    return Ok(Some(value.unbind()));
+                }
+                Ok(Sent::Return(value)) => outcome = Ok(value),
+                Err(err) => outcome = Err(err),
+            }
+        }
+    }
+
+    /// Goes on from `step`, which ended with `outcome`.
+    fn advance<'py>(
+        &mut self,
+        py: Python<'py>,
+        step: Step,
+        outcome: PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<Next<'py>> {
+        let guarded = match step {
+            Step::Start => return outcome.and_then(|_| self.start(py)),
+            Step::Finish => return outcome.map(|_| None),
+            Step::SendStart => {
+                outcome?;
+                let end = self
+                    .end
+                    .take()
+                    .expect("the body message is set with the start");
+                return Ok(Some((self.send.bind(py).call1((end,))?, Step::Finish)));
+            }
+            Step::Receive => outcome.and_then(|message| self.on_message(py, message)),
+            Step::ReadBody => outcome.and_then(|raw| self.on_body(py, raw)),
+            Step::Handler => outcome.and_then(|result| self.on_result(py, result)),
+        };
+        guarded.or_else(|err| self.on_error(py, err))
+    }
+
+    /// Routes the request; reads the body or calls the handler.
+    fn start<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
+        let app = self.app.bind(py);
+        let scope = self.scope.bind(py);
+        let (dispatcher, root_path) = {
+            let core = app.borrow();
+            let through_middleware = core.user_middleware.bind(py).len() > 0
+                && !scope
+                    .get_item(pyo3::intern!(py, "fasterapi.routes"))?
+                    .is_some_and(|marker| marker.is(app.as_any()));
+            let is_http = scope
+                .get_item(pyo3::intern!(py, "type"))?
+                .is_some_and(|kind| is_str(&kind, "http"));
+            match &core.dispatcher {
+                Some(dispatcher) if is_http && !through_middleware => {
+                    (dispatcher.clone_ref(py), core.root_path.clone_ref(py))
+                }
+                _ => return self.delegate(py, pyo3::intern!(py, "_asgi_other"), None),
+            }
+        };
+        if !root_path.bind(py).is_empty()? {
+            scope.set_item(pyo3::intern!(py, "root_path"), root_path)?;
+        }
+        let resolved = dispatcher.bind(py).borrow().resolve_scope(scope)?;
+        let found = match resolved {
+            Resolved::Found(found) => found,
+            Resolved::MethodNotAllowed(allow) => {
+                return self.delegate(py, pyo3::intern!(py, "_no_route"), Some(allow.into_any()))
+            }
+            Resolved::NotFound => {
+                let none = py.None().into_bound(py);
+                return self.delegate(py, pyo3::intern!(py, "_no_route"), Some(none));
+            }
+        };
+        let has_body = found.entry.call.body.is_some();
+        self.request = Some(Request {
+            entry: found.entry,
+            kwargs: found.kwargs.unbind(),
+            errors: found.errors.unbind(),
+            is_json: found.is_json,
+            is_head: found.is_head,
+            body: None,
+            injected: None,
+        });
+        if has_body {
+            let receive = self.receive.bind(py).call0();
+            return receive
+                .map(|message| Some((message, Step::Receive)))
+                .or_else(|err| self.on_error(py, err));
+        }
+        self.call_handler(py).or_else(|err| self.on_error(py, err))
+    }
+
+    /// Awaits the app's Python method `name(scope, receive, send[, extra])` to the end.
+    fn delegate<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyString>,
+        extra: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Next<'py>> {
+        let app = self.app.bind(py);
+        let (scope, receive, send) = (
+            self.scope.bind(py),
+            self.receive.bind(py),
+            self.send.bind(py),
+        );
+        let coroutine = match extra {
+            Some(extra) => app.call_method1(name, (scope, receive, send, extra))?,
+            None => app.call_method1(name, (scope, receive, send))?,
+        };
+        Ok(Some((coroutine, Step::Finish)))
+    }
+
+    /// Puts the body read into the scope, for a `Request` made from it (`Request.body()`).
+    fn expose_body(&self, py: Python<'_>) -> PyResult<()> {
+        match self
+            .request
+            .as_ref()
+            .and_then(|request| request.body.as_ref())
+        {
+            Some(body) => {
+                let key = pyo3::intern!(py, "fasterapi.body");
+                self.scope.bind(py).set_item(key, body)
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn request(&self) -> &Request {
+        self.request
+            .as_ref()
+            .expect("set once the route is matched")
+    }
+
+    /// The first message of the body: all of it, as almost always, or the start of it.
+    fn on_message<'py>(
+        &mut self,
+        py: Python<'py>,
+        message: Bound<'py, PyAny>,
+    ) -> PyResult<Next<'py>> {
+        if let Ok(dict) = message.cast::<PyDict>() {
+            let kind = dict.get_item(pyo3::intern!(py, "type"))?;
+            let more = dict.get_item(pyo3::intern!(py, "more_body"))?;
+            let whole = kind.is_some_and(|kind| is_str(&kind, "http.request"))
+                && !matches!(&more, Some(more) if more.is_truthy()?);
+            if whole {
+                let body = match dict.get_item(pyo3::intern!(py, "body"))? {
+                    Some(body) => body,
+                    None => PyBytes::new(py, b"").into_any(),
+                };
+                return self.on_body(py, body);
+            }
+        }
+        static READ_BODY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let read_body = READ_BODY.import(py, "FasterAPI.body", "read_body")?;
+        let rest = read_body.call1((self.receive.bind(py), message))?;
+        Ok(Some((rest, Step::ReadBody)))
+    }
+
+    /// Validates the body into the handler's arguments, then calls the handler.
+    fn on_body<'py>(&mut self, py: Python<'py>, raw: Bound<'py, PyAny>) -> PyResult<Next<'py>> {
+        self.request.as_mut().expect("matched").body = Some(raw.clone().unbind());
+        let request = self.request();
+        let body = request
+            .entry
+            .call
+            .body
+            .as_ref()
+            .expect("a route with a body");
+        let kwargs = request.kwargs.bind(py);
+        let decoded = match &body.fast {
+            Some(fast) if request.is_json => match fast.bind(py).call1((&raw,)) {
+                Ok(value) => kwargs.set_item(body.fast_name.bind(py), value).is_ok(),
+                Err(_) => false, // the full parse below words the errors
+            },
+            _ => false,
+        };
+        if !decoded {
+            let plan = body.plan.bind(py);
+            let errors =
+                plan.call_method1(pyo3::intern!(py, "parse"), (&raw, request.is_json, kwargs))?;
+            if errors.is_truthy()? {
+                let known = request.errors.bind(py);
+                if known.is_none() {
+                    self.request.as_mut().expect("matched").errors = errors.unbind();
+                } else {
+                    known.call_method1(pyo3::intern!(py, "extend"), (errors,))?;
+                }
+            }
+        }
+        self.call_handler(py)
+    }
+
+    /// Raises the request's validation errors, or calls the handler.
+    fn call_handler<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
+        let request = self.request();
+        let errors = request.errors.bind(py);
+        if !errors.is_none() {
+            static VALIDATION_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let class =
+                VALIDATION_ERROR.import(py, "FasterAPI.exceptions", "RequestValidationError")?;
+            let body = request.body.as_ref().map(|body| body.bind(py));
+            let kwargs = PyDict::new(py);
+            kwargs.set_item(pyo3::intern!(py, "body"), body)?;
+            return Err(PyErr::from_value(class.call((errors,), Some(&kwargs))?));
+        }
+        let call = &request.entry.call;
+        let kwargs = request.kwargs.bind(py);
+        if call.prepare {
+            self.expose_body(py)?;
+            let (scope, receive, send) = (
+                self.scope.bind(py),
+                self.receive.bind(py),
+                self.send.bind(py),
+            );
+            let args = (call.route.bind(py), scope, receive, send, kwargs);
+            let injected = self
+                .app
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "_prepare"), args)?;
+            self.request.as_mut().expect("matched").injected =
+                (!injected.is_none()).then(|| injected.unbind());
+        }
+        let request = self.request();
+        let call = &request.entry.call;
+        let endpoint = call.endpoint.bind(py);
+        let kwargs = Some(request.kwargs.bind(py));
+        match call.kind {
+            HandlerKind::Async => Ok(Some((endpoint.call((), kwargs)?, Step::Handler))),
+            HandlerKind::Threadpool => {
+                static RUN_IN_THREADPOOL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+                let run =
+                    RUN_IN_THREADPOOL.import(py, "FasterAPI.concurrency", "run_in_threadpool")?;
+                Ok(Some((run.call((endpoint,), kwargs)?, Step::Handler)))
+            }
+            HandlerKind::Inline => {
+                let result = endpoint.call((), kwargs)?;
+                self.on_result(py, result)
+            }
+        }
+    }
+
+    /// Sends the handler's result: JSON or a whole Response from here; anything else through
+    /// the Response's own ASGI call.
+    fn on_result<'py>(
+        &mut self,
+        py: Python<'py>,
+        result: Bound<'py, PyAny>,
+    ) -> PyResult<Next<'py>> {
+        static RESPONSE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+        let response_type = RESPONSE.import(py, "FasterAPI.responses", "Response")?;
+        let request = self.request();
+        let (scope, receive, send) = (
+            self.scope.bind(py),
+            self.receive.bind(py),
+            self.send.bind(py),
+        );
+        let (start, end) = if result.is_instance(response_type)? {
+            let whole = result.getattr(pyo3::intern!(py, "background"))?.is_none()
+                && result
+                    .getattr(pyo3::intern!(py, "sent_whole"))?
+                    .is_truthy()?;
+            if !whole {
+                return Ok(Some((result.call1((scope, receive, send))?, Step::Finish)));
+            }
+            let status = result.getattr(pyo3::intern!(py, "status_code"))?;
+            let headers = result.getattr(pyo3::intern!(py, "raw_headers"))?;
+            let body = result.getattr(pyo3::intern!(py, "body"))?;
+            (start_message(&status, &headers)?, body_message(&body)?)
+        } else if request.entry.call.json_fast_path {
+            json_pair(&result, request.entry.call.status_code, None)?
+        } else {
+            let call = &request.entry.call;
+            let injected = match &request.injected {
+                Some(injected) => injected.bind(py).clone(),
+                None => py.None().into_bound(py),
+            };
+            let args = (call.route.bind(py), result, injected);
+            let response = self
+                .app
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "_as_response"), args)?;
+            return Ok(Some((
+                response.call1((scope, receive, send))?,
+                Step::Finish,
+            )));
+        };
+        self.end = Some(if request.is_head {
+            body_message(PyBytes::new(py, b"").as_any())?.unbind()
+        } else {
+            end.unbind()
+        });
+        Ok(Some((send.call1((start,))?, Step::SendStart)))
+    }
+
+    /// An exception from reading the body, validating or the handler: a client that went
+    /// away ends the call; any Exception goes to the app's exception handlers.
+    fn on_error<'py>(&mut self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
+        static CLIENT_DISCONNECT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+        let disconnect = CLIENT_DISCONNECT.import(py, "FasterAPI.body", "ClientDisconnect")?;
+        if err.is_instance(py, disconnect) {
+            return Ok(None);
+        }
+        if !err.is_instance_of::<PyException>(py) {
+            return Err(err);
+        }
+        self.expose_body(py)?;
+        self.delegate(
+            py,
+            pyo3::intern!(py, "_handle_exception"),
+            Some(err.into_value(py).into_bound(py).into_any()),
+        )
+    }
+}
+
+/// `obj == s` for a str, without making a Python string of `s`.
+fn is_str(obj: &Bound<'_, PyAny>, s: &str) -> bool {
+    obj.cast::<PyString>()
+        .is_ok_and(|obj| obj.to_str().is_ok_and(|obj| obj == s))
+}
+
+/// The iterator that `await awaitable` steps: a coroutine itself, else its `__await__()`.
+fn awaitable_iter<'py>(awaitable: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let ptr = awaitable.as_ptr();
+    // SAFETY: type checks on a live object, which we hold.
+    let is_native = unsafe { ffi::PyCoro_CheckExact(ptr) != 0 || ffi::PyGen_CheckExact(ptr) != 0 };
+    if is_native {
+        return Ok(awaitable);
+    }
+    let py = awaitable.py();
+    match awaitable.getattr(pyo3::intern!(py, "__await__")) {
+        Ok(method) => method.call0(),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "object {} can't be used in 'await' expression",
+            awaitable.get_type().name()?
+        ))),
+    }
+}
+
+/// Sends `input` into `sub` (or throws it in), as `await` does.
+fn step_into<'py>(
+    sub: &Bound<'py, PyAny>,
+    input: PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Sent<'py>> {
+    let py = sub.py();
+    let value = match input {
+        Ok(value) => value,
+        Err(err) => return throw_into(sub, err),
+    };
+    let mut result: *mut ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: `sub` and `value` are live; PyIter_Send gives a new reference in `result` unless
+    // it fails, when the error is set.
+    let status = unsafe { ffi::PyIter_Send(sub.as_ptr(), value.as_ptr(), &mut result) };
+    match status {
+        ffi::PySendResult::PYGEN_RETURN => {
+            Ok(Sent::Return(unsafe { Bound::from_owned_ptr(py, result) }))
+        }
+        ffi::PySendResult::PYGEN_NEXT => {
+            Ok(Sent::Yield(unsafe { Bound::from_owned_ptr(py, result) }))
+        }
+        ffi::PySendResult::PYGEN_ERROR => Err(PyErr::fetch(py)),
+    }
+}
+
+/// `sub.throw(err)`: the value it then suspends on, or its result if it finishes.
+fn throw_into<'py>(sub: &Bound<'py, PyAny>, err: PyErr) -> PyResult<Sent<'py>> {
+    let py = sub.py();
+    let Ok(throw) = sub.getattr(pyo3::intern!(py, "throw")) else {
+        return Err(err);
+    };
+    match throw.call1((err.into_value(py),)) {
+        Ok(value) => Ok(Sent::Yield(value)),
+        Err(stop) if stop.is_instance_of::<PyStopIteration>(py) => {
+            let value = stop.value(py).getattr(pyo3::intern!(py, "value"))?;
+            Ok(Sent::Return(value))
+        }
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,72 @@
+//! What the Rust front door needs of a Python `APIRoute`, read once when the route is
+//! registered, so that a request reads no route attributes.
+
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+/// How the handler is called.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum HandlerKind {
+    /// `async def`: the coroutine is stepped in place.
+    Async,
+    /// `def`, run inline on the event loop (the Async/Await primer's rule).
+    Inline,
+    /// `def` on a route that asked for the thread pool.
+    Threadpool,
+}
+
+/// The route's body parameters (a Python `BodyPlan`).
+pub struct BodyCall {
+    /// The BodyPlan, whose `parse(raw, is_json, kwargs)` validates any body and words errors.
+    pub plan: Py<PyAny>,
+    /// A decoder straight from JSON bytes to the parameter (a msgspec Struct), if there is one.
+    pub fast: Option<Py<PyAny>>,
+    /// The keyword argument the fast decoder's result goes to.
+    pub fast_name: Py<PyString>,
+}
+
+pub struct RouteCall {
+    pub route: Py<PyAny>,
+    pub endpoint: Py<PyAny>,
+    pub kind: HandlerKind,
+    pub body: Option<BodyCall>,
+    /// The result is encoded to JSON by Rust unless it is a Response.
+    pub json_fast_path: bool,
+    pub status_code: u16,
+    /// The handler takes a Request or a Response, which Python gives it (`Faster._prepare`).
+    pub prepare: bool,
+}
+
+impl RouteCall {
+    pub fn read(route: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let kind = if route.getattr("is_async")?.is_truthy()? {
+            HandlerKind::Async
+        } else if route.getattr("threadpool")?.is_truthy()? {
+            HandlerKind::Threadpool
+        } else {
+            HandlerKind::Inline
+        };
+        let plan = route.getattr("body")?;
+        let body = if plan.is_none() {
+            None
+        } else {
+            let fast = plan.getattr("fast")?;
+            let none = fast.is(&plan.getattr("not_fast")?);
+            Some(BodyCall {
+                fast: (!none).then(|| fast.unbind()),
+                fast_name: plan.getattr("fast_name")?.cast_into::<PyString>()?.unbind(),
+                plan: plan.unbind(),
+            })
+        };
+        let has = |name: &str| -> PyResult<bool> { route.getattr(name)?.is_truthy() };
+        Ok(RouteCall {
+            endpoint: route.getattr("endpoint")?.unbind(),
+            kind,
+            body,
+            json_fast_path: has("json_fast_path")?,
+            status_code: route.getattr("status_code")?.extract()?,
+            prepare: has("request_params")? || has("response_params")?,
+            route: route.clone().unbind(),
+        })
+    }
+}

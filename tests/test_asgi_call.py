@@ -1,0 +1,241 @@
+"""The Rust front door: `app(scope, receive, send)` returns an AsgiCall that steps receive,
+the handler and send itself. These tests drive it directly, as an ASGI server does, through
+each way an awaitable can behave: finishing at once, suspending on a future or a bare
+yield, raising, being cancelled, thrown into or closed."""
+
+import asyncio
+import inspect
+import json
+
+import msgspec
+import pytest
+from FasterAPI import Faster, HTTPException
+from FasterAPI.responses import PlainTextResponse
+
+events: list[str] = []
+
+
+class Item(msgspec.Struct):
+    name: str
+
+
+def make_app() -> Faster:
+    app = Faster()
+
+    @app.get("/now")
+    async def now():
+        return {"at": "once"}
+
+    @app.get("/sleep")
+    async def sleep(seconds: float = 0.0):
+        await asyncio.sleep(0)  # a bare yield
+        await asyncio.sleep(seconds)  # a future
+        return {"slept": seconds}
+
+    @app.get("/wait")
+    async def wait():
+        try:
+            await asyncio.Event().wait()
+        except ValueError as exc:  # thrown in by the test
+            return {"caught": str(exc)}
+        finally:
+            events.append("finally")
+
+    @app.get("/fail")
+    async def fail():
+        await asyncio.sleep(0)
+        raise HTTPException(418, "teapot")
+
+    @app.get("/crash")
+    async def crash():
+        await asyncio.sleep(0)
+        raise RuntimeError("boom")
+
+    @app.post("/items")
+    async def create(item: Item):
+        return {"name": item.name}
+
+    @app.get("/sync")
+    def sync_handler():
+        return PlainTextResponse("inline")
+
+    @app.get("/pooled", threadpool=True)
+    def pooled():
+        return {"pooled": True}
+
+    return app
+
+
+def scope(method: str, path: str, query: bytes = b"") -> dict:
+    headers = [(b"content-type", b"application/json")] if method == "POST" else []
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+    }
+
+
+class Peer:
+    """A server's side of one request: `chunks` arrive with a pause before each; sends are
+    recorded, each after a pause when `slow_send`."""
+
+    def __init__(self, chunks: list[bytes] = (), slow_send: bool = False) -> None:
+        self.chunks = list(chunks)
+        self.slow_send = slow_send
+        self.sent: list[dict] = []
+
+    async def receive(self) -> dict:
+        await asyncio.sleep(0.001)
+        if not self.chunks:
+            return {"type": "http.disconnect"}
+        body = self.chunks.pop(0)
+        return {"type": "http.request", "body": body, "more_body": bool(self.chunks)}
+
+    async def send(self, message: dict) -> None:
+        if self.slow_send:
+            await asyncio.sleep(0.001)
+        self.sent.append(message)
+
+    @property
+    def status(self) -> int:
+        return self.sent[0]["status"]
+
+    @property
+    def json(self):
+        return json.loads(b"".join(m.get("body", b"") for m in self.sent[1:]))
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_the_app_looks_like_an_asgi3_coroutine_function_and_returns_a_coroutine():
+    app = make_app()
+    assert inspect.iscoroutinefunction(app.__call__)  # how uvicorn and hypercorn tell ASGI 3
+    peer = Peer()
+    call = app(scope("GET", "/now"), peer.receive, peer.send)
+    assert asyncio.iscoroutine(call)
+    call.close()  # never started: nothing ran
+    assert peer.sent == []
+
+
+def test_create_task_runs_a_request():
+    async def main():
+        peer = Peer()
+        await asyncio.create_task(make_app()(scope("GET", "/now"), peer.receive, peer.send))
+        return peer
+
+    peer = run(main())
+    assert (peer.status, peer.json) == (200, {"at": "once"})
+
+
+def test_a_handler_that_suspends_on_a_bare_yield_and_on_a_future():
+    peer = Peer()
+    run(make_app()(scope("GET", "/sleep", b"seconds=0.01"), peer.receive, peer.send))
+    assert (peer.status, peer.json) == (200, {"slept": 0.01})
+
+
+def test_a_body_in_several_messages_and_a_slow_send():
+    peer = Peer([b'{"na', b'me": "w', b'idget"}'], slow_send=True)
+    run(make_app()(scope("POST", "/items"), peer.receive, peer.send))
+    assert (peer.status, peer.json) == (200, {"name": "widget"})
+
+
+def test_a_client_gone_before_its_body_gets_no_response():
+    peer = Peer([])  # the first message is http.disconnect
+    run(make_app()(scope("POST", "/items"), peer.receive, peer.send))
+    assert peer.sent == []
+
+
+def test_exceptions_after_a_suspension_reach_the_handlers():
+    app = make_app()
+    peer = Peer()
+    run(app(scope("GET", "/fail"), peer.receive, peer.send))
+    assert (peer.status, peer.json) == (418, {"detail": "teapot"})
+    peer = Peer()
+    with pytest.raises(RuntimeError, match="boom"):  # re-raised for the server to log
+        run(app(scope("GET", "/crash"), peer.receive, peer.send))
+    assert (peer.status, peer.json) == (500, {"detail": "Internal Server Error"})
+
+
+def test_cancelling_the_task_cancels_the_handler():
+    async def main():
+        peer = Peer()
+        task = asyncio.create_task(make_app()(scope("GET", "/wait"), peer.receive, peer.send))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return peer
+
+    events.clear()
+    peer = run(main())
+    assert events == ["finally"] and peer.sent == []
+
+
+def test_throw_goes_into_the_suspended_handler():
+    async def main():
+        peer = Peer()
+        call = make_app()(scope("GET", "/wait"), peer.receive, peer.send)
+        future = call.send(None)  # suspended in Event.wait()
+        assert isinstance(future, asyncio.Future)
+        future.cancel()  # nobody will complete it
+        with pytest.raises(StopIteration):  # the handler caught it, answered and finished
+            call.throw(ValueError("stop waiting"))
+        return peer
+
+    peer = run(main())
+    assert (peer.status, peer.json) == (200, {"caught": "stop waiting"})
+
+
+def test_close_closes_the_suspended_handler():
+    async def main():
+        call = make_app()(scope("GET", "/wait"), Peer().receive, Peer().send)
+        call.send(None).cancel()
+        call.close()
+        with pytest.raises(RuntimeError, match="cannot reuse"):
+            call.send(None)  # over, as a closed coroutine is
+
+    events.clear()
+    run(main())
+    assert events == ["finally"]
+
+
+def test_sync_handlers_inline_and_in_the_thread_pool():
+    app = make_app()
+    peer = Peer()
+    run(app(scope("GET", "/sync"), peer.receive, peer.send))
+    assert (peer.status, peer.sent[1]["body"]) == (200, b"inline")
+    peer = Peer()
+    run(app(scope("GET", "/pooled"), peer.receive, peer.send))
+    assert (peer.status, peer.json) == (200, {"pooled": True})
+
+
+def test_head_sends_the_headers_without_the_body():
+    peer = Peer()
+    run(make_app()(scope("HEAD", "/now"), peer.receive, peer.send))
+    headers = dict(peer.sent[0]["headers"])
+    assert headers[b"content-length"] == b"%d" % len(b'{"at":"once"}')
+    assert peer.sent[1] == {"type": "http.response.body", "body": b""}
+
+
+def test_explicit_dunder_call_and_awaiting_twice_is_an_error():
+    async def main():
+        app = make_app()
+        peer = Peer()
+        await app.__call__(scope("GET", "/now"), peer.receive, peer.send)
+        call = app(scope("GET", "/now"), peer.receive, peer.send)
+        await call
+        with pytest.raises(RuntimeError, match="cannot reuse already awaited"):
+            await call  # as with a coroutine
+        return peer
+
+    peer = run(main())
+    assert [m["type"] for m in peer.sent].count("http.response.start") == 2
