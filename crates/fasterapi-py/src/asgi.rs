@@ -431,18 +431,18 @@ impl AsgiCall {
         }
         let request = self.request();
         let call = &request.entry.call;
-        let endpoint = call.endpoint.bind(py);
-        let kwargs = Some(request.kwargs.bind(py));
+        let kwargs = request.kwargs.bind(py);
         match call.kind {
-            HandlerKind::Async => Ok(Some((endpoint.call((), kwargs)?, Step::Handler))),
+            HandlerKind::Async => Ok(Some((call.call_endpoint(kwargs)?, Step::Handler))),
             HandlerKind::Threadpool => {
                 static RUN_IN_THREADPOOL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
                 let run =
                     RUN_IN_THREADPOOL.import(py, "FasterAPI.concurrency", "run_in_threadpool")?;
-                Ok(Some((run.call((endpoint,), kwargs)?, Step::Handler)))
+                let pooled = run.call((call.endpoint.bind(py),), Some(kwargs))?;
+                Ok(Some((pooled, Step::Handler)))
             }
             HandlerKind::Inline => {
-                let result = endpoint.call((), kwargs)?;
+                let result = call.call_endpoint(kwargs)?;
                 self.on_result(py, result)
             }
         }

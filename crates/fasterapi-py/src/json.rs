@@ -164,7 +164,8 @@ fn write_int(i: &Bound<'_, PyInt>, out: &mut Vec<u8>) -> PyResult<()> {
     Ok(())
 }
 
-/// Finite floats in the shortest round-trip form; NaN and infinities become null, as pydantic does.
+/// Finite floats in the shortest round-trip form (zmij: ryu's output, faster, with Python's `e+NN`);
+/// NaN and infinities become null, as pydantic does.
 fn write_float(f: f64, out: &mut Vec<u8>) {
     if !f.is_finite() {
         out.extend_from_slice(b"null");
@@ -172,7 +173,7 @@ fn write_float(f: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(itoa::Buffer::new().format(f as i64).as_bytes());
         out.extend_from_slice(b".0");
     } else {
-        out.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes());
+        out.extend_from_slice(zmij::Buffer::new().format_finite(f).as_bytes());
     }
 }
 
@@ -181,6 +182,11 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes); // nothing to escape, as is usual
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {

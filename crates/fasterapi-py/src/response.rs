@@ -46,9 +46,8 @@ pub fn messages<'py>(
     content_type: &Bound<'py, PyTuple>,
     extra: Option<&Bound<'py, PyList>>,
 ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
-    let headers = PyList::empty(py);
-    headers.append(content_length(py, body.as_bytes().len())?)?;
-    headers.append(content_type)?;
+    let length = content_length(py, body.as_bytes().len())?;
+    let headers = PyList::new(py, [length.as_any(), content_type.as_any()])?;
     if let Some(extra) = extra {
         for pair in extra.iter() {
             headers.append(pair)?;

@@ -1,8 +1,10 @@
 //! What the Rust front door needs of a Python `APIRoute`, read once when the route is
 //! registered, so that a request reads no route attributes.
 
+use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyDict, PyString};
+use smallvec::SmallVec;
 
 /// How the handler is called.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,8 @@ pub struct BodyCall {
 pub struct RouteCall {
     pub route: Py<PyAny>,
     pub endpoint: Py<PyAny>,
+    /// The endpoint's parameter names in order, when it takes all of them positionally.
+    pub positional: Option<Vec<Py<PyString>>>,
     pub kind: HandlerKind,
     pub body: Option<BodyCall>,
     /// The result is encoded to JSON by Rust unless it is a Response.
@@ -59,8 +63,15 @@ impl RouteCall {
             })
         };
         let has = |name: &str| -> PyResult<bool> { route.getattr(name)?.is_truthy() };
+        let names = route.getattr("positional_names")?;
+        let positional = if names.is_none() {
+            None
+        } else {
+            Some(names.extract::<Vec<Py<PyString>>>()?)
+        };
         Ok(RouteCall {
             endpoint: route.getattr("endpoint")?.unbind(),
+            positional,
             kind,
             body,
             json_fast_path: has("json_fast_path")?,
@@ -68,5 +79,36 @@ impl RouteCall {
             prepare: has("request_params")? || has("response_params")?,
             route: route.clone().unbind(),
         })
+    }
+}
+
+impl RouteCall {
+    /// `endpoint(**kwargs)`; as `endpoint(*values)` when kwargs holds exactly its positional
+    /// parameters, which spares CPython matching keywords to parameters.
+    pub fn call_endpoint<'py>(&self, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let py = kwargs.py();
+        let endpoint = self.endpoint.bind(py);
+        if let Some(names) = self.positional.as_ref().filter(|n| n.len() == kwargs.len()) {
+            let mut values: SmallVec<[Bound<'py, PyAny>; 8]> = SmallVec::new();
+            for name in names {
+                match kwargs.get_item(name.bind(py))? {
+                    Some(value) => values.push(value),
+                    None => return endpoint.call((), Some(kwargs)),
+                }
+            }
+            let args: SmallVec<[*mut ffi::PyObject; 8]> = values.iter().map(|v| v.as_ptr()).collect();
+            // SAFETY: `values` keeps every argument alive for the call; the result is a new
+            // reference, or null with the error set.
+            unsafe {
+                let result = ffi::PyObject_Vectorcall(
+                    endpoint.as_ptr(),
+                    args.as_ptr(),
+                    args.len(),
+                    std::ptr::null_mut(),
+                );
+                return Bound::from_owned_ptr_or_err(py, result);
+            }
+        }
+        endpoint.call((), Some(kwargs))
     }
 }
