@@ -101,7 +101,7 @@ struct Request {
 type Next<'py> = Option<(Bound<'py, PyAny>, Step)>;
 
 /// One `app(scope, receive, send)`: a coroutine-like object (send, throw, close, __await__).
-#[pyclass(module = "FasterAPI._core")]
+#[pyclass(module = "FasterAPI._core", freelist = 64)]
 pub struct AsgiCall {
     app: Py<AsgiApp>,
     scope: Py<PyDict>,

@@ -96,7 +96,8 @@ impl RouteCall {
                     None => return endpoint.call((), Some(kwargs)),
                 }
             }
-            let args: SmallVec<[*mut ffi::PyObject; 8]> = values.iter().map(|v| v.as_ptr()).collect();
+            let args: SmallVec<[*mut ffi::PyObject; 8]> =
+                values.iter().map(|v| v.as_ptr()).collect();
             // SAFETY: `values` keeps every argument alive for the call; the result is a new
             // reference, or null with the error set.
             unsafe {
