@@ -42,7 +42,7 @@ $(VENV313)/.deps: requirements-dev.txt
 	$(VENV313)/bin/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
-test-py313:  ## the native server's tests on Python 3.13, where handlers use eager_start tasks
+test-py313:  ## on Python 3.13: the native server (eager_start tasks), sub-interpreters, the front door
 	@if [ ! -x "$(PY313)" ]; then \
 	  echo "Python 3.13 is not installed ($(PY313) is missing): skipping the Python 3.13 tests"; \
 	else \
@@ -50,7 +50,8 @@ test-py313:  ## the native server's tests on Python 3.13, where handlers use eag
 	  VIRTUAL_ENV=$(abspath $(VENV313)) CARGO_TARGET_DIR=target/py313 \
 	    $(VENV313)/bin/maturin develop --release -q && \
 	  $(VENV313)/bin/python -m pytest -q -p no:cacheprovider \
-	    tests/test_native_server.py tests/test_native_path.py tests/test_mounts_middleware.py; \
+	    tests/test_native_server.py tests/test_native_path.py tests/test_mounts_middleware.py \
+	    tests/test_concurrency.py tests/test_asgi_call.py tests/test_dependencies.py; \
 	fi
 
 test: test-rust test-python test-py313  ## every test

@@ -6,11 +6,12 @@ Everything users import is re-exported here; FastAPI's module paths
 
 from . import status
 from .applications import FastAPI, Faster
+from .background import BackgroundTasks
 from .concurrency import run_in_threadpool
 from .datastructures import Headers, QueryParams, State
 from .encoders import jsonable_encoder
 from .exceptions import HTTPException, RequestValidationError
-from .params import Body, Cookie, Header, Path, Query
+from .params import Body, Cookie, Depends, Header, Path, Query, Security
 from .requests import Request
 from .responses import (
     HTMLResponse,
@@ -36,8 +37,10 @@ def __getattr__(name: str):  # TestClient needs httpx, an optional extra: import
 __all__ = [
     "APIRoute",
     "APIRouter",
+    "BackgroundTasks",
     "Body",
     "Cookie",
+    "Depends",
     "FastAPI",
     "Faster",
     "FasterRouter",
@@ -55,6 +58,7 @@ __all__ = [
     "Request",
     "RequestValidationError",
     "Response",
+    "Security",
     "State",
     "TestClient",
     "jsonable_encoder",

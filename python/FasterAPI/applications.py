@@ -13,6 +13,7 @@ from typing import Any
 
 from . import _core
 from .datastructures import State
+from .dependencies.solve import serve as serve_dependant
 from .exceptions import (
     HTTPException,
     RequestValidationError,
@@ -67,6 +68,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         self.user_middleware: list[tuple[Any, tuple, dict]] = []
         self._middleware_stack: Any = None
         self._listeners.append(self._routes_changed)
+        #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` resets it.
+        self.dependency_overrides: dict[Any, Any] = {}
         self.__call__ = self._asgi  # see _asgi
 
     # -- configuration --------------------------------------------------------------------------
@@ -79,13 +82,17 @@ class Faster(FasterRouter, _core.AsgiApp):
         self._dispatcher = None
 
     def _build_dispatcher(self) -> Any:
+        """Compiles the routes into the Rust dispatcher, with the dependency overrides."""
+        overrides = dict(self.dependency_overrides)
         dispatcher = _core.Dispatcher(self.strict_content_type)
         for route in self.routes:
+            route = route.with_overrides(overrides)
             methods = sorted(route.methods)
             has_body = route.body is not None
             dispatcher.add_route(
                 route.path, methods, route, route.plan.params, has_body, route.native
             )
+        self._overrides_compiled = overrides
         self._dispatcher = dispatcher
         return dispatcher
 
@@ -158,7 +165,8 @@ class Faster(FasterRouter, _core.AsgiApp):
 
     async def _asgi_other(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """What the Rust front door hands back: calls that go through the middleware first,
-        lifespan, other scope types, and the first request, which compiles the routes."""
+        lifespan, other scope types, and the first request (or the first after
+        dependency_overrides changed), which compiles the routes."""
         if self.user_middleware and scope.get("fasterapi.routes") is not self:
             stack = self._middleware_stack or self._build_middleware_stack()
             return await stack(scope, receive, send)
@@ -166,9 +174,21 @@ class Faster(FasterRouter, _core.AsgiApp):
             return await self._lifespan(scope, receive, send)
         if scope["type"] != "http":
             raise RuntimeError(f"FasterAPI does not serve {scope['type']!r} connections yet")
-        if self._dispatcher is None:
+        if self._dispatcher is None or self.dependency_overrides != self._overrides_compiled:
             self._build_dispatcher()
         await _core.AsgiApp.__call__(self, scope, receive, send)
+
+    def _serve_dependant(
+        self,
+        scope: dict[str, Any],
+        receive: Any,
+        send: Any,
+        route: Any,
+        values: dict[str, Any],
+        errors: list[dict[str, Any]] | None,
+    ) -> Any:
+        """The coroutine that serves a request to a route with dependencies."""
+        return serve_dependant(self, route, scope, receive, send, values, errors)
 
     def _prepare(
         self, route: Any, scope: dict[str, Any], receive: Any, send: Any, kwargs: dict[str, Any]

@@ -105,3 +105,29 @@ class Body(Param):
         super().__init__(default, **kw)
         self.embed = embed
         self.media_type = media_type
+
+
+class Depends:
+    """A parameter whose value is what `dependency` returns (or yields) for the request.
+    Without a dependency, the parameter's annotation is called (`x: Annotated[Cls,
+    Depends()]`). With use_cache (the default), a dependency needed several times in one
+    request runs once."""
+
+    def __init__(self, dependency: Any = None, *, use_cache: bool = True) -> None:
+        self.dependency = dependency
+        self.use_cache = use_cache
+
+    def __repr__(self) -> str:
+        name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
+        return f"{type(self).__name__}({name})"
+
+
+class Security(Depends):
+    """Depends(), plus the OAuth2 scopes the dependency requires; a `SecurityScopes`
+    parameter of the dependency (or of the ones it depends on) receives them."""
+
+    def __init__(
+        self, dependency: Any = None, *, scopes: Any = None, use_cache: bool = True
+    ) -> None:
+        super().__init__(dependency, use_cache=use_cache)
+        self.scopes = list(scopes or [])

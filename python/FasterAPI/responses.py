@@ -129,12 +129,18 @@ class Response:
             await self.background()
 
 
-def inject_response(route: Any, kwargs: dict[str, Any]) -> Response:
-    """The `response: Response` a handler asked for, to set headers, cookies or a status on;
-    the app carries them over to the response it sends."""
+def injected_response() -> Response:
+    """The `response: Response` a handler or dependency asks for, to set headers, cookies or
+    a status on; the app carries them over to the response it sends."""
     injected = Response()
     injected.status_code = None  # type: ignore[assignment]
     del injected.headers["content-length"]
+    return injected
+
+
+def inject_response(route: Any, kwargs: dict[str, Any]) -> Response:
+    """Gives each of the route's Response parameters the one injected response."""
+    injected = injected_response()
     for name in route.response_params:
         kwargs[name] = injected
     return injected

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .responses import JSONResponse, Response
@@ -57,6 +57,8 @@ class APIRoute:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         threadpool: bool = False,
+        dependencies: Sequence[Any] | None = None,
+        dependency_overrides: Mapping[Any, Any] | None = None,
         **openapi: Any,
     ) -> None:
         if not path.startswith("/"):
@@ -80,16 +82,19 @@ class APIRoute:
         self.threadpool = threadpool
         self.is_async = _is_async(endpoint)
         self.positional_names = _positional_names(endpoint)
-        self.plan = compile_endpoint(endpoint, path)
+        self.dependencies = list(dependencies or [])
+        self.plan = compile_endpoint(endpoint, path, self.dependencies, dependency_overrides)
         self.body = self.plan.body
         self.request_params = self.plan.request_params
         self.response_params = self.plan.response_params
+        #: Serving it runs the dependency solver (FasterAPI.dependencies.solve).
+        self.solve = self.plan.dependant is not None
         self.body_allowed = not (self.status_code < 200 or self.status_code in (204, 304))
         self.json_fast_path = (
             response_class is JSONResponse and self.body_allowed and not self.response_params
         )
         #: The native server calls this route without an ASGI scope (no Request to give it).
-        self.native = not self.request_params
+        self.native = not self.request_params and not self.solve
 
     def options(self) -> dict[str, Any]:
         """The keyword arguments that re-create this route elsewhere (include_router)."""
@@ -105,11 +110,33 @@ class APIRoute:
             "deprecated": self.deprecated,
             "include_in_schema": self.include_in_schema,
             "threadpool": self.threadpool,
+            "dependencies": self.dependencies,
             **self.openapi,
         }
 
+    def with_overrides(self, overrides: Mapping[Any, Any]) -> APIRoute:
+        """This route, or a copy compiled with `overrides` (app.dependency_overrides) if any
+        of its dependencies is overridden."""
+        if not overrides or not _uses_any(self.plan.dependant, overrides):
+            return self
+        return APIRoute(self.path, self.endpoint, dependency_overrides=overrides, **self.options())
+
     def __repr__(self) -> str:
         return f"APIRoute(path={self.path!r}, methods={sorted(self.methods)}, name={self.name!r})"
+
+
+def _uses_any(dependant: Any, calls: Mapping[Any, Any], seen: set | None = None) -> bool:
+    """Whether `dependant`'s graph calls any of `calls`."""
+    if dependant is None:
+        return False
+    seen = set() if seen is None else seen
+    for _, sub, _ in dependant.dependencies:
+        if id(sub) in seen:
+            continue
+        seen.add(id(sub))
+        if sub.call in calls or _uses_any(sub, calls, seen):
+            return True
+    return False
 
 
 class FasterRouter:
@@ -146,6 +173,7 @@ class FasterRouter:
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
         options.setdefault("response_class", self.default_response_class)
         options["tags"] = [*self.tags, *(options.get("tags") or [])]
+        options["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
         if self.deprecated is not None:
             options.setdefault("deprecated", self.deprecated)
         if not self.include_in_schema:
@@ -195,14 +223,17 @@ class FasterRouter:
         *,
         prefix: str = "",
         tags: list[str] | None = None,
+        dependencies: Sequence[Any] | None = None,
         **_: Any,
     ) -> None:
-        """Copies `router`'s routes (as they are now) under `prefix`, adding `tags`."""
+        """Copies `router`'s routes (as they are now) under `prefix`, adding `tags` and
+        running `dependencies` before each route's own."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("an include prefix must start with '/' and not end with '/'")
         for route in router.routes:
             options = route.options()
             options["tags"] = [*(tags or []), *route.tags]
+            options["dependencies"] = [*(dependencies or []), *route.dependencies]
             self.add_api_route(prefix + route.path, route.endpoint, **options)
 
 

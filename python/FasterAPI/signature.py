@@ -1,4 +1,5 @@
-"""Compiles a handler's signature, once at registration, into the plan Rust executes.
+"""Compiles a handler's signature, and its dependencies', once at registration, into the
+plan Rust executes.
 
 FastAPI's inference rules: a name in the path is a path parameter; scalars, Enums,
 Literals and lists of them are query parameters; anything else (models, dicts) is the
@@ -11,28 +12,35 @@ from __future__ import annotations
 import enum
 import inspect
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from . import params as p
 from ._converters import CONVERTERS
 from ._types import is_subclass, sequence_item, unwrap_optional
+from .background import BackgroundTasks
 from .body import BodyField, BodyPlan
+from .dependencies.models import Dependant, call_kind, call_name, called_function
 from .requests import Request
 from .responses import Response
+from .security import SecurityScopes
 
 _SCALARS = {str: "str", int: "int", float: "float", bool: "bool", bytes: "bytes"}
 
 
 @dataclass
 class Plan:
-    """What a route needs per request: specs for the Rust plan, the body, injections."""
+    """What a route needs per request: specs for the Rust plan, the body, injections, and the
+    dependency graph when there is one to solve."""
 
     params: list[dict[str, Any]] = field(default_factory=list)
     body: BodyPlan | None = None
     request_params: list[str] = field(default_factory=list)
     response_params: list[str] = field(default_factory=list)
     path_names: set[str] = field(default_factory=set)
+    #: The handler's Dependant, if serving the route takes the dependency solver.
+    dependant: Dependant | None = None
 
 
 def path_param_names(path: str) -> set[str]:
@@ -43,53 +51,151 @@ def path_param_names(path: str) -> set[str]:
     return names
 
 
-def compile_endpoint(endpoint: Any, path: str) -> Plan:
-    plan = Plan(path_names=path_param_names(path))
-    hints = typing.get_type_hints(endpoint, include_extras=True)
-    body_fields: list[BodyField] = []
-    for param in inspect.signature(endpoint).parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        annotation = hints.get(param.name, Any)
-        annotation, marker = _split_annotated(annotation)
-        default = param.default
-        if isinstance(default, p.Param):
-            marker, default = default, default.default
-        elif marker is not None and marker.default is not p.Required:
+def compile_endpoint(
+    endpoint: Any,
+    path: str,
+    dependencies: Sequence[p.Depends] = (),
+    overrides: Mapping[Any, Any] | None = None,
+) -> Plan:
+    """The plan of a route: its handler's parameters and, through `Depends`, those of every
+    dependency, flattened into one list for Rust to extract; `dependencies` are the route's
+    `dependencies=[...]`, run first; `overrides` replace dependencies (app.dependency_overrides)."""
+    return _Compiler(path, overrides or {}).compile(endpoint, dependencies)
+
+
+class _Compiler:
+    """Walks the handler's signature and, depth first, its dependencies'. Each dependency is
+    compiled once per route (per set of security scopes); its request values get keys of
+    their own (`name@n`), so the handler's and each dependency's are validated separately,
+    as FastAPI does."""
+
+    def __init__(self, path: str, overrides: Mapping[Any, Any]) -> None:
+        self.path = path
+        self.plan = Plan(path_names=path_param_names(path))
+        self.body_fields: list[BodyField] = []
+        self.overrides = overrides
+        self.nodes: dict[Any, Dependant] = {}
+        self.chain: list[Any] = []  # the dependencies being compiled, to name a cycle
+        self.count = 0
+
+    def compile(self, endpoint: Any, dependencies: Sequence[p.Depends]) -> Plan:
+        root = Dependant(endpoint, call_kind(endpoint))
+        for depends in dependencies:
+            sub = self.dependency(depends, None, [])
+            root.dependencies.append((None, sub, depends.use_cache))
+        self.fill(root, key_suffix="")
+        plan = self.plan
+        if self.body_fields:
+            embed = len(self.body_fields) > 1 or any(f.embed for f in self.body_fields)
+            plan.body = BodyPlan(self.body_fields, embed)
+        declared = {s["key"] for s in plan.params if s["source"] == "path"}
+        missing = plan.path_names - declared
+        if missing:
             raise TypeError(
-                f"{endpoint.__qualname__}: parameter {param.name!r} sets its default in "
-                "Annotated[...]; give it as the parameter's default (`= value`) instead"
+                f"{call_name(endpoint)}: path {self.path!r} names {sorted(missing)} "
+                "but the handler takes no such parameters"
             )
-        if default is inspect.Parameter.empty:
-            default = p.Required
-        if is_subclass(annotation, Request):
-            plan.request_params.append(param.name)
-            continue
-        if is_subclass(annotation, Response):
-            plan.response_params.append(param.name)
-            continue
-        source = _source(param.name, annotation, marker, plan.path_names)
-        if source == "body":
-            body_fields.append(_body_field(param.name, annotation, marker, default))
-        else:
-            plan.params.append(_param_spec(param.name, source, annotation, marker, default))
-    if body_fields:
-        embed = len(body_fields) > 1 or any(f.embed for f in body_fields)
-        plan.body = BodyPlan(body_fields, embed)
-    missing = plan.path_names - {s["name"] for s in plan.params if s["source"] == "path"}
-    if missing:
-        raise TypeError(
-            f"{endpoint.__qualname__}: path {path!r} names {sorted(missing)} "
-            "but the handler takes no such parameters"
-        )
-    return plan
+        plan.dependant = root if root.needs_solving() else None
+        return plan
+
+    def dependency(self, depends: p.Depends, annotation: Any, scopes: list[str]) -> Dependant:
+        call = depends.dependency if depends.dependency is not None else annotation
+        if call is None or not callable(call):
+            raise TypeError(f"{depends!r} needs a callable, or a class as the annotation")
+        call = self.overrides.get(call, call)
+        if isinstance(depends, p.Security):
+            scopes = [*scopes, *depends.scopes]
+        if call in self.chain:
+            cycle = self.chain[self.chain.index(call) :] + [call]
+            raise TypeError("dependency cycle: " + " -> ".join(call_name(c) for c in cycle))
+        node = Dependant(call, call_kind(call), scopes=scopes)
+        known = self.nodes.get(node.cache_key)
+        if known is not None:
+            return known
+        self.chain.append(call)
+        self.count += 1
+        self.fill(node, key_suffix=f"@{self.count}")
+        self.chain.pop()
+        self.nodes[node.cache_key] = node
+        return node
+
+    def fill(self, dependant: Dependant, key_suffix: str) -> None:
+        """Sorts the parameters of `dependant.call` into request values, dependencies and
+        injected objects; the root (the handler) has no key suffix."""
+        call, root = dependant.call, not key_suffix
+        hints = _hints(call)
+        specs, body_fields = [], []  # after the dependencies', as FastAPI validates them
+        for param in _parameters(call):
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            annotation, marker = _split_annotated(hints.get(param.name, Any))
+            default = param.default
+            if isinstance(default, p.Param | p.Depends):
+                marker, default = default, getattr(default, "default", p.Required)
+            elif isinstance(marker, p.Param) and marker.default is not p.Required:
+                raise TypeError(
+                    f"{call_name(call)}: parameter {param.name!r} sets its default in "
+                    "Annotated[...]; give it as the parameter's default (`= value`) instead"
+                )
+            if isinstance(marker, p.Depends):
+                sub = self.dependency(marker, annotation, dependant.scopes)
+                dependant.dependencies.append((param.name, sub, marker.use_cache))
+                continue
+            special = _special(annotation)
+            if special is not None:
+                dependant.specials.append((param.name, special))
+                if root and special == "request":
+                    self.plan.request_params.append(param.name)
+                elif root and special == "response":
+                    self.plan.response_params.append(param.name)
+                continue
+            if default is inspect.Parameter.empty:
+                default = p.Required
+            key = param.name + key_suffix
+            source = _source(param.name, annotation, marker, self.plan.path_names)
+            if source == "body":
+                body_fields.append(_body_field(param.name, key, annotation, marker, default))
+            else:
+                spec = _param_spec(param.name, source, annotation, marker, default)
+                specs.append({**spec, "name": key})
+            dependant.args.append((param.name, key))
+        self.plan.params.extend(specs)
+        self.body_fields.extend(body_fields)
 
 
-def _split_annotated(annotation: Any) -> tuple[Any, p.Param | None]:
+def _parameters(call: Any) -> list[inspect.Parameter]:
+    try:
+        return list(inspect.signature(call).parameters.values())
+    except (TypeError, ValueError):  # a builtin without a signature takes nothing we give
+        return []
+
+
+def _hints(call: Any) -> dict[str, Any]:
+    """The resolved annotations of what calling `call` runs."""
+    try:
+        return typing.get_type_hints(called_function(call), include_extras=True)
+    except TypeError:  # a builtin or a slot wrapper
+        return {}
+
+
+def _special(annotation: Any) -> str | None:
+    """What an annotation asks to be given instead of a request value, if anything."""
+    if is_subclass(annotation, Request):
+        return "request"
+    if is_subclass(annotation, Response):
+        return "response"
+    if is_subclass(annotation, BackgroundTasks):
+        return "background"
+    if is_subclass(annotation, SecurityScopes):
+        return "security_scopes"
+    return None
+
+
+def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None]:
     if get_origin(annotation) is not Annotated:
         return annotation, None
     args = get_args(annotation)
-    markers = [a for a in args[1:] if isinstance(a, p.Param)]
+    markers = [a for a in args[1:] if isinstance(a, p.Param | p.Depends)]
     return args[0], (markers[-1] if markers else None)
 
 
@@ -168,12 +274,14 @@ def _param_spec(
     }
 
 
-def _body_field(name: str, annotation: Any, marker: p.Param | None, default: Any) -> BodyField:
+def _body_field(
+    name: str, key: str, annotation: Any, marker: p.Param | None, default: Any
+) -> BodyField:
     embed = isinstance(marker, p.Body) and marker.embed
     if marker is not None and marker.default_factory is not None:
         default = marker.default_factory()
     return BodyField(
-        name=name,
+        name=key,
         alias=(marker.alias if marker else None) or name,
         annotation=annotation,
         required=default is p.Required,

@@ -29,6 +29,13 @@ pub struct AsgiApp {
     /// `add_middleware()` entries; while there are any, requests go through them first.
     #[pyo3(get, set)]
     user_middleware: Py<PyList>,
+    /// FastAPI's `app.dependency_overrides`: original dependency -> replacement.
+    #[pyo3(get, set)]
+    dependency_overrides: Py<PyDict>,
+    /// The overrides the dispatcher's routes were compiled with; when they differ from
+    /// `dependency_overrides`, the routes are compiled again before the request.
+    #[pyo3(get, set, name = "_overrides_compiled")]
+    overrides_compiled: Py<PyDict>,
 }
 
 #[pymethods]
@@ -44,6 +51,8 @@ impl AsgiApp {
             dispatcher: None,
             root_path: PyString::new(py, "").unbind(),
             user_middleware: PyList::empty(py).unbind(),
+            dependency_overrides: PyDict::new(py).unbind(),
+            overrides_compiled: PyDict::new(py).unbind(),
         }
     }
 
@@ -259,8 +268,12 @@ impl AsgiCall {
             let is_http = scope
                 .get_item(pyo3::intern!(py, "type"))?
                 .is_some_and(|kind| is_str(&kind, "http"));
+            let overrides = core.dependency_overrides.bind(py);
+            let compiled = core.overrides_compiled.bind(py);
+            let overrides_current =
+                (overrides.is_empty() && compiled.is_empty()) || overrides.as_any().eq(compiled)?;
             match &core.dispatcher {
-                Some(dispatcher) if is_http && !through_middleware => {
+                Some(dispatcher) if is_http && !through_middleware && overrides_current => {
                     (dispatcher.clone_ref(py), core.root_path.clone_ref(py))
                 }
                 _ => return self.delegate(py, pyo3::intern!(py, "_asgi_other"), None),
@@ -402,6 +415,9 @@ impl AsgiCall {
     /// Raises the request's validation errors, or calls the handler.
     fn call_handler<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
         let request = self.request();
+        if request.entry.call.solve {
+            return self.serve_dependant(py);
+        }
         let errors = request.errors.bind(py);
         if !errors.is_none() {
             static VALIDATION_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -446,6 +462,32 @@ impl AsgiCall {
                 self.on_result(py, result)
             }
         }
+    }
+
+    /// Hands a route with dependencies to Python's solver (`Faster._serve_dependant`), which
+    /// runs them, the handler and the response, errors included.
+    fn serve_dependant<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
+        self.expose_body(py)?;
+        let request = self.request();
+        let (scope, receive, send) = (
+            self.scope.bind(py),
+            self.receive.bind(py),
+            self.send.bind(py),
+        );
+        let route = request.entry.call.route.bind(py);
+        let args = (
+            scope,
+            receive,
+            send,
+            route,
+            request.kwargs.bind(py),
+            request.errors.bind(py),
+        );
+        let name = pyo3::intern!(py, "_serve_dependant");
+        Ok(Some((
+            self.app.bind(py).call_method1(name, args)?,
+            Step::Finish,
+        )))
     }
 
     /// Sends the handler's result: JSON or a whole Response from here; anything else through

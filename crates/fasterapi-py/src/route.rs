@@ -39,6 +39,8 @@ pub struct RouteCall {
     pub status_code: u16,
     /// The handler takes a Request or a Response, which Python gives it (`Faster._prepare`).
     pub prepare: bool,
+    /// The route has dependencies: Python solves them and calls the handler.
+    pub solve: bool,
 }
 
 impl RouteCall {
@@ -77,6 +79,7 @@ impl RouteCall {
             json_fast_path: has("json_fast_path")?,
             status_code: route.getattr("status_code")?.extract()?,
             prepare: has("request_params")? || has("response_params")?,
+            solve: has("solve")?,
             route: route.clone().unbind(),
         })
     }

@@ -1,0 +1,47 @@
+"""Background work: BackgroundTasks (injected into a handler by annotation) and
+BackgroundTask (a Response's `background=`). Tasks run after the response is sent, in the
+order they were added; `def` tasks run inline on the loop, as `def` handlers do. A task that
+raises is logged and the next one still runs: it changes neither the response, which is
+already sent, nor any later request."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger("fasterapi.error")
+
+
+class BackgroundTask:
+    """`func(*args, **kwargs)`, to run once the response is sent."""
+
+    def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+
+    async def __call__(self) -> None:
+        try:
+            result = self.func(*self.args, **self.kwargs)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            name = getattr(self.func, "__qualname__", repr(self.func))
+            logger.exception("Background task %s failed", name)
+
+
+class BackgroundTasks(BackgroundTask):
+    """A list of tasks run one after the other; what a handler gets for a `BackgroundTasks`
+    parameter."""
+
+    def __init__(self, tasks: list[BackgroundTask] | None = None) -> None:
+        self.tasks = list(tasks or [])
+
+    def add_task(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self.tasks.append(BackgroundTask(func, *args, **kwargs))
+
+    async def __call__(self) -> None:
+        for task in self.tasks:
+            await task()

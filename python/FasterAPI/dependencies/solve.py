@@ -1,0 +1,156 @@
+"""Serving a request to a route with dependencies: run them in order (each once per request
+unless use_cache=False), call the handler with their results, send the response, then run
+the background tasks and, last, the code after `yield` in yield dependencies.
+
+An exception from the handler or a dependency is thrown into the yield dependencies at their
+`yield` first, innermost first, so their try/except/finally see it and may replace it (with
+an HTTPException, say); the app's exception handlers answer whatever comes out."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from ..background import BackgroundTasks
+from ..concurrency import run_in_threadpool
+from ..exceptions import RequestValidationError
+from ..requests import Request
+from ..responses import Response, injected_response
+from ..security import SecurityScopes
+from .models import Dependant
+
+
+class Context:
+    """One request, as its dependencies and handler share it."""
+
+    __slots__ = (
+        "app",
+        "scope",
+        "receive",
+        "send",
+        "stack",
+        "cache",
+        "request",
+        "response",
+        "tasks",
+    )
+
+    def __init__(self, app: Any, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.app, self.scope, self.receive, self.send = app, scope, receive, send
+        self.stack = contextlib.AsyncExitStack()
+        self.cache: dict[Any, Any] = {}
+        self.request: Request | None = None
+        self.response: Response | None = None
+        self.tasks: BackgroundTasks | None = None
+
+    def special(self, what: str, dependant: Dependant) -> Any:
+        """The object a parameter annotated with Request, Response, BackgroundTasks or
+        SecurityScopes gets; one of each per request (scopes are per dependency)."""
+        if what == "request":
+            if self.request is None:
+                self.scope["app"] = self.app
+                self.request = Request(self.scope, self.receive, self.send)
+            return self.request
+        if what == "response":
+            if self.response is None:
+                self.response = injected_response()
+            return self.response
+        if what == "background":
+            if self.tasks is None:
+                self.tasks = BackgroundTasks()
+            return self.tasks
+        return SecurityScopes(dependant.scopes)
+
+
+async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> dict | None:
+    """The keyword arguments of `dependant.call`: its dependencies' results (running them),
+    its request values and injected objects. None if any of its request values (or a
+    dependency's) is invalid: its error is already in the request's list, and FastAPI does
+    not call a dependency it cannot give valid arguments to."""
+    kwargs: dict[str, Any] = {}
+    valid = True
+    for name, sub, use_cache in dependant.dependencies:
+        key = sub.cache_key
+        if use_cache and key in ctx.cache:
+            result = ctx.cache[key]
+        else:
+            arguments = await solve(sub, values, ctx)
+            if arguments is None:
+                valid = False
+                continue
+            result = ctx.cache[key] = await call(sub, arguments, ctx)
+        if name is not None:
+            kwargs[name] = result
+    for name, key in dependant.args:
+        if key in values:
+            kwargs[name] = values[key]
+        else:
+            valid = False
+    for name, what in dependant.specials:
+        kwargs[name] = ctx.special(what, dependant)
+    return kwargs if valid else None
+
+
+async def call(dependant: Dependant, kwargs: dict[str, Any], ctx: Context) -> Any:
+    kind = dependant.kind
+    if kind == "async":
+        return await dependant.call(**kwargs)
+    if kind == "sync":  # inline on the loop, as `def` handlers are
+        return dependant.call(**kwargs)
+    if kind == "async_gen":
+        manager = contextlib.asynccontextmanager(dependant.call)(**kwargs)
+        return await ctx.stack.enter_async_context(manager)
+    return ctx.stack.enter_context(contextlib.contextmanager(dependant.call)(**kwargs))
+
+
+async def serve(
+    app: Any,
+    route: Any,
+    scope: dict[str, Any],
+    receive: Any,
+    send: Any,
+    values: dict[str, Any],
+    errors: list[dict[str, Any]] | None,
+) -> None:
+    """Answers one request to `route`, whose parameters Rust has extracted into `values`
+    (with `errors` for the invalid ones)."""
+    ctx = Context(app, scope, receive, send)
+    try:
+        kwargs = await solve(route.plan.dependant, values, ctx)
+        if errors or kwargs is None:
+            raise RequestValidationError(errors or [], body=scope.get("fasterapi.body"))
+        if route.is_async:
+            result = await route.endpoint(**kwargs)
+        elif route.threadpool:
+            result = await run_in_threadpool(route.endpoint, **kwargs)
+        else:
+            result = route.endpoint(**kwargs)
+        if isinstance(result, Response):
+            response = result
+        else:
+            response = app._as_response(route, result, ctx.response)
+    except Exception as exc:
+        exc = await _throw_into_dependencies(ctx, exc)
+        await app._handle_exception(scope, receive, send, exc)
+        return
+    except BaseException as exc:  # cancelled: the dependencies see it too
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    try:
+        await response(scope, receive, send)
+        if ctx.tasks is not None:
+            await ctx.tasks()
+    except BaseException as exc:
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await ctx.stack.aclose()  # after the response and its background tasks
+
+
+async def _throw_into_dependencies(ctx: Context, exc: Exception) -> Exception:
+    """Raises `exc` at the `yield` of each yield dependency, innermost first; returns the
+    exception that comes out (`exc` itself if they let it through or swallow it)."""
+    try:
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+    except Exception as replaced:
+        return replaced
+    return exc
