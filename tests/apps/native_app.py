@@ -226,3 +226,5 @@ async def wrapped_item(item_id: int):
 
 
 app.mount("/sub", sub_app)
+
+from tests.apps.deps_app import app as deps  # noqa: E402, F401 - served in tests/test_lifecycle.py

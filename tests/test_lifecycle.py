@@ -1,0 +1,159 @@
+"""Lifecycle and background work: lifespan state in request.state, on_startup/on_shutdown and
+@app.on_event, app.state, BackgroundTasks and Response(background=...), through TestClient
+and over real HTTP on the native server (tests/apps/deps_app.py)."""
+
+import json
+import logging
+from contextlib import asynccontextmanager
+
+import pytest
+from FasterAPI import BackgroundTasks, Depends, Faster, Request
+from FasterAPI.background import BackgroundTask
+from FasterAPI.responses import JSONResponse
+from FasterAPI.testclient import TestClient
+
+from tests.apps import deps_app
+from tests.test_native_server import exchange, native_server, request
+
+
+def test_startup_and_shutdown_hooks_in_order_with_app_state():
+    events = []
+
+    @asynccontextmanager
+    async def lifespan(app):
+        events.append("lifespan enter")
+        yield
+        events.append("lifespan exit")
+
+    async def async_start():
+        events.append("on_startup async")
+
+    app = Faster(
+        lifespan=lifespan,
+        on_startup=[lambda: events.append("on_startup"), async_start],
+        on_shutdown=[lambda: events.append("on_shutdown")],
+    )
+    app.state.answer = 42
+
+    @app.on_event("startup")
+    def decorated():
+        events.append("on_event startup")
+
+    @app.on_event("shutdown")
+    async def decorated_stop():
+        events.append("on_event shutdown")
+
+    @app.get("/")
+    def root(request: Request):
+        return {"answer": request.app.state.answer}
+
+    with TestClient(app) as client:
+        assert client.get("/").json() == {"answer": 42}
+        assert events == ["on_startup", "on_startup async", "on_event startup", "lifespan enter"]
+    assert events[4:] == ["lifespan exit", "on_shutdown", "on_event shutdown"]
+    with pytest.raises(ValueError, match="unknown event"):
+        app.on_event("boot")
+
+
+def test_lifespan_state_reaches_dependencies_through_request_state():
+    with TestClient(deps_app.app) as client:
+        response = client.get("/work", headers={"request-id": "1"})
+    assert response.json() == {"session": "session-1", "greeting": "hello", "startups": 1}
+
+
+def test_background_tasks_run_after_the_response_in_order_and_a_failure_is_only_logged(
+    caplog,
+):
+    app = Faster()
+    done = []
+
+    def broken():
+        raise RuntimeError("task failed")
+
+    async def later(value):
+        done.append(value)
+
+    @app.post("/")
+    async def handler(tasks: BackgroundTasks):
+        tasks.add_task(done.append, "sync")
+        tasks.add_task(broken)
+        tasks.add_task(later, value="async")
+        done.append("handler")
+        return {"queued": 3}
+
+    client = TestClient(app)
+    with caplog.at_level(logging.ERROR, logger="fasterapi.error"):
+        response = client.post("/")
+    assert (response.status_code, response.json()) == (200, {"queued": 3})
+    assert done == ["handler", "sync", "async"]
+    assert "Background task" in caplog.text and "task failed" in caplog.text
+    done.clear()
+    assert client.post("/").status_code == 200  # later requests are not affected
+    assert done == ["handler", "sync", "async"]
+
+
+def test_a_response_background_task():
+    app = Faster()
+    done = []
+
+    @app.get("/")
+    def handler():
+        return JSONResponse({"ok": True}, background=BackgroundTask(done.append, "after"))
+
+    @app.get("/both")
+    def both(tasks: BackgroundTasks):
+        tasks.add_task(done.append, "injected")
+        return JSONResponse({}, background=BackgroundTask(done.append, "own"))
+
+    client = TestClient(app)
+    assert client.get("/").json() == {"ok": True}
+    assert done == ["after"]
+    done.clear()
+    client.get("/both")
+    assert done == ["own", "injected"]  # neither is dropped
+
+
+def test_background_tasks_in_a_dependency_run_before_its_teardown():
+    app = Faster()
+    events = []
+
+    async def resource(tasks: BackgroundTasks):
+        tasks.add_task(events.append, "task")
+        try:
+            yield "r"
+        finally:
+            events.append("teardown")
+
+    @app.get("/")
+    def handler(r: str = Depends(resource)):
+        return {"r": r}
+
+    assert TestClient(app).get("/").json() == {"r": "r"}
+    assert events == ["task", "teardown"]
+
+
+# -- on the native server, over real HTTP --------------------------------------------------------
+
+
+def test_dependencies_background_tasks_and_lifespan_state_on_the_native_server(tmp_path):
+    with native_server(tmp_path, app="deps") as server:
+        server.wait_for_output("lifespan enter")
+        raw = request("GET", "/work", headers={"request-id": "7"})
+        status, _, body = exchange(server, raw)
+        assert (status, json.loads(body)) == (
+            200,
+            {"session": "session-7", "greeting": "hello", "startups": 1},
+        )
+        server.wait_for_output("close 7")
+        lines = [line for line in server.output().splitlines() if line.endswith("7")]
+        assert lines == ["open 7", "task for session-7", "close 7"]
+
+        raw = request("GET", "/work?fail=true", headers={"request-id": "8"})
+        status, _, body = exchange(server, raw)
+        assert (status, json.loads(body)) == (409, {"detail": "conflict: told to fail"})
+        server.wait_for_output("close 8")
+
+        status, _, body = exchange(server, request("GET", "/work"))
+        assert status == 422
+        assert json.loads(body)["detail"][0]["loc"] == ["header", "request-id"]
+    assert "lifespan exit" in server.output()
