@@ -12,7 +12,7 @@ PY313   := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13
 VENV313 := .venv313
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,13 +42,19 @@ $(VENV313)/.deps: requirements-dev.txt
 	$(VENV313)/bin/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
-test-py313:  ## on Python 3.13: the native server (eager_start tasks), sub-interpreters, the front door
+build-py313:  ## build FasterAPI for Python 3.13 in .venv313 (says so plainly where 3.13 is missing)
 	@if [ ! -x "$(PY313)" ]; then \
-	  echo "Python 3.13 is not installed ($(PY313) is missing): skipping the Python 3.13 tests"; \
+	  echo "Python 3.13 is not installed ($(PY313) is missing): skipping the Python 3.13 build"; \
 	else \
 	  $(MAKE) --no-print-directory $(VENV313)/.deps && \
 	  VIRTUAL_ENV=$(abspath $(VENV313)) CARGO_TARGET_DIR=target/py313 \
-	    $(VENV313)/bin/maturin develop --release -q && \
+	    $(VENV313)/bin/maturin develop --release -q; \
+	fi
+
+test-py313: build-py313  ## on Python 3.13: the native server (eager_start tasks), sub-interpreters, the front door
+	@if [ ! -x "$(PY313)" ]; then \
+	  echo "Python 3.13 is not installed ($(PY313) is missing): skipping the Python 3.13 tests"; \
+	else \
 	  $(VENV313)/bin/python -m pytest -q -p no:cacheprovider \
 	    tests/test_native_server.py tests/test_native_path.py tests/test_mounts_middleware.py \
 	    tests/test_concurrency.py tests/test_asgi_call.py tests/test_dependencies.py \
@@ -67,8 +73,8 @@ fmt: venv  ## format Rust and Python
 	cargo fmt --all
 	$(VENV)/bin/ruff format python tests examples benchmarks
 
-bench: build  ## run the benchmarks and rewrite benchmarks/RESULTS.md
-	$(MAKE) -C benchmarks all PY=$(abspath $(PY))
+bench: build build-py313  ## run the benchmarks and rewrite benchmarks/RESULTS.md
+	$(MAKE) -C benchmarks all PY=$(abspath $(PY)) PY313=$(abspath $(VENV313))/bin/python
 
 clean:
 	rm -rf target $(VENV)

@@ -4,7 +4,8 @@ Measures the framework alone (routing, parameters, validation, encoding), with n
 sockets: each framework runs in its own interpreter (ours from /work/main/.venv, the peers from the
 peers venv, since faster-api-web also imports as `FasterAPI`) via asgi_worker.py. Rounds are
 interleaved (each round runs every framework once, in a rotating order) and the table shows the
-best round, in requests/s, plus the ratios FasterAPI/faster-api-web and FasterAPI/FastAPI.
+best round, in requests per CPU-second of the process, plus the ratios FasterAPI/faster-api-web
+and FasterAPI/FastAPI.
 
 usage: inprocess.py [--requests N] [--repeats R] [--only NAME,NAME] [--endpoints EP,EP]
                     [--py PYTHON] [--peers-venv DIR] [--json OUT.json] [--md OUT.md]
@@ -53,8 +54,9 @@ def table(names, endpoints, best, notes, requests, repeats, pythons):
     ratios = [r for r in RATIOS if OURS in names and r in names]
     lines = [
         f"In-process ASGI (`await app(scope, receive, send)`, stock asyncio loop, no server), "
-        f"requests/s, best of {repeats} interleaved rounds of {requests:,} requests per endpoint; "
-        f"Python {', '.join(sorted(set(pythons)))}.",
+        f"requests per second of CPU time (`time.process_time`, which leaves out the time the "
+        f"machine gives to other work), best of {repeats} interleaved rounds of "
+        f"{requests:,} requests per endpoint; Python {', '.join(sorted(set(pythons)))}.",
         "",
         "| endpoint | " + " | ".join(names) + "".join(f" | {OURS} / {r}" for r in ratios) + " |",
         "|---|" + "---:|" * (len(names) + len(ratios)),
