@@ -23,6 +23,7 @@ import pickle
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -83,7 +84,7 @@ class SubInterpreterPool:
         if self.kind == "processes":
             try:
                 return await loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
-            except concurrent.futures.process.BrokenProcessPool:
+            except BrokenProcessPool:
                 self._replace_broken(executor)
                 raise
         payload = pickle.dumps((reference, args, kwargs))
