@@ -446,3 +446,20 @@ def test_struct_body_embed(struct_client):
 def test_struct_list_body(struct_client):
     body = [{"name": "a", "price": 1}, {"name": "b", "price": 2}]
     assert struct_client.post("/struct-list", json=body).json() == {"names": ["a", "b"]}
+
+
+def test_body_scalar_constraints_are_checked():
+    app = FastAPI()
+
+    @app.post("/")
+    def handler(n: int = Body(embed=True, gt=0), name: str | None = Body(None, max_length=3)):
+        return {"n": n, "name": name}
+
+    client = TestClient(app)
+    assert client.post("/", json={"n": 1, "name": "abc"}).json() == {"n": 1, "name": "abc"}
+    assert client.post("/", json={"n": 5}).json() == {"n": 5, "name": None}
+    detail = client.post("/", json={"n": 0, "name": "abcd"}).json()["detail"]
+    assert [(e["type"], e["loc"], e.get("ctx")) for e in detail] == [
+        ("greater_than", ["body", "n"], {"gt": 0}),
+        ("string_too_long", ["body", "name"], {"max_length": 3}),
+    ]

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args, get_origin
 
+import msgspec
+
 from . import params as p
 from ._converters import CONVERTERS
 from ._types import is_subclass, sequence_item, unwrap_optional
@@ -283,8 +285,29 @@ def _body_field(
     return BodyField(
         name=key,
         alias=(marker.alias if marker else None) or name,
-        annotation=annotation,
+        annotation=_constrained(annotation, marker),
         required=default is p.Required,
         default=None if default is p.Required else default,
         embed=embed,
     )
+
+
+_CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
+
+
+def _constrained(annotation: Any, marker: p.Param | None) -> Any:
+    """`annotation` with the marker's constraints (`Body(gt=0)`) attached for whichever of
+    msgspec and pydantic validates it; None stays allowed for an Optional."""
+    found = {k: getattr(marker, k) for k in _CONSTRAINTS if getattr(marker, k, None) is not None}
+    if not found:
+        return annotation
+    inner, optional = unwrap_optional(annotation)
+    metadata: list[Any] = [msgspec.Meta(**found)]
+    try:
+        import pydantic
+    except ImportError:
+        pass
+    else:
+        metadata.append(pydantic.Field(**found))
+    constrained = Annotated[(inner, *metadata)]  # type: ignore[valid-type]
+    return constrained | None if optional else constrained
