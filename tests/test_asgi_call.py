@@ -239,3 +239,109 @@ def test_explicit_dunder_call_and_awaiting_twice_is_an_error():
 
     peer = run(main())
     assert [m["type"] for m in peer.sent].count("http.response.start") == 2
+
+
+# -- regressions ---------------------------------------------------------------------------------
+
+
+def test_a_send_that_raises_is_not_answered_by_the_exception_handlers():
+    app = make_app()
+    handled = []
+
+    @app.exception_handler(OSError)
+    async def on_os_error(request, exc):
+        handled.append(exc)
+        return PlainTextResponse("handled", status_code=500)
+
+    async def send(message):
+        raise OSError("transport closed")
+
+    with pytest.raises(OSError, match="transport closed"):
+        run(app(scope("GET", "/now"), Peer().receive, send))
+    assert handled == []
+
+
+def test_throw_with_a_type_and_a_value_and_send_into_an_unstarted_call():
+    async def main():
+        call = make_app()(scope("GET", "/wait"), Peer().receive, Peer().send)
+        with pytest.raises(TypeError, match="non-None value to a just-started"):
+            call.send(1)
+        call.send(None).cancel()
+        with pytest.raises(StopIteration):
+            call.throw(ValueError, "as a value")
+
+    events.clear()
+    run(main())
+    assert events == ["finally"]
+
+
+def test_an_async_endpoint_must_return_an_awaitable():
+    app = Faster()
+
+    def generator():
+        yield 1
+
+    class Handler:
+        def __call__(self):
+            return generator()
+
+    app.add_api_route("/gen", Handler())
+    app.routes[-1].is_async = True  # as if it were marked async
+    app._routes_changed()
+    peer = Peer()
+    with pytest.raises(TypeError, match="can't be used in 'await' expression"):
+        run(app(scope("GET", "/gen"), peer.receive, peer.send))
+    assert peer.status == 500
+
+
+def test_an_abandoned_suspended_call_is_collected():
+    """A task suspended in a handler that holds the task itself (a cycle through the call)
+    is freed by the garbage collector once nothing else refers to it."""
+    import gc
+    import weakref
+
+    app = Faster()
+    alive = []
+
+    class Marker:
+        pass
+
+    @app.get("/hang")
+    async def hang():
+        marker, task = Marker(), asyncio.current_task()  # noqa: F841 - kept in the frame
+        alive.append(weakref.ref(marker))
+        await asyncio.Event().wait()
+
+    async def main():
+        task = asyncio.ensure_future(app(scope("GET", "/hang"), Peer().receive, Peer().send))
+        await asyncio.sleep(0)
+        return task
+
+    loop = asyncio.new_event_loop()
+    task = loop.run_until_complete(main())
+    task._log_destroy_pending = False
+    del task
+    loop.close()
+    gc.collect()
+    assert len(alive) == 1 and alive[0]() is None
+
+
+def test_an_app_in_a_cycle_with_its_routes_is_collected():
+    import gc
+    import weakref
+
+    def serve_once():
+        app = Faster()
+
+        @app.get("/")
+        async def root():
+            return {"title": app.title}  # the handler refers to the app
+
+        app.dependency_overrides[len] = lambda: app  # and so does an override
+        peer = Peer()
+        run(app(scope("GET", "/"), peer.receive, peer.send))
+        return weakref.ref(app), peer.status
+
+    ref, status = serve_once()
+    gc.collect()
+    assert status == 200 and ref() is None

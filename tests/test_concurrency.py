@@ -5,11 +5,13 @@ pool below. `make test` runs this file on 3.11 and on 3.13."""
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 from FasterAPI import Faster, run_in_threadpool
@@ -19,6 +21,7 @@ from FasterAPI.testclient import TestClient
 from tests.apps import cpu_work
 
 SUBINTERPRETERS = sys.version_info >= (3, 13)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_run_in_threadpool_runs_elsewhere_and_returns():
@@ -181,3 +184,51 @@ def test_two_cpu_bound_calls_overlap_while_the_loop_keeps_answering():
     assert second["start"] < first["end"], spans  # they ran at the same time
     assert wall < 0.8 * sum(durations), (wall, durations)
     assert len(answered) >= 5 and max(answered) < 0.05, answered
+
+
+# -- regressions ---------------------------------------------------------------------------------
+
+
+def test_a_bound_method_is_refused_rather_than_called_without_its_instance():
+    with SubInterpreterPool(max_workers=1) as pool:
+        with pytest.raises(TypeError, match="bound method"):
+            asyncio.run(pool.run(cpu_work.Scaler(3).scale, 5))
+
+
+def test_functions_and_argument_classes_of_the_main_script(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import asyncio, dataclasses, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "@dataclasses.dataclass\n"
+        "class Point:\n"
+        "    x: int\n"
+        "def double(point):\n"
+        "    return Point(point.x * 2)\n"
+        "if __name__ == '__main__':\n"
+        "    from FasterAPI.concurrency import SubInterpreterPool\n"
+        "    async def main():\n"
+        "        with SubInterpreterPool(1) as pool:\n"
+        "            print(await pool.run(double, Point(21)))\n"
+        "    asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert done.stdout.strip() == "Point(x=42)", done.stderr
+
+
+@pytest.mark.skipif(not SUBINTERPRETERS, reason="sub-interpreters need Python 3.13")
+def test_shutdown_without_waiting_still_destroys_busy_workers():
+    import _interpreters
+
+    before = len(_interpreters.list_all())  # the main one, and the shared pool's if any
+
+    async def main(pool):
+        calls = [asyncio.ensure_future(pool.run(cpu_work.nap, 0.3)) for _ in range(2)]
+        await asyncio.sleep(0.1)
+        assert len(_interpreters.list_all()) == before + 2
+        pool.shutdown(wait=False)
+        assert await asyncio.gather(*calls) == [0.3, 0.3]  # the calls under way finish
+
+    asyncio.run(main(SubInterpreterPool(max_workers=2)))
+    time.sleep(0.1)
+    assert len(_interpreters.list_all()) == before

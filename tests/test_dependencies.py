@@ -432,3 +432,73 @@ def test_a_dependency_cycle_is_an_error_at_registration_that_names_it():
         @app.get("/")
         def handler(v: int = Depends(namespace["first"])):
             return v
+
+
+# -- regressions ---------------------------------------------------------------------------------
+
+
+def test_request_path_params_on_a_route_with_dependencies():
+    app = Faster()
+
+    def path_params(request: Request):
+        return request.path_params
+
+    @app.get("/a/{x}")
+    async def handler(x: int, params: dict = Depends(path_params)):
+        return {"params": params}
+
+    assert client_for(app).get("/a/5").json() == {"params": {"x": 5}}
+
+
+def test_a_body_name_shared_by_handler_and_dependency_is_not_embedded():
+    app = Faster()
+
+    class Item(msgspec.Struct):
+        name: str
+
+    def item_name(item: Item):
+        return item.name
+
+    @app.post("/")
+    def create(item: Item, name: str = Depends(item_name)):
+        return {"item": item.name, "name": name}
+
+    client = client_for(app)
+    assert client.post("/", json={"name": "w"}).json() == {"item": "w", "name": "w"}
+    assert client.post("/", json={}).status_code == 422
+
+
+def test_use_cache_false_leaves_the_cached_value():
+    app = Faster()
+    counter = iter(range(1, 10))
+
+    def next_value():
+        return next(counter)
+
+    @app.get("/")
+    def handler(
+        a: int = Depends(next_value),
+        b: int = Depends(next_value, use_cache=False),
+        c: int = Depends(next_value),
+    ):
+        return [a, b, c]
+
+    assert client_for(app).get("/").json() == [1, 2, 1]
+
+
+def test_invalid_json_is_answered_before_any_dependency_runs():
+    app = Faster()
+    ran = []
+
+    class Item(msgspec.Struct):
+        name: str
+
+    @app.post("/", dependencies=[Depends(lambda: ran.append("audit"))])
+    def create(item: Item):
+        return {}
+
+    headers = {"content-type": "application/json"}
+    response = client_for(app).post("/", content=b"{not json", headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert ran == []

@@ -159,7 +159,8 @@ class BodyField:
 
 @dataclass
 class BodyPlan:
-    """The body parameters of a route; `embed` means the body is an object keyed by their names."""
+    """The body parameters of a route; `embed` means the body is an object keyed by their names.
+    Fields that share a name (a handler's and a dependency's) all get the same part."""
 
     fields: list[BodyField]
     embed: bool
@@ -170,7 +171,7 @@ class BodyPlan:
         first = self.fields[0]
         self.fast_name = first.name
         self.fast = self.not_fast
-        if not self.embed and first.validator.is_struct:
+        if not self.embed and len(self.fields) == 1 and first.validator.is_struct:
             self.fast = msgspec.json.Decoder(first.annotation, strict=False).decode
 
     @staticmethod
@@ -180,17 +181,20 @@ class BodyPlan:
 
     def parse(self, raw: bytes, is_json: bool, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         """Validates the body into `kwargs`; returns the errors (empty when valid)."""
-        if not self.embed:
-            f = self.fields[0]
-            if not raw:
-                return self._absent(f, ("body",), kwargs)
-            value, errors = (
-                f.validator.from_json(raw, ("body",))
-                if is_json
-                else f.validator.from_python(raw, ("body",))
-            )
-            if not errors:
-                kwargs[f.name] = value
+        if not self.embed:  # one name (several fields: the handler's and dependencies')
+            errors = []
+            for f in self.fields:
+                if not raw:
+                    errors += self._absent(f, ("body",), kwargs)
+                    continue
+                value, errs = (
+                    f.validator.from_json(raw, ("body",))
+                    if is_json
+                    else f.validator.from_python(raw, ("body",))
+                )
+                errors += errs
+                if not errs:
+                    kwargs[f.name] = value
             return errors
         if not raw:
             data: Any = None

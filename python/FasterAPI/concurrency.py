@@ -18,6 +18,7 @@ import atexit
 import concurrent.futures
 import functools
 import importlib
+import inspect
 import os
 import pickle
 import sys
@@ -87,19 +88,21 @@ class SubInterpreterPool:
             except BrokenProcessPool:
                 self._replace_broken(executor)
                 raise
-        payload = pickle.dumps((reference, args, kwargs))
+        payload = {"reference": pickle.dumps(reference), "arguments": pickle.dumps((args, kwargs))}
         return _result(await loop.run_in_executor(executor, self._run_in_worker, payload))
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stops the workers (after the calls under way when `wait`)."""
+        """Stops the workers: at once if idle, else when their call ends (waiting for it when
+        `wait`). Calls not yet started are cancelled."""
         with self._lock:
             self._closed = True
             executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=wait)
-        for worker in self._workers:
+            idle = [worker for worker in self._workers if not worker.busy]
+            self._workers = [worker for worker in self._workers if worker.busy]
+        for worker in idle:
             worker.close()
-        self._workers.clear()
+        if executor is not None:
+            executor.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> SubInterpreterPool:
         return self
@@ -133,17 +136,29 @@ class SubInterpreterPool:
                 self._executor = None
         executor.shutdown(wait=False)
 
-    def _run_in_worker(self, payload: bytes) -> tuple:
-        """In a pool thread: the call, in this thread's sub-interpreter."""
-        worker = getattr(self._local, "worker", None)
-        if worker is None:
-            worker = self._local.worker = _Worker()
-            with self._lock:
+    def _run_in_worker(self, payload: dict[str, bytes]) -> tuple:
+        """In a pool thread: the call, in this thread's sub-interpreter (made on first use)."""
+        with self._lock:
+            if self._closed:
+                return ("error", "builtins", "RuntimeError", "the pool was shut down", None)
+            worker = getattr(self._local, "worker", None)
+            if worker is None:
+                worker = self._local.worker = _Worker()
                 self._workers.append(worker)
-        outcome = worker.call(payload)
-        if outcome[0] == "broken":  # the interpreter cannot go on: the next call gets a new one
-            worker.close()
-            self._local.worker = None
+            worker.busy = True
+        outcome: tuple = ("broken", "builtins", "RuntimeError", "the worker failed", None)
+        try:
+            outcome = worker.call(payload)
+        finally:
+            with self._lock:
+                worker.busy = False
+                # broken: the next call gets a new one; shut down: nobody else will close it
+                done = self._closed or outcome[0] == "broken"
+                if done:
+                    self._workers.remove(worker)
+                    self._local.worker = None
+            if done:
+                worker.close()
         return outcome
 
 
@@ -167,14 +182,19 @@ def _reference(fn: Any) -> tuple[str, str, str | None]:
     """(module, qualified name, file of __main__ or None): how a worker finds `fn`."""
     module = getattr(fn, "__module__", None)
     name = getattr(fn, "__qualname__", None)
-    if not module or not name or "<" in name:
+    bound_to_instance = inspect.ismethod(fn) and not isinstance(fn.__self__, type)
+    if not module or not name or "<" in name or bound_to_instance:
         raise TypeError(
             f"{fn!r} cannot be sent to a worker: pass a function defined at the top level "
             "of a module (not a lambda, a nested function or a bound method)"
         )
     main_file = None
     if module == "__main__":
-        main_file = getattr(sys.modules["__main__"], "__file__", None)
+        main = sys.modules["__main__"]
+        spec = getattr(main, "__spec__", None)
+        if spec is not None and spec.name:  # `python -m package.module`: import it by name
+            return spec.name, name, None
+        main_file = getattr(main, "__file__", None)
         if main_file is None:
             raise TypeError(f"{name} is defined in an interactive session; workers cannot find it")
     return module, name, main_file
@@ -210,25 +230,32 @@ def _rebuilt(module: str, qualname: str, message: str) -> BaseException:
     return RuntimeError(f"{qualname}: {message}")
 
 
-# What a worker's interpreter runs for each call. It gets `payload` (pickled reference and
-# arguments) and `qid` (the queue for the answer) as globals, and answers with one pickled
-# tuple: ("ok", pickled result) or ("error", module, qualname, message, pickled exception).
+# What a worker's interpreter runs for each call. It gets `reference` (the pickled module,
+# name and script file of the function) and `arguments` (pickled args and kwargs) as globals,
+# and answers on its queue with one pickled tuple: ("ok", pickled result) or
+# ("error", module, qualname, message, pickled exception).
 _SCRIPT = """
 import pickle as _pickle
 try:
-    (_module, _name, _main_file), _args, _kwargs = _pickle.loads(payload)
+    _module, _name, _main_file = _pickle.loads(reference)
     import importlib as _importlib, sys as _sys
-    if _main_file is not None:
+    if _main_file is not None:  # the caller's script: loaded once, as __mp_main__
         if "__mp_main__" not in _sys.modules:
             import runpy as _runpy, types as _types
             _main = _types.ModuleType("__mp_main__")
             _main.__dict__.update(_runpy.run_path(_main_file, run_name="__mp_main__"))
             _sys.modules["__mp_main__"] = _main
-        _target = _sys.modules["__mp_main__"]
-    else:
-        _target = _importlib.import_module(_module)
+        _module = "__mp_main__"
+    _target = _importlib.import_module(_module)
     for _part in _name.split("."):
         _target = getattr(_target, _part)
+
+    class _Unpickler(_pickle.Unpickler):
+        def find_class(self, module, name):  # the caller's __main__ is _module here
+            return super().find_class(_module if module == "__main__" else module, name)
+
+    import io as _io
+    _args, _kwargs = _Unpickler(_io.BytesIO(arguments)).load()
     _answer = ("ok", _pickle.dumps(_target(*_args, **_kwargs)))
 except BaseException as _exc:
     try:
@@ -239,11 +266,15 @@ except BaseException as _exc:
     _answer = ("error", _type.__module__, _type.__qualname__, str(_exc), _pickled)
     del _exc
 _send(_pickle.dumps(_answer))
+# nothing of this call stays alive in the worker until the next one
+reference = arguments = _args = _kwargs = _answer = _target = _pickled = None
 """
 
 
 class _Worker:
     """One sub-interpreter (with its own GIL), used by one pool thread at a time."""
+
+    busy = False
 
     def __init__(self) -> None:
         if BACKEND == "concurrent.interpreters":
@@ -279,9 +310,9 @@ class _Worker:
 
         return _interpreters.exec(self.id, code, shared)
 
-    def call(self, payload: bytes) -> tuple:
+    def call(self, payload: dict[str, bytes]) -> tuple:
         """Runs one call; ("ok", pickled result), ("error", ...) or ("broken", ...)."""
-        failure = self._exec(_SCRIPT, {"payload": payload})
+        failure = self._exec(_SCRIPT, payload)
         if failure is not None:
             return (
                 "broken",

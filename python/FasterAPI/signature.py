@@ -41,8 +41,14 @@ class Plan:
     request_params: list[str] = field(default_factory=list)
     response_params: list[str] = field(default_factory=list)
     path_names: set[str] = field(default_factory=set)
+    #: Path parameter name -> the key its value has among the extracted values.
+    path_keys: dict[str, str] = field(default_factory=dict)
     #: The handler's Dependant, if serving the route takes the dependency solver.
     dependant: Dependant | None = None
+
+    def path_params(self, values: dict[str, Any]) -> dict[str, Any]:
+        """`request.path_params`: the path parameters' values among the extracted ones."""
+        return {name: values.get(key) for name, key in self.path_keys.items()}
 
 
 def path_param_names(path: str) -> set[str]:
@@ -88,10 +94,13 @@ class _Compiler:
         self.fill(root, key_suffix="")
         plan = self.plan
         if self.body_fields:
-            embed = len(self.body_fields) > 1 or any(f.embed for f in self.body_fields)
+            names = {f.alias for f in self.body_fields}
+            embed = len(names) > 1 or any(f.embed for f in self.body_fields)
             plan.body = BodyPlan(self.body_fields, embed)
-        declared = {s["key"] for s in plan.params if s["source"] == "path"}
-        missing = plan.path_names - declared
+        for spec in plan.params:
+            if spec["source"] == "path":
+                plan.path_keys.setdefault(spec["key"], spec["name"])
+        missing = plan.path_names - plan.path_keys.keys()
         if missing:
             raise TypeError(
                 f"{call_name(endpoint)}: path {self.path!r} names {sorted(missing)} "

@@ -62,3 +62,18 @@ def timed_count(n: int) -> dict:
     start = time.perf_counter()
     total = count(n)
     return {"total": total, "start": start, "end": time.perf_counter()}
+
+
+class Scaler:
+    def __init__(self, factor):
+        self.factor = factor
+
+    def scale(self, x):
+        return x * self.factor
+
+
+def nap(seconds: float) -> float:
+    import time
+
+    time.sleep(seconds)
+    return seconds

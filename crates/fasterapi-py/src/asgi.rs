@@ -13,6 +13,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::dispatch::{Dispatcher, Entry, Resolved};
 use crate::response::{body_message, json_pair, start_message};
@@ -56,6 +57,18 @@ impl AsgiApp {
         }
     }
 
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.dispatcher)?;
+        visit.call(&self.root_path)?;
+        visit.call(&self.user_middleware)?;
+        visit.call(&self.dependency_overrides)?;
+        visit.call(&self.overrides_compiled)
+    }
+
+    fn __clear__(&mut self) {
+        self.dispatcher = None; // the routes, whose handlers may refer back to the app
+    }
+
     fn __call__(
         slf: Bound<'_, Self>,
         scope: Bound<'_, PyDict>,
@@ -70,6 +83,7 @@ impl AsgiApp {
             awaiting: None,
             started: false,
             request: None,
+            start: None,
             end: None,
         }
     }
@@ -110,7 +124,7 @@ struct Request {
 type Next<'py> = Option<(Bound<'py, PyAny>, Step)>;
 
 /// One `app(scope, receive, send)`: a coroutine-like object (send, throw, close, __await__).
-#[pyclass(module = "FasterAPI._core", freelist = 64)]
+#[pyclass(module = "FasterAPI._core")]
 pub struct AsgiCall {
     app: Py<AsgiApp>,
     scope: Py<PyDict>,
@@ -119,6 +133,8 @@ pub struct AsgiCall {
     awaiting: Option<(Py<PyAny>, Step)>,
     started: bool,
     request: Option<Request>,
+    /// The start message, ready to be sent (outside the handler's error handling).
+    start: Option<Py<PyDict>>,
     /// The body message, sent once `send(start)` is done.
     end: Option<Py<PyDict>>,
 }
@@ -135,6 +151,11 @@ impl AsgiCall {
 
     fn send(&mut self, value: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let py = value.py();
+        if !self.started && !value.is_none() {
+            return Err(PyTypeError::new_err(
+                "can't send non-None value to a just-started coroutine",
+            ));
+        }
         self.resume(py, Ok(value))?
             .ok_or_else(|| PyStopIteration::new_err(()))
     }
@@ -148,12 +169,45 @@ impl AsgiCall {
     ) -> PyResult<Py<PyAny>> {
         let py = typ.py();
         let exc = match val {
-            Some(val) if !val.is_none() => val,
+            // throw(Type, value): value if it is already one, else Type(value)
+            Some(val) if !val.is_none() && typ.is_instance_of::<PyType>() => {
+                if val.is_instance(&typ)? {
+                    val
+                } else {
+                    typ.call1((val,))?
+                }
+            }
             _ if typ.is_instance_of::<PyType>() => typ.call0()?,
             _ => typ,
         };
         self.resume(py, Err(PyErr::from_value(exc)))?
             .ok_or_else(|| PyStopIteration::new_err(()))
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.app)?;
+        visit.call(&self.scope)?;
+        visit.call(&self.receive)?;
+        visit.call(&self.send)?;
+        if let Some((sub, _)) = &self.awaiting {
+            visit.call(sub)?;
+        }
+        if let Some(request) = &self.request {
+            // not the route's Entry: the dispatcher owns it
+            visit.call(&request.kwargs)?;
+            visit.call(&request.errors)?;
+            visit.call(&request.body)?;
+            visit.call(&request.injected)?;
+        }
+        visit.call(&self.start)?;
+        visit.call(&self.end)
+    }
+
+    fn __clear__(&mut self) {
+        self.awaiting = None; // the handler's coroutine, which may hold its own task
+        self.request = None;
+        self.start = None;
+        self.end = None;
     }
 
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
@@ -252,7 +306,17 @@ impl AsgiCall {
             Step::ReadBody => outcome.and_then(|raw| self.on_body(py, raw)),
             Step::Handler => outcome.and_then(|result| self.on_result(py, result)),
         };
-        guarded.or_else(|err| self.on_error(py, err))
+        self.guarded(py, guarded)
+    }
+
+    /// The next step after work whose exceptions the app's handlers answer (reading the
+    /// body, validating, the handler); then the response's start, whose errors they do not.
+    fn guarded<'py>(&mut self, py: Python<'py>, work: PyResult<Next<'py>>) -> PyResult<Next<'py>> {
+        let next = work.or_else(|err| self.on_error(py, err))?;
+        match self.start.take() {
+            Some(start) => Ok(Some((self.send.bind(py).call1((start,))?, Step::SendStart))),
+            None => Ok(next),
+        }
     }
 
     /// Routes the request; reads the body or calls the handler.
@@ -305,11 +369,11 @@ impl AsgiCall {
         });
         if has_body {
             let receive = self.receive.bind(py).call0();
-            return receive
-                .map(|message| Some((message, Step::Receive)))
-                .or_else(|err| self.on_error(py, err));
+            let next = receive.map(|message| Some((message, Step::Receive)));
+            return self.guarded(py, next);
         }
-        self.call_handler(py).or_else(|err| self.on_error(py, err))
+        let next = self.call_handler(py);
+        self.guarded(py, next)
     }
 
     /// Awaits the app's Python method `name(scope, receive, send[, extra])` to the end.
@@ -540,7 +604,8 @@ impl AsgiCall {
         } else {
             end.unbind()
         });
-        Ok(Some((send.call1((start,))?, Step::SendStart)))
+        self.start = Some(start.unbind()); // sent by `guarded`
+        Ok(None)
     }
 
     /// An exception from reading the body, validating or the handler: a client that went
@@ -573,11 +638,16 @@ fn is_str(obj: &Bound<'_, PyAny>, s: &str) -> bool {
 fn awaitable_iter<'py>(awaitable: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let ptr = awaitable.as_ptr();
     // SAFETY: type checks on a live object, which we hold.
-    let is_native = unsafe { ffi::PyCoro_CheckExact(ptr) != 0 || ffi::PyGen_CheckExact(ptr) != 0 };
-    if is_native {
+    let (is_coroutine, is_generator) = unsafe {
+        (
+            ffi::PyCoro_CheckExact(ptr) != 0,
+            ffi::PyGen_CheckExact(ptr) != 0,
+        )
+    };
+    let py = awaitable.py();
+    if is_coroutine || (is_generator && is_iterable_coroutine(&awaitable)?) {
         return Ok(awaitable);
     }
-    let py = awaitable.py();
     match awaitable.getattr(pyo3::intern!(py, "__await__")) {
         Ok(method) => method.call0(),
         Err(_) => Err(PyTypeError::new_err(format!(
@@ -585,6 +655,15 @@ fn awaitable_iter<'py>(awaitable: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAn
             awaitable.get_type().name()?
         ))),
     }
+}
+
+/// A generator made by a `@types.coroutine` function, which `await` accepts.
+fn is_iterable_coroutine(generator: &Bound<'_, PyAny>) -> PyResult<bool> {
+    const CO_ITERABLE_COROUTINE: i64 = 0x0100;
+    let py = generator.py();
+    let code = generator.getattr(pyo3::intern!(py, "gi_code"))?;
+    let flags: i64 = code.getattr(pyo3::intern!(py, "co_flags"))?.extract()?;
+    Ok(flags & CO_ITERABLE_COROUTINE != 0)
 }
 
 /// Sends `input` into `sub` (or throws it in), as `await` does.

@@ -7,6 +7,7 @@ use fasterapi_core::router::{Lookup, Params, Router};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::plan::{request_parts, HeaderSource, Plan};
 use crate::response::is_json_request;
@@ -24,6 +25,8 @@ pub struct Entry {
 #[pyclass(module = "FasterAPI._core")]
 pub struct Dispatcher {
     pub router: Router<Arc<Entry>>,
+    /// Every entry once, for the garbage collector (the router holds one per method).
+    entries: Vec<Arc<Entry>>,
     /// FastAPI's `strict_content_type`: a body without a Content-Type is not JSON.
     pub strict_content_type: bool,
 }
@@ -35,6 +38,7 @@ impl Dispatcher {
     fn new(strict_content_type: bool) -> Self {
         Dispatcher {
             router: Router::new(),
+            entries: Vec::new(),
             strict_content_type,
         }
     }
@@ -60,8 +64,22 @@ impl Dispatcher {
         });
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
         self.router
-            .insert(path, &methods, entry)
-            .map_err(|e| PyValueError::new_err(e.to_string()))
+            .insert(path, &methods, entry.clone())
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for entry in &self.entries {
+            entry.call.traverse(&visit)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.router = Router::new();
+        self.entries.clear();
     }
 
     /// Resolves an ASGI http scope to `(route, kwargs, errors, body_is_json)`.

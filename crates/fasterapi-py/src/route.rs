@@ -4,6 +4,7 @@
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
+use pyo3::{PyTraverseError, PyVisit};
 use smallvec::SmallVec;
 
 /// How the handler is called.
@@ -86,6 +87,21 @@ impl RouteCall {
 }
 
 impl RouteCall {
+    /// Reports the Python objects it holds to the garbage collector (its dispatcher's).
+    pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.route)?;
+        visit.call(&self.endpoint)?;
+        for name in self.positional.iter().flatten() {
+            visit.call(name)?;
+        }
+        if let Some(body) = &self.body {
+            visit.call(&body.plan)?;
+            visit.call(&body.fast)?;
+            visit.call(&body.fast_name)?;
+        }
+        Ok(())
+    }
+
     /// `endpoint(**kwargs)`; as `endpoint(*values)` when kwargs holds exactly its positional
     /// parameters, which spares CPython matching keywords to parameters.
     pub fn call_endpoint<'py>(&self, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {

@@ -25,6 +25,8 @@ class Context:
 
     __slots__ = (
         "app",
+        "route",
+        "values",
         "scope",
         "receive",
         "send",
@@ -35,8 +37,11 @@ class Context:
         "tasks",
     )
 
-    def __init__(self, app: Any, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        self.app, self.scope, self.receive, self.send = app, scope, receive, send
+    def __init__(
+        self, app: Any, route: Any, values: dict[str, Any], scope: Any, receive: Any, send: Any
+    ) -> None:
+        self.app, self.route, self.values = app, route, values
+        self.scope, self.receive, self.send = scope, receive, send
         self.stack = contextlib.AsyncExitStack()
         self.cache: dict[Any, Any] = {}
         self.request: Request | None = None
@@ -49,6 +54,7 @@ class Context:
         if what == "request":
             if self.request is None:
                 self.scope["app"] = self.app
+                self.scope["path_params"] = self.route.plan.path_params(self.values)
                 self.request = Request(self.scope, self.receive, self.send)
             return self.request
         if what == "response":
@@ -78,7 +84,8 @@ async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> d
             if arguments is None:
                 valid = False
                 continue
-            result = ctx.cache[key] = await call(sub, arguments, ctx)
+            result = await call(sub, arguments, ctx)
+            ctx.cache.setdefault(key, result)  # use_cache=False leaves the cached one
         if name is not None:
             kwargs[name] = result
     for name, key in dependant.args:
@@ -114,8 +121,11 @@ async def serve(
 ) -> None:
     """Answers one request to `route`, whose parameters Rust has extracted into `values`
     (with `errors` for the invalid ones)."""
-    ctx = Context(app, scope, receive, send)
+    ctx = Context(app, route, values, scope, receive, send)
     try:
+        invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
+        if invalid_json:  # as FastAPI: before any dependency runs
+            raise RequestValidationError(invalid_json, body=scope.get("fasterapi.body"))
         kwargs = await solve(route.plan.dependant, values, ctx)
         if errors or kwargs is None:
             raise RequestValidationError(errors or [], body=scope.get("fasterapi.body"))
