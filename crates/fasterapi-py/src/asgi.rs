@@ -109,15 +109,25 @@ enum Step {
 /// The matched route and what has been worked out for it so far.
 struct Request {
     entry: Arc<Entry>,
-    kwargs: Py<PyDict>,
+    /// The handler's keyword arguments; made on first use (a `body_only` route needs none).
+    kwargs: Option<Py<PyDict>>,
     /// None, or the list of validation errors.
     errors: Py<PyAny>,
     is_json: bool,
     is_head: bool,
     /// The raw body, once read.
     body: Option<Py<PyAny>>,
+    /// A `body_only` route's decoded body: the handler's one argument.
+    argument: Option<Py<PyAny>>,
     /// The `response: Response` the handler was given, if it asked for one.
     injected: Option<Py<PyAny>>,
+}
+
+impl Request {
+    fn kwargs<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyDict> {
+        let kwargs = self.kwargs.get_or_insert_with(|| PyDict::new(py).unbind());
+        kwargs.bind(py).clone()
+    }
 }
 
 /// The next awaitable to step and what it is for, or None when the call is over.
@@ -197,6 +207,7 @@ impl AsgiCall {
             visit.call(&request.kwargs)?;
             visit.call(&request.errors)?;
             visit.call(&request.body)?;
+            visit.call(&request.argument)?;
             visit.call(&request.injected)?;
         }
         visit.call(&self.start)?;
@@ -360,11 +371,12 @@ impl AsgiCall {
         let has_body = found.entry.call.body.is_some();
         self.request = Some(Request {
             entry: found.entry,
-            kwargs: found.kwargs.unbind(),
+            kwargs: found.kwargs.map(Bound::unbind),
             errors: found.errors.unbind(),
             is_json: found.is_json,
             is_head: found.is_head,
             body: None,
+            argument: None,
             injected: None,
         });
         if has_body {
@@ -444,30 +456,33 @@ impl AsgiCall {
 
     /// Validates the body into the handler's arguments, then calls the handler.
     fn on_body<'py>(&mut self, py: Python<'py>, raw: Bound<'py, PyAny>) -> PyResult<Next<'py>> {
-        self.request.as_mut().expect("matched").body = Some(raw.clone().unbind());
-        let request = self.request();
-        let body = request
-            .entry
-            .call
-            .body
-            .as_ref()
-            .expect("a route with a body");
-        let kwargs = request.kwargs.bind(py);
+        let request = self.request.as_mut().expect("matched");
+        request.body = Some(raw.clone().unbind());
+        let entry = request.entry.clone();
+        let body = entry.call.body.as_ref().expect("a route with a body");
         let decoded = match &body.fast {
             Some(fast) if request.is_json => match fast.bind(py).call1((&raw,)) {
-                Ok(value) => kwargs.set_item(body.fast_name.bind(py), value).is_ok(),
+                Ok(value) if entry.call.body_only => {
+                    request.argument = Some(value.unbind());
+                    true
+                }
+                Ok(value) => {
+                    let kwargs = request.kwargs(py);
+                    kwargs.set_item(body.fast_name.bind(py), value).is_ok()
+                }
                 Err(_) => false, // the full parse below words the errors
             },
             _ => false,
         };
         if !decoded {
+            let kwargs = request.kwargs(py);
             let plan = body.plan.bind(py);
             let errors =
-                plan.call_method1(pyo3::intern!(py, "parse"), (&raw, request.is_json, kwargs))?;
+                plan.call_method1(pyo3::intern!(py, "parse"), (&raw, request.is_json, &kwargs))?;
             if errors.is_truthy()? {
                 let known = request.errors.bind(py);
                 if known.is_none() {
-                    self.request.as_mut().expect("matched").errors = errors.unbind();
+                    request.errors = errors.unbind();
                 } else {
                     known.call_method1(pyo3::intern!(py, "extend"), (errors,))?;
                 }
@@ -492,8 +507,17 @@ impl AsgiCall {
             kwargs.set_item(pyo3::intern!(py, "body"), body)?;
             return Err(PyErr::from_value(class.call((errors,), Some(&kwargs))?));
         }
+        if let Some(argument) = &request.argument {
+            let call = &request.entry.call;
+            let result = call.call_with(argument.bind(py))?;
+            return match call.kind {
+                HandlerKind::Async => Ok(Some((result, Step::Handler))),
+                _ => self.on_result(py, result),
+            };
+        }
+        let kwargs = self.request.as_mut().expect("matched").kwargs(py);
+        let request = self.request();
         let call = &request.entry.call;
-        let kwargs = request.kwargs.bind(py);
         if call.prepare {
             self.expose_body(py)?;
             let (scope, receive, send) = (
@@ -501,7 +525,7 @@ impl AsgiCall {
                 self.receive.bind(py),
                 self.send.bind(py),
             );
-            let args = (call.route.bind(py), scope, receive, send, kwargs);
+            let args = (call.route.bind(py), scope, receive, send, &kwargs);
             let injected = self
                 .app
                 .bind(py)
@@ -509,20 +533,18 @@ impl AsgiCall {
             self.request.as_mut().expect("matched").injected =
                 (!injected.is_none()).then(|| injected.unbind());
         }
-        let request = self.request();
-        let call = &request.entry.call;
-        let kwargs = request.kwargs.bind(py);
+        let call = &self.request().entry.call;
         match call.kind {
-            HandlerKind::Async => Ok(Some((call.call_endpoint(kwargs)?, Step::Handler))),
+            HandlerKind::Async => Ok(Some((call.call_endpoint(&kwargs)?, Step::Handler))),
             HandlerKind::Threadpool => {
                 static RUN_IN_THREADPOOL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
                 let run =
                     RUN_IN_THREADPOOL.import(py, "FasterAPI.concurrency", "run_in_threadpool")?;
-                let pooled = run.call((call.endpoint.bind(py),), Some(kwargs))?;
+                let pooled = run.call((call.endpoint.bind(py),), Some(&kwargs))?;
                 Ok(Some((pooled, Step::Handler)))
             }
             HandlerKind::Inline => {
-                let result = call.call_endpoint(kwargs)?;
+                let result = call.call_endpoint(&kwargs)?;
                 self.on_result(py, result)
             }
         }
@@ -532,6 +554,7 @@ impl AsgiCall {
     /// runs them, the handler and the response, errors included.
     fn serve_dependant<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
         self.expose_body(py)?;
+        let kwargs = self.request.as_mut().expect("matched").kwargs(py);
         let request = self.request();
         let (scope, receive, send) = (
             self.scope.bind(py),
@@ -539,14 +562,7 @@ impl AsgiCall {
             self.send.bind(py),
         );
         let route = request.entry.call.route.bind(py);
-        let args = (
-            scope,
-            receive,
-            send,
-            route,
-            request.kwargs.bind(py),
-            request.errors.bind(py),
-        );
+        let args = (scope, receive, send, route, kwargs, request.errors.bind(py));
         let name = pyo3::intern!(py, "_serve_dependant");
         Ok(Some((
             self.app.bind(py).call_method1(name, args)?,

@@ -94,7 +94,8 @@ impl Dispatcher {
             Resolved::Found(found) => {
                 let is_json = PyBool::new(py, found.is_json).to_owned().into_any();
                 let route = found.entry.call.route.bind(py).clone();
-                PyTuple::new(py, [route, found.kwargs.into_any(), found.errors, is_json])
+                let kwargs = found.kwargs.unwrap_or_else(|| PyDict::new(py));
+                PyTuple::new(py, [route, kwargs.into_any(), found.errors, is_json])
             }
             Resolved::MethodNotAllowed(allow) => {
                 PyTuple::new(py, [none(), allow.into_any(), none(), no()])
@@ -111,7 +112,8 @@ impl Dispatcher {
 /// A matched route with its parameters extracted.
 pub struct Found<'py> {
     pub entry: Arc<Entry>,
-    pub kwargs: Bound<'py, PyDict>,
+    /// The extracted values; None when the route has no parameters to extract.
+    pub kwargs: Option<Bound<'py, PyDict>>,
     /// None, or the list of FastAPI error dicts.
     pub errors: Bound<'py, PyAny>,
     /// The body is JSON by FastAPI's Content-Type rule (routes with a body only).
@@ -147,13 +149,12 @@ impl Dispatcher {
             }
             Lookup::NotFound => return Ok(Resolved::NotFound),
         };
-        let kwargs = PyDict::new(py);
         let is_json = entry.has_body && {
             let headers = item(scope, pyo3::intern!(py, "headers"))?;
             is_json_request(&headers, self.strict_content_type)?
         };
-        let errors = if entry.plan.params.is_empty() {
-            py.None().into_bound(py)
+        let (kwargs, errors) = if entry.plan.params.is_empty() {
+            (None, py.None().into_bound(py))
         } else {
             let query_obj = scope.get_item(pyo3::intern!(py, "query_string"))?;
             let query: &[u8] = match &query_obj {
@@ -166,7 +167,9 @@ impl Dispatcher {
                 None
             };
             let headers = HeaderSource::Asgi(headers.as_ref());
-            run_plan(py, entry, &path_params, query, headers, &kwargs)?
+            let kwargs = PyDict::new(py);
+            let errors = run_plan(py, entry, &path_params, query, headers, &kwargs)?;
+            (Some(kwargs), errors)
         };
         Ok(Resolved::Found(Found {
             entry: entry.clone(),

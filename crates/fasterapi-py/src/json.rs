@@ -9,6 +9,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::Borrowed;
 
 /// Deeper nesting than this is refused (as a cycle guard) instead of overflowing the stack.
 const MAX_DEPTH: u32 = 256;
@@ -107,17 +108,43 @@ pub fn write_value(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: u32) -> PyR
 }
 
 fn write_dict(d: &Bound<'_, PyDict>, out: &mut Vec<u8>, depth: u32) -> PyResult<()> {
+    let py = d.py();
     out.push(b'{');
-    for (i, (k, v)) in d.iter().enumerate() {
-        if i > 0 {
+    let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
+    let mut first = true;
+    // SAFETY: PyDict_Next lends references that stay valid while the dict is unchanged. A
+    // str key and an exact str/int/float/bool/None value are written without running any
+    // Python code, so they are used as lent; anything else may run Python code (a key's
+    // str(), the default hook) that could change the dict, so it is held first.
+    while unsafe { ffi::PyDict_Next(d.as_ptr(), &mut pos, &mut key, &mut value) } != 0 {
+        if !first {
             out.push(b',');
         }
-        write_key(&k, out)?;
+        first = false;
+        let (k, v) = unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
+        if k.is_exact_instance_of::<PyString>() {
+            write_str(unsafe { k.cast_unchecked::<PyString>() }.to_str()?, out);
+        } else {
+            write_key(&k.to_owned(), out)?;
+        }
         out.push(b':');
-        write_value(&v, out, depth + 1)?;
+        if is_plain_scalar(&v) {
+            write_value(&v, out, depth + 1)?;
+        } else {
+            write_value(&v.to_owned(), out, depth + 1)?;
+        }
     }
     out.push(b'}');
     Ok(())
+}
+
+/// An exact str, int, float, bool or None: written without running Python code.
+fn is_plain_scalar(v: &Bound<'_, PyAny>) -> bool {
+    v.is_none()
+        || v.is_exact_instance_of::<PyString>()
+        || v.is_exact_instance_of::<PyInt>()
+        || v.is_exact_instance_of::<PyFloat>()
+        || v.is_exact_instance_of::<PyBool>()
 }
 
 /// Object keys are strings; numbers, booleans and None become their JSON text, as json.dumps does.

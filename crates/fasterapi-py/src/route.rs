@@ -42,6 +42,9 @@ pub struct RouteCall {
     pub prepare: bool,
     /// The route has dependencies: Python solves them and calls the handler.
     pub solve: bool,
+    /// The handler's one parameter is a body decoded straight from JSON: it is passed on
+    /// as `endpoint(value)`, without a keyword dict.
+    pub body_only: bool,
 }
 
 impl RouteCall {
@@ -72,8 +75,26 @@ impl RouteCall {
         } else {
             Some(names.extract::<Vec<Py<PyString>>>()?)
         };
+        let body_only = match (&positional, &body) {
+            (
+                Some(names),
+                Some(BodyCall {
+                    fast: Some(_),
+                    fast_name,
+                    ..
+                }),
+            ) => {
+                names.len() == 1
+                    && names[0]
+                        .bind(route.py())
+                        .as_any()
+                        .eq(fast_name.bind(route.py()))?
+            }
+            _ => false,
+        };
         Ok(RouteCall {
             endpoint: route.getattr("endpoint")?.unbind(),
+            body_only: body_only && kind != HandlerKind::Threadpool,
             positional,
             kind,
             body,
@@ -100,6 +121,11 @@ impl RouteCall {
             visit.call(&body.fast_name)?;
         }
         Ok(())
+    }
+
+    /// `endpoint(value)`, for a `body_only` route.
+    pub fn call_with<'py>(&self, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.endpoint.bind(value.py()).call1((value,))
     }
 
     /// `endpoint(**kwargs)`; as `endpoint(*values)` when kwargs holds exactly its positional
