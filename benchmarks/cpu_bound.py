@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
 
 import cpu_funcs  # noqa: E402
+from asgi_worker import Exchange, make_scope  # noqa: E402
 from FasterAPI import Faster  # noqa: E402
 from FasterAPI.concurrency import SubInterpreterPool  # noqa: E402
 
@@ -55,26 +56,13 @@ def make_app(workers: int):
 
 
 async def call(app, path: str, query: bytes = b"") -> dict:
-    sent = []
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "query_string": query,
-        "headers": [],
-        "root_path": "",
-    }
-    await app(scope, receive, send)
-    if sent[0]["status"] != 200:
-        sys.exit(f"{path}: status {sent[0]['status']}: {sent[1]['body']!r}")
-    return json.loads(sent[1]["body"])
+    """One GET, with the in-process benchmark's scope and receive/send pair."""
+    exchange = Exchange(b"")
+    await app(make_scope("GET", path, query, b"", {}), exchange.receive, exchange.send)
+    body = b"".join(exchange.chunks)
+    if exchange.status != 200:
+        sys.exit(f"{path}: status {exchange.status}: {body!r}")
+    return json.loads(body)
 
 
 async def one_round(app, mode: str, n: int, concurrency: int) -> tuple[float, list[float]]:

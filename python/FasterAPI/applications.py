@@ -87,11 +87,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         dispatcher = _core.Dispatcher(self.strict_content_type)
         for route in self.routes:
             route = route.with_overrides(overrides)
-            methods = sorted(route.methods)
-            has_body = route.body is not None
-            dispatcher.add_route(
-                route.path, methods, route, route.plan.params, has_body, route.native
-            )
+            dispatcher.add_route(route.path, sorted(route.methods), route)
         self._overrides_compiled = overrides
         self._dispatcher = dispatcher
         return dispatcher

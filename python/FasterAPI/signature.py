@@ -23,7 +23,7 @@ from ._converters import CONVERTERS
 from ._types import is_subclass, sequence_item, unwrap_optional
 from .background import BackgroundTasks
 from .body import BodyField, BodyPlan
-from .dependencies.models import Dependant, call_kind, call_name, called_function
+from .dependencies.models import Dependant, cache_key, call_name, called_function
 from .requests import Request
 from .responses import Response
 from .security import SecurityScopes
@@ -87,7 +87,7 @@ class _Compiler:
         self.count = 0
 
     def compile(self, endpoint: Any, dependencies: Sequence[p.Depends]) -> Plan:
-        root = Dependant(endpoint, call_kind(endpoint))
+        root = Dependant(endpoint)
         for depends in dependencies:
             sub = self.dependency(depends, None, [])
             root.dependencies.append((None, sub, depends.use_cache))
@@ -119,10 +119,10 @@ class _Compiler:
         if call in self.chain:
             cycle = self.chain[self.chain.index(call) :] + [call]
             raise TypeError("dependency cycle: " + " -> ".join(call_name(c) for c in cycle))
-        node = Dependant(call, call_kind(call), scopes=scopes)
-        known = self.nodes.get(node.cache_key)
+        known = self.nodes.get(cache_key(call, scopes))
         if known is not None:
             return known
+        node = Dependant(call, scopes=scopes)
         self.chain.append(call)
         self.count += 1
         self.fill(node, key_suffix=f"@{self.count}")

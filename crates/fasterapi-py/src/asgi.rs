@@ -396,11 +396,7 @@ impl AsgiCall {
         extra: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Next<'py>> {
         let app = self.app.bind(py);
-        let (scope, receive, send) = (
-            self.scope.bind(py),
-            self.receive.bind(py),
-            self.send.bind(py),
-        );
+        let (scope, receive, send) = self.channel(py);
         let coroutine = match extra {
             Some(extra) => app.call_method1(name, (scope, receive, send, extra))?,
             None => app.call_method1(name, (scope, receive, send))?,
@@ -421,6 +417,18 @@ impl AsgiCall {
             }
             None => Ok(()),
         }
+    }
+
+    /// The request's `(scope, receive, send)`.
+    fn channel<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (&Bound<'py, PyDict>, &Bound<'py, PyAny>, &Bound<'py, PyAny>) {
+        (
+            self.scope.bind(py),
+            self.receive.bind(py),
+            self.send.bind(py),
+        )
     }
 
     fn request(&self) -> &Request {
@@ -520,11 +528,7 @@ impl AsgiCall {
         let call = &request.entry.call;
         if call.prepare {
             self.expose_body(py)?;
-            let (scope, receive, send) = (
-                self.scope.bind(py),
-                self.receive.bind(py),
-                self.send.bind(py),
-            );
+            let (scope, receive, send) = self.channel(py);
             let args = (call.route.bind(py), scope, receive, send, &kwargs);
             let injected = self
                 .app
@@ -556,11 +560,7 @@ impl AsgiCall {
         self.expose_body(py)?;
         let kwargs = self.request.as_mut().expect("matched").kwargs(py);
         let request = self.request();
-        let (scope, receive, send) = (
-            self.scope.bind(py),
-            self.receive.bind(py),
-            self.send.bind(py),
-        );
+        let (scope, receive, send) = self.channel(py);
         let route = request.entry.call.route.bind(py);
         let args = (scope, receive, send, route, kwargs, request.errors.bind(py));
         let name = pyo3::intern!(py, "_serve_dependant");
@@ -580,11 +580,7 @@ impl AsgiCall {
         static RESPONSE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
         let response_type = RESPONSE.import(py, "FasterAPI.responses", "Response")?;
         let request = self.request();
-        let (scope, receive, send) = (
-            self.scope.bind(py),
-            self.receive.bind(py),
-            self.send.bind(py),
-        );
+        let (scope, receive, send) = self.channel(py);
         let (start, end) = if result.is_instance(response_type)? {
             let whole = result.getattr(pyo3::intern!(py, "background"))?.is_none()
                 && result
@@ -598,7 +594,7 @@ impl AsgiCall {
             let body = result.getattr(pyo3::intern!(py, "body"))?;
             (start_message(&status, &headers)?, body_message(&body)?)
         } else if request.entry.call.json_fast_path {
-            json_pair(&result, request.entry.call.status_code, None)?
+            json_pair(&result, request.entry.call.status_code)?
         } else {
             let call = &request.entry.call;
             let injected = match &request.injected {

@@ -1,12 +1,12 @@
-//! The per-request entry point of the ASGI path: route the request in Rust and
-//! run the route's parameter plan, handing Python the route and its keyword arguments.
+//! The routes of an app: matched in Rust by a radix tree, each with its parameter plan,
+//! which `resolve_scope` runs for an ASGI scope (the native server's parser runs it too).
 
 use std::sync::Arc;
 
 use fasterapi_core::router::{Lookup, Params, Router};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::plan::{request_parts, HeaderSource, Plan};
@@ -16,7 +16,6 @@ use crate::route::RouteCall;
 pub struct Entry {
     pub call: RouteCall,
     pub plan: Plan,
-    pub has_body: bool,
     /// The native server may call this route directly, without an ASGI scope.
     pub native: bool,
 }
@@ -43,24 +42,20 @@ impl Dispatcher {
         }
     }
 
-    /// Registers `route` for `methods` at `path`, with its parameter specs (see
-    /// FasterAPI.params); `has_body` routes get told whether the request body is JSON;
-    /// `native` routes are called by the native server without an ASGI scope.
-    #[pyo3(signature = (path, methods, route, params, has_body, native=false))]
+    /// Registers the APIRoute `route` for `methods` at `path`: its parameter plan
+    /// (`route.plan.params`, see FasterAPI.params), what calling it takes (RouteCall), and
+    /// whether the native server may call it without an ASGI scope (`route.native`).
     fn add_route(
         &mut self,
         path: &str,
         methods: Vec<String>,
         route: &Bound<'_, PyAny>,
-        params: Vec<Bound<'_, PyDict>>,
-        has_body: bool,
-        native: bool,
     ) -> PyResult<()> {
+        let params: Vec<Bound<'_, PyDict>> = route.getattr("plan")?.getattr("params")?.extract()?;
         let entry = Arc::new(Entry {
             call: RouteCall::read(route)?,
             plan: Plan::compile(&params)?,
-            has_body,
-            native,
+            native: route.getattr("native")?.is_truthy()?,
         });
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
         self.router
@@ -80,28 +75,6 @@ impl Dispatcher {
     fn __clear__(&mut self) {
         self.router = Router::new();
         self.entries.clear();
-    }
-
-    /// Resolves an ASGI http scope to `(route, kwargs, errors, body_is_json)`.
-    /// No route: `(None, None, None, False)`; wrong method: `(None, allow_header_value, None, False)`.
-    /// `errors` is None when every parameter was valid, else a list of FastAPI error dicts;
-    /// `body_is_json` follows FastAPI's Content-Type rule, for routes with a body only.
-    fn resolve<'py>(&self, scope: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyTuple>> {
-        let py = scope.py();
-        let none = || py.None().into_bound(py);
-        let no = || PyBool::new(py, false).to_owned().into_any();
-        match self.resolve_scope(scope)? {
-            Resolved::Found(found) => {
-                let is_json = PyBool::new(py, found.is_json).to_owned().into_any();
-                let route = found.entry.call.route.bind(py).clone();
-                let kwargs = found.kwargs.unwrap_or_else(|| PyDict::new(py));
-                PyTuple::new(py, [route, kwargs.into_any(), found.errors, is_json])
-            }
-            Resolved::MethodNotAllowed(allow) => {
-                PyTuple::new(py, [none(), allow.into_any(), none(), no()])
-            }
-            Resolved::NotFound => PyTuple::new(py, [none(), none(), none(), no()]),
-        }
     }
 
     fn __len__(&self) -> usize {
@@ -149,7 +122,7 @@ impl Dispatcher {
             }
             Lookup::NotFound => return Ok(Resolved::NotFound),
         };
-        let is_json = entry.has_body && {
+        let is_json = entry.call.body.is_some() && {
             let headers = item(scope, pyo3::intern!(py, "headers"))?;
             is_json_request(&headers, self.strict_content_type)?
         };

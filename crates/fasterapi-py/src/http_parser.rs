@@ -255,7 +255,7 @@ fn route_event<'py>(
             let kwargs = PyDict::new(py);
             let headers = HeaderSource::Raw(&head.headers);
             let errors = run_plan(py, entry, &params, &head.query, headers, &kwargs)?;
-            let is_json = entry.has_body && {
+            let is_json = entry.call.body.is_some() && {
                 let content_type = head
                     .headers
                     .iter()

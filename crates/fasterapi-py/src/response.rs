@@ -8,15 +8,13 @@ use crate::headers::visit_headers;
 use crate::json::to_bytes;
 
 /// Encodes `content` to JSON and returns the `(http.response.start, http.response.body)`
-/// messages, with Content-Length and Content-Type set, plus `headers` (a list of byte pairs).
+/// messages, with Content-Length and Content-Type set.
 #[pyfunction]
-#[pyo3(signature = (content, status, headers=None))]
 pub fn json_messages<'py>(
     content: &Bound<'py, PyAny>,
     status: u16,
-    headers: Option<&Bound<'py, PyList>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let (start, end) = json_pair(content, status, headers)?;
+    let (start, end) = json_pair(content, status)?;
     PyTuple::new(content.py(), [start, end])
 }
 
@@ -24,40 +22,23 @@ pub fn json_messages<'py>(
 pub fn json_pair<'py>(
     content: &Bound<'py, PyAny>,
     status: u16,
-    headers: Option<&Bound<'py, PyList>>,
 ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
     let py = content.py();
     let body = to_bytes(content)?;
     static JSON_TYPE: PyOnceLock<Py<PyTuple>> = PyOnceLock::new();
     let content_type =
         JSON_TYPE.get_or_try_init(py, || header(py, b"content-type", b"application/json"))?;
-    messages(py, body, status, content_type.bind(py), headers)
-}
-
-fn header(py: Python<'_>, name: &[u8], value: &[u8]) -> PyResult<Py<PyTuple>> {
-    Ok(PyTuple::new(py, [PyBytes::new(py, name), PyBytes::new(py, value)])?.unbind())
-}
-
-/// The two ASGI messages for a complete `body` with the given status and Content-Type pair.
-pub fn messages<'py>(
-    py: Python<'py>,
-    body: Bound<'py, PyBytes>,
-    status: u16,
-    content_type: &Bound<'py, PyTuple>,
-    extra: Option<&Bound<'py, PyList>>,
-) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
     let length = content_length(py, body.as_bytes().len())?;
-    let headers = PyList::new(py, [length.as_any(), content_type.as_any()])?;
-    if let Some(extra) = extra {
-        for pair in extra.iter() {
-            headers.append(pair)?;
-        }
-    }
+    let headers = PyList::new(py, [length.as_any(), content_type.bind(py).as_any()])?;
     let status = status.into_pyobject(py)?.into_any();
     Ok((
         start_message(&status, headers.as_any())?,
         body_message(body.as_any())?,
     ))
+}
+
+fn header(py: Python<'_>, name: &[u8], value: &[u8]) -> PyResult<Py<PyTuple>> {
+    Ok(PyTuple::new(py, [PyBytes::new(py, name), PyBytes::new(py, value)])?.unbind())
 }
 
 /// The header pair `(b"content-length", b"<length>")`. Pairs are immutable, so small lengths

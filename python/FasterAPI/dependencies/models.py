@@ -3,13 +3,11 @@ root), worked out once when the route is registered, so a request does no intros
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
-
-#: What a parameter can be given by annotation instead of from the request.
-SPECIALS = ("request", "response", "background", "security_scopes")
 
 
 def called_function(call: Any) -> Any:
@@ -39,6 +37,11 @@ def call_kind(call: Any) -> str:
     return "sync"
 
 
+def cache_key(call: Any, scopes: list[str]) -> tuple[Any, tuple[str, ...]]:
+    """What a dependency's result is known by in a request's cache: it and its scopes."""
+    return (call, tuple(sorted(set(scopes))))
+
+
 def call_name(call: Any) -> str:
     return getattr(call, "__qualname__", None) or type(call).__qualname__
 
@@ -48,23 +51,28 @@ class Dependant:
     """A callable and everything it is called with."""
 
     call: Any
-    kind: str = "sync"
+    #: The OAuth2 scopes required along the chain that leads here (SecurityScopes).
+    scopes: list[str] = field(default_factory=list)
     #: (parameter, key in the route's extracted values): query/path/header/cookie/body values.
     args: list[tuple[str, str]] = field(default_factory=list)
     #: (parameter or None for `dependencies=[...]`, the Dependant, use_cache), in order.
     dependencies: list[tuple[str | None, Dependant, bool]] = field(default_factory=list)
-    #: (parameter, one of SPECIALS).
+    #: (parameter, what it is given): "request", "response", "background", "security_scopes".
     specials: list[tuple[str, str]] = field(default_factory=list)
-    #: The OAuth2 scopes required along the chain that leads here (SecurityScopes).
-    scopes: list[str] = field(default_factory=list)
+    #: How it is called (call_kind).
+    kind: str = field(init=False)
+    #: What a request's cache knows its result by: the callable and its scopes.
+    cache_key: tuple[Any, tuple[str, ...]] = field(init=False)
+    #: For a yield dependency, the context-manager factory around `call`.
+    manager: Any = field(init=False, default=None)
 
-    @property
-    def cache_key(self) -> tuple[Any, tuple[str, ...]]:
-        return (self.call, tuple(sorted(set(self.scopes))))
-
-    @property
-    def name(self) -> str:
-        return call_name(self.call)
+    def __post_init__(self) -> None:
+        self.kind = call_kind(self.call)
+        self.cache_key = cache_key(self.call, self.scopes)
+        if self.kind == "async_gen":
+            self.manager = contextlib.asynccontextmanager(self.call)
+        elif self.kind == "gen":
+            self.manager = contextlib.contextmanager(self.call)
 
     def needs_solving(self) -> bool:
         """Whether serving the route takes the dependency solver: it has dependencies, or

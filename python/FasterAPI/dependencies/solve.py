@@ -105,9 +105,8 @@ async def call(dependant: Dependant, kwargs: dict[str, Any], ctx: Context) -> An
     if kind == "sync":  # inline on the loop, as `def` handlers are
         return dependant.call(**kwargs)
     if kind == "async_gen":
-        manager = contextlib.asynccontextmanager(dependant.call)(**kwargs)
-        return await ctx.stack.enter_async_context(manager)
-    return ctx.stack.enter_context(contextlib.contextmanager(dependant.call)(**kwargs))
+        return await ctx.stack.enter_async_context(dependant.manager(**kwargs))
+    return ctx.stack.enter_context(dependant.manager(**kwargs))
 
 
 async def serve(
