@@ -10,7 +10,12 @@ from .background import BackgroundTasks
 from .concurrency import run_in_threadpool
 from .datastructures import Headers, QueryParams, State
 from .encoders import jsonable_encoder
-from .exceptions import HTTPException, RequestValidationError
+from .exceptions import (
+    HTTPException,
+    RequestValidationError,
+    WebSocketException,
+    WebSocketRequestValidationError,
+)
 from .params import Body, Cookie, Depends, Header, Path, Query, Security
 from .requests import Request
 from .responses import (
@@ -21,7 +26,8 @@ from .responses import (
     RedirectResponse,
     Response,
 )
-from .routing import APIRoute, APIRouter, FasterRouter
+from .routing import APIRoute, APIRouter, APIWebSocketRoute, FasterRouter
+from .websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 __version__ = "0.1.0"
 
@@ -37,6 +43,7 @@ def __getattr__(name: str):  # TestClient needs httpx, an optional extra: import
 __all__ = [
     "APIRoute",
     "APIRouter",
+    "APIWebSocketRoute",
     "BackgroundTasks",
     "Body",
     "Cookie",
@@ -61,6 +68,11 @@ __all__ = [
     "Security",
     "State",
     "TestClient",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketRequestValidationError",
+    "WebSocketState",
     "jsonable_encoder",
     "run_in_threadpool",
     "status",

@@ -14,15 +14,22 @@ from typing import Any
 from . import _core
 from .datastructures import State
 from .dependencies.solve import serve as serve_dependant
+from .dependencies.solve import serve_websocket
 from .exceptions import (
     HTTPException,
     RequestValidationError,
+    WebSocketException,
+    WebSocketRequestValidationError,
+    _close_reason,
     http_exception_handler,
     request_validation_exception_handler,
+    websocket_exception_handler,
+    websocket_request_validation_exception_handler,
 )
 from .requests import Request
 from .responses import JSONResponse, Response, inject_response
-from .routing import FasterRouter
+from .routing import APIWebSocketRoute, FasterRouter
+from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
 
 _NOT_FOUND = {"detail": "Not Found"}
 
@@ -59,9 +66,12 @@ class Faster(FasterRouter, _core.AsgiApp):
         self.exception_handlers: dict[Any, Callable[..., Any]] = {
             HTTPException: http_exception_handler,
             RequestValidationError: request_validation_exception_handler,
+            WebSocketRequestValidationError: websocket_request_validation_exception_handler,
+            WebSocketException: websocket_exception_handler,
             **(exception_handlers or {}),
         }
         self._dispatcher: Any = None
+        self._websocket_dispatcher: Any = None
         #: (path prefix, ASGI app) pairs from mount(), tried when no route matches.
         self.mounts: list[tuple[str, Any]] = []
         #: add_middleware() entries, outermost first; built into _middleware_stack on first use.
@@ -85,10 +95,15 @@ class Faster(FasterRouter, _core.AsgiApp):
         """Compiles the routes into the Rust dispatcher, with the dependency overrides."""
         overrides = dict(self.dependency_overrides)
         dispatcher = _core.Dispatcher(self.strict_content_type)
+        websockets = _core.Dispatcher()
         for route in self.routes:
             route = route.with_overrides(overrides)
-            dispatcher.add_route(route.path, sorted(route.methods), route)
+            if isinstance(route, APIWebSocketRoute):
+                websockets.add_route(route.path, ["GET"], route)
+            else:
+                dispatcher.add_route(route.path, sorted(route.methods), route)
         self._overrides_compiled = overrides
+        self._websocket_dispatcher = websockets
         self._dispatcher = dispatcher
         return dispatcher
 
@@ -168,11 +183,50 @@ class Faster(FasterRouter, _core.AsgiApp):
             return await stack(scope, receive, send)
         if scope["type"] == "lifespan":
             return await self._lifespan(scope, receive, send)
-        if scope["type"] != "http":
-            raise RuntimeError(f"FasterAPI does not serve {scope['type']!r} connections yet")
+        if scope["type"] not in ("http", "websocket"):
+            raise RuntimeError(f"FasterAPI does not serve {scope['type']!r} connections")
         if self._dispatcher is None or self.dependency_overrides != self._overrides_compiled:
             self._build_dispatcher()
+        if scope["type"] == "websocket":
+            return await self._websocket(scope, receive, send)
         await _core.AsgiApp.__call__(self, scope, receive, send)
+
+    async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A WebSocket connection: Rust matches its route and extracts its parameters, then
+        the dependencies and the endpoint run (FasterAPI.dependencies.solve)."""
+        if self.root_path:
+            scope["root_path"] = self.root_path
+        found = self._websocket_dispatcher.resolve(scope)
+        if found is None:
+            mounted = self._find_mount(scope) if self.mounts else None
+            if mounted is not None:
+                prefix, app = mounted
+                root = scope.get("root_path", "")
+                child = {**scope, "root_path": root + prefix, "app_root_path": root}
+                return await app(child, receive, send)
+            return await WebSocketClose()(scope, receive, send)
+        route, values, errors = found
+        await serve_websocket(self, route, scope, receive, send, values, errors)
+
+    async def _handle_websocket_exception(self, websocket: WebSocket, exc: Exception) -> None:
+        """Answers an exception from a WebSocket endpoint or its dependencies with its handler
+        (WebSocketException and validation errors close the connection with their code). An
+        HTTPException (from an auth dependency, say) closes it with 1008 and its detail, which
+        refuses it before `accept()`. Anything else is re-raised for the server, which closes
+        the connection with 1011 (or answers 500 before `accept()`). A WebSocketDisconnect
+        the endpoint let through ends the connection quietly."""
+        if isinstance(exc, WebSocketDisconnect):
+            return  # the client left while the endpoint was reading: nothing to answer
+        if isinstance(exc, HTTPException):
+            if websocket.application_state != WebSocketState.DISCONNECTED:
+                await websocket.close(1008, _close_reason(str(exc.detail)))
+            return
+        handler = self._lookup_handler(exc)
+        if handler is None:
+            raise exc
+        result = handler(websocket, exc)
+        if inspect.isawaitable(result):
+            await result
 
     def _serve_dependant(
         self,

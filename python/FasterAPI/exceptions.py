@@ -51,11 +51,17 @@ class RequestValidationError(ValidationException):
         return "\n".join(lines)
 
 
+class WebSocketRequestValidationError(ValidationException):
+    """A WebSocket's parameters failed validation; the connection is closed with 1008."""
+
+
 class ResponseValidationError(ValidationException):
     """A handler's return value did not match its response model."""
 
 
 class WebSocketException(Exception):
+    """Raise it from a WebSocket endpoint or dependency to close the connection with `code`."""
+
     def __init__(self, code: int, reason: str | None = None) -> None:
         super().__init__(code, reason)
         self.code = code
@@ -75,3 +81,23 @@ async def request_validation_exception_handler(request: Any, exc: RequestValidat
     from .responses import JSONResponse
 
     return JSONResponse({"detail": exc.errors()}, status_code=422)
+
+
+async def websocket_request_validation_exception_handler(
+    websocket: Any, exc: WebSocketRequestValidationError
+) -> None:
+    """Closes the connection with 1008 (policy violation) and the errors as JSON, cut to
+    the 123 bytes a close frame's reason may hold."""
+    from .websockets import encode_text_json
+
+    await websocket.close(code=1008, reason=_close_reason(encode_text_json(exc.errors())))
+
+
+async def websocket_exception_handler(websocket: Any, exc: WebSocketException) -> None:
+    await websocket.close(code=exc.code, reason=exc.reason)
+
+
+def _close_reason(text: str, limit: int = 123) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes, on a character boundary."""
+    data = text.encode()
+    return text if len(data) <= limit else data[:limit].decode(errors="ignore")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _core
 from .native import NativeCycle
+from .ws_protocol import WebSocketCycle, websocket_scope
 
 if TYPE_CHECKING:
     from .server import ServerState
@@ -56,6 +57,8 @@ class HttpProtocol(asyncio.Protocol):
         self.base_context = contextvars.copy_context()
         #: The task native handlers run in (FasterAPI.native.HostTask), made on first use.
         self.host: Any = None
+        #: Set once the connection is upgraded: every byte then goes to the WebSocket.
+        self.websocket: WebSocketCycle | None = None
 
     # -- asyncio callbacks ----------------------------------------------------------------------
 
@@ -87,6 +90,9 @@ class HttpProtocol(asyncio.Protocol):
         return None
 
     def data_received(self, data: bytes) -> None:
+        if self.websocket is not None:
+            self.websocket.data_received(data)
+            return
         parser = self.parser
         starting = self.cycle is None and not parser.buffered
         parser.feed(data)
@@ -148,6 +154,9 @@ class HttpProtocol(asyncio.Protocol):
                 self._start_native(event)
             elif kind == "head":
                 self._start(event)
+            elif kind == "websocket":
+                self._start_websocket(event)
+                return
             elif kind == "body":
                 cycle.body_received(event[1])  # type: ignore[union-attr]
                 if cycle.unread > HIGH_WATER and not self.read_paused:  # type: ignore[union-attr]
@@ -189,6 +198,24 @@ class HttpProtocol(asyncio.Protocol):
             cycle.body_received(b"", complete=True)
         else:
             self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
+
+    def _start_websocket(self, event: tuple[Any, ...]) -> None:
+        """An upgrade request: the app answers it as a WebSocket (FasterAPI.ws_protocol)."""
+        self._disarm()  # an open WebSocket has no idle or request timeout
+        rejection = _core.websocket_check(event[6])
+        if rejection is None and self.config.limit_concurrency is not None:
+            if self.state.active >= self.config.limit_concurrency:
+                rejection = _core.websocket_reject(503)
+        if rejection is not None:
+            self.write(rejection)
+            self.close()
+            return
+        state = self.state
+        self.cycle = self.websocket = cycle = WebSocketCycle(self, websocket_scope(self, event))
+        state.active += 1
+        context = self.base_context.copy()
+        cycle.task = task = self.loop.create_task(cycle.run(state.app), context=context)
+        task.add_done_callback(state.request_done)
 
     def _over_limit(self, cycle: Any) -> bool:
         """Answers 503 when --limit-concurrency requests are already in flight."""
@@ -273,8 +300,11 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
     def shutdown(self) -> None:
-        """Graceful shutdown: close now when idle, else after the response in flight."""
-        if self.cycle is None:
+        """Graceful shutdown: close now when idle, else after the response in flight; an
+        open WebSocket is closed with 1001 (going away)."""
+        if self.websocket is not None:
+            self.websocket.shutdown()
+        elif self.cycle is None:
             self.close()
         else:
             self.cycle.keep_alive = False

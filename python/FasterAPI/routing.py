@@ -124,6 +124,60 @@ class APIRoute:
         return f"APIRoute(path={self.path!r}, methods={sorted(self.methods)}, name={self.name!r})"
 
 
+class APIWebSocketRoute:
+    """A WebSocket endpoint at a path: an `async def` taking a `WebSocket` and, like a
+    handler, path, query, header and cookie parameters and dependencies."""
+
+    # What the Rust dispatcher reads of a route (see route.rs); a WebSocket has no body and
+    # its endpoint is always awaited.
+    is_async = True
+    threadpool = False
+    body = None
+    positional_names = None
+    json_fast_path = False
+    status_code = 200
+    request_params = response_params = ()
+    solve = True
+    native = False
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[Any] | None = None,
+        dependency_overrides: Mapping[Any, Any] | None = None,
+    ) -> None:
+        if not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/'")
+        if not _is_async(endpoint):
+            raise TypeError(
+                f"WebSocket endpoint {getattr(endpoint, '__qualname__', endpoint)!r} "
+                "must be an async def"
+            )
+        self.path = path
+        self.endpoint = endpoint
+        self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
+        self.dependencies = list(dependencies or [])
+        self.plan = compile_endpoint(
+            endpoint, path, self.dependencies, dependency_overrides, websocket=True
+        )
+
+    def options(self) -> dict[str, Any]:
+        return {"name": self.name, "dependencies": self.dependencies}
+
+    def with_overrides(self, overrides: Mapping[Any, Any]) -> APIWebSocketRoute:
+        if not overrides or not _uses_any(self.plan.dependant, overrides):
+            return self
+        return APIWebSocketRoute(
+            self.path, self.endpoint, dependency_overrides=overrides, **self.options()
+        )
+
+    def __repr__(self) -> str:
+        return f"APIWebSocketRoute(path={self.path!r}, name={self.name!r})"
+
+
 def _uses_any(dependant: Any, calls: Mapping[Any, Any], seen: set | None = None) -> bool:
     """Whether `dependant`'s graph calls any of `calls`."""
     if dependant is None:
@@ -162,7 +216,7 @@ class FasterRouter:
         self.responses = responses or {}
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
-        self.routes: list[APIRoute] = []
+        self.routes: list[APIRoute | APIWebSocketRoute] = []
         self._listeners: list[Callable[[], None]] = []
 
     def _changed(self) -> None:
@@ -181,6 +235,26 @@ class FasterRouter:
         self.routes.append(route)
         self._changed()
         return route
+
+    def add_api_websocket_route(
+        self, path: str, endpoint: Callable[..., Any], name: str | None = None, **options: Any
+    ) -> APIWebSocketRoute:
+        options["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
+        route = APIWebSocketRoute(self.prefix + path, endpoint, name=name, **options)
+        self.routes.append(route)
+        self._changed()
+        return route
+
+    def websocket(self, path: str, name: str | None = None, **options: Any) -> Callable[[Any], Any]:
+        """Registers an `async def` WebSocket endpoint at `path`, as FastAPI's decorator."""
+
+        def decorator(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_api_websocket_route(path, endpoint, name=name, **options)
+            return endpoint
+
+        return decorator
+
+    websocket_route = websocket
 
     def api_route(self, path: str, **options: Any) -> Callable[[Any], Any]:
         def decorator(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -231,8 +305,11 @@ class FasterRouter:
             raise ValueError("an include prefix must start with '/' and not end with '/'")
         for route in router.routes:
             options = route.options()
-            options["tags"] = [*(tags or []), *route.tags]
             options["dependencies"] = [*(dependencies or []), *route.dependencies]
+            if isinstance(route, APIWebSocketRoute):
+                self.add_api_websocket_route(prefix + route.path, route.endpoint, **options)
+                continue
+            options["tags"] = [*(tags or []), *route.tags]
             self.add_api_route(prefix + route.path, route.endpoint, **options)
 
 

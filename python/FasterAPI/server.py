@@ -39,6 +39,8 @@ class Config:
     #: Seconds a client may take to send a request head, and between two pieces of a body.
     timeout_request: float = 30.0
     max_body_size: int = 100 * 1024 * 1024
+    #: The largest WebSocket message accepted, in bytes (uvicorn's --ws-max-size).
+    ws_max_size: int = 16 * 1024 * 1024
 
 
 class ServerState:

@@ -24,9 +24,10 @@ from ._types import is_subclass, sequence_item, unwrap_optional
 from .background import BackgroundTasks
 from .body import BodyField, BodyPlan
 from .dependencies.models import Dependant, cache_key, call_name, called_function
-from .requests import Request
+from .requests import HTTPConnection, Request
 from .responses import Response
 from .security import SecurityScopes
+from .websockets import WebSocket
 
 _SCALARS = {str: "str", int: "int", float: "float", bool: "bool", bytes: "bytes"}
 
@@ -64,11 +65,13 @@ def compile_endpoint(
     path: str,
     dependencies: Sequence[p.Depends] = (),
     overrides: Mapping[Any, Any] | None = None,
+    websocket: bool = False,
 ) -> Plan:
     """The plan of a route: its handler's parameters and, through `Depends`, those of every
     dependency, flattened into one list for Rust to extract; `dependencies` are the route's
-    `dependencies=[...]`, run first; `overrides` replace dependencies (app.dependency_overrides)."""
-    return _Compiler(path, overrides or {}).compile(endpoint, dependencies)
+    `dependencies=[...]`, run first; `overrides` replace dependencies (app.dependency_overrides);
+    a `websocket` route always goes through the dependency solver, which gives it its WebSocket."""
+    return _Compiler(path, overrides or {}, websocket).compile(endpoint, dependencies)
 
 
 class _Compiler:
@@ -77,8 +80,9 @@ class _Compiler:
     their own (`name@n`), so the handler's and each dependency's are validated separately,
     as FastAPI does."""
 
-    def __init__(self, path: str, overrides: Mapping[Any, Any]) -> None:
+    def __init__(self, path: str, overrides: Mapping[Any, Any], websocket: bool = False) -> None:
         self.path = path
+        self.websocket = websocket
         self.plan = Plan(path_names=path_param_names(path))
         self.body_fields: list[BodyField] = []
         self.overrides = overrides
@@ -106,7 +110,7 @@ class _Compiler:
                 f"{call_name(endpoint)}: path {self.path!r} names {sorted(missing)} "
                 "but the handler takes no such parameters"
             )
-        plan.dependant = root if root.needs_solving() else None
+        plan.dependant = root if self.websocket or root.needs_solving() else None
         return plan
 
     def dependency(self, depends: p.Depends, annotation: Any, scopes: list[str]) -> Dependant:
@@ -129,6 +133,17 @@ class _Compiler:
         self.chain.pop()
         self.nodes[node.cache_key] = node
         return node
+
+    def check_special(self, call: Any, name: str, special: str) -> None:
+        """Refuses, at registration, what a route of this kind cannot give."""
+        wrong = {"request", "response"} if self.websocket else {"websocket"}
+        if special in wrong:
+            kind = "a WebSocket route" if self.websocket else "an HTTP route"
+            hint = " (use WebSocket, or HTTPConnection for both)" if self.websocket else ""
+            raise TypeError(
+                f"{call_name(call)}: parameter {name!r} asks for a {special.capitalize()}, "
+                f"which {kind} has none of{hint}"
+            )
 
     def fill(self, dependant: Dependant, key_suffix: str) -> None:
         """Sorts the parameters of `dependant.call` into request values, dependencies and
@@ -154,6 +169,7 @@ class _Compiler:
                 continue
             special = _special(annotation)
             if special is not None:
+                self.check_special(call, param.name, special)
                 dependant.specials.append((param.name, special))
                 if root and special == "request":
                     self.plan.request_params.append(param.name)
@@ -191,8 +207,12 @@ def _hints(call: Any) -> dict[str, Any]:
 
 def _special(annotation: Any) -> str | None:
     """What an annotation asks to be given instead of a request value, if anything."""
+    if is_subclass(annotation, WebSocket):
+        return "websocket"
     if is_subclass(annotation, Request):
         return "request"
+    if annotation is HTTPConnection:
+        return "connection"
     if is_subclass(annotation, Response):
         return "response"
     if is_subclass(annotation, BackgroundTasks):

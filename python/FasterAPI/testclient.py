@@ -4,6 +4,8 @@ on an event loop in a background thread. `with TestClient(app)` runs lifespan.""
 from __future__ import annotations
 
 import asyncio
+import json
+import queue
 import threading
 from collections.abc import Coroutine
 from typing import Any
@@ -13,6 +15,8 @@ try:
     import httpx
 except ImportError as exc:  # pragma: no cover - httpx is the testclient extra
     raise ImportError("TestClient needs httpx: pip install 'fasterapi[testclient]'") from exc
+
+from .websockets import WebSocketDisconnect
 
 
 class _Portal:
@@ -59,7 +63,7 @@ class _ASGITransport(httpx.BaseTransport):
             "query_string": url.query,
             "root_path": client.root_path,
             "headers": headers,
-            "client": ("testclient", 50000),
+            "client": client._client_address,
             "server": (url.host, port),
             "state": dict(client._lifespan_state),
             "extensions": {},
@@ -106,6 +110,133 @@ class _ASGITransport(httpx.BaseTransport):
         )
 
 
+class WebSocketTestSession:
+    """A WebSocket connection to the app, as Starlette's TestClient gives it: entering it
+    connects (raising WebSocketDisconnect if the app refuses), then send_*/receive_*; leaving
+    it disconnects and raises what the app raised, if anything."""
+
+    __test__ = False
+
+    def __init__(self, client: TestClient, scope: dict[str, Any]) -> None:
+        self.client = client
+        self.scope = scope
+        self.accepted_subprotocol: str | None = None
+        self.extra_headers: list[tuple[bytes, bytes]] | None = None
+        self._from_app: queue.Queue[Any] = queue.Queue()
+        self._portal: _Portal | None = None
+        self._task: Any = None
+
+    def __enter__(self) -> WebSocketTestSession:
+        if self.client._portal is None:
+            self._portal = _Portal()
+        portal = self.client._portal or self._portal
+        self._loop = portal.loop
+        self._to_app = portal.call(self.client._make_queue())
+        self._task = portal.call(self._start())
+        try:
+            self.send({"type": "websocket.connect"})
+            message = self.receive()
+            self._raise_on_close(message)
+        except BaseException:
+            self._finish()
+            raise
+        self.accepted_subprotocol = message.get("subprotocol")
+        self.extra_headers = message.get("headers")
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            self.close(1000)
+        finally:
+            self._finish()
+        while not self._from_app.empty():
+            message = self._from_app.get()
+            if isinstance(message, BaseException) and self.client.raise_server_exceptions:
+                raise message
+
+    def _finish(self) -> None:
+        """Waits for the app to return, then stops the session's own event loop."""
+        portal = self.client._portal or self._portal
+        if portal is not None and self._task is not None:
+            portal.call(self._wait())
+        if self._portal is not None:
+            self._portal.close()
+            self._portal = None
+
+    async def _wait(self) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), 10)
+        except TimeoutError:
+            self._task.cancel()
+
+    async def _start(self) -> Any:
+        async def receive() -> dict[str, Any]:
+            return await self._to_app.get()
+
+        async def send(message: dict[str, Any]) -> None:
+            self._from_app.put(message)
+
+        async def run() -> None:
+            try:
+                await self.client.app(self.scope, receive, send)
+            except BaseException as exc:
+                self._from_app.put(exc)
+            # The app is over: the connection closes, as a server closes it.
+            self._from_app.put({"type": "websocket.close", "code": 1000, "reason": ""})
+
+        return asyncio.get_running_loop().create_task(run())
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._loop.call_soon_threadsafe(self._to_app.put_nowait, message)
+
+    def receive(self, timeout: float | None = None) -> dict[str, Any]:
+        """The next message the app sent; raises what the app raised."""
+        message = self._from_app.get(timeout=timeout)
+        if isinstance(message, BaseException):
+            raise message
+        return message
+
+    @staticmethod
+    def _raise_on_close(message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.close":
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason", ""))
+
+    def send_text(self, data: str) -> None:
+        self.send({"type": "websocket.receive", "text": data})
+
+    def send_bytes(self, data: bytes) -> None:
+        self.send({"type": "websocket.receive", "bytes": data})
+
+    def send_json(self, data: Any, mode: str = "text") -> None:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        if mode == "text":
+            self.send({"type": "websocket.receive", "text": text})
+        else:
+            self.send({"type": "websocket.receive", "bytes": text.encode()})
+
+    def close(self, code: int = 1000, reason: str | None = None) -> None:
+        self.send({"type": "websocket.disconnect", "code": code, "reason": reason or ""})
+
+    def receive_text(self) -> str:
+        message = self.receive()
+        self._raise_on_close(message)
+        return message["text"]
+
+    def receive_bytes(self) -> bytes:
+        message = self.receive()
+        self._raise_on_close(message)
+        return message["bytes"]
+
+    def receive_json(self, mode: str = "text") -> Any:
+        message = self.receive()
+        self._raise_on_close(message)
+        if mode == "text":
+            return json.loads(message["text"])
+        return json.loads(message["bytes"].decode())
+
+
 class TestClient(httpx.Client):
     """Synchronous client calling the ASGI app in process, with FastAPI's constructor."""
 
@@ -127,6 +258,7 @@ class TestClient(httpx.Client):
         self.app = app
         self.raise_server_exceptions = raise_server_exceptions
         self.root_path = root_path
+        self._client_address = client
         self._portal: _Portal | None = None
         self._lifespan_state: dict[str, Any] = {}
         self._lifespan_task: Any = None
@@ -137,6 +269,50 @@ class TestClient(httpx.Client):
             follow_redirects=follow_redirects,
             transport=_ASGITransport(self),
         )
+
+    def websocket_connect(
+        self,
+        url: str,
+        subprotocols: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+        **_: Any,
+    ) -> WebSocketTestSession:
+        """A WebSocket connection to the app at `url`, to use in a `with` block."""
+        full = self._merge_url(url)
+        raw = httpx.Headers({**dict(self.headers), **(headers or {})})
+        request_headers = [(k.lower(), v) for k, v in raw.raw]
+        names = {k for k, _ in request_headers}
+        if b"host" not in names:
+            request_headers.insert(0, (b"host", full.netloc))
+        cookies = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        if cookies and b"cookie" not in names:
+            request_headers.append((b"cookie", cookies.encode()))
+        request_headers += [
+            (b"connection", b"upgrade"),
+            (b"upgrade", b"websocket"),
+            (b"sec-websocket-key", b"dGVzdGNsaWVudGtleTEyMw=="),
+            (b"sec-websocket-version", b"13"),
+        ]
+        if subprotocols:
+            request_headers.append((b"sec-websocket-protocol", ", ".join(subprotocols).encode()))
+        scheme = {"https": "wss", "http": "ws"}.get(full.scheme, full.scheme)
+        scope = {
+            "type": "websocket",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": scheme,
+            "path": unquote(full.path),
+            "raw_path": full.raw_path.split(b"?", 1)[0],
+            "query_string": full.query,
+            "root_path": self.root_path,
+            "headers": request_headers,
+            "client": self._client_address,
+            "server": (full.host, full.port or (443 if scheme == "wss" else 80)),
+            "subprotocols": list(subprotocols or []),
+            "state": dict(self._lifespan_state),
+            "extensions": {},
+        }
+        return WebSocketTestSession(self, scope)
 
     def _portal_call(self, coro: Coroutine[Any, Any, Any]) -> Any:
         if self._portal is not None:

@@ -1,7 +1,9 @@
 //! FasterAPI core: the pure-Rust half of the framework (no PyO3). HTTP routing,
-//! parameter parsing and coercion, HTTP/1.1 framing; tested with `cargo test` alone.
+//! parameter parsing and coercion, HTTP/1.1 framing, WebSocket handshake and framing
+//! ([`ws`]); tested with `cargo test` alone.
 
 pub mod http;
 pub mod media;
 pub mod params;
 pub mod router;
+pub mod ws;

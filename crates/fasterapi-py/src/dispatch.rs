@@ -6,7 +6,7 @@ use std::sync::Arc;
 use fasterapi_core::router::{Lookup, Params, Router};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::plan::{request_parts, HeaderSource, Plan};
@@ -80,6 +80,21 @@ impl Dispatcher {
     fn __len__(&self) -> usize {
         self.router.len()
     }
+
+    /// Matches an ASGI scope (a websocket scope has no method: GET) and runs the route's plan:
+    /// None when no route matches, else `(route, values, errors)` with `errors` None or
+    /// FastAPI's error dicts.
+    fn resolve<'py>(&self, scope: &Bound<'py, PyDict>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let py = scope.py();
+        match self.resolve_scope(scope)? {
+            Resolved::Found(found) => {
+                let values = found.kwargs.unwrap_or_else(|| PyDict::new(py));
+                let route = found.entry.call.route.bind(py);
+                Ok(Some((route, values, found.errors).into_pyobject(py)?))
+            }
+            Resolved::MethodNotAllowed(_) | Resolved::NotFound => Ok(None),
+        }
+    }
 }
 
 /// A matched route with its parameters extracted.
@@ -105,8 +120,11 @@ impl Dispatcher {
     /// Matches an ASGI http scope against the routes and runs the matched route's plan.
     pub fn resolve_scope<'py>(&self, scope: &Bound<'py, PyDict>) -> PyResult<Resolved<'py>> {
         let py = scope.py();
-        let method_obj = item(scope, pyo3::intern!(py, "method"))?;
-        let method = method_obj.cast::<PyString>()?.to_str()?;
+        let method_obj = scope.get_item(pyo3::intern!(py, "method"))?;
+        let method = match &method_obj {
+            Some(method) => method.cast::<PyString>()?.to_str()?,
+            None => "GET", // a websocket scope
+        };
         let path_obj = item(scope, pyo3::intern!(py, "path"))?;
         let full_path = path_obj.cast::<PyString>()?.to_str()?;
         let root_obj = scope.get_item(pyo3::intern!(py, "root_path"))?;

@@ -28,6 +28,9 @@ enum State {
     End,
     /// A protocol error was reported; the connection is over.
     Failed,
+    /// A WebSocket handshake was reported: the bytes after it are WebSocket frames, for
+    /// `take_buffered`, not requests.
+    Upgraded,
 }
 
 /// Parses one connection's requests, one at a time. `feed` bytes as they arrive, then call
@@ -37,6 +40,11 @@ enum State {
 /// request, complete)` with the parameters already extracted and `request` a `NativeRequest`;
 /// then, unless `complete` (no body), `("body", bytes)` pieces, then `("end",)`; or `("error", status, response_bytes)`,
 /// after which the connection must be closed.
+/// A GET asking for a WebSocket upgrade (`Connection: upgrade`, `Upgrade: websocket`; with or
+/// without a dispatcher) is instead `("websocket", method, path, raw_path, query, http_minor,
+/// headers)`, the first fields of a "head" event; the parser is then done (`next_event` returns
+/// None, `buffered` is 0) and `take_buffered()` returns the bytes the client sent after its
+/// handshake, the start of its WebSocket frames.
 #[pyclass(module = "FasterAPI._core")]
 pub struct HttpParser {
     buf: Vec<u8>,
@@ -80,11 +88,16 @@ impl NativeRequest {
     }
 }
 
-fn head_event<'py>(py: Python<'py>, head: &RequestHead) -> PyResult<Bound<'py, PyTuple>> {
+fn header_list<'py>(py: Python<'py>, head: &RequestHead) -> PyResult<Bound<'py, PyList>> {
     let headers = PyList::empty(py);
     for (name, value) in &head.headers {
         headers.append((PyBytes::new(py, name), PyBytes::new(py, value)))?;
     }
+    Ok(headers)
+}
+
+fn head_event<'py>(py: Python<'py>, head: &RequestHead) -> PyResult<Bound<'py, PyTuple>> {
+    let headers = header_list(py, head)?;
     let event = (
         "head",
         &head.method,
@@ -95,6 +108,20 @@ fn head_event<'py>(py: Python<'py>, head: &RequestHead) -> PyResult<Bound<'py, P
         headers,
         head.keep_alive,
         head.expect_continue,
+    );
+    event.into_pyobject(py)
+}
+
+/// The "websocket" event: a "head" event's fields up to `headers`.
+fn websocket_event<'py>(py: Python<'py>, head: &RequestHead) -> PyResult<Bound<'py, PyTuple>> {
+    let event = (
+        "websocket",
+        &head.method,
+        &head.path,
+        PyBytes::new(py, &head.raw_path),
+        PyBytes::new(py, &head.query),
+        head.http_minor,
+        header_list(py, head)?,
     );
     event.into_pyobject(py)
 }
@@ -127,18 +154,31 @@ impl HttpParser {
         self.buf.extend_from_slice(data);
     }
 
-    /// Bytes received and not yet handed out as events (empty lines between requests aside).
+    /// Bytes received and not yet handed out as events (empty lines between requests aside);
+    /// 0 after a "websocket" event.
     #[getter]
     fn buffered(&mut self) -> usize {
+        if matches!(self.state, State::Upgraded) {
+            return 0;
+        }
         self.skip_empty_lines();
         self.buf.len() - self.pos
+    }
+
+    /// Every byte fed and not yet handed out as events, removed from the parser: after a
+    /// "websocket" event, the frames the client sent right behind its handshake.
+    fn take_buffered<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let rest = PyBytes::new(py, &self.buf[self.pos..]);
+        self.buf.clear();
+        self.pos = 0;
+        rest
     }
 
     fn next_event<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
         self.skip_empty_lines();
         let pending = &self.buf[self.pos..];
         match &mut self.state {
-            State::Failed => Ok(None),
+            State::Failed | State::Upgraded => Ok(None),
             State::End => {
                 self.state = State::Head;
                 Ok(Some(PyTuple::new(py, ["end"])?))
@@ -152,6 +192,10 @@ impl HttpParser {
                     Err(err) => self.fail(py, &err).map(Some),
                     Ok(Some((head, used))) => {
                         self.pos += used;
+                        if head.websocket && head.method == "GET" {
+                            self.state = State::Upgraded;
+                            return Ok(Some(websocket_event(py, &head)?));
+                        }
                         self.state = match head.framing {
                             Framing::None | Framing::Length(0) => State::End,
                             Framing::Length(n) => State::Length(n),
@@ -281,7 +325,7 @@ thread_local! {
     static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
 }
 
-fn with_date<T>(f: impl FnOnce(&[u8]) -> T) -> T {
+pub(crate) fn with_date<T>(f: impl FnOnce(&[u8]) -> T) -> T {
     DATE.with(|date| f(date.borrow_mut().get()))
 }
 
@@ -314,7 +358,7 @@ pub fn response_head<'py>(
 }
 
 /// The app's header pairs that `keep` accepts (by name), copied out of Python.
-fn owned_headers(
+pub(crate) fn owned_headers(
     headers: &Bound<'_, PyAny>,
     keep: impl Fn(&[u8]) -> bool,
 ) -> PyResult<Vec<(Vec<u8>, Vec<u8>)>> {
@@ -328,7 +372,7 @@ fn owned_headers(
     Ok(owned)
 }
 
-fn header_slices(owned: &[(Vec<u8>, Vec<u8>)]) -> Vec<(&[u8], &[u8])> {
+pub(crate) fn header_slices(owned: &[(Vec<u8>, Vec<u8>)]) -> Vec<(&[u8], &[u8])> {
     owned
         .iter()
         .map(|(n, v)| (n.as_slice(), v.as_slice()))

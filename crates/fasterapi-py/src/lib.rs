@@ -1,7 +1,7 @@
 //! `FasterAPI._core`: the thin PyO3 layer over fasterapi-core. Routing and
 //! parameter plans (dispatch, plan), error dicts (errors), JSON encoding (json)
-//! ASGI header reading (headers), ASGI response messages (response) and the native
-//! server's HTTP/1.1 framing (http_parser).
+//! ASGI header reading (headers), ASGI response messages (response), the native
+//! server's HTTP/1.1 framing (http_parser) and its WebSocket handshake and framing (ws).
 
 use pyo3::prelude::*;
 
@@ -14,6 +14,7 @@ mod json;
 mod plan;
 mod response;
 mod route;
+mod ws;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -30,6 +31,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(http_parser::json_response, m)?)?;
     m.add_function(wrap_pyfunction!(http_parser::whole_response, m)?)?;
     m.add_class::<http_parser::NativeRequest>()?;
+    m.add_class::<ws::WebSocketSession>()?;
+    m.add_function(wrap_pyfunction!(ws::websocket_check, m)?)?;
+    m.add_function(wrap_pyfunction!(ws::websocket_handshake, m)?)?;
+    m.add_function(wrap_pyfunction!(ws::websocket_reject, m)?)?;
     let py = m.py();
     let last_chunk = fasterapi_core::http::LAST_CHUNK;
     m.add("LAST_CHUNK", pyo3::types::PyBytes::new(py, last_chunk))?;

@@ -13,10 +13,11 @@ from typing import Any
 
 from ..background import BackgroundTasks
 from ..concurrency import run_in_threadpool
-from ..exceptions import RequestValidationError
+from ..exceptions import RequestValidationError, WebSocketRequestValidationError
 from ..requests import Request
 from ..responses import Response, injected_response
 from ..security import SecurityScopes
+from ..websockets import WebSocket
 from .models import Dependant
 
 
@@ -35,6 +36,7 @@ class Context:
         "request",
         "response",
         "tasks",
+        "websocket",
     )
 
     def __init__(
@@ -47,11 +49,15 @@ class Context:
         self.request: Request | None = None
         self.response: Response | None = None
         self.tasks: BackgroundTasks | None = None
+        self.websocket: WebSocket | None = None
 
     def special(self, what: str, dependant: Dependant) -> Any:
-        """The object a parameter annotated with Request, Response, BackgroundTasks or
-        SecurityScopes gets; one of each per request (scopes are per dependency)."""
-        if what == "request":
+        """The object a parameter annotated with Request, WebSocket, HTTPConnection, Response,
+        BackgroundTasks or SecurityScopes gets; one of each per request (scopes are per
+        dependency)."""
+        if what == "websocket" or (what == "connection" and self.websocket is not None):
+            return self.websocket
+        if what in ("request", "connection"):
             if self.request is None:
                 self.scope["app"] = self.app
                 self.scope["path_params"] = self.route.plan.path_params(self.values)
@@ -153,6 +159,42 @@ async def serve(
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
     await ctx.stack.aclose()  # after the response and its background tasks
+
+
+async def serve_websocket(
+    app: Any,
+    route: Any,
+    scope: dict[str, Any],
+    receive: Any,
+    send: Any,
+    values: dict[str, Any],
+    errors: list[dict[str, Any]] | None,
+) -> None:
+    """Runs a WebSocket endpoint for one connection, after its dependencies; the code after
+    `yield` in yield dependencies runs when the endpoint is over, and background tasks last."""
+    ctx = Context(app, route, values, scope, receive, send)
+    scope["app"] = app
+    scope["path_params"] = route.plan.path_params(values)
+    ctx.websocket = websocket = WebSocket(scope, receive, send)
+    try:
+        kwargs = await solve(route.plan.dependant, values, ctx)
+        if errors or kwargs is None:
+            raise WebSocketRequestValidationError(errors or [])
+        await route.endpoint(**kwargs)
+    except Exception as exc:
+        exc = await _throw_into_dependencies(ctx, exc)
+        await app._handle_websocket_exception(websocket, exc)
+        return
+    except BaseException as exc:
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    try:
+        if ctx.tasks is not None:
+            await ctx.tasks()
+    except BaseException as exc:
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await ctx.stack.aclose()
 
 
 async def _throw_into_dependencies(ctx: Context, exc: Exception) -> Exception:

@@ -44,6 +44,9 @@ pub struct RequestHead {
     pub framing: Framing,
     /// A `Connection: upgrade` token plus an `Upgrade` header.
     pub upgrade: bool,
+    /// `upgrade`, with a `websocket` token in the `Upgrade` header: a WebSocket handshake
+    /// (whose `Sec-WebSocket-*` headers are checked by [`crate::ws::check_handshake`]).
+    pub websocket: bool,
 }
 
 /// Parses one request head from the start of `buf`. Ok(None): incomplete, call again with more bytes.
@@ -176,6 +179,7 @@ fn build_head(req: &httparse::Request<'_, '_>, limits: &Limits) -> Result<Reques
     let mut conn_keep_alive = false;
     let mut conn_upgrade = false;
     let mut has_upgrade = false;
+    let mut upgrade_websocket = false;
     let mut expect_continue = false;
     let mut length: Option<u64> = None;
     let mut te_seen = false;
@@ -195,7 +199,10 @@ fn build_head(req: &httparse::Request<'_, '_>, limits: &Limits) -> Result<Reques
                     conn_upgrade |= token.eq_ignore_ascii_case(b"upgrade");
                 }
             }
-            b"upgrade" => has_upgrade = true,
+            b"upgrade" => {
+                has_upgrade = true;
+                upgrade_websocket |= list(value).any(|t| t.eq_ignore_ascii_case(b"websocket"));
+            }
             b"expect" => expect_continue |= value.eq_ignore_ascii_case(b"100-continue"),
             b"content-length" => {
                 for part in value.split(|&b| b == b',') {
@@ -268,6 +275,7 @@ fn build_head(req: &httparse::Request<'_, '_>, limits: &Limits) -> Result<Reques
         expect_continue: expect_continue && http_minor == 1,
         framing,
         upgrade: conn_upgrade && has_upgrade,
+        websocket: conn_upgrade && upgrade_websocket,
     })
 }
 
@@ -390,6 +398,25 @@ mod tests {
         assert!(head(ws).upgrade);
         assert!(!head(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").upgrade);
         assert!(!head(b"GET / HTTP/1.1\r\nConnection: upgrade\r\n\r\n").upgrade);
+    }
+
+    #[test]
+    fn websocket_needs_upgrade_and_token() {
+        let ws =
+            b"GET /ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\n\r\n";
+        assert!(head(ws).websocket);
+        let listed = b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: foo/2, websocket\r\n\r\n";
+        assert!(head(listed).websocket);
+        let two =
+            b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\nUpgrade: websocket\r\n\r\n";
+        assert!(head(two).websocket);
+        // an Upgrade to something else, or no Connection: upgrade token
+        let h2c = head(b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n");
+        assert!(h2c.upgrade && !h2c.websocket);
+        assert!(!head(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").websocket);
+        let sub = b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websockets\r\n\r\n";
+        assert!(!head(sub).websocket);
+        assert!(!head(b"GET / HTTP/1.1\r\n\r\n").websocket);
     }
 
     #[test]

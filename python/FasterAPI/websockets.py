@@ -1,0 +1,208 @@
+"""WebSocket: what a `@app.websocket(...)` endpoint gets, with Starlette's API (accept,
+receive_*/send_*, iter_*, close) over the ASGI websocket messages. The framing itself is the
+ASGI server's: Rust (`_core.WebSocketSession`) on FasterAPI's native server."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from . import _core
+from .requests import HTTPConnection
+
+
+class WebSocketState(enum.Enum):
+    CONNECTING = 0
+    CONNECTED = 1
+    DISCONNECTED = 2
+    RESPONSE = 3
+
+
+class WebSocketDisconnect(Exception):
+    """The client closed the connection (raised by the receive_* methods)."""
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason or ""
+
+
+def encode_text_json(data: Any) -> str:
+    """Compact JSON text, as `send_json` sends it (msgspec Structs and dataclasses too)."""
+    return _core.encode_json(data).decode()
+
+
+class WebSocket(HTTPConnection):
+    """One WebSocket connection: its scope (URL, headers, query, cookies, path parameters)
+    and the messages both ways. Call `accept()` before sending or receiving."""
+
+    def __init__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            raise ValueError(f"a WebSocket needs a websocket scope, not {scope['type']!r}")
+        super().__init__(scope, receive)
+        self._send = send
+        self.client_state = WebSocketState.CONNECTING
+        self.application_state = WebSocketState.CONNECTING
+
+    # -- ASGI messages --------------------------------------------------------------------------
+
+    async def receive(self) -> dict[str, Any]:
+        """The next ASGI message from the client, keeping track of the connection's state."""
+        state = self.client_state
+        if state == WebSocketState.DISCONNECTED:
+            raise RuntimeError('Cannot call "receive" once a disconnect message has been received.')
+        message = await self._receive()
+        kind = message["type"]
+        if state == WebSocketState.CONNECTING:
+            if kind != "websocket.connect":
+                raise RuntimeError(f'Expected ASGI message "websocket.connect", but got {kind!r}')
+            self.client_state = WebSocketState.CONNECTED
+        elif kind == "websocket.disconnect":
+            self.client_state = WebSocketState.DISCONNECTED
+        elif kind != "websocket.receive":
+            raise RuntimeError(
+                'Expected ASGI message "websocket.receive" or "websocket.disconnect", '
+                f"but got {kind!r}"
+            )
+        return message
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Sends an ASGI message to the client, keeping track of the connection's state."""
+        state = self.application_state
+        kind = message["type"]
+        if state == WebSocketState.CONNECTING:
+            if kind not in ("websocket.accept", "websocket.close"):
+                raise RuntimeError(
+                    'Expected ASGI message "websocket.accept" or "websocket.close", '
+                    f"but got {kind!r}"
+                )
+            self.application_state = (
+                WebSocketState.DISCONNECTED
+                if kind == "websocket.close"
+                else WebSocketState.CONNECTED
+            )
+        elif state == WebSocketState.CONNECTED:
+            if kind not in ("websocket.send", "websocket.close"):
+                raise RuntimeError(
+                    f'Expected ASGI message "websocket.send" or "websocket.close", but got {kind!r}'
+                )
+            if kind == "websocket.close":
+                self.application_state = WebSocketState.DISCONNECTED
+        else:
+            raise RuntimeError('Cannot call "send" once a close message has been sent.')
+        try:
+            await self._send(message)
+        except OSError:  # the client is gone (ASGI servers raise an IOError subclass)
+            self.application_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(code=1006) from None
+
+    # -- the connection -------------------------------------------------------------------------
+
+    async def accept(
+        self, subprotocol: str | None = None, headers: Iterable[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        """Accepts the connection, with one of the client's `subprotocols` if given."""
+        if self.client_state == WebSocketState.CONNECTING:
+            await self.receive()  # the "websocket.connect" message
+        message: dict[str, Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
+        if headers:
+            message["headers"] = list(headers)
+        await self.send(message)
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Closes the connection; before `accept()` this refuses it (HTTP 403)."""
+        await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
+
+    def _connected(self) -> None:
+        if self.application_state != WebSocketState.CONNECTED:
+            raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
+
+    async def _receive_data(self) -> dict[str, Any]:
+        self._connected()
+        message = await self.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        return message
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    async def receive_text(self) -> str:
+        message = await self._receive_data()
+        text = message.get("text")
+        if text is None:
+            raise RuntimeError("expected a text message, got a binary one")
+        return text
+
+    async def receive_bytes(self) -> bytes:
+        message = await self._receive_data()
+        data = message.get("bytes")
+        if data is None:
+            raise RuntimeError("expected a binary message, got a text one")
+        return data
+
+    async def receive_json(self, mode: str = "text") -> Any:
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        message = await self._receive_data()
+        if mode == "text":
+            text = message.get("text")
+            if text is None:
+                raise RuntimeError("expected a text message, got a binary one")
+        else:
+            data = message.get("bytes")
+            if data is None:
+                raise RuntimeError("expected a binary message, got a text one")
+            text = data.decode("utf-8")
+        return json.loads(text)
+
+    async def iter_text(self) -> AsyncIterator[str]:
+        """Text messages until the client disconnects."""
+        try:
+            while True:
+                yield await self.receive_text()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield await self.receive_bytes()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_json(self) -> AsyncIterator[Any]:
+        try:
+            while True:
+                yield await self.receive_json()
+        except WebSocketDisconnect:
+            pass
+
+    # -- sending --------------------------------------------------------------------------------
+
+    async def send_text(self, data: str) -> None:
+        await self.send({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.send({"type": "websocket.send", "bytes": data})
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        text = encode_text_json(data)
+        if mode == "text":
+            await self.send({"type": "websocket.send", "text": text})
+        else:
+            await self.send({"type": "websocket.send", "bytes": text.encode()})
+
+
+class WebSocketClose:
+    """An ASGI app that refuses a WebSocket connection with `code` (no route matched)."""
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "websocket.close", "code": self.code, "reason": self.reason})
