@@ -23,13 +23,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_command(server: str, port: int) -> list[str]:
+def server_command(server: str, port: int, app: str = APP) -> list[str]:
     if server == "uvicorn":
         return [
             sys.executable,
             "-m",
             "uvicorn",
-            APP,
+            app,
             "--host",
             "127.0.0.1",
             "--port",
@@ -39,7 +39,7 @@ def server_command(server: str, port: int) -> list[str]:
             "--log-level",
             "warning",
         ]
-    return [sys.executable, "-m", "hypercorn", APP, "--bind", f"127.0.0.1:{port}"]
+    return [sys.executable, "-m", "hypercorn", app, "--bind", f"127.0.0.1:{port}"]
 
 
 def wait_until_up(proc: subprocess.Popen, base_url: str, log_path: Path) -> None:
@@ -67,7 +67,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_server(name: str, tmp: Path):
+def running_server(name: str, tmp: Path, app: str = APP):
     log_path = tmp / "server.log"
     events_path = tmp / "events.txt"
     port = free_port()
@@ -76,7 +76,7 @@ def running_server(name: str, tmp: Path):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            server_command(name, port),
+            server_command(name, port, app),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -87,7 +87,13 @@ def running_server(name: str, tmp: Path):
             base_url = f"http://127.0.0.1:{port}"
             wait_until_up(proc, base_url, log_path)
             with httpx.Client(base_url=base_url, timeout=10.0, trust_env=False) as client:
-                yield {"client": client, "proc": proc, "events": events_path, "log": log_path}
+                yield {
+                    "client": client,
+                    "proc": proc,
+                    "events": events_path,
+                    "log": log_path,
+                    "port": port,
+                }
         finally:
             stop(proc)
 

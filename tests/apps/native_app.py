@@ -228,3 +228,4 @@ async def wrapped_item(item_id: int):
 app.mount("/sub", sub_app)
 
 from tests.apps.deps_app import app as deps  # noqa: E402, F401 - served in tests/test_lifecycle.py
+from tests.apps.ws_app import app as ws  # noqa: E402, F401 - served in tests/test_websockets.py

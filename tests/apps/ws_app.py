@@ -1,0 +1,156 @@
+"""A WebSocket app for the tests: through TestClient (tests/test_websockets.py), on the native
+server and under uvicorn. What happens inside it is recorded in EVENTS, which `/events` shows
+to tests that run it in another process."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated
+
+from FasterAPI import (
+    APIRouter,
+    Cookie,
+    Depends,
+    Faster,
+    Header,
+    HTTPException,
+    Query,
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketException,
+)
+from FasterAPI.requests import HTTPConnection
+
+EVENTS: list[str] = []
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Faster):
+    yield {"greeting": "hello"}
+
+
+app = Faster(lifespan=lifespan)
+
+
+async def guard(websocket: WebSocket, token: Annotated[str | None, Query()] = None) -> WebSocket:
+    """A dependency given the WebSocket by its annotation; it may refuse the connection."""
+    if token == "forbidden":
+        raise WebSocketException(code=4403, reason="forbidden token")
+    if token == "http":
+        raise HTTPException(status_code=401, detail="no token")
+    return websocket
+
+
+async def session():
+    EVENTS.append("open")
+    try:
+        yield "session"
+    except Exception as exc:
+        EVENTS.append(f"error {type(exc).__name__}")
+        raise
+    finally:
+        EVENTS.append("teardown")
+
+
+def path_of(connection: HTTPConnection) -> str:
+    """Works for HTTP requests and WebSockets alike."""
+    return connection.url.path
+
+
+@app.websocket("/echo/{room}")
+async def echo(
+    websocket: WebSocket,
+    room: str,
+    guarded: Annotated[WebSocket, Depends(guard)],
+    session_name: Annotated[str, Depends(session)],
+    path: Annotated[str, Depends(path_of)],
+    times: int = 1,
+    x_client: Annotated[str | None, Header()] = None,
+    flavour: Annotated[str | None, Cookie()] = None,
+):
+    offered = websocket.scope.get("subprotocols") or [None]
+    await websocket.accept(subprotocol=offered[0])
+    await websocket.send_json(
+        {
+            "room": room,
+            "times": times,
+            "same_websocket": guarded is websocket,
+            "session": session_name,
+            "path": path,
+            "client": x_client,
+            "flavour": flavour,
+            "greeting": getattr(websocket.state, "greeting", None),
+            "scheme": websocket.url.scheme,
+        }
+    )
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            EVENTS.append(f"disconnect {message.get('code')}")
+            return
+        text = message.get("text")
+        if text is None:
+            await websocket.send_bytes(message["bytes"][::-1])
+        elif text == "close":
+            await websocket.close(code=4000, reason="bye")
+            return
+        elif text == "boom":
+            raise RuntimeError("boom")
+        else:
+            await websocket.send_text(text.upper() * times)
+
+
+@app.websocket("/deny")
+async def deny(websocket: WebSocket):
+    await websocket.close()
+
+
+@app.websocket("/lines")
+async def lines(websocket: WebSocket):
+    """iter_text ends when the client goes; the count is recorded."""
+    await websocket.accept()
+    count = 0
+    async for line in websocket.iter_text():
+        count += 1
+        await websocket.send_text(f"{count}: {line}")
+    EVENTS.append(f"lines {count}")
+
+
+@app.websocket("/unread")
+async def unread(websocket: WebSocket):
+    """Lets a WebSocketDisconnect out of the endpoint: the connection just ends."""
+    await websocket.accept()
+    await websocket.receive_text()
+    await websocket.receive_text()
+
+
+router = APIRouter(prefix="/r", dependencies=[Depends(session)])
+
+
+@router.websocket("/json")
+async def json_echo(websocket: WebSocket):
+    await websocket.accept()
+    try:
+        while True:
+            data = await websocket.receive_json()
+            await websocket.send_json({"got": data})
+    except WebSocketDisconnect as exc:
+        EVENTS.append(f"json disconnect {exc.code}")
+
+
+app.include_router(router, prefix="/v1")
+
+
+@app.get("/path")
+async def http_path(path: Annotated[str, Depends(path_of)]):
+    return {"path": path}
+
+
+@app.get("/events")
+async def events():
+    return EVENTS
+
+
+@app.get("/health")
+async def health():
+    return {"ok": True}

@@ -1,0 +1,397 @@
+"""WebSockets: routes with parameters and dependencies, the WebSocket API, refusals and errors,
+through TestClient, then over real sockets on the native server and under uvicorn
+(tests/apps/ws_app.py)."""
+
+import json
+import signal
+import socket
+import time
+
+import pytest
+from FasterAPI import (
+    APIRouter,
+    Depends,
+    Faster,
+    Request,
+    TestClient,
+    WebSocket,
+    WebSocketDisconnect,
+)
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from tests.apps import ws_app
+from tests.apps.ws_app import EVENTS, app
+from tests.test_native_server import native_server
+from tests.test_servers import running_server
+
+
+@pytest.fixture(autouse=True)
+def clear_events():
+    EVENTS.clear()
+    app.dependency_overrides = {}
+    yield
+    app.dependency_overrides = {}
+
+
+@pytest.fixture
+def client():
+    with TestClient(app) as client:
+        yield client
+
+
+# -- TestClient ---------------------------------------------------------------------------------
+
+
+def test_echo_with_parameters_and_injected_websocket(client):
+    url = "/echo/lobby?times=2"
+    headers = {"x-client": "tests"}
+    client.cookies.set("flavour", "mint")
+    with client.websocket_connect(url, headers=headers, subprotocols=["chat"]) as ws:
+        assert ws.accepted_subprotocol == "chat"
+        assert ws.receive_json() == {
+            "room": "lobby",
+            "times": 2,
+            "same_websocket": True,
+            "session": "session",
+            "path": "/echo/lobby",
+            "client": "tests",
+            "flavour": "mint",
+            "greeting": "hello",
+            "scheme": "ws",
+        }
+        ws.send_text("hi")
+        assert ws.receive_text() == "HIHI"
+        ws.send_bytes(b"abc")
+        assert ws.receive_bytes() == b"cba"
+    # The yield dependency's teardown runs once the endpoint is over.
+    assert EVENTS == ["open", "disconnect 1000", "teardown"]
+
+
+def test_client_close_code_reaches_the_endpoint(client):
+    with client.websocket_connect("/echo/a") as ws:
+        ws.receive_json()
+        ws.close(4001)
+    assert "disconnect 4001" in EVENTS
+
+
+def test_endpoint_closes_with_code_and_reason(client):
+    with client.websocket_connect("/echo/a") as ws:
+        ws.receive_json()
+        ws.send_text("close")
+        with pytest.raises(WebSocketDisconnect) as info:
+            ws.receive_text()
+    assert (info.value.code, info.value.reason) == (4000, "bye")
+
+
+def test_error_in_endpoint_is_thrown_into_yield_dependency_and_raised(client):
+    with pytest.raises(RuntimeError, match="boom"):
+        with client.websocket_connect("/echo/a") as ws:
+            ws.receive_json()
+            ws.send_text("boom")
+            ws.receive_text()
+    assert EVENTS == ["open", "error RuntimeError", "teardown"]
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "reason"),
+    [
+        ("/deny", 1000, ""),
+        ("/no/such/route", 1000, ""),
+        ("/echo/a?token=forbidden", 4403, "forbidden token"),
+        ("/echo/a?token=http", 1008, "no token"),
+    ],
+)
+def test_refused_connections(client, url, code, reason):
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect(url):
+            pass
+    assert (info.value.code, info.value.reason) == (code, reason)
+
+
+def test_invalid_parameter_closes_with_1008_and_the_errors(client):
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/echo/a?times=many"):
+            pass
+    assert info.value.code == 1008
+    assert '"type":"int_parsing"' in info.value.reason
+    assert '"loc":["query","times"]' in info.value.reason
+    # As in FastAPI, dependencies with valid input ran, and saw the error at their yield.
+    assert EVENTS == ["open", "error WebSocketRequestValidationError", "teardown"]
+
+
+def test_iter_text_ends_when_the_client_leaves(client):
+    with client.websocket_connect("/lines") as ws:
+        for word in ("a", "b", "c"):
+            ws.send_text(word)
+        assert [ws.receive_text() for _ in range(3)] == ["1: a", "2: b", "3: c"]
+    assert EVENTS == ["lines 3"]
+
+
+def test_unhandled_disconnect_ends_the_connection_quietly(client):
+    with client.websocket_connect("/unread") as ws:
+        ws.send_text("one")
+    # Leaving the block disconnects; the endpoint's WebSocketDisconnect is not an error.
+
+
+def test_router_prefix_dependencies_and_json(client):
+    with client.websocket_connect("/v1/r/json") as ws:
+        ws.send_json({"a": [1, 2]})
+        assert ws.receive_json() == {"got": {"a": [1, 2]}}
+        ws.send_json([1], mode="binary")
+        assert ws.receive_json() == {"got": [1]}
+    assert EVENTS == ["open", "json disconnect 1000", "teardown"]
+
+
+def test_http_connection_dependency_serves_both_kinds(client):
+    assert client.get("/path").json() == {"path": "/path"}
+    with client.websocket_connect("/echo/x") as ws:
+        assert ws.receive_json()["path"] == "/echo/x"
+
+
+def test_dependency_overrides_apply_to_websocket_routes(client):
+    async def no_guard(websocket: WebSocket) -> WebSocket:
+        EVENTS.append("override")
+        return websocket
+
+    app.dependency_overrides[ws_app.guard] = no_guard
+    with client.websocket_connect("/echo/a?token=forbidden") as ws:
+        assert ws.receive_json()["same_websocket"] is True
+    assert EVENTS[0] == "override"
+
+
+def test_http_request_to_a_websocket_path_is_404(client):
+    assert client.get("/echo/a").status_code == 404
+
+
+def test_registration_errors():
+    router = APIRouter()
+    with pytest.raises(TypeError, match="must be an async def"):
+
+        @router.websocket("/sync")
+        def sync_endpoint(websocket: WebSocket):
+            pass
+
+    with pytest.raises(TypeError, match="asks for a Request"):
+
+        @router.websocket("/request")
+        async def wants_request(websocket: WebSocket, request: Request):
+            pass
+
+    with pytest.raises(TypeError, match="asks for a Websocket"):
+
+        @router.get("/http")
+        async def wants_websocket(websocket: WebSocket):
+            pass
+
+    async def dep(request: Request):
+        return request
+
+    with pytest.raises(TypeError, match="asks for a Request"):
+
+        @router.websocket("/dep")
+        async def dep_wants_request(websocket: WebSocket, value=Depends(dep)):
+            pass
+
+
+def test_state_errors_raise_in_the_endpoint():
+    local = Faster()
+
+    @local.websocket("/early")
+    async def early(websocket: WebSocket):
+        await websocket.receive_text()  # before accept()
+
+    @local.websocket("/twice")
+    async def twice(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.close()
+        await websocket.send_text("after close")
+
+    client = TestClient(local)
+    with pytest.raises(RuntimeError, match='Need to call "accept" first'):
+        with client.websocket_connect("/early"):
+            pass
+    with pytest.raises(RuntimeError, match="once a close message has been sent"):
+        with client.websocket_connect("/twice") as ws:
+            ws.receive()
+
+
+def test_middleware_and_mounts_see_websockets():
+    seen: list[str] = []
+
+    class Recorder:
+        def __init__(self, inner):
+            self.inner = inner
+
+        async def __call__(self, scope, receive, send):
+            seen.append(scope["type"])
+            await self.inner(scope, receive, send)
+
+    sub = Faster()
+
+    @sub.websocket("/ws")
+    async def sub_ws(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text(websocket.scope["root_path"])
+        await websocket.close()
+
+    outer = Faster()
+    outer.add_middleware(Recorder)
+    outer.mount("/sub", sub)
+    with TestClient(outer).websocket_connect("/sub/ws") as ws:
+        assert ws.receive_text() == "/sub"
+    assert seen == ["websocket"]
+
+
+# -- the native server, over real sockets -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory):
+    with native_server(tmp_path_factory.mktemp("ws"), app="ws") as server:
+        yield server
+
+
+def events_of(port: int) -> list[str]:
+    import httpx
+
+    return httpx.get(f"http://127.0.0.1:{port}/events", trust_env=False).json()
+
+
+def wait_for_event(port: int, event: str) -> list[str]:
+    deadline = time.monotonic() + 5
+    while event not in (events := events_of(port)):
+        assert time.monotonic() < deadline, f"{event!r} not in {events}"
+        time.sleep(0.02)
+    return events
+
+
+def test_native_echo(native):
+    url = f"ws://127.0.0.1:{native.port}/echo/lobby?times=2"
+    headers = {"x-client": "native", "cookie": "flavour=lemon"}
+    with connect(url, subprotocols=["chat"], additional_headers=headers) as ws:
+        assert ws.subprotocol == "chat"
+        first = json.loads(ws.recv())
+        assert first["room"] == "lobby" and first["times"] == 2
+        assert (first["client"], first["flavour"], first["same_websocket"]) == (
+            "native",
+            "lemon",
+            True,
+        )
+        ws.send("hé")
+        assert ws.recv() == "HÉHÉ"
+        big = bytes(range(256)) * 4096  # 1 MiB, in many TCP segments
+        ws.send(big)
+        assert ws.recv() == big[::-1]
+        ws.ping(b"are you there").wait(5)  # answered by the Rust session itself
+        ws.close(code=4001)
+    wait_for_event(native.port, "disconnect 4001")
+
+
+def test_native_close_codes(native):
+    with connect(f"ws://127.0.0.1:{native.port}/echo/a") as ws:
+        ws.recv()
+        ws.send("close")
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv()
+    assert (info.value.rcvd.code, info.value.rcvd.reason) == (4000, "bye")
+
+    with connect(f"ws://127.0.0.1:{native.port}/echo/a") as ws:
+        ws.recv()
+        ws.send("boom")
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv()
+    assert info.value.rcvd.code == 1011  # an error in the endpoint
+    events = wait_for_event(native.port, "error RuntimeError")
+    assert events[-1] == "teardown"
+
+
+@pytest.mark.parametrize("path", ["/deny", "/nowhere", "/echo/a?times=x", "/echo/a?token=http"])
+def test_native_refusals_are_403(native, path):
+    with pytest.raises(InvalidStatus) as info:
+        connect(f"ws://127.0.0.1:{native.port}{path}")
+    assert info.value.response.status_code == 403
+
+
+def raw_handshake(key: str = "dGhlIHNhbXBsZSBub25jZQ==", version: str = "13") -> bytes:
+    return (
+        "GET /lines HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n"
+    ).encode()
+
+
+def masked_text(text: str) -> bytes:
+    payload = text.encode()
+    mask = b"\x01\x02\x03\x04"
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x81, 0x80 | len(payload)]) + mask + body
+
+
+def read_until(sock: socket.socket, marker: bytes) -> bytes:
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize(
+    ("key", "version", "status"),
+    [("short", "13", b"400 Bad Request"), ("dGhlIHNhbXBsZSBub25jZQ==", "8", b"426 Upgrade")],
+)
+def test_native_bad_handshakes(native, key, version, status):
+    with native.connect() as sock:
+        sock.sendall(raw_handshake(key, version))
+        response = read_until(sock, b"}")
+    assert response.startswith(b"HTTP/1.1 " + status)
+    assert b"connection: close" in response.lower()
+
+
+def test_native_frames_right_behind_the_handshake(native):
+    with native.connect() as sock:
+        sock.sendall(raw_handshake() + masked_text("early"))
+        response = read_until(sock, b"1: early")
+    assert response.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    assert b"sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in response
+    assert response.endswith(b"\x81\x081: early")
+
+
+def test_native_oversized_message_closes_with_1009(tmp_path):
+    with native_server(tmp_path, app="ws", ws_max_size=1024) as server:
+        with connect(f"ws://127.0.0.1:{server.port}/lines") as ws:
+            ws.send("x" * 1000)
+            assert ws.recv() == "1: " + "x" * 1000
+            ws.send("x" * 2000)
+            with pytest.raises(ConnectionClosed) as info:
+                ws.recv()
+        assert info.value.rcvd.code == 1009
+
+
+def test_native_shutdown_closes_with_1001(tmp_path):
+    with native_server(tmp_path, app="ws") as server:
+        with connect(f"ws://127.0.0.1:{server.port}/lines") as ws:
+            ws.send("x")
+            ws.recv()
+            server.proc.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as info:
+                ws.recv(timeout=10)
+        assert info.value.rcvd.code == 1001
+        assert server.proc.wait(timeout=10) == 0
+
+
+# -- under uvicorn: the ASGI door ---------------------------------------------------------------
+
+
+def test_under_uvicorn(tmp_path):
+    with running_server("uvicorn", tmp_path, "tests.apps.ws_app:app") as info:
+        port = info["port"]
+        with connect(f"ws://127.0.0.1:{port}/echo/u?times=3") as ws:
+            assert json.loads(ws.recv())["greeting"] == "hello"
+            ws.send("ab")
+            assert ws.recv() == "ABABAB"
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"ws://127.0.0.1:{port}/echo/u?times=x")
+        assert refused.value.response.status_code == 403
+        assert info["client"].get("/echo/u").status_code == 404
