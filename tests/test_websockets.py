@@ -381,11 +381,12 @@ def test_native_shutdown_closes_with_1001(tmp_path):
         assert server.proc.wait(timeout=10) == 0
 
 
-# -- under uvicorn: the ASGI door ---------------------------------------------------------------
+# -- under uvicorn and hypercorn: the ASGI door -------------------------------------------------
 
 
-def test_under_uvicorn(tmp_path):
-    with running_server("uvicorn", tmp_path, "tests.apps.ws_app:app") as info:
+@pytest.mark.parametrize("server", ["uvicorn", "hypercorn"])
+def test_under_asgi_servers(tmp_path, server):
+    with running_server(server, tmp_path, "tests.apps.ws_app:app") as info:
         port = info["port"]
         with connect(f"ws://127.0.0.1:{port}/echo/u?times=3") as ws:
             assert json.loads(ws.recv())["greeting"] == "hello"
