@@ -12,6 +12,7 @@ cost of one echo; contenders are interleaved round by round and the median is re
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 from pathlib import Path
@@ -54,6 +55,7 @@ def main() -> None:
     ap.add_argument("--json", default="")
     ap.add_argument("--md", default="")
     a = ap.parse_args()
+    a.py = os.path.abspath(a.py)  # the servers run from apps/
 
     runs: dict[str, list[dict]] = {name: [] for name in contenders(a.py)}
     for _ in range(a.rounds):

@@ -243,6 +243,36 @@ def test_middleware_and_mounts_see_websockets():
     assert seen == ["websocket"]
 
 
+def test_leaving_a_streaming_endpoint_is_quick_and_clean(client):
+    started = time.monotonic()
+    with client.websocket_connect("/stream") as ws:
+        assert len(ws.receive_text()) == 65536
+    assert time.monotonic() - started < 1.0  # the app's next send raised: it ended by itself
+    assert EVENTS == ["stream ended"]
+
+
+def test_receive_after_the_app_ended_keeps_saying_closed(client):
+    with client.websocket_connect("/with-response") as ws:
+        assert ws.receive_text() == "ok"
+        for _ in range(2):
+            with pytest.raises(WebSocketDisconnect) as info:
+                ws.receive_text()
+            assert info.value.code == 1000
+
+
+def test_body_parameters_are_refused_on_websocket_routes():
+    import msgspec
+
+    class Item(msgspec.Struct):
+        name: str
+
+    with pytest.raises(TypeError, match="a WebSocket route has none of"):
+
+        @APIRouter().websocket("/body")
+        async def wants_body(websocket: WebSocket, item: Item):
+            pass
+
+
 # -- the native server, over real sockets -------------------------------------------------------
 
 
@@ -313,9 +343,11 @@ def test_native_refusals_are_403(native, path):
     assert info.value.response.status_code == 403
 
 
-def raw_handshake(key: str = "dGhlIHNhbXBsZSBub25jZQ==", version: str = "13") -> bytes:
+def raw_handshake(
+    key: str = "dGhlIHNhbXBsZSBub25jZQ==", version: str = "13", path: str = "/lines"
+) -> bytes:
     return (
-        "GET /lines HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        f"GET {path} HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n"
     ).encode()
 
@@ -325,6 +357,10 @@ def masked_text(text: str) -> bytes:
     mask = b"\x01\x02\x03\x04"
     body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
     return bytes([0x81, 0x80 | len(payload)]) + mask + body
+
+
+def masked_ping() -> bytes:
+    return bytes([0x89, 0x80]) + b"\x00\x00\x00\x00"
 
 
 def read_until(sock: socket.socket, marker: bytes) -> bytes:
@@ -356,6 +392,74 @@ def test_native_frames_right_behind_the_handshake(native):
     assert response.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
     assert b"sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in response
     assert response.endswith(b"\x81\x081: early")
+
+
+def test_native_bytes_sent_before_accept_come_through_in_order(native):
+    with native.connect() as sock:
+        sock.sendall(raw_handshake(path="/slow-accept") + masked_text("A"))
+        time.sleep(0.1)  # the app has not accepted yet
+        sock.sendall(masked_ping() + masked_text("B"))
+        response = read_until(sock, b"\x81\x01B")
+    head, frames = response.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 101 ")  # nothing was written before the 101
+    # The pong is answered as soon as the frames are read, then the app echoes A and B.
+    assert frames == b"\x8a\x00\x81\x01A\x81\x01B"
+
+
+def test_native_close_with_unread_messages_is_prompt(native):
+    with connect(f"ws://127.0.0.1:{native.port}/ignore") as ws:
+        for _ in range(200):  # far more than the app reads: the server stops reading
+            ws.send("unread")
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=5)
+        ws.close_timeout = 5
+    assert info.value.rcvd.code == 1000
+    assert time.monotonic() - started < 3  # the close reply was read, not waited out
+
+
+@pytest.mark.parametrize("path", ["/bad-close", "/raw-send"])
+def test_native_invalid_messages_from_the_app_close_with_1011(native, path):
+    with connect(f"ws://127.0.0.1:{native.port}{path}") as ws:
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=5)
+    assert info.value.rcvd.code == 1011
+
+
+def test_native_response_dependency_on_a_websocket_route(native):
+    with connect(f"ws://127.0.0.1:{native.port}/with-response") as ws:
+        assert ws.recv(timeout=5) == "ok"
+
+
+def test_native_keepalive_drops_a_silent_client(tmp_path):
+    with native_server(tmp_path, app="ws", ws_ping_interval=0.2, ws_ping_timeout=0.2) as server:
+        # A client that answers pings (the websockets library does) stays connected.
+        with connect(f"ws://127.0.0.1:{server.port}/lines") as ws:
+            time.sleep(1.0)
+            ws.send("still here")
+            assert ws.recv(timeout=5) == "1: still here"
+        # A raw socket that never answers is pinged, then dropped.
+        with server.connect() as sock:
+            sock.sendall(raw_handshake())
+            data = read_until(sock, b"\x89\x00")  # the ping
+            assert data.startswith(b"HTTP/1.1 101 ")
+            sock.settimeout(5)
+            rest = b""
+            while chunk := sock.recv(4096):
+                rest += chunk
+        assert rest in (b"", b"\x89\x00")  # the connection ends: no close handshake to wait for
+        wait_for_event(server.port, "lines 0")
+
+
+def test_native_shutdown_with_a_client_that_does_not_read(tmp_path):
+    with native_server(tmp_path, app="ws") as server:
+        sock = server.connect()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(raw_handshake(path="/stream"))
+        time.sleep(0.5)  # the stream fills both sides' buffers
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=15) == 0  # the silent client was dropped
+        sock.close()
 
 
 def test_native_oversized_message_closes_with_1009(tmp_path):

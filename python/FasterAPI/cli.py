@@ -312,6 +312,27 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
         help="on shutdown, wait at most this long for requests to finish (default: no limit; "
         "workers are killed after 30)",
     )
+    parser.add_argument(
+        "--ws-max-size",
+        type=int,
+        default=16 * 1024 * 1024,
+        metavar="BYTES",
+        help="close WebSockets that send a larger message, with 1009 (default: 16 MiB)",
+    )
+    parser.add_argument(
+        "--ws-ping-interval",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="ping a WebSocket after this long without a byte from it (default: 20)",
+    )
+    parser.add_argument(
+        "--ws-ping-timeout",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="drop a pinged WebSocket that sends nothing back for this long (default: 20)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> server.Config:
@@ -328,6 +349,9 @@ def config_from_args(args: argparse.Namespace) -> server.Config:
         limit_concurrency=args.limit_concurrency,
         timeout_keep_alive=args.timeout_keep_alive,
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        ws_max_size=args.ws_max_size,
+        ws_ping_interval=args.ws_ping_interval,
+        ws_ping_timeout=args.ws_ping_timeout,
     )
 
 
@@ -352,6 +376,12 @@ def check_options(
         value = getattr(config, name)
         if value is not None and value < 0:
             raise UsageError(f"{spell(name)} must not be negative, got {value}")
+    if config.ws_max_size < 1:
+        raise UsageError(f"{spell('ws_max_size')} must be at least 1, got {config.ws_max_size}")
+    for name in ("ws_ping_interval", "ws_ping_timeout"):
+        value = getattr(config, name)
+        if value is not None and value <= 0:
+            raise UsageError(f"{spell(name)} must be positive, got {value}")
 
 
 def cli_spelling(name: str) -> str:

@@ -77,7 +77,7 @@ class HttpProtocol(asyncio.Protocol):
             self.cycle.disconnected()
         if self.host is not None:
             self.host.close()
-        self._release_drain()
+        self.release_drain()
         self.transport = None
 
     def eof_received(self) -> bool | None:
@@ -105,21 +105,27 @@ class HttpProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.write_paused = True  # the client reads slowly: stop answering pipelined requests
+        if self.websocket is not None:
+            self.websocket.update_reading()  # and stop reading what would need answers
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        self._release_drain()
-        if self.cycle is None and not self.closing:
+        self.release_drain()
+        if self.websocket is not None:
+            self.websocket.update_reading()
+        elif self.cycle is None and not self.closing:
             self._pump()
 
     async def drain(self) -> None:
         """Waits while the transport's write buffer is over its high-water mark (a slow client
-        reading a big stream)."""
+        reading a big stream). Several tasks may wait (a WebSocket's senders): one future,
+        shielded so that cancelling one of them leaves the others waiting."""
         if self.write_paused and not self.closing:
-            self.drain_waiter = self.loop.create_future()
-            await self.drain_waiter
+            if self.drain_waiter is None:
+                self.drain_waiter = self.loop.create_future()
+            await asyncio.shield(self.drain_waiter)
 
-    def _release_drain(self) -> None:
+    def release_drain(self) -> None:
         waiter, self.drain_waiter = self.drain_waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)

@@ -41,6 +41,10 @@ class Config:
     max_body_size: int = 100 * 1024 * 1024
     #: The largest WebSocket message accepted, in bytes (uvicorn's --ws-max-size).
     ws_max_size: int = 16 * 1024 * 1024
+    #: Seconds of silence after which an open WebSocket is pinged, and then to wait for any
+    #: byte back before dropping it (uvicorn's --ws-ping-interval/--ws-ping-timeout).
+    ws_ping_interval: float | None = 20.0
+    ws_ping_timeout: float | None = 20.0
 
 
 class ServerState:

@@ -136,7 +136,9 @@ class _Compiler:
 
     def check_special(self, call: Any, name: str, special: str) -> None:
         """Refuses, at registration, what a route of this kind cannot give."""
-        wrong = {"request", "response"} if self.websocket else {"websocket"}
+        # A Response on a WebSocket route is never sent, but a dependency shared with HTTP
+        # routes (one that sets a cookie, say) still gets one, as in FastAPI.
+        wrong = {"request"} if self.websocket else {"websocket"}
         if special in wrong:
             kind = "a WebSocket route" if self.websocket else "an HTTP route"
             hint = " (use WebSocket, or HTTPConnection for both)" if self.websocket else ""
@@ -181,6 +183,11 @@ class _Compiler:
             key = param.name + key_suffix
             source = _source(param.name, annotation, marker, self.plan.path_names)
             if source == "body":
+                if self.websocket:
+                    raise TypeError(
+                        f"{call_name(call)}: parameter {param.name!r} would be read from the "
+                        "body, which a WebSocket route has none of; receive it as a message"
+                    )
                 body_fields.append(_body_field(param.name, key, annotation, marker, default))
             else:
                 spec = _param_spec(param.name, source, annotation, marker, default)

@@ -110,6 +110,10 @@ class _ASGITransport(httpx.BaseTransport):
         )
 
 
+class _ClientDisconnected(OSError):
+    """What the app's `send` raises once the test has closed the connection."""
+
+
 class WebSocketTestSession:
     """A WebSocket connection to the app, as Starlette's TestClient gives it: entering it
     connects (raising WebSocketDisconnect if the app refuses), then send_*/receive_*; leaving
@@ -125,6 +129,9 @@ class WebSocketTestSession:
         self._from_app: queue.Queue[Any] = queue.Queue()
         self._portal: _Portal | None = None
         self._task: Any = None
+        self._disconnected = False
+        #: What receive() gives once the app has returned.
+        self._ended = {"type": "websocket.close", "code": 1000, "reason": ""}
 
     def __enter__(self) -> WebSocketTestSession:
         if self.client._portal is None:
@@ -151,6 +158,8 @@ class WebSocketTestSession:
             self._finish()
         while not self._from_app.empty():
             message = self._from_app.get()
+            if message is self._ended:
+                break
             if isinstance(message, BaseException) and self.client.raise_server_exceptions:
                 raise message
 
@@ -164,25 +173,31 @@ class WebSocketTestSession:
             self._portal = None
 
     async def _wait(self) -> None:
+        """Gives the app a moment to see the disconnect and return, then cancels it."""
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), 10)
+            await asyncio.wait_for(asyncio.shield(self._task), 1)
         except TimeoutError:
             self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
     async def _start(self) -> Any:
         async def receive() -> dict[str, Any]:
             return await self._to_app.get()
 
         async def send(message: dict[str, Any]) -> None:
+            if self._disconnected:  # as a server does once the client has gone
+                raise _ClientDisconnected("the test client has disconnected")
             self._from_app.put(message)
 
         async def run() -> None:
             try:
                 await self.client.app(self.scope, receive, send)
+            except asyncio.CancelledError:
+                pass  # the session ended while the app still ran
             except BaseException as exc:
                 self._from_app.put(exc)
             # The app is over: the connection closes, as a server closes it.
-            self._from_app.put({"type": "websocket.close", "code": 1000, "reason": ""})
+            self._from_app.put(self._ended)
 
         return asyncio.get_running_loop().create_task(run())
 
@@ -196,6 +211,8 @@ class WebSocketTestSession:
         message = self._from_app.get(timeout=timeout)
         if isinstance(message, BaseException):
             raise message
+        if message is self._ended:
+            self._from_app.put(message)  # the app is over: every later receive says so too
         return message
 
     @staticmethod
@@ -217,7 +234,9 @@ class WebSocketTestSession:
             self.send({"type": "websocket.receive", "bytes": text.encode()})
 
     def close(self, code: int = 1000, reason: str | None = None) -> None:
-        self.send({"type": "websocket.disconnect", "code": code, "reason": reason or ""})
+        if not self._disconnected:
+            self._disconnected = True
+            self.send({"type": "websocket.disconnect", "code": code, "reason": reason or ""})
 
     def receive_text(self) -> str:
         message = self.receive()

@@ -21,9 +21,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger("fasterapi.error")
 access_logger = logging.getLogger("fasterapi.access")
 
-#: Received messages the app has not read yet above which the socket is not read.
+#: Received messages (or bytes of them) the app has not read yet above which the socket is
+#: not read until it catches up.
 HIGH_WATER = 64
-#: Seconds to wait for the client's reply to our close frame before dropping the connection.
+HIGH_WATER_BYTES = 1024 * 1024
+#: Seconds to wait for the client's reply to our close frame, and for our last bytes to drain,
+#: before dropping the connection.
 CLOSE_TIMEOUT = 5.0
 
 
@@ -37,18 +40,28 @@ class WebSocketCycle:
     def __init__(self, conn: HttpProtocol, scope: dict[str, Any]) -> None:
         self.conn = conn
         self.scope = scope
-        self.session = _core.WebSocketSession(conn.config.ws_max_size)
+        config = conn.config
+        self.session = _core.WebSocketSession(config.ws_max_size)
+        self.ping_interval: float | None = config.ws_ping_interval
+        self.ping_timeout: float | None = config.ws_ping_timeout
+        #: Bytes received before the app accepted: fed to the session after the 101.
+        self.early: bytearray | None = bytearray()
         self.messages: deque[dict[str, Any]] = deque()
-        self.wakeup: asyncio.Future | None = None
+        self.queued_bytes = 0
+        self.wakeup: asyncio.Future | None = None  # receive() waiting
+        self.close_waiter: asyncio.Future | None = None  # _closed() waiting
         self.task: asyncio.Task | None = None
         self.connect_sent = False
         #: The app accepted (the 101 is written), or refused, the connection.
         self.response_started = False
         self.accepted = False
-        #: We sent a close frame (or the 403): the app may send nothing more.
+        #: We sent a close frame (or the refusal): the app may send nothing more.
         self.close_sent = False
-        #: The connection is over for the app: the client closed it, broke the protocol or left.
+        #: The connection is over for the app: the client closed it, broke the protocol, left,
+        #: or the server is shutting down.
         self.gone = False
+        #: The app has returned: what arrives now is only waited through for the close reply.
+        self.finished = False
         self.disconnect: dict[str, Any] = {"type": "websocket.disconnect", "code": 1006}
         self.read_paused = False
         #: HttpProtocol stops handing out parser events while this is set.
@@ -57,6 +70,10 @@ class WebSocketCycle:
     # -- from the connection --------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self.early is not None:  # not accepted yet: keep it, in order, for after the 101
+            self.early += data
+            self.update_reading()
+            return
         session = self.session
         events = session.feed(data)
         output = session.take_output()  # pongs, and the reply to a close
@@ -64,17 +81,16 @@ class WebSocketCycle:
             self.conn.write(output)
         for event in events:
             kind = event[0]
-            if kind == "text":
-                self.messages.append({"type": "websocket.receive", "text": event[1]})
-            elif kind == "bytes":
-                self.messages.append({"type": "websocket.receive", "bytes": event[1]})
+            if kind == "text" or kind == "bytes":
+                if not self.gone and not self.finished:
+                    self.messages.append({"type": "websocket.receive", kind: event[1]})
+                    self.queued_bytes += len(event[1])
             else:  # "close" from the client, or "error": the protocol was broken
                 self._gone(event[1], event[2])
                 self.conn.close()
                 break
-        if len(self.messages) > HIGH_WATER and not self.read_paused and not self.gone:
-            self.read_paused = True
-            self.conn.transport.pause_reading()  # type: ignore[union-attr]
+        self._keep_alive()
+        self.update_reading()
         self._wake()
 
     def disconnected(self) -> None:
@@ -82,22 +98,70 @@ class WebSocketCycle:
         self._gone(1006, "")
 
     def shutdown(self) -> None:
-        """The server is stopping: close with 1001 (going away); the app sees a disconnect."""
+        """The server is stopping: close with 1001 (going away); the app sees a disconnect.
+        A client that does not answer is dropped after CLOSE_TIMEOUT."""
         if self.accepted and not self.close_sent:
             self._send_close(1001, "")
         self._gone(1001, "")
+        self.conn.loop.call_later(CLOSE_TIMEOUT, self._abort)
+
+    def update_reading(self) -> None:
+        """Pauses reading while the app is behind or the client does not read what we write
+        (pongs included), and resumes it when both have caught up."""
+        transport = self.conn.transport
+        if transport is None or self.conn.closing:
+            return
+        if self.early is not None:
+            behind = len(self.early) > HIGH_WATER_BYTES
+        else:
+            behind = not self.finished and (
+                len(self.messages) > HIGH_WATER or self.queued_bytes > HIGH_WATER_BYTES
+            )
+        pause = behind or self.conn.write_paused
+        if pause != self.read_paused:
+            self.read_paused = pause
+            if pause:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
 
     def _gone(self, code: int, reason: str) -> None:
         if not self.gone:
             self.gone = True
             self.disconnect = {"type": "websocket.disconnect", "code": code, "reason": reason}
-            self.messages.append(self.disconnect)
+            if not self.finished:
+                self.messages.append(self.disconnect)
+            self.conn.release_drain()  # a send waiting for the client to read gives up
         self._wake()
 
     def _wake(self) -> None:
-        wakeup = self.wakeup
-        if wakeup is not None and not wakeup.done():
-            wakeup.set_result(None)
+        for waiter in (self.wakeup, self.close_waiter):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    def _abort(self) -> None:
+        transport = self.conn.transport
+        if transport is not None:
+            transport.abort()
+
+    # -- keep-alive -----------------------------------------------------------------------------
+
+    def _keep_alive(self) -> None:
+        """Bytes came in: the client is alive; ping it after ping_interval of silence."""
+        if self.ping_interval is not None and self.accepted and not self.close_sent:
+            self.conn._arm(self.ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        if self.close_sent or self.gone:
+            return
+        self.conn.write(self.session.ping())
+        if self.ping_timeout is not None:
+            self.conn._arm(self.ping_timeout, self._ping_timed_out)
+
+    def _ping_timed_out(self) -> None:
+        """No byte, not even the pong, came back in time: the connection is dead."""
+        self._gone(1006, "")
+        self._abort()
 
     # -- the app's side -------------------------------------------------------------------------
 
@@ -127,21 +191,28 @@ class WebSocketCycle:
             self._send_close(code, "")
 
     async def _closed(self) -> None:
-        """Waits (a while) for the client's reply to our close frame, then closes."""
+        """Waits (a while) for the client's reply to our close frame, then closes; a client
+        that does not read our last bytes is dropped after CLOSE_TIMEOUT."""
+        self.finished = True
+        self.messages.clear()
+        self.queued_bytes = 0
+        self.update_reading()  # the close reply must be read even if the app read nothing
         conn = self.conn
         deadline = conn.loop.time() + CLOSE_TIMEOUT
         while self.accepted and not self.gone and not conn.closing:
             left = deadline - conn.loop.time()
             if left <= 0:
                 break
-            self.wakeup = conn.loop.create_future()
+            self.close_waiter = conn.loop.create_future()
             try:
-                await asyncio.wait_for(self.wakeup, left)
+                await asyncio.wait_for(self.close_waiter, left)
             except TimeoutError:
                 break
             finally:
-                self.wakeup = None
+                self.close_waiter = None
         conn.close()
+        if conn.transport is not None:
+            conn.loop.call_later(CLOSE_TIMEOUT, self._abort)
 
     async def receive(self) -> dict[str, Any]:
         if not self.connect_sent:
@@ -156,9 +227,11 @@ class WebSocketCycle:
             finally:
                 self.wakeup = None
         message = self.messages.popleft()
-        if self.read_paused and len(self.messages) <= HIGH_WATER // 2 and not self.gone:
-            self.read_paused = False
-            self.conn.transport.resume_reading()  # type: ignore[union-attr]
+        data = message.get("text") or message.get("bytes")
+        if data:
+            self.queued_bytes -= len(data)
+        if self.read_paused:
+            self.update_reading()
         return message
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -178,11 +251,16 @@ class WebSocketCycle:
         if self.close_sent:
             raise RuntimeError(f"{kind!r} sent after the WebSocket was closed")
         if kind == "websocket.send":
-            text = message.get("text")
+            text, data = message.get("text"), message.get("bytes")
             if text is not None:
-                self.conn.write(self.session.send_text(text))
+                if not isinstance(text, str):
+                    raise TypeError(f"websocket.send: 'text' must be a str, not {type(text)}")
+                output = self.session.send_text(text)
+            elif data is not None:
+                output = self.session.send_bytes(bytes(data))
             else:
-                self.conn.write(self.session.send_bytes(message.get("bytes") or b""))
+                raise RuntimeError("websocket.send needs a 'text' or a 'bytes' value")
+            self.conn.write(output)
             await self.conn.drain()
         elif kind == "websocket.close":
             self._send_close(message.get("code", 1000), message.get("reason") or "")
@@ -191,6 +269,9 @@ class WebSocketCycle:
 
     def _accept(self, message: dict[str, Any]) -> None:
         conn = self.conn
+        if self.gone:  # the client left, or the server is stopping: do not open it now
+            self._refuse(503)
+            return
         try:
             response = _core.websocket_handshake(
                 self.scope["headers"], message.get("subprotocol"), message.get("headers") or []
@@ -200,20 +281,30 @@ class WebSocketCycle:
         self.response_started = self.accepted = True
         conn.write(response)
         self._log(101)
-        early = conn.parser.take_buffered()  # frames the client sent behind its handshake
+        # What the client sent behind its handshake, then while the app decided, in order.
+        early = conn.parser.take_buffered() + bytes(self.early or b"")
+        self.early = None
+        self._keep_alive()
         if early:
             self.data_received(early)
+        else:
+            self.update_reading()
 
     def _refuse(self, status: int) -> None:
         self.response_started = self.close_sent = True
+        self.early = None
         self.conn.write(_core.websocket_reject(status))
         self._log(status)
         self._gone(1006, "")
         self.conn.close()
 
     def _send_close(self, code: int, reason: str) -> None:
+        try:
+            output = self.session.close(code, _close_reason(reason))
+        except ValueError as exc:
+            raise RuntimeError(f"invalid websocket.close: {exc}") from None
         self.close_sent = True
-        self.conn.write(self.session.close(code, _close_reason(reason)))
+        self.conn.write(output)
 
     def _log(self, status: int) -> None:
         if self.conn.config.access_log:

@@ -4,6 +4,7 @@ to tests that run it in another process."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from FasterAPI import (
     Header,
     HTTPException,
     Query,
+    Response,
     WebSocket,
     WebSocketDisconnect,
     WebSocketException,
@@ -154,3 +156,55 @@ async def events():
 @app.get("/health")
 async def health():
     return {"ok": True}
+
+
+@app.websocket("/slow-accept")
+async def slow_accept(websocket: WebSocket):
+    """Accepts late: what the client sent meanwhile must come through, in order."""
+    await asyncio.sleep(0.3)
+    await websocket.accept()
+    async for text in websocket.iter_text():
+        await websocket.send_text(text)
+
+
+@app.websocket("/stream")
+async def stream(websocket: WebSocket):
+    """Sends until the client goes, never reading."""
+    await websocket.accept()
+    chunk = "x" * 65536
+    try:
+        while True:
+            await websocket.send_text(chunk)
+    except WebSocketDisconnect:
+        EVENTS.append("stream ended")
+
+
+@app.websocket("/ignore")
+async def ignore(websocket: WebSocket):
+    """Reads nothing, then closes."""
+    await websocket.accept()
+    await asyncio.sleep(0.5)
+    await websocket.close()
+
+
+@app.websocket("/bad-close")
+async def bad_close(websocket: WebSocket):
+    await websocket.accept()
+    await websocket.close(code=1006)  # reserved: no endpoint may send it
+
+
+@app.websocket("/raw-send")
+async def raw_send(websocket: WebSocket):
+    await websocket.accept()
+    await websocket.send({"type": "websocket.send"})  # neither text nor bytes
+
+
+def set_cookie(response: Response) -> None:
+    """A dependency written for HTTP routes; on a WebSocket route its Response goes nowhere."""
+    response.set_cookie("seen", "yes")
+
+
+@app.websocket("/with-response", dependencies=[Depends(set_cookie)])
+async def with_response(websocket: WebSocket):
+    await websocket.accept()
+    await websocket.send_text("ok")

@@ -385,6 +385,12 @@ impl Session {
         self.send(Message::binary(data.to_vec()))
     }
 
+    /// Queues a ping, for keep-alive: the client's pong is answered by tungstenite itself and
+    /// shows only as bytes received.
+    pub fn ping(&mut self) -> Result<(), Closed> {
+        self.send(Message::Ping(Vec::new().into()))
+    }
+
     /// Starts the close handshake: queues a close frame with `code` and `reason`. The session
     /// is closed when the client's reply arrives (an [`Event::Close`]). Ignored if a close
     /// frame was already sent or received; invalid arguments are an error and send nothing.
@@ -509,6 +515,17 @@ mod tests {
             Message::Close(Some(f)) => (u16::from(f.code), f.reason.as_str().to_owned()),
             other => panic!("expected a close frame, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn ping_is_a_frame_the_client_answers() {
+        let mut session = Session::new(1024);
+        session.ping().unwrap();
+        let out = session.take_output();
+        assert_eq!(out, [0x89, 0x00]);
+        session.close(1000, "").unwrap();
+        session.take_output();
+        assert_eq!(session.ping(), Err(Closed));
     }
 
     #[test]

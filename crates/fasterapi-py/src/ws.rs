@@ -61,6 +61,12 @@ impl WebSocketSession {
         self.take_output(py)
     }
 
+    /// A ping for keep-alive: the bytes to write (empty once closing).
+    fn ping<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let _ = self.session.ping();
+        self.take_output(py)
+    }
+
     /// Starts the close handshake: the close frame's bytes (nothing if a close frame was already
     /// sent or received). ValueError for a code other than 1000-1003, 1007-1014, 3000-4999, or a
     /// reason over 123 bytes in UTF-8.
