@@ -451,6 +451,18 @@ def test_native_keepalive_drops_a_silent_client(tmp_path):
         wait_for_event(server.port, "lines 0")
 
 
+def test_native_every_waiting_sender_learns_the_client_left(native):
+    sock = native.connect()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(raw_handshake(path="/two-senders"))
+    time.sleep(0.3)  # both senders now wait for the client to read
+    sock.close()
+    deadline = time.monotonic() + 5
+    while events_of(native.port).count("sender saw the disconnect") < 2:
+        assert time.monotonic() < deadline, events_of(native.port)
+        time.sleep(0.05)
+
+
 def test_native_shutdown_with_a_client_that_does_not_read(tmp_path):
     with native_server(tmp_path, app="ws") as server:
         sock = server.connect()

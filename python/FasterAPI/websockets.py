@@ -45,6 +45,7 @@ class WebSocket(HTTPConnection):
         self._send = send
         self.client_state = WebSocketState.CONNECTING
         self.application_state = WebSocketState.CONNECTING
+        self._lost = False  # a send found the client gone
 
     # -- ASGI messages --------------------------------------------------------------------------
 
@@ -90,12 +91,15 @@ class WebSocket(HTTPConnection):
                 )
             if kind == "websocket.close":
                 self.application_state = WebSocketState.DISCONNECTED
+        elif self._lost:
+            raise WebSocketDisconnect(code=1006)  # another send already found the client gone
         else:
             raise RuntimeError('Cannot call "send" once a close message has been sent.')
         try:
             await self._send(message)
         except OSError:  # the client is gone (ASGI servers raise an IOError subclass)
             self.application_state = WebSocketState.DISCONNECTED
+            self._lost = True
             raise WebSocketDisconnect(code=1006) from None
 
     # -- the connection -------------------------------------------------------------------------

@@ -208,3 +208,19 @@ def set_cookie(response: Response) -> None:
 async def with_response(websocket: WebSocket):
     await websocket.accept()
     await websocket.send_text("ok")
+
+
+@app.websocket("/two-senders")
+async def two_senders(websocket: WebSocket):
+    """Two tasks send to a client that stops reading, then leaves: both must find out."""
+    await websocket.accept()
+    chunk = "x" * 65536
+
+    async def sender() -> None:
+        try:
+            while True:
+                await websocket.send_text(chunk)
+        except WebSocketDisconnect:
+            EVENTS.append("sender saw the disconnect")
+
+    await asyncio.wait_for(asyncio.gather(sender(), sender()), 10)
