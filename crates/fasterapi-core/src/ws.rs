@@ -16,6 +16,7 @@ use tungstenite::error::Error as WsError;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, Message, Role, WebSocket, WebSocketConfig};
 
+use crate::http::response::detail_body;
 use crate::http::{reason_phrase, write_head, BodyFraming, InvalidHeader};
 
 /// The longest close reason that fits a close frame (125 bytes of payload, 2 of them the code).
@@ -143,10 +144,7 @@ pub fn rejection_response(
     extra_headers: &[(&[u8], &[u8])],
     date: &[u8],
 ) -> Result<Vec<u8>, InvalidHeader> {
-    let mut body = Vec::with_capacity(32 + detail.len());
-    body.extend_from_slice(b"{\"detail\":\"");
-    json_escape_into(&mut body, detail);
-    body.extend_from_slice(b"\"}");
+    let body = detail_body(detail);
     let mut headers = extra_headers.to_vec();
     headers.push((b"content-type", b"application/json"));
     let mut out = Vec::with_capacity(192 + body.len());
@@ -161,21 +159,6 @@ pub fn rejection_detail(status: u16) -> &'static str {
     match reason_phrase(status) {
         "" => "WebSocket connection refused",
         phrase => phrase,
-    }
-}
-
-fn json_escape_into(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0..=0x1f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(b"0123456789abcdef"[usize::from(b >> 4)]);
-                out.push(b"0123456789abcdef"[usize::from(b & 0xf)]);
-            }
-            _ => out.push(b),
-        }
     }
 }
 

@@ -151,14 +151,7 @@ async def serve(
     except BaseException as exc:  # cancelled: the dependencies see it too
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
-    try:
-        await response(scope, receive, send)
-        if ctx.tasks is not None:
-            await ctx.tasks()
-    except BaseException as exc:
-        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
-        raise
-    await ctx.stack.aclose()  # after the response and its background tasks
+    await _finish(ctx, response)
 
 
 async def serve_websocket(
@@ -170,8 +163,8 @@ async def serve_websocket(
     values: dict[str, Any],
     errors: list[dict[str, Any]] | None,
 ) -> None:
-    """Runs a WebSocket endpoint for one connection, after its dependencies; the code after
-    `yield` in yield dependencies runs when the endpoint is over, and background tasks last."""
+    """Runs a WebSocket endpoint for one connection, after its dependencies; when it is over,
+    the background tasks run, then the code after `yield` in yield dependencies."""
     ctx = Context(app, route, values, scope, receive, send)
     scope["app"] = app
     scope["path_params"] = route.plan.path_params(values)
@@ -188,7 +181,15 @@ async def serve_websocket(
     except BaseException as exc:
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
+    await _finish(ctx)
+
+
+async def _finish(ctx: Context, response: Any = None) -> None:
+    """Sends `response` (if any) and runs the background tasks, then the code after `yield` in
+    yield dependencies, which sees an exception (or cancellation) from either."""
     try:
+        if response is not None:
+            await response(ctx.scope, ctx.receive, ctx.send)
         if ctx.tasks is not None:
             await ctx.tasks()
     except BaseException as exc:

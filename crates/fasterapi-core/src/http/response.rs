@@ -248,11 +248,7 @@ pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
 /// A complete error response for a protocol error: JSON body `{"detail": "..."}`,
 /// content-type application/json, content-length, date, server, connection: close.
 pub fn error_response(err: &HttpError, date: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(64);
-    body.extend_from_slice(b"{\"detail\":\"");
-    json_escape_into(&mut body, err.detail());
-    body.extend_from_slice(b"\"}");
-
+    let body = detail_body(err.detail());
     let date = if is_header_safe(date) { date } else { b"" };
     let mut out = Vec::with_capacity(192 + body.len());
     let headers: [(&[u8], &[u8]); 1] = [(b"content-type", b"application/json")];
@@ -262,6 +258,15 @@ pub fn error_response(err: &HttpError, date: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&body);
     }
     out
+}
+
+/// The JSON body `{"detail":"<detail>"}` of the server's own error responses.
+pub(crate) fn detail_body(detail: &str) -> Vec<u8> {
+    let mut body = Vec::with_capacity(16 + detail.len());
+    body.extend_from_slice(b"{\"detail\":\"");
+    json_escape_into(&mut body, detail);
+    body.extend_from_slice(b"\"}");
+    body
 }
 
 fn json_escape_into(out: &mut Vec<u8>, s: &str) {
