@@ -81,9 +81,7 @@ def main() -> None:
     ]
     for name, m in med.items():
         ratio = base / m["us_per_msg"]
-        lines.append(
-            f"| {name} | {m['us_per_msg']:.1f} | {m['msg_per_s']:,.0f} | {ratio:.2f}x |"
-        )
+        lines.append(f"| {name} | {m['us_per_msg']:.1f} | {m['msg_per_s']:,.0f} | {ratio:.2f}x |")
     md = "\n".join(lines)
     print(md)
     if a.md:
