@@ -198,13 +198,9 @@ class Faster(FasterRouter, _core.AsgiApp):
             scope["root_path"] = self.root_path
         found = self._websocket_dispatcher.resolve(scope)
         if found is None:
-            mounted = self._find_mount(scope) if self.mounts else None
-            if mounted is not None:
-                prefix, app = mounted
-                root = scope.get("root_path", "")
-                child = {**scope, "root_path": root + prefix, "app_root_path": root}
-                return await app(child, receive, send)
-            return await WebSocketClose()(scope, receive, send)
+            if not await self._to_mount(scope, receive, send):
+                await WebSocketClose()(scope, receive, send)
+            return
         route, values, errors = found
         await serve_websocket(self, route, scope, receive, send, values, errors)
 
@@ -267,13 +263,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         return response
 
     async def _no_route(self, scope: dict[str, Any], receive: Any, send: Any, allow: Any) -> None:
-        if self.mounts:
-            mounted = self._find_mount(scope)
-            if mounted is not None:
-                prefix, app = mounted
-                root = scope.get("root_path", "")
-                child = {**scope, "root_path": root + prefix, "app_root_path": root}
-                return await app(child, receive, send)
+        if await self._to_mount(scope, receive, send):
+            return
         if allow is not None:
             exc = HTTPException(405, "Method Not Allowed", headers={"Allow": allow})
             return await self._handle_exception(scope, receive, send, exc)
@@ -286,6 +277,16 @@ class Faster(FasterRouter, _core.AsgiApp):
         await send(
             {"type": "http.response.body", "body": b""} if scope["method"] == "HEAD" else end
         )
+
+    async def _to_mount(self, scope: dict[str, Any], receive: Any, send: Any) -> bool:
+        """Hands the connection to the app mounted under its path, if there is one."""
+        mounted = self._find_mount(scope) if self.mounts else None
+        if mounted is None:
+            return False
+        prefix, app = mounted
+        root = scope.get("root_path", "")
+        await app({**scope, "root_path": root + prefix, "app_root_path": root}, receive, send)
+        return True
 
     def _find_mount(self, scope: dict[str, Any]) -> tuple[str, Any] | None:
         path, root = scope["path"], scope.get("root_path", "")

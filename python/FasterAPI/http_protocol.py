@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import _core
 from .native import NativeCycle
-from .ws_protocol import WebSocketCycle, websocket_scope
 
 if TYPE_CHECKING:
     from .server import ServerState
+    from .ws_protocol import WebSocketCycle
 
 logger = logging.getLogger("fasterapi.error")
 access_logger = logging.getLogger("fasterapi.access")
@@ -188,10 +188,7 @@ class HttpProtocol(asyncio.Protocol):
         self.cycle = cycle = RequestCycle(self, scope, http_minor, keep_alive, expect)
         if self._over_limit(cycle):
             return
-        state.active += 1
-        context = self.base_context.copy()
-        cycle.task = task = self.loop.create_task(cycle.call(state.app), context=context)
-        task.add_done_callback(state.request_done)  # even if cancelled before it starts
+        cycle.task = self._run(cycle.call(state.app))
         self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
 
     def _start_native(self, event: tuple[Any, ...]) -> None:
@@ -207,26 +204,36 @@ class HttpProtocol(asyncio.Protocol):
 
     def _start_websocket(self, event: tuple[Any, ...]) -> None:
         """An upgrade request: the app answers it as a WebSocket (FasterAPI.ws_protocol)."""
+        from .ws_protocol import WebSocketCycle, websocket_scope  # it imports this module
+
         self._disarm()  # an open WebSocket has no idle or request timeout
         rejection = _core.websocket_check(event[6])
-        if rejection is None and self.config.limit_concurrency is not None:
-            if self.state.active >= self.config.limit_concurrency:
-                rejection = _core.websocket_reject(503)
+        if rejection is None and self._at_limit():
+            rejection = _core.websocket_reject(503)
         if rejection is not None:
             self.write(rejection)
             self.close()
             return
-        state = self.state
         self.cycle = self.websocket = cycle = WebSocketCycle(self, websocket_scope(self, event))
+        cycle.task = self._run(cycle.run(self.state.app))
+
+    def _run(self, call: Any) -> asyncio.Task:
+        """Runs a request's (or a WebSocket's) ASGI call in a task with a context of its own,
+        counted in `state.active` until it ends (even if cancelled before it starts)."""
+        state = self.state
         state.active += 1
-        context = self.base_context.copy()
-        cycle.task = task = self.loop.create_task(cycle.run(state.app), context=context)
+        task = self.loop.create_task(call, context=self.base_context.copy())
         task.add_done_callback(state.request_done)
+        return task
+
+    def _at_limit(self) -> bool:
+        """Whether --limit-concurrency requests (or WebSockets) are already in flight."""
+        limit = self.config.limit_concurrency
+        return limit is not None and self.state.active >= limit
 
     def _over_limit(self, cycle: Any) -> bool:
         """Answers 503 when --limit-concurrency requests are already in flight."""
-        limit = self.config.limit_concurrency
-        if limit is None or self.state.active < limit:
+        if not self._at_limit():
             return False
         cycle.send_error(503, _ERROR_503)
         return True
@@ -234,19 +241,29 @@ class HttpProtocol(asyncio.Protocol):
     def scope(self, head: tuple[Any, ...]) -> dict[str, Any]:
         """The ASGI scope of a request head (a parser "head" event)."""
         _, method, path, raw_path, query, http_minor, headers, _, _ = head
+        scope = self.connection_scope("http", path, raw_path, query, http_minor, headers)
+        scope["method"] = method
+        return scope
+
+    def connection_scope(
+        self, kind: str, path: str, raw_path: bytes, query: bytes, http_minor: int, headers: Any
+    ) -> dict[str, Any]:
+        """What an ASGI scope of `kind` ("http" or "websocket") says of the connection and the
+        request's target: the client and scheme (from proxy headers when trusted), the paths."""
         state = self.state
         config = self.config
         client, scheme = self.client, "http"
         if config.proxy_headers and state.trusts(client):
             client, scheme = _forwarded(headers, client, scheme)
-        scope = {
-            "type": "http",
+        if kind == "websocket":
+            scheme = "wss" if scheme == "https" else "ws"
+        return {
+            "type": kind,
             "asgi": {"version": "3.0", "spec_version": "2.4"},
             "http_version": "1.1" if http_minor else "1.0",
             "server": self.server,
             "client": client,
             "scheme": scheme,
-            "method": method,
             "root_path": config.root_path,
             "path": config.root_path + path,
             "raw_path": raw_path,
@@ -254,7 +271,6 @@ class HttpProtocol(asyncio.Protocol):
             "headers": headers,
             "state": state.app_state.copy(),
         }
-        return scope
 
     def response_complete(self, cycle: RequestCycle) -> None:
         """Called when `cycle`'s response is written: go on with the next request, or close."""
@@ -568,10 +584,20 @@ class RequestCycle:
 
 def log_access(client: Any, method: str, path: str, query: bytes, minor: int, status: int) -> None:
     """One access-log line, as uvicorn writes it."""
-    target = path + ("?" + query.decode("latin-1") if query else "")
+    target = _target(path, query)
     access_logger.info(
         '%s - "%s %s HTTP/1.%d" %d', _client_text(client), method, target, minor, status
     )
+
+
+def log_websocket(client: Any, path: str, query: bytes, status: int) -> None:
+    """The access-log line of a WebSocket handshake's answer (101, or a refusal)."""
+    target = _target(path, query)
+    access_logger.info('%s - "WebSocket %s" %d', _client_text(client), target, status)
+
+
+def _target(path: str, query: bytes) -> str:
+    return path + ("?" + query.decode("latin-1") if query else "")
 
 
 def _framing_headers(headers: Any) -> tuple[int | None, bytes | None]:

@@ -36,6 +36,31 @@ class _Portal:
         self.loop.close()
 
 
+def _scope(client: TestClient, kind: str, request: httpx.Request) -> dict[str, Any]:
+    """The ASGI scope (`kind` "http" or "websocket") of `request`, sent by `client`."""
+    url = request.url
+    scheme = url.scheme if kind == "http" else {"https": "wss", "http": "ws"}.get(url.scheme)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    headers = [(k.lower(), v) for k, v in request.headers.raw]
+    if not any(k == b"host" for k, _ in headers):
+        headers.insert(0, (b"host", url.netloc))
+    return {
+        "type": kind,
+        "asgi": {"version": "3.0", "spec_version": "2.3" if kind == "http" else "2.4"},
+        "http_version": "1.1",
+        "scheme": scheme,
+        "path": unquote(url.path),
+        "raw_path": url.raw_path.split(b"?", 1)[0],
+        "query_string": url.query,
+        "root_path": client.root_path,
+        "headers": headers,
+        "client": client._client_address,
+        "server": (url.host, port),
+        "state": dict(client._lifespan_state),
+        "extensions": {},
+    }
+
+
 class _ASGITransport(httpx.BaseTransport):
     def __init__(self, client: TestClient) -> None:
         self.client = client
@@ -44,30 +69,9 @@ class _ASGITransport(httpx.BaseTransport):
         return self.client._portal_call(self._send(request))
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        scheme = url.scheme
-        port = url.port or (443 if scheme == "https" else 80)
-        headers = [(k.lower(), v) for k, v in request.headers.raw]
-        if not any(k == b"host" for k, _ in headers):
-            headers.insert(0, (b"host", url.netloc))
-        path = unquote(url.path)
         client = self.client
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "method": request.method,
-            "scheme": scheme,
-            "path": path,
-            "raw_path": url.raw_path.split(b"?", 1)[0],
-            "query_string": url.query,
-            "root_path": client.root_path,
-            "headers": headers,
-            "client": client._client_address,
-            "server": (url.host, port),
-            "state": dict(client._lifespan_state),
-            "extensions": {},
-        }
+        scope = _scope(client, "http", request)
+        scope["method"] = request.method
         body = request.read()
         sent_body = False
         status: int | None = None
@@ -297,40 +301,18 @@ class TestClient(httpx.Client):
         **_: Any,
     ) -> WebSocketTestSession:
         """A WebSocket connection to the app at `url`, to use in a `with` block."""
-        full = self._merge_url(url)
-        raw = httpx.Headers({**dict(self.headers), **(headers or {})})
-        request_headers = [(k.lower(), v) for k, v in raw.raw]
-        names = {k for k, _ in request_headers}
-        if b"host" not in names:
-            request_headers.insert(0, (b"host", full.netloc))
-        cookies = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        if cookies and b"cookie" not in names:
-            request_headers.append((b"cookie", cookies.encode()))
-        request_headers += [
-            (b"connection", b"upgrade"),
-            (b"upgrade", b"websocket"),
-            (b"sec-websocket-key", b"dGVzdGNsaWVudGtleTEyMw=="),
-            (b"sec-websocket-version", b"13"),
-        ]
-        if subprotocols:
-            request_headers.append((b"sec-websocket-protocol", ", ".join(subprotocols).encode()))
-        scheme = {"https": "wss", "http": "ws"}.get(full.scheme, full.scheme)
-        scope = {
-            "type": "websocket",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": "1.1",
-            "scheme": scheme,
-            "path": unquote(full.path),
-            "raw_path": full.raw_path.split(b"?", 1)[0],
-            "query_string": full.query,
-            "root_path": self.root_path,
-            "headers": request_headers,
-            "client": self._client_address,
-            "server": (full.host, full.port or (443 if scheme == "wss" else 80)),
-            "subprotocols": list(subprotocols or []),
-            "state": dict(self._lifespan_state),
-            "extensions": {},
+        upgrade = {
+            "connection": "upgrade",
+            "upgrade": "websocket",
+            "sec-websocket-key": "dGVzdGNsaWVudGtleTEyMw==",
+            "sec-websocket-version": "13",
         }
+        if subprotocols:
+            upgrade["sec-websocket-protocol"] = ", ".join(subprotocols)
+        # The client's base URL, headers and cookies, as for any request it sends.
+        request = self.build_request("GET", url, headers={**upgrade, **(headers or {})})
+        scope = _scope(self, "websocket", request)
+        scope["subprotocols"] = list(subprotocols or [])
         return WebSocketTestSession(self, scope)
 
     def _portal_call(self, coro: Coroutine[Any, Any, Any]) -> Any:

@@ -130,21 +130,19 @@ class WebSocket(HTTPConnection):
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
         return message
 
+    async def _receive_field(self, key: str, expected: str, got: str) -> Any:
+        value = (await self._receive_data()).get(key)
+        if value is None:
+            raise RuntimeError(f"expected a {expected} message, got a {got} one")
+        return value
+
     # -- receiving ------------------------------------------------------------------------------
 
     async def receive_text(self) -> str:
-        message = await self._receive_data()
-        text = message.get("text")
-        if text is None:
-            raise RuntimeError("expected a text message, got a binary one")
-        return text
+        return await self._receive_field("text", "text", "binary")
 
     async def receive_bytes(self) -> bytes:
-        message = await self._receive_data()
-        data = message.get("bytes")
-        if data is None:
-            raise RuntimeError("expected a binary message, got a text one")
-        return data
+        return await self._receive_field("bytes", "binary", "text")
 
     async def receive_json(self, mode: str = "text") -> Any:
         """The next message decoded from JSON; a text or a binary (UTF-8) one, whatever

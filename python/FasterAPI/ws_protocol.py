@@ -10,16 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import _core
 from .exceptions import _close_reason
-
-if TYPE_CHECKING:
-    from .http_protocol import HttpProtocol
+from .http_protocol import HttpProtocol, log_websocket
 
 logger = logging.getLogger("fasterapi.error")
-access_logger = logging.getLogger("fasterapi.access")
 
 #: Received messages (or bytes of them) the app has not read yet above which the socket is
 #: not read until it catches up.
@@ -309,42 +306,19 @@ class WebSocketCycle:
     def _log(self, status: int) -> None:
         if self.conn.config.access_log:
             scope = self.scope
-            query = scope["query_string"]
-            target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
-            client = scope["client"]
-            who = f"{client[0]}:{client[1]}" if client else "-"
-            access_logger.info('%s - "WebSocket %s" %d', who, target, status)
+            log_websocket(scope["client"], scope["path"], scope["query_string"], status)
 
 
 def websocket_scope(conn: HttpProtocol, event: tuple[Any, ...]) -> dict[str, Any]:
     """The ASGI websocket scope of a parser "websocket" event."""
-    from .http_protocol import _forwarded
-
     _, _method, path, raw_path, query, http_minor, headers = event
-    state, config = conn.state, conn.config
-    client, scheme = conn.client, "http"
-    if config.proxy_headers and state.trusts(client):
-        client, scheme = _forwarded(headers, client, scheme)
-    protocols = [
+    scope = conn.connection_scope("websocket", path, raw_path, query, http_minor, headers)
+    scope["subprotocols"] = [
         token.strip()
         for name, value in headers
         if name == b"sec-websocket-protocol"
         for token in value.decode("latin-1").split(",")
         if token.strip()
     ]
-    return {
-        "type": "websocket",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1" if http_minor else "1.0",
-        "server": conn.server,
-        "client": client,
-        "scheme": "wss" if scheme == "https" else "ws",
-        "root_path": config.root_path,
-        "path": config.root_path + path,
-        "raw_path": raw_path,
-        "query_string": query,
-        "headers": headers,
-        "subprotocols": protocols,
-        "state": state.app_state.copy(),
-        "extensions": {},
-    }
+    scope["extensions"] = {}
+    return scope
