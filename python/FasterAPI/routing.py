@@ -7,13 +7,61 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import re
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ._types import is_subclass
+from .dependencies.models import called_function
 from .responses import JSONResponse, Response
 from .signature import compile_endpoint
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+
+
+class _Default:
+    """An argument left out, where None means something else: `response_model=None` turns
+    off the model a return annotation would give."""
+
+    def __repr__(self) -> str:
+        return "Default"
+
+
+Default: Any = _Default()
+
+
+def path_format(path: str) -> str:
+    """The path as OpenAPI writes it: `{name:path}` becomes `{name}`."""
+    return re.sub(r"{([^}:]+):[^}]*}", r"{\1}", path)
+
+
+def generate_unique_id(route: APIRoute) -> str:
+    """FastAPI's default operationId: the endpoint's name, the path and the method."""
+    operation_id = re.sub(r"\W", "_", f"{route.name}{path_format(route.path)}")
+    return f"{operation_id}_{sorted(route.methods)[0].lower()}"
+
+
+def return_annotation(endpoint: Any) -> Any:
+    """The endpoint's resolved return annotation, or None."""
+    try:
+        hints = typing.get_type_hints(called_function(endpoint), include_extras=True)
+    except (TypeError, NameError):
+        return None
+    return hints.get("return")
+
+
+def _response_model(endpoint: Any, response_model: Any) -> Any:
+    """The route's response model: the one given, else the return annotation unless that is
+    a Response (class or union of them) or None, as FastAPI infers it."""
+    if response_model is not Default:
+        return response_model
+    annotation = return_annotation(endpoint)
+    if annotation is None or annotation is type(None) or is_subclass(annotation, Response):
+        return None
+    if any(is_subclass(arg, Response) for arg in typing.get_args(annotation)):
+        return None
+    return annotation
 
 
 def _positional_names(endpoint: Any) -> tuple[str, ...] | None:
@@ -49,7 +97,12 @@ class APIRoute:
         status_code: int | None = None,
         tags: list[str] | None = None,
         response_class: type[Response] = JSONResponse,
-        response_model: Any = None,
+        response_model: Any = Default,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        operation_id: str | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default,
         name: str | None = None,
         summary: str | None = None,
         description: str | None = None,
@@ -71,13 +124,24 @@ class APIRoute:
         self.status_code = status_code or 200
         self.tags = list(tags or [])
         self.response_class = response_class
-        self.response_model = response_model
+        #: What the return value is documented (and validated) as: `response_model`, or the
+        #: return annotation.
+        self.response_model = _response_model(endpoint, response_model)
+        self.response_description = response_description
+        self.responses = dict(responses or {})
+        self.operation_id = operation_id
+        self.openapi_extra = openapi_extra
         self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
         self.summary = summary
-        self.description = description
+        # The docstring if not given; up to a form feed, FastAPI's cut-off for the docs.
+        description = description or inspect.cleandoc(endpoint.__doc__ or "")
+        self.description = description.split("\f")[0].strip()
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.openapi = openapi
+        self.generate_unique_id_function = generate_unique_id_function
+        unique_id = generate_unique_id if generate_unique_id_function is Default else None
+        self.unique_id = self.operation_id or (unique_id or generate_unique_id_function)(self)
         self.threadpool = threadpool
         self.is_async = _is_async(endpoint)
         self.positional_names = _positional_names(endpoint)
@@ -103,6 +167,11 @@ class APIRoute:
             "tags": self.tags,
             "response_class": self.response_class,
             "response_model": self.response_model,
+            "response_description": self.response_description,
+            "responses": self.responses,
+            "operation_id": self.operation_id,
+            "openapi_extra": self.openapi_extra,
+            "generate_unique_id_function": self.generate_unique_id_function,
             "name": self.name,
             "summary": self.summary,
             "description": self.description,
@@ -227,6 +296,7 @@ class FasterRouter:
         options.setdefault("response_class", self.default_response_class)
         options["tags"] = [*self.tags, *(options.get("tags") or [])]
         options["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
+        options["responses"] = {**self.responses, **(options.get("responses") or {})}
         if self.deprecated is not None:
             options.setdefault("deprecated", self.deprecated)
         if not self.include_in_schema:
@@ -297,10 +367,13 @@ class FasterRouter:
         prefix: str = "",
         tags: list[str] | None = None,
         dependencies: Sequence[Any] | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
         **_: Any,
     ) -> None:
         """Copies `router`'s routes (as they are now) under `prefix`, adding `tags` and
-        running `dependencies` before each route's own."""
+        `responses`, running `dependencies` before each route's own."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("an include prefix must start with '/' and not end with '/'")
         for route in router.routes:
@@ -310,6 +383,11 @@ class FasterRouter:
                 self.add_api_websocket_route(prefix + route.path, route.endpoint, **options)
                 continue
             options["tags"] = [*(tags or []), *route.tags]
+            options["responses"] = {**(responses or {}), **route.responses}
+            if deprecated is not None:
+                options["deprecated"] = deprecated
+            if not include_in_schema:
+                options["include_in_schema"] = False
             self.add_api_route(prefix + route.path, route.endpoint, **options)
 
 
