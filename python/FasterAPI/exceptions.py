@@ -56,7 +56,18 @@ class WebSocketRequestValidationError(ValidationException):
 
 
 class ResponseValidationError(ValidationException):
-    """A handler's return value did not match its response model."""
+    """A handler's return value (`body`) did not match its response model. No handler answers
+    it by default: it is a server error, a 500 `{"detail": "Internal Server Error"}`, and
+    re-raised so that the server logs it with its errors (and TestClient raises it)."""
+
+    def __init__(self, errors: Sequence[Any], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self.body = body
+
+    def __str__(self) -> str:
+        lines = [f"{len(self._errors)} validation error(s):"]
+        lines += [f"  {err}" for err in self._errors]
+        return "\n".join(lines)
 
 
 class WebSocketException(Exception):

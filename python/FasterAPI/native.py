@@ -237,16 +237,18 @@ class NativeCycle:
                 result = await run_in_threadpool(route.endpoint, **kwargs)
             else:
                 result = route.endpoint(**kwargs)
-            if route.json_fast_path and not isinstance(result, Response):
-                data = _core.json_response(
-                    result, route.status_code, self.http_minor, self.keep_alive, self.head_only
-                )
-                return self._write(data)
-            response = (
-                result
-                if isinstance(result, Response)
-                else app._as_response(route, result, injected)
-            )
+            if isinstance(result, Response):
+                response = result
+            else:
+                serialize = route.serialize_response  # the response model's, if any
+                if serialize is not None:
+                    result = serialize(result)
+                if route.json_fast_path:
+                    data = _core.json_response(
+                        result, route.status_code, self.http_minor, self.keep_alive, self.head_only
+                    )
+                    return self._write(data)
+                response = app._as_response(route, result, injected)
             if response.background is None and response.sent_whole:
                 if len(response.raw_headers) > 2:
                     self._connection_header(response)

@@ -14,6 +14,7 @@ from typing import Any
 
 from ._types import is_subclass
 from .dependencies.models import called_function
+from .response_model import response_serializer
 from .responses import JSONResponse, Response
 from .signature import compile_endpoint
 
@@ -98,6 +99,12 @@ class APIRoute:
         tags: list[str] | None = None,
         response_class: type[Response] = JSONResponse,
         response_model: Any = Default,
+        response_model_include: Any = None,
+        response_model_exclude: Any = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
         response_description: str = "Successful Response",
         responses: dict[int | str, dict[str, Any]] | None = None,
         operation_id: str | None = None,
@@ -127,6 +134,12 @@ class APIRoute:
         #: What the return value is documented (and validated) as: `response_model`, or the
         #: return annotation.
         self.response_model = _response_model(endpoint, response_model)
+        self.response_model_include = response_model_include
+        self.response_model_exclude = response_model_exclude
+        self.response_model_by_alias = response_model_by_alias
+        self.response_model_exclude_unset = response_model_exclude_unset
+        self.response_model_exclude_defaults = response_model_exclude_defaults
+        self.response_model_exclude_none = response_model_exclude_none
         self.response_description = response_description
         self.responses = dict(responses or {})
         self.operation_id = operation_id
@@ -153,6 +166,21 @@ class APIRoute:
         #: Serving it runs the dependency solver (FasterAPI.dependencies.solve).
         self.solve = self.plan.dependant is not None
         self.body_allowed = not (self.status_code < 200 or self.status_code in (204, 304))
+        #: Validates and serializes a return value that is not a Response through the
+        #: response model (FasterAPI.response_model); None without one, or without a body.
+        self.serialize_response = (
+            response_serializer(
+                self.response_model,
+                include=response_model_include,
+                exclude=response_model_exclude,
+                by_alias=response_model_by_alias,
+                exclude_unset=response_model_exclude_unset,
+                exclude_defaults=response_model_exclude_defaults,
+                exclude_none=response_model_exclude_none,
+            )
+            if self.body_allowed
+            else None
+        )
         self.json_fast_path = (
             response_class is JSONResponse and self.body_allowed and not self.response_params
         )
@@ -167,6 +195,12 @@ class APIRoute:
             "tags": self.tags,
             "response_class": self.response_class,
             "response_model": self.response_model,
+            "response_model_include": self.response_model_include,
+            "response_model_exclude": self.response_model_exclude,
+            "response_model_by_alias": self.response_model_by_alias,
+            "response_model_exclude_unset": self.response_model_exclude_unset,
+            "response_model_exclude_defaults": self.response_model_exclude_defaults,
+            "response_model_exclude_none": self.response_model_exclude_none,
             "response_description": self.response_description,
             "responses": self.responses,
             "operation_id": self.operation_id,
@@ -204,6 +238,7 @@ class APIWebSocketRoute:
     body = None
     positional_names = None
     json_fast_path = False
+    serialize_response = None
     status_code = 200
     request_params = response_params = ()
     solve = True

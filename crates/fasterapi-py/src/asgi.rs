@@ -571,7 +571,8 @@ impl AsgiCall {
     }
 
     /// Sends the handler's result: JSON or a whole Response from here; anything else through
-    /// the Response's own ASGI call.
+    /// the Response's own ASGI call. A result that is not a Response goes through the route's
+    /// response model first, if it has one.
     fn on_result<'py>(
         &mut self,
         py: Python<'py>,
@@ -581,7 +582,12 @@ impl AsgiCall {
         let response_type = RESPONSE.import(py, "FasterAPI.responses", "Response")?;
         let request = self.request();
         let (scope, receive, send) = self.channel(py);
-        let (start, end) = if result.is_instance(response_type)? {
+        let is_response = result.is_instance(response_type)?;
+        let result = match &request.entry.call.serialize {
+            Some(serialize) if !is_response => serialize.bind(py).call1((result,))?,
+            _ => result,
+        };
+        let (start, end) = if is_response {
             let whole = result.getattr(pyo3::intern!(py, "background"))?.is_none()
                 && result
                     .getattr(pyo3::intern!(py, "sent_whole"))?

@@ -37,6 +37,9 @@ pub struct RouteCall {
     pub body: Option<BodyCall>,
     /// The result is encoded to JSON by Rust unless it is a Response.
     pub json_fast_path: bool,
+    /// The response model's `serialize_response(result)`, called on a result that is not a
+    /// Response before it is encoded; None when the route has no response model.
+    pub serialize: Option<Py<PyAny>>,
     pub status_code: u16,
     /// The handler takes a Request or a Response, which Python gives it (`Faster._prepare`).
     pub prepare: bool,
@@ -69,6 +72,7 @@ impl RouteCall {
             })
         };
         let has = |name: &str| -> PyResult<bool> { route.getattr(name)?.is_truthy() };
+        let serialize = route.getattr("serialize_response")?;
         let names = route.getattr("positional_names")?;
         let positional = if names.is_none() {
             None
@@ -99,6 +103,7 @@ impl RouteCall {
             kind,
             body,
             json_fast_path: has("json_fast_path")?,
+            serialize: (!serialize.is_none()).then(|| serialize.unbind()),
             status_code: route.getattr("status_code")?.extract()?,
             prepare: has("request_params")? || has("response_params")?,
             solve: has("solve")?,
@@ -112,6 +117,7 @@ impl RouteCall {
     pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.route)?;
         visit.call(&self.endpoint)?;
+        visit.call(&self.serialize)?;
         for name in self.positional.iter().flatten() {
             visit.call(name)?;
         }

@@ -143,6 +143,8 @@ async def serve(
         if isinstance(result, Response):
             response = result
         else:
+            if route.serialize_response is not None:  # the response model's
+                result = route.serialize_response(result)
             response = app._as_response(route, result, ctx.response)
     except Exception as exc:
         exc = await _throw_into_dependencies(ctx, exc)
