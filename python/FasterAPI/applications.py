@@ -26,9 +26,15 @@ from .exceptions import (
     websocket_exception_handler,
     websocket_request_validation_exception_handler,
 )
+from .openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from .openapi.utils import get_openapi
 from .requests import Request
-from .responses import JSONResponse, Response, inject_response
-from .routing import APIWebSocketRoute, FasterRouter
+from .responses import HTMLResponse, JSONResponse, Response, inject_response
+from .routing import APIRoute, APIWebSocketRoute, FasterRouter
 from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
 
 _NOT_FOUND = {"detail": "Not Found"}
@@ -50,6 +56,22 @@ class Faster(FasterRouter, _core.AsgiApp):
         exception_handlers: dict[Any, Callable[..., Any]] | None = None,
         root_path: str = "",
         strict_content_type: bool = True,
+        summary: str | None = None,
+        openapi_url: str | None = "/openapi.json",
+        openapi_tags: list[dict[str, Any]] | None = None,
+        servers: list[dict[str, Any]] | None = None,
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
+        swagger_ui_init_oauth: dict[str, Any] | None = None,
+        swagger_ui_parameters: dict[str, Any] | None = None,
+        terms_of_service: str | None = None,
+        contact: dict[str, Any] | None = None,
+        license_info: dict[str, Any] | None = None,
+        openapi_version: str = "3.1.0",
+        openapi_external_docs: dict[str, Any] | None = None,
+        root_path_in_servers: bool = True,
+        separate_input_output_schemas: bool = True,
         **router_options: Any,
     ) -> None:
         super().__init__(**router_options)
@@ -57,6 +79,24 @@ class Faster(FasterRouter, _core.AsgiApp):
         self.title = title
         self.version = version
         self.description = description
+        self.summary = summary
+        self.openapi_url = openapi_url
+        self.openapi_tags = openapi_tags
+        self.servers = list(servers or [])
+        self.docs_url = docs_url
+        self.redoc_url = redoc_url
+        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
+        self.swagger_ui_init_oauth = swagger_ui_init_oauth
+        self.swagger_ui_parameters = swagger_ui_parameters
+        self.terms_of_service = terms_of_service
+        self.contact = contact
+        self.license_info = license_info
+        self.openapi_version = openapi_version
+        self.openapi_external_docs = openapi_external_docs
+        self.root_path_in_servers = root_path_in_servers
+        self.separate_input_output_schemas = separate_input_output_schemas
+        #: The document `openapi()` made, kept until it is set to None.
+        self.openapi_schema: dict[str, Any] | None = None
         self.root_path = root_path
         self.strict_content_type = strict_content_type
         self.state = State()
@@ -81,6 +121,75 @@ class Faster(FasterRouter, _core.AsgiApp):
         #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` resets it.
         self.dependency_overrides: dict[Any, Any] = {}
         self.__call__ = self._asgi  # see _asgi
+        self._add_docs_routes()
+
+    # -- OpenAPI --------------------------------------------------------------------------------
+
+    def openapi(self) -> dict[str, Any]:
+        """The app's OpenAPI document, made on first call and kept in `openapi_schema`
+        (assign a function to `app.openapi` to make your own, as in FastAPI)."""
+        if not self.openapi_schema:
+            self.openapi_schema = get_openapi(
+                title=self.title,
+                version=self.version,
+                openapi_version=self.openapi_version,
+                summary=self.summary,
+                description=self.description,
+                terms_of_service=self.terms_of_service,
+                contact=self.contact,
+                license_info=self.license_info,
+                routes=self.routes,
+                tags=self.openapi_tags,
+                servers=self.servers,
+                separate_input_output_schemas=self.separate_input_output_schemas,
+                external_docs=self.openapi_external_docs,
+            )
+        return self.openapi_schema
+
+    def _add_docs_routes(self) -> None:
+        """/openapi.json, /docs (with its OAuth2 redirect) and /redoc, at the URLs given;
+        left out of the schema, and not behind the app's dependencies."""
+        if not self.openapi_url:
+            return
+        openapi_url = self.openapi_url
+
+        async def openapi(request: Request) -> JSONResponse:
+            schema = self.openapi()
+            root_path = request.scope.get("root_path", "").rstrip("/")
+            servers = schema.get("servers", [])
+            if root_path and self.root_path_in_servers:
+                if root_path not in {server.get("url") for server in servers}:
+                    schema = {**schema, "servers": [{"url": root_path}, *servers]}
+            return JSONResponse(schema)
+
+        async def swagger_ui(request: Request) -> HTMLResponse:
+            root_path = request.scope.get("root_path", "").rstrip("/")
+            redirect_url = self.swagger_ui_oauth2_redirect_url
+            return get_swagger_ui_html(
+                openapi_url=root_path + openapi_url,
+                title=f"{self.title} - Swagger UI",
+                oauth2_redirect_url=root_path + redirect_url if redirect_url else None,
+                init_oauth=self.swagger_ui_init_oauth,
+                swagger_ui_parameters=self.swagger_ui_parameters,
+            )
+
+        async def swagger_ui_redirect() -> HTMLResponse:
+            return get_swagger_ui_oauth2_redirect_html()
+
+        async def redoc(request: Request) -> HTMLResponse:
+            root_path = request.scope.get("root_path", "").rstrip("/")
+            return get_redoc_html(
+                openapi_url=root_path + openapi_url, title=f"{self.title} - ReDoc"
+            )
+
+        pages: list[tuple[str | None, Any]] = [(openapi_url, openapi), (self.docs_url, swagger_ui)]
+        if self.docs_url:
+            pages.append((self.swagger_ui_oauth2_redirect_url, swagger_ui_redirect))
+        pages.append((self.redoc_url, redoc))
+        for url, endpoint in pages:
+            if url:
+                self.routes.append(APIRoute(url, endpoint, include_in_schema=False))
+        self._changed()
 
     # -- configuration --------------------------------------------------------------------------
 

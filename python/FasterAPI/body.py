@@ -151,6 +151,8 @@ class BodyField:
     required: bool
     default: Any
     embed: bool = False
+    #: Its Body() marker, if any (media type, title, examples for the OpenAPI schema).
+    marker: Any = None
     validator: Validator = field(init=False)
 
     def __post_init__(self) -> None:

@@ -46,6 +46,8 @@ class Plan:
     path_keys: dict[str, str] = field(default_factory=dict)
     #: The handler's Dependant, if serving the route takes the dependency solver.
     dependant: Dependant | None = None
+    #: The handler's Dependant, always (for the OpenAPI schema).
+    root: Dependant | None = None
 
     def path_params(self, values: dict[str, Any]) -> dict[str, Any]:
         """`request.path_params`: the path parameters' values among the extracted ones."""
@@ -111,6 +113,7 @@ class _Compiler:
                 "but the handler takes no such parameters"
             )
         plan.dependant = root if self.websocket or root.needs_solving() else None
+        plan.root = root
         return plan
 
     def dependency(self, depends: p.Depends, annotation: Any, scopes: list[str]) -> Dependant:
@@ -192,9 +195,33 @@ class _Compiler:
             else:
                 spec = _param_spec(param.name, source, annotation, marker, default)
                 specs.append({**spec, "name": key})
+                dependant.params.append(
+                    ParamDoc(
+                        source,
+                        spec["loc_name"],
+                        annotation,
+                        marker,
+                        spec["required"],
+                        spec["default"],
+                    )
+                )
             dependant.args.append((param.name, key))
         self.plan.params.extend(specs)
         self.body_fields.extend(body_fields)
+
+
+@dataclass
+class ParamDoc:
+    """A path, query, header or cookie parameter as the OpenAPI schema documents it."""
+
+    source: str
+    #: The name the client sends it by: the alias, or the parameter's name (a header's with
+    #: dashes for underscores).
+    name: str
+    annotation: Any
+    marker: p.Param | None
+    required: bool
+    default: Any
 
 
 def _parameters(call: Any) -> list[inspect.Parameter]:
@@ -325,6 +352,7 @@ def _body_field(
         required=default is p.Required,
         default=None if default is p.Required else default,
         embed=embed,
+        marker=marker,
     )
 
 

@@ -57,6 +57,8 @@ class Dependant:
     args: list[tuple[str, str]] = field(default_factory=list)
     #: (parameter or None for `dependencies=[...]`, the Dependant, use_cache), in order.
     dependencies: list[tuple[str | None, Dependant, bool]] = field(default_factory=list)
+    #: Its path, query, header and cookie parameters, as documented (signature.ParamDoc).
+    params: list[Any] = field(default_factory=list)
     #: (parameter, what it is given): "request", "response", "background", "security_scopes".
     specials: list[tuple[str, str]] = field(default_factory=list)
     #: How it is called (call_kind).

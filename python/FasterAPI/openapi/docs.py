@@ -1,0 +1,167 @@
+"""The interactive documentation pages: Swagger UI (/docs), its OAuth2 redirect page and
+ReDoc (/redoc). Each is a small HTML page that loads the viewer's script (from a CDN by
+default, as FastAPI does; pass your own URLs to serve them yourself) and points it at the
+app's OpenAPI schema."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from ..responses import HTMLResponse
+
+SWAGGER_JS_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
+SWAGGER_CSS_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"
+REDOC_JS_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+
+#: Swagger UI's settings unless `swagger_ui_parameters` says otherwise (FastAPI's defaults).
+swagger_ui_default_parameters: dict[str, Any] = {
+    "dom_id": "#swagger-ui",
+    "layout": "BaseLayout",
+    "deepLinking": True,
+    "showExtensions": True,
+    "showCommonExtensions": True,
+}
+
+
+def _js(value: Any) -> str:
+    """`value` as a JavaScript literal that is safe inside a <script> element."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _favicon(url: str | None) -> str:
+    return f'<link rel="shortcut icon" href="{html.escape(url)}">' if url else ""
+
+
+def get_swagger_ui_html(
+    *,
+    openapi_url: str,
+    title: str,
+    swagger_js_url: str = SWAGGER_JS_URL,
+    swagger_css_url: str = SWAGGER_CSS_URL,
+    swagger_favicon_url: str | None = None,
+    oauth2_redirect_url: str | None = None,
+    init_oauth: dict[str, Any] | None = None,
+    swagger_ui_parameters: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """The Swagger UI page for the schema at `openapi_url`."""
+    settings = {**swagger_ui_default_parameters, **(swagger_ui_parameters or {})}
+    settings["url"] = openapi_url
+    if oauth2_redirect_url:
+        settings["oauth2RedirectUrl"] = oauth2_redirect_url
+    options = "\n".join(f"    {_js(k)}: {_js(v)}," for k, v in settings.items())
+    oauth = f"ui.initOAuth({_js(init_oauth)});" if init_oauth else ""
+    page = f"""<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link type="text/css" rel="stylesheet" href="{html.escape(swagger_css_url)}">
+{_favicon(swagger_favicon_url)}
+<title>{html.escape(title)}</title>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{html.escape(swagger_js_url)}"></script>
+<script>
+const ui = SwaggerUIBundle({{
+{options}
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+}});
+{oauth}
+</script>
+</body>
+</html>
+"""
+    return HTMLResponse(page)
+
+
+def get_redoc_html(
+    *,
+    openapi_url: str,
+    title: str,
+    redoc_js_url: str = REDOC_JS_URL,
+    redoc_favicon_url: str | None = None,
+    with_google_fonts: bool = True,
+) -> HTMLResponse:
+    """The ReDoc page for the schema at `openapi_url`."""
+    fonts = (
+        '<link href="https://fonts.googleapis.com/css?family=Montserrat:300,400,700|'
+        'Roboto:300,400,700" rel="stylesheet">'
+        if with_google_fonts
+        else ""
+    )
+    page = f"""<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+{fonts}
+{_favicon(redoc_favicon_url)}
+<style>body {{ margin: 0; padding: 0; }}</style>
+</head>
+<body>
+<noscript>ReDoc needs JavaScript to show the API documentation.</noscript>
+<redoc spec-url="{html.escape(openapi_url)}"></redoc>
+<script src="{html.escape(redoc_js_url)}"></script>
+</body>
+</html>
+"""
+    return HTMLResponse(page)
+
+
+def get_swagger_ui_oauth2_redirect_html() -> HTMLResponse:
+    """The page an OAuth2 provider sends the browser back to after Swagger UI's "Authorize":
+    it hands the code or token (or the error) to the Swagger UI window that opened it."""
+    page = """<!DOCTYPE html>
+<html lang="en-US">
+<head><title>Swagger UI: OAuth2 Redirect</title></head>
+<body>
+<script>
+"use strict";
+function run() {
+    const oauth2 = window.opener.swaggerUIRedirectOauth2;
+    const sentState = oauth2.state;
+    const redirectUrl = oauth2.redirectUrl;
+    const fragment = /code|token|error/.test(window.location.hash)
+        ? window.location.hash.substring(1)
+        : location.search.substring(1);
+    const qp = Object.fromEntries(new URLSearchParams(fragment));
+    const isValid = qp.state === sentState;
+    const flow = oauth2.auth.schema.get("flow");
+    if ((flow === "accessCode" || flow === "authorizationCode" || flow === "authorization_code")
+            && !oauth2.auth.code) {
+        if (!isValid) {
+            oauth2.errCb({authId: oauth2.auth.name, source: "auth", level: "warning",
+                message: "Authorization may be unsafe: the state sent and received differ."});
+        }
+        if (qp.code) {
+            delete oauth2.state;
+            oauth2.auth.code = qp.code;
+            oauth2.callback({auth: oauth2.auth, redirectUrl: redirectUrl});
+        } else {
+            const oauthErrorMsg = qp.error
+                ? "[" + qp.error + "]: " + (qp.error_description || "no description") + ". "
+                  + (qp.error_uri ? "More info: " + qp.error_uri : "")
+                : "The server answered with neither a code nor an error.";
+            oauth2.errCb({authId: oauth2.auth.name, source: "auth", level: "error",
+                message: oauthErrorMsg});
+        }
+    } else {
+        oauth2.callback({auth: oauth2.auth, token: qp, isValid: isValid,
+            redirectUrl: redirectUrl});
+    }
+    window.close();
+}
+if (document.readyState !== "loading") {
+    run();
+} else {
+    document.addEventListener("DOMContentLoaded", run);
+}
+</script>
+</body>
+</html>
+"""
+    return HTMLResponse(page)

@@ -1,0 +1,294 @@
+"""`get_openapi`: the OpenAPI 3.1 document of a list of routes, in FastAPI's shape (the same
+operation ids, summaries, parameters, request bodies, responses and component schemas), so
+that clients generated from a FastAPI app's schema keep working."""
+
+from __future__ import annotations
+
+import copy
+import http.client
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from .._types import is_subclass
+from ..params import Body
+from ..responses import JSONResponse
+from ..routing import APIRoute, path_format
+from .schemas import REF_PREFIX, SchemaBuilder, Slot, deep_update, field_attributes
+
+METHODS_WITH_BODY = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
+
+_SOURCES = ("path", "query", "header", "cookie")
+
+_STATUS_RANGES = {
+    "1XX": "Information",
+    "2XX": "Success",
+    "3XX": "Redirection",
+    "4XX": "Client Error",
+    "5XX": "Server Error",
+    "DEFAULT": "Default Response",
+}
+
+validation_error_definition = {
+    "properties": {
+        "loc": {
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "type": "array",
+            "title": "Location",
+        },
+        "msg": {"type": "string", "title": "Message"},
+        "type": {"type": "string", "title": "Error Type"},
+        "input": {"title": "Input"},
+        "ctx": {"type": "object", "title": "Context"},
+    },
+    "type": "object",
+    "required": ["loc", "msg", "type"],
+    "title": "ValidationError",
+}
+
+validation_error_response_definition = {
+    "properties": {
+        "detail": {
+            "items": {"$ref": REF_PREFIX + "ValidationError"},
+            "type": "array",
+            "title": "Detail",
+        }
+    },
+    "type": "object",
+    "title": "HTTPValidationError",
+}
+
+_VALIDATION_ERROR_RESPONSE = {
+    "description": "Validation Error",
+    "content": {"application/json": {"schema": {"$ref": REF_PREFIX + "HTTPValidationError"}}},
+}
+
+
+def get_openapi(
+    *,
+    title: str,
+    version: str,
+    openapi_version: str = "3.1.0",
+    summary: str | None = None,
+    description: str | None = None,
+    routes: Sequence[Any],
+    webhooks: Sequence[Any] | None = None,
+    tags: list[dict[str, Any]] | None = None,
+    servers: list[dict[str, Any]] | None = None,
+    terms_of_service: str | None = None,
+    contact: dict[str, Any] | None = None,
+    license_info: dict[str, Any] | None = None,
+    separate_input_output_schemas: bool = True,
+    external_docs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The OpenAPI document of `routes` (those with include_in_schema; WebSocket routes and
+    mounted apps are not described)."""
+    info: dict[str, Any] = {"title": title, "summary": summary, "description": description or None}
+    info.update(version=version, termsOfService=terms_of_service)
+    info.update(contact=contact, license=license_info)
+    output: dict[str, Any] = {"openapi": openapi_version, "info": info}
+    output["servers"] = servers or None
+    builder = SchemaBuilder()
+    # One schema per model for requests and responses, or the two modes apart (`Item-Input`
+    # and `Item-Output`) where they differ.
+    writer = _OperationWriter(
+        builder, "serialization" if separate_input_output_schemas else "validation"
+    )
+    paths = writer.paths(routes)
+    webhook_paths = writer.paths(webhooks or [])
+    builder.build()
+    definitions = {**builder.definitions, **writer.definitions}
+    output["paths"] = paths
+    output["webhooks"] = webhook_paths or None
+    if definitions:
+        output["components"] = {"schemas": {k: definitions[k] for k in sorted(definitions)}}
+    output["tags"] = tags or None
+    output["externalDocs"] = external_docs
+    return builder.fill(_jsonable(output))
+
+
+class _OperationWriter:
+    """Writes the operations of routes with Slots where schemas go (SchemaBuilder.fill)."""
+
+    def __init__(self, builder: SchemaBuilder, response_mode: str) -> None:
+        self.builder = builder
+        self.response_mode = response_mode
+        self.definitions: dict[str, Any] = {}
+        self.operation_ids: set[str] = set()
+
+    def paths(self, routes: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        paths: dict[str, dict[str, Any]] = {}
+        for route in routes:
+            if isinstance(route, APIRoute) and route.include_in_schema:
+                operations = paths.setdefault(path_format(route.path), {})
+                for method in sorted(route.methods):
+                    operations[method.lower()] = self.operation(route, method)
+        return {path: ops for path, ops in paths.items() if ops}
+
+    def operation(self, route: APIRoute, method: str) -> dict[str, Any]:
+        operation: dict[str, Any] = {"tags": route.tags or None}
+        operation["summary"] = route.summary or route.name.replace("_", " ").title()
+        operation["description"] = route.description or None
+        operation_id = route.unique_id
+        if operation_id in self.operation_ids:
+            name = getattr(route.endpoint, "__name__", "<unnamed_endpoint>")
+            warnings.warn(
+                f"Duplicate Operation ID {operation_id} for function {name}", stacklevel=2
+            )
+        self.operation_ids.add(operation_id)
+        operation["operationId"] = operation_id
+        operation["deprecated"] = route.deprecated or None
+        params = self.parameters(route)
+        operation["parameters"] = params or None
+        body = route.body
+        if method in METHODS_WITH_BODY and body is not None:
+            operation["requestBody"] = self.request_body(route)
+        responses = operation["responses"] = self.responses(route)
+        if (params or body is not None) and not ({"422", "4XX", "default"} & responses.keys()):
+            responses["422"] = copy.deepcopy(_VALIDATION_ERROR_RESPONSE)
+            self.definitions["ValidationError"] = validation_error_definition
+            self.definitions["HTTPValidationError"] = validation_error_response_definition
+        if route.openapi_extra:
+            deep_update(operation, route.openapi_extra)
+        return operation
+
+    def parameters(self, route: APIRoute) -> list[dict[str, Any]]:
+        """The route's path, query, header and cookie parameters, its own and then its
+        dependencies' (each dependency once), grouped by where they are read from; a
+        parameter declared twice is listed once, as required if either says so."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for source in _SOURCES:
+            for param in _flat_params(route.plan.root):
+                marker = param.marker
+                if param.source != source or not getattr(marker, "include_in_schema", True):
+                    continue
+                attrs = field_attributes(marker, param.default, param.required)
+                title = getattr(marker, "title", None) or _title(param.name)
+                parameter = {
+                    "name": param.name,
+                    "in": source,
+                    "required": param.required,
+                    "schema": self.builder.add(param.annotation, "validation", attrs, title),
+                    "description": getattr(marker, "description", None),
+                }
+                if marker is not None and getattr(marker, "openapi_examples", None):
+                    parameter["examples"] = marker.openapi_examples
+                if getattr(marker, "deprecated", None):
+                    parameter["deprecated"] = True
+                key = (source, param.name)
+                if key not in found or param.required:
+                    found[key] = parameter
+        return list(found.values())
+
+    def request_body(self, route: APIRoute) -> dict[str, Any]:
+        plan = route.body
+        fields = list({f.alias: f for f in plan.fields}.values())  # handler's and deps' once
+        if plan.embed:
+            name = f"Body_{route.unique_id}"
+            properties, required = {}, []
+            for f in fields:
+                attrs = field_attributes(f.marker, f.default, f.required)
+                title = getattr(f.marker, "title", None) or _title(f.alias)
+                properties[f.alias] = self.builder.add(f.annotation, "validation", attrs, title)
+                if f.required:
+                    required.append(f.alias)
+            self.definitions[name] = {
+                "properties": properties,
+                "type": "object",
+                "required": required or None,
+                "title": name,
+            }
+            schema: Any = {"$ref": REF_PREFIX + name}
+            is_required = bool(required)
+        else:
+            f = fields[0]
+            attrs = field_attributes(f.marker, f.default, f.required)
+            title = getattr(f.marker, "title", None) or _title(f.alias)
+            schema = self.builder.add(f.annotation, "validation", attrs, title)
+            is_required = f.required
+        # The Body() markers' media type when they agree, as FastAPI picks it.
+        media_types = {f.marker.media_type for f in fields if isinstance(f.marker, Body)}
+        media_type = media_types.pop() if len(media_types) == 1 else "application/json"
+        content: dict[str, Any] = {"schema": schema}
+        return {"required": is_required or None, "content": {media_type: content}}
+
+    def responses(self, route: APIRoute) -> dict[str, Any]:
+        status = str(route.status_code)
+        response_class = route.response_class
+        media_type = getattr(response_class, "media_type", None)
+        main: dict[str, Any] = {"description": route.response_description}
+        responses: dict[str, Any] = {status: main}
+        if route.body_allowed and media_type:
+            schema: Any = {"type": "string"}
+            if is_subclass(response_class, JSONResponse):
+                model = route.response_model
+                title = _title(f"Response_{route.unique_id}")
+                schema = (
+                    {}
+                    if model is None
+                    else self.builder.add(model, self.response_mode, title=title)
+                )
+            main["content"] = {media_type: {"schema": schema}}
+        for code, extra in route.responses.items():
+            extra = copy.deepcopy(extra)
+            model = extra.pop("model", None)
+            key = str(code).upper()
+            key = "default" if key == "DEFAULT" else key
+            response = responses.setdefault(key, {})
+            if model is not None:  # its schema, laid over any the response gives
+                content = extra.setdefault("content", {})
+                schema_at = content.setdefault(media_type or "application/json", {})
+                title = _title(f"Response_{code}_{route.unique_id}")
+                slot = self.builder.add(model, self.response_mode, title=title)
+                slot.base = schema_at.get("schema") or {}
+                schema_at["schema"] = slot
+            description = (
+                extra.get("description")
+                or response.get("description")
+                or _STATUS_RANGES.get(str(code).upper())
+                or _status_phrase(code)
+                or "Additional Response"
+            )
+            deep_update(response, extra)
+            response["description"] = description
+        return responses
+
+
+def _flat_params(root: Any) -> list[Any]:
+    """The parameters of `root` and, depth first, of each dependency it reaches once."""
+    params, seen, stack = [], set(), [root]
+    while stack:
+        dependant = stack.pop()
+        if dependant is None or id(dependant) in seen:
+            continue
+        seen.add(id(dependant))
+        params.extend(dependant.params)
+        stack.extend(sub for _, sub, _ in reversed(dependant.dependencies))
+    return params
+
+
+def _title(name: str) -> str:
+    """The title FastAPI gives a schema named after a field: `item_id` is "Item Id"."""
+    return name.title().replace("_", " ")
+
+
+def _status_phrase(code: Any) -> str | None:
+    try:
+        return http.client.responses.get(int(code))
+    except (TypeError, ValueError):
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    """User-given parts of the document (tags, servers, examples...) as JSON data."""
+    if isinstance(value, Slot):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    from ..encoders import jsonable_encoder
+
+    return jsonable_encoder(value)
