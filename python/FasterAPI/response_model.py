@@ -61,8 +61,8 @@ def response_serializer(
         if pydantic is not None:
             try:
                 adapter = pydantic.TypeAdapter(model)
-            except pydantic.PydanticSchemaGenerationError:  # not pydantic's: msgspec's then
-                adapter = None
+            except pydantic.PydanticUserError:  # a type pydantic cannot take: msgspec's then
+                adapter = None  # (`typing.TypedDict` before Python 3.12, for one)
             if adapter is not None:
                 return _pydantic_serializer(adapter, pydantic.ValidationError, options)
     return _msgspec_serializer(model, options)
@@ -98,12 +98,12 @@ def _pydantic_serializer(
 
 
 def _msgspec_serializer(model: Any, options: dict[str, Any]) -> Callable[[Any], Any]:
-    convert = msgspec.convert
     plain = all(not value for name, value in options.items() if name != "by_alias")
     # Without options, what msgspec gives back is encoded as the Rust encoder encodes any
     # Struct (its fields by attribute name), unless a Struct's encoding differs from that.
     dump = None if plain and _encodes_plainly(model) else _Dump(**options)
-    exact = model if isinstance(model, type) and issubclass(model, msgspec.Struct) else None
+    exact = model if _is_struct(model) else None
+    convert = _converter(model)
 
     def serialize(value: Any) -> Any:
         if type(value) is exact:  # the Struct itself: nothing to convert
@@ -111,30 +111,59 @@ def _msgspec_serializer(model: Any, options: dict[str, Any]) -> Callable[[Any], 
                 return value
             converted = value
         else:
-            try:
-                converted = convert(value, model, strict=False, from_attributes=True)
-            except msgspec.ValidationError as exc:
-                raise ResponseValidationError(
-                    msgspec_errors(exc, value, _LOC), body=value
-                ) from None
+            converted = convert(value)
         return converted if dump is None else dump(converted, value)
 
     return serialize
+
+
+def _converter(model: Any) -> Callable[[Any], Any]:
+    """`msgspec.convert(value, model, from_attributes=True, strict=False)`, raising
+    ResponseValidationError. msgspec keeps what it works out about a Struct class, but not
+    about `list[Item]` or `dict[str, int]`, which it would work out again on every call: those
+    are converted as the one field of a Struct made for them, which costs less."""
+    convert = msgspec.convert
+    if _is_struct(model):
+
+        def convert_struct(value: Any) -> Any:
+            try:
+                return convert(value, model, strict=False, from_attributes=True)
+            except msgspec.ValidationError as exc:
+                errors = msgspec_errors(exc, value, _LOC)
+                raise ResponseValidationError(errors, body=value) from None
+
+        return convert_struct
+    box = msgspec.defstruct("Response", [("value", model)])
+
+    def convert_boxed(value: Any) -> Any:
+        try:
+            return convert({"value": value}, box, strict=False, from_attributes=True).value
+        except msgspec.ValidationError as exc:
+            errors = msgspec_errors(exc, {"value": value}, ())
+            for error in errors:  # the box's field is not part of the location
+                error["loc"] = (*_LOC, *error["loc"][1:])
+            raise ResponseValidationError(errors, body=value) from None
+
+    return convert_boxed
 
 
 # -- reading the model's type ----------------------------------------------------------------
 
 
 def _types_in(tp: Any, seen: set[int]) -> typing.Iterator[Any]:
-    """`tp` and every type nested in it (arguments, a Struct's or dataclass's field types)."""
+    """`tp` and every type nested in it (type arguments, a Struct's field types)."""
     if id(tp) in seen:
         return
     seen.add(id(tp))
     yield tp
     for arg in typing.get_args(tp):
         yield from _types_in(arg, seen)
-    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
-        for field in msgspec.structs.fields(tp):
+    if _is_struct(tp):
+        try:
+            fields = msgspec.structs.fields(tp)
+        except (NameError, TypeError):  # a forward reference msgspec cannot resolve
+            fields = ()
+        for field in fields:
             yield from _types_in(field.type, seen)
 
 
