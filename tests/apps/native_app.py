@@ -229,3 +229,13 @@ app.mount("/sub", sub_app)
 
 from tests.apps.deps_app import app as deps  # noqa: E402, F401 - served in tests/test_lifecycle.py
 from tests.apps.ws_app import app as ws  # noqa: E402, F401 - served in tests/test_websockets.py
+
+
+def __getattr__(name):
+    """`models` (tests/test_response_model.py), imported only by the server that serves it:
+    it imports pydantic, which the other servers do without."""
+    if name == "models":
+        from tests.apps.models_app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
