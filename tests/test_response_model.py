@@ -38,6 +38,12 @@ CASES = [
     ("GET", "/plain/dict", 200, b'{"a":1,"b":2}'),
     ("GET", "/plain/list", 200, b'["a","b"]'),
     ("GET", "/plain/int", 200, b"42"),
+    (
+        "GET",
+        "/plain/any",
+        200,
+        b'{"product":{"name":"hammer","price":9.5,"tags":[],"stock":null},"count":1}',
+    ),
     ("GET", "/plain/optional", 200, b"null"),
     ("GET", "/dataclass", 200, b'{"x":1,"y":0}'),
     ("GET", "/typeddict", 200, b'{"title":"Alien","year":1979}'),

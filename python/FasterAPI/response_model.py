@@ -250,6 +250,8 @@ class _Dump:
     def fields(
         self, value: Any, source: Any, include: Any, exclude: Any, fields: _Fields
     ) -> dict[str, Any]:
+        if fields.array_like:  # written as msgspec writes it: the values, in order
+            return [self.dump(getattr(value, f[0]), None, None, None) for f in fields.items]
         out: dict[str, Any] = {}
         if fields.tag is not None:
             out[fields.tag[0]] = fields.tag[1]
@@ -280,6 +282,7 @@ class _Fields:
     items: tuple[tuple[str, str, Any, Any], ...]
     tag: tuple[str, Any] | None = None
     omit_defaults: bool = False
+    array_like: bool = False
 
 
 _FIELDS: dict[type, _Fields] = {}
@@ -294,7 +297,7 @@ def _struct_fields(cls: type) -> _Fields:
             for f in msgspec.structs.fields(cls)
         )
         tag = (config.tag_field, config.tag) if config.tag_field is not None else None
-        fields = _FIELDS[cls] = _Fields(items, tag, config.omit_defaults)
+        fields = _FIELDS[cls] = _Fields(items, tag, config.omit_defaults, config.array_like)
     return fields
 
 

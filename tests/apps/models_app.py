@@ -122,6 +122,11 @@ async def plain_int() -> int:
     return "42"
 
 
+@app.get("/plain/any")
+async def plain_any() -> dict:
+    return {"product": Product("hammer", 9.5), "count": 1}
+
+
 @app.get("/plain/optional")
 async def plain_optional() -> UserOut | None:
     return None
