@@ -61,8 +61,14 @@ def response_serializer(
         if pydantic is not None:
             try:
                 adapter = pydantic.TypeAdapter(model)
-            except pydantic.PydanticUserError:  # a type pydantic cannot take: msgspec's then
-                adapter = None  # (`typing.TypedDict` before Python 3.12, for one)
+            except pydantic.PydanticUserError as exc:
+                # a type pydantic cannot take is msgspec's (a plain class; `typing.TypedDict`
+                # before Python 3.12); any other mistake (a model not fully defined) is raised
+                if not isinstance(exc, pydantic.PydanticSchemaGenerationError) and (
+                    exc.code != "typed-dict-version"
+                ):
+                    raise
+                adapter = None
             if adapter is not None:
                 return _pydantic_serializer(adapter, pydantic.ValidationError, options)
     return _msgspec_serializer(model, options)
