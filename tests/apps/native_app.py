@@ -238,4 +238,10 @@ def __getattr__(name):
         from tests.apps.models_app import app
 
         return app
+    if name == "secure":  # tests/test_security.py
+        import FasterAPI
+
+        from tests.apps.security_ref import build
+
+        return build(FasterAPI)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

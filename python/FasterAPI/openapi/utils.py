@@ -14,6 +14,7 @@ from .._types import is_subclass
 from ..params import Body
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
+from ..security.base import SecurityBase
 from .schemas import REF_PREFIX, SchemaBuilder, Slot, deep_update, field_attributes
 
 METHODS_WITH_BODY = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
@@ -100,8 +101,12 @@ def get_openapi(
     definitions = {**builder.definitions, **writer.definitions}
     output["paths"] = paths
     output["webhooks"] = webhook_paths or None
+    components: dict[str, Any] = {}
     if definitions:
-        output["components"] = {"schemas": {k: definitions[k] for k in sorted(definitions)}}
+        components["schemas"] = {k: definitions[k] for k in sorted(definitions)}
+    if writer.security_schemes:
+        components["securitySchemes"] = writer.security_schemes
+    output["components"] = components or None
     output["tags"] = tags or None
     output["externalDocs"] = external_docs
     return builder.fill(_jsonable(output))
@@ -114,6 +119,8 @@ class _OperationWriter:
         self.builder = builder
         self.response_mode = response_mode
         self.definitions: dict[str, Any] = {}
+        #: Scheme name -> its OpenAPI description, for `components/securitySchemes`.
+        self.security_schemes: dict[str, Any] = {}
         self.operation_ids: set[str] = set()
 
     def paths(self, routes: Sequence[Any]) -> dict[str, dict[str, Any]]:
@@ -138,6 +145,7 @@ class _OperationWriter:
         self.operation_ids.add(operation_id)
         operation["operationId"] = operation_id
         operation["deprecated"] = route.deprecated or None
+        operation["security"] = self.security(route) or None
         params = self.parameters(route)
         operation["parameters"] = params or None
         body = route.body
@@ -152,13 +160,26 @@ class _OperationWriter:
             deep_update(operation, route.openapi_extra)
         return operation
 
+    def security(self, route: APIRoute) -> list[dict[str, list[str]]]:
+        """The security requirements of the route: one per security scheme among its
+        dependencies, with the scopes its `Security(...)` chains require, merged by scheme."""
+        required: dict[str, list[str]] = {}
+        for dependant in _flat_dependants(route.plan.root)[1:]:
+            scheme = dependant.call
+            if not isinstance(scheme, SecurityBase):
+                continue
+            self.security_schemes[scheme.scheme_name] = scheme.model
+            scopes = required.setdefault(scheme.scheme_name, [])
+            scopes.extend(s for s in dependant.scopes if s not in scopes)
+        return [{name: scopes} for name, scopes in required.items()]
+
     def parameters(self, route: APIRoute) -> list[dict[str, Any]]:
         """The route's path, query, header and cookie parameters, its own and then its
         dependencies' (each dependency once), grouped by where they are read from; a
         parameter declared twice is listed once, as required if either says so."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for source in _SOURCES:
-            for param in _flat_params(route.plan.root):
+            for param in (p for d in _flat_dependants(route.plan.root) for p in d.params):
                 marker = param.marker
                 if param.source != source or not getattr(marker, "include_in_schema", True):
                     continue
@@ -254,17 +275,17 @@ class _OperationWriter:
         return responses
 
 
-def _flat_params(root: Any) -> list[Any]:
-    """The parameters of `root` and, depth first, of each dependency it reaches once."""
-    params, seen, stack = [], set(), [root]
+def _flat_dependants(root: Any) -> list[Any]:
+    """`root` and, depth first, each dependency it reaches, once each."""
+    found, seen, stack = [], set(), [root]
     while stack:
         dependant = stack.pop()
         if dependant is None or id(dependant) in seen:
             continue
         seen.add(id(dependant))
-        params.extend(dependant.params)
+        found.append(dependant)
         stack.extend(sub for _, sub, _ in reversed(dependant.dependencies))
-    return params
+    return found
 
 
 def _title(name: str) -> str:

@@ -1,16 +1,42 @@
-"""Security helpers. SecurityScopes: what a dependency gets, by annotation, for the OAuth2
-scopes that the `Security(...)` declarations above it require."""
+"""Security schemes, as FastAPI's `fastapi.security` has them: dependencies that read
+credentials from the request (answering 401 when they are missing, unless
+`auto_error=False`) and describe themselves in the OpenAPI document, so that Swagger UI
+shows an "Authorize" button. Checking the credentials is the app's work."""
 
-from __future__ import annotations
+from .api_key import APIKeyCookie, APIKeyHeader, APIKeyQuery
+from .base import SecurityBase
+from .http import (
+    HTTPAuthorizationCredentials,
+    HTTPBase,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+    HTTPDigest,
+)
+from .oauth2 import (
+    OAuth2,
+    OAuth2AuthorizationCodeBearer,
+    OAuth2PasswordBearer,
+    SecurityScopes,
+)
+from .open_id_connect_url import OpenIdConnect
+from .utils import get_authorization_scheme_param
 
-
-class SecurityScopes:
-    """The scopes required along the chain of `Security(dep, scopes=[...])` that led to a
-    dependency; `scope_str` joins them with spaces, as a WWW-Authenticate header wants."""
-
-    def __init__(self, scopes: list[str] | None = None) -> None:
-        self.scopes: list[str] = list(scopes or [])
-        self.scope_str: str = " ".join(self.scopes)
-
-    def __repr__(self) -> str:
-        return f"SecurityScopes({self.scopes!r})"
+__all__ = [
+    "APIKeyCookie",
+    "APIKeyHeader",
+    "APIKeyQuery",
+    "HTTPAuthorizationCredentials",
+    "HTTPBase",
+    "HTTPBasic",
+    "HTTPBasicCredentials",
+    "HTTPBearer",
+    "HTTPDigest",
+    "OAuth2",
+    "OAuth2AuthorizationCodeBearer",
+    "OAuth2PasswordBearer",
+    "OpenIdConnect",
+    "SecurityBase",
+    "SecurityScopes",
+    "get_authorization_scheme_param",
+]

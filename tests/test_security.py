@@ -1,0 +1,233 @@
+"""Security schemes (FasterAPI.security): what each dependency gives and how it refuses, the
+same answers as FastAPI's for the same requests (observed with FastAPI 0.165.0), through
+TestClient and over real HTTP on the native server; and the OpenAPI document, the same as
+FastAPI's for the same app (tests/apps/security_ref.py)."""
+
+import base64
+import json
+from pathlib import Path
+
+import FasterAPI
+import pytest
+from FasterAPI import TestClient
+from FasterAPI.security import (
+    HTTPBearer,
+    OAuth2PasswordBearer,
+    get_authorization_scheme_param,
+)
+
+from tests.apps.security_ref import build
+from tests.test_native_server import exchange, native_server, request
+
+REFERENCE = Path(__file__).parent / "apps" / "security_ref_fastapi.json"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+NOT_AUTHENTICATED = {"detail": "Not authenticated"}
+
+# (url, request headers, status, body, WWW-Authenticate), as FastAPI answers them.
+CASES = [
+    ("/me", {}, 401, NOT_AUTHENTICATED, "Bearer"),
+    (
+        "/me",
+        {"Authorization": "Bearer tok"},
+        200,
+        {"token": "tok", "scopes": ["items", "me"]},
+        None,
+    ),
+    ("/me", {"Authorization": "Basic tok"}, 401, NOT_AUTHENTICATED, "Bearer"),
+    (
+        "/me",
+        {"Authorization": "bearer  tok2 "},
+        200,
+        {"token": "tok2", "scopes": ["items", "me"]},
+        None,
+    ),
+    ("/me", {"Authorization": "Bearer"}, 200, {"token": "", "scopes": ["items", "me"]}, None),
+    ("/basic", {}, 401, NOT_AUTHENTICATED, 'Basic realm="shop"'),
+    (
+        "/basic",
+        {"Authorization": "Basic " + b64("ann:pw:x")},
+        200,
+        {"username": "ann", "password": "pw:x"},
+        None,
+    ),
+    (
+        "/basic",
+        {"Authorization": "Basic " + b64("nocolon")},
+        401,
+        NOT_AUTHENTICATED,
+        'Basic realm="shop"',
+    ),
+    ("/basic", {"Authorization": "Basic !!!"}, 401, NOT_AUTHENTICATED, 'Basic realm="shop"'),
+    ("/basic", {"Authorization": "Bearer x"}, 401, NOT_AUTHENTICATED, 'Basic realm="shop"'),
+    ("/basic", {"Authorization": "basic " + b64(":")}, 200, {"username": "", "password": ""}, None),
+    ("/bearer", {}, 200, {"anonymous": True}, None),
+    (
+        "/bearer",
+        {"Authorization": "Bearer abc"},
+        200,
+        {"scheme": "Bearer", "credentials": "abc"},
+        None,
+    ),
+    ("/bearer", {"Authorization": "Basic abc"}, 200, {"anonymous": True}, None),
+    ("/bearer", {"Authorization": "Bearer "}, 200, {"anonymous": True}, None),
+    ("/keys", {}, 401, NOT_AUTHENTICATED, "APIKey"),
+    ("/keys", {"X-API-Key": "h"}, 401, NOT_AUTHENTICATED, "APIKey"),
+    (
+        "/keys",
+        {"X-API-Key": "h", "Cookie": "session=c"},
+        200,
+        {"header": "h", "query": None, "cookie": "c"},
+        None,
+    ),
+    (
+        "/keys?api_key=q",
+        {"x-api-key": "h", "Cookie": "session=c"},
+        200,
+        {"header": "h", "query": "q", "cookie": "c"},
+        None,
+    ),
+    (
+        "/keys?api_key=",
+        {"X-API-Key": "h", "Cookie": "session=c"},
+        200,
+        {"header": "h", "query": None, "cookie": "c"},
+        None,
+    ),
+    ("/openid", {}, 401, NOT_AUTHENTICATED, "Bearer"),
+    ("/openid", {"Authorization": "anything goes"}, 200, {"authorization": "anything goes"}, None),
+    ("/code", {}, 401, NOT_AUTHENTICATED, "Bearer"),
+    ("/code", {"Authorization": "Bearer c"}, 200, {"token": "c"}, None),
+    ("/digest", {}, 401, NOT_AUTHENTICATED, "Digest"),
+    ("/digest", {"Authorization": "Digest abc"}, 200, {"credentials": "abc"}, None),
+    ("/digest", {"Authorization": "Bearer abc"}, 401, NOT_AUTHENTICATED, "Digest"),
+    ("/admin/stats", {"Authorization": "Bearer t"}, 401, NOT_AUTHENTICATED, "APIKey"),
+    (
+        "/admin/stats",
+        {"Authorization": "Bearer t", "X-API-Key": "k"},
+        200,
+        {"token": "t", "scopes": ["items"]},
+        None,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(build(FasterAPI)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("url, headers, status, body, challenge", CASES)
+def test_schemes_through_testclient(client, url, headers, status, body, challenge):
+    response = client.get(url, headers=headers)
+    assert (response.status_code, response.json()) == (status, body)
+    assert response.headers.get("www-authenticate") == challenge
+
+
+@pytest.fixture(scope="module")
+def secure_server(tmp_path_factory):
+    with native_server(tmp_path_factory.mktemp("secure"), app="secure") as server:
+        yield server
+
+
+@pytest.mark.fasterapi_only
+@pytest.mark.parametrize("url, headers, status, body, challenge", CASES)
+def test_schemes_on_the_native_server(secure_server, url, headers, status, body, challenge):
+    got, response_headers, raw = exchange(secure_server, request("GET", url, headers=headers))
+    assert (got, json.loads(raw)) == (status, body)
+    assert response_headers.get("www-authenticate") == challenge
+
+
+@pytest.mark.fasterapi_only
+def test_the_document_is_fastapis_for_the_same_app():
+    assert build(FasterAPI).openapi() == json.loads(REFERENCE.read_text())
+
+
+@pytest.mark.fasterapi_only
+def test_security_schemes_in_the_document():
+    schema = build(FasterAPI).openapi()
+    assert schema["components"]["securitySchemes"]["OAuth2PasswordBearer"] == {
+        "type": "oauth2",
+        "flows": {
+            "password": {
+                "tokenUrl": "token",
+                "scopes": {"me": "Read yourself", "items": "Read items"},
+            }
+        },
+    }
+    # The scopes of a nested Security chain are gathered, inner first then outer.
+    assert schema["paths"]["/me"]["get"]["security"] == [{"OAuth2PasswordBearer": ["items", "me"]}]
+    # Several schemes on one route; a scheme_name renames one.
+    assert schema["paths"]["/keys"]["get"]["security"] == [
+        {"APIKeyHeader": []},
+        {"APIKeyQuery": []},
+        {"SessionCookie": []},
+    ]
+    # The router's dependency comes before the route's own.
+    assert schema["paths"]["/admin/stats"]["get"]["security"] == [
+        {"APIKeyHeader": []},
+        {"OAuth2PasswordBearer": ["items"]},
+    ]
+
+
+def test_a_scheme_on_a_websocket_route():
+    app = FasterAPI.FastAPI()
+    bearer = HTTPBearer()
+
+    @app.websocket("/ws")
+    async def ws(websocket: FasterAPI.WebSocket, credentials=FasterAPI.Depends(bearer)):
+        await websocket.accept()
+        await websocket.send_text(credentials.credentials)
+        await websocket.close()
+
+    with TestClient(app) as client:
+        with client.websocket_connect("/ws", headers={"Authorization": "Bearer xyz"}) as ws:
+            assert ws.receive_text() == "xyz"
+
+
+def test_subclassing_a_scheme_keeps_working():
+    """The common FastAPI pattern: a subclass that checks the token after the base class
+    has read it."""
+
+    class JWTBearer(HTTPBearer):
+        async def __call__(self, request: FasterAPI.Request):
+            credentials = await super().__call__(request)
+            if credentials.credentials != "valid":
+                raise FasterAPI.HTTPException(403, "Invalid token")
+            return credentials.credentials
+
+    class CookieBearer(OAuth2PasswordBearer):
+        async def __call__(self, request: FasterAPI.Request):
+            return request.cookies.get("access_token") or await super().__call__(request)
+
+    app = FasterAPI.FastAPI()
+
+    @app.get("/jwt")
+    async def jwt(token: str = FasterAPI.Depends(JWTBearer())):
+        return token
+
+    @app.get("/cookie")
+    async def cookie(token: str = FasterAPI.Depends(CookieBearer(tokenUrl="login"))):
+        return token
+
+    with TestClient(app) as client:
+        assert client.get("/jwt", headers={"Authorization": "Bearer valid"}).json() == "valid"
+        assert client.get("/jwt", headers={"Authorization": "Bearer bad"}).status_code == 403
+        assert client.get("/jwt").status_code == 401
+        assert client.get("/cookie", headers={"Authorization": "Bearer h"}).json() == "h"
+        client.cookies.set("access_token", "c")
+        assert client.get("/cookie").json() == "c"
+        security = app.openapi()["paths"]["/cookie"]["get"]["security"]
+    assert security == [{"CookieBearer": []}]
+
+
+def test_get_authorization_scheme_param():
+    assert get_authorization_scheme_param("Bearer  abc ") == ("Bearer", "abc")
+    assert get_authorization_scheme_param("Bearer") == ("Bearer", "")
+    assert get_authorization_scheme_param(None) == ("", "")
+    assert get_authorization_scheme_param("") == ("", "")
