@@ -19,12 +19,14 @@ from .exceptions import (
 from .params import Body, Cookie, Depends, Header, Path, Query, Security
 from .requests import Request
 from .responses import (
+    FileResponse,
     HTMLResponse,
     JSONResponse,
     ORJSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
+    StreamingResponse,
 )
 from .routing import APIRoute, APIRouter, APIWebSocketRoute, FasterRouter
 from .websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -50,6 +52,7 @@ __all__ = [
     "Depends",
     "FastAPI",
     "Faster",
+    "FileResponse",
     "FasterRouter",
     "HTMLResponse",
     "HTTPException",
@@ -67,6 +70,7 @@ __all__ = [
     "Response",
     "Security",
     "State",
+    "StreamingResponse",
     "TestClient",
     "WebSocket",
     "WebSocketDisconnect",

@@ -371,6 +371,26 @@ class Faster(FasterRouter, _core.AsgiApp):
             response.raw_headers.extend(injected.raw_headers)
         return response
 
+    async def _send_response(
+        self, response: Response, scope: dict[str, Any], receive: Any, send: Any
+    ) -> None:
+        """Sends a Response by its own ASGI call (one that streams, or has background work);
+        an exception before it starts answering (a FileResponse's missing file, say) goes to
+        the app's exception handlers, as a handler's would."""
+        started = False
+
+        async def watched(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await response(scope, receive, watched)
+        except Exception as exc:
+            if started:
+                raise
+            await self._handle_exception(scope, receive, send, exc)
+
     async def _no_route(self, scope: dict[str, Any], receive: Any, send: Any, allow: Any) -> None:
         if await self._to_mount(scope, receive, send):
             return

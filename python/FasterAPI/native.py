@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import sys
 import types
 from asyncio.tasks import _enter_task, _leave_task
@@ -261,7 +262,7 @@ class NativeCycle:
                     self.head_only,
                 )
                 return self._write(data)
-            await self._asgi(raw, response)
+            await self._asgi(raw, functools.partial(app._send_response, response))
         except (ClientDisconnect, asyncio.CancelledError):
             if not self.is_disconnected:
                 if not self.response_complete:

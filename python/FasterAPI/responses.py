@@ -1,5 +1,6 @@
 """Response classes: Response, JSONResponse (encoded in Rust), HTMLResponse,
-PlainTextResponse and RedirectResponse. A returned Response is sent as it is."""
+PlainTextResponse and RedirectResponse, and (from FasterAPI.streaming) StreamingResponse and
+FileResponse. A returned Response is sent as it is."""
 
 from __future__ import annotations
 
@@ -177,3 +178,18 @@ class RedirectResponse(Response):
             content=b"", status_code=status_code, headers=headers, background=background
         )
         self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")
+
+
+from .streaming import FileResponse, StreamingResponse  # noqa: E402 - they build on Response
+
+__all__ = [
+    "FileResponse",
+    "HTMLResponse",
+    "JSONResponse",
+    "ORJSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Response",
+    "StreamingResponse",
+    "UJSONResponse",
+]

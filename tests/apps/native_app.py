@@ -238,6 +238,10 @@ def __getattr__(name):
         from tests.apps.models_app import app
 
         return app
+    if name == "streams":  # tests/test_streaming.py
+        from tests.apps.stream_app import app
+
+        return app
     if name == "secure":  # tests/test_security.py
         import FasterAPI
 

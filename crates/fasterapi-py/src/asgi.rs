@@ -593,7 +593,14 @@ impl AsgiCall {
                     .getattr(pyo3::intern!(py, "sent_whole"))?
                     .is_truthy()?;
             if !whole {
-                return Ok(Some((result.call1((scope, receive, send))?, Step::Finish)));
+                // Its own ASGI call, through the app, whose exception handlers answer an
+                // error raised before it starts (a FileResponse's missing file).
+                let args = (result, scope, receive, send);
+                let call = self
+                    .app
+                    .bind(py)
+                    .call_method1(pyo3::intern!(py, "_send_response"), args)?;
+                return Ok(Some((call, Step::Finish)));
             }
             let status = result.getattr(pyo3::intern!(py, "status_code"))?;
             let headers = result.getattr(pyo3::intern!(py, "raw_headers"))?;

@@ -1,0 +1,282 @@
+"""Responses whose body is sent in pieces: StreamingResponse (from an iterator or async
+iterator) and FileResponse (a file from disk, in chunks read off the event loop, with
+Content-Length, Last-Modified, ETag, conditional requests and byte ranges). Both are exported
+from FasterAPI.responses, as in FastAPI; the servers send their pieces as they come
+(chunked on the native server)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mimetypes
+import os
+import stat
+from collections.abc import AsyncIterable, Iterable, Mapping
+from email.utils import formatdate, parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+from .concurrency import run_in_threadpool
+from .responses import Response
+
+#: How much of a file is read (off the loop) and sent at a time.
+CHUNK_SIZE = 64 * 1024
+
+
+class StreamingResponse(Response):
+    """Sends each piece `content` yields (str or bytes) as it comes. A sync iterator is
+    stepped in a thread, so a blocking one does not stop the loop. If the client goes away,
+    the iteration is stopped (an async generator gets GeneratorExit at its `yield`)."""
+
+    sent_whole = False
+
+    def __init__(
+        self,
+        content: AsyncIterable[str | bytes] | Iterable[str | bytes],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: Any = None,
+    ) -> None:
+        self.body_iterator = content
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.background = background
+        self.raw_headers = self._stream_headers(headers)
+
+    def _stream_headers(self, headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+        """The given headers, and a Content-Type unless given (no Content-Length)."""
+        raw = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
+        ]
+        if self.media_type is not None and all(k != b"content-type" for k, _ in raw):
+            raw.append(self._content_type_pair())
+        return raw
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        streaming = asyncio.ensure_future(self._stream(scope, send))
+        listening = asyncio.ensure_future(_wait_for_disconnect(receive))
+        try:
+            done, _ = await asyncio.wait(
+                (streaming, listening), return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for task in (streaming, listening):
+                task.cancel()
+            await asyncio.gather(streaming, listening, return_exceptions=True)
+        if streaming in done:
+            streaming.result()  # the app's error, if the iteration raised
+            if self.background is not None:
+                await self.background()
+
+    async def _stream(self, scope: Any, send: Any) -> None:
+        start = {"type": "http.response.start", "status": self.status_code}
+        await send({**start, "headers": self.raw_headers})
+        if scope.get("method") != "HEAD":
+            charset = self.charset
+            async for chunk in _aiter(self.body_iterator):
+                if not isinstance(chunk, bytes | memoryview):
+                    chunk = chunk.encode(charset)
+                await send({"type": "http.response.body", "body": bytes(chunk), "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _wait_for_disconnect(receive: Any) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _aiter(content: Any) -> Any:
+    """`content` as an async iterator; a sync one is stepped in a thread."""
+    if isinstance(content, AsyncIterable):
+        async for chunk in content:
+            yield chunk
+        return
+    iterator = iter(content)
+    done = object()
+    while True:
+        chunk = await run_in_threadpool(next, iterator, done)
+        if chunk is done:
+            return
+        yield chunk
+
+
+class FileResponse(Response):
+    """Sends the file at `path`, read in chunks off the event loop. The media type is guessed
+    from `filename` or the path; `filename` also adds a Content-Disposition (`attachment`, or
+    `content_disposition_type`). Answers `If-None-Match` / `If-Modified-Since` with 304 and a
+    single `Range: bytes=...` with 206 (416 when it cannot be satisfied)."""
+
+    sent_whole = False
+    chunk_size = CHUNK_SIZE
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: Any = None,
+        filename: str | None = None,
+        stat_result: os.stat_result | None = None,
+        method: str | None = None,
+        content_disposition_type: str = "attachment",
+    ) -> None:
+        self.path = path
+        self.status_code = status_code
+        self.filename = filename
+        self.background = background
+        if media_type is None:
+            media_type = mimetypes.guess_type(filename or path)[0] or "text/plain"
+        self.media_type = media_type
+        self.raw_headers = self._stream_headers(headers)
+        if filename is not None:
+            quoted = quote(filename)
+            if quoted != filename:  # RFC 6266: a non-ASCII name goes in filename*
+                disposition = f"{content_disposition_type}; filename*=utf-8''{quoted}"
+            else:
+                disposition = f'{content_disposition_type}; filename="{filename}"'
+            self.raw_headers.append((b"content-disposition", disposition.encode("latin-1")))
+        self.stat_result = stat_result
+        if stat_result is not None:
+            self._set_stat_headers(stat_result)
+
+    _stream_headers = StreamingResponse._stream_headers
+
+    def _set_stat_headers(self, result: os.stat_result) -> None:
+        etag = hashlib.md5(f"{result.st_mtime}-{result.st_size}".encode(), usedforsecurity=False)
+        self.raw_headers += [
+            (b"content-length", str(result.st_size).encode()),
+            (b"last-modified", formatdate(result.st_mtime, usegmt=True).encode()),
+            (b"etag", f'"{etag.hexdigest()}"'.encode()),
+            (b"accept-ranges", b"bytes"),
+        ]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.stat_result is None:
+            try:
+                result = await run_in_threadpool(os.stat, self.path)
+            except FileNotFoundError:
+                raise RuntimeError(f"File at path {self.path} does not exist.") from None
+            if not stat.S_ISREG(result.st_mode):
+                raise RuntimeError(f"File at path {self.path} is not a file.")
+            self.stat_result = result
+            self._set_stat_headers(result)
+        request_headers = {
+            k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())
+        }
+        headers = dict(self.raw_headers)
+        start = {"type": "http.response.start", "status": self.status_code}
+        if self.status_code == 200 and _not_modified(request_headers, headers):
+            keep = {b"etag", b"last-modified", b"cache-control", b"vary", b"content-location"}
+            pairs = [(k, v) for k, v in self.raw_headers if k in keep]
+            await send({**start, "status": 304, "headers": pairs})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        size = self.stat_result.st_size
+        first, last = 0, size - 1
+        pairs = self.raw_headers
+        range_header = request_headers.get("range")
+        if range_header and self.status_code == 200 and _range_applies(request_headers, headers):
+            span = _byte_range(range_header, size)
+            if span is _UNSATISFIABLE:
+                await send(
+                    {
+                        **start,
+                        "status": 416,
+                        "headers": [(b"content-range", f"bytes */{size}".encode())],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b""})
+                return
+            if span is not _WHOLE:
+                first, last = span
+                pairs = [(k, v) for k, v in pairs if k != b"content-length"]
+                pairs += [
+                    (b"content-length", str(last - first + 1).encode()),
+                    (b"content-range", f"bytes {first}-{last}/{size}".encode()),
+                ]
+                start["status"] = 206
+        await send({**start, "headers": pairs})
+        method = scope.get("method")
+        if method == "HEAD" or size == 0:
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            await self._send_file(send, first, last - first + 1)
+        if self.background is not None:
+            await self.background()
+
+    async def _send_file(self, send: Any, offset: int, length: int) -> None:
+        file = await run_in_threadpool(open, self.path, "rb")
+        try:
+            await run_in_threadpool(file.seek, offset)
+            while length > 0:
+                chunk = await run_in_threadpool(file.read, min(self.chunk_size, length))
+                if not chunk:  # the file shrank meanwhile: end the body early
+                    break
+                length -= len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": length > 0})
+            if length > 0:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await run_in_threadpool(file.close)
+
+
+def _not_modified(request: dict[str, str], response: dict[bytes, bytes]) -> bool:
+    """Whether the client's cached copy is current (RFC 9110: If-None-Match first)."""
+    etag = response.get(b"etag", b"").decode()
+    if_none_match = request.get("if-none-match")
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    if_modified_since = request.get("if-modified-since")
+    last_modified = response.get(b"last-modified")
+    if if_modified_since and last_modified:
+        try:
+            return parsedate_to_datetime(if_modified_since) >= parsedate_to_datetime(
+                last_modified.decode()
+            )
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _range_applies(request: dict[str, str], response: dict[bytes, bytes]) -> bool:
+    """An If-Range that names another version of the file means: send the whole file."""
+    if_range = request.get("if-range")
+    if if_range is None:
+        return True
+    return if_range in (
+        response.get(b"etag", b"").decode(),
+        response.get(b"last-modified", b"").decode(),
+    )
+
+
+_WHOLE: Any = ("whole",)
+_UNSATISFIABLE: Any = ("unsatisfiable",)
+
+
+def _byte_range(header: str, size: int) -> Any:
+    """The (first, last) bytes of a single `bytes=` range; _WHOLE (send the whole file, as
+    RFC 9110 allows) for a header this does not serve (several ranges, another unit,
+    nonsense); _UNSATISFIABLE for a range outside the file (416)."""
+    unit, _, spec = header.partition("=")
+    start, dash, end = spec.strip().partition("-")
+    if unit.strip().lower() != "bytes" or "," in spec or not dash:
+        return _WHOLE
+    try:
+        if not start:  # the last `end` bytes
+            suffix = int(end)
+            if suffix <= 0 or size == 0:
+                return _UNSATISFIABLE
+            return (max(size - suffix, 0), size - 1)
+        first = int(start)
+        last = int(end) if end else size - 1
+    except ValueError:
+        return _WHOLE
+    if first >= size:
+        return _UNSATISFIABLE
+    if first < 0 or last < first:
+        return _WHOLE
+    return (first, min(last, size - 1))

@@ -1,0 +1,208 @@
+"""StreamingResponse and FileResponse (tests/apps/stream_app.py): through TestClient, and on
+the native server over real HTTP (chunked bodies, a client leaving an endless stream, files
+with ranges and conditional requests)."""
+
+import hashlib
+import os
+
+import pytest
+from FasterAPI import TestClient
+
+from tests.apps import stream_app
+from tests.test_native_server import Reader, exchange, native_server, request
+
+DATA = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and a bit: several chunks
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("files")
+    (folder / "data.bin").write_bytes(DATA)
+    (folder / "notes.txt").write_text("hello, file\n")
+    (folder / "empty.json").write_bytes(b"")
+    (folder / "sub").mkdir()
+    return folder
+
+
+@pytest.fixture
+def client(files, monkeypatch):
+    monkeypatch.setattr(stream_app, "FILES", files)
+    stream_app.EVENTS.clear()
+    with TestClient(stream_app.app) as client:
+        yield client
+
+
+def test_async_generator_is_streamed_then_the_background_task_runs(client):
+    response = client.get("/count?n=4")
+    assert response.status_code == 200
+    assert response.text == "0\n1\n2\n3\n"
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert stream_app.EVENTS == ["streamed"]
+
+
+def test_sync_iterator_and_headers(client):
+    response = client.get("/blocking")
+    assert response.content == b"slow sync iterator"
+    assert response.headers["x-kind"] == "sync"
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+
+
+def test_head_sends_no_streamed_body(client):
+    response = client.head("/count")
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_file_with_its_headers(client):
+    response = client.get("/files/notes.txt")
+    assert response.status_code == 200
+    assert response.text == "hello, file\n"
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.headers["content-length"] == "12"
+    assert response.headers["accept-ranges"] == "bytes"
+    stat = os.stat(stream_app.FILES / "notes.txt")
+    etag = hashlib.md5(f"{stat.st_mtime}-{stat.st_size}".encode()).hexdigest()
+    assert response.headers["etag"] == f'"{etag}"'
+    assert response.headers["last-modified"].endswith(" GMT")
+    assert "content-disposition" not in response.headers
+
+
+def test_big_file_in_chunks(client):
+    response = client.get("/files/data.bin")
+    assert response.content == DATA
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-length"] == str(len(DATA))
+
+
+def test_download_names(client):
+    plain = client.get("/files/notes.txt?download=report.txt")
+    assert plain.headers["content-disposition"] == 'attachment; filename="report.txt"'
+    accented = client.get("/files/notes.txt?download=résumé.txt")
+    assert accented.headers["content-disposition"] == (
+        "attachment; filename*=utf-8''r%C3%A9sum%C3%A9.txt"
+    )
+    assert client.get("/files/empty.json").headers["content-type"] == "application/json"
+    assert client.get("/files/empty.json").content == b""
+
+
+def test_conditional_requests(client):
+    first = client.get("/files/notes.txt")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    again = client.get("/files/notes.txt", headers={"if-none-match": etag})
+    assert (again.status_code, again.content) == (304, b"")
+    assert again.headers["etag"] == etag
+    assert "content-length" not in again.headers
+    since = client.get("/files/notes.txt", headers={"if-modified-since": modified})
+    assert since.status_code == 304
+    changed = client.get("/files/notes.txt", headers={"if-none-match": '"other"'})
+    assert (changed.status_code, changed.text) == (200, "hello, file\n")
+
+
+@pytest.mark.parametrize(
+    "header, status, body, content_range",
+    [
+        ("bytes=0-4", 206, b"hello", "bytes 0-4/12"),
+        ("bytes=7-", 206, b"file\n", "bytes 7-11/12"),
+        ("bytes=-5", 206, b"file\n", "bytes 7-11/12"),
+        ("bytes=7-100", 206, b"file\n", "bytes 7-11/12"),
+        ("bytes=0-11", 206, b"hello, file\n", "bytes 0-11/12"),
+        ("bytes=12-", 416, b"", "bytes */12"),
+        ("bytes=0-1,3-4", 200, b"hello, file\n", None),  # several ranges: the whole file
+        ("lines=1-2", 200, b"hello, file\n", None),
+        ("bytes=x-y", 200, b"hello, file\n", None),
+    ],
+)
+def test_ranges(client, header, status, body, content_range):
+    response = client.get("/files/notes.txt", headers={"range": header})
+    assert (response.status_code, response.content) == (status, body)
+    assert response.headers.get("content-range") == content_range
+    if status == 206:
+        assert response.headers["content-length"] == str(len(body))
+
+
+def test_if_range_with_another_version_sends_the_whole_file(client):
+    etag = client.get("/files/notes.txt").headers["etag"]
+    same = client.get("/files/notes.txt", headers={"range": "bytes=0-4", "if-range": etag})
+    assert (same.status_code, same.content) == (206, b"hello")
+    other = client.get("/files/notes.txt", headers={"range": "bytes=0-4", "if-range": '"old"'})
+    assert (other.status_code, other.content) == (200, b"hello, file\n")
+
+
+def test_missing_file_and_folder_are_server_errors(files, monkeypatch):
+    monkeypatch.setattr(stream_app, "FILES", files)
+    client = TestClient(stream_app.app, raise_server_exceptions=False)
+    for name in ("nothing.txt", "sub"):
+        response = client.get(f"/files/{name}")
+        assert response.status_code == 500
+        assert response.json() == {"detail": "Internal Server Error"}
+
+
+# -- the native server ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(files, tmp_path_factory):
+    os.environ["STREAM_APP_FILES"] = str(files)
+    try:
+        with native_server(tmp_path_factory.mktemp("streams"), app="streams") as server:
+            yield server
+    finally:
+        del os.environ["STREAM_APP_FILES"]
+
+
+@pytest.mark.fasterapi_only
+def test_native_stream_is_chunked(server):
+    status, headers, body = exchange(server, request("GET", "/count?n=3"))
+    assert (status, body) == (200, b"0\n1\n2\n")
+    assert headers["transfer-encoding"] == "chunked"
+    server.wait_for_output("streamed")
+
+
+@pytest.mark.fasterapi_only
+def test_native_client_leaving_an_endless_stream_stops_it(server):
+    with server.connect() as sock:
+        sock.sendall(request("GET", "/endless"))
+        received = b""
+        while received.count(b"data: ") < 3:
+            received += sock.recv(4096)
+    server.wait_for_output("endless stream closed")
+
+
+@pytest.mark.fasterapi_only
+def test_native_error_mid_stream_cuts_the_connection(server):
+    with server.connect() as sock:
+        sock.sendall(request("GET", "/failing"))
+        sock.settimeout(5)
+        received = b""
+        while chunk := sock.recv(4096):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200 OK")
+    assert b"partial" in received
+    assert not received.endswith(b"0\r\n\r\n")  # no clean end: the client can tell
+    status, _, body = exchange(server, request("GET", "/count?n=1"))  # still serving
+    assert (status, body) == (200, b"0\n")
+
+
+@pytest.mark.fasterapi_only
+def test_native_file_and_range(server):
+    status, headers, body = exchange(server, request("GET", "/files/data.bin"))
+    assert status == 200
+    assert body == DATA
+    assert headers["content-length"] == str(len(DATA))
+    status, headers, body = exchange(
+        server, request("GET", "/files/data.bin", headers={"Range": "bytes=1048576-"})
+    )
+    assert (status, body) == (206, b"tail")
+    assert headers["content-range"] == f"bytes 1048576-1048579/{len(DATA)}"
+    status, headers, body = exchange(server, request("HEAD", "/files/data.bin"), head_request=True)
+    assert (status, body) == (200, b"")
+    assert headers["content-length"] == str(len(DATA))
+
+
+@pytest.mark.fasterapi_only
+def test_native_keep_alive_after_a_file(server):
+    with server.connect() as sock:
+        reader = Reader(sock)
+        sock.sendall(request("GET", "/files/notes.txt") + request("GET", "/count?n=2"))
+        assert reader.response()[::2] == (200, b"hello, file\n")
+        assert reader.response()[::2] == (200, b"0\n1\n")
