@@ -1,7 +1,10 @@
-//! Request parameters: query strings, cookies, and coercion of their text
-//! values to scalar types with FastAPI's (pydantic's) rules and constraints.
+//! Request parameters: query strings, cookies, form bodies (urlencoded and multipart), and
+//! coercion of their text values to scalar types with FastAPI's (pydantic's) rules and
+//! constraints.
 
 pub mod coerce;
 pub mod constraints;
 pub mod cookie;
+pub mod form;
+pub mod multipart;
 pub mod query;
