@@ -16,6 +16,10 @@ from .exceptions import (
     WebSocketException,
     WebSocketRequestValidationError,
 )
+from .middleware.base import BaseHTTPMiddleware
+from .middleware.cors import CORSMiddleware
+from .middleware.httpsredirect import HTTPSRedirectMiddleware
+from .middleware.trustedhost import TrustedHostMiddleware
 from .params import Body, Cookie, Depends, Header, Path, Query, Security
 from .requests import Request
 from .responses import (
@@ -47,7 +51,9 @@ __all__ = [
     "APIRouter",
     "APIWebSocketRoute",
     "BackgroundTasks",
+    "BaseHTTPMiddleware",
     "Body",
+    "CORSMiddleware",
     "Cookie",
     "Depends",
     "FastAPI",
@@ -55,6 +61,7 @@ __all__ = [
     "FileResponse",
     "FasterRouter",
     "HTMLResponse",
+    "HTTPSRedirectMiddleware",
     "HTTPException",
     "Header",
     "Headers",
@@ -72,6 +79,7 @@ __all__ = [
     "State",
     "StreamingResponse",
     "TestClient",
+    "TrustedHostMiddleware",
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketException",

@@ -26,6 +26,7 @@ from .exceptions import (
     websocket_exception_handler,
     websocket_request_validation_exception_handler,
 )
+from .middleware.base import BaseHTTPMiddleware
 from .openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -72,6 +73,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         openapi_external_docs: dict[str, Any] | None = None,
         root_path_in_servers: bool = True,
         separate_input_output_schemas: bool = True,
+        middleware: Sequence[Any] | None = None,
         **router_options: Any,
     ) -> None:
         super().__init__(**router_options)
@@ -115,7 +117,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         #: (path prefix, ASGI app) pairs from mount(), tried when no route matches.
         self.mounts: list[tuple[str, Any]] = []
         #: add_middleware() entries, outermost first; built into _middleware_stack on first use.
-        self.user_middleware: list[tuple[Any, tuple, dict]] = []
+        #: `middleware=[Middleware(cls, ...)]` gives the first ones, the first outermost.
+        self.user_middleware: list[tuple[Any, tuple, dict]] = [tuple(m) for m in middleware or ()]
         self._middleware_stack: Any = None
         self._listeners.append(self._routes_changed)
         #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` resets it.
@@ -230,6 +233,18 @@ class Faster(FasterRouter, _core.AsgiApp):
         if self._middleware_stack is not None:
             raise RuntimeError("Cannot add middleware after an application has started")
         self.user_middleware.insert(0, (middleware_class, args, kwargs))
+
+    def middleware(self, middleware_type: str) -> Callable[[Any], Any]:
+        """`@app.middleware("http")` on `async def f(request, call_next)`: a middleware
+        around every HTTP request (BaseHTTPMiddleware), added like add_middleware."""
+        if middleware_type != "http":
+            raise ValueError(f'unknown middleware type {middleware_type!r}; use "http"')
+
+        def decorator(dispatch: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_middleware(BaseHTTPMiddleware, dispatch=dispatch)
+            return dispatch
+
+        return decorator
 
     def _build_middleware_stack(self) -> Any:
         async def routes(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 
 class Address(NamedTuple):
@@ -118,6 +118,14 @@ class URL(str):
     @property
     def query(self) -> str:
         return self._parts.query
+
+    @property
+    def netloc(self) -> str:
+        return self._parts.netloc
+
+    def replace(self, **parts: str) -> URL:
+        """This URL with some of its parts (scheme, netloc, path, query, fragment) replaced."""
+        return URL(urlunsplit(self._parts._replace(**parts)))
 
 
 class State:

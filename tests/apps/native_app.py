@@ -238,6 +238,12 @@ def __getattr__(name):
         from tests.apps.models_app import app
 
         return app
+    if name.startswith("middleware_"):  # tests/test_middleware.py
+        import FasterAPI
+
+        from tests.apps.middleware_ref import build
+
+        return build(FasterAPI)[name.removeprefix("middleware_")]
     if name == "streams":  # tests/test_streaming.py
         from tests.apps.stream_app import app
 

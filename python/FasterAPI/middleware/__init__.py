@@ -1,0 +1,29 @@
+"""Middleware: `Middleware(cls, *args, **kwargs)` for `FastAPI(middleware=[...])`, and the
+bundled ones, as FastAPI (Starlette) has them: CORSMiddleware, TrustedHostMiddleware,
+HTTPSRedirectMiddleware, GZipMiddleware and BaseHTTPMiddleware (what
+`@app.middleware("http")` uses). Each is a pure-ASGI class, and any other such class works
+with `app.add_middleware` too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+
+class Middleware:
+    """A middleware class and the arguments to make it with, for `FastAPI(middleware=[...])`."""
+
+    def __init__(self, cls: Any, *args: Any, **kwargs: Any) -> None:
+        self.cls = cls
+        self.args = args
+        self.kwargs = kwargs
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.cls, self.args, self.kwargs))
+
+    def __repr__(self) -> str:
+        given = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"Middleware({', '.join([getattr(self.cls, '__name__', repr(self.cls)), *given])})"
+
+
+__all__ = ["Middleware"]

@@ -1,0 +1,135 @@
+"""CORSMiddleware: Cross-Origin Resource Sharing, as Starlette's. Preflight requests
+(`OPTIONS` with `Origin` and `Access-Control-Request-Method`) are answered here, 200 "OK" or
+400 "Disallowed CORS origin, method, headers"; other requests get the CORS headers added to
+whatever the app answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any
+
+from ..datastructures import Headers, MutableHeaders
+from ..responses import PlainTextResponse
+
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
+#: Headers a browser sends without asking (the CORS-safelisted request headers).
+SAFELISTED_HEADERS = {"Accept", "Accept-Language", "Content-Language", "Content-Type"}
+_PREFLIGHT_VARY = (
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+    "Access-Control-Request-Private-Network"
+)
+
+
+class CORSMiddleware:
+    def __init__(
+        self,
+        app: Any,
+        allow_origins: Collection[str] = (),
+        allow_methods: Collection[str] = ("GET",),
+        allow_headers: Collection[str] = (),
+        allow_credentials: bool = False,
+        allow_origin_regex: str | None = None,
+        allow_private_network: bool = False,
+        expose_headers: Collection[str] = (),
+        max_age: int = 600,
+    ) -> None:
+        self.app = app
+        self.allow_methods = ALL_METHODS if "*" in allow_methods else tuple(allow_methods)
+        self.allow_origins = allow_origins
+        self.allow_all_origins = "*" in allow_origins
+        self.allow_origin_regex = re.compile(allow_origin_regex) if allow_origin_regex else None
+        self.allow_all_headers = "*" in allow_headers
+        headers = sorted(SAFELISTED_HEADERS | set(allow_headers))
+        self.allow_headers = [h.lower() for h in headers]
+        self.allow_credentials = allow_credentials
+        self.allow_private_network = allow_private_network
+        #: With credentials, `*` is not allowed: the request's own origin is sent back.
+        self.preflight_explicit_allow_origin = not self.allow_all_origins or allow_credentials
+
+        simple: dict[str, str] = {}
+        if self.allow_all_origins:
+            simple["Access-Control-Allow-Origin"] = "*"
+        if allow_credentials:
+            simple["Access-Control-Allow-Credentials"] = "true"
+        if expose_headers:
+            simple["Access-Control-Expose-Headers"] = ", ".join(expose_headers)
+        self.simple_headers = simple
+
+        preflight = {"Vary": _PREFLIGHT_VARY}
+        if not self.preflight_explicit_allow_origin:
+            preflight["Access-Control-Allow-Origin"] = "*"
+        preflight["Access-Control-Allow-Methods"] = ", ".join(self.allow_methods)
+        preflight["Access-Control-Max-Age"] = str(max_age)
+        if not self.allow_all_headers:
+            preflight["Access-Control-Allow-Headers"] = ", ".join(headers)
+        if allow_credentials:
+            preflight["Access-Control-Allow-Credentials"] = "true"
+        self.preflight_headers = preflight
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if (
+            origin is not None
+            and scope["method"] == "OPTIONS"
+            and "access-control-request-method" in headers
+        ):
+            return await self.preflight_response(headers)(scope, receive, send)
+
+        async def send_with_cors(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                self._add_simple_headers(message, origin)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        if self.allow_all_origins:
+            return True
+        if self.allow_origin_regex is not None and self.allow_origin_regex.fullmatch(origin):
+            return True
+        return origin in self.allow_origins
+
+    def preflight_response(self, request_headers: Headers) -> PlainTextResponse:
+        origin = request_headers["origin"]
+        headers = dict(self.preflight_headers)
+        failures = []
+        if self.is_allowed_origin(origin):
+            if self.preflight_explicit_allow_origin:
+                headers["Access-Control-Allow-Origin"] = origin
+        else:
+            failures.append("origin")
+        if request_headers["access-control-request-method"] not in self.allow_methods:
+            failures.append("method")
+        requested = request_headers.get("access-control-request-headers")
+        if self.allow_all_headers and requested is not None:
+            headers["Access-Control-Allow-Headers"] = requested  # mirrored back
+        elif requested is not None:
+            if any(h.strip() not in self.allow_headers for h in requested.lower().split(",")):
+                failures.append("headers")
+        if request_headers.get("access-control-request-private-network") is not None:
+            if self.allow_private_network:
+                headers["Access-Control-Allow-Private-Network"] = "true"
+            else:
+                failures.append("private-network")
+        if failures:
+            text = "Disallowed CORS " + ", ".join(failures)
+            return PlainTextResponse(text, status_code=400, headers=headers)
+        return PlainTextResponse("OK", status_code=200, headers=headers)
+
+    def _add_simple_headers(self, message: dict[str, Any], origin: str | None) -> None:
+        message["headers"] = raw = list(message.get("headers", []))
+        headers = MutableHeaders(raw)
+        if origin is not None:
+            for name, value in self.simple_headers.items():
+                headers[name] = value
+        explicit = origin is not None and (
+            (self.allow_all_origins and self.allow_credentials)
+            or (not self.allow_all_origins and self.is_allowed_origin(origin))
+        )
+        if explicit:
+            headers["Access-Control-Allow-Origin"] = origin
+        headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])

@@ -1,0 +1,64 @@
+"""TrustedHostMiddleware: answers 400 "Invalid host header" to requests whose Host is not one
+of `allowed_hosts` (`"*.example.com"` allows the subdomains), guarding against Host header
+attacks; with `www_redirect`, `example.com` is redirected to an allowed `www.example.com`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..datastructures import Headers
+from ..requests import HTTPConnection
+from ..responses import PlainTextResponse, RedirectResponse
+from ..websockets import WebSocketClose
+
+_WILDCARD = "Domain wildcard patterns must be like '*.example.com'."
+
+
+class TrustedHostMiddleware:
+    def __init__(
+        self, app: Any, allowed_hosts: Sequence[str] | None = None, www_redirect: bool = True
+    ) -> None:
+        allowed_hosts = ["*"] if allowed_hosts is None else list(allowed_hosts)
+        for pattern in allowed_hosts:
+            if "*" in pattern[1:] or (
+                pattern.startswith("*") and pattern != "*" and not pattern.startswith("*.")
+            ):
+                raise ValueError(_WILDCARD)
+        self.app = app
+        self.allowed_hosts = [pattern.lower() for pattern in allowed_hosts]
+        self.allow_any = "*" in allowed_hosts
+        self.www_redirect = www_redirect
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self.allow_any or scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        host = _host_name(Headers(scope=scope).get("host"))
+        valid = www = False
+        if host is not None:
+            for pattern in self.allowed_hosts:
+                if host == pattern or (pattern.startswith("*") and host.endswith(pattern[1:])):
+                    valid = True
+                    break
+                if "www." + host == pattern:
+                    www = True
+        if valid:
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":  # refused at the handshake (403)
+            return await WebSocketClose(1008, "Invalid host header")(scope, receive, send)
+        if www and self.www_redirect:
+            url = HTTPConnection(scope).url
+            response: Any = RedirectResponse(url.replace(netloc="www." + url.netloc))
+        else:
+            response = PlainTextResponse("Invalid host header", status_code=400)
+        await response(scope, receive, send)
+
+
+def _host_name(header: str | None) -> str | None:
+    """The host of a Host header, lower-cased, without the port; None if it has none."""
+    if not header:
+        return None
+    if header.startswith("["):  # an IPv6 literal: [::1]:8000
+        end = header.find("]")
+        return header[: end + 1].lower() if end > 0 else None
+    return header.split(":", 1)[0].lower() or None

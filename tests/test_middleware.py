@@ -1,0 +1,242 @@
+"""The bundled middleware: CORS, TrustedHost and HTTPSRedirect answer as FastAPI (Starlette
+1.10) does (tests/apps/middleware_ref.py, its answers kept in middleware_ref_fastapi.json),
+through TestClient and over real HTTP on the native server; BaseHTTPMiddleware and
+@app.middleware("http"); FastAPI(middleware=[...])."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import FasterAPI
+import pytest
+from FasterAPI import BackgroundTasks, FastAPI, Request, TestClient
+from FasterAPI.middleware import Middleware
+from FasterAPI.middleware.base import BaseHTTPMiddleware
+from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
+from FasterAPI.responses import PlainTextResponse, StreamingResponse
+
+from tests.apps.middleware_ref import COMPARED, REQUESTS, answer, build
+from tests.test_native_server import exchange, native_server, request
+
+EXPECTED = json.loads((Path(__file__).parent / "apps" / "middleware_ref_fastapi.json").read_text())
+CASES = [(*req, expected) for req, expected in zip(REQUESTS, EXPECTED, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def apps():
+    return build(FasterAPI)
+
+
+@pytest.mark.parametrize("name, method, url, headers, expected", CASES)
+def test_answers_as_fastapi_does(apps, name, method, url, headers, expected):
+    with TestClient(apps[name]) as client:
+        assert answer(client, method, url, headers) == expected
+
+
+NATIVE_CASES = [case for case in CASES if case[0] in ("cors", "cors_any", "cors_regex")]
+
+
+@pytest.fixture(scope="module")
+def cors_servers(tmp_path_factory):
+    servers = {}
+    with (
+        native_server(tmp_path_factory.mktemp("cors"), app="middleware_cors") as cors,
+        native_server(tmp_path_factory.mktemp("any"), app="middleware_cors_any") as cors_any,
+        native_server(tmp_path_factory.mktemp("regex"), app="middleware_cors_regex") as regex,
+    ):
+        servers.update(cors=cors, cors_any=cors_any, cors_regex=regex)
+        yield servers
+
+
+@pytest.mark.fasterapi_only
+@pytest.mark.parametrize("name, method, url, headers, expected", NATIVE_CASES)
+def test_cors_on_the_native_server(cors_servers, name, method, url, headers, expected):
+    status, response_headers, body = exchange(
+        cors_servers[name], request(method, url, headers=headers)
+    )
+    kept = {k: v for k, v in response_headers.items() if k.startswith(COMPARED)}
+    assert [status, body.decode(), kept] == expected
+
+
+# -- BaseHTTPMiddleware and @app.middleware("http") -------------------------------------------
+
+
+def layered_app(events):
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def outer(request, call_next):
+        if request.url.path == "/short":
+            return PlainTextResponse("short-circuited", status_code=418)
+        if request.url.path == "/echo":
+            events.append(("middleware read", (await request.body()).decode()))
+        response = await call_next(request)
+        response.headers["x-mw"] = "outer"
+        events.append(("status", response.status_code))
+        return response
+
+    @app.middleware("http")  # added last: the outermost
+    async def inner(request, call_next):
+        response = await call_next(request)
+        response.headers["x-order"] = response.headers.get("x-order", "") + "inner"
+        return response
+
+    @app.get("/hello")
+    async def hello(background: BackgroundTasks):
+        background.add_task(events.append, ("background",))
+        return {"hello": "world"}
+
+    @app.post("/echo")
+    async def echo(request: Request):
+        return {"got": (await request.body()).decode()}
+
+    @app.get("/stream")
+    async def stream():
+        async def numbers():
+            for i in range(3):
+                yield f"{i},"
+
+        return StreamingResponse(numbers(), media_type="text/plain")
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("boom")
+
+    return app
+
+
+@pytest.fixture
+def layered():
+    events = []
+    with TestClient(layered_app(events), raise_server_exceptions=False) as client:
+        yield client, events
+
+
+def test_call_next_gives_the_response_to_change(layered):
+    client, events = layered
+    response = client.get("/hello")
+    assert response.json() == {"hello": "world"}
+    assert (response.headers["x-mw"], response.headers["x-order"]) == ("outer", "inner")
+    # The middleware has the response before the background task runs, as in FastAPI.
+    assert events == [("status", 200), ("background",)]
+
+
+def test_a_body_read_by_the_middleware_reaches_the_route(layered):
+    client, events = layered
+    assert client.post("/echo", content=b"payload").json() == {"got": "payload"}
+    assert events == [("middleware read", "payload"), ("status", 200)]
+
+
+def test_streamed_bodies_pass_through(layered):
+    client, _ = layered
+    response = client.get("/stream")
+    assert response.text == "0,1,2,"
+    assert response.headers["x-mw"] == "outer"
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_short_circuit_and_not_found(layered):
+    client, events = layered
+    short = client.get("/short")
+    assert (short.status_code, short.text, short.headers["x-order"]) == (
+        418,
+        "short-circuited",
+        "inner",
+    )
+    missing = client.get("/nothing")
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not Found"})
+    assert missing.headers["x-mw"] == "outer"
+
+
+@pytest.mark.fasterapi_only
+def test_an_unhandled_error_is_a_500_the_middleware_sees(layered):
+    """FastAPI answers it outside the user's middleware, in plain text; FasterAPI's JSON 500
+    goes through it, so its headers (CORS ones, say) are on the 500 too."""
+    client, events = layered
+    response = client.get("/boom")
+    assert (response.status_code, response.json()) == (500, {"detail": "Internal Server Error"})
+    assert response.headers["x-mw"] == "outer"
+    assert events == [("status", 500)]
+    with pytest.raises(RuntimeError, match="boom"):
+        TestClient(layered_app([])).get("/boom")
+
+
+def test_a_subclass_with_dispatch_and_the_middleware_list():
+    class Stamp(BaseHTTPMiddleware):
+        def __init__(self, app, value):
+            super().__init__(app)
+            self.value = value
+
+        async def dispatch(self, request, call_next):
+            response = await call_next(request)
+            response.headers.append("x-stamp", self.value)
+            return response
+
+    app = FastAPI(middleware=[Middleware(Stamp, "first"), Middleware(Stamp, value="second")])
+    app.add_middleware(Stamp, value="added")
+
+    @app.get("/")
+    async def root():
+        return "ok"
+
+    with TestClient(app) as client:
+        response = client.get("/")
+    # The list's first entry is the outermost; add_middleware goes outside all of them.
+    assert response.headers.get_list("x-stamp") == ["second", "first", "added"]
+    assert repr(Middleware(Stamp, "first", x=1)) == "Middleware(Stamp, 'first', x=1)"
+
+
+def test_only_http_middleware_can_be_declared():
+    with pytest.raises(ValueError, match="http"):
+        FastAPI().middleware("websocket")
+
+
+def test_a_dropped_endless_response_is_stopped():
+    closed = asyncio.Event()
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def replace(request, call_next):
+        await call_next(request)
+        return PlainTextResponse("replaced")
+
+    @app.get("/endless")
+    async def endless():
+        async def ticks():
+            try:
+                while True:
+                    yield "tick"
+                    await asyncio.sleep(0.001)
+            finally:
+                closed.set()
+
+        return StreamingResponse(ticks())
+
+    with TestClient(app) as client:
+        assert client.get("/endless").text == "replaced"
+    assert closed.is_set()
+
+
+def test_trusted_host_refuses_a_websocket_with_another_host():
+    app = FastAPI()
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["example.com"])
+
+    @app.websocket("/ws")
+    async def ws(websocket: FasterAPI.WebSocket):
+        await websocket.accept()
+        await websocket.send_text("hi")
+
+    with TestClient(app, base_url="http://example.com") as client:
+        with client.websocket_connect("/ws") as socket:
+            assert socket.receive_text() == "hi"
+    with TestClient(app, base_url="http://evil.com") as client:
+        with pytest.raises(FasterAPI.WebSocketDisconnect) as refused:
+            with client.websocket_connect("/ws"):
+                pass
+    assert refused.value.code == 1008
+
+
+def test_wildcards_must_be_leading_subdomains():
+    for pattern in ("example.*", "*example.com", "a.*.com"):
+        with pytest.raises(ValueError, match=r"\*\.example\.com"):
+            TrustedHostMiddleware(None, allowed_hosts=[pattern])
