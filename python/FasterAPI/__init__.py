@@ -33,16 +33,21 @@ from .responses import (
     StreamingResponse,
 )
 from .routing import APIRoute, APIRouter, APIWebSocketRoute, FasterRouter
+from .staticfiles import StaticFiles
 from .websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str):  # TestClient needs httpx, an optional extra: import it on demand
+def __getattr__(name: str):  # optional extras, imported on demand: httpx, jinja2
     if name == "TestClient":
         from .testclient import TestClient
 
         return TestClient
+    if name == "Jinja2Templates":
+        from .templating import Jinja2Templates
+
+        return Jinja2Templates
     raise AttributeError(f"module 'FasterAPI' has no attribute {name!r}")
 
 
@@ -66,6 +71,7 @@ __all__ = [
     "Header",
     "Headers",
     "JSONResponse",
+    "Jinja2Templates",
     "ORJSONResponse",
     "Path",
     "PlainTextResponse",
@@ -77,6 +83,7 @@ __all__ = [
     "Response",
     "Security",
     "State",
+    "StaticFiles",
     "StreamingResponse",
     "TestClient",
     "TrustedHostMiddleware",

@@ -116,6 +116,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         self._websocket_dispatcher: Any = None
         #: (path prefix, ASGI app) pairs from mount(), tried when no route matches.
         self.mounts: list[tuple[str, Any]] = []
+        #: mount(name=...) -> its path prefix, for url_path_for().
+        self.mount_names: dict[str, str] = {}
         #: add_middleware() entries, outermost first; built into _middleware_stack on first use.
         #: `middleware=[Middleware(cls, ...)]` gives the first ones, the first outermost.
         self.user_middleware: list[tuple[Any, tuple, dict]] = [tuple(m) for m in middleware or ()]
@@ -226,6 +228,16 @@ class Faster(FasterRouter, _core.AsgiApp):
         if not prefix.startswith("/"):
             raise ValueError(f"mount path {path!r} must start with '/'")
         self.mounts.append((prefix, app))
+        if name is not None:
+            self.mount_names[name] = prefix
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """The path of the route (or mount) called `name`, with `path_params` filled in: a
+        mount takes `path`, the path inside it (`url_path_for("static", path="/app.css")`)."""
+        prefix = self.mount_names.get(name)
+        if prefix is not None and set(path_params) == {"path"}:
+            return prefix + "/" + str(path_params["path"]).lstrip("/")
+        return super().url_path_for(name, **path_params)
 
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
         """Wraps the app in a pure-ASGI middleware, `middleware_class(app, *args, **kwargs)`;

@@ -52,6 +52,12 @@ class HTTPConnection:
             self._headers = Headers(scope=self.scope)
         return self._headers
 
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        """The absolute URL of the route (or mount) called `name`, as in FastAPI:
+        `request.url_for("read_item", item_id=3)`."""
+        path = self.scope["app"].url_path_for(name, **path_params)
+        return URL(str(self.base_url).rstrip("/") + path)
+
     @property
     def query_params(self) -> QueryParams:
         return QueryParams(self.scope.get("query_string", b""))

@@ -11,6 +11,7 @@ import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from ._types import is_subclass
 from .dependencies.models import called_function
@@ -30,6 +31,31 @@ class _Default:
 
 
 Default: Any = _Default()
+
+
+class NoMatchFound(Exception):
+    """url_path_for() found no route (or mount) of that name taking those parameters."""
+
+    def __init__(self, name: str, path_params: dict[str, Any]) -> None:
+        params = ", ".join(path_params)
+        super().__init__(f'No route exists for name "{name}" and params "{params}".')
+
+
+def fill_path(path: str, params: dict[str, Any]) -> str | None:
+    """`path` with its `{name}` (and `{name:path}`) parameters replaced by `params`, each
+    percent-encoded (a `:path` one keeps its slashes); None unless `params` names exactly
+    the path's parameters."""
+    names: set[str] = set()
+
+    def replace(match: re.Match) -> str:
+        name, convertor = match.group(1), match.group(2)
+        names.add(name)
+        if name not in params:
+            return match.group(0)
+        return quote(str(params[name]), safe="/" if convertor == "path" else "")
+
+    filled = re.sub(r"{([^}:]+)(?::([^}]*))?}", replace, path)
+    return filled if names == set(params) else None
 
 
 def path_format(path: str) -> str:
@@ -360,6 +386,16 @@ class FasterRouter:
         return decorator
 
     websocket_route = websocket
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> str:
+        """The path of the route called `name` (its endpoint's name unless `name=` was
+        given), with `path_params` filled in; NoMatchFound if there is none."""
+        for route in self.routes:
+            if route.name == name:
+                path = fill_path(route.path, path_params)
+                if path is not None:
+                    return path
+        raise NoMatchFound(name, path_params)
 
     def api_route(self, path: str, **options: Any) -> Callable[[Any], Any]:
         def decorator(endpoint: Callable[..., Any]) -> Callable[..., Any]:

@@ -244,6 +244,10 @@ def __getattr__(name):
         from tests.apps.middleware_ref import build
 
         return build(FasterAPI)[name.removeprefix("middleware_")]
+    if name == "site":  # tests/test_static_and_templates.py
+        from tests.apps.site_app import app
+
+        return app
     if name == "streams":  # tests/test_streaming.py
         from tests.apps.stream_app import app
 

@@ -1,0 +1,151 @@
+"""StaticFiles, Jinja2Templates and url_for (tests/apps/site_app.py), through TestClient and
+over real HTTP on the native server, where raw paths that try to leave the static folder are
+sent as they are."""
+
+import pytest
+from FasterAPI import FastAPI, Request, TestClient
+from FasterAPI.routing import NoMatchFound
+from FasterAPI.staticfiles import StaticFiles
+from FasterAPI.templating import Jinja2Templates
+
+from tests.apps import site_app
+from tests.test_native_server import exchange, native_server, request
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(site_app.app) as client:
+        yield client
+
+
+def test_a_static_file(client):
+    response = client.get("/static/app.css")
+    assert response.status_code == 200
+    assert response.text == "body { color: teal; }\n"
+    assert response.headers["content-type"] == "text/css; charset=utf-8"
+    etag = response.headers["etag"]
+    assert client.get("/static/app.css", headers={"if-none-match": etag}).status_code == 304
+    assert client.head("/static/app.css").content == b""
+    assert client.get("/static/a%20b.txt").text == "spaced\n"
+
+
+def test_folders_serve_their_index_and_missing_pages_the_404_page(client):
+    redirect = client.get("/static/docs", follow_redirects=False)
+    assert (redirect.status_code, redirect.headers["location"]) == (307, "/static/docs/")
+    assert client.get("/static/docs/").text == "<h1>Docs</h1>\n"
+    missing = client.get("/static/nothing.css")
+    assert (missing.status_code, missing.text) == (404, "<h1>No such page</h1>\n")
+
+
+def test_methods_other_than_get_and_head_are_405(client):
+    response = client.post("/static/app.css")
+    assert (response.status_code, response.json()) == (405, {"detail": "Method Not Allowed"})
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+def test_without_html_a_missing_file_is_a_json_404(tmp_path):
+    (tmp_path / "sub").mkdir()
+    app = FastAPI()
+    app.mount("/files", StaticFiles(directory=tmp_path))
+    with TestClient(app) as client:
+        for path in ("/files/none.txt", "/files/sub", "/files/"):
+            response = client.get(path)
+            assert (response.status_code, response.json()) == (404, {"detail": "Not Found"}), path
+
+
+def test_a_missing_folder_is_an_error_at_start(tmp_path):
+    with pytest.raises(RuntimeError, match="does not exist"):
+        StaticFiles(directory=tmp_path / "nope")
+
+
+def test_packages_statics(tmp_path, monkeypatch):
+    package = tmp_path / "shop_assets"
+    (package / "statics").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "statics" / "logo.svg").write_text("<svg/>")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    app = FastAPI()
+    app.mount("/assets", StaticFiles(packages=["shop_assets"]))
+    with TestClient(app) as client:
+        response = client.get("/assets/logo.svg")
+    assert (response.text, response.headers["content-type"]) == ("<svg/>", "image/svg+xml")
+
+
+def test_templates_with_url_for_escaping_and_context_processors(client):
+    response = client.get("/items/7")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.text == (
+        "<title>Item 7</title>"
+        '<link href="http://testserver/static/app.css">'
+        '<a href="http://testserver/items/7">Item 7</a>'
+        "<p>&lt;b&gt;hi&lt;/b&gt; shop at testserver</p>"
+    )
+    assert client.get("/old-style").text.startswith("<title>Old</title>")
+
+
+def test_url_path_for_routes_and_mounts():
+    app = site_app.app
+    assert app.url_path_for("read_item", item_id=3) == "/items/3"
+    assert app.url_path_for("static", path="css/x.css") == "/static/css/x.css"
+    with pytest.raises(NoMatchFound, match='"read_item" and params "wrong"'):
+        app.url_path_for("read_item", wrong=1)
+    with pytest.raises(NoMatchFound):
+        app.url_path_for("nothing")
+
+
+def test_template_response_keeps_template_and_context(tmp_path):
+    (tmp_path / "hello.txt").write_text("Hello {{ name }}")
+    templates = Jinja2Templates(directory=tmp_path)
+    app = FastAPI()
+
+    @app.get("/")
+    async def hello(request: Request):
+        response = templates.TemplateResponse(
+            request, "hello.txt", {"name": "Ann"}, status_code=201
+        )
+        assert response.template.name == "hello.txt"
+        assert response.context["name"] == "Ann" and response.context["request"] is request
+        return response
+
+    with TestClient(app) as client:
+        response = client.get("/")
+    assert (response.status_code, response.text) == (201, "Hello Ann")
+
+
+# -- the native server ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with native_server(tmp_path_factory.mktemp("site"), app="site") as server:
+        yield server
+
+
+@pytest.mark.fasterapi_only
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../secret.txt",
+        "/static/%2e%2e/secret.txt",
+        "/static/..%2fsecret.txt",
+        "/static/docs/../../secret.txt",
+        "/static//etc/passwd",
+        "/static/%2fetc%2fpasswd",
+    ],
+)
+def test_native_paths_out_of_the_folder_are_not_served(server, path):
+    status, _, body = exchange(server, request("GET", path))
+    assert b"do not serve" not in body
+    assert b"root:" not in body
+    assert status in (404, 400), (status, body)
+
+
+@pytest.mark.fasterapi_only
+def test_native_static_file_and_page(server):
+    status, headers, body = exchange(server, request("GET", "/static/app.css"))
+    assert (status, body) == (200, b"body { color: teal; }\n")
+    assert headers["content-length"] == str(len(body))
+    status, _, body = exchange(server, request("GET", "/items/5?note=x"))
+    assert status == 200
+    assert b'<a href="http://test/items/5">Item 5</a>' in body
