@@ -29,8 +29,11 @@ class APIKeyBase(SecurityBase):
         return api_key
 
 
-class APIKeyQuery(APIKeyBase):
-    """The key in the query parameter `name`; the dependency's value is the key."""
+class _APIKeyIn(APIKeyBase):
+    """An API key read from one place (`location`), named `name` there; the dependency's
+    value is the key."""
+
+    location = ""
 
     def __init__(
         self,
@@ -40,41 +43,37 @@ class APIKeyQuery(APIKeyBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        super().__init__("query", name, description, scheme_name, auto_error)
+        super().__init__(self.location, name, description, scheme_name, auto_error)
+
+    def read(self, request: HTTPConnection) -> str | None:
+        raise NotImplementedError
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        return self.check_api_key(request.query_params.get(self.model["name"]))
+        return self.check_api_key(self.read(request))
 
 
-class APIKeyHeader(APIKeyBase):
-    """The key in the header `name`; the dependency's value is the key."""
+class APIKeyQuery(_APIKeyIn):
+    """The key in the query parameter `name`."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
-    ) -> None:
-        super().__init__("header", name, description, scheme_name, auto_error)
+    location = "query"
 
-    async def __call__(self, request: HTTPConnection) -> str | None:
-        return self.check_api_key(request.headers.get(self.model["name"]))
+    def read(self, request: HTTPConnection) -> str | None:
+        return request.query_params.get(self.model["name"])
 
 
-class APIKeyCookie(APIKeyBase):
-    """The key in the cookie `name`; the dependency's value is the key."""
+class APIKeyHeader(_APIKeyIn):
+    """The key in the header `name`."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
-    ) -> None:
-        super().__init__("cookie", name, description, scheme_name, auto_error)
+    location = "header"
 
-    async def __call__(self, request: HTTPConnection) -> str | None:
-        return self.check_api_key(request.cookies.get(self.model["name"]))
+    def read(self, request: HTTPConnection) -> str | None:
+        return request.headers.get(self.model["name"])
+
+
+class APIKeyCookie(_APIKeyIn):
+    """The key in the cookie `name`."""
+
+    location = "cookie"
+
+    def read(self, request: HTTPConnection) -> str | None:
+        return request.cookies.get(self.model["name"])
