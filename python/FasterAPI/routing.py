@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from ._types import is_subclass
 from .dependencies.models import called_function
+from .item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
 from .response_model import response_serializer
 from .responses import JSONResponse, Response
 from .signature import compile_endpoint
@@ -149,6 +150,8 @@ class APIRoute:
         if not path.startswith("/"):
             raise ValueError(f"route path {path!r} must start with '/'")
         self.path = path
+        if getattr(endpoint, "__fasterapi_stream__", False):  # a copy (include_router)
+            endpoint = endpoint.__wrapped__
         self.endpoint = endpoint
         self.methods = {m.upper() for m in (methods or ["GET"])}
         unknown = self.methods - set(METHODS)
@@ -182,6 +185,10 @@ class APIRoute:
         unique_id = generate_unique_id if generate_unique_id_function is Default else None
         self.unique_id = self.operation_id or (unique_id or generate_unique_id_function)(self)
         self.threadpool = threadpool
+        #: For an endpoint that yields: the type of the items it streams (Any if not said).
+        self.stream_item: Any = None
+        if is_generator_endpoint(endpoint):
+            endpoint = self._stream_items(endpoint, response_model)
         self.is_async = _is_async(endpoint)
         self.positional_names = _positional_names(endpoint)
         self.dependencies = list(dependencies or [])
@@ -212,6 +219,30 @@ class APIRoute:
         )
         #: The native server calls this route without an ASGI scope (no Request to give it).
         self.native = not self.request_params and not self.solve
+
+    def _stream_items(self, endpoint: Callable[..., Any], response_model: Any) -> Any:
+        """Serves a generator endpoint through an `async def` that streams its items
+        (FasterAPI.item_streams), each validated by the item type of its return annotation
+        (`AsyncIterator[Item]`) or by `response_model`."""
+        if response_model is Default:
+            response_model = stream_item_type(return_annotation(endpoint))
+        self.stream_item = Any if response_model is None else response_model
+        self.response_model = None
+        serialize = None
+        if response_model is not None and response_model is not Any:
+            serialize = response_serializer(
+                response_model,
+                include=self.response_model_include,
+                exclude=self.response_model_exclude,
+                by_alias=self.response_model_by_alias,
+                exclude_unset=self.response_model_exclude_unset,
+                exclude_defaults=self.response_model_exclude_defaults,
+                exclude_none=self.response_model_exclude_none,
+            )
+        self.endpoint = streaming_endpoint(
+            endpoint, self.response_class, self.status_code, serialize
+        )
+        return self.endpoint
 
     def options(self) -> dict[str, Any]:
         """The keyword arguments that re-create this route elsewhere (include_router)."""

@@ -88,18 +88,29 @@ async def _wait_for_disconnect(receive: Any) -> None:
 
 
 async def _aiter(content: Any) -> Any:
-    """`content` as an async iterator; a sync one is stepped in a thread."""
+    """`content` as an async iterator; a sync one is stepped in a thread. A generator is
+    closed when this is (its `finally` runs when the client leaves halfway)."""
     if isinstance(content, AsyncIterable):
-        async for chunk in content:
-            yield chunk
+        try:
+            async for chunk in content:
+                yield chunk
+        finally:
+            aclose = getattr(content, "aclose", None)
+            if aclose is not None:
+                await aclose()
         return
     iterator = iter(content)
     done = object()
-    while True:
-        chunk = await run_in_threadpool(next, iterator, done)
-        if chunk is done:
-            return
-        yield chunk
+    try:
+        while True:
+            chunk = await run_in_threadpool(next, iterator, done)
+            if chunk is done:
+                return
+            yield chunk
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            await run_in_threadpool(close)
 
 
 class FileResponse(Response):

@@ -244,6 +244,8 @@ def __getattr__(name):
         from tests.apps.middleware_ref import build
 
         return build(FasterAPI)[name.removeprefix("middleware_")]
+    if name == "item_streams":  # tests/test_item_streams.py
+        return _item_streams()
     if name == "site":  # tests/test_static_and_templates.py
         from tests.apps.site_app import app
 
@@ -259,3 +261,26 @@ def __getattr__(name):
 
         return build(FasterAPI)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _item_streams():
+    """The endpoints of tests/apps/streams_ref.py, and an endless event stream."""
+    import FasterAPI
+    from FasterAPI.sse import EventSourceResponse
+
+    from tests.apps.streams_ref import build
+
+    streams = build(FasterAPI)
+
+    @streams.get("/ticks", response_class=EventSourceResponse)
+    async def ticks():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+                await asyncio.sleep(0.01)
+        finally:
+            print("ticks closed", flush=True)
+
+    return streams

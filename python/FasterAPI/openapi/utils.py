@@ -15,6 +15,7 @@ from ..params import Body
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
 from ..security.base import SecurityBase
+from ..sse import SSE_EVENT_SCHEMA, EventSourceResponse
 from .schemas import REF_PREFIX, SchemaBuilder, Slot, deep_update, field_attributes
 
 METHODS_WITH_BODY = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
@@ -233,13 +234,38 @@ class _OperationWriter:
         content: dict[str, Any] = {"schema": schema}
         return {"required": is_required or None, "content": {media_type: content}}
 
+    def stream_content(self, route: APIRoute, media_type: str | None) -> dict[str, Any] | None:
+        """The content of an endpoint that yields: JSON Lines or events, each item
+        described by `itemSchema` (OpenAPI 3.2), as FastAPI writes it."""
+        item = route.stream_item
+        slot: Any = {}
+        if item is not Any:
+            slot = self.builder.add(
+                item, self.response_mode, title=_title(f"StreamItem_{route.unique_id}")
+            )
+        if is_subclass(route.response_class, EventSourceResponse):
+            event = copy.deepcopy(SSE_EVENT_SCHEMA)
+            if item is not Any:
+                event["properties"]["data"] = {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": slot,
+                }
+                event["required"] = ["data"]
+            return {"text/event-stream": {"itemSchema": event}}
+        if route.response_class is JSONResponse:
+            return {"application/jsonl": {"itemSchema": slot}}
+        return {media_type: {}} if media_type else None
+
     def responses(self, route: APIRoute) -> dict[str, Any]:
         status = str(route.status_code)
         response_class = route.response_class
         media_type = getattr(response_class, "media_type", None)
         main: dict[str, Any] = {"description": route.response_description}
         responses: dict[str, Any] = {status: main}
-        if route.body_allowed and media_type:
+        if route.body_allowed and route.stream_item is not None:
+            main["content"] = self.stream_content(route, media_type)
+        elif route.body_allowed and media_type:
             schema: Any = {"type": "string"}
             if is_subclass(response_class, JSONResponse):
                 model = route.response_model

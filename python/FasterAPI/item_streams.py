@@ -1,0 +1,147 @@
+"""Endpoints that `yield`, as FastAPI (0.134+) serves them: each item is streamed as it comes,
+as a line of JSON (JSON Lines, `application/jsonl`) by default, as a Server-Sent Event with
+`response_class=EventSourceResponse`, or as a chunk of any other response class given
+(StreamingResponse). A return annotation such as `AsyncIterator[Item]` validates and
+serializes each item as a response model would.
+
+At registration the generator function is wrapped in an `async def` with its signature that
+returns the streaming response, so every door (the Rust front door, the native server, the
+dependency solver) serves it as any other endpoint, and `yield` dependencies stay open until
+the stream ends."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
+from typing import Any, get_args, get_origin
+
+from . import _core
+from ._types import is_subclass
+from .dependencies.models import called_function
+from .responses import JSONResponse, Response
+from .sse import KEEPALIVE_COMMENT, EventSourceResponse, ServerSentEvent, format_sse_event
+from .streaming import StreamingResponse, _aiter
+
+_STREAM_ORIGINS = {AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator}
+
+
+def is_generator_endpoint(endpoint: Any) -> bool:
+    target = called_function(endpoint)
+    return inspect.isasyncgenfunction(target) or inspect.isgeneratorfunction(target)
+
+
+def stream_item_type(annotation: Any) -> Any:
+    """`Item` for `AsyncIterator[Item]` (and the other iterable annotations); None for any
+    other annotation."""
+    if get_origin(annotation) in _STREAM_ORIGINS:
+        args = get_args(annotation)
+        return args[0] if args else Any
+    return None
+
+
+def streaming_endpoint(
+    endpoint: Callable[..., Any],
+    response_class: type[Response],
+    status_code: int,
+    serialize: Callable[[Any], Any] | None,
+) -> Callable[..., Any]:
+    """An `async def` with `endpoint`'s signature that returns the response streaming what
+    the generator `endpoint` yields; `serialize` (the item model's) converts each item."""
+    if is_subclass(response_class, EventSourceResponse):
+        mode = "sse"
+    elif response_class is JSONResponse:
+        mode = "jsonl"
+    else:
+        mode = "raw"
+
+    @functools.wraps(endpoint)
+    async def stream(*args: Any, **kwargs: Any) -> Response:
+        items = _aiter(endpoint(*args, **kwargs))
+        if mode == "raw":
+            return response_class(content=items, status_code=status_code)
+        if mode == "jsonl":
+            return StreamingResponse(
+                _json_lines(items, serialize),
+                status_code=status_code,
+                media_type="application/jsonl",
+            )
+        return EventSourceResponse(
+            _events(items, serialize),
+            status_code=status_code,
+            headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+        )
+
+    stream.__fasterapi_stream__ = True  # type: ignore[attr-defined]
+    return stream
+
+
+def _json(item: Any, serialize: Callable[[Any], Any] | None) -> bytes:
+    return _core.encode_json(serialize(item) if serialize is not None else item)
+
+
+async def _json_lines(items: Any, serialize: Callable[[Any], Any] | None) -> Any:
+    async for item in items:
+        yield _json(item, serialize) + b"\n"
+        await asyncio.sleep(0)  # a point where a client that left can stop the stream
+
+
+async def _events(items: Any, serialize: Callable[[Any], Any] | None) -> Any:
+    """Each item as an event, with a keep-alive comment after PING_INTERVAL seconds without
+    one. The generator runs in a task of its own, so waiting for it with a timeout never
+    cancels it halfway."""
+    from . import sse  # PING_INTERVAL read at each wait: tests shorten it
+
+    queue: asyncio.Queue = asyncio.Queue(maxsize=1)
+    done = object()
+
+    async def produce() -> None:
+        try:
+            async for item in items:
+                await queue.put(_event(item, serialize))
+        except BaseException as exc:
+            await queue.put(exc)
+            raise
+        await queue.put(done)
+
+    producer = asyncio.ensure_future(produce())
+    try:
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), sse.PING_INTERVAL)
+            except TimeoutError:
+                yield KEEPALIVE_COMMENT
+                continue
+            if event is done:
+                return
+            if isinstance(event, BaseException):
+                raise event
+            yield event
+    finally:
+        if not producer.done():
+            producer.cancel()
+        await asyncio.gather(producer, return_exceptions=True)
+        await items.aclose()
+
+
+def _event(item: Any, serialize: Callable[[Any], Any] | None) -> bytes:
+    if not isinstance(item, ServerSentEvent):
+        return format_sse_event(data_str=_json(item, serialize).decode())
+    if item.raw_data is not None:
+        data: str | None = item.raw_data
+    elif item.data is not None:
+        data = _core.encode_json(item.data).decode()
+    else:
+        data = None
+    return format_sse_event(
+        data_str=data, event=item.event, id=item.id, retry=item.retry, comment=item.comment
+    )
