@@ -8,7 +8,7 @@ from . import status
 from .applications import FastAPI, Faster
 from .background import BackgroundTasks
 from .concurrency import run_in_threadpool
-from .datastructures import Headers, QueryParams, State
+from .datastructures import Headers, QueryParams, State, UploadFile
 from .encoders import jsonable_encoder
 from .exceptions import (
     HTTPException,
@@ -20,7 +20,7 @@ from .middleware.base import BaseHTTPMiddleware
 from .middleware.cors import CORSMiddleware
 from .middleware.httpsredirect import HTTPSRedirectMiddleware
 from .middleware.trustedhost import TrustedHostMiddleware
-from .params import Body, Cookie, Depends, Header, Path, Query, Security
+from .params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from .requests import Request
 from .responses import (
     FileResponse,
@@ -65,6 +65,8 @@ __all__ = [
     "Faster",
     "FileResponse",
     "FasterRouter",
+    "File",
+    "Form",
     "HTMLResponse",
     "HTTPSRedirectMiddleware",
     "HTTPException",
@@ -87,6 +89,7 @@ __all__ = [
     "StreamingResponse",
     "TestClient",
     "TrustedHostMiddleware",
+    "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketException",

@@ -166,6 +166,8 @@ class BodyPlan:
 
     fields: list[BodyField]
     embed: bool
+    #: Not a form (FasterAPI.forms.FormPlan): Rust passes `parse` the is-JSON flag.
+    form = False
     fast: Any = field(init=False)
     fast_name: str = field(init=False)
 

@@ -1,10 +1,13 @@
-"""Request and response data structures: headers, query parameters, URL, state."""
+"""Request and response data structures: headers, query parameters, URL, state, uploaded
+files and form data."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from .concurrency import run_in_threadpool
 
 
 class Address(NamedTuple):
@@ -145,3 +148,131 @@ class State:
 
     def __delattr__(self, key: str) -> None:
         del self._state[key]
+
+
+class UploadFile:
+    """An uploaded file, with Starlette's API: `filename`, `content_type`, `headers` (the
+    part's), `size`, and `file`, a `tempfile.SpooledTemporaryFile` that keeps up to 1 MiB in
+    memory and spills to disk above it. The async methods run in the thread pool once the
+    file is on disk. FasterAPI closes the files of a request after its response is sent."""
+
+    #: Bytes kept in memory before a file spills to disk.
+    spool_max_size = 1024 * 1024
+
+    def __init__(
+        self,
+        file: BinaryIO,
+        *,
+        size: int | None = None,
+        filename: str | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        self.filename = filename
+        self.file = file
+        self.size = size
+        self.headers = headers if headers is not None else Headers()
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type", None)
+
+    @property
+    def _in_memory(self) -> bool:
+        return not getattr(self.file, "_rolled", True)
+
+    async def write(self, data: bytes) -> None:
+        if self.size is not None:
+            self.size += len(data)
+        if self._in_memory:
+            self.file.write(data)
+        else:
+            await run_in_threadpool(self.file.write, data)
+
+    async def read(self, size: int = -1) -> bytes:
+        if self._in_memory:
+            return self.file.read(size)
+        return await run_in_threadpool(self.file.read, size)
+
+    async def seek(self, offset: int) -> None:
+        if self._in_memory:
+            self.file.seek(offset)
+        else:
+            await run_in_threadpool(self.file.seek, offset)
+
+    async def close(self) -> None:
+        if self._in_memory:
+            self.file.close()
+        else:
+            await run_in_threadpool(self.file.close)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(filename={self.filename!r}, size={self.size!r}, "
+            f"headers={self.headers!r})"
+        )
+
+    # pydantic: an UploadFile field of a model (a form model's, say) takes an UploadFile, and
+    # is documented as FastAPI documents files.
+
+    @classmethod
+    def _validate(cls, value: Any, *_: Any) -> UploadFile:
+        if not isinstance(value, cls):
+            raise ValueError(f"Expected UploadFile, received: {type(value)}")
+        return value
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        try:  # documented as bytes are, so that a field's description and the like apply
+            return core_schema.with_info_plain_validator_function(
+                cls._validate, json_schema_input_schema=core_schema.bytes_schema()
+            )
+        except TypeError:  # pydantic-core before 2.27
+            return core_schema.with_info_plain_validator_function(cls._validate)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        try:
+            schema = handler.resolve_ref_schema(handler(core_schema))
+        except Exception:  # an older pydantic: no input schema to start from
+            schema = {}
+        return {**FILE_SCHEMA, **{k: v for k, v in schema.items() if k not in ("type", "format")}}
+
+
+#: How OpenAPI documents an uploaded file, as FastAPI writes it.
+FILE_SCHEMA = {"type": "string", "contentMediaType": "application/octet-stream"}
+
+
+class FormData(Mapping[str, "str | UploadFile"]):
+    """A form's fields (text values and UploadFiles), as `await request.form()` gives them:
+    `form[name]` and `get` give the last value of a repeated name, `getlist` all of them."""
+
+    def __init__(self, items: Any = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        self._list: list[tuple[str, str | UploadFile]] = list(pairs)
+        self._dict = dict(self._list)
+
+    def __getitem__(self, key: str) -> str | UploadFile:
+        return self._dict[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def getlist(self, key: str) -> list[str | UploadFile]:
+        return [v for k, v in self._list if k == key]
+
+    def multi_items(self) -> list[tuple[str, str | UploadFile]]:
+        return list(self._list)
+
+    async def close(self) -> None:
+        """Closes every file of the form."""
+        for _, value in self._list:
+            if isinstance(value, UploadFile):
+                await value.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._list!r})"

@@ -1,4 +1,5 @@
-"""Parameter markers: Path, Query, Header, Cookie and Body, as defaults or in Annotated[...].
+"""Parameter markers: Path, Query, Header, Cookie, Body, Form and File, as defaults or in
+Annotated[...].
 
 They carry where a value comes from, its alias and its constraints; title, description,
 examples and deprecated are kept for the OpenAPI schema.
@@ -105,6 +106,35 @@ class Body(Param):
         super().__init__(default, **kw)
         self.embed = embed
         self.media_type = media_type
+
+
+class Form(Body):
+    """A body parameter read from a field of a form (`application/x-www-form-urlencoded` or
+    `multipart/form-data`): the field named by the alias, or the parameter's name. On a model
+    (`Annotated[Model, Form()]`), the model's fields are read from the form."""
+
+    def __init__(
+        self,
+        default: Any = Required,
+        *,
+        media_type: str = "application/x-www-form-urlencoded",
+        **kw: Any,
+    ) -> None:
+        super().__init__(default, media_type=media_type, **kw)
+
+
+class File(Form):
+    """A form parameter read from an uploaded file (`multipart/form-data`): an UploadFile,
+    or the file's content for `bytes`. An `UploadFile` parameter is a File() without one."""
+
+    def __init__(
+        self,
+        default: Any = Required,
+        *,
+        media_type: str = "multipart/form-data",
+        **kw: Any,
+    ) -> None:
+        super().__init__(default, media_type=media_type, **kw)
 
 
 class Depends:

@@ -2,9 +2,10 @@
 plan Rust executes.
 
 FastAPI's inference rules: a name in the path is a path parameter; scalars, Enums,
-Literals and lists of them are query parameters; anything else (models, dicts) is the
-body. Path(), Query(), Header(), Cookie() and Body() override that, as defaults or
-inside Annotated[...].
+Literals and lists of them are query parameters; an UploadFile (or a list of them) is a
+File(); anything else (models, dicts) is the body. Path(), Query(), Header(), Cookie(),
+Body(), Form() and File() override that, as defaults or inside Annotated[...]. A body with a
+Form() or File() parameter is a form (FasterAPI.forms).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ._types import is_subclass, sequence_item, unwrap_optional
 from .background import BackgroundTasks
 from .body import BodyField, BodyPlan
 from .dependencies.models import Dependant, cache_key, call_name, called_function
+from .forms import FormPlan, is_upload
 from .requests import HTTPConnection, Request
 from .responses import Response
 from .security import SecurityScopes
@@ -99,7 +101,9 @@ class _Compiler:
             root.dependencies.append((None, sub, depends.use_cache))
         self.fill(root, key_suffix="")
         plan = self.plan
-        if self.body_fields:
+        if any(isinstance(f.marker, p.Form) for f in self.body_fields):
+            plan.body = FormPlan(self.body_fields)
+        elif self.body_fields:
             names = {f.alias for f in self.body_fields}
             embed = len(names) > 1 or any(f.embed for f in self.body_fields)
             plan.body = BodyPlan(self.body_fields, embed)
@@ -112,7 +116,9 @@ class _Compiler:
                 f"{call_name(endpoint)}: path {self.path!r} names {sorted(missing)} "
                 "but the handler takes no such parameters"
             )
-        plan.dependant = root if self.websocket or root.needs_solving() else None
+        # A form route takes the solver, which closes its uploaded files after the response.
+        solve = self.websocket or root.needs_solving() or isinstance(plan.body, FormPlan)
+        plan.dependant = root if solve else None
         plan.root = root
         return plan
 
@@ -183,6 +189,8 @@ class _Compiler:
                 continue
             if default is inspect.Parameter.empty:
                 default = p.Required
+            if marker is None and is_upload(annotation):
+                marker = p.File()
             key = param.name + key_suffix
             source = _source(param.name, annotation, marker, self.plan.path_names)
             if source == "body":

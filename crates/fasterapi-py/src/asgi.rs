@@ -12,10 +12,11 @@ use pyo3::exceptions::{PyException, PyRuntimeError, PyStopIteration, PyTypeError
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::dispatch::{Dispatcher, Entry, Resolved};
+use crate::headers::visit_headers;
 use crate::response::{body_message, json_pair, start_message};
 use crate::route::HandlerKind;
 
@@ -485,8 +486,13 @@ impl AsgiCall {
         if !decoded {
             let kwargs = request.kwargs(py);
             let plan = body.plan.bind(py);
-            let errors =
-                plan.call_method1(pyo3::intern!(py, "parse"), (&raw, request.is_json, &kwargs))?;
+            // A form's plan reads the Content-Type itself (boundary, charset); JSON's the flag.
+            let media = if body.form {
+                content_type(self.scope.bind(py))?
+            } else {
+                PyBool::new(py, request.is_json).to_owned().into_any()
+            };
+            let errors = plan.call_method1(pyo3::intern!(py, "parse"), (&raw, media, &kwargs))?;
             if errors.is_truthy()? {
                 let known = request.errors.bind(py);
                 if known.is_none() {
@@ -651,6 +657,22 @@ impl AsgiCall {
             Some(err.into_value(py).into_bound(py).into_any()),
         )
     }
+}
+
+/// The request's Content-Type header (bytes), or None.
+fn content_type<'py>(scope: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    let py = scope.py();
+    let mut found = py.None().into_bound(py);
+    if let Some(headers) = scope.get_item(pyo3::intern!(py, "headers"))? {
+        visit_headers(&headers, |name, value| {
+            let is_it = name.eq_ignore_ascii_case(b"content-type");
+            if is_it {
+                found = PyBytes::new(py, value).into_any();
+            }
+            Ok(is_it)
+        })?;
+    }
+    Ok(found)
 }
 
 /// `obj == s` for a str, without making a Python string of `s`.

@@ -1,13 +1,15 @@
 //! `FasterAPI._core`: the thin PyO3 layer over fasterapi-core. Routing and
 //! parameter plans (dispatch, plan), error dicts (errors), JSON encoding (json)
-//! ASGI header reading (headers), ASGI response messages (response), the native
-//! server's HTTP/1.1 framing (http_parser) and its WebSocket handshake and framing (ws).
+//! ASGI header reading (headers), ASGI response messages (response), form bodies (form),
+//! the native server's HTTP/1.1 framing (http_parser) and its WebSocket handshake and
+//! framing (ws).
 
 use pyo3::prelude::*;
 
 mod asgi;
 mod dispatch;
 mod errors;
+mod form;
 mod headers;
 mod http_parser;
 mod json;
@@ -24,6 +26,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
     m.add_function(wrap_pyfunction!(json::set_json_default, m)?)?;
     m.add_function(wrap_pyfunction!(response::json_messages, m)?)?;
+    m.add_class::<form::FormReader>()?;
+    m.add_function(wrap_pyfunction!(form::parse_form_body, m)?)?;
+    m.add("FormError", m.py().get_type::<form::FormError>())?;
     m.add_class::<http_parser::HttpParser>()?;
     m.add_function(wrap_pyfunction!(http_parser::response_head, m)?)?;
     m.add_function(wrap_pyfunction!(http_parser::chunk, m)?)?;

@@ -1,6 +1,7 @@
 //! A route's parameter plan: compiled once from the specs Python works out at
 //! registration, executed per request to pull path, query, header and cookie
-//! values, coerce them and collect FastAPI-shaped errors.
+//! values, coerce them and collect FastAPI-shaped errors. A form route's text fields are a
+//! plan of their own (source "form"), run once its body is parsed (see form.rs).
 
 use std::borrow::Cow;
 
@@ -21,6 +22,8 @@ enum Source {
     Query,
     Header,
     Cookie,
+    /// A text field of a form body; its errors are located in the body, as FastAPI's.
+    Form,
 }
 
 impl Source {
@@ -30,6 +33,7 @@ impl Source {
             Self::Query => "query",
             Self::Header => "header",
             Self::Cookie => "cookie",
+            Self::Form => "body",
         }
     }
 }
@@ -75,6 +79,8 @@ pub struct RequestParts<'a> {
     pub path_params: Vec<(&'a str, &'a str)>,
     pub query: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     pub headers: Vec<(Vec<u8>, String)>,
+    /// A form body's text fields, in order.
+    pub form: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 pub struct Plan {
@@ -143,6 +149,7 @@ impl ParamSpec {
             "query" => Source::Query,
             "header" => Source::Header,
             "cookie" => Source::Cookie,
+            "form" => Source::Form,
             other => {
                 return Err(PyValueError::new_err(format!(
                     "unknown parameter source {other}"
@@ -247,6 +254,12 @@ impl ParamSpec {
                 .filter(|(k, _)| *k == key)
                 .map(|(_, v)| Cow::Borrowed(*v))
                 .collect(),
+            Source::Form => parts
+                .form
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| Cow::Borrowed(v.as_ref()))
+                .collect(),
         };
         if !self.many && all.len() > 1 {
             let keep = if self.source == Source::Header {
@@ -255,6 +268,10 @@ impl ParamSpec {
                 all.len() - 1
             };
             all = smallvec![all.swap_remove(keep)];
+        }
+        // An empty form field is an absent one, as FastAPI reads forms (not in a list).
+        if self.source == Source::Form && !self.many && all.first().is_some_and(|v| v.is_empty()) {
+            all.clear();
         }
         all
     }
@@ -510,5 +527,6 @@ pub fn request_parts<'a>(
         path_params,
         query,
         headers: decoded,
+        form: Vec::new(),
     })
 }

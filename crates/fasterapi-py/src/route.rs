@@ -20,12 +20,16 @@ pub enum HandlerKind {
 
 /// The route's body parameters (a Python `BodyPlan`).
 pub struct BodyCall {
-    /// The BodyPlan, whose `parse(raw, is_json, kwargs)` validates any body and words errors.
+    /// The BodyPlan (or FormPlan), whose `parse(raw, is_json, kwargs)` validates any body and
+    /// words errors.
     pub plan: Py<PyAny>,
     /// A decoder straight from JSON bytes to the parameter (a msgspec Struct), if there is one.
     pub fast: Option<Py<PyAny>>,
     /// The keyword argument the fast decoder's result goes to.
     pub fast_name: Py<PyString>,
+    /// A form body (FasterAPI.forms.FormPlan): `parse` is given the Content-Type header
+    /// instead of the is-JSON flag.
+    pub form: bool,
 }
 
 pub struct RouteCall {
@@ -68,6 +72,7 @@ impl RouteCall {
             Some(BodyCall {
                 fast: (!none).then(|| fast.unbind()),
                 fast_name: plan.getattr("fast_name")?.cast_into::<PyString>()?.unbind(),
+                form: plan.getattr("form")?.is_truthy()?,
                 plan: plan.unbind(),
             })
         };

@@ -1,6 +1,7 @@
 """Serving a request to a route with dependencies: run them in order (each once per request
 unless use_cache=False), call the handler with their results, send the response, then run
-the background tasks and, last, the code after `yield` in yield dependencies.
+the background tasks and, last, the code after `yield` in yield dependencies, and close the
+request's uploaded files.
 
 An exception from the handler or a dependency is thrown into the yield dependencies at their
 `yield` first, innermost first, so their try/except/finally see it and may replace it (with
@@ -14,6 +15,7 @@ from typing import Any
 from ..background import BackgroundTasks
 from ..concurrency import run_in_threadpool
 from ..exceptions import RequestValidationError, WebSocketRequestValidationError
+from ..forms import FILES_KEY
 from ..requests import Request
 from ..responses import Response, injected_response
 from ..security import SecurityScopes
@@ -127,6 +129,9 @@ async def serve(
     """Answers one request to `route`, whose parameters Rust has extracted into `values`
     (with `errors` for the invalid ones)."""
     ctx = Context(app, route, values, scope, receive, send)
+    files = values.pop(FILES_KEY, None)
+    if files:  # closed last, once the response is sent (or the request failed)
+        ctx.stack.push_async_callback(_close_files, files)
     try:
         invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
         if invalid_json:  # as FastAPI: before any dependency runs
@@ -198,6 +203,11 @@ async def _finish(ctx: Context, response: Any = None) -> None:
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
     await ctx.stack.aclose()
+
+
+async def _close_files(files: list[Any]) -> None:
+    for file in files:
+        await file.close()
 
 
 async def _throw_into_dependencies(ctx: Context, exc: Exception) -> Exception:

@@ -1,0 +1,318 @@
+"""Form bodies: `FormPlan`, what a route does with its body when its body parameters include
+Form() or File() (or an UploadFile), and `read_form` for `Request.form()`.
+
+The body is parsed in Rust (`_core.FormReader`: fasterapi-core's params::form and
+params::multipart). Scalar fields and lists of them (str, int, float, bool, Enum, Literal,
+UUID, datetime...) are coerced and checked there too, as query parameters are; files, form
+models (`Annotated[Model, Form()]`) and any other type are made and validated here. As in
+FastAPI, an empty text field or an empty file input (no filename, no bytes) counts as absent,
+a parameter given several values gets the last one, and a list gets them all.
+
+A form route is served by the dependency solver, which closes the request's files once the
+response is sent and the background tasks have run (see `FILES_KEY`).
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass, field
+from tempfile import SpooledTemporaryFile
+from typing import Annotated, Any, get_args, get_origin
+
+import msgspec
+
+from . import _core
+from . import params as p
+from ._types import is_subclass, sequence_item, unwrap_optional
+from .body import BodyField, BodyPlan
+from .datastructures import FormData, Headers, UploadFile
+from .exceptions import HTTPException
+
+#: Where `FormPlan.parse` leaves the request's UploadFiles among the extracted values, for the
+#: dependency solver to close after the response (not a Python identifier: no parameter's).
+FILES_KEY = "fasterapi.files"
+
+# What a form parameter is, which decides how its value is read.
+TEXT = "text"  # a scalar or a list of them: coerced in Rust
+FILE = "file"  # UploadFile, or a list of them
+BYTES = "bytes"  # File() on bytes: the file's content
+MODEL = "model"  # Form() on a pydantic model or msgspec.Struct: its fields from the form
+OTHER = "other"  # anything else, validated from the text value(s)
+
+
+def read_form(
+    body: bytes,
+    content_type: str | bytes | None,
+    max_files: int = 1000,
+    max_fields: int = 1000,
+    max_part_size: int = 1024 * 1024,
+) -> FormData:
+    """The fields of a form body, its files as UploadFiles; HTTPException(400) if it is
+    malformed or over a limit."""
+    if isinstance(content_type, str):
+        content_type = content_type.encode("latin-1")
+    try:
+        items = _core.parse_form_body(body, content_type, max_files, max_fields, max_part_size)
+    except _core.FormError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return _form_data(items, body)
+
+
+def _form_data(items: list[tuple[str, Any]], body: bytes) -> FormData:
+    """FormData from `_core`'s items: a file's `(filename, headers, start, end)` becomes an
+    UploadFile holding `body[start:end]`."""
+    view: memoryview | None = None
+    pairs = []
+    for name, value in items:
+        if not isinstance(value, str):
+            view = view if view is not None else memoryview(body)
+            value = _upload(view, *value)
+        pairs.append((name, value))
+    return FormData(pairs)
+
+
+def _upload(
+    body: memoryview, filename: str, headers: list[tuple[bytes, bytes]], start: int, end: int
+) -> UploadFile:
+    file: Any = SpooledTemporaryFile(max_size=UploadFile.spool_max_size)
+    size = end - start
+    if size > UploadFile.spool_max_size:
+        file.rollover()  # straight to disk, not through memory first
+    if size:
+        file.write(body[start:end])
+        file.seek(0)
+    return UploadFile(file, size=size, filename=filename, headers=Headers(headers))
+
+
+def _is_empty_file(value: Any) -> bool:
+    """A file input left empty: browsers send it with no filename and no bytes."""
+    return isinstance(value, UploadFile) and value.filename == "" and value.size == 0
+
+
+def _absent_text(value: Any) -> bool:
+    return value is None or value == "" or _is_empty_file(value)
+
+
+def _plain(annotation: Any) -> tuple[Any, bool]:
+    """The annotation without the constraints signature.py attached, and whether it is
+    Optional."""
+    inner, optional = unwrap_optional(annotation)
+    if get_origin(inner) is Annotated:
+        inner = get_args(inner)[0]
+    return inner, optional
+
+
+def _is_model(tp: Any) -> bool:
+    if is_subclass(tp, msgspec.Struct):
+        return True
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and is_subclass(tp, pydantic.BaseModel)
+
+
+def is_upload(annotation: Any) -> bool:
+    """UploadFile, Optional or a list of them: a parameter read from an uploaded file."""
+    tp, _ = unwrap_optional(annotation)
+    item = sequence_item(tp)
+    return is_subclass(item if item is not None else tp, UploadFile)
+
+
+def _model_fields(model: Any) -> list[tuple[str, bool]]:
+    """(name in the form, is a list) for each field of a pydantic model or msgspec.Struct."""
+    if is_subclass(model, msgspec.Struct):
+        found = [(f.encode_name, f.type) for f in msgspec.structs.fields(model)]
+    else:
+        found = []
+        for name, info in model.model_fields.items():
+            alias = info.validation_alias if isinstance(info.validation_alias, str) else None
+            found.append((alias or info.alias or name, info.annotation))
+    return [(name, sequence_item(unwrap_optional(tp)[0]) is not None) for name, tp in found]
+
+
+@dataclass
+class _Param:
+    """A form parameter as `FormPlan.parse` reads it."""
+
+    field: BodyField
+    kind: str
+    many: bool
+    optional: bool
+    #: A model's fields: (name in the form, is a list).
+    model_fields: list[tuple[str, bool]] = field(default_factory=list)
+
+
+class FormPlan:
+    """The body parameters of a form route, read from the form by their aliases (a form model
+    from the whole form). Rust calls `parse(raw, content_type, kwargs)` (see route.rs)."""
+
+    #: Rust passes `parse` the Content-Type header rather than the is-JSON flag.
+    form = True
+    fast = staticmethod(BodyPlan.not_fast)
+    not_fast = staticmethod(BodyPlan.not_fast)
+
+    def __init__(self, fields: list[BodyField]) -> None:
+        from .signature import _param_spec  # signature.py makes FormPlans
+
+        self.fields = fields
+        self.fast_name = fields[0].name
+        self.params = [self._classify(f) for f in fields]
+        names = {f.name for f in fields}
+        #: One form model and nothing else is the whole body, as in FastAPI's documents.
+        self.embed = not (len(names) == 1 and self.params[0].kind == MODEL)
+        specs = []
+        for param in self.params:
+            if param.kind == TEXT:
+                f = param.field
+                default = p.Required if f.required else f.default
+                spec = _param_spec(f.alias, "form", _plain(f.annotation)[0], f.marker, default)
+                specs.append({**spec, "name": f.name, "required": f.required})
+        self._text_index = {
+            param.field.alias: i for i, param in enumerate(self.params) if param.kind == TEXT
+        }
+        self._needs_items = any(param.kind != TEXT for param in self.params)
+        self.reader = _core.FormReader(specs, self._needs_items)
+        self.media_type = _media_type(fields)
+
+    @staticmethod
+    def _classify(f: BodyField) -> _Param:
+        from .signature import _scalar_kind
+
+        tp, optional = _plain(f.annotation)
+        item = sequence_item(tp)
+        many = item is not None
+        base = item if many else tp
+        marker = f.marker
+        if is_subclass(base, UploadFile):
+            kind = FILE
+        elif isinstance(marker, p.File) and base is bytes:
+            kind = BYTES
+        elif isinstance(marker, p.Form) and not many and _is_model(tp):
+            return _Param(f, MODEL, False, optional, _model_fields(tp))
+        elif marker is not None and _scalar_kind(base) is not None:
+            kind = TEXT
+        else:
+            kind = OTHER
+        return _Param(f, kind, many, optional)
+
+    def parse(self, raw: bytes, content_type: bytes | None, kwargs: dict[str, Any]) -> list:
+        """Reads the form into `kwargs`; returns the validation errors, in the parameters'
+        order. A malformed form, or one over a limit, is an HTTPException(400)."""
+        if not isinstance(raw, bytes):
+            raw = bytes(raw)
+        try:
+            items, errors = self.reader.read(raw, content_type, kwargs)
+        except _core.FormError as exc:
+            raise HTTPException(400, str(exc)) from None
+        if items is None:  # text parameters only: Rust did it all
+            return errors or []
+        form = _form_data(items, raw)
+        files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+        if files:
+            kwargs[FILES_KEY] = files
+        found: dict[int, list[dict[str, Any]]] = {}
+        for err in errors or ():
+            found.setdefault(self._text_index.get(err["loc"][1], 0), []).append(err)
+        try:
+            for i, param in enumerate(self.params):
+                if param.kind != TEXT:
+                    found[i] = self._read(param, form, kwargs)
+        except BaseException:
+            for file in files:
+                file.file.close()
+            raise
+        return [err for i in range(len(self.params)) for err in found.get(i, ())]
+
+    def _read(self, param: _Param, form: FormData, kwargs: dict[str, Any]) -> list:
+        f = param.field
+        loc: tuple = ("body", f.alias)
+        if param.kind == MODEL:
+            value = self._model_data(param, form)
+            if value is None:
+                return _absent(f, ("body",), kwargs)
+            result, errors = f.validator.from_python(value, ("body",))
+        elif param.many:
+            values = [v for v in form.getlist(f.alias) if not _is_empty_file(v)]
+            if not values:
+                return _absent(f, loc, kwargs)
+            if param.kind == OTHER:
+                result, errors = f.validator.from_python(values, loc)
+            else:
+                converted = [_file_value(param.kind, v, (*loc, i)) for i, v in enumerate(values)]
+                errors = [e for _, e in converted if e is not None]
+                result = [v for v, _ in converted]
+        else:
+            value = form.get(f.alias)
+            if _absent_text(value):
+                return _absent(f, loc, kwargs)
+            if param.kind == OTHER:
+                result, errors = f.validator.from_python(value, loc)
+            else:
+                result, error = _file_value(param.kind, value, loc)
+                errors = [error] if error is not None else []
+        if not errors:
+            kwargs[f.name] = result
+        return errors
+
+    @staticmethod
+    def _model_data(param: _Param, form: FormData) -> dict[str, Any] | None:
+        """What a form model is validated from: its fields' values (lists for list fields;
+        empty ones left out) and any other field of the form. None for an Optional model none
+        of whose fields the form has."""
+        names = {name for name, _ in param.model_fields}
+        if param.optional and not names.intersection(form):
+            return None
+        data: dict[str, Any] = {}
+        for name, many in param.model_fields:
+            if many:
+                values = [v for v in form.getlist(name) if not _is_empty_file(v)]
+                if values:
+                    data[name] = values
+            elif not _absent_text(form.get(name)):
+                data[name] = form[name]
+        for key in form:
+            if key not in names:
+                values = form.getlist(key)
+                data[key] = values[0] if len(values) == 1 else values
+        return data
+
+
+def _file_value(kind: str, value: Any, loc: tuple) -> tuple[Any, dict[str, Any] | None]:
+    """An UploadFile parameter's value (an error for text), or a bytes one's (a file's content
+    or the text's UTF-8)."""
+    if kind == BYTES:
+        if isinstance(value, UploadFile):
+            data = value.file.read()
+            value.file.seek(0)
+            return data, None
+        return value.encode(), None
+    if isinstance(value, UploadFile):
+        return value, None
+    return None, {
+        "type": "value_error",
+        "loc": loc,
+        "msg": f"Value error, Expected UploadFile, received: {type(value)}",
+        "input": value,
+        "ctx": {"error": {}},
+    }
+
+
+def _absent(f: BodyField, loc: tuple, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    if f.required:
+        return [{"type": "missing", "loc": loc, "msg": "Field required", "input": None}]
+    default = f.default
+    kwargs[f.name] = copy.copy(default) if isinstance(default, list | dict | set) else default
+    return []
+
+
+def _media_type(fields: list[BodyField]) -> str:
+    """The request body's media type in the OpenAPI document, as FastAPI picks it: multipart
+    if a parameter is a file, else the Form() markers' (multipart if any says so)."""
+    markers = [f.marker for f in fields]
+    if any(isinstance(m, p.File) for m in markers):
+        return "multipart/form-data"
+    media_types = {m.media_type for m in markers if isinstance(m, p.Form)}
+    if "multipart/form-data" in media_types:
+        return "multipart/form-data"
+    if len(media_types) == 1:
+        return media_types.pop()
+    return "application/x-www-form-urlencoded"
