@@ -118,7 +118,7 @@ class SchemaBuilder:
         types = [_msgspec_type(*self._inputs[key][::2]) for key in keys]
         try:
             schemas, definitions = msgspec.json.schema_components(
-                types, ref_template=REF_PREFIX + "{name}"
+                types, schema_hook=_msgspec_schema_hook, ref_template=REF_PREFIX + "{name}"
             )
         except Exception:
             if len(keys) > 1:
@@ -191,6 +191,15 @@ def _pydantic_core_schema(pydantic: Any, annotation: Any, attrs: dict[str, Any])
             return adapter.core_schema
     except Exception:
         return None
+
+
+def _msgspec_schema_hook(tp: Any) -> dict[str, Any]:
+    """The schemas msgspec does not know: an uploaded file's, as FastAPI writes it."""
+    from ..datastructures import FILE_SCHEMA, UploadFile
+
+    if tp is UploadFile:
+        return dict(FILE_SCHEMA)
+    raise NotImplementedError(tp)
 
 
 def _msgspec_type(annotation: Any, attrs: dict[str, Any]) -> Any:

@@ -10,7 +10,9 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .._types import is_subclass
+from .._types import is_subclass, sequence_item, unwrap_optional
+from ..datastructures import UploadFile
+from ..forms import FormPlan
 from ..params import Body
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
@@ -204,14 +206,18 @@ class _OperationWriter:
 
     def request_body(self, route: APIRoute) -> dict[str, Any]:
         plan = route.body
+        form = isinstance(plan, FormPlan)  # a form's fields, or a lone form model
         fields = list({f.alias: f for f in plan.fields}.values())  # handler's and deps' once
+        if form:
+            fields = _handler_first(fields, route.plan.root)
         if plan.embed:
             name = f"Body_{route.unique_id}"
             properties, required = {}, []
             for f in fields:
                 attrs = field_attributes(f.marker, f.default, f.required)
                 title = getattr(f.marker, "title", None) or _title(f.alias)
-                properties[f.alias] = self.builder.add(f.annotation, "validation", attrs, title)
+                annotation = _form_annotation(f.annotation) if form else f.annotation
+                properties[f.alias] = self.builder.add(annotation, "validation", attrs, title)
                 if f.required:
                     required.append(f.alias)
             self.definitions[name] = {
@@ -231,6 +237,8 @@ class _OperationWriter:
         # The Body() markers' media type when they agree, as FastAPI picks it.
         media_types = {f.marker.media_type for f in fields if isinstance(f.marker, Body)}
         media_type = media_types.pop() if len(media_types) == 1 else "application/json"
+        if form:
+            media_type = plan.media_type
         content: dict[str, Any] = {"schema": schema}
         return {"required": is_required or None, "content": {media_type: content}}
 
@@ -312,6 +320,27 @@ def _flat_dependants(root: Any) -> list[Any]:
         found.append(dependant)
         stack.extend(sub for _, sub, _ in reversed(dependant.dependencies))
     return found
+
+
+def _handler_first(fields: list[Any], root: Any) -> list[Any]:
+    """Body fields in the order FastAPI lists a form's: the handler's, then its dependencies',
+    depth first."""
+    keys = [key for dependant in _flat_dependants(root) for _, key in dependant.args]
+    order = {key: i for i, key in reversed(list(enumerate(keys)))}
+    return sorted(fields, key=lambda f: order.get(f.name, len(order)))
+
+
+def _form_annotation(annotation: Any) -> Any:
+    """A form field's type as the document shows it: bytes (a file's content) as a file, the
+    way FastAPI writes both."""
+    inner, optional = unwrap_optional(annotation)
+    if inner is bytes:
+        inner = UploadFile
+    elif sequence_item(inner) is bytes:
+        inner = list[UploadFile]
+    else:
+        return annotation
+    return inner | None if optional else inner
 
 
 def _title(name: str) -> str:
