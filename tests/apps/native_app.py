@@ -238,6 +238,10 @@ def __getattr__(name):
         from tests.apps.models_app import app
 
         return app
+    if name == "forms":  # tests/test_forms.py
+        from tests.apps.forms_app import app
+
+        return app
     if name.startswith("middleware_"):  # tests/test_middleware.py
         import FasterAPI
 
