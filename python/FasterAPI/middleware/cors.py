@@ -9,7 +9,7 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from ..datastructures import Headers, MutableHeaders
+from ..datastructures import Headers
 from ..responses import PlainTextResponse
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
@@ -55,6 +55,7 @@ class CORSMiddleware:
         if expose_headers:
             simple["Access-Control-Expose-Headers"] = ", ".join(expose_headers)
         self.simple_headers = simple
+        self._simple_pairs = {k.lower().encode(): v.encode("latin-1") for k, v in simple.items()}
 
         preflight = {"Vary": _PREFLIGHT_VARY}
         if not self.preflight_explicit_allow_origin:
@@ -121,15 +122,17 @@ class CORSMiddleware:
         return PlainTextResponse("OK", status_code=200, headers=headers)
 
     def _add_simple_headers(self, message: dict[str, Any], origin: str | None) -> None:
-        message["headers"] = raw = list(message.get("headers", []))
-        headers = MutableHeaders(raw)
+        """Adds the CORS headers to a response's start message (raw pairs, as they go out):
+        the simple headers when the request has an Origin, that origin itself where it must be
+        named, and `Origin` to Vary."""
+        raw = message.get("headers", ())
+        vary = [v for k, v in raw if k == b"vary"]
+        added: dict[bytes, bytes] = {}
         if origin is not None:
-            for name, value in self.simple_headers.items():
-                headers[name] = value
-        explicit = origin is not None and (
-            (self.allow_all_origins and self.allow_credentials)
-            or (not self.allow_all_origins and self.is_allowed_origin(origin))
-        )
-        if explicit:
-            headers["Access-Control-Allow-Origin"] = origin
-        headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
+            added.update(self._simple_pairs)
+            if (self.allow_all_origins and self.allow_credentials) or (
+                not self.allow_all_origins and self.is_allowed_origin(origin)
+            ):
+                added[b"access-control-allow-origin"] = origin.encode("latin-1")
+        added[b"vary"] = b", ".join([*vary, b"Origin"])
+        message["headers"] = [(k, v) for k, v in raw if k not in added] + list(added.items())
