@@ -116,8 +116,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         self._websocket_dispatcher: Any = None
         #: (path prefix, ASGI app) pairs from mount(), tried when no route matches.
         self.mounts: list[tuple[str, Any]] = []
-        #: mount(name=...) -> its path prefix, for url_path_for().
-        self.mount_names: dict[str, str] = {}
+        #: mount(name=...) -> its path prefix and app, for url_path_for().
+        self.mount_names: dict[str, tuple[str, Any]] = {}
         #: add_middleware() entries, outermost first; built into _middleware_stack on first use.
         #: `middleware=[Middleware(cls, ...)]` gives the first ones, the first outermost.
         self.user_middleware: list[tuple[Any, tuple, dict]] = [tuple(m) for m in middleware or ()]
@@ -224,19 +224,24 @@ class Faster(FasterRouter, _core.AsgiApp):
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
         """Serves the ASGI app `app` under the path prefix `path`, as Starlette's Mount does:
         the sub-app sees the full path, with `path` added to its scope's root_path."""
-        prefix = path.rstrip("/")
-        if not prefix.startswith("/"):
+        if not path.startswith("/"):
             raise ValueError(f"mount path {path!r} must start with '/'")
+        prefix = path.rstrip("/")  # "" for "/": everything no route matches
         self.mounts.append((prefix, app))
         if name is not None:
-            self.mount_names[name] = prefix
+            self.mount_names[name] = (prefix, app)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
         """The path of the route (or mount) called `name`, with `path_params` filled in: a
-        mount takes `path`, the path inside it (`url_path_for("static", path="/app.css")`)."""
-        prefix = self.mount_names.get(name)
-        if prefix is not None and set(path_params) == {"path"}:
-            return prefix + "/" + str(path_params["path"]).lstrip("/")
+        mount takes `path`, the path inside it (`url_path_for("static", path="/app.css")`),
+        and `"mount:route"` names a route of the app mounted as `mount`."""
+        mount, _, inner = name.partition(":")
+        if mount in self.mount_names:
+            prefix, app = self.mount_names[mount]
+            if inner and hasattr(app, "url_path_for"):
+                return prefix + app.url_path_for(inner, **path_params)
+            if not inner and set(path_params) == {"path"}:
+                return prefix + "/" + str(path_params["path"]).lstrip("/")
         return super().url_path_for(name, **path_params)
 
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
@@ -315,8 +320,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         lifespan, other scope types, and the first request (or the first after
         dependency_overrides changed), which compiles the routes."""
         if self.user_middleware and scope.get("fasterapi.routes") is not self:
-            stack = self._middleware_stack or self._build_middleware_stack()
-            return await stack(scope, receive, send)
+            return await self._through_middleware(scope, receive, send)
         if scope["type"] == "lifespan":
             return await self._lifespan(scope, receive, send)
         if scope["type"] not in ("http", "websocket"):
@@ -326,6 +330,27 @@ class Faster(FasterRouter, _core.AsgiApp):
         if scope["type"] == "websocket":
             return await self._websocket(scope, receive, send)
         await _core.AsgiApp.__call__(self, scope, receive, send)
+
+    async def _through_middleware(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Runs a call through the user's middleware. An error nobody handled comes out of
+        it (a middleware's `call_next` can catch it, as in FastAPI) and gets the 500 here,
+        outside, unless the response had started."""
+        stack = self._middleware_stack or self._build_middleware_stack()
+        if scope["type"] != "http":
+            return await stack(scope, receive, send)
+        started = False
+
+        async def watched(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await stack(scope, receive, watched)
+        except Exception as exc:
+            if started:
+                raise
+            await self._server_error(scope, receive, send, exc)
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """A WebSocket connection: Rust matches its route and extracts its parameters, then
@@ -478,10 +503,20 @@ class Faster(FasterRouter, _core.AsgiApp):
         self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
     ) -> None:
         """Answers `exc` with its handler; an unhandled one gets a 500 and is re-raised so
-        the server logs its traceback (and TestClient can raise it), as Starlette does."""
+        the server logs its traceback (and TestClient can raise it), as Starlette does. With
+        user middleware, the 500 is given outside it (_through_middleware)."""
         handler = self._lookup_handler(exc)
         if handler is not None:
             return await self._call_handler(handler, scope, receive, send, exc)
+        if self.user_middleware and scope.get("fasterapi.routes") is self:
+            raise exc
+        await self._server_error(scope, receive, send, exc)
+
+    async def _server_error(
+        self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
+    ) -> None:
+        """The 500 for an unhandled `exc` (the app's 500 or Exception handler, if any), then
+        `exc` raised again."""
         handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
         if handler is not None:
             await self._call_handler(handler, scope, receive, send, exc)

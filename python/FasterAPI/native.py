@@ -97,6 +97,10 @@ class HostTask:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def done(self) -> bool:
+        """Whether the work in hand is over (as a RequestCycle asks of its task)."""
+        return not self.busy or self.task.done()
+
     def cancel(self) -> None:
         """Cancels the handler the task is running (its client went away)."""
         if self.busy:

@@ -6,6 +6,7 @@ import json
 from http.cookies import SimpleCookie
 from typing import Any
 
+from ._hosts import request_netloc
 from .datastructures import URL, Address, FormData, Headers, QueryParams, State
 
 
@@ -30,10 +31,7 @@ class HTTPConnection:
     @property
     def url(self) -> URL:
         scheme = self.scope.get("scheme", "http")
-        host = self.headers.get("host")
-        if host is None:
-            server = self.scope.get("server") or ("localhost", 80)
-            host = f"{server[0]}:{server[1]}"
+        host = request_netloc(self.scope, self.headers.get("host")) or "localhost"
         path = self.scope["path"]  # includes root_path, as the ASGI spec says
         query = self.scope.get("query_string", b"").decode("latin-1")
         return URL(f"{scheme}://{host}{path}" + (f"?{query}" if query else ""))

@@ -341,7 +341,7 @@ def _kept(key: Any, include: Any, exclude: Any) -> bool:
         return True
     if isinstance(exclude, set):
         return key not in exclude
-    return exclude.get(key, exclude.get("__all__")) is not True
+    return exclude.get(key, exclude.get("__all__")) not in (True, ...)  # `...`: all of it
 
 
 def _sub(spec: Any, key: Any) -> Any:

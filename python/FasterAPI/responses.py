@@ -24,6 +24,12 @@ class Response:
     #: The app may send `body` in one message itself; subclasses that stream set this False.
     sent_whole = True
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass with an ASGI call of its own is sent by that call."""
+        super().__init_subclass__(**kwargs)
+        if "sent_whole" not in cls.__dict__ and cls.__call__ is not Response.__call__:
+            cls.sent_whole = False
+
     def __init__(
         self,
         content: Any = None,

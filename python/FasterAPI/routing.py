@@ -79,6 +79,17 @@ def return_annotation(endpoint: Any) -> Any:
     return hints.get("return")
 
 
+def _default_status(response_class: type[Response]) -> int:
+    """The status a route answers with when it names none: its response class's default
+    (307 for a RedirectResponse), else 200, as FastAPI does."""
+    try:
+        parameter = inspect.signature(response_class.__init__).parameters.get("status_code")
+    except (TypeError, ValueError):
+        return 200
+    default = parameter.default if parameter is not None else None
+    return default if isinstance(default, int) else 200
+
+
 def _response_model(endpoint: Any, response_model: Any) -> Any:
     """The route's response model: the one given, else the return annotation unless that is
     a Response (class or union of them) or None, as FastAPI infers it."""
@@ -157,7 +168,7 @@ class APIRoute:
         unknown = self.methods - set(METHODS)
         if unknown:
             raise ValueError(f"unknown HTTP method(s) {sorted(unknown)} for {path!r}")
-        self.status_code = status_code or 200
+        self.status_code = status_code or _default_status(response_class)
         self.tags = list(tags or [])
         self.response_class = response_class
         #: What the return value is documented (and validated) as: `response_model`, or the

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .concurrency import run_in_threadpool
+from .requests import HTTPConnection
 from .responses import JSONResponse, RedirectResponse
 from .streaming import FileResponse
 
@@ -81,9 +82,10 @@ class StaticFiles:
             )
             if index_result is not None and stat.S_ISREG(index_result.st_mode):
                 if not scope["path"].endswith("/"):  # so that relative links work
-                    query = scope.get("query_string", b"").decode("latin-1")
-                    location = scope["path"] + "/" + (f"?{query}" if query else "")
-                    return RedirectResponse(location, status_code=307)
+                    # An absolute URL: a path such as //evil.com/.. must not become a
+                    # Location that browsers read as another host.
+                    url = HTTPConnection(scope).url
+                    return RedirectResponse(url.replace(path=url.path + "/"), status_code=307)
                 return FileResponse(index, stat_result=index_result)
         if self.html:
             page, page_result = await run_in_threadpool(self.lookup_path, "404.html")
@@ -94,7 +96,7 @@ class StaticFiles:
     def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
         """The first file (or folder) at `path` in the folders, and its stat; nothing for a
         path that leads outside them (`..`, or a symlink unless follow_symlink)."""
-        if path.startswith(("..", os.sep)) or os.path.isabs(path):
+        if path.startswith(("..", os.sep)) or os.path.isabs(path) or "\0" in path:
             return "", None
         for directory in self.all_directories:
             joined = os.path.join(directory, path)

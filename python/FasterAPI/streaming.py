@@ -55,18 +55,7 @@ class StreamingResponse(Response):
         return raw
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        streaming = asyncio.ensure_future(self._stream(scope, send))
-        listening = asyncio.ensure_future(_wait_for_disconnect(receive))
-        try:
-            done, _ = await asyncio.wait(
-                (streaming, listening), return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for task in (streaming, listening):
-                task.cancel()
-            await asyncio.gather(streaming, listening, return_exceptions=True)
-        if streaming in done:
-            streaming.result()  # the app's error, if the iteration raised
+        if await _until_disconnect(self._stream(scope, send), receive):
             if self.background is not None:
                 await self.background()
 
@@ -85,6 +74,23 @@ class StreamingResponse(Response):
 async def _wait_for_disconnect(receive: Any) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+async def _until_disconnect(sending: Any, receive: Any) -> bool:
+    """Runs the coroutine `sending` unless the client goes away first, which cancels it;
+    whether it finished. An error it raised is raised here."""
+    sender = asyncio.ensure_future(sending)
+    listener = asyncio.ensure_future(_wait_for_disconnect(receive))
+    try:
+        await asyncio.wait((sender, listener), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sender, listener):
+            task.cancel()
+        await asyncio.gather(sender, listener, return_exceptions=True)
+    if sender.cancelled():
+        return False
+    sender.result()  # the app's error, if sending raised
+    return True
 
 
 async def _aiter(content: Any) -> Any:
@@ -139,7 +145,7 @@ class FileResponse(Response):
         self.filename = filename
         self.background = background
         if media_type is None:
-            media_type = mimetypes.guess_type(filename or path)[0] or "text/plain"
+            media_type = mimetypes.guess_type(filename or path)[0] or "application/octet-stream"
         self.media_type = media_type
         self.raw_headers = self._stream_headers(headers)
         if filename is not None:
@@ -156,13 +162,18 @@ class FileResponse(Response):
     _stream_headers = StreamingResponse._stream_headers
 
     def _set_stat_headers(self, result: os.stat_result) -> None:
+        """Content-Length, Last-Modified, ETag and Accept-Ranges from the file's stat, each
+        unless the headers given already have it."""
         etag = hashlib.md5(f"{result.st_mtime}-{result.st_size}".encode(), usedforsecurity=False)
-        self.raw_headers += [
+        given = {k for k, _ in self.raw_headers}
+        for name, value in (
             (b"content-length", str(result.st_size).encode()),
             (b"last-modified", formatdate(result.st_mtime, usegmt=True).encode()),
             (b"etag", f'"{etag.hexdigest()}"'.encode()),
             (b"accept-ranges", b"bytes"),
-        ]
+        ):
+            if name not in given:
+                self.raw_headers.append((name, value))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self.stat_result is None:
@@ -179,7 +190,9 @@ class FileResponse(Response):
         }
         headers = dict(self.raw_headers)
         start = {"type": "http.response.start", "status": self.status_code}
-        if self.status_code == 200 and _not_modified(request_headers, headers):
+        method = scope.get("method")
+        plain_get = self.status_code == 200 and method in ("GET", "HEAD")
+        if plain_get and _not_modified(request_headers, headers):
             keep = {b"etag", b"last-modified", b"cache-control", b"vary", b"content-location"}
             pairs = [(k, v) for k, v in self.raw_headers if k in keep]
             await send({**start, "status": 304, "headers": pairs})
@@ -189,7 +202,7 @@ class FileResponse(Response):
         first, last = 0, size - 1
         pairs = self.raw_headers
         range_header = request_headers.get("range")
-        if range_header and self.status_code == 200 and _range_applies(request_headers, headers):
+        if range_header and plain_get and _range_applies(request_headers, headers):
             span = _byte_range(range_header, size)
             if span is _UNSATISFIABLE:
                 await send(
@@ -210,11 +223,10 @@ class FileResponse(Response):
                 ]
                 start["status"] = 206
         await send({**start, "headers": pairs})
-        method = scope.get("method")
         if method == "HEAD" or size == 0:
             await send({"type": "http.response.body", "body": b""})
-        else:
-            await self._send_file(send, first, last - first + 1)
+        elif not await _until_disconnect(self._send_file(send, first, last - first + 1), receive):
+            return  # the client left: nothing more to read or send
         if self.background is not None:
             await self.background()
 
@@ -248,7 +260,7 @@ def _not_modified(request: dict[str, str], response: dict[bytes, bytes]) -> bool
             return parsedate_to_datetime(if_modified_since) >= parsedate_to_datetime(
                 last_modified.decode()
             )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # a date nobody can read
             return False
     return False
 

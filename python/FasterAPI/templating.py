@@ -34,6 +34,12 @@ class _TemplateResponse(HTMLResponse):
         self.context = context
         super().__init__(template.render(context), status_code, headers, media_type, background)
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if "http.response.debug" in scope.get("extensions", {}):  # TestClient
+            info = {"template": self.template, "context": self.context}
+            await send({"type": "http.response.debug", "info": info})
+        await super().__call__(scope, receive, send)
+
 
 class Jinja2Templates:
     """Templates from `directory` (one or several folders), or from a jinja2 Environment

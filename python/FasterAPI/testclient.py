@@ -57,7 +57,8 @@ def _scope(client: TestClient, kind: str, request: httpx.Request) -> dict[str, A
         "client": client._client_address,
         "server": (url.host, port),
         "state": dict(client._lifespan_state),
-        "extensions": {},
+        # Template responses send their template and context here (response.template).
+        "extensions": {"http.response.debug": {}} if kind == "http" else {},
     }
 
 
@@ -87,9 +88,13 @@ class _ASGITransport(httpx.BaseTransport):
             sent_body = True
             return {"type": "http.request", "body": body, "more_body": False}
 
+        debug: dict[str, Any] = {}
+
         async def send(message: dict[str, Any]) -> None:
             nonlocal status, response_headers
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.debug":
+                debug.update(message.get("info", {}))
+            elif message["type"] == "http.response.start":
                 status = message["status"]
                 response_headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
@@ -106,12 +111,15 @@ class _ASGITransport(httpx.BaseTransport):
             done.set()
         if status is None:
             raise RuntimeError("the app returned without sending a response")
-        return httpx.Response(
+        response = httpx.Response(
             status_code=status,
             headers=response_headers,
             content=b"".join(chunks),
             request=request,
         )
+        for name, value in debug.items():  # `template` and `context`, as Starlette's
+            setattr(response, name, value)
+        return response
 
 
 class _ClientDisconnected(OSError):

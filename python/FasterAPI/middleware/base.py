@@ -47,6 +47,7 @@ class BaseHTTPMiddleware:
         #: passed on, so its background tasks run after the client has the response.
         messages: asyncio.Queue = asyncio.Queue()
         body_replayed = False
+        delivered: list[BaseException] = []
 
         async def app_receive() -> dict[str, Any]:
             """The app's receive: the body again if dispatch read it, then the client's
@@ -88,6 +89,7 @@ class BaseHTTPMiddleware:
             apps.append(asyncio.ensure_future(run_app()))
             start, ack = await messages.get()
             if isinstance(start, _Failed):
+                delivered.append(start.exc)  # dispatch has it: not raised again below
                 raise start.exc
             if start is _END or start.get("type") != "http.response.start":
                 raise RuntimeError("No response returned.")
@@ -108,7 +110,8 @@ class BaseHTTPMiddleware:
             results = await asyncio.gather(*apps, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                raise result
+                if not any(result is exc for exc in delivered):
+                    raise result
 
 
 class _AppResponse(StreamingResponse):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .._hosts import parse_host
 from ..datastructures import Headers
 from ..requests import HTTPConnection
 from ..responses import PlainTextResponse, RedirectResponse
@@ -33,7 +34,8 @@ class TrustedHostMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if self.allow_any or scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        host = _host_name(Headers(scope=scope).get("host"))
+        parsed = parse_host(Headers(scope=scope).get("host"))
+        host = parsed[0].lower() if parsed is not None else None
         valid = www = False
         if host is not None:
             for pattern in self.allowed_hosts:
@@ -52,13 +54,3 @@ class TrustedHostMiddleware:
         else:
             response = PlainTextResponse("Invalid host header", status_code=400)
         await response(scope, receive, send)
-
-
-def _host_name(header: str | None) -> str | None:
-    """The host of a Host header, lower-cased, without the port; None if it has none."""
-    if not header:
-        return None
-    if header.startswith("["):  # an IPv6 literal: [::1]:8000
-        end = header.find("]")
-        return header[: end + 1].lower() if end > 0 else None
-    return header.split(":", 1)[0].lower() or None
