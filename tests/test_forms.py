@@ -758,3 +758,16 @@ def test_openapi_without_pydantic_describes_files_too(monkeypatch):
         "type": "string",
         "contentMediaType": "application/octet-stream",
     }
+
+
+def test_openapi_struct_form_model():
+    document = forms_app.app.openapi()
+    assert document["paths"]["/signup"]["post"]["requestBody"] == {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Signup"}}
+        },
+    }
+    assert document["components"]["schemas"]["Signup"]["required"] == ["email"]
+    # request.form() routes declare no body, as in FastAPI
+    assert "requestBody" not in document["paths"]["/raw-form"]["post"]
