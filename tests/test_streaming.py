@@ -37,6 +37,7 @@ def test_async_generator_is_streamed_then_the_background_task_runs(client):
     assert response.status_code == 200
     assert response.text == "0\n1\n2\n3\n"
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "content-length" not in response.headers
     assert stream_app.EVENTS == ["streamed"]
 
 

@@ -18,6 +18,7 @@ from .exceptions import (
 )
 from .middleware.base import BaseHTTPMiddleware
 from .middleware.cors import CORSMiddleware
+from .middleware.gzip import GZipMiddleware
 from .middleware.httpsredirect import HTTPSRedirectMiddleware
 from .middleware.trustedhost import TrustedHostMiddleware
 from .params import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
@@ -64,6 +65,7 @@ __all__ = [
     "FastAPI",
     "Faster",
     "FileResponse",
+    "GZipMiddleware",
     "FasterRouter",
     "File",
     "Form",

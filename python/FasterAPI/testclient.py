@@ -111,12 +111,13 @@ class _ASGITransport(httpx.BaseTransport):
             done.set()
         if status is None:
             raise RuntimeError("the app returned without sending a response")
-        response = httpx.Response(
+        response = httpx.Response(  # a stream, so that no Content-Length is made up
             status_code=status,
             headers=response_headers,
-            content=b"".join(chunks),
+            stream=httpx.ByteStream(b"".join(chunks)),
             request=request,
         )
+        response.read()
         for name, value in debug.items():  # `template` and `context`, as Starlette's
             setattr(response, name, value)
         return response

@@ -248,6 +248,10 @@ def __getattr__(name):
         from tests.apps.middleware_ref import build
 
         return build(FasterAPI)[name.removeprefix("middleware_")]
+    if name == "gzip":  # tests/test_gzip.py
+        from tests.test_gzip import gzip_app
+
+        return gzip_app()
     if name == "item_streams":  # tests/test_item_streams.py
         return _item_streams()
     if name == "site":  # tests/test_static_and_templates.py

@@ -1,12 +1,14 @@
 //! `FasterAPI._core`: the thin PyO3 layer over fasterapi-core. Routing and
 //! parameter plans (dispatch, plan), error dicts (errors), JSON encoding (json)
 //! ASGI header reading (headers), ASGI response messages (response), form bodies (form),
+//! gzip (compress),
 //! the native server's HTTP/1.1 framing (http_parser) and its WebSocket handshake and
 //! framing (ws).
 
 use pyo3::prelude::*;
 
 mod asgi;
+mod compress;
 mod dispatch;
 mod errors;
 mod form;
@@ -26,6 +28,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
     m.add_function(wrap_pyfunction!(json::set_json_default, m)?)?;
     m.add_function(wrap_pyfunction!(response::json_messages, m)?)?;
+    m.add_function(wrap_pyfunction!(compress::gzip_compress, m)?)?;
+    m.add_class::<compress::GzipStream>()?;
     m.add_class::<form::FormReader>()?;
     m.add_function(wrap_pyfunction!(form::parse_form_body, m)?)?;
     m.add("FormError", m.py().get_type::<form::FormError>())?;

@@ -1,0 +1,127 @@
+"""GZipMiddleware (compression in Rust, fasterapi-core's compress module): which responses are
+compressed and their headers, as FastAPI's (Starlette 1.10) GZipMiddleware answers (compared
+request by request, but for the compressed sizes, which depend on the deflate library);
+streamed bodies flushed piece by piece; over real HTTP on the native server."""
+
+import gzip
+import zlib
+
+import pytest
+from FasterAPI import FastAPI, TestClient
+from FasterAPI.middleware.gzip import GZipMiddleware
+from FasterAPI.responses import PlainTextResponse, Response, StreamingResponse
+
+from tests.test_native_server import Reader, exchange, native_server, request
+
+
+def gzip_app():
+    app = FastAPI()
+    app.add_middleware(GZipMiddleware, minimum_size=100)
+
+    @app.get("/big")
+    async def big():
+        return PlainTextResponse("x" * 1000, headers={"vary": "Origin"})
+
+    @app.get("/small")
+    async def small():
+        return PlainTextResponse("tiny")
+
+    @app.get("/json")
+    async def json_items():
+        return {"items": list(range(200))}
+
+    @app.get("/png")
+    async def png():
+        return Response(b"p" * 1000, media_type="image/png")
+
+    @app.get("/encoded")
+    async def encoded():
+        return Response(b"e" * 1000, headers={"content-encoding": "br"})
+
+    @app.get("/stream")
+    async def stream():
+        async def pieces():
+            for i in range(5):
+                yield f"chunk {i} " * 40
+
+        return StreamingResponse(pieces(), media_type="text/plain")
+
+    @app.get("/events")
+    async def events():
+        async def pieces():
+            yield "data: " + "y" * 300 + "\n\n"
+
+        return StreamingResponse(pieces(), media_type="text/event-stream")
+
+    return app
+
+
+# url, compressed for a gzip client, Vary, Content-Length when compressed or plain (None: none)
+CASES = [
+    ("/big", True, "Origin, Accept-Encoding", "1000"),
+    ("/small", False, None, "4"),
+    ("/json", True, "Accept-Encoding", None),
+    ("/png", False, None, "1000"),
+    ("/encoded", False, None, "1000"),
+    ("/stream", True, "Accept-Encoding", None),
+    ("/events", False, None, None),
+]
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(gzip_app()) as client:
+        yield client
+
+
+@pytest.mark.parametrize("url, compressed, vary, length", CASES)
+def test_what_is_compressed(client, url, compressed, vary, length):
+    plain = client.get(url, headers={"accept-encoding": "identity"})
+    packed = client.get(url, headers={"accept-encoding": "gzip, deflate"})
+    assert packed.content == plain.content  # httpx decodes gzip
+    encoding = "gzip" if compressed else ("br" if url == "/encoded" else None)
+    assert packed.headers.get("content-encoding") == encoding
+    assert packed.headers.get("vary") == vary
+    # A client without gzip gets the same Vary on a body the middleware would compress.
+    assert plain.headers.get("vary") == vary
+    if not compressed and url != "/json":
+        assert packed.headers.get("content-length") == length
+    if url == "/big":
+        assert plain.headers["content-length"] == length
+
+
+def test_compressed_length_is_the_compressed_size(client):
+    response = client.get("/big", headers={"accept-encoding": "gzip"})
+    assert int(response.headers["content-length"]) < 100  # the wire's; httpx decodes it
+    assert response.text == "x" * 1000
+
+
+@pytest.mark.fasterapi_only
+def test_native_gzip_body_and_flushed_stream(tmp_path):
+    with native_server(tmp_path, app="gzip") as server:
+        status, headers, body = exchange(
+            server, request("GET", "/big", headers={"Accept-Encoding": "gzip"})
+        )
+        assert (status, headers["content-encoding"]) == (200, "gzip")
+        assert int(headers["content-length"]) == len(body)
+        assert gzip.decompress(body) == b"x" * 1000
+        with server.connect() as sock:
+            sock.sendall(request("GET", "/stream", headers={"Accept-Encoding": "gzip"}))
+            status, headers, body = Reader(sock).response()
+        assert headers["transfer-encoding"] == "chunked"
+        assert gzip.decompress(body) == "".join(f"chunk {i} " * 40 for i in range(5)).encode()
+
+
+def test_each_streamed_piece_can_be_decoded_as_it_comes():
+    """Pieces are flushed: a client gets each one whole before the stream ends."""
+    from FasterAPI import _core
+
+    stream = _core.GzipStream(6)
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    assert decoder.decompress(stream.write(b"data: 1\n\n")) == b"data: 1\n\n"
+    assert decoder.decompress(stream.write(b"data: 2\n\n")) == b"data: 2\n\n"
+    decoder.decompress(stream.finish())
+    assert decoder.eof
+    with pytest.raises(RuntimeError, match="finished"):
+        stream.write(b"more")
+    assert gzip.decompress(_core.gzip_compress(b"abc" * 1000, 9)) == b"abc" * 1000
