@@ -6,6 +6,7 @@ FastAPI's for the same app (tests/apps/security_ref.py)."""
 import base64
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import FasterAPI
 import pytest
@@ -114,6 +115,123 @@ CASES = [
         None,
     ),
 ]
+
+
+# The password flow's login forms: (url, form fields, status, body), as FastAPI answers them.
+LOGIN_CASES = [
+    (
+        "/token",
+        {"username": "ann", "password": "pw"},
+        200,
+        {"access_token": "ann:pw", "scopes": [], "grant_type": None, "client": [None, None]},
+    ),
+    (
+        "/token",
+        {
+            "username": "ann",
+            "password": "pw",
+            "scope": "me  items",
+            "grant_type": "password",
+            "client_id": "c",
+            "client_secret": "s",
+        },
+        200,
+        {
+            "access_token": "ann:pw",
+            "scopes": ["me", "items"],
+            "grant_type": "password",
+            "client": ["c", "s"],
+        },
+    ),
+    (
+        "/token",
+        {"username": "ann"},
+        422,
+        {
+            "detail": [
+                {
+                    "type": "missing",
+                    "loc": ["body", "password"],
+                    "msg": "Field required",
+                    "input": None,
+                }
+            ]
+        },
+    ),
+    (
+        "/token",
+        {"username": "ann", "password": "pw", "grant_type": "other"},
+        422,
+        {
+            "detail": [
+                {
+                    "type": "string_pattern_mismatch",
+                    "loc": ["body", "grant_type"],
+                    "msg": "String should match pattern '^password$'",
+                    "input": "other",
+                    "ctx": {"pattern": "^password$"},
+                }
+            ]
+        },
+    ),
+    (
+        "/token",
+        {},
+        422,
+        {
+            "detail": [
+                {
+                    "type": "missing",
+                    "loc": ["body", "username"],
+                    "msg": "Field required",
+                    "input": None,
+                },
+                {
+                    "type": "missing",
+                    "loc": ["body", "password"],
+                    "msg": "Field required",
+                    "input": None,
+                },
+            ]
+        },
+    ),
+    (
+        "/token-strict",
+        {"username": "ann", "password": "pw"},
+        422,
+        {
+            "detail": [
+                {
+                    "type": "missing",
+                    "loc": ["body", "grant_type"],
+                    "msg": "Field required",
+                    "input": None,
+                }
+            ]
+        },
+    ),
+    (
+        "/token-strict",
+        {"username": "ann", "password": "pw", "grant_type": "password"},
+        200,
+        {"access_token": "ann", "grant_type": "password"},
+    ),
+]
+
+
+@pytest.mark.parametrize("url, form, status, body", LOGIN_CASES)
+def test_login_forms_through_testclient(client, url, form, status, body):
+    response = client.post(url, data=form)
+    assert (response.status_code, response.json()) == (status, body)
+
+
+@pytest.mark.fasterapi_only
+@pytest.mark.parametrize("url, form, status, body", LOGIN_CASES)
+def test_login_forms_on_the_native_server(secure_server, url, form, status, body):
+    encoded = urlencode(form).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    got, _, raw = exchange(secure_server, request("POST", url, encoded, headers))
+    assert (got, json.loads(raw)) == (status, body)
 
 
 @pytest.fixture(scope="module")

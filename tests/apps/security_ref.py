@@ -1,7 +1,8 @@
 """Security schemes written against either FastAPI or FasterAPI (`build(lib)`): every scheme
-class, scopes along nested `Security(...)` chains, several schemes on one route, schemes from
-a router's dependencies, `auto_error=False`. The app answers with what each dependency gave,
-so the same requests can be checked against both frameworks.
+class and the password flow's login forms, scopes along nested `Security(...)` chains,
+several schemes on one route, schemes from a router's dependencies, `auto_error=False`. The
+app answers with what each dependency gave, so the same requests can be checked against both
+frameworks.
 
 tests/apps/security_ref_fastapi.json is FastAPI's OpenAPI document of this app (FastAPI
 0.165.0). To make it again, in a virtualenv with fastapi installed:
@@ -78,6 +79,19 @@ def build(lib):
         credentials: Annotated[sec.HTTPAuthorizationCredentials, Depends(digest)],
     ):
         return {"credentials": credentials.credentials}
+
+    @app.post("/token")
+    async def login(form: Annotated[sec.OAuth2PasswordRequestForm, Depends()]):
+        return {
+            "access_token": form.username + ":" + form.password,
+            "scopes": form.scopes,
+            "grant_type": form.grant_type,
+            "client": [form.client_id, form.client_secret],
+        }
+
+    @app.post("/token-strict")
+    async def login_strict(form: Annotated[sec.OAuth2PasswordRequestFormStrict, Depends()]):
+        return {"access_token": form.username, "grant_type": form.grant_type}
 
     admin = lib.APIRouter(prefix="/admin", dependencies=[Depends(key_header)])
 

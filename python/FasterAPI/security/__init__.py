@@ -17,6 +17,8 @@ from .oauth2 import (
     OAuth2,
     OAuth2AuthorizationCodeBearer,
     OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
+    OAuth2PasswordRequestFormStrict,
     SecurityScopes,
 )
 from .open_id_connect_url import OpenIdConnect
@@ -35,6 +37,8 @@ __all__ = [
     "OAuth2",
     "OAuth2AuthorizationCodeBearer",
     "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
     "OpenIdConnect",
     "SecurityBase",
     "SecurityScopes",

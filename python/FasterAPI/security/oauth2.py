@@ -1,14 +1,63 @@
 """OAuth2 (OpenAPI's `oauth2` scheme): the password flow's bearer token
-(OAuth2PasswordBearer), the authorization-code flow's (OAuth2AuthorizationCodeBearer), any
-flows (OAuth2), and SecurityScopes, the scopes a route's `Security(...)` chain requires."""
+(OAuth2PasswordBearer) and login form (OAuth2PasswordRequestForm), the authorization-code
+flow's token (OAuth2AuthorizationCodeBearer), any flows (OAuth2), and SecurityScopes, the
+scopes a route's `Security(...)` chain requires."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from ..params import Form
 from ..requests import HTTPConnection
 from .base import SecurityBase
 from .utils import get_authorization_scheme_param
+
+
+class OAuth2PasswordRequestForm:
+    """The login form of OAuth2's password flow, as a class dependency
+    (`form: Annotated[OAuth2PasswordRequestForm, Depends()]`): `username` and `password`,
+    `scope` (spaces between scopes; read as the `scopes` list), and the optional
+    `grant_type` ("password" if given), `client_id` and `client_secret`. Swagger UI's
+    "Authorize" posts this form to the `tokenUrl` of an OAuth2PasswordBearer."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form(json_schema_extra={"format": "password"})],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        self.grant_type = grant_type
+        self.username = username
+        self.password = password
+        self.scopes = scope.split()
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+
+class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
+    """OAuth2PasswordRequestForm with `grant_type` required, as the OAuth2 spec says."""
+
+    def __init__(
+        self,
+        grant_type: Annotated[str, Form(pattern="^password$")],
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
 
 
 class OAuth2(SecurityBase):
