@@ -1,6 +1,7 @@
 """Request bodies: models, dataclasses, TypedDict, dict, lists, embed and body 422 errors."""
 
 import dataclasses
+import typing
 from typing import Annotated
 
 import msgspec
@@ -463,3 +464,24 @@ def test_body_scalar_constraints_are_checked():
         ("greater_than", ["body", "n"], {"gt": 0}),
         ("string_too_long", ["body", "name"], {"max_length": 3}),
     ]
+
+
+class PlainMovie(typing.TypedDict):  # typing's, which pydantic refuses before Python 3.12
+    title: str
+    year: int
+
+
+def test_a_typing_typeddict_body_is_validated_by_msgspec_where_pydantic_refuses_it():
+    app = FastAPI()
+
+    @app.post("/movies")
+    async def add(movie: PlainMovie):
+        return movie
+
+    with TestClient(app) as client:
+        ok = client.post("/movies", json={"title": "Alien", "year": "1979"})
+        missing = client.post("/movies", json={"title": "Alien"})
+    assert (ok.status_code, ok.json()) == (200, {"title": "Alien", "year": 1979})
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "year"]
+    assert missing.json()["detail"][0]["type"] == "missing"

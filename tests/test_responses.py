@@ -327,3 +327,38 @@ def test_msgspec_struct_list_and_nested_return():
             {"name": "b", "price": 2, "tags": []},
         ]
     }
+
+
+class CamelItem(msgspec.Struct, rename="camel"):
+    first_name: str
+    nick_name: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class Tagged(msgspec.Struct, tag=True, omit_defaults=True):
+    size: int = 1
+    labels: list[str] = []
+
+
+class Pair(msgspec.Struct, array_like=True):
+    left: int
+    right: str
+
+
+def test_returned_structs_are_written_as_msgspec_writes_them():
+    app = FastAPI()
+    values = {
+        "camel": CamelItem("ann"),
+        "camel-nick": CamelItem("ann", "a"),
+        "tagged": Tagged(),
+        "tagged-set": Tagged(size=3, labels=["x"]),
+        "pair": Pair(1, "one"),
+        "list": [CamelItem("bo"), Pair(2, "two")],
+    }
+
+    @app.get("/value/{name}")
+    async def value(name: str):
+        return values[name]
+
+    with TestClient(app) as client:
+        for name, value in values.items():
+            assert client.get(f"/value/{name}").content == msgspec.json.encode(value), name

@@ -92,7 +92,13 @@ class Validator:
         if not self.is_struct and not self.is_pydantic and pydantic is not None:
             try:
                 self.adapter = pydantic.TypeAdapter(annotation)
-            except pydantic.PydanticSchemaGenerationError:  # msgspec types inside: msgspec it is
+            except pydantic.PydanticUserError as exc:
+                # msgspec types inside, or a `typing.TypedDict` before Python 3.12 (pydantic
+                # wants typing_extensions'): msgspec validates it; other mistakes are raised.
+                if not isinstance(exc, pydantic.PydanticSchemaGenerationError) and (
+                    exc.code != "typed-dict-version"
+                ):
+                    raise
                 self.adapter = None
 
     def from_json(self, raw: bytes, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:

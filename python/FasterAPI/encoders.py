@@ -43,13 +43,43 @@ _BY_TYPE: dict[type, Callable[[Any], Any]] = {
 }
 
 
+#: Struct class -> whether msgspec writes it as its fields by name (no rename, tag,
+#: omit_defaults or array_like), worked out once per class.
+_PLAIN_STRUCTS: dict[type, bool] = {}
+
+
+def _plain_struct(cls: type) -> bool:
+    config = cls.__struct_config__  # type: ignore[attr-defined]
+    return (
+        cls.__struct_encode_fields__ == cls.__struct_fields__  # type: ignore[attr-defined]
+        and config.tag is None
+        and not config.omit_defaults
+        and not config.array_like
+    )
+
+
+def _struct(obj: msgspec.Struct) -> Any:
+    """A Struct as msgspec writes it: its fields by name, without UNSET ones; a Struct with
+    renamed fields, a tag, omit_defaults or array_like as msgspec.to_builtins makes it."""
+    cls = type(obj)
+    plain = _PLAIN_STRUCTS.get(cls)
+    if plain is None:
+        plain = _PLAIN_STRUCTS[cls] = _plain_struct(cls)
+    if not plain:
+        return msgspec.to_builtins(obj, enc_hook=to_builtin)
+    fields = msgspec.structs.asdict(obj)
+    if any(value is msgspec.UNSET for value in fields.values()):
+        return {k: v for k, v in fields.items() if v is not msgspec.UNSET}
+    return fields
+
+
 def to_builtin(obj: Any) -> Any:
     """One step of conversion toward builtins; the encoder recurses into the result."""
     handler = _BY_TYPE.get(type(obj))
     if handler is not None:
         return handler(obj)
     if isinstance(obj, msgspec.Struct):
-        return msgspec.structs.asdict(obj)
+        return _struct(obj)
     pydantic = sys.modules.get("pydantic")  # a pydantic model means pydantic is imported
     if pydantic is not None and isinstance(obj, pydantic.BaseModel):
         return obj.model_dump(mode="json")
