@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -90,6 +92,8 @@ class Request(HTTPConnection):
         super().__init__(scope, receive)
         self._send = send
         self._body: bytes | None = scope.get("fasterapi.body")
+        self._streamed = False
+        self._disconnected = False
         self._form: FormData | None = None
 
     @property
@@ -106,6 +110,27 @@ class Request(HTTPConnection):
 
             self._body = await read_body(self._receive)
         return self._body
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, piece by piece (for bodies too big to hold), as
+        Starlette's; the body already read if `body()` was awaited first. A client that
+        leaves halfway raises ClientDisconnect."""
+        if self._body is not None:
+            yield self._body
+            return
+        if self._streamed:
+            raise RuntimeError("Stream consumed")
+        self._streamed = True
+        from .body import ClientDisconnect
+
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            if message.get("body"):
+                yield message["body"]
+            if not message.get("more_body", False):
+                return
 
     async def json(self) -> Any:
         return json.loads(await self.body())
@@ -138,7 +163,17 @@ class Request(HTTPConnection):
             await self._form.close()
 
     async def is_disconnected(self) -> bool:
-        return False
+        """Whether the client has gone away, asked without waiting (as Starlette does, a body
+        message that was waiting is dropped: read the body first)."""
+        if not self._disconnected:
+            task = asyncio.ensure_future(self._receive())
+            await asyncio.sleep(0)  # one turn: an answer that is ready is in
+            if task.done():
+                self._disconnected = task.result()["type"] == "http.disconnect"
+            else:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        return self._disconnected
 
 
 class _FormCall:

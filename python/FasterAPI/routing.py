@@ -16,6 +16,7 @@ from urllib.parse import quote
 from ._types import is_subclass
 from .dependencies.models import called_function
 from .item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
+from .requests import Request
 from .response_model import response_serializer
 from .responses import JSONResponse, Response
 from .signature import compile_endpoint
@@ -409,6 +410,42 @@ class FasterRouter:
         self._changed()
         return route
 
+    def add_route(
+        self,
+        path: str,
+        route: Callable[[Request], Any],
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> APIRoute:
+        """A Starlette-style route: `route(request)` (an `async def`, or a `def`, run inline
+        like a `def` handler) returns the Response itself. As in FastAPI, it takes no
+        parameters or dependencies and is not in the OpenAPI document."""
+        is_async = _is_async(route)
+
+        async def endpoint(request: Request) -> Any:
+            result = route(request)
+            return await result if is_async else result
+
+        name = name or getattr(route, "__name__", type(route).__name__)
+        api_route = APIRoute(
+            self.prefix + path, endpoint, methods=methods, name=name, include_in_schema=False
+        )
+        self.routes.append(api_route)
+        self._changed()
+        return api_route
+
+    def route(
+        self, path: str, methods: Sequence[str] | None = None, name: str | None = None
+    ) -> Callable[[Any], Any]:
+        """add_route as a decorator."""
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_route(path, func, methods=methods, name=name)
+            return func
+
+        return decorator
+
     def add_api_websocket_route(
         self, path: str, endpoint: Callable[..., Any], name: str | None = None, **options: Any
     ) -> APIWebSocketRoute:
@@ -428,6 +465,12 @@ class FasterRouter:
         return decorator
 
     websocket_route = websocket
+
+    def add_websocket_route(
+        self, path: str, route: Callable[..., Any], name: str | None = None
+    ) -> APIWebSocketRoute:
+        """Starlette's name for add_api_websocket_route."""
+        return self.add_api_websocket_route(path, route, name=name)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
         """The path of the route called `name` (its endpoint's name unless `name=` was

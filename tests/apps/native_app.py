@@ -248,6 +248,10 @@ def __getattr__(name):
         from tests.apps.middleware_ref import build
 
         return build(FasterAPI)[name.removeprefix("middleware_")]
+    if name == "extras":  # tests/test_request_extras.py
+        from tests.test_request_extras import extras_app
+
+        return extras_app()
     if name == "gzip":  # tests/test_gzip.py
         from tests.test_gzip import gzip_app
 

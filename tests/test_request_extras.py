@@ -1,0 +1,89 @@
+"""Starlette-style routes (`app.add_route`, `@app.route`), `request.stream()` and
+`request.is_disconnected()`, through TestClient and over real HTTP on the native server."""
+
+import asyncio
+
+import pytest
+from FasterAPI import APIRouter, FastAPI, Request, TestClient
+from FasterAPI.responses import JSONResponse, PlainTextResponse
+
+from tests.test_native_server import exchange, native_server, request
+
+
+def extras_app():
+    app = FastAPI()
+
+    async def metrics(request: Request):
+        return PlainTextResponse(f"requests_total 1\npath {request.url.path}\n")
+
+    def sync_page(request: Request):
+        return PlainTextResponse("sync " + request.method)
+
+    app.add_route("/metrics", metrics)
+    app.add_route("/page", sync_page, methods=["GET", "POST"], name="page")
+
+    router = APIRouter(prefix="/r")
+
+    @router.route("/echo", methods=["PUT"])
+    async def echo(request: Request):
+        return JSONResponse({"length": len(await request.body())})
+
+    app.include_router(router)
+
+    @app.post("/upload")
+    async def upload(request: Request):
+        pieces = [len(piece) async for piece in request.stream()]
+        return {"total": sum(pieces), "pieces": len(pieces) > 0}
+
+    @app.get("/alive")
+    async def alive(request: Request):
+        return {"disconnected": await request.is_disconnected()}
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(extras_app()) as client:
+        yield client
+
+
+def test_starlette_style_routes(client):
+    assert client.get("/metrics").text == "requests_total 1\npath /metrics\n"
+    assert client.post("/page").text == "sync POST"
+    assert client.head("/metrics").status_code == 200
+    assert client.delete("/page").status_code == 405
+    assert client.put("/r/echo", content=b"12345").json() == {"length": 5}
+    assert client.app.url_path_for("page") == "/page"
+    assert "/metrics" not in client.app.openapi()["paths"]
+
+
+def test_request_stream_and_is_disconnected(client):
+    body = b"x" * 100_000
+    assert client.post("/upload", content=body).json() == {"total": 100_000, "pieces": True}
+    assert client.get("/alive").json() == {"disconnected": False}
+
+
+def test_is_disconnected_sees_a_client_that_left():
+    seen = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def check():
+        request = Request({"type": "http", "headers": []}, receive)
+        seen.append(await request.is_disconnected())
+
+    asyncio.run(check())
+    assert seen == [True]
+
+
+@pytest.mark.fasterapi_only
+def test_native_chunked_upload_streamed(tmp_path):
+    with native_server(tmp_path, app="extras") as server:
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (b"a" * 5000, b"b" * 7000))
+        raw = request("POST", "/upload", chunks + b"0\r\n\r\n", {"Transfer-Encoding": "chunked"})
+        status, _, body = exchange(server, raw)
+        assert (status, body) == (200, b'{"total":12000,"pieces":true}')
+        status, _, body = exchange(server, request("GET", "/metrics"))
+        assert (status, body) == (200, b"requests_total 1\npath /metrics\n")
