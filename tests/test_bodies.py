@@ -471,6 +471,7 @@ class PlainMovie(typing.TypedDict):  # typing's, which pydantic refuses before P
     year: int
 
 
+@pytest.mark.fasterapi_only  # FastAPI refuses it
 def test_a_typing_typeddict_body_is_validated_by_msgspec_where_pydantic_refuses_it():
     app = FastAPI()
 

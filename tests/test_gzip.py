@@ -112,6 +112,7 @@ def test_native_gzip_body_and_flushed_stream(tmp_path):
         assert gzip.decompress(body) == "".join(f"chunk {i} " * 40 for i in range(5)).encode()
 
 
+@pytest.mark.fasterapi_only  # FasterAPI's Rust compressor
 def test_each_streamed_piece_can_be_decoded_as_it_comes():
     """Pieces are flushed: a client gets each one whole before the stream ends."""
     from FasterAPI import _core

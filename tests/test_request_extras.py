@@ -53,9 +53,13 @@ def test_starlette_style_routes(client):
     assert client.post("/page").text == "sync POST"
     assert client.head("/metrics").status_code == 200
     assert client.delete("/page").status_code == 405
-    assert client.put("/r/echo", content=b"12345").json() == {"length": 5}
     assert client.app.url_path_for("page") == "/page"
     assert "/metrics" not in client.app.openapi()["paths"]
+
+
+@pytest.mark.fasterapi_only  # FastAPI drops a router's Starlette-style routes on include
+def test_a_routers_starlette_style_route_is_included(client):
+    assert client.put("/r/echo", content=b"12345").json() == {"length": 5}
 
 
 def test_request_stream_and_is_disconnected(client):

@@ -344,6 +344,7 @@ class Pair(msgspec.Struct, array_like=True):
     right: str
 
 
+@pytest.mark.fasterapi_only  # msgspec Structs
 def test_returned_structs_are_written_as_msgspec_writes_them():
     app = FastAPI()
     values = {

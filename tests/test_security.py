@@ -11,11 +11,8 @@ from urllib.parse import urlencode
 import FasterAPI
 import pytest
 from FasterAPI import TestClient
-from FasterAPI.security import (
-    HTTPBearer,
-    OAuth2PasswordBearer,
-    get_authorization_scheme_param,
-)
+from FasterAPI.security import HTTPBearer, OAuth2PasswordBearer
+from FasterAPI.security.utils import get_authorization_scheme_param
 
 from tests.apps.security_ref import build
 from tests.test_native_server import exchange, native_server, request

@@ -53,14 +53,17 @@ class ServerSentEvent:
         comment: str | None = None,
     ) -> None:
         if data is not None and raw_data is not None:
-            raise ValueError("give data (sent as JSON) or raw_data (sent as it is), not both")
+            raise ValueError(
+                "Cannot set both 'data' and 'raw_data' on the same ServerSentEvent. Use 'data' "
+                "for JSON-serialized payloads or 'raw_data' for pre-formatted strings."
+            )
         for name, value in (("event", event), ("id", id)):
             if value is not None and ("\r" in value or "\n" in value):
                 raise ValueError(f"SSE '{name}' must be a single line")
         if id is not None and "\0" in id:
             raise ValueError("SSE 'id' must not contain null characters")
         if retry is not None and (not isinstance(retry, int) or retry < 0):
-            raise ValueError("SSE 'retry' must be a whole number of milliseconds, 0 or more")
+            raise ValueError("SSE 'retry' should be greater than or equal to 0 (milliseconds)")
         self.data, self.raw_data, self.event = data, raw_data, event
         self.id, self.retry, self.comment = id, retry, comment
 
