@@ -224,6 +224,21 @@ def build(lib):
     ):
         return {}
 
+    def extra_note(extra: Annotated[int, Body()]):
+        return extra
+
+    @app.post("/notes")
+    async def add_note(
+        item: Item, note: Annotated[str, Body()], extra: Annotated[int, Depends(extra_note)]
+    ):
+        return {}
+
+    @app.post("/blobs")
+    async def add_blob(
+        data: Annotated[bytes, Body()], more: Annotated[bytes | None, Body()] = None
+    ):
+        return {}
+
     users = lib.APIRouter(prefix="/users", tags=["users"], responses={404: {"description": "Gone"}})
 
     @users.get("/{user_id}")

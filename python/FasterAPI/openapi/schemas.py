@@ -10,6 +10,7 @@ empty schema `{}` (anything) and a logged warning, never a failed `/openapi.json
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import warnings
 from dataclasses import dataclass
@@ -93,10 +94,8 @@ class SchemaBuilder:
             self._build_msgspec(by_msgspec)
 
     def _build_pydantic(self, pydantic: Any, inputs: list[tuple[int, str, Any]]) -> None:
-        from pydantic.json_schema import GenerateJsonSchema
-
         try:
-            generator = GenerateJsonSchema(ref_template=REF_PREFIX + "{model}")
+            generator = _generator_class()(ref_template=REF_PREFIX + "{model}")
             mapping, definitions = generator.generate_definitions(inputs=inputs)
         except Exception:  # one input fails them all: make each alone, to find it
             if len(inputs) > 1:
@@ -168,6 +167,25 @@ def deep_update(target: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]
         else:
             target[key] = value
     return target
+
+
+@functools.cache
+def _generator_class() -> Any:
+    """pydantic's JSON Schema generator, with bytes written as FastAPI writes them
+    (`contentMediaType: application/octet-stream`, not `format: binary`)."""
+    from pydantic.json_schema import GenerateJsonSchema
+
+    class Generator(GenerateJsonSchema):
+        def bytes_schema(self, schema: Any) -> Any:
+            json_schema = {"type": "string", "contentMediaType": "application/octet-stream"}
+            config = self._config
+            mode = config.ser_json_bytes if self.mode == "serialization" else config.val_json_bytes
+            if mode == "base64":
+                json_schema["contentEncoding"] = "base64"
+            self.update_with_validations(json_schema, schema, self.ValidationsMapping.bytes)
+            return json_schema
+
+    return Generator
 
 
 def _pydantic() -> Any:

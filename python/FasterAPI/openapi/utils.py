@@ -208,8 +208,7 @@ class _OperationWriter:
         plan = route.body
         form = isinstance(plan, FormPlan)  # a form's fields, or a lone form model
         fields = list({f.alias: f for f in plan.fields}.values())  # handler's and deps' once
-        if form:
-            fields = _handler_first(fields, route.plan.root)
+        fields = _handler_first(fields, route.plan.root)
         if plan.embed:
             name = f"Body_{route.unique_id}"
             properties, required = {}, []
@@ -323,7 +322,7 @@ def _flat_dependants(root: Any) -> list[Any]:
 
 
 def _handler_first(fields: list[Any], root: Any) -> list[Any]:
-    """Body fields in the order FastAPI lists a form's: the handler's, then its dependencies',
+    """Body fields in the order FastAPI lists them: the handler's, then its dependencies',
     depth first."""
     keys = [key for dependant in _flat_dependants(root) for _, key in dependant.args]
     order = {key: i for i, key in reversed(list(enumerate(keys)))}
