@@ -404,7 +404,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         the injected Response, whose status and headers carry over to the one sent."""
         if route.request_params:
             scope["app"] = self
-            scope["path_params"] = route.plan.path_params(kwargs)
+            scope["path_params"] = route.plan.path_params(scope, kwargs)
             request = Request(scope, receive, send)
             for name in route.request_params:
                 kwargs[name] = request

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import enum
 import inspect
+import re
 import typing
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -33,6 +35,9 @@ from .websockets import WebSocket
 
 _SCALARS = {str: "str", int: "int", float: "float", bool: "bool", bytes: "bytes"}
 
+#: Starlette's path convertors that change the type of a `request.path_params` value.
+_PATH_CONVERTORS: dict[str, Any] = {"int": int, "float": float, "uuid": uuid.UUID}
+
 
 @dataclass
 class Plan:
@@ -51,9 +56,44 @@ class Plan:
     #: The handler's Dependant, always (for the OpenAPI schema).
     root: Dependant | None = None
 
-    def path_params(self, values: dict[str, Any]) -> dict[str, Any]:
-        """`request.path_params`: the path parameters' values among the extracted ones."""
+    #: Matches a request's path (below its root path), capturing the parameters as sent.
+    path_pattern: re.Pattern | None = None
+    #: Path parameter name -> its Starlette convertor ("str", "path", "int", ...).
+    path_convertors: dict[str, str] = field(default_factory=dict)
+
+    def path_params(self, scope: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        """`request.path_params`, as Starlette gives them: the path's parameters as sent
+        (strings; `{x:int}`, `{x:float}` and `{x:uuid}` converted); the extracted values
+        if the path cannot be matched."""
+        if self.path_pattern is not None:
+            path, root = scope.get("path", ""), scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            match = self.path_pattern.fullmatch(path)
+            if match is not None:
+                try:
+                    return {
+                        name: _PATH_CONVERTORS.get(convertor, str)(match[name])
+                        for name, convertor in self.path_convertors.items()
+                    }
+                except ValueError:  # not what the convertor reads: the values then
+                    pass
         return {name: values.get(key) for name, key in self.path_keys.items()}
+
+    def match_paths(self, path: str) -> None:
+        """Compiles `path_pattern` for a route path such as `/items/{id}/{rest:path}`."""
+        parts, position = [], 0
+        for found in re.finditer(r"{([^}:]+)(?::([^}]*))?}", path):
+            parts.append(re.escape(path[position : found.start()]))
+            name, convertor = found[1], found[2] or "str"
+            self.path_convertors[name] = convertor
+            parts.append(f"(?P<{name}>{'.*' if convertor == 'path' else '[^/]*'})")
+            position = found.end()
+        parts.append(re.escape(path[position:]))
+        try:
+            self.path_pattern = re.compile("".join(parts))
+        except re.error:  # a name that is no group name: the values are used instead
+            self.path_pattern = None
 
 
 def path_param_names(path: str) -> set[str]:
@@ -120,6 +160,7 @@ class _Compiler:
         solve = self.websocket or root.needs_solving() or isinstance(plan.body, FormPlan)
         plan.dependant = root if solve else None
         plan.root = root
+        plan.match_paths(self.path)
         return plan
 
     def dependency(self, depends: p.Depends, annotation: Any, scopes: list[str]) -> Dependant:

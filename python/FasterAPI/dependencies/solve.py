@@ -62,7 +62,7 @@ class Context:
         if what in ("request", "connection"):
             if self.request is None:
                 self.scope["app"] = self.app
-                self.scope["path_params"] = self.route.plan.path_params(self.values)
+                self.scope["path_params"] = self.route.plan.path_params(self.scope, self.values)
                 self.request = Request(self.scope, self.receive, self.send)
             return self.request
         if what == "response":
@@ -174,7 +174,7 @@ async def serve_websocket(
     the background tasks run, then the code after `yield` in yield dependencies."""
     ctx = Context(app, route, values, scope, receive, send)
     scope["app"] = app
-    scope["path_params"] = route.plan.path_params(values)
+    scope["path_params"] = route.plan.path_params(scope, values)
     ctx.websocket = websocket = WebSocket(scope, receive, send)
     try:
         kwargs = await solve(route.plan.dependant, values, ctx)
