@@ -338,19 +338,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         stack = self._middleware_stack or self._build_middleware_stack()
         if scope["type"] != "http":
             return await stack(scope, receive, send)
-        started = False
-
-        async def watched(message: dict[str, Any]) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await stack(scope, receive, watched)
-        except Exception as exc:
-            if started:
-                raise
-            await self._server_error(scope, receive, send, exc)
+        await _answer_errors_before_start(stack, scope, receive, send, self._server_error)
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """A WebSocket connection: Rust matches its route and extracts its parameters, then
@@ -429,19 +417,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         """Sends a Response by its own ASGI call (one that streams, or has background work);
         an exception before it starts answering (a FileResponse's missing file, say) goes to
         the app's exception handlers, as a handler's would."""
-        started = False
-
-        async def watched(message: dict[str, Any]) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
-        try:
-            await response(scope, receive, watched)
-        except Exception as exc:
-            if started:
-                raise
-            await self._handle_exception(scope, receive, send, exc)
+        await _answer_errors_before_start(response, scope, receive, send, self._handle_exception)
 
     async def _no_route(self, scope: dict[str, Any], receive: Any, send: Any, allow: Any) -> None:
         if await self._to_mount(scope, receive, send):
@@ -564,3 +540,23 @@ FastAPI = Faster
 
 # So that asyncio.iscoroutine() accepts `app(scope, receive, send)`, e.g. in create_task().
 collections.abc.Coroutine.register(_core.AsgiCall)
+
+
+async def _answer_errors_before_start(
+    call: Any, scope: dict[str, Any], receive: Any, send: Any, answer: Any
+) -> None:
+    """Runs the ASGI `call`; an Exception it raises before the response has started is
+    answered by `answer(scope, receive, send, exc)`, one raised after that goes on up."""
+    started = False
+
+    async def watched(message: dict[str, Any]) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await call(scope, receive, watched)
+    except Exception as exc:
+        if started:
+            raise
+        await answer(scope, receive, send, exc)

@@ -214,23 +214,26 @@ class APIRoute:
         #: Validates and serializes a return value that is not a Response through the
         #: response model (FasterAPI.response_model); None without one, or without a body.
         self.serialize_response = (
-            response_serializer(
-                self.response_model,
-                include=response_model_include,
-                exclude=response_model_exclude,
-                by_alias=response_model_by_alias,
-                exclude_unset=response_model_exclude_unset,
-                exclude_defaults=response_model_exclude_defaults,
-                exclude_none=response_model_exclude_none,
-            )
-            if self.body_allowed
-            else None
+            self._serializer(self.response_model) if self.body_allowed else None
         )
         self.json_fast_path = (
             response_class is JSONResponse and self.body_allowed and not self.response_params
         )
         #: The native server calls this route without an ASGI scope (no Request to give it).
         self.native = not self.request_params and not self.solve
+
+    def _serializer(self, model: Any) -> Callable[[Any], Any] | None:
+        """What validates and serializes a value for `model`, with the route's
+        response_model_* options (FasterAPI.response_model)."""
+        return response_serializer(
+            model,
+            include=self.response_model_include,
+            exclude=self.response_model_exclude,
+            by_alias=self.response_model_by_alias,
+            exclude_unset=self.response_model_exclude_unset,
+            exclude_defaults=self.response_model_exclude_defaults,
+            exclude_none=self.response_model_exclude_none,
+        )
 
     def _stream_items(self, endpoint: Callable[..., Any], response_model: Any) -> Any:
         """Serves a generator endpoint through an `async def` that streams its items
@@ -242,15 +245,7 @@ class APIRoute:
         self.response_model = None
         serialize = None
         if response_model is not None and response_model is not Any:
-            serialize = response_serializer(
-                response_model,
-                include=self.response_model_include,
-                exclude=self.response_model_exclude,
-                by_alias=self.response_model_by_alias,
-                exclude_unset=self.response_model_exclude_unset,
-                exclude_defaults=self.response_model_exclude_defaults,
-                exclude_none=self.response_model_exclude_none,
-            )
+            serialize = self._serializer(response_model)
         self.endpoint = streaming_endpoint(
             endpoint, self.response_class, self.status_code, serialize
         )
