@@ -121,7 +121,6 @@ class _AppResponse(StreamingResponse):
     def __init__(self, start: dict[str, Any], messages: asyncio.Queue) -> None:
         super().__init__(self._body(messages), status_code=start["status"])
         self.raw_headers = list(start.get("headers", []))
-        self.media_type = None
         self._last_ack: asyncio.Future | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -204,6 +204,13 @@ class _OperationWriter:
                     found[key] = parameter
         return list(found.values())
 
+    def body_field(self, f: Any, annotation: Any) -> Slot:
+        """The slot of a body field's schema, described as `annotation`, with its marker's
+        title (else one made from its name), default and constraints."""
+        attrs = field_attributes(f.marker, f.default, f.required)
+        title = getattr(f.marker, "title", None) or _title(f.alias)
+        return self.builder.add(annotation, "validation", attrs, title)
+
     def request_body(self, route: APIRoute) -> dict[str, Any]:
         plan = route.body
         form = isinstance(plan, FormPlan)  # a form's fields, or a lone form model
@@ -213,10 +220,8 @@ class _OperationWriter:
             name = f"Body_{route.unique_id}"
             properties, required = {}, []
             for f in fields:
-                attrs = field_attributes(f.marker, f.default, f.required)
-                title = getattr(f.marker, "title", None) or _title(f.alias)
                 annotation = _form_annotation(f.annotation) if form else f.annotation
-                properties[f.alias] = self.builder.add(annotation, "validation", attrs, title)
+                properties[f.alias] = self.body_field(f, annotation)
                 if f.required:
                     required.append(f.alias)
             self.definitions[name] = {
@@ -229,9 +234,7 @@ class _OperationWriter:
             is_required = bool(required)
         else:
             f = fields[0]
-            attrs = field_attributes(f.marker, f.default, f.required)
-            title = getattr(f.marker, "title", None) or _title(f.alias)
-            schema = self.builder.add(f.annotation, "validation", attrs, title)
+            schema = self.body_field(f, f.annotation)
             is_required = f.required
         # The Body() markers' media type when they agree, as FastAPI picks it.
         media_types = {f.marker.media_type for f in fields if isinstance(f.marker, Body)}
