@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from . import _core
+from .body import ClientDisconnect
 from .native import NativeCycle
 
 if TYPE_CHECKING:
@@ -25,11 +26,21 @@ logger = logging.getLogger("fasterapi.error")
 access_logger = logging.getLogger("fasterapi.access")
 
 #: Unread request bytes (a body the app has not read, or pipelined requests waiting) above
-#: which the connection stops reading from the socket.
+#: which the connection stops reading from the socket, and below which it reads again.
 HIGH_WATER = 256 * 1024
+LOW_WATER = 64 * 1024
+#: After an error response that ends the connection, the client's bytes still arriving are read
+#: and dropped for at most this long and this many bytes before closing (nginx's lingering close),
+#: so the client reads the whole response instead of a connection reset.
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 1024 * 1024
 _NO_BODY_STATUSES = frozenset((204, 304))
 _ERROR_500 = b'{"detail":"Internal Server Error"}'
 _ERROR_503 = b'{"detail":"Service Unavailable"}'
+
+
+class ClientDisconnected(OSError):
+    """`send` on a connection whose client is gone (ASGI 2.4 asks for an OSError)."""
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -52,6 +63,8 @@ class HttpProtocol(asyncio.Protocol):
         self.drain_waiter: asyncio.Future | None = None
         self.eof = False
         self.closing = False
+        #: Bytes still dropped before closing after an error response (see _linger), or None.
+        self.linger_left: int | None = None
         self.pumping = False
         #: The context each request's context is copied from, so none inherits another's.
         self.base_context = contextvars.copy_context()
@@ -67,7 +80,7 @@ class HttpProtocol(asyncio.Protocol):
         self.state.connections.add(self)
         self.server = _address(transport.get_extra_info("sockname"))
         self.client = _address(transport.get_extra_info("peername"))
-        self._arm(self.config.timeout_keep_alive, self._idle_timeout)
+        self._arm_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.connections.discard(self)
@@ -78,30 +91,57 @@ class HttpProtocol(asyncio.Protocol):
         if self.host is not None:
             self.host.close()
         self.release_drain()
+        # Nothing of the connection stays tied to it: what is still running (a handler, a
+        # background task) holds its cycle, not the other way round.
         self.transport = None
+        self.cycle = self.websocket = self.host = None
+        self.on_deadline = None
 
     def eof_received(self) -> bool | None:
         """The client sent its last byte. Like uvicorn, a request in flight counts it as a
         disconnect (its handler is cancelled); complete requests still waiting are answered
-        before closing, which lets a client half-close after sending them."""
+        before closing, which lets a client half-close after sending them, and a request head
+        cut short is dropped at once."""
         self.eof = True
-        if self.cycle is None and self.parser.buffered:
-            return True  # keep our side open until _pump has answered them
-        return None
+        if self.cycle is not None or self.linger_left is not None:
+            return None  # the transport closes (a request in flight sees a disconnect)
+        self._pump()  # answers what is complete, and closes once nothing more is
+        return True  # our side stays open until the answers are written
 
     def data_received(self, data: bytes) -> None:
         if self.websocket is not None:
             self.websocket.data_received(data)
             return
+        if self.linger_left is not None:
+            self.linger_left -= len(data)  # dropped: the connection is ending
+            if self.linger_left <= 0:
+                self._close_now()
+            return
         parser = self.parser
-        starting = self.cycle is None and not parser.buffered
+        idle = self.cycle is None and not parser.buffered
         parser.feed(data)
-        if starting:  # a new request head has begun: all of it must arrive in time
-            self._arm(self.config.timeout_request, self._request_timeout)
+        if idle and parser.buffered:  # a request head has begun: all of it must arrive in time
+            self._arm_request()
         self._pump()
-        if self.cycle is not None and parser.buffered > HIGH_WATER and not self.read_paused:
-            self.read_paused = True  # pipelined requests pile up behind the one in flight
-            self.transport.pause_reading()  # type: ignore[union-attr]
+        self._flow()
+
+    def _flow(self) -> None:
+        """Reading pauses while more than HIGH_WATER bytes wait unread (pipelined requests
+        behind a response the client does not read, or a body the app reads slowly), and
+        resumes once they are down to LOW_WATER: a connection holds a bounded amount."""
+        transport = self.transport
+        if transport is None or self.closing or self.websocket is not None:
+            return  # (a WebSocket does its own flow control)
+        cycle = self.cycle
+        unread = self.parser.buffered + (cycle.unread if cycle is not None else 0)
+        if not self.read_paused and unread > HIGH_WATER:
+            self.read_paused = True
+            transport.pause_reading()
+            if cycle is not None and cycle.unread > HIGH_WATER:
+                self._disarm()  # the app is slow, not the client
+        elif self.read_paused and unread <= LOW_WATER:
+            self.read_paused = False
+            transport.resume_reading()
 
     def pause_writing(self) -> None:
         self.write_paused = True  # the client reads slowly: stop answering pipelined requests
@@ -165,12 +205,9 @@ class HttpProtocol(asyncio.Protocol):
                 return
             elif kind == "body":
                 cycle.body_received(event[1])  # type: ignore[union-attr]
-                if cycle.unread > HIGH_WATER and not self.read_paused:  # type: ignore[union-attr]
-                    self.read_paused = True  # the app reads slower than the client sends
-                    self.transport.pause_reading()  # type: ignore[union-attr]
-                    self._disarm()
-                else:  # the next piece of the body must come in time
-                    self._arm(self.config.timeout_request, self._request_timeout)
+                if cycle.unread <= HIGH_WATER:  # type: ignore[union-attr]
+                    # the next piece of the body must come in time (else _flow pauses reading)
+                    self._arm_request()
             elif kind == "end":
                 self._disarm()  # before the handler runs: it may finish, and arm keep-alive
                 cycle.body_received(b"", complete=True)  # type: ignore[union-attr]
@@ -189,7 +226,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._over_limit(cycle):
             return
         cycle.task = self._run(cycle.call(state.app))
-        self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
+        self._arm_request()  # until the body is in
 
     def _start_native(self, event: tuple[Any, ...]) -> None:
         """A request for a route the parser matched and extracted itself (FasterAPI.native)."""
@@ -200,7 +237,7 @@ class HttpProtocol(asyncio.Protocol):
         if event[6]:  # no body to wait for
             cycle.body_received(b"", complete=True)
         else:
-            self._arm(self.config.timeout_request, self._request_timeout)  # until the body is in
+            self._arm_request()  # until the body is in
 
     def _start_websocket(self, event: tuple[Any, ...]) -> None:
         """An upgrade request: the app answers it as a WebSocket (FasterAPI.ws_protocol)."""
@@ -277,27 +314,28 @@ class HttpProtocol(asyncio.Protocol):
         if self.cycle is not cycle:
             return
         self.cycle = None
-        if self.read_paused and not self.closing:
-            self.read_paused = False
-            self.transport.resume_reading()  # type: ignore[union-attr]
+        if not cycle.body_complete:  # answered before the body was in (a 413, say)
+            self._linger()
+            return
         if not cycle.keep_alive or self.closing or (self.eof and not self.parser.buffered):
             self.close()
             return
         if self.state.shutting_down and not self.parser.buffered:
             self.close()
             return
-        self._arm(self.config.timeout_keep_alive, self._idle_timeout)
+        self._flow()
+        self._arm_idle()
         if self.parser.buffered:
-            self._arm(self.config.timeout_request, self._request_timeout)
+            self._arm_request()
             if not self.pumping:  # the next pipelined request starts outside any task
                 self.loop.call_soon(self._pump, context=self.base_context)
 
     def body_drained(self) -> None:
         """The app read the unread body down: read from the socket again."""
         if self.read_paused and not self.closing and self.transport is not None:
-            self.read_paused = False
-            self.transport.resume_reading()
-            self._arm(self.config.timeout_request, self._request_timeout)
+            self._flow()
+            if not self.read_paused:
+                self._arm_request()
 
     def _protocol_error(self, status: int, response: bytes) -> None:
         cycle = self.cycle
@@ -306,8 +344,13 @@ class HttpProtocol(asyncio.Protocol):
             cycle.disconnected()
         if cycle is None or not cycle.response_started:
             self.write(response)
-            access_logger.info('%s - "- - -" %d', _client_text(self.client), status)
-        self.close()
+            client = _client_text(self.client)
+            if self.config.access_log:
+                access_logger.info('%s - "- - -" %d', client, status)
+            logger.debug("%s: request rejected with %d", client, status)
+            self._linger()
+        else:
+            self.close()
 
     # -- writing and closing --------------------------------------------------------------------
 
@@ -318,6 +361,33 @@ class HttpProtocol(asyncio.Protocol):
     def close(self) -> None:
         self.closing = True
         self._disarm()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def _linger(self) -> None:
+        """Ends the connection after an error response while the client may still be sending:
+        our side is shut (the response is flushed first), then what arrives is dropped for at
+        most LINGER_SECONDS and LINGER_BYTES, so that the client does not see a reset (which
+        would lose the response it has not read yet) before the connection closes."""
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.eof:
+            self.close()
+            return
+        self.closing = True
+        self.linger_left = LINGER_BYTES
+        try:
+            transport.write_eof()
+        except (NotImplementedError, OSError, RuntimeError):
+            self.close()
+            return
+        if self.read_paused:
+            self.read_paused = False
+            transport.resume_reading()
+        self.deadline = self.loop.time() + LINGER_SECONDS
+        self.on_deadline = HttpProtocol._close_now
+
+    def _close_now(self) -> None:
+        self.deadline = None
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
@@ -334,9 +404,19 @@ class HttpProtocol(asyncio.Protocol):
     # -- timers ---------------------------------------------------------------------------------
 
     def _arm(self, seconds: float, callback: Any) -> None:
+        """`callback` is a plain function of the protocol (HttpProtocol._idle_timeout, not
+        a bound method, which would tie the protocol to itself and outlive its connection)."""
         if not self.closing:
             self.deadline = self.loop.time() + seconds
             self.on_deadline = callback
+
+    def _arm_request(self) -> None:
+        """The request (its head, or the next piece of its body) must arrive in time."""
+        self._arm(self.config.timeout_request, HttpProtocol._request_timeout)
+
+    def _arm_idle(self) -> None:
+        """An idle keep-alive connection is closed after a while."""
+        self._arm(self.config.timeout_keep_alive, HttpProtocol._idle_timeout)
 
     def _disarm(self) -> None:
         self.deadline = None
@@ -345,7 +425,7 @@ class HttpProtocol(asyncio.Protocol):
         deadline = self.deadline
         if deadline is not None and now >= deadline:
             self.deadline = None
-            self.on_deadline()
+            self.on_deadline(self)
 
     def _idle_timeout(self) -> None:
         if self.cycle is None and not self.parser.buffered:
@@ -360,7 +440,7 @@ class HttpProtocol(asyncio.Protocol):
         if cycle is not None:
             cycle.disconnected()
         self.write(_core.error_response(408, "Request Timeout"))
-        self.close()
+        self._linger()
 
 
 class RequestCycle:
@@ -444,6 +524,8 @@ class RequestCycle:
             if not self.is_disconnected:
                 raise
         except BaseException as exc:
+            if self.is_disconnected and isinstance(exc, OSError | ClientDisconnect):
+                return  # the app stopped because its client left: nothing to report
             logger.error("Exception in ASGI application", exc_info=exc)
             if not self.response_started:
                 self.send_error(500, _ERROR_500)
@@ -488,7 +570,7 @@ class RequestCycle:
         kind = message["type"]
         conn = self.conn
         if self.is_disconnected:
-            return  # the client is gone; the app may still finish quietly
+            raise ClientDisconnected("the HTTP client has disconnected")
         if kind == "http.response.start":
             if self.response_started:
                 raise RuntimeError("http.response.start sent twice")
@@ -530,7 +612,8 @@ class RequestCycle:
                 raise RuntimeError("http.response.body sent after the response was complete")
             body = message.get("body", b"")
             more = message.get("more_body", False)
-            if self.remaining is not None:
+            if self.remaining is not None and not self.head_only:
+                # (an answer to HEAD may send the GET body, or none: neither is written)
                 self.remaining -= len(body)
                 if self.remaining < 0 or (not more and self.remaining > 0):
                     conn.close()  # the framing is broken: nothing more can follow on it

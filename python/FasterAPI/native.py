@@ -205,6 +205,8 @@ class NativeCycle:
                 self.task = task
             return
         if conn.host is None or not conn.host.free:
+            if conn.host is not None:
+                conn.host.close()  # it ends once its work is done, instead of idling unheld
             conn.host = HostTask(conn.loop)
         self.task = conn.host  # until run() ends
         conn.host.step(self.run())

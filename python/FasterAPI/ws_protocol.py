@@ -14,7 +14,7 @@ from typing import Any
 
 from . import _core
 from .exceptions import _close_reason
-from .http_protocol import HttpProtocol, log_websocket
+from .http_protocol import ClientDisconnected, HttpProtocol, log_websocket
 
 logger = logging.getLogger("fasterapi.error")
 
@@ -25,10 +25,6 @@ HIGH_WATER_BYTES = 1024 * 1024
 #: Seconds to wait for the client's reply to our close frame, and for our last bytes to drain,
 #: before dropping the connection.
 CLOSE_TIMEOUT = 5.0
-
-
-class ClientDisconnected(OSError):
-    """`send` on a WebSocket whose client is gone (ASGI asks for an IOError subclass)."""
 
 
 class WebSocketCycle:
@@ -146,14 +142,14 @@ class WebSocketCycle:
     def _keep_alive(self) -> None:
         """Bytes came in: the client is alive; ping it after ping_interval of silence."""
         if self.ping_interval is not None and self.accepted and not self.close_sent:
-            self.conn._arm(self.ping_interval, self._ping)
+            self.conn._arm(self.ping_interval, _ping)
 
     def _ping(self) -> None:
         if self.close_sent or self.gone:
             return
         self.conn.write(self.session.ping())
         if self.ping_timeout is not None:
-            self.conn._arm(self.ping_timeout, self._ping_timed_out)
+            self.conn._arm(self.ping_timeout, _ping_timed_out)
 
     def _ping_timed_out(self) -> None:
         """No byte, not even the pong, came back in time: the connection is dead."""
@@ -322,3 +318,17 @@ def websocket_scope(conn: HttpProtocol, event: tuple[Any, ...]) -> dict[str, Any
     ]
     scope["extensions"] = {}
     return scope
+
+
+# The connection's deadline callbacks take the connection, so that it holds no bound method of
+# an object that points back at it (HttpProtocol._arm).
+
+
+def _ping(conn: HttpProtocol) -> None:
+    if conn.websocket is not None:
+        conn.websocket._ping()
+
+
+def _ping_timed_out(conn: HttpProtocol) -> None:
+    if conn.websocket is not None:
+        conn.websocket._ping_timed_out()

@@ -52,7 +52,13 @@ pub struct HttpParser {
     limits: Limits,
     state: State,
     dispatcher: Option<Py<Dispatcher>>,
+    /// CR and LF bytes skipped before the next request head (see `skip_empty_lines`).
+    skipped: usize,
 }
+
+/// How many CR/LF bytes may precede a request (RFC 9112 §2.2 asks to skip at least one empty
+/// line): a few empty lines between requests are dropped, more are a 400.
+const MAX_EMPTY_LINE_BYTES: usize = 8;
 
 /// A request head the native server routed itself; the ASGI view of it is built only on demand.
 #[pyclass(module = "FasterAPI._core", frozen)]
@@ -140,6 +146,7 @@ impl HttpParser {
                 ..Limits::default()
             },
             state: State::Head,
+            skipped: 0,
         }
     }
 
@@ -187,11 +194,16 @@ impl HttpParser {
                 if pending.is_empty() {
                     return Ok(None);
                 }
+                if self.skipped >= MAX_EMPTY_LINE_BYTES && matches!(pending[0], b'\r' | b'\n') {
+                    let err = HttpError::BadRequest("Too many empty lines before the request");
+                    return self.fail(py, &err).map(Some);
+                }
                 match parse_head(pending, &self.limits) {
                     Ok(None) => Ok(None),
                     Err(err) => self.fail(py, &err).map(Some),
                     Ok(Some((head, used))) => {
                         self.pos += used;
+                        self.skipped = 0;
                         if head.websocket && head.method == "GET" {
                             self.state = State::Upgraded;
                             return Ok(Some(websocket_event(py, &head)?));
@@ -265,13 +277,18 @@ impl HttpParser {
 impl HttpParser {
     /// Drops the CRLFs a client may send between requests (RFC 9112 §2.2), so they neither
     /// count as a request begun nor keep an idle connection from its keep-alive timeout.
+    /// At most MAX_EMPTY_LINE_BYTES in all before one request: past that they stay in the
+    /// buffer, and `next_event` refuses them.
     fn skip_empty_lines(&mut self) {
         if matches!(self.state, State::Head) {
             let pending = &self.buf[self.pos..];
-            self.pos += pending
+            let empty = pending
                 .iter()
+                .take(MAX_EMPTY_LINE_BYTES - self.skipped)
                 .take_while(|&&b| b == b'\r' || b == b'\n')
                 .count();
+            self.pos += empty;
+            self.skipped += empty;
         }
     }
 
