@@ -51,7 +51,7 @@ class Server:
 
 
 @contextmanager
-def native_server(tmp_path: Path, app: str = "app", **config):
+def native_server(tmp_path: Path, app: str = "app", module: str = "native_app", **config):
     port = free_port()
     log = tmp_path / f"server-{port}.log"
     options = ", ".join(f"{k}={v!r}" for k, v in config.items())
@@ -59,7 +59,7 @@ def native_server(tmp_path: Path, app: str = "app", **config):
         "import logging, sys\n"
         "logging.basicConfig(level=logging.INFO, stream=sys.stdout)\n"
         "from FasterAPI.server import Config, serve\n"
-        f"from tests.apps.native_app import {app} as app\n"
+        f"from tests.apps.{module} import {app} as app\n"
         f"sys.exit(serve(app, Config(host='127.0.0.1', port={port}, {options})))\n"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")

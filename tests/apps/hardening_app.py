@@ -1,0 +1,66 @@
+"""Apps the server-hardening tests serve (tests/test_server_hardening.py).
+
+`app` answers natively where it can; `wrapped` is the same app behind a user middleware, so every
+request takes the ASGI path. `/protocols` counts the connection objects alive in the server,
+`/gc` runs the cycle collector: with `gc.disable()` at import, a connection that is only freed
+by the collector stays counted.
+"""
+
+import gc
+
+from FasterAPI import Faster, HTTPException, Request
+from FasterAPI.http_protocol import HttpProtocol
+from FasterAPI.responses import StreamingResponse
+
+gc.disable()
+
+
+def build() -> Faster:
+    app = Faster()
+
+    @app.get("/hello")
+    async def hello(name: str = "world"):
+        return {"hello": name}
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int):
+        return {"item_id": item_id}
+
+    @app.post("/only-post")
+    async def only_post():
+        return {"posted": True}
+
+    @app.get("/missing-item")
+    async def missing_item():
+        raise HTTPException(404, "no such item")
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("boom")
+
+    @app.get("/stream")
+    async def stream():
+        async def pieces():
+            for i in range(3):
+                yield f"piece {i}\n".encode()
+
+        return StreamingResponse(pieces(), media_type="text/plain")
+
+    @app.get("/protocols")
+    def protocols():
+        return {"alive": sum(isinstance(o, HttpProtocol) for o in gc.get_objects())}
+
+    @app.get("/gc")
+    def collect():
+        return {"collected": gc.collect()}
+
+    return app
+
+
+app = build()
+wrapped = build()
+
+
+@wrapped.middleware("http")
+async def passthrough(request: Request, call_next):
+    return await call_next(request)

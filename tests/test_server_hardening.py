@@ -1,0 +1,267 @@
+"""The native server against hostile or careless clients, over raw sockets: bounded memory per
+connection, connections freed when they close, empty lines, half-closed input, lingering close
+after errors, HEAD on every path, and what the access log says of rejections.
+
+The apps are tests/apps/hardening_app.py: `app` (native short path) and `wrapped` (the same
+routes behind a middleware, so that every request goes through ASGI).
+"""
+
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.test_native_server import Reader, _rss_kib, exchange, native_server, request
+
+pytestmark = pytest.mark.fasterapi_only
+
+
+def hardening_server(tmp_path, app="app", **config):
+    return native_server(tmp_path, app=app, module="hardening_app", **config)
+
+
+def clean_end(sock: socket.socket, timeout: float = 5.0) -> bytes:
+    """Everything the server sends until it closes; a reset (instead of a clean end of stream)
+    fails the test, as it would make a client lose the response it has not read yet."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        chunk = sock.recv(65536)  # ConnectionResetError propagates: that is the failure
+        if not chunk:
+            return data
+        data += chunk
+
+
+def hello(reader: Reader) -> bool:
+    """Whether the next response is /hello's."""
+    status, _, body = reader.response()
+    return (status, body) == (200, b'{"hello":"world"}')
+
+
+# -- 1. a client that pipelines and never reads -------------------------------------------------
+
+
+def test_a_pipelining_client_that_never_reads_cannot_grow_the_server(tmp_path):
+    """Reading stops while responses pile up unsent: what the client sends stays in the kernel's
+    buffers (and then its sendall blocks), not in the server's memory."""
+    one = request("GET", "/hello")
+    batch = one * (1024 * 1024 // len(one))  # 1 MiB of requests
+    with hardening_server(tmp_path) as server:
+        before = _rss_kib(server.proc.pid)
+        sock = server.connect(timeout=2)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sent = 0
+        try:
+            while sent < 256 * 1024 * 1024:
+                sock.sendall(batch)
+                sent += len(batch)
+        except TimeoutError:
+            pass  # the server stopped reading: the kernel's buffers are full
+        grown = _rss_kib(server.proc.pid) - before
+        assert sent < 64 * 1024 * 1024, f"the server read {sent >> 20} MiB it could not answer"
+        assert grown < 32 * 1024, f"RSS grew by {grown >> 10} MiB"
+        reader = Reader(sock)
+        sock.settimeout(10)
+        for _ in range(1000):  # reading again lets it go on, in order
+            assert hello(reader)
+        sock.close()
+        assert exchange(server, request("GET", "/hello"))[0] == 200
+
+
+# -- 2. freed on close --------------------------------------------------------------------------
+
+
+def test_closed_connections_are_freed_without_the_cycle_collector(tmp_path):
+    """The server runs with gc.disable(): a connection that only the cycle collector could free
+    would stay alive. After 1,000 connections of every kind have closed, none is left."""
+    with hardening_server(tmp_path) as server:
+        for i in range(1000):
+            with server.connect() as sock:
+                kind = i % 5
+                if kind == 0:  # native route, keep-alive then close
+                    sock.sendall(request("GET", "/hello"))
+                    Reader(sock).response()
+                elif kind == 1:  # the ASGI path: a 404
+                    sock.sendall(request("GET", "/nowhere"))
+                    Reader(sock).response()
+                elif kind == 2:  # a streamed response
+                    sock.sendall(request("GET", "/stream"))
+                    Reader(sock).response()
+                elif kind == 3:  # half a request head, then gone
+                    sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+                else:  # a protocol error (400)
+                    sock.sendall(b"BAD\r\n\r\n")
+                    Reader(sock).response()
+        time.sleep(0.5)  # the last closes reach the server
+        _, _, body = exchange(server, request("GET", "/protocols"))
+        # the connection asking is the one alive
+        assert body == b'{"alive":1}', body
+
+
+# -- 3. empty lines -----------------------------------------------------------------------------
+
+
+def test_empty_lines_alone_do_not_keep_a_connection_open(tmp_path):
+    with hardening_server(tmp_path, timeout_keep_alive=0.5, timeout_request=5) as server:
+        with server.connect() as sock:
+            started = time.monotonic()
+            closed = False
+            while time.monotonic() - started < 4:
+                try:
+                    sock.sendall(b"\r\n")
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.05)
+            assert closed or Reader(sock).closed(timeout=0.1)
+            assert time.monotonic() - started < 3
+
+
+def test_a_few_empty_lines_before_a_request_are_skipped_more_are_a_400(tmp_path):
+    with hardening_server(tmp_path) as server:
+        assert exchange(server, b"\r\n\r\n" + request("GET", "/hello"))[0] == 200
+        with server.connect() as sock:
+            sock.sendall(request("GET", "/hello") + b"\r\n\r\n" + request("GET", "/hello"))
+            reader = Reader(sock)
+            assert reader.response()[0] == 200 and reader.response()[0] == 200
+        with server.connect() as sock:
+            sock.sendall(b"\r\n" * 50 + request("GET", "/hello"))
+            status, _, body = Reader(sock).response()
+            assert status == 400 and b"empty lines" in body
+            assert clean_end(sock) == b""
+
+
+# -- 4. end of input ----------------------------------------------------------------------------
+
+
+def test_a_partial_head_then_end_of_input_closes_at_once(tmp_path):
+    with hardening_server(tmp_path, timeout_request=30) as server:
+        with server.connect() as sock:
+            sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+            sock.shutdown(socket.SHUT_WR)
+            started = time.monotonic()
+            assert clean_end(sock, timeout=5) == b""
+            assert time.monotonic() - started < 2
+
+
+def test_complete_pipelined_requests_then_end_of_input_are_all_answered(tmp_path):
+    with hardening_server(tmp_path) as server:
+        with server.connect() as sock:
+            targets = ["/hello?name=a", "/items/2", "/nowhere", "/hello?name=b"]
+            sock.sendall(b"".join(request("GET", t) for t in targets))
+            sock.shutdown(socket.SHUT_WR)
+            reader = Reader(sock)
+            answers = [reader.response()[:3:2] for _ in targets]
+            assert answers == [
+                (200, b'{"hello":"a"}'),
+                (200, b'{"item_id":2}'),
+                (404, b'{"detail":"Not Found"}'),
+                (200, b'{"hello":"b"}'),
+            ]
+            assert reader.closed()
+
+
+# -- 6. lingering close -------------------------------------------------------------------------
+
+
+def test_a_431_is_read_whole_then_a_clean_end_not_a_reset(tmp_path):
+    """200 KB of headers: the server answers 431 once it has 64 KiB, while the client is still
+    sending. It must read and drop the rest before closing, or the client's kernel gets a reset
+    and the client never shows the 431."""
+    with hardening_server(tmp_path) as server:
+        with server.connect(timeout=10) as sock:
+            head = b"GET /hello HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"y" * 200_000 + b"\r\n\r\n"
+            sender = threading.Thread(target=_send_quietly, args=(sock, head))
+            sender.start()
+            time.sleep(0.3)  # the response is written while the rest is still arriving
+            sender.join(10)
+            data = clean_end(sock)
+            assert data.startswith(b"HTTP/1.1 431 "), data[:80]
+            assert data.endswith(b'{"detail":"Request Header Fields Too Large"}')
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    try:
+        sock.sendall(data)
+    except OSError:
+        pass
+
+
+def test_a_lingering_connection_is_closed_after_its_byte_budget(tmp_path):
+    """A client that keeps sending after a 400 is dropped, not read forever."""
+    with hardening_server(tmp_path) as server:
+        with server.connect(timeout=10) as sock:
+            sock.sendall(b"BAD\r\n\r\n")
+            started = time.monotonic()
+            with pytest.raises(OSError):  # a reset or a broken pipe: we were cut off
+                while time.monotonic() - started < 8:
+                    sock.sendall(b"x" * 65536)
+            assert time.monotonic() - started < 6
+
+
+# -- 8. no pending task destroyed ---------------------------------------------------------------
+
+
+def test_a_stream_then_a_pipelined_request_leaves_no_pending_task_behind(tmp_path):
+    with hardening_server(tmp_path) as server:
+        for _ in range(20):
+            with server.connect() as sock:
+                sock.sendall(request("GET", "/stream") + request("GET", "/hello"))
+                reader = Reader(sock)
+                assert reader.response()[2] == b"piece 0\npiece 1\npiece 2\n"
+                assert reader.response()[0] == 200
+        time.sleep(0.3)
+        assert exchange(server, request("GET", "/gc"))[0] == 200
+        time.sleep(0.3)
+        assert "Task was destroyed" not in server.output()
+
+
+# -- 9. HEAD on every path ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app", ["app", "wrapped"])
+@pytest.mark.parametrize(
+    "target,status",
+    [
+        ("/hello", 200),
+        ("/stream", 200),
+        ("/nowhere", 404),
+        ("/missing-item", 404),
+        ("/only-post", 405),
+        ("/items/abc", 422),
+        ("/boom", 500),
+    ],
+)
+def test_head_gets_the_get_status_and_headers_and_keeps_the_connection(
+    tmp_path, app, target, status
+):
+    with hardening_server(tmp_path, app=app) as server:
+        with server.connect() as sock:
+            sock.sendall(request("GET", target))
+            reader = Reader(sock)
+            get_status, get_headers, get_body = reader.response()
+            sock.sendall(request("HEAD", target) + request("GET", "/hello"))
+            head_status, head_headers, _ = reader.response(head_request=True)
+            # the next pipelined request is answered on the same connection
+            assert hello(reader)
+        assert get_status == head_status == status
+        if "content-length" in get_headers:
+            assert head_headers["content-length"] == str(len(get_body))
+        assert head_headers.get("content-type") == get_headers.get("content-type")
+        if status != 500:
+            assert "Traceback" not in server.output()
+
+
+# -- 14. the access log -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("access_log", [True, False])
+def test_rejected_requests_follow_the_access_log_switch(tmp_path, access_log):
+    with hardening_server(tmp_path, access_log=access_log) as server:
+        assert exchange(server, b"BAD\r\n\r\n")[0] == 400
+        assert exchange(server, request("GET", "/hello"))[0] == 200
+        time.sleep(0.2)
+        out = server.output()
+        assert ('"- - -" 400' in out) is access_log
+        assert ('"GET /hello HTTP/1.1" 200' in out) is access_log
