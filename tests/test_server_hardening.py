@@ -11,8 +11,11 @@ import threading
 import time
 
 import pytest
+from FasterAPI.testclient import TestClient
 
+from tests.apps import hardening_app
 from tests.test_native_server import Reader, _rss_kib, exchange, native_server, request
+from tests.test_servers import running_server
 
 pytestmark = pytest.mark.fasterapi_only
 
@@ -73,9 +76,10 @@ def test_a_pipelining_client_that_never_reads_cannot_grow_the_server(tmp_path):
 
 
 def test_closed_connections_are_freed_without_the_cycle_collector(tmp_path):
-    """The server runs with gc.disable(): a connection that only the cycle collector could free
-    would stay alive. After 1,000 connections of every kind have closed, none is left."""
+    """With the cycle collector off, a connection that only it could free would stay alive.
+    After 1,000 connections of every kind have closed, none is left."""
     with hardening_server(tmp_path) as server:
+        assert exchange(server, request("GET", "/gc/off"))[2] == b'{"enabled":false}'
         for i in range(1000):
             with server.connect() as sock:
                 kind = i % 5
@@ -219,20 +223,19 @@ def test_a_stream_then_a_pipelined_request_leaves_no_pending_task_behind(tmp_pat
 
 # -- 9. HEAD on every path ----------------------------------------------------------------------
 
+HEAD_CASES = [
+    ("/hello", 200),
+    ("/stream", 200),
+    ("/nowhere", 404),
+    ("/missing-item", 404),
+    ("/only-post", 405),
+    ("/items/abc", 422),
+    ("/boom", 500),
+]
+
 
 @pytest.mark.parametrize("app", ["app", "wrapped"])
-@pytest.mark.parametrize(
-    "target,status",
-    [
-        ("/hello", 200),
-        ("/stream", 200),
-        ("/nowhere", 404),
-        ("/missing-item", 404),
-        ("/only-post", 405),
-        ("/items/abc", 422),
-        ("/boom", 500),
-    ],
-)
+@pytest.mark.parametrize("target,status", HEAD_CASES)
 def test_head_gets_the_get_status_and_headers_and_keeps_the_connection(
     tmp_path, app, target, status
 ):
@@ -251,6 +254,32 @@ def test_head_gets_the_get_status_and_headers_and_keeps_the_connection(
         assert head_headers.get("content-type") == get_headers.get("content-type")
         if status != 500:
             assert "Traceback" not in server.output()
+
+
+@pytest.mark.parametrize("app", ["app", "wrapped"])
+def test_head_under_uvicorn_and_through_testclient_matches_get(tmp_path, app):
+    """The same answers where FasterAPI (not the server) writes them."""
+    with running_server("uvicorn", tmp_path, f"tests.apps.hardening_app:{app}") as base:
+        for target, status in HEAD_CASES:
+            # (uvicorn closes the connection after an app's error: a connection per request)
+            get_status, get_headers, get_body = _over_tcp(base["port"], request("GET", target))
+            head_status, head_headers, _ = _over_tcp(base["port"], request("HEAD", target), True)
+            assert get_status == head_status == status, target
+            if "content-length" in get_headers:
+                assert head_headers["content-length"] == str(len(get_body)), target
+    client = TestClient(getattr(hardening_app, app), raise_server_exceptions=False)
+    for target, status in HEAD_CASES:
+        get, head = client.get(target), client.head(target)
+        assert get.status_code == head.status_code == status, target
+        assert head.content == b"" and head.headers.get("content-type") == get.headers.get(
+            "content-type"
+        )
+
+
+def _over_tcp(port: int, raw: bytes, head_request: bool = False):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(raw)
+        return Reader(sock).response(head_request)
 
 
 # -- 14. the access log -------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 `app` answers natively where it can; `wrapped` is the same app behind a user middleware, so every
 request takes the ASGI path. `/protocols` counts the connection objects alive in the server,
-`/gc` runs the cycle collector: with `gc.disable()` at import, a connection that is only freed
-by the collector stays counted.
+`/gc/off` turns the cycle collector off (a connection that only the collector could free then
+stays counted) and `/gc` runs it.
 """
 
 import gc
@@ -12,11 +12,13 @@ from FasterAPI import Faster, HTTPException, Request
 from FasterAPI.http_protocol import HttpProtocol
 from FasterAPI.responses import StreamingResponse
 
-gc.disable()
-
 
 def build() -> Faster:
     app = Faster()
+
+    @app.get("/health")
+    async def health():
+        return {"ok": True}
 
     @app.get("/hello")
     async def hello(name: str = "world"):
@@ -49,6 +51,11 @@ def build() -> Faster:
     @app.get("/protocols")
     def protocols():
         return {"alive": sum(isinstance(o, HttpProtocol) for o in gc.get_objects())}
+
+    @app.get("/gc/off")
+    def gc_off():
+        gc.disable()
+        return {"enabled": gc.isenabled()}
 
     @app.get("/gc")
     def collect():
