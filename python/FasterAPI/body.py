@@ -17,6 +17,7 @@ import msgspec
 
 from ._msgspec_errors import msgspec_errors
 from ._types import unwrap_optional
+from .exceptions import HTTPException
 
 
 def _pydantic() -> Any:
@@ -46,29 +47,29 @@ async def read_body(receive: Any, first: dict[str, Any] | None = None) -> bytes:
         message = await receive()
 
 
-def _json_invalid(raw: bytes) -> list[dict[str, Any]]:
+def load_json(raw: bytes) -> tuple[Any, list[dict[str, Any]]]:
+    """JSON bytes decoded as FastAPI decodes a body (Starlette's `json.loads`), with msgspec
+    first as the fast way: `(value, [])`, or `(None, [json_invalid error])` for a syntax error
+    (FastAPI's 422, with json's position and message), or HTTPException 400 for bytes that
+    are not text at all or nest too deep, as FastAPI answers them. Never a 500."""
     try:
-        json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        pos, msg = getattr(exc, "pos", 0), getattr(exc, "msg", str(exc))
-        return [
+        return msgspec.json.decode(raw), []
+    except (msgspec.DecodeError, RecursionError):
+        pass  # json words the error (or accepts what msgspec does not: NaN, deeper nesting)
+    try:
+        return json.loads(raw), []
+    except json.JSONDecodeError as exc:
+        return None, [
             {
                 "type": "json_invalid",
-                "loc": ("body", pos),
+                "loc": ("body", exc.pos),
                 "msg": "JSON decode error",
                 "input": {},
-                "ctx": {"error": msg},
+                "ctx": {"error": exc.msg},
             }
         ]
-    return [
-        {
-            "type": "json_invalid",
-            "loc": ("body", 0),
-            "msg": "JSON decode error",
-            "input": {},
-            "ctx": {"error": "Expecting value"},
-        }
-    ]
+    except (ValueError, RecursionError):  # not UTF-8/16/32, or nested past the stack
+        raise HTTPException(400, "There was an error parsing the body") from None
 
 
 class Validator:
@@ -107,13 +108,13 @@ class Validator:
             try:
                 return msgspec.json.decode(raw, type=self.annotation, strict=False), []
             except msgspec.ValidationError as exc:
-                return None, msgspec_errors(exc, msgspec.json.decode(raw), loc)
-            except msgspec.DecodeError:
-                return None, _json_invalid(raw)
-        try:
-            value = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
-            return None, _json_invalid(raw)
+                value, errors = load_json(raw)  # the JSON itself may be broken further on
+                return None, errors or msgspec_errors(exc, value, loc)
+            except (msgspec.DecodeError, RecursionError):
+                pass
+        value, errors = load_json(raw)
+        if errors:
+            return None, errors
         return self.from_python(value, loc)
 
     def from_python(self, value: Any, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:
@@ -209,10 +210,9 @@ class BodyPlan:
         if not raw:
             data: Any = None
         elif is_json:
-            try:
-                data = msgspec.json.decode(raw)
-            except msgspec.DecodeError:
-                return _json_invalid(raw)
+            data, errors = load_json(raw)
+            if errors:
+                return errors
         else:
             data = raw
         errors: list[dict[str, Any]] = []

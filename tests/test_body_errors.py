@@ -1,0 +1,157 @@
+"""Malformed request bodies never give a 500: JSON syntax errors get FastAPI's 422 `json_invalid`,
+bytes that are not text or nest too deep get its 400, and a value of the wrong shape gets the
+validation error of the body's kind (msgspec Struct, pydantic model, dataclass, TypedDict, dict,
+list, embedded bodies). Checked through TestClient, on the native server and under uvicorn, with
+the answers FastAPI 0.165 gives, and by a property test that feeds random bytes to every kind."""
+
+import json
+import socket
+
+import pytest
+from FasterAPI.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.apps.body_errors_app import app
+from tests.test_native_server import Reader, native_server
+from tests.test_servers import running_server
+
+KINDS = ["/struct", "/model", "/dataclass", "/typeddict", "/dict", "/embedded"]
+DOORS = ["testclient", "native", "uvicorn"]
+PARSE_ERROR = {"detail": "There was an error parsing the body"}
+
+
+@pytest.fixture(scope="module")
+def ports(tmp_path_factory):
+    """The app on the native server and under uvicorn, for the whole module."""
+    tmp = tmp_path_factory.mktemp("body-errors")
+    with native_server(tmp, module="body_errors_app") as native:
+        with running_server("uvicorn", tmp, "tests.apps.body_errors_app:app") as uvicorn:
+            yield {"native": native.port, "uvicorn": uvicorn["port"]}
+
+
+def post(ports, door: str, path: str, body: bytes) -> tuple[int, object]:
+    """POSTs `body` as JSON through `door`; (status, decoded JSON answer)."""
+    if door == "testclient":
+        response = TestClient(app).post(
+            path, content=body, headers={"content-type": "application/json"}
+        )
+        return response.status_code, response.json()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", ports[door]), timeout=10) as sock:
+        sock.sendall(head + body)
+        status, _, answer = Reader(sock).response()
+    return status, json.loads(answer)
+
+
+def json_invalid(pos: int, error: str) -> dict:
+    return {
+        "detail": [
+            {
+                "type": "json_invalid",
+                "loc": ["body", pos],
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": error},
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize("door", DOORS)
+@pytest.mark.parametrize("path", KINDS)
+@pytest.mark.parametrize(
+    "body,status,answer",
+    [
+        (b"1x", 422, json_invalid(1, "Extra data")),
+        (b'{"a": 1', 422, json_invalid(7, "Expecting ',' delimiter")),
+        (b"\xff\xfe", 422, json_invalid(0, "Expecting value")),
+        (b'{"\xff":1}', 400, PARSE_ERROR),  # not UTF-8
+        (b"[" * 100_000, 400, PARSE_ERROR),  # nested past any stack
+    ],
+    ids=["trailing", "unclosed", "binary", "invalid-utf8", "deep-nesting"],
+)
+def test_undecodable_json_gets_fastapis_answer(ports, door, path, body, status, answer):
+    assert post(ports, door, path, body) == (status, answer)
+
+
+@pytest.mark.parametrize("door", DOORS)
+@pytest.mark.parametrize("path", KINDS)
+@pytest.mark.parametrize(
+    "body",
+    [b"1", b"null", b'"' + b"a" * 10_000_000 + b'"', b"[1, 2]"],
+    ids=["number", "null", "10mb-string", "array"],
+)
+def test_json_of_the_wrong_shape_is_a_422_of_the_body_kind(ports, door, path, body):
+    status, answer = post(ports, door, path, body)
+    assert status == 422, answer
+    first = answer["detail"][0]
+    if path == "/embedded":  # the body is an object keyed by the parameters' names
+        assert first == {
+            "type": "missing",
+            "loc": ["body", "x"],
+            "msg": "Field required",
+            "input": None,
+        }
+    else:
+        assert first["loc"] == ["body"]
+        assert first["type"] in {
+            "model_attributes_type",  # msgspec Struct, pydantic model, TypedDict (msgspec's)
+            "dataclass_type",
+            "dict_type",
+        }
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_valid_bodies_still_work(ports, door):
+    assert post(ports, door, "/struct", b'{"a": 1}') == (200, {"a": 1})
+    assert post(ports, door, "/model", b'{"a": "2"}') == (200, {"a": 2})
+    assert post(ports, door, "/list", b"[1, 2, 3]") == (200, {"n": 3})
+    assert post(ports, door, "/embedded", b'{"x": {"a": 1}, "y": 2}') == (200, {"a": 1, "y": 2})
+    big = json.dumps({str(i): "v" * 100 for i in range(50_000)}).encode()  # about 5.6 MB
+    assert post(ports, door, "/dict", big) == (200, {"keys": 50_000})
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=10,
+)
+
+
+def _mutated(draw_bytes: bytes, cut: int, insert: bytes) -> bytes:
+    cut = cut % (len(draw_bytes) + 1)
+    return draw_bytes[:cut] + insert + draw_bytes[cut:]
+
+
+BODIES = st.one_of(
+    st.binary(max_size=200),
+    JSONISH.map(lambda v: json.dumps(v).encode()),
+    st.builds(
+        _mutated,
+        JSONISH.map(lambda v: json.dumps({"a": v}).encode()),
+        st.integers(min_value=0),
+        st.binary(min_size=1, max_size=4),
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(KINDS + ["/list"]), body=BODIES)
+def test_random_bodies_never_get_a_5xx_through_testclient(path, body):
+    status, _ = post({}, "testclient", path, body)
+    assert status < 500
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(path=st.sampled_from(KINDS + ["/list"]), body=BODIES)
+def test_random_bodies_never_get_a_5xx_on_the_native_server(ports, path, body):
+    status, _ = post(ports, "native", path, body)
+    assert status < 500
