@@ -8,7 +8,7 @@ stays counted) and `/gc` runs it.
 
 import gc
 
-from FasterAPI import Faster, HTTPException, Request
+from FasterAPI import Faster, Header, HTTPException, Request, WebSocket
 from FasterAPI.http_protocol import HttpProtocol
 from FasterAPI.responses import StreamingResponse
 
@@ -47,6 +47,20 @@ def build() -> Faster:
                 yield f"piece {i}\n".encode()
 
         return StreamingResponse(pieces(), media_type="text/plain")
+
+    @app.get("/host")
+    async def host(host: str = Header()):
+        return {"host": host}
+
+    @app.get("/url")
+    async def url(request: Request):
+        return {"url": str(request.url)}
+
+    @app.websocket("/ws")
+    async def echo(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+        await websocket.close()
 
     @app.get("/protocols")
     def protocols():

@@ -112,12 +112,22 @@ fn check_request_line(rest: &[u8], max: usize) -> Result<(), HttpError> {
 fn map_error(err: httparse::Error, rest: &[u8]) -> HttpError {
     match err {
         httparse::Error::TooManyHeaders => HttpError::TooManyHeaders,
+        httparse::Error::Version if spaces_in_request_line(rest) > 2 => {
+            HttpError::BadRequest("invalid request target")
+        }
         httparse::Error::Version if names_other_version(rest) => HttpError::VersionNotSupported,
         httparse::Error::HeaderName => HttpError::BadRequest("invalid header name"),
         httparse::Error::HeaderValue => HttpError::BadRequest("invalid header value"),
         httparse::Error::NewLine => HttpError::BadRequest("invalid line ending"),
         _ => HttpError::BadRequest("malformed request line"),
     }
+}
+
+/// How many spaces the request line at the start of `rest` holds: two when well-formed, more
+/// when the target has a space in it (which httparse reports as a bad version).
+fn spaces_in_request_line(rest: &[u8]) -> usize {
+    let line = &rest[..memchr(b'\n', rest).unwrap_or(rest.len())];
+    memchr::memchr_iter(b' ', line).count()
 }
 
 /// Whether the request line's version reads `HTTP/<digit>...` (a well-formed but
@@ -129,22 +139,104 @@ fn names_other_version(rest: &[u8]) -> bool {
     version.len() > 5 && version.starts_with(b"HTTP/") && version[5].is_ascii_digit()
 }
 
-/// Splits a request target into (raw path, query).
-fn split_target(target: &[u8]) -> (&[u8], &[u8]) {
+/// A request target's form (RFC 9112 §3.2), split into what the request carries.
+struct Target<'a> {
+    /// The path as sent (`/p` for an absolute-form `http://host/p?q`; `*`; an authority).
+    path: &'a [u8],
+    /// The bytes after the first `?`, without it.
+    query: &'a [u8],
+    /// The authority of an absolute-form target, which replaces the Host header (§3.2.2).
+    authority: Option<&'a [u8]>,
+}
+
+/// Splits a request target into its parts; a form the method may not use (`*` but for
+/// OPTIONS, an authority but for CONNECT) or no form at all is a 400.
+fn split_target<'a>(method: &str, target: &'a [u8]) -> Result<Target<'a>, HttpError> {
+    const BAD: HttpError = HttpError::BadRequest("invalid request target");
     let (before, query) = match memchr(b'?', target) {
         Some(i) => (&target[..i], &target[i + 1..]),
         None => (target, &[][..]),
     };
-    if before.starts_with(b"/") || before == b"*" {
-        return (before, query);
+    let origin = |path| Target {
+        path,
+        query,
+        authority: None,
+    };
+    if method == "CONNECT" {
+        // authority-form, CONNECT's only form (RFC 9110 §9.3.6)
+        return match split_host(target) {
+            Some((host, Some(_))) if !host.is_empty() => Ok(origin(target)),
+            _ => Err(BAD),
+        };
+    }
+    if before.starts_with(b"/") {
+        return Ok(origin(before));
+    }
+    if target == b"*" {
+        return if method == "OPTIONS" {
+            Ok(origin(before))
+        } else {
+            Err(BAD)
+        };
     }
     // absolute-form: scheme "://" authority [path]
-    if let Some(i) = memmem::find(before, b"://") {
-        let after = &before[i + 3..];
-        let path = memchr(b'/', after).map_or(&b"/"[..], |j| &after[j..]);
-        return (path, query);
+    let i = memmem::find(before, b"://").ok_or(BAD)?;
+    let scheme = &before[..i];
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    if !scheme_ok {
+        return Err(BAD);
     }
-    (before, query) // authority-form (CONNECT host:port)
+    let after = &before[i + 3..];
+    let (authority, path) = match memchr(b'/', after) {
+        Some(j) => (&after[..j], &after[j..]),
+        None => (after, &b"/"[..]),
+    };
+    if authority.is_empty() || split_host(authority).is_none() {
+        return Err(BAD); // no host, userinfo (`user@host`), or a malformed host or port
+    }
+    Ok(Target {
+        path,
+        query,
+        authority: Some(authority),
+    })
+}
+
+/// A Host value's `(host, port)` when it is a well-formed `host[:port]` (RFC 3986: a
+/// reg-name or IPv4 address, or a bracketed IPv6 literal; a port of digits); None otherwise.
+/// An empty value is allowed (RFC 9110 §7.2, a target with no authority).
+pub fn split_host(value: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    let (host, rest) = if value.first() == Some(&b'[') {
+        let end = memchr(b']', value)?;
+        let literal = &value[1..end];
+        let literal_ok = literal.len() >= 2
+            && literal
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        if !literal_ok {
+            return None;
+        }
+        (&value[..=end], &value[end + 1..])
+    } else {
+        let end = memchr(b':', value).unwrap_or(value.len());
+        let host = &value[..end];
+        let host_ok = host
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b));
+        if !host_ok {
+            return None;
+        }
+        (host, &value[end..])
+    };
+    match rest {
+        [] => Some((host, None)),
+        [b':', port @ ..] if port.len() <= 5 && port.iter().all(u8::is_ascii_digit) => {
+            Some((host, Some(port)))
+        }
+        _ => None,
+    }
 }
 
 /// Non-empty, trimmed elements of a comma-separated header value.
@@ -173,7 +265,9 @@ fn parse_length(s: &[u8]) -> Result<u64, HttpError> {
 
 fn build_head(req: &httparse::Request<'_, '_>, limits: &Limits) -> Result<RequestHead, HttpError> {
     let http_minor = req.version.unwrap_or(1);
-    let (raw_path, query) = split_target(req.path.unwrap_or("/").as_bytes());
+    let method = req.method.unwrap_or_default();
+    let target = split_target(method, req.path.unwrap_or("/").as_bytes())?;
+    let mut hosts = 0usize;
 
     let mut conn_close = false;
     let mut conn_keep_alive = false;
@@ -203,6 +297,20 @@ fn build_head(req: &httparse::Request<'_, '_>, limits: &Limits) -> Result<Reques
                 has_upgrade = true;
                 upgrade_websocket |= list(value).any(|t| t.eq_ignore_ascii_case(b"websocket"));
             }
+            b"host" => {
+                hosts += 1;
+                if hosts > 1 {
+                    return Err(HttpError::BadRequest("more than one Host header"));
+                }
+                if split_host(value).is_none() {
+                    return Err(HttpError::BadRequest("invalid Host header"));
+                }
+                if let Some(authority) = target.authority {
+                    // RFC 9112 §3.2.2: an absolute-form target's authority is the host
+                    headers.push((name, authority.to_vec()));
+                    continue;
+                }
+            }
             b"expect" => expect_continue |= value.eq_ignore_ascii_case(b"100-continue"),
             b"content-length" => {
                 for part in value.split(|&b| b == b',') {
@@ -224,6 +332,25 @@ fn build_head(req: &httparse::Request<'_, '_>, limits: &Limits) -> Result<Reques
             _ => {}
         }
         headers.push((name, value.to_vec()));
+    }
+
+    if hosts == 0 {
+        if let Some(authority) = target.authority {
+            headers.push((b"host".to_vec(), authority.to_vec()));
+        } else if http_minor == 1 {
+            return Err(HttpError::BadRequest("missing Host header"));
+        }
+    }
+    let websocket = conn_upgrade && upgrade_websocket;
+    if websocket && method == "GET" {
+        if http_minor == 0 {
+            return Err(HttpError::BadRequest(
+                "a WebSocket handshake needs HTTP/1.1",
+            ));
+        }
+        if te_seen || length.is_some_and(|n| n > 0) {
+            return Err(HttpError::BadRequest("a WebSocket handshake with a body"));
+        }
     }
 
     let framing = if te_seen {
@@ -261,10 +388,10 @@ fn build_head(req: &httparse::Request<'_, '_>, limits: &Limits) -> Result<Reques
     };
 
     Ok(RequestHead {
-        method: req.method.unwrap_or_default().to_owned(),
-        path: percent_decode(raw_path).decode_utf8_lossy().into_owned(),
-        raw_path: raw_path.to_vec(),
-        query: query.to_vec(),
+        method: method.to_owned(),
+        path: percent_decode(target.path).decode_utf8_lossy().into_owned(),
+        raw_path: target.path.to_vec(),
+        query: target.query.to_vec(),
         http_minor,
         headers,
         keep_alive: if http_minor == 0 {
@@ -275,7 +402,7 @@ fn build_head(req: &httparse::Request<'_, '_>, limits: &Limits) -> Result<Reques
         expect_continue: expect_continue && http_minor == 1,
         framing,
         upgrade: conn_upgrade && has_upgrade,
-        websocket: conn_upgrade && upgrade_websocket,
+        websocket,
     })
 }
 
@@ -344,9 +471,9 @@ mod tests {
 
     #[test]
     fn pipelined_bytes_are_left_over() {
-        let first = b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\n";
+        let first = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n";
         let mut buf = first.to_vec();
-        buf.extend_from_slice(b"abcGET /b HTTP/1.1\r\n\r\n");
+        buf.extend_from_slice(b"abcGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
         let (h, n) = parse(&buf).unwrap().unwrap();
         assert_eq!(n, first.len());
         assert_eq!(h.framing, Framing::Length(3));
@@ -358,7 +485,7 @@ mod tests {
 
     #[test]
     fn leading_empty_lines_are_skipped_and_counted() {
-        let buf = b"\r\n\n\r\nGET / HTTP/1.1\r\n\r\n";
+        let buf = b"\r\n\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
         let (h, n) = parse(buf).unwrap().unwrap();
         assert_eq!(h.method, "GET");
         assert_eq!(n, buf.len());
@@ -371,87 +498,93 @@ mod tests {
         assert!(head(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
         assert!(!head(b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n").keep_alive);
         assert_eq!(head(b"GET / HTTP/1.0\r\n\r\n").http_minor, 0);
-        assert!(head(b"GET / HTTP/1.1\r\nConnection: upgrade\r\n\r\n").keep_alive);
-        assert!(!head(b"GET / HTTP/1.1\r\nConnection: foo, CLOSE\r\n\r\n").keep_alive);
+        assert!(head(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n").keep_alive);
+        assert!(!head(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: foo, CLOSE\r\n\r\n").keep_alive);
         assert!(
-            !head(b"GET / HTTP/1.1\r\nConnection: foo\r\nConnection: close\r\n\r\n").keep_alive
+            !head(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: foo\r\nConnection: close\r\n\r\n")
+                .keep_alive
         );
     }
 
     #[test]
     fn expect_continue_only_on_http11() {
         assert!(
-            head(b"POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")
-                .expect_continue
+            head(
+                b"POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n"
+            )
+            .expect_continue
         );
         assert!(
             !head(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
                 .expect_continue
         );
-        assert!(!head(b"POST / HTTP/1.1\r\nExpect: 200-ok\r\n\r\n").expect_continue);
+        assert!(!head(b"POST / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\n\r\n").expect_continue);
     }
 
     #[test]
     fn upgrade_needs_token_and_header() {
         let ws =
-            b"GET /ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n";
+            b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n";
         assert!(head(ws).upgrade);
-        assert!(!head(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").upgrade);
-        assert!(!head(b"GET / HTTP/1.1\r\nConnection: upgrade\r\n\r\n").upgrade);
+        assert!(!head(b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n").upgrade);
+        assert!(!head(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n").upgrade);
     }
 
     #[test]
     fn websocket_needs_upgrade_and_token() {
         let ws =
-            b"GET /ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\n\r\n";
+            b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\n\r\n";
         assert!(head(ws).websocket);
-        let listed = b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: foo/2, websocket\r\n\r\n";
+        let listed = b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: foo/2, websocket\r\n\r\n";
         assert!(head(listed).websocket);
         let two =
-            b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\nUpgrade: websocket\r\n\r\n";
+            b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\nUpgrade: websocket\r\n\r\n";
         assert!(head(two).websocket);
         // an Upgrade to something else, or no Connection: upgrade token
-        let h2c = head(b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n");
+        let h2c = head(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n");
         assert!(h2c.upgrade && !h2c.websocket);
-        assert!(!head(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").websocket);
-        let sub = b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websockets\r\n\r\n";
+        assert!(!head(b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n").websocket);
+        let sub =
+            b"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websockets\r\n\r\n";
         assert!(!head(sub).websocket);
-        assert!(!head(b"GET / HTTP/1.1\r\n\r\n").websocket);
+        assert!(!head(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").websocket);
     }
 
     #[test]
     fn absolute_form_and_special_targets() {
-        let h = head(b"GET http://example.com:8080/p/q?x=1 HTTP/1.1\r\n\r\n");
+        let h = head(b"GET http://example.com:8080/p/q?x=1 HTTP/1.1\r\nHost: h\r\n\r\n");
         assert_eq!(h.raw_path, b"/p/q");
         assert_eq!(h.query, b"x=1");
-        let h = head(b"GET https://example.com?x HTTP/1.1\r\n\r\n");
+        let h = head(b"GET https://example.com?x HTTP/1.1\r\nHost: h\r\n\r\n");
         assert_eq!(h.raw_path, b"/");
         assert_eq!(h.query, b"x");
-        let h = head(b"OPTIONS * HTTP/1.1\r\n\r\n");
+        let h = head(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
         assert_eq!((h.raw_path.as_slice(), h.path.as_str()), (&b"*"[..], "*"));
-        let h = head(b"CONNECT example.com:443 HTTP/1.1\r\n\r\n");
+        let h = head(b"CONNECT example.com:443 HTTP/1.1\r\nHost: h\r\n\r\n");
         assert_eq!(h.raw_path, b"example.com:443");
     }
 
     #[test]
     fn percent_decoding_and_query_split() {
-        let h = head(b"GET /a%20b/%C3%A9/%2F?q=%20&r=a?b HTTP/1.1\r\n\r\n");
+        let h = head(b"GET /a%20b/%C3%A9/%2F?q=%20&r=a?b HTTP/1.1\r\nHost: h\r\n\r\n");
         assert_eq!(h.raw_path, b"/a%20b/%C3%A9/%2F");
         assert_eq!(h.path, "/a b/\u{e9}//");
         assert_eq!(h.query, b"q=%20&r=a?b");
-        let h = head(b"GET /%FF%zz HTTP/1.1\r\n\r\n");
+        let h = head(b"GET /%FF%zz HTTP/1.1\r\nHost: h\r\n\r\n");
         assert_eq!(h.path, "/\u{fffd}%zz");
-        assert_eq!(head(b"GET /x? HTTP/1.1\r\n\r\n").query, b"");
+        assert_eq!(head(b"GET /x? HTTP/1.1\r\nHost: h\r\n\r\n").query, b"");
     }
 
     #[test]
     fn content_length_framing() {
-        let h = head(b"POST / HTTP/1.1\r\nContent-Length: 12\r\n\r\n");
+        let h = head(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n");
         assert_eq!(h.framing, Framing::Length(12));
-        let h = head(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+        let h = head(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
         assert_eq!(h.framing, Framing::Length(0));
         // identical repeats are tolerated (RFC 9110 §8.6)
-        let h = head(b"POST / HTTP/1.1\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n");
+        let h = head(
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n",
+        );
         assert_eq!(h.framing, Framing::Length(5));
         let h = head(b"POST / HTTP/1.0\r\nContent-Length: 7\r\n\r\n");
         assert_eq!(h.framing, Framing::Length(7));
@@ -459,7 +592,7 @@ mod tests {
 
     #[test]
     fn chunked_framing() {
-        let h = head(b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n");
+        let h = head(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n");
         assert_eq!(h.framing, Framing::Chunked);
     }
 
@@ -467,19 +600,19 @@ mod tests {
     fn smuggling_defences() {
         let bad = |reason| HttpError::BadRequest(reason);
         assert_eq!(
-            err(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            err(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
             bad("both Content-Length and Transfer-Encoding")
         );
         assert_eq!(
-            err(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),
+            err(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),
             bad("both Content-Length and Transfer-Encoding")
         );
         assert_eq!(
-            err(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"),
+            err(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"),
             bad("conflicting Content-Length values")
         );
         assert_eq!(
-            err(b"POST / HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\n"),
+            err(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 4\r\n\r\n"),
             bad("conflicting Content-Length values")
         );
         for value in [
@@ -492,7 +625,7 @@ mod tests {
             "1 2",
             "18446744073709551616",
         ] {
-            let req = format!("POST / HTTP/1.1\r\nContent-Length: {value}\r\n\r\n");
+            let req = format!("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: {value}\r\n\r\n");
             assert_eq!(
                 err(req.as_bytes()),
                 bad("invalid Content-Length"),
@@ -500,15 +633,15 @@ mod tests {
             );
         }
         assert_eq!(
-            err(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            err(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
             bad("chunked must be the final transfer coding")
         );
         assert_eq!(
-            err(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            err(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
             bad("chunked must be the final transfer coding")
         );
         assert_eq!(
-            err(b"POST / HTTP/1.1\r\nTransfer-Encoding: ,\r\n\r\n"),
+            err(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ,\r\n\r\n"),
             bad("invalid Transfer-Encoding")
         );
         assert_eq!(
@@ -520,7 +653,7 @@ mod tests {
     #[test]
     fn unknown_transfer_coding_is_501() {
         for te in ["gzip", "identity", "gzip, chunked", "x-custom"] {
-            let req = format!("POST / HTTP/1.1\r\nTransfer-Encoding: {te}\r\n\r\n");
+            let req = format!("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: {te}\r\n\r\n");
             let e = err(req.as_bytes());
             assert_eq!(
                 e,
@@ -537,9 +670,13 @@ mod tests {
             max_body: 10,
             ..Limits::default()
         };
-        let ok = b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+        let ok = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n";
         assert!(parse_head(ok, &limits).unwrap().is_some());
-        let e = parse_head(b"POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", &limits).unwrap_err();
+        let e = parse_head(
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n",
+            &limits,
+        )
+        .unwrap_err();
         assert_eq!((e.clone(), e.status()), (HttpError::BodyTooLarge, 413));
     }
 
@@ -563,9 +700,9 @@ mod tests {
             parse_head(format!("{line}\r").as_bytes(), &limits),
             Ok(None)
         );
-        let full = format!("{line}\r\n\r\n");
+        let full = format!("{line}\r\nHost: h\r\n\r\n");
         assert!(parse_head(full.as_bytes(), &limits).unwrap().is_some());
-        let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(7));
+        let long = format!("GET /{} HTTP/1.1\r\nHost: h\r\n\r\n", "a".repeat(7));
         assert_eq!(
             parse_head(long.as_bytes(), &limits),
             Err(HttpError::UriTooLong)
@@ -578,19 +715,25 @@ mod tests {
             max_head_bytes: 64,
             ..Limits::default()
         };
-        let partial = format!("GET / HTTP/1.1\r\nX-Big: {}", "b".repeat(60));
+        let partial = format!("GET / HTTP/1.1\r\nHost: h\r\nX-Big: {}", "b".repeat(60));
         assert_eq!(
             parse_head(partial.as_bytes(), &limits),
             Err(HttpError::HeadersTooLarge)
         );
-        let complete = format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "b".repeat(60));
+        let complete = format!(
+            "GET / HTTP/1.1\r\nHost: h\r\nX-Big: {}\r\n\r\n",
+            "b".repeat(60)
+        );
         assert_eq!(
             parse_head(complete.as_bytes(), &limits),
             Err(HttpError::HeadersTooLarge)
         );
         assert_eq!(HttpError::HeadersTooLarge.status(), 431);
         // a head of exactly 64 bytes followed by body bytes is accepted
-        let exact = format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "b".repeat(64 - 27));
+        let exact = format!(
+            "GET / HTTP/1.1\r\nHost: h\r\nX-Big: {}\r\n\r\n",
+            "b".repeat(64 - 36)
+        );
         assert_eq!(exact.len(), 64);
         let with_body = format!("{exact}body bytes");
         assert_eq!(
@@ -611,12 +754,16 @@ mod tests {
     #[test]
     fn too_many_headers() {
         let limits = Limits {
-            max_headers: 2,
+            max_headers: 3,
             ..Limits::default()
         };
-        let ok = b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\n";
-        assert_eq!(parse_head(ok, &limits).unwrap().unwrap().0.headers.len(), 2);
-        let e = parse_head(b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &limits).unwrap_err();
+        let ok = b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n";
+        assert_eq!(parse_head(ok, &limits).unwrap().unwrap().0.headers.len(), 3);
+        let e = parse_head(
+            b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+            &limits,
+        )
+        .unwrap_err();
         assert_eq!((e.clone(), e.status()), (HttpError::TooManyHeaders, 431));
     }
 
@@ -647,14 +794,26 @@ mod tests {
     fn malformed_heads_are_400() {
         let cases: [(&[u8], &str); 7] = [
             (b"GET /\r\n\r\n", "malformed request line"),
-            (b"G(T / HTTP/1.1\r\n\r\n", "malformed request line"),
-            (b" GET / HTTP/1.1\r\n\r\n", "malformed request line"),
-            (b"GET /a\x01 HTTP/1.1\r\n\r\n", "malformed request line"),
             (
-                b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+                b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n",
+                "malformed request line",
+            ),
+            (
+                b" GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+                "malformed request line",
+            ),
+            (
+                b"GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n",
+                "malformed request line",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n",
                 "invalid header name",
             ),
-            (b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", "invalid header value"),
+            (
+                b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",
+                "invalid header value",
+            ),
             (b"GET / HTTP/1.1\rX\r\n\r\n", "invalid line ending"),
         ];
         for (req, reason) in cases {
@@ -677,17 +836,20 @@ mod tests {
             max_headers: 3,
             max_body: 100,
         };
-        let long_header = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "v".repeat(120));
-        let long_line = format!("GET /{} HTTP/1.1\r\n\r\n", "p".repeat(40));
+        let long_header = format!(
+            "GET / HTTP/1.1\r\nHost: h\r\nX: {}\r\n\r\n",
+            "v".repeat(120)
+        );
+        let long_line = format!("GET /{} HTTP/1.1\r\nHost: h\r\n\r\n", "p".repeat(40));
         let vectors: Vec<&[u8]> = vec![
             b"GET /a%20b?x=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nNEXT",
             b"\r\n\nPOST /p HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 4\r\n\r\nbody",
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-            b"POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n",
-            b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 101\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
             b"GET / HTTP/2.0\r\n\r\n",
-            b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n",
             long_header.as_bytes(),
             long_line.as_bytes(),
         ];
@@ -696,5 +858,114 @@ mod tests {
             let bytewise = parse_bytewise(v, &limits);
             assert_eq!(whole, bytewise, "{:?}", String::from_utf8_lossy(v));
         }
+    }
+
+    #[test]
+    fn host_is_required_once_and_well_formed() {
+        let bad = HttpError::BadRequest;
+        assert_eq!(err(b"GET / HTTP/1.1\r\n\r\n"), bad("missing Host header"));
+        assert_eq!(head(b"GET / HTTP/1.0\r\n\r\n").headers, vec![]);
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"),
+            bad("more than one Host header")
+        );
+        for value in [
+            "evil.com/x",
+            "a:b:c",
+            "h:99999x",
+            "h:123456",
+            "[zz]",
+            "[::1",
+            "a@b",
+            "h\"x",
+        ] {
+            let req = format!("GET / HTTP/1.1\r\nHost: {value}\r\n\r\n");
+            assert_eq!(err(req.as_bytes()), bad("invalid Host header"), "{value}");
+        }
+        for value in [
+            "[::1]:8000",
+            "example.com:80",
+            "",
+            "1.2.3.4",
+            "x.example",
+            "h:",
+        ] {
+            let req = format!("GET / HTTP/1.1\r\nHost: {value}\r\n\r\n");
+            let h = head(req.as_bytes());
+            assert_eq!(
+                h.headers,
+                vec![(b"host".to_vec(), value.as_bytes().to_vec())]
+            );
+        }
+    }
+
+    #[test]
+    fn an_absolute_form_authority_is_the_host() {
+        let h = head(b"GET http://a.example/x?q HTTP/1.1\r\nHost: b.example\r\nX: 1\r\n\r\n");
+        assert_eq!((h.path.as_str(), &h.query[..]), ("/x", &b"q"[..]));
+        let host = (b"host".to_vec(), b"a.example".to_vec());
+        assert_eq!(
+            h.headers,
+            vec![host.clone(), (b"x".to_vec(), b"1".to_vec())]
+        );
+        // with no Host header at all, the authority is the host
+        let h = head(b"GET http://a.example HTTP/1.1\r\n\r\n");
+        assert_eq!((h.path.as_str(), h.headers), ("/", vec![host]));
+        // the Host header is still checked (RFC 9112 3.2 applies to every request)
+        assert_eq!(
+            err(b"GET http://a.example/ HTTP/1.1\r\nHost: a/b\r\n\r\n"),
+            HttpError::BadRequest("invalid Host header")
+        );
+    }
+
+    #[test]
+    fn each_target_form_only_where_allowed() {
+        let bad = HttpError::BadRequest("invalid request target");
+        for req in [
+            &b"GET * HTTP/1.1\r\nHost: h\r\n\r\n"[..],
+            b"GET example.com:443 HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET items HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET http:// HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET http://user@a.example/ HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET 1http://a/ HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"OPTIONS *x HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"CONNECT /x HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /a b c HTTP/1.1\r\nHost: h\r\n\r\n",
+        ] {
+            assert_eq!(err(req), bad, "{}", String::from_utf8_lossy(req));
+        }
+        assert_eq!(
+            head(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").raw_path,
+            b"*"
+        );
+        assert_eq!(
+            head(b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n").raw_path,
+            b"a.example:443"
+        );
+    }
+
+    #[test]
+    fn a_websocket_handshake_needs_http11_and_no_body() {
+        let bad = HttpError::BadRequest;
+        let ws =
+            "GET /ws HTTP/1.{minor}\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\n";
+        let req = |minor: u8, extra: &str| {
+            format!("{}{extra}\r\n", ws.replace("{minor}", &minor.to_string()))
+        };
+        assert_eq!(
+            err(req(0, "").as_bytes()),
+            bad("a WebSocket handshake needs HTTP/1.1")
+        );
+        assert_eq!(
+            err(req(1, "Content-Length: 5\r\n").as_bytes()),
+            bad("a WebSocket handshake with a body")
+        );
+        assert_eq!(
+            err(req(1, "Transfer-Encoding: chunked\r\n").as_bytes()),
+            bad("a WebSocket handshake with a body")
+        );
+        assert!(head(req(1, "Content-Length: 0\r\n").as_bytes()).websocket);
+        assert!(head(req(1, "").as_bytes()).websocket);
     }
 }
