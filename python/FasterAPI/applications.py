@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from . import _core
+from ._body_limit import CONTENT_TOO_LARGE
 from .datastructures import State
 from .dependencies.solve import serve as serve_dependant
 from .dependencies.solve import serve_websocket
@@ -34,7 +35,7 @@ from .openapi.docs import (
 )
 from .openapi.utils import get_openapi
 from .requests import Request
-from .responses import HTMLResponse, JSONResponse, Response, inject_response
+from .responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, inject_response
 from .routing import APIRoute, APIWebSocketRoute, FasterRouter
 from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
 
@@ -418,6 +419,11 @@ class Faster(FasterRouter, _core.AsgiApp):
         an exception before it starts answering (a FileResponse's missing file, say) goes to
         the app's exception handlers, as a handler's would."""
         await _answer_errors_before_start(response, scope, receive, send, self._handle_exception)
+
+    async def _content_too_large(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A Content-Length past the route's max_body_size: FastAPI's plain-text 413, before
+        anything reads the body."""
+        await PlainTextResponse(CONTENT_TOO_LARGE, status_code=413)(scope, receive, send)
 
     async def _no_route(self, scope: dict[str, Any], receive: Any, send: Any, allow: Any) -> None:
         if await self._to_mount(scope, receive, send):

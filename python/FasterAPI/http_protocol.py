@@ -232,7 +232,7 @@ class HttpProtocol(asyncio.Protocol):
         """A request for a route the parser matched and extracted itself (FasterAPI.native)."""
         self._disarm()
         self.cycle = cycle = NativeCycle(self, event)
-        if self._over_limit(cycle):
+        if self._over_limit(cycle) or cycle.refuse_oversized():
             return
         if event[6]:  # no body to wait for
             cycle.body_received(b"", complete=True)

@@ -24,9 +24,10 @@ from asyncio.tasks import _enter_task, _leave_task
 from typing import TYPE_CHECKING, Any
 
 from . import _core
+from ._body_limit import CONTENT_TOO_LARGE
 from .body import ClientDisconnect
 from .concurrency import run_in_threadpool
-from .exceptions import RequestValidationError
+from .exceptions import HTTPException, RequestValidationError
 from .responses import Response, inject_response
 
 if TYPE_CHECKING:
@@ -158,6 +159,8 @@ class NativeCycle:
         "keep_alive",
         "head_only",
         "body",
+        "body_size",
+        "too_large",
         "body_complete",
         "task",
         "is_disconnected",
@@ -173,6 +176,9 @@ class NativeCycle:
         self.keep_alive = request.keep_alive and not conn.state.shutting_down
         self.head_only = request.method == "HEAD"
         self.body: list[bytes] = []
+        self.body_size = 0
+        #: The body passed the route's max_body_size (FasterAPI._body_limit): a 413.
+        self.too_large = False
         self.body_complete = False
         #: What cancel() stops while the handler runs: its task, or its HostTask.
         self.task: Any = None
@@ -188,7 +194,33 @@ class NativeCycle:
     #: reading from the socket never pauses for it.
     unread = 0
 
+    def refuse_oversized(self) -> bool:
+        """Answers FastAPI's plain-text 413 at once when the Content-Length passes the
+        route's max_body_size (the body is then never read)."""
+        limit = self.route.max_body_size
+        length = self.request.content_length
+        if limit is None or length is None or length <= limit:
+            return False
+        self.keep_alive = False
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        body = CONTENT_TOO_LARGE.encode()
+        self._write(
+            _core.whole_response(413, headers, body, self.http_minor, False, self.head_only)
+        )
+        return True
+
     def body_received(self, data: bytes, complete: bool = False) -> None:
+        if self.too_large:
+            return  # dropped: the 413 is on its way
+        limit = self.route.max_body_size
+        if limit is not None and data and self.route.body is not None:  # (a body it reads)
+            self.body_size += len(data)
+            if self.body_size > limit:  # a chunked body grew past it: the app answers 413
+                self.too_large = True
+                self.keep_alive = False
+                self.body.clear()
+                self._start()
+                return
         if data and self.route.body is not None:  # a route without a body parameter drops it
             self.body.append(data)
         if complete and not self.body_complete:
@@ -227,6 +259,8 @@ class NativeCycle:
         errors = self.errors
         raw = b"".join(self.body)
         try:
+            if self.too_large:
+                raise HTTPException(413, CONTENT_TOO_LARGE)
             body = route.body
             if body is not None:
                 try:  # the fast path: a msgspec Struct straight from JSON bytes
@@ -306,7 +340,8 @@ class NativeCycle:
         conn = self.conn
         scope = conn.scope(self.request.head_event())
         cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
-        cycle.body_received(raw, complete=True)
+        # (a body cut off at max_body_size stays incomplete: the connection then ends)
+        cycle.body_received(raw, complete=not self.too_large)
         cycle.task = self.task  # a disconnect or the shutdown timeout still cancels the work
         conn.cycle = cycle
         await cycle.call(asgi)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from ._body_limit import validate_max_body_size
 from ._types import is_subclass
 from .dependencies.models import called_function
 from .item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
@@ -157,6 +158,7 @@ class APIRoute:
         threadpool: bool = False,
         dependencies: Sequence[Any] | None = None,
         dependency_overrides: Mapping[Any, Any] | None = None,
+        max_body_size: int | None = None,
         **openapi: Any,
     ) -> None:
         if not path.startswith("/"):
@@ -197,6 +199,9 @@ class APIRoute:
         unique_id = generate_unique_id if generate_unique_id_function is Default else None
         self.unique_id = self.operation_id or (unique_id or generate_unique_id_function)(self)
         self.threadpool = threadpool
+        validate_max_body_size(max_body_size)
+        #: The largest request body accepted, in bytes (413 past it); None: no limit.
+        self.max_body_size = max_body_size
         #: For an endpoint that yields: the type of the items it streams (Any if not said).
         self.stream_item: Any = None
         if is_generator_endpoint(endpoint):
@@ -277,6 +282,7 @@ class APIRoute:
             "include_in_schema": self.include_in_schema,
             "threadpool": self.threadpool,
             "dependencies": self.dependencies,
+            "max_body_size": self.max_body_size,
             **self.openapi,
         }
 
@@ -307,6 +313,7 @@ class APIWebSocketRoute:
     request_params = response_params = ()
     solve = True
     native = False
+    max_body_size = None
 
     def __init__(
         self,
@@ -373,10 +380,14 @@ class FasterRouter:
         responses: dict[Any, Any] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        max_body_size: int | None = None,
         **_: Any,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("a router prefix must start with '/' and not end with '/'")
+        validate_max_body_size(max_body_size)
+        #: The body limit of the routes added here that set none themselves.
+        self.max_body_size = max_body_size
         self.prefix = prefix
         self.tags = list(tags or [])
         self.default_response_class = default_response_class
@@ -400,6 +411,8 @@ class FasterRouter:
             options.setdefault("deprecated", self.deprecated)
         if not self.include_in_schema:
             options["include_in_schema"] = False
+        if options.get("max_body_size") is None:
+            options["max_body_size"] = self.max_body_size
         route = APIRoute(self.prefix + path, endpoint, **options)
         self.routes.append(route)
         self._changed()
@@ -521,12 +534,15 @@ class FasterRouter:
         responses: dict[int | str, dict[str, Any]] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        max_body_size: int | None = None,
         **_: Any,
     ) -> None:
         """Copies `router`'s routes (as they are now) under `prefix`, adding `tags` and
-        `responses`, running `dependencies` before each route's own."""
+        `responses`, running `dependencies` before each route's own. A route's body limit is
+        its own, else its router's, else `max_body_size`, else this router's."""
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("an include prefix must start with '/' and not end with '/'")
+        validate_max_body_size(max_body_size)
         for route in router.routes:
             options = route.options()
             options["dependencies"] = [*(dependencies or []), *route.dependencies]
@@ -539,6 +555,8 @@ class FasterRouter:
                 options["deprecated"] = deprecated
             if not include_in_schema:
                 options["include_in_schema"] = False
+            if options["max_body_size"] is None:
+                options["max_body_size"] = max_body_size
             self.add_api_route(prefix + route.path, route.endpoint, **options)
 
 

@@ -369,6 +369,18 @@ impl AsgiCall {
                 return self.delegate(py, pyo3::intern!(py, "_no_route"), Some(none));
             }
         };
+        if let Some(limit) = found.entry.call.max_body {
+            // max_body_size: a Content-Length past it is answered at once; else the body
+            // is counted as it is read (FasterAPI._body_limit).
+            static LIMIT_RECEIVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let limit_receive =
+                LIMIT_RECEIVE.import(py, "FasterAPI._body_limit", "limit_receive")?;
+            let limited = limit_receive.call1((scope, self.receive.bind(py), limit))?;
+            if limited.is_none() {
+                return self.delegate(py, pyo3::intern!(py, "_content_too_large"), None);
+            }
+            self.receive = limited.unbind();
+        }
         let has_body = found.entry.call.body.is_some();
         self.request = Some(Request {
             entry: found.entry,

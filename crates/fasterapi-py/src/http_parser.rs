@@ -88,6 +88,15 @@ impl NativeRequest {
         &self.head.method
     }
 
+    /// The declared Content-Length; None for a chunked body (or none).
+    #[getter]
+    fn content_length(&self) -> Option<u64> {
+        match self.head.framing {
+            Framing::Length(n) => Some(n),
+            _ => None,
+        }
+    }
+
     /// The same tuple as a "head" event, to build an ASGI scope from.
     fn head_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         head_event(py, &self.head)

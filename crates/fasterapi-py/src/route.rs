@@ -52,6 +52,8 @@ pub struct RouteCall {
     /// The handler's one parameter is a body decoded straight from JSON: it is passed on
     /// as `endpoint(value)`, without a keyword dict.
     pub body_only: bool,
+    /// `max_body_size`: the largest body accepted, in bytes (FasterAPI._body_limit).
+    pub max_body: Option<u64>,
 }
 
 impl RouteCall {
@@ -112,6 +114,7 @@ impl RouteCall {
             status_code: route.getattr("status_code")?.extract()?,
             prepare: has("request_params")? || has("response_params")?,
             solve: has("solve")?,
+            max_body: route.getattr("max_body_size")?.extract()?,
             route: route.clone().unbind(),
         })
     }
