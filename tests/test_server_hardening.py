@@ -6,6 +6,7 @@ The apps are tests/apps/hardening_app.py: `app` (native short path) and `wrapped
 routes behind a middleware, so that every request goes through ASGI).
 """
 
+import json
 import socket
 import threading
 import time
@@ -202,6 +203,47 @@ def test_a_lingering_connection_is_closed_after_its_byte_budget(tmp_path):
                 while time.monotonic() - started < 8:
                     sock.sendall(b"x" * 65536)
             assert time.monotonic() - started < 6
+
+
+# -- 7. a client that leaves stops its stream ---------------------------------------------------
+
+
+def _leave_a_stream(port: int, target: str) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request("GET", target))
+        received = b""
+        while len(received) < 3 * 4096:
+            received += sock.recv(65536)
+        assert received.startswith(b"HTTP/1.1 200 ")
+
+
+def _closed_streams(port: int) -> list:
+    """What /closed says, asked on a new connection (the loop must still be turning)."""
+    deadline = time.monotonic() + 5
+    while True:
+        _, _, body = _over_tcp(port, request("GET", "/closed"))
+        closed = json.loads(body)["closed"]
+        if closed or time.monotonic() > deadline:
+            return closed
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("door", ["native", "uvicorn"])
+@pytest.mark.parametrize("target,kind", [("/endless", "async"), ("/endless-sync", "sync")])
+def test_an_endless_stream_stops_when_its_client_leaves(tmp_path, door, target, kind):
+    """The generator never awaits: without a checkpoint per item it would hold the event
+    loop forever once its client has gone. It is closed (its `finally` runs) and the server
+    goes on answering."""
+    if door == "native":
+        context = hardening_server(tmp_path)
+    else:
+        context = running_server("uvicorn", tmp_path, "tests.apps.hardening_app:app")
+    with context as running:
+        port = running.port if door == "native" else running["port"]
+        _leave_a_stream(port, target)
+        assert _closed_streams(port) == [kind]
+        if door == "native":
+            assert "Traceback" not in running.output()
 
 
 # -- 8. no pending task destroyed ---------------------------------------------------------------

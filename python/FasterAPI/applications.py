@@ -16,16 +16,18 @@ from ._body_limit import CONTENT_TOO_LARGE
 from .datastructures import State
 from .dependencies.solve import serve as serve_dependant
 from .dependencies.solve import serve_websocket
+from .exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+    websocket_exception_handler,
+    websocket_request_validation_exception_handler,
+)
 from .exceptions import (
     HTTPException,
     RequestValidationError,
     WebSocketException,
     WebSocketRequestValidationError,
     _close_reason,
-    http_exception_handler,
-    request_validation_exception_handler,
-    websocket_exception_handler,
-    websocket_request_validation_exception_handler,
 )
 from .middleware.base import BaseHTTPMiddleware
 from .openapi.docs import (

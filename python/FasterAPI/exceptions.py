@@ -79,35 +79,6 @@ class WebSocketException(Exception):
         self.reason = reason or ""
 
 
-async def http_exception_handler(request: Any, exc: HTTPException) -> Any:
-    from .responses import JSONResponse, Response
-
-    headers = getattr(exc, "headers", None)
-    if exc.status_code in (204, 304):
-        return Response(status_code=exc.status_code, headers=headers)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
-
-
-async def request_validation_exception_handler(request: Any, exc: RequestValidationError) -> Any:
-    from .responses import JSONResponse
-
-    return JSONResponse({"detail": exc.errors()}, status_code=422)
-
-
-async def websocket_request_validation_exception_handler(
-    websocket: Any, exc: WebSocketRequestValidationError
-) -> None:
-    """Closes the connection with 1008 (policy violation) and the errors as JSON, cut to
-    the 123 bytes a close frame's reason may hold."""
-    from .websockets import encode_text_json
-
-    await websocket.close(code=1008, reason=_close_reason(encode_text_json(exc.errors())))
-
-
-async def websocket_exception_handler(websocket: Any, exc: WebSocketException) -> None:
-    await websocket.close(code=exc.code, reason=exc.reason)
-
-
 def _close_reason(text: str, limit: int = 123) -> str:
     """`text` cut to at most `limit` UTF-8 bytes, on a character boundary."""
     data = text.encode()

@@ -16,6 +16,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
+from .body import ClientDisconnect
 from .concurrency import run_in_threadpool
 from .responses import Response
 
@@ -61,14 +62,21 @@ class StreamingResponse(Response):
 
     async def _stream(self, scope: Any, send: Any) -> None:
         start = {"type": "http.response.start", "status": self.status_code}
-        await send({**start, "headers": self.raw_headers})
-        if scope.get("method") != "HEAD":
-            charset = self.charset
-            async for chunk in _aiter(self.body_iterator):
-                if not isinstance(chunk, bytes | memoryview):
-                    chunk = chunk.encode(charset)
-                await send({"type": "http.response.body", "body": bytes(chunk), "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        try:
+            await send({**start, "headers": self.raw_headers})
+            if scope.get("method") != "HEAD":
+                charset = self.charset
+                async for chunk in _aiter(self.body_iterator):
+                    if not isinstance(chunk, bytes | memoryview):
+                        chunk = chunk.encode(charset)
+                    body = {"type": "http.response.body", "body": bytes(chunk), "more_body": True}
+                    await send(body)
+                    # A checkpoint per item, as FastAPI has: a generator that never awaits
+                    # still lets the loop see its client leave (and this task be cancelled).
+                    await asyncio.sleep(0)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:  # ASGI 2.4: send() on a connection whose client has gone
+            raise ClientDisconnect() from None
 
 
 async def _wait_for_disconnect(receive: Any) -> None:

@@ -12,6 +12,9 @@ from FasterAPI import Faster, Header, HTTPException, Request, WebSocket
 from FasterAPI.http_protocol import HttpProtocol
 from FasterAPI.responses import StreamingResponse
 
+#: Which endless streams saw their client leave (their generator's `finally` ran).
+CLOSED: list[str] = []
+
 
 def build() -> Faster:
     app = Faster()
@@ -61,6 +64,32 @@ def build() -> Faster:
         await websocket.accept()
         await websocket.send_text(await websocket.receive_text())
         await websocket.close()
+
+    @app.get("/endless")
+    async def endless():
+        async def forever():  # never awaits anything: only a checkpoint per item stops it
+            try:
+                while True:
+                    yield b"x" * 4096
+            finally:
+                CLOSED.append("async")
+
+        return StreamingResponse(forever(), media_type="text/plain")
+
+    @app.get("/endless-sync")
+    def endless_sync():
+        def forever():
+            try:
+                while True:
+                    yield b"y" * 4096
+            finally:
+                CLOSED.append("sync")
+
+        return StreamingResponse(forever(), media_type="text/plain")
+
+    @app.get("/closed")
+    async def closed():
+        return {"closed": CLOSED}
 
     @app.get("/protocols")
     def protocols():
