@@ -847,3 +847,32 @@ def test_compute_invalid(compute_client):
             }
         ]
     }
+
+
+def test_integers_beyond_64_bits_still_meet_their_bounds():
+    """A query or path integer past i64 was once handed over unchecked (-2**63-1 passed
+    ge=0); it gets pydantic's bound error like any other."""
+    from FasterAPI import FastAPI, Path, Query
+    from FasterAPI.testclient import TestClient
+
+    app = FastAPI()
+
+    @app.get("/q")
+    async def q(n: int = Query(0, ge=0, le=2**63 - 1)):
+        return {"n": n}
+
+    @app.get("/p/{n}")
+    async def p(n: int = Path(ge=1, le=100)):
+        return {"n": n}
+
+    client = TestClient(app)
+    assert client.get("/q?n=9223372036854775807").json() == {"n": 2**63 - 1}
+    for url, kind in [
+        ("/q?n=9223372036854775808", "less_than_equal"),
+        ("/q?n=99999999999999999999999", "less_than_equal"),
+        ("/q?n=-9223372036854775809", "greater_than_equal"),
+        ("/p/9223372036854775808", "less_than_equal"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 422, url
+        assert response.json()["detail"][0]["type"] == kind, url

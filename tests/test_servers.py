@@ -42,13 +42,15 @@ def server_command(server: str, port: int, app: str = APP) -> list[str]:
     return [sys.executable, "-m", "hypercorn", app, "--bind", f"127.0.0.1:{port}"]
 
 
-def wait_until_up(proc: subprocess.Popen, base_url: str, log_path: Path) -> None:
+def wait_until_up(
+    proc: subprocess.Popen, base_url: str, log_path: Path, path: str = "/health"
+) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"server exited with {proc.returncode}:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{base_url}/health", timeout=1.0, trust_env=False).status_code == 200:
+            if httpx.get(f"{base_url}{path}", timeout=1.0, trust_env=False).status_code == 200:
                 return
         except httpx.TransportError:
             pass

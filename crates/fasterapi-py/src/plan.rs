@@ -367,7 +367,12 @@ impl ParamSpec {
                     }
                     n.into_pyobject(py)?.into_any()
                 }
-                Ok(Int::Big(digits)) => py.get_type::<pyo3::types::PyInt>().call1((digits,))?,
+                Ok(Int::Big(digits)) => {
+                    if let Err(v) = self.bounds.check(coerce::big_int_approx(&digits)) {
+                        return self.violation(py, v, loc, input(), errors);
+                    }
+                    py.get_type::<pyo3::types::PyInt>().call1((digits,))?
+                }
                 Err(e) => return fail(e, errors),
             },
             Kind::Float => match coerce::parse_float(text) {

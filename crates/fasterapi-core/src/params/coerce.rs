@@ -100,6 +100,21 @@ pub fn parse_bool(text: &str) -> Result<bool, CoerceError> {
     }
 }
 
+/// A value to check numeric bounds with for `Int::Big` digits (beyond `i64`): their `f64`,
+/// moved just past ±2^63 when rounding brought it back to that edge, so that a bound within
+/// `i64` (itself rounded, such as `le=2**63 - 1`) is never met by a number outside it.
+pub fn big_int_approx(digits: &str) -> f64 {
+    const EDGE: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    let value: f64 = digits.parse().unwrap_or(f64::NAN);
+    if value >= 0.0 && value <= EDGE {
+        EDGE.next_up()
+    } else if value < 0.0 && value >= -EDGE {
+        (-EDGE).next_down()
+    } else {
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +157,14 @@ mod tests {
         for word in ["maybe", "", "2", "truee"] {
             assert_eq!(parse_bool(word), Err(CoerceError::BoolParsing), "{word}");
         }
+    }
+
+    #[test]
+    fn big_ints_are_checked_beyond_i64() {
+        let edge = 9_223_372_036_854_775_808.0_f64;
+        assert!(big_int_approx("9223372036854775808") > edge);
+        assert!(big_int_approx("-9223372036854775809") < -edge);
+        assert_eq!(big_int_approx("100000000000000000000000"), 1e23);
+        assert_eq!(big_int_approx("-100000000000000000000000"), -1e23);
     }
 }

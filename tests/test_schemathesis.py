@@ -1,0 +1,73 @@
+"""schemathesis, a client no one here wrote, against the example app's OpenAPI document: every
+check (server errors, undocumented status codes, response schemas and headers, negative and
+positive data, the stateful phase that chains create, read, update and delete), on both doors:
+the native server and the app under uvicorn. Deterministic and bounded (a fixed number of
+examples per operation); the app's SQLite file lives in a temporary directory."""
+
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.test_native_server import free_port
+from tests.test_servers import stop, wait_until_up
+
+pytestmark = pytest.mark.fasterapi_only  # the example's models are msgspec Structs
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@contextmanager
+def example_app(door: str, tmp_path: Path):
+    port = free_port()
+    env = dict(os.environ, FASTERAPI_EXAMPLE_DB=str(tmp_path / "items.db"))
+    if door == "native":
+        command = [str(BIN / "fasterapi"), "run", "items_app:app", "--no-access-log"]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "items_app:app", "--log-level", "warning"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    log = tmp_path / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            command, cwd=ROOT / "examples", env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until_up(proc, f"http://127.0.0.1:{port}", log, path="/openapi.json")
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("door", ["native", "uvicorn"])
+def test_every_schemathesis_check_passes_on_the_example_app(tmp_path, door):
+    with example_app(door, tmp_path) as (base, log):
+        run = subprocess.run(
+            [
+                str(BIN / "schemathesis"),
+                "run",
+                f"{base}/openapi.json",
+                "--checks",
+                "all",
+                "--max-examples",
+                "40",
+                "--generation-deterministic",
+                "--workers",
+                "1",
+                "--request-timeout",
+                "10",
+                "--no-color",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        server_log = log.read_text()
+    summary = run.stdout[-4000:]
+    assert run.returncode == 0, f"{summary}\n{run.stderr[-2000:]}\nserver:\n{server_log[-3000:]}"
+    assert "Stateful" in run.stdout and " passed" in run.stdout
+    assert "Traceback" not in server_log
