@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help venv build run test test-rust test-python test-py313 lint fmt bench clean
+.PHONY: help venv build run test test-rust test-python test-py313 lint fmt bench fuzz clean
 
 # Python 3.13, for what only 3.12+ does (eager_start tasks); pyenv has it on our machines.
 PY313   := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13
@@ -62,7 +62,8 @@ test-py313: build-py313  ## on Python 3.13: the native server (eager_start tasks
 	    tests/test_streaming.py tests/test_security.py tests/test_forms.py \
 	    tests/test_gzip.py tests/test_item_streams.py tests/test_middleware.py \
 	    tests/test_review_fixes.py tests/test_request_extras.py tests/test_server_hardening.py \
-	    tests/test_body_errors.py tests/test_server_strict.py tests/test_max_body_size.py; \
+	    tests/test_body_errors.py tests/test_server_strict.py tests/test_max_body_size.py \
+	    tests/test_server_fuzz.py; \
 	fi
 
 test: test-rust test-python test-py313  ## every test
@@ -76,6 +77,22 @@ lint: venv  ## clippy, rustfmt --check, ruff
 fmt: venv  ## format Rust and Python
 	cargo fmt --all
 	$(VENV)/bin/ruff format python tests examples benchmarks
+
+# `make fuzz`: each parser's property tests with many cases, each cargo-fuzz (libFuzzer) target
+# for FUZZ_SECONDS, then the socket-level fuzzer for FUZZ_REQUESTS requests on each path.
+# (`make test` runs the same property tests and a bounded socket fuzz in seconds.)
+FUZZ_CASES    ?= 1000000
+FUZZ_SECONDS  ?= 300
+FUZZ_REQUESTS ?= 10000000
+FUZZ_TARGETS  := head chunked urlencoded multipart ws router
+
+fuzz: build  ## long fuzzing runs (property tests, cargo-fuzz targets, real sockets)
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p fasterapi-core --release --test fuzz
+	for target in $(FUZZ_TARGETS); do \
+	  crates/fasterapi-core/fuzz/run.sh $$target $(FUZZ_SECONDS) || exit 1; done
+	cd benchmarks && python3 fuzz_server.py --py $(abspath $(PY)) --requests $(FUZZ_REQUESTS)
+	cd benchmarks && python3 fuzz_server.py --py $(abspath $(PY)) --requests $(FUZZ_REQUESTS) \
+	  --app wrapped --port 8217
 
 bench: build build-py313  ## run the benchmarks and rewrite benchmarks/RESULTS.md
 	$(MAKE) -C benchmarks all PY=$(abspath $(PY)) PY313=$(abspath $(VENV313))/bin/python

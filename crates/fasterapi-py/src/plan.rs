@@ -368,7 +368,7 @@ impl ParamSpec {
                     n.into_pyobject(py)?.into_any()
                 }
                 Ok(Int::Big(digits)) => {
-                    if let Err(v) = self.bounds.check(coerce::big_int_approx(&digits)) {
+                    if let Err(v) = self.bounds.check(coerce::big_int_approx(digits)) {
                         return self.violation(py, v, loc, input(), errors);
                     }
                     py.get_type::<pyo3::types::PyInt>().call1((digits,))?

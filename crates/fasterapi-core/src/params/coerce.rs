@@ -106,9 +106,9 @@ pub fn parse_bool(text: &str) -> Result<bool, CoerceError> {
 pub fn big_int_approx(digits: &str) -> f64 {
     const EDGE: f64 = 9_223_372_036_854_775_808.0; // 2^63
     let value: f64 = digits.parse().unwrap_or(f64::NAN);
-    if value >= 0.0 && value <= EDGE {
+    if (0.0..=EDGE).contains(&value) {
         EDGE.next_up()
-    } else if value < 0.0 && value >= -EDGE {
+    } else if (-EDGE..0.0).contains(&value) {
         (-EDGE).next_down()
     } else {
         value
