@@ -77,7 +77,7 @@ SEEDS: list[bytes] = [
     _req("GET http://fuzz.example/items/7 HTTP/1.1\nHost: other\n"),
     _req("OPTIONS * HTTP/1.1\nHost: fuzz\n"),
     _req("DELETE /items/1 HTTP/1.1\nHost: fuzz\n"),
-    _req("GET /health HTTP/1.0\n"),
+    _req("GET /health HTTP/1.0\nConnection: keep-alive\n"),
 ]
 CLOSE = _req("GET /health HTTP/1.1\nHost: fuzz\nConnection: close\n")
 
