@@ -84,7 +84,7 @@ fmt: venv  ## format Rust and Python
 FUZZ_CASES    ?= 1000000
 FUZZ_SECONDS  ?= 300
 FUZZ_REQUESTS ?= 10000000
-FUZZ_TARGETS  := head chunked urlencoded multipart ws router
+FUZZ_TARGETS  := head chunked urlencoded multipart multipart_stream ws router
 
 fuzz: build  ## long fuzzing runs (property tests, cargo-fuzz targets, real sockets)
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p fasterapi-core --release --test fuzz

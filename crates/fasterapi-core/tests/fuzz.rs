@@ -92,6 +92,9 @@ proptest! {
     fn fuzz_multipart(data in fuzz_input("multipart")) { harness::multipart(&data) }
 
     #[test]
+    fn fuzz_multipart_stream(data in fuzz_input("multipart_stream")) { harness::multipart_stream(&data) }
+
+    #[test]
     fn fuzz_ws(data in fuzz_input("ws")) { harness::ws(&data) }
 
     #[test]
@@ -174,8 +177,9 @@ proptest! {
             ("[a-z]{1,8}", prop::option::of("[a-z]{1,8}\\.txt"), prop::collection::vec(any::<u8>(), 0..300)),
             0..6,
         ),
+        cut in any::<usize>(),
     ) {
-        let boundary = b"----fasterapi-b0undary";
+        let boundary = b"XyZ";
         let mut body = Vec::new();
         for (name, filename, data) in &parts {
             body.extend_from_slice(b"--");
@@ -207,6 +211,10 @@ proptest! {
                 _ => prop_assert!(false, "a file where a text field was sent, or the reverse"),
             }
         }
+        // parsed as it arrives, in two pieces, the same fields come out
+        let limits = FormLimits::default();
+        let streamed = harness::streamed_fields(&body, &[cut % (body.len() + 1)], &limits).unwrap();
+        prop_assert_eq!(streamed, harness::whole_fields(&body, &limits).unwrap());
     }
 
     /// Text messages sent as masked (and fragmented) client frames come out whole, however

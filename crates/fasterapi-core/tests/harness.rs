@@ -6,13 +6,22 @@
 
 use fasterapi_core::http::{parse_head, ChunkedDecoder, Limits};
 use fasterapi_core::params::form::Charset;
-use fasterapi_core::params::form::{parse_urlencoded, FormLimits, Value};
+use fasterapi_core::params::form::{parse_urlencoded, FormError, FormLimits, Value};
 use fasterapi_core::params::multipart::parse_multipart;
+use fasterapi_core::params::multipart_stream::{MultipartStream, PartEvent};
 use fasterapi_core::router::{Lookup, Router};
 use fasterapi_core::ws::{Event, Session};
 
 /// The names of the targets, as the corpus folders and cargo-fuzz targets are named.
-pub const TARGETS: [&str; 6] = ["head", "chunked", "urlencoded", "multipart", "ws", "router"];
+pub const TARGETS: [&str; 7] = [
+    "head",
+    "chunked",
+    "urlencoded",
+    "multipart",
+    "multipart_stream",
+    "ws",
+    "router",
+];
 
 /// Runs the harness named `target` on `data`.
 pub fn run(target: &str, data: &[u8]) {
@@ -21,6 +30,7 @@ pub fn run(target: &str, data: &[u8]) {
         "chunked" => chunked(data),
         "urlencoded" => urlencoded(data),
         "multipart" => multipart(data),
+        "multipart_stream" => multipart_stream(data),
         "ws" => ws(data),
         "router" => router(data),
         other => panic!("no fuzz target {other}"),
@@ -142,6 +152,88 @@ pub fn multipart(data: &[u8]) {
         }
     }
     assert!(files <= 4 && texts <= 4);
+}
+
+/// A form field as both multipart parsers can give it: (name, filename if a file, headers,
+/// value bytes).
+type Simple = (String, Option<String>, Vec<(String, Vec<u8>)>, Vec<u8>);
+
+/// `parse_multipart`'s fields of `data`, simplified.
+pub fn whole_fields(data: &[u8], limits: &FormLimits) -> Result<Vec<Simple>, FormError> {
+    let fields = parse_multipart(data, b"XyZ", Charset::Latin1, limits)?;
+    Ok(fields
+        .into_iter()
+        .map(|f| match f.value {
+            Value::Text(text) => (f.name.into_owned(), None, vec![], text.as_bytes().to_vec()),
+            Value::File(file) => {
+                let headers = file
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.clone(), v.to_vec()))
+                    .collect();
+                (
+                    f.name.into_owned(),
+                    Some(file.filename),
+                    headers,
+                    file.data.to_vec(),
+                )
+            }
+        })
+        .collect())
+}
+
+/// The fields a MultipartStream finds in `data` fed in pieces cut at `cuts`, simplified.
+pub fn streamed_fields(
+    data: &[u8],
+    cuts: &[usize],
+    limits: &FormLimits,
+) -> Result<Vec<Simple>, FormError> {
+    let mut stream = MultipartStream::new(b"XyZ", Charset::Latin1, limits.clone());
+    let mut events = Vec::new();
+    let mut start = 0;
+    for &cut in cuts.iter().chain([data.len()].iter()) {
+        let cut = cut.clamp(start, data.len());
+        stream.feed(&data[start..cut], &mut events)?;
+        start = cut;
+    }
+    stream.finish(&mut events)?;
+    let mut fields: Vec<Simple> = Vec::new();
+    for event in events {
+        match event {
+            PartEvent::Text { name, value } => {
+                fields.push((name, None, vec![], value.into_bytes()))
+            }
+            PartEvent::FileStart {
+                name,
+                filename,
+                headers,
+            } => fields.push((name, Some(filename), headers, vec![])),
+            PartEvent::FileData(data) => fields.last_mut().expect("a file").3.extend(data),
+            PartEvent::FileEnd => {}
+        }
+    }
+    Ok(fields)
+}
+
+/// The streaming multipart parser agrees with the whole-body one, however the body is split:
+/// the same fields, or both refuse it.
+pub fn multipart_stream(data: &[u8]) {
+    let limits = FormLimits {
+        max_files: 4,
+        max_fields: 4,
+        max_part_size: 64,
+    };
+    let whole = whole_fields(data, &limits);
+    let streamed = streamed_fields(data, &[split_point(data)], &limits);
+    assert_eq!(whole.is_ok(), streamed.is_ok(), "{whole:?} / {streamed:?}");
+    if let (Ok(whole), Ok(streamed)) = (&whole, &streamed) {
+        assert_eq!(whole, streamed);
+    }
+    if data.len() <= 300 {
+        let bytewise: Vec<usize> = (1..data.len()).collect();
+        let pieces = streamed_fields(data, &bytewise, &limits);
+        assert_eq!(streamed.ok(), pieces.ok());
+    }
 }
 
 /// Every event of a WebSocket session fed `pieces`, until it needs more bytes.

@@ -7,4 +7,5 @@ pub mod constraints;
 pub mod cookie;
 pub mod form;
 pub mod multipart;
+pub mod multipart_stream;
 pub mod query;

@@ -63,30 +63,7 @@ pub fn parse_multipart<'a>(
             .map_err(|_| FormError::Malformed("the body ends before the closing boundary"))?;
         pos = next;
         let data = &body[data_start..data_end];
-        let disposition = headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("content-disposition"))
-            .map_or(&b""[..], |h| h.value);
-        let (_, params) = split_params(disposition);
-        let param = |name: &[u8]| {
-            params
-                .iter()
-                .find(|(key, _)| key.eq_ignore_ascii_case(name))
-                .map(|(_, value)| value)
-        };
-        let name = match param(b"name") {
-            Some(name) => to_cow(charset.decode(name), name),
-            None => return Err(FormError::MissingName),
-        };
-        let filename = match (param(b"filename*"), param(b"filename")) {
-            (Some(extended), plain) => Some(
-                ext_value(extended)
-                    .or_else(|| plain.map(|p| charset.decode(p).into_owned()))
-                    .unwrap_or_else(|| percent_decode(extended).decode_utf8_lossy().into_owned()),
-            ),
-            (None, Some(plain)) => Some(charset.decode(plain).into_owned()),
-            (None, None) => None,
-        };
+        let (name, filename) = part_disposition(headers, charset)?;
         let value = match filename {
             Some(filename) => {
                 files += 1;
@@ -94,7 +71,7 @@ pub fn parse_multipart<'a>(
                     return Err(FormError::TooManyFiles(limits.max_files));
                 }
                 Value::File(FilePart {
-                    filename: basename(filename),
+                    filename,
                     headers: headers
                         .iter()
                         .map(|h| (h.name.to_ascii_lowercase(), h.value))
@@ -116,6 +93,40 @@ pub fn parse_multipart<'a>(
         };
         fields.push(Field { name, value });
     }
+}
+
+/// A part's field name (as a slice of the body when it needs no decoding) and, for a file,
+/// its file name (RFC 5987 `filename*` wins over `filename`; a Windows path is cut to its
+/// last component), from the part's header fields.
+pub(crate) fn part_disposition<'a>(
+    headers: &[httparse::Header<'a>],
+    charset: Charset,
+) -> Result<(Cow<'a, str>, Option<String>), FormError> {
+    let disposition = headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-disposition"))
+        .map_or(&b""[..], |h| h.value);
+    let (_, params) = split_params(disposition);
+    let param = |name: &[u8]| {
+        params
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+    };
+    let name = match param(b"name") {
+        Some(name) => to_cow(charset.decode(name), name),
+        None => return Err(FormError::MissingName),
+    };
+    let filename = match (param(b"filename*"), param(b"filename")) {
+        (Some(extended), plain) => Some(
+            ext_value(extended)
+                .or_else(|| plain.map(|p| charset.decode(p).into_owned()))
+                .unwrap_or_else(|| percent_decode(extended).decode_utf8_lossy().into_owned()),
+        ),
+        (None, Some(plain)) => Some(charset.decode(plain).into_owned()),
+        (None, None) => None,
+    };
+    Ok((name, filename.map(basename)))
 }
 
 /// Where a delimiter leaves the parser.
