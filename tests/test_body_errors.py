@@ -155,3 +155,13 @@ def test_random_bodies_never_get_a_5xx_through_testclient(path, body):
 def test_random_bodies_never_get_a_5xx_on_the_native_server(ports, path, body):
     status, _ = post(ports, "native", path, body)
     assert status < 500
+
+
+@pytest.mark.fasterapi_only  # FastAPI itself answers this one with a 500
+@pytest.mark.parametrize("door", DOORS)
+def test_a_lone_surrogate_in_the_input_is_echoed_as_a_replacement_character(ports, door):
+    """`"\\ud800"` is valid JSON for a lone surrogate, which has no UTF-8 form: the 422 that
+    echoes the input writes U+FFFD for it (found by the property test below)."""
+    status, answer = post(ports, door, "/model", b'{"b": "\\ud800x"}')
+    assert status == 422
+    assert answer["detail"][0]["input"] == {"b": "\ufffdx"}

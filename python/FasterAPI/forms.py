@@ -25,7 +25,7 @@ import msgspec
 from . import _core
 from . import params as p
 from ._types import is_subclass, sequence_item, unwrap_optional
-from .body import BodyField, BodyPlan
+from .body import BodyField, BodyPlan, ClientDisconnect, read_body
 from .datastructures import FormData, Headers, UploadFile
 from .exceptions import HTTPException
 
@@ -83,6 +83,94 @@ def _upload(
         file.write(body[start:end])
         file.seek(0)
     return UploadFile(file, size=size, filename=filename, headers=Headers(headers))
+
+
+class FormStream:
+    """A multipart body read as it arrives (`_core.MultipartParser`): each file part goes to
+    a SpooledTemporaryFile as its bytes come (to disk past UploadFile.spool_max_size), so an
+    upload is never held whole in memory. A malformed body, or one over a limit, raises
+    HTTPException(400) and closes the files made so far."""
+
+    __slots__ = ("parser", "items", "upload", "failed")
+
+    def __init__(self, parser: Any) -> None:
+        self.parser = parser
+        self.items: list[tuple[str, Any]] = []
+        #: The file being written.
+        self.upload: UploadFile | None = None
+        #: The 400 a broken body got, raised again by `finish`.
+        self.failed: HTTPException | None = None
+
+    @classmethod
+    def start(cls, content_type: bytes | None) -> FormStream | None:
+        """A stream for a body sent with `content_type`, or None unless it is multipart."""
+        parser = _core.multipart_parser(content_type or b"")
+        return cls(parser) if parser is not None else None
+
+    def feed(self, data: bytes) -> None:
+        if self.failed is None:
+            self._apply(self.parser.feed, data)
+
+    def finish(self) -> FormData:
+        """The form, once the whole body was fed."""
+        if self.failed is None:
+            self._apply(self.parser.finish)
+        if self.failed is not None:
+            raise self.failed
+        return FormData(self.items)
+
+    def close(self) -> None:
+        """Closes (and so deletes) every file made: the request ended without them."""
+        for _, value in self.items:
+            if isinstance(value, UploadFile):
+                value.file.close()
+
+    def _apply(self, step: Any, *args: Any) -> None:
+        try:
+            events = step(*args)
+        except _core.FormError as exc:
+            self.failed = HTTPException(400, str(exc))
+            self.close()
+            return
+        for event in events:
+            kind = event[0]
+            if kind == "data":
+                upload = self.upload
+                upload.file.write(event[1])  # type: ignore[union-attr]
+                upload.size += len(event[1])  # type: ignore[union-attr,operator]
+            elif kind == "text":
+                self.items.append((event[1], event[2]))
+            elif kind == "file":
+                _, name, filename, headers = event
+                file: Any = SpooledTemporaryFile(max_size=UploadFile.spool_max_size)
+                self.upload = UploadFile(file, size=0, filename=filename, headers=Headers(headers))
+                self.items.append((name, self.upload))
+            else:  # "end"
+                self.upload.file.seek(0)  # type: ignore[union-attr]
+                self.upload = None
+
+
+async def stream_form(receive: Any, first: dict[str, Any], content_type: bytes | None) -> Any:
+    """The body of a form route that came in several messages: a multipart one parsed as it
+    arrives (FormStream, its files spooled), as FormData; any other read whole, as bytes."""
+    try:
+        stream = FormStream.start(content_type)
+    except _core.FormError as exc:
+        raise HTTPException(400, str(exc)) from None
+    if stream is None:
+        return await read_body(receive, first)
+    message = first
+    try:
+        while True:
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            stream.feed(message.get("body", b""))
+            if not message.get("more_body", False):
+                return stream.finish()
+            message = await receive()
+    except BaseException:
+        stream.close()  # the request is over: its files go with it
+        raise
 
 
 def _is_empty_file(value: Any) -> bool:
@@ -194,18 +282,31 @@ class FormPlan:
             kind = OTHER
         return _Param(f, kind, many, optional)
 
-    def parse(self, raw: bytes, content_type: bytes | None, kwargs: dict[str, Any]) -> list:
-        """Reads the form into `kwargs`; returns the validation errors, in the parameters'
-        order. A malformed form, or one over a limit, is an HTTPException(400)."""
-        if not isinstance(raw, bytes):
-            raw = bytes(raw)
-        try:
-            items, errors = self.reader.read(raw, content_type, kwargs)
-        except _core.FormError as exc:
-            raise HTTPException(400, str(exc)) from None
-        if items is None:  # text parameters only: Rust did it all
-            return errors or []
-        form = _form_data(items, raw)
+    def parse(
+        self, raw: bytes | FormData, content_type: bytes | None, kwargs: dict[str, Any]
+    ) -> list:
+        """Reads the form (its body, or the FormData a FormStream made of it as it arrived)
+        into `kwargs`; returns the validation errors, in the parameters' order. A malformed
+        form, or one over a limit, is an HTTPException(400)."""
+        if isinstance(raw, FormData):
+            form = raw
+            texts = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+            errors = self.reader.read_texts(texts, kwargs)
+            if not self._needs_items:  # the handler takes no file: none is kept
+                for _, value in form.multi_items():
+                    if isinstance(value, UploadFile):
+                        value.file.close()
+                return errors or []
+        else:
+            if not isinstance(raw, bytes):
+                raw = bytes(raw)
+            try:
+                items, errors = self.reader.read(raw, content_type, kwargs)
+            except _core.FormError as exc:
+                raise HTTPException(400, str(exc)) from None
+            if items is None:  # text parameters only: Rust did it all
+                return errors or []
+            form = _form_data(items, raw)
         files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
         if files:
             kwargs[FILES_KEY] = files

@@ -424,11 +424,12 @@ impl AsgiCall {
             .as_ref()
             .and_then(|request| request.body.as_ref())
         {
-            Some(body) => {
+            // (a form parsed as it arrived has no bytes to give)
+            Some(body) if body.bind(py).is_instance_of::<PyBytes>() => {
                 let key = pyo3::intern!(py, "fasterapi.body");
                 self.scope.bind(py).set_item(key, body)
             }
-            None => Ok(()),
+            _ => Ok(()),
         }
     }
 
@@ -469,9 +470,25 @@ impl AsgiCall {
                 return self.on_body(py, body);
             }
         }
-        static READ_BODY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        let read_body = READ_BODY.import(py, "FasterAPI.body", "read_body")?;
-        let rest = read_body.call1((self.receive.bind(py), message))?;
+        let form = self
+            .request()
+            .entry
+            .call
+            .body
+            .as_ref()
+            .is_some_and(|b| b.form);
+        let rest = if form {
+            // A multipart upload is parsed as it arrives, its files spooled to disk
+            // (FasterAPI.forms.stream_form): never held whole in memory.
+            static STREAM_FORM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let stream_form = STREAM_FORM.import(py, "FasterAPI.forms", "stream_form")?;
+            let media = content_type(self.scope.bind(py))?;
+            stream_form.call1((self.receive.bind(py), message, media))?
+        } else {
+            static READ_BODY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+            let read_body = READ_BODY.import(py, "FasterAPI.body", "read_body")?;
+            read_body.call1((self.receive.bind(py), message))?
+        };
         Ok(Some((rest, Step::ReadBody)))
     }
 

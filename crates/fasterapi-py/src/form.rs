@@ -5,7 +5,8 @@
 
 use std::borrow::Cow;
 
-use fasterapi_core::params::form::{parse_form, Field, FormLimits, Value};
+use fasterapi_core::params::form::{form_kind, parse_form, Field, FormKind, FormLimits, Value};
+use fasterapi_core::params::multipart_stream::{MultipartStream, PartEvent};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -123,15 +124,43 @@ impl FormReader {
         } else {
             None
         };
+        let texts = fields
+            .into_iter()
+            .filter_map(|field| match field.value {
+                Value::Text(text) => Some((field.name, text)),
+                Value::File(_) => None,
+            })
+            .collect();
+        Ok((items, self.extract(py, texts, kwargs)?))
+    }
+
+    /// As `read`, for a form already parsed as it arrived (`MultipartParser`): puts the text
+    /// parameters' values from `texts` (`[(name, value), ...]`) into `kwargs`; returns the
+    /// errors, or None.
+    fn read_texts<'py>(
+        &self,
+        py: Python<'py>,
+        texts: Vec<(String, String)>,
+        kwargs: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let texts = texts
+            .into_iter()
+            .map(|(name, value)| (Cow::Owned(name), Cow::Owned(value)))
+            .collect();
+        self.extract(py, texts, kwargs)
+    }
+}
+
+impl FormReader {
+    /// Runs the text parameters' plan on the form's text fields: None, or the error list.
+    fn extract<'py>(
+        &self,
+        py: Python<'py>,
+        form: Vec<(Cow<'_, str>, Cow<'_, str>)>,
+        kwargs: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let mut errors = Vec::new();
         if !self.plan.params.is_empty() {
-            let form = fields
-                .into_iter()
-                .filter_map(|field| match field.value {
-                    Value::Text(text) => Some((field.name, text)),
-                    Value::File(_) => None,
-                })
-                .collect::<Vec<(Cow<'_, str>, Cow<'_, str>)>>();
             let parts = RequestParts {
                 path_params: Vec::new(),
                 query: Vec::new(),
@@ -140,11 +169,85 @@ impl FormReader {
             };
             self.plan.extract(py, &parts, kwargs, &mut errors)?;
         }
-        let errors = if errors.is_empty() {
+        Ok(if errors.is_empty() {
             py.None().into_bound(py)
         } else {
             PyList::new(py, errors)?.into_any()
+        })
+    }
+}
+
+/// A multipart body parsed as it arrives (fasterapi-core's `multipart_stream`): `feed(data)`
+/// and `finish()` return the events found, in order: `("text", name, value)`, `("file", name,
+/// filename, headers)` (header pairs as bytes), `("data", bytes)` (the file begun last),
+/// `("end",)`. Raises FormError.
+#[pyclass(module = "FasterAPI._core")]
+pub struct MultipartParser {
+    stream: MultipartStream,
+}
+
+#[pymethods]
+impl MultipartParser {
+    fn feed<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        let mut events = Vec::new();
+        let fed = self.stream.feed(data, &mut events);
+        let list = event_list(py, events)?;
+        fed.map_err(|err| FormError::new_err(err.detail()))?;
+        Ok(list)
+    }
+
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut events = Vec::new();
+        let finished = self.stream.finish(&mut events);
+        let list = event_list(py, events)?;
+        finished.map_err(|err| FormError::new_err(err.detail()))?;
+        Ok(list)
+    }
+}
+
+fn event_list<'py>(py: Python<'py>, events: Vec<PartEvent>) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for event in events {
+        let item = match event {
+            PartEvent::Text { name, value } => ("text", name, value).into_pyobject(py)?,
+            PartEvent::FileStart {
+                name,
+                filename,
+                headers,
+            } => {
+                let pairs = PyList::empty(py);
+                for (header, value) in &headers {
+                    pairs.append((PyBytes::new(py, header.as_bytes()), PyBytes::new(py, value)))?;
+                }
+                ("file", name, filename, pairs).into_pyobject(py)?
+            }
+            PartEvent::FileData(data) => ("data", PyBytes::new(py, &data)).into_pyobject(py)?,
+            PartEvent::FileEnd => ("end",).into_pyobject(py)?,
         };
-        Ok((items, errors))
+        list.append(item)?;
+    }
+    Ok(list)
+}
+
+/// `multipart_parser(content_type, max_files=1000, max_fields=1000, max_part_size=1 MiB)`: a
+/// MultipartParser for a body sent with `content_type`, or None when it is not multipart.
+/// Raises FormError (a multipart type without a boundary).
+#[pyfunction]
+#[pyo3(signature = (content_type, max_files=1000, max_fields=1000, max_part_size=1024 * 1024))]
+pub fn multipart_parser(
+    content_type: &[u8],
+    max_files: usize,
+    max_fields: usize,
+    max_part_size: usize,
+) -> PyResult<Option<MultipartParser>> {
+    match form_kind(content_type).map_err(|err| FormError::new_err(err.detail()))? {
+        FormKind::Multipart { boundary, charset } => Ok(Some(MultipartParser {
+            stream: MultipartStream::new(
+                &boundary,
+                charset,
+                limits(max_files, max_fields, max_part_size),
+            ),
+        })),
+        _ => Ok(None),
     }
 }

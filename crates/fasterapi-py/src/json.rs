@@ -60,7 +60,7 @@ pub fn write_value(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: u32) -> PyR
     let is = |t: *mut ffi::PyTypeObject| std::ptr::eq(ty, t);
     unsafe {
         if is(&raw mut ffi::PyUnicode_Type) {
-            write_str(obj.cast_unchecked::<PyString>().to_str()?, out);
+            write_py_str(obj.cast_unchecked::<PyString>(), out);
             return Ok(());
         }
         if is(&raw mut ffi::PyLong_Type) {
@@ -84,7 +84,7 @@ pub fn write_value(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: u32) -> PyR
     if obj.is_none() {
         out.extend_from_slice(b"null");
     } else if let Ok(s) = obj.cast::<PyString>() {
-        write_str(s.to_str()?, out);
+        write_py_str(s, out);
     } else if let Ok(b) = obj.cast::<PyBool>() {
         out.extend_from_slice(if b.is_true() { b"true" } else { b"false" });
     } else if let Ok(i) = obj.cast::<PyInt>() {
@@ -123,7 +123,7 @@ fn write_dict(d: &Bound<'_, PyDict>, out: &mut Vec<u8>, depth: u32) -> PyResult<
         first = false;
         let (k, v) = unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
         if k.is_exact_instance_of::<PyString>() {
-            write_str(unsafe { k.cast_unchecked::<PyString>() }.to_str()?, out);
+            write_py_str(&unsafe { k.cast_unchecked::<PyString>() }.to_owned(), out);
         } else {
             write_key(&k.to_owned(), out)?;
         }
@@ -150,7 +150,7 @@ fn is_plain_scalar(v: &Bound<'_, PyAny>) -> bool {
 /// Object keys are strings; numbers, booleans and None become their JSON text, as json.dumps does.
 fn write_key(k: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
     if let Ok(s) = k.cast::<PyString>() {
-        write_str(s.to_str()?, out);
+        write_py_str(s, out);
         return Ok(());
     }
     let mut text = Vec::new();
@@ -205,6 +205,28 @@ fn write_float(f: f64, out: &mut Vec<u8>) {
 }
 
 /// Writes a JSON string, escaping quotes, backslashes and control characters; UTF-8 is kept as is.
+/// A Python str as a JSON string. One holding a lone surrogate (`"\\udc80"` in a request's
+/// JSON decodes to one) has no UTF-8 form: its surrogates are written as U+FFFD, so an
+/// error that echoes such input is still answered.
+fn write_py_str(s: &Bound<'_, PyString>, out: &mut Vec<u8>) {
+    match s.to_str() {
+        Ok(text) => write_str(text, out),
+        Err(_) => {
+            let units: Vec<u16> = s
+                .call_method1("encode", ("utf-16-le", "surrogatepass"))
+                .and_then(|b| b.extract::<Vec<u8>>())
+                .unwrap_or_default()
+                .chunks_exact(2)
+                .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+                .collect();
+            let text: String = char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect();
+            write_str(&text, out);
+        }
+    }
+}
+
 pub fn write_str(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');

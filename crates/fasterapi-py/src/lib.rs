@@ -32,6 +32,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<compress::GzipStream>()?;
     m.add_class::<form::FormReader>()?;
     m.add_function(wrap_pyfunction!(form::parse_form_body, m)?)?;
+    m.add_class::<form::MultipartParser>()?;
+    m.add_function(wrap_pyfunction!(form::multipart_parser, m)?)?;
     m.add("FormError", m.py().get_type::<form::FormError>())?;
     m.add_class::<http_parser::HttpParser>()?;
     m.add_function(wrap_pyfunction!(http_parser::response_head, m)?)?;
