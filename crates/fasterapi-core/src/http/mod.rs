@@ -1,5 +1,6 @@
-//! HTTP/1.1 wire protocol, without I/O: incremental request-head parsing ([`head`]),
-//! chunked request bodies ([`body`]) and response serialisation ([`response`]).
+//! HTTP/1.1 wire protocol, without I/O: incremental request-head parsing ([`head`]), with the
+//! request target's forms and the Host header checked ([`target`]), chunked request bodies
+//! ([`body`]) and response serialisation ([`response`]).
 //!
 //! Everything here works on byte slices handed in by the caller, in whatever pieces
 //! they arrive from the socket, so the server's `data_received` can drive it directly.
@@ -7,6 +8,7 @@
 pub mod body;
 pub mod head;
 pub mod response;
+pub mod target;
 
 use std::fmt;
 
