@@ -213,7 +213,7 @@ impl HttpParser {
                     Ok(Some((head, used))) => {
                         self.pos += used;
                         self.skipped = 0;
-                        if head.websocket && head.method == "GET" {
+                        if head.websocket {
                             self.state = State::Upgraded;
                             return Ok(Some(websocket_event(py, &head)?));
                         }
