@@ -4,6 +4,8 @@ the ASGI path) and `depends` limits a route whose body a dependency reads."""
 
 from FasterAPI import APIRouter, Depends, Faster, Request
 
+from tests.apps.passthrough import behind_a_middleware
+
 
 async def raw_body(request: Request) -> int:
     return len(await request.body())
@@ -54,9 +56,4 @@ def build() -> Faster:
 
 
 app = build()
-wrapped = build()
-
-
-@wrapped.middleware("http")
-async def passthrough(request: Request, call_next):
-    return await call_next(request)
+wrapped = behind_a_middleware(build())

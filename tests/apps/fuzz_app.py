@@ -7,6 +7,8 @@ import msgspec
 from FasterAPI import Faster, File, Form, Request, UploadFile, WebSocket, WebSocketDisconnect
 from FasterAPI.responses import StreamingResponse
 
+from tests.apps.passthrough import behind_a_middleware
+
 
 class Item(msgspec.Struct):
     name: str
@@ -59,9 +61,4 @@ def build() -> Faster:
 
 
 app = build()
-wrapped = build()
-
-
-@wrapped.middleware("http")
-async def passthrough(request: Request, call_next):
-    return await call_next(request)
+wrapped = behind_a_middleware(build())

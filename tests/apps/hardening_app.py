@@ -12,6 +12,8 @@ from FasterAPI import Faster, Header, HTTPException, Request, WebSocket
 from FasterAPI.http_protocol import HttpProtocol
 from FasterAPI.responses import StreamingResponse
 
+from tests.apps.passthrough import behind_a_middleware
+
 #: Which endless streams saw their client leave (their generator's `finally` ran).
 CLOSED: list[str] = []
 
@@ -108,9 +110,4 @@ def build() -> Faster:
 
 
 app = build()
-wrapped = build()
-
-
-@wrapped.middleware("http")
-async def passthrough(request: Request, call_next):
-    return await call_next(request)
+wrapped = behind_a_middleware(build())
