@@ -165,3 +165,22 @@ def test_a_lone_surrogate_in_the_input_is_echoed_as_a_replacement_character(port
     status, answer = post(ports, door, "/model", b'{"b": "\\ud800x"}')
     assert status == 422
     assert answer["detail"][0]["input"] == {"b": "\ufffdx"}
+
+
+@pytest.mark.fasterapi_only  # FastAPI answers this one with a 500 (its encoder decodes bytes)
+@pytest.mark.parametrize("door", DOORS)
+def test_a_body_without_content_type_that_is_not_utf8_gets_a_422(ports, door):
+    """Without a Content-Type the body is not JSON: the 422 echoes it as text, with U+FFFD for
+    bytes that are not UTF-8 (the socket fuzzer found the 500 this was)."""
+    raw = b'{"a":[\xbb,2]}'
+    if door == "testclient":
+        response = TestClient(app).post("/dict", content=raw)
+        status, answer = response.status_code, response.json()
+    else:
+        head = f"POST /dict HTTP/1.1\r\nHost: t\r\nContent-Length: {len(raw)}\r\n\r\n".encode()
+        with socket.create_connection(("127.0.0.1", ports[door]), timeout=10) as sock:
+            sock.sendall(head + raw)
+            status, _, body = Reader(sock).response()
+        answer = json.loads(body)
+    assert status == 422
+    assert answer["detail"][0]["input"] == '{"a":[\ufffd,2]}'

@@ -167,6 +167,25 @@ def test_complete_pipelined_requests_then_end_of_input_are_all_answered(tmp_path
             assert reader.closed()
 
 
+def test_a_half_close_behind_a_request_in_flight_still_gets_every_answer(tmp_path):
+    """The first request is still running (it sleeps) when the end of input arrives: the
+    requests pipelined behind it show the client half-closed, not left (the socket fuzzer
+    saw such answers cut short)."""
+    with hardening_server(tmp_path) as server:
+        with server.connect() as sock:
+            targets = ["/sleep?seconds=0.3", "/hello?name=a", "/items/3"]
+            sock.sendall(b"".join(request("GET", t) for t in targets))
+            sock.shutdown(socket.SHUT_WR)
+            reader = Reader(sock)
+            answers = [reader.response()[::2] for _ in targets]
+            assert answers == [
+                (200, b'{"slept":0.3}'),
+                (200, b'{"hello":"a"}'),
+                (200, b'{"item_id":3}'),
+            ]
+            assert reader.closed()
+
+
 # -- 6. lingering close -------------------------------------------------------------------------
 
 

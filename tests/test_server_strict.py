@@ -264,3 +264,14 @@ def test_an_upgrade_on_a_post_is_a_plain_request_whose_body_is_a_body(server):
         reader = Reader(sock)
         assert reader.response()[::2] == (200, b'{"posted":true}')
         assert reader.response()[::2] == (200, b'{"hello":"world"}')
+
+
+@pytest.mark.parametrize(
+    "version", [b"HTTP/1.+1", b"HTTP/1", b"HTTP/11", b"HTTP/1.4294967296", b"HTTP/92233.1"]
+)
+def test_a_malformed_version_is_a_400_not_a_505(server, version):
+    """Only a well-formed HTTP/DIGIT.DIGIT other than 1.0 and 1.1 is an unsupported version
+    (found by the socket fuzzer: these got 505)."""
+    status, _, _ = send(server, b"GET /hello " + version + b"\r\nHost: h\r\n\r\n")
+    assert status == 400
+    assert send(server, b"GET /hello HTTP/2.0\r\nHost: h\r\n\r\n")[0] == 505

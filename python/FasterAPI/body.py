@@ -147,6 +147,8 @@ def _pydantic_errors(exc: Any, loc: tuple) -> list[dict[str, Any]]:
     errors = exc.errors(include_url=False)
     for err in errors:
         err["loc"] = (*loc, *err["loc"])
+        if isinstance(err.get("input"), bytes):  # a body that is not JSON, echoed as text
+            err["input"] = err["input"].decode("utf-8", "replace")
     return errors
 
 

@@ -98,14 +98,19 @@ class HttpProtocol(asyncio.Protocol):
         self.on_deadline = None
 
     def eof_received(self) -> bool | None:
-        """The client sent its last byte. Like uvicorn, a request in flight counts it as a
-        disconnect (its handler is cancelled); complete requests still waiting are answered
-        before closing, which lets a client half-close after sending them, and a request head
-        cut short is dropped at once."""
+        """The client sent its last byte. A request in flight with nothing behind it counts it
+        as a disconnect, as in uvicorn (its handler is cancelled): the client is gone. With
+        requests pipelined behind it, or none in flight, the client has half-closed after
+        sending them: every complete one is answered before closing, and a request head cut
+        short is dropped at once."""
         self.eof = True
-        if self.cycle is not None or self.linger_left is not None:
-            return None  # the transport closes (a request in flight sees a disconnect)
-        self._pump()  # answers what is complete, and closes once nothing more is
+        if self.linger_left is not None or self.websocket is not None:
+            return None  # the transport closes
+        cycle = self.cycle
+        if cycle is not None and not (cycle.body_complete and self.parser.buffered):
+            return None  # the transport closes; the request in flight sees a disconnect
+        if cycle is None:
+            self._pump()  # answers what is complete, and closes once nothing more is
         return True  # our side stays open until the answers are written
 
     def data_received(self, data: bytes) -> None:

@@ -6,6 +6,7 @@ request takes the ASGI path. `/protocols` counts the connection objects alive in
 stays counted) and `/gc` runs it.
 """
 
+import asyncio
 import gc
 
 from FasterAPI import Faster, Header, HTTPException, Request, WebSocket
@@ -52,6 +53,11 @@ def build() -> Faster:
                 yield f"piece {i}\n".encode()
 
         return StreamingResponse(pieces(), media_type="text/plain")
+
+    @app.get("/sleep")
+    async def sleep(seconds: float = 0.2):
+        await asyncio.sleep(seconds)
+        return {"slept": seconds}
 
     @app.get("/host")
     async def host(host: str = Header()):

@@ -78,7 +78,8 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, us
     let n = match req.parse(rest) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return incomplete(),
-        Err(e) => return Err(map_error(e, rest)),
+        Err(httparse::Error::Version) => return version_error(rest).map_or_else(incomplete, Err),
+        Err(e) => return Err(map_error(e)),
     };
     let head = build_head(&req, limits)?;
     Ok(Some((head, skip + n)))
@@ -113,14 +114,10 @@ fn check_request_line(rest: &[u8], max: usize) -> Result<(), HttpError> {
     }
 }
 
-/// Maps an `httparse` error; `rest` is the input, starting at the request line.
-fn map_error(err: httparse::Error, rest: &[u8]) -> HttpError {
+/// Maps an `httparse` error (but a version error: `version_error`).
+fn map_error(err: httparse::Error) -> HttpError {
     match err {
         httparse::Error::TooManyHeaders => HttpError::TooManyHeaders,
-        httparse::Error::Version if names_other_version(rest) => HttpError::VersionNotSupported,
-        httparse::Error::Version => HttpError::BadRequest(
-            "malformed request line: a space in the request target, or an invalid HTTP version",
-        ),
         httparse::Error::HeaderName => HttpError::BadRequest("invalid header name"),
         httparse::Error::HeaderValue => HttpError::BadRequest("invalid header value"),
         httparse::Error::NewLine => HttpError::BadRequest("invalid line ending"),
@@ -128,16 +125,34 @@ fn map_error(err: httparse::Error, rest: &[u8]) -> HttpError {
     }
 }
 
-/// Whether the request line's third field (after the method and the target) reads
-/// `HTTP/<digit>...`: a well-formed but unsupported version such as HTTP/2.0, as opposed to
-/// garbage, or a space inside the target (`GET /a b HTTP/1.1`, whose third field is `b`). Only
-/// the bytes up to where `httparse` stopped decide, so the answer does not depend on how the
-/// input was split.
-fn names_other_version(rest: &[u8]) -> bool {
-    let line = &rest[..memchr(b'\n', rest).unwrap_or(rest.len())];
+/// The answer to a request line whose version httparse refused, from its third field (after
+/// the method and the target): 505 for a well-formed version other than 1.0 and 1.1
+/// (`HTTP/2.0`, `HTTP/1.2`), 400 for anything else (`HTTP/1.+1`, `HTTP/11`, `FOO/1.1`, or a
+/// space inside the target, `GET /a b HTTP/1.1`, whose third field is `b`). None while the
+/// line is not complete and its version could still be well-formed: the answer never depends
+/// on how the bytes were split.
+fn version_error(rest: &[u8]) -> Option<HttpError> {
+    let end = memchr(b'\n', rest);
+    let line = &rest[..end.unwrap_or(rest.len())];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let version = line.split(|&b| b == b' ').nth(2).unwrap_or_default();
-    version.len() > 5 && version.starts_with(b"HTTP/") && version[5].is_ascii_digit()
+    let pattern = |i: usize, b: u8| match i {
+        0..=4 => b == b"HTTP/"[i],
+        5 | 7 => b.is_ascii_digit(),
+        6 => b == b'.',
+        _ => false,
+    };
+    let fits = version.iter().enumerate().all(|(i, &b)| pattern(i, b));
+    let spaces = memchr::memchr_iter(b' ', line).count();
+    match end {
+        None if fits && spaces == 2 => None, // `HTTP/1.` so far: wait for the rest
+        Some(_) if fits && spaces == 2 && version.len() == 8 => {
+            Some(HttpError::VersionNotSupported)
+        }
+        _ => Some(HttpError::BadRequest(
+            "malformed request line: a space in the request target, or an invalid HTTP version",
+        )),
+    }
 }
 
 /// Non-empty, trimmed elements of a comma-separated header value.
@@ -855,7 +870,7 @@ mod tests {
         for req in [
             &b"GET / HTTP/2.0\r\n\r\n"[..],
             b"GET / HTTP/1.2\r\n\r\n",
-            b"GET / HTTP/3",
+            b"GET / HTTP/3.0\r\n\r\n",
         ] {
             let e = err(req);
             assert_eq!(
@@ -869,6 +884,12 @@ mod tests {
         for req in [
             &b"GET / FOO/1.1\r\n\r\n"[..],
             b"GET / HTTP/x.1\r\n\r\n",
+            // not HTTP/DIGIT.DIGIT: malformed, not another version (found by the socket fuzzer)
+            b"GET / HTTP/1.+1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/11\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.4294967296\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/9223372036854775807.1\r\nHost: h\r\n\r\n",
             // a space inside the target is no unsupported version (505), however the line ends
             b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n",
             b"GET /a b HTTP/2.0\r\nHost: h\r\n\r\n",
