@@ -22,7 +22,8 @@
 //!
 //! Limits inherited from matchit, reported as [`RouterError`] at insert time:
 //! one parameter per segment (`/{a}-{b}` is rejected), a `{name:path}` and a
-//! `{name}` cannot share a position, and at most 25 parameters per route.
+//! `{name}` cannot share a position, at most 25 parameters per route, and no
+//! literal `}` right after a parameter (`/{a}}`).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -127,6 +128,8 @@ struct Slot {
 #[derive(Default)]
 struct Tree {
     router: matchit::Router<Slot>,
+    /// The leaves of `router`, in insertion order, to rebuild it without one.
+    leaves: Vec<(String, Slot)>,
     explicit: HashSet<String>,
     /// Empty-tail leaf -> owner id, for every `{name:path}` route in the tree.
     tails: HashMap<String, usize>,
@@ -136,13 +139,13 @@ impl Tree {
     fn insert(&mut self, shape: &Shape, id: usize) -> Result<(), matchit::InsertError> {
         let (route, shadowed) = (shape.route.as_str(), self.tails.contains_key(&shape.route));
         if shadowed {
-            self.router.remove(route);
+            self.drop_leaf(route);
         }
         let slot = Slot {
             id,
             empty_tail: false,
         };
-        if let Err(e) = self.router.insert(route, slot) {
+        if let Err(e) = self.add_leaf(route, slot) {
             if shadowed {
                 self.restore_tail(route);
             }
@@ -155,7 +158,7 @@ impl Tree {
                     id,
                     empty_tail: true,
                 };
-                if let Err(e) = self.router.insert(tail.as_str(), slot) {
+                if let Err(e) = self.add_leaf(tail, slot) {
                     self.remove_explicit(route);
                     return Err(e);
                 }
@@ -170,14 +173,14 @@ impl Tree {
         if let Some(tail) = &shape.tail {
             self.tails.remove(tail);
             if !self.explicit.contains(tail) {
-                self.router.remove(tail.as_str());
+                self.drop_leaf(tail);
             }
         }
         self.remove_explicit(&shape.route);
     }
 
     fn remove_explicit(&mut self, route: &str) {
-        self.router.remove(route);
+        self.drop_leaf(route);
         self.explicit.remove(route);
         self.restore_tail(route);
     }
@@ -185,13 +188,32 @@ impl Tree {
     fn restore_tail(&mut self, route: &str) {
         if let Some(&id) = self.tails.get(route) {
             // It was in the tree before, so re-inserting cannot conflict.
-            let _ = self.router.insert(
+            let _ = self.add_leaf(
                 route,
                 Slot {
                     id,
                     empty_tail: true,
                 },
             );
+        }
+    }
+
+    fn add_leaf(&mut self, route: &str, slot: Slot) -> Result<(), matchit::InsertError> {
+        self.router.insert(route, slot)?;
+        self.leaves.push((route.to_owned(), slot));
+        Ok(())
+    }
+
+    /// Takes the leaf `route` out by rebuilding the tree without it: matchit 0.9's own
+    /// `remove` misses a parameter leaf beside a literal brace (`/{0}` beside `/{{1}}`),
+    /// which left a failed route's leaf behind, pointing at no entry. Only a failed insert
+    /// and an explicit route over an empty-tail leaf take leaves out.
+    fn drop_leaf(&mut self, route: &str) {
+        self.leaves.retain(|(leaf, _)| leaf != route);
+        self.router = matchit::Router::new();
+        for (leaf, slot) in &self.leaves {
+            // These leaves were all in the tree together, in this order: none conflicts.
+            (self.router.insert(leaf.as_str(), *slot)).expect("a leaf of the tree");
         }
     }
 
@@ -424,6 +446,12 @@ fn parse(path: &str) -> Result<Shape, String> {
         }
         names.push(name.into());
         rest = &rest[len..];
+        if rest.starts_with('}') {
+            // matchit would read `{0}}}` as one parameter named `0}`, matching "7}" whole.
+            return Err(format!(
+                "a literal '}}' right after {{{name}}} is not supported"
+            ));
+        }
     }
     route.push_str(rest);
     // matchit panics past 25 named parameters ('a'..='y' plus one spare).
@@ -688,8 +716,47 @@ mod tests {
 
     #[test]
     fn literal_braces() {
-        let r = router(&[("/{1}/{a-b}", &["GET"], "lit")]);
+        let r = router(&[("/{1}/{a-b}", &["GET"], "lit"), ("/x{{p}y", &["GET"], "in")]);
         assert_eq!(found(&r, "GET", "/{1}/{a-b}"), ("lit", vec![]));
+        assert_eq!(found(&r, "GET", "/x{7y"), ("in", p(&[("p", "7")])));
+        // Found by fuzzing: matchit read `{0}}}` as one parameter named "0}", so `/{a}}`
+        // matched "/7" and gave a = "7}" for "/7}". Refused instead.
+        let mut r = Router::new();
+        for path in ["/{a}}", "/x{{a}}y", "/{a:int}}"] {
+            let err = r.insert(path, &["GET"], ()).unwrap_err();
+            assert!(matches!(err, RouterError::Invalid { .. }), "{path}: {err}");
+        }
+        r.insert("/{a}x}", &["GET"], ()).unwrap();
+        assert!(matches!(r.lookup("GET", "/7x}"), Lookup::Found { .. }));
+        assert!(matches!(r.lookup("GET", "/7"), Lookup::NotFound));
+    }
+
+    #[test]
+    fn failed_insert_beside_a_literal_brace_leaves_no_trace() {
+        // Found by fuzzing: the rollback of a route refused for a conflict in another
+        // method's tree used matchit's `remove`, which misses `/{0}/{*1}` beside `/{{1}}/..`:
+        // the leaf stayed, pointing at no entry, and the lookup panicked.
+        let mut r = router(&[
+            ("/{1}/{a:path}", &["POST"], "lit"),
+            ("/{a:path}", &["GET"], "all"),
+        ]);
+        let err = r.insert("/{a}/{b:path}", &["POST"], "x").unwrap_err();
+        assert!(matches!(err, RouterError::Conflict { .. }), "{err}");
+        assert_eq!(found(&r, "POST", "/{1}/x"), ("lit", p(&[("a", "x")])));
+        assert!(matches!(
+            r.lookup("POST", "/a/b"),
+            Lookup::MethodNotAllowed { allow: "GET, HEAD" }
+        ));
+        assert!(matches!(
+            r.lookup("POST", "/a/"),
+            Lookup::MethodNotAllowed { allow: "GET, HEAD" }
+        ));
+        // An explicit route over an empty-tail leaf, beside a literal brace.
+        let mut r = router(&[("/{1}", &["GET"], "lit"), ("/{a:path}", &["GET"], "tail")]);
+        r.insert("/", &["GET"], "root").unwrap();
+        assert_eq!(found(&r, "GET", "/"), ("root", vec![]));
+        assert_eq!(found(&r, "GET", "/{1}"), ("lit", vec![]));
+        assert_eq!(found(&r, "GET", "/q"), ("tail", p(&[("a", "q")])));
     }
 
     #[test]
