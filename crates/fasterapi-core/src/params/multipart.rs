@@ -59,37 +59,45 @@ pub fn parse_multipart<'a>(
             Err(_) => return Err(FormError::Malformed("invalid header field in a part")),
         };
         let data_start = start + used;
-        let (data_end, next) = next_delimiter(body, data_start, &finder)
-            .map_err(|_| FormError::Malformed("the body ends before the closing boundary"))?;
+        // Checked in the order Starlette's streaming parser (and `MultipartStream`) meets
+        // them: the part's name and the counts once its header fields are in, then its data.
+        let (name, filename) = part_disposition(headers, charset)?;
+        let is_file = filename.is_some();
+        if is_file {
+            files += 1;
+            if files > limits.max_files {
+                return Err(FormError::TooManyFiles(limits.max_files));
+            }
+        } else {
+            texts += 1;
+            if texts > limits.max_fields {
+                return Err(FormError::TooManyFields(limits.max_fields));
+            }
+        }
+        let found = next_delimiter(body, data_start, &finder);
+        // Unclosed, a part's data runs to the end of the body.
+        let data_end = found.as_ref().map_or(body.len(), |(end, _)| *end);
+        if !is_file && data_end - data_start > limits.max_part_size {
+            return Err(FormError::PartTooLarge(limits.max_part_size));
+        }
+        let Ok((_, next)) = found else {
+            return Err(FormError::Malformed(
+                "the body ends before the closing boundary",
+            ));
+        };
         pos = next;
         let data = &body[data_start..data_end];
-        let (name, filename) = part_disposition(headers, charset)?;
         let value = match filename {
-            Some(filename) => {
-                files += 1;
-                if files > limits.max_files {
-                    return Err(FormError::TooManyFiles(limits.max_files));
-                }
-                Value::File(FilePart {
-                    filename,
-                    headers: headers
-                        .iter()
-                        .map(|h| (h.name.to_ascii_lowercase(), h.value))
-                        .collect(),
-                    data,
-                    offset: data_start,
-                })
-            }
-            None => {
-                texts += 1;
-                if texts > limits.max_fields {
-                    return Err(FormError::TooManyFields(limits.max_fields));
-                }
-                if data.len() > limits.max_part_size {
-                    return Err(FormError::PartTooLarge(limits.max_part_size));
-                }
-                Value::Text(charset.decode(data))
-            }
+            Some(filename) => Value::File(FilePart {
+                filename,
+                headers: headers
+                    .iter()
+                    .map(|h| (h.name.to_ascii_lowercase(), h.value))
+                    .collect(),
+                data,
+                offset: data_start,
+            }),
+            None => Value::Text(charset.decode(data)),
         };
         fields.push(Field { name, value });
     }
@@ -364,6 +372,36 @@ mod tests {
         assert_eq!(
             parse(b"just some bytes"),
             Err(FormError::Malformed("no boundary delimiter in the body"))
+        );
+    }
+
+    #[test]
+    fn errors_in_the_order_a_streaming_parser_meets_them() {
+        // Found by fuzzing against MultipartStream: a body cut short after a bad part was
+        // "Invalid multipart data" whole, but Starlette (and the stream) refuse the part first.
+        let limits = FormLimits {
+            max_files: 1,
+            max_fields: 1,
+            max_part_size: 4,
+        };
+        let parse_with =
+            |body: &[u8]| parse_multipart(body, b"xx", Charset::Utf8, &limits).map(|f| f.len());
+        assert_eq!(
+            parse_with(b"--xx\r\nContent-Type: text/plain\r\n\r\nv"),
+            Err(FormError::MissingName)
+        );
+        let two = b"--xx\r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n\
+                    --xx\r\nContent-Disposition: form-data; name=b\r\n\r\nw";
+        assert_eq!(parse_with(two), Err(FormError::TooManyFields(1)));
+        // unclosed, a text part's data runs to the end of the body
+        let big = b"--xx\r\nContent-Disposition: form-data; name=a\r\n\r\n12345";
+        assert_eq!(parse_with(big), Err(FormError::PartTooLarge(4)));
+        let small = b"--xx\r\nContent-Disposition: form-data; name=a\r\n\r\n1234";
+        assert_eq!(
+            parse_with(small),
+            Err(FormError::Malformed(
+                "the body ends before the closing boundary"
+            ))
         );
     }
 
