@@ -1,7 +1,8 @@
-//! libFuzzer target: the `multipart` harness of fasterapi-core's tests/harness.rs.
+//! libFuzzer target: the `multipart` harness of fasterapi-core's tests/harness/.
 #![no_main]
 
-#[path = "../../tests/harness.rs"]
+#[allow(dead_code)] // this target runs one harness of several
+#[path = "../../tests/harness/mod.rs"]
 mod harness;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::multipart(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::multipart::run(data));
