@@ -12,6 +12,7 @@ the stream with Starlette's ClientDisconnect, and no more items are made; below 
 `send()` may return quietly, the `http.disconnect` from `receive()` stops it."""
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
@@ -35,14 +36,18 @@ SSE_AHEAD = 2
 #: Items the client reads before it leaves.
 READ = 3
 
-#: route: what ends each of its items on the wire (once, whatever the chunked framing)
-STREAMS = {
+#: stream: what ends each of its items on the wire (once, whatever the chunked framing)
+MARKERS = {
     "raw": b"x\n",
     "sync": b"x\n",
     "jsonl": b"}\n",
     "sync-jsonl": b"}\n",
     "sse": b"}\n\n",
+    "file": b"x\n",
 }
+#: Where the app runs: the native server or uvicorn, with or without a BaseHTTPMiddleware
+#: (which relays each stream, on the ASGI path of both doors).
+DOORS = ["native", "uvicorn", "native-middleware", "uvicorn-middleware"]
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +60,23 @@ def big_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def native(tmp_path_factory):
-    with native_server(tmp_path_factory.mktemp("native"), module="disconnect_app") as server:
-        yield {"port": server.port, "log": server.log}
+def servers(tmp_path_factory):
+    """Each door's server, started when a test first asks for it, for the whole module:
+    door -> {"port", "log"}."""
+    with contextlib.ExitStack() as stack:
 
+        def start(door: str) -> dict:
+            tmp = tmp_path_factory.mktemp(door)
+            app = "behind_middleware" if door.endswith("-middleware") else "app"
+            if door.startswith("native"):
+                server = stack.enter_context(native_server(tmp, app, module="disconnect_app"))
+                return {"port": server.port, "log": server.log}
+            return stack.enter_context(
+                running_server("uvicorn", tmp, f"tests.apps.disconnect_app:{app}")
+            )
 
-@pytest.fixture(scope="module")
-def uvicorn(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("uvicorn")
-    with running_server("uvicorn", tmp, "tests.apps.disconnect_app:app") as server:
-        yield server
+        started: dict[str, dict] = {}
+        yield lambda door: started.get(door) or started.setdefault(door, start(door))
 
 
 def leave(port: int, target: str, marker: bytes) -> float:
@@ -83,59 +95,43 @@ def leave(port: int, target: str, marker: bytes) -> float:
     return time.monotonic()
 
 
-def report(port: int, name: str, since: float) -> dict:
-    """The app's report on stream `name`, asked on a new connection."""
+def ask(port: int, target: str) -> tuple[int, bytes]:
+    """GET `target` on a new connection: (status, body)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request("GET", f"/report/{name}?since={since!r}"))
+        sock.sendall(request("GET", target))
         status, _, body = Reader(sock).response()
-    assert status == 200, body
-    return json.loads(body)
+    return status, body
 
 
-def assert_stopped(server: dict, name: str, target: str, marker: bytes) -> None:
-    """Leaves the stream at `target`; its generator must be closed, having made no more than
-    AFTER_LEAVING items since, and the server must still answer."""
-    port = server["port"]
-    logged = len(server["log"].read_text())
-    left = leave(port, target, marker)
-    seen = report(port, name, left)
-    assert seen["closed"], seen
-    assert seen["after"] <= AFTER_LEAVING + (SSE_AHEAD if name == "sse" else 0), seen
-    assert seen["made"] >= READ, seen
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request("GET", "/health"))  # the server goes on
-        assert Reader(sock).response()[0] == 200
-    log = server["log"].read_text()[logged:]
-    assert "Traceback" not in log and "Exception in ASGI application" not in log, log
-
-
-# The native server is FasterAPI's own; raw StreamingResponses and sync generators stop under
-# uvicorn thanks to FasterAPI's checkpoints, which Starlette's StreamingResponse lacks.
-@pytest.mark.fasterapi_only
-@pytest.mark.parametrize("name", list(STREAMS))
-def test_the_native_server_stops_a_stream_its_client_left(native, name):
-    assert_stopped(native, name, f"/{name}", STREAMS[name])
+def marks(door: str, name: str) -> list:
+    """The native server is FasterAPI's own; under uvicorn, raw StreamingResponses, sync
+    generators and files stop thanks to FasterAPI's checkpoint per item and its closing of
+    generators, which Starlette's StreamingResponse and FileResponse do not have."""
+    fastapi_too = door == "uvicorn" and name in ("jsonl", "sync-jsonl", "sse")
+    return [] if fastapi_too else [pytest.mark.fasterapi_only]
 
 
 @pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param("raw", marks=pytest.mark.fasterapi_only),
-        pytest.param("sync", marks=pytest.mark.fasterapi_only),
-        "jsonl",
-        "sync-jsonl",
-        "sse",
-    ],
+    ("door", "name"),
+    [pytest.param(door, name, marks=marks(door, name)) for door in DOORS for name in MARKERS],
 )
-def test_uvicorn_stops_a_stream_its_client_left(uvicorn, name):
-    assert_stopped(uvicorn, name, f"/{name}", STREAMS[name])
-
-
-@pytest.mark.fasterapi_only
-@pytest.mark.parametrize("door", ["native", "uvicorn"])
-def test_a_file_is_no_longer_read_once_its_client_left(request, door, big_file):
-    server = request.getfixturevalue(door)
-    assert_stopped(server, "file", f"/file?path={big_file}", b"x\n")
+def test_a_stream_whose_client_left_stops(servers, big_file, door, name):
+    """The client reads a few items of an endless stream (its generator never awaits) and
+    closes the connection: the generator is closed, having made at most a few items since,
+    nothing is logged as an error, and the server goes on answering."""
+    server = servers(door)
+    port = server["port"]
+    logged = len(server["log"].read_text())
+    target = f"/file?path={big_file}" if name == "file" else f"/{name}"
+    left = leave(port, target, MARKERS[name])
+    status, body = ask(port, f"/report/{name}?since={left!r}")
+    seen = json.loads(body)
+    assert status == 200 and seen["closed"], seen
+    assert seen["after"] <= AFTER_LEAVING + (SSE_AHEAD if name == "sse" else 0), seen
+    assert seen["made"] >= READ, seen
+    assert ask(port, "/health") == (200, b'{"ok":true}')
+    log = server["log"].read_text()[logged:]
+    assert "Traceback" not in log and "Exception in ASGI application" not in log, log
 
 
 # -- the ASGI contract, without a server ----------------------------------------------------------

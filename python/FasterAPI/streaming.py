@@ -28,7 +28,9 @@ CHUNK_SIZE = 64 * 1024
 class StreamingResponse(Response):
     """Sends each piece `content` yields (str or bytes) as it comes. A sync iterator is
     stepped in a thread, so a blocking one does not stop the loop. If the client goes away,
-    the iteration is stopped (an async generator gets GeneratorExit at its `yield`)."""
+    the stream stops within one piece, even a generator that never awaits (there is a
+    checkpoint after each), the generator is closed (its `finally` runs) and `background`
+    is not run; where `send` found the client gone, ClientDisconnect is raised."""
 
     sent_whole = False
 
@@ -58,7 +60,7 @@ class StreamingResponse(Response):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         send = _Sender(send)
-        if await _until_disconnect(self._stream(scope, send), scope, receive, send):
+        if await _until_disconnect(self._stream(scope, send), receive, send):
             if self.background is not None:
                 await self.background()
 
@@ -82,64 +84,63 @@ class StreamingResponse(Response):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+class _Left(ClientDisconnect):
+    """What a stream's `send` raises once `receive` has said that the client left: the
+    response then ends quietly (as with uvicorn in Starlette)."""
+
+
 class _Sender:
     """A streamed response's `send`. It raises ClientDisconnect (Starlette's, which FastAPI
     apps catch) where the server raises OSError because the client has gone, as ASGI 2.4
     servers do (an OSError of the app's own, a file it reads that is gone, is not mistaken
-    for one), and also once `gone` is set: below ASGI 2.4, when `receive` has said so."""
+    for one), and also once `gone` is set (`receive` has said that the client left)."""
 
-    __slots__ = ("send", "gone")
+    __slots__ = ("send", "gone", "raised")
 
     def __init__(self, send: Any) -> None:
         self.send = send
         self.gone = False
+        self.raised = False  # the stream is ending already
 
     async def __call__(self, message: dict[str, Any]) -> None:
         if self.gone:
-            raise ClientDisconnect()
+            self.raised = True
+            raise _Left()
         try:
             await self.send(message)
         except OSError as exc:
+            self.raised = True
             raise ClientDisconnect() from exc
 
 
-def _spec_version(scope: Any) -> tuple[int, ...]:
-    """The ASGI spec version the server speaks (2.0 unless it says)."""
-    try:
-        return tuple(int(part) for part in scope["asgi"]["spec_version"].split("."))
-    except (KeyError, TypeError, AttributeError, ValueError):
-        return (2, 0)
-
-
-async def _until_disconnect(sending: Any, scope: Any, receive: Any, send: _Sender) -> bool:
+async def _until_disconnect(sending: Any, receive: Any, send: _Sender) -> bool:
     """Runs the coroutine `sending`, which sends a body through `send`, until it ends or the
-    client goes away; whether it ended. An error it raised is raised here.
+    client goes away; whether it ended. An error it raised is raised here: ClientDisconnect
+    if the server's `send` found the client gone, as Starlette raises it with ASGI 2.4.
 
-    From ASGI 2.4 on, `send` raises once the client has gone (ClientDisconnect, raised
-    here), and `receive` is left alone (a stream may read the request body meanwhile), as in
-    Starlette. Below 2.4 `send` may return quietly then (uvicorn's does): a task listens for
-    `http.disconnect`, then cancels `sending` (which stops at its next checkpoint) and makes
-    `send` raise from then on (should the cancellation be swallowed on its way)."""
-    if _spec_version(scope) >= (2, 4):
-        await sending
-        return True
+    A task listens for `http.disconnect` meanwhile, then cancels `sending` (which stops at
+    its next checkpoint) and makes `send` raise from then on (should the cancellation be
+    swallowed on its way). It listens whatever the ASGI version: below 2.4 `send` may return
+    quietly once the client has gone (uvicorn's does), and from 2.4 on a BaseHTTPMiddleware
+    relaying the stream still does, once its own response is over."""
     streaming = asyncio.ensure_future(sending)
 
     async def listen() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
         send.gone = True
-        streaming.cancel()
+        if not send.raised:  # else it is closing its generator: cancelling would cut that short
+            streaming.cancel()
 
     listener = asyncio.ensure_future(listen())
     try:
         await asyncio.wait((streaming, listener), return_when=asyncio.FIRST_COMPLETED)
     finally:
         listener.cancel()
-        if not send.gone:  # else the listener has: a second cancel would cut its cleanup short
+        if not (send.gone or send.raised):  # else it is stopped or stopping already
             streaming.cancel()
         await asyncio.gather(streaming, listener, return_exceptions=True)
-    if streaming.cancelled() or (send.gone and isinstance(streaming.exception(), ClientDisconnect)):
+    if streaming.cancelled() or isinstance(streaming.exception(), _Left):
         return False
     streaming.result()  # the app's error, if sending raised
     return True
@@ -287,7 +288,7 @@ class FileResponse(Response):
         if method == "HEAD" or size == 0:
             await send({"type": "http.response.body", "body": b""})
         elif not await _until_disconnect(
-            self._send_file(send, first, last - first + 1), scope, receive, send
+            self._send_file(send, first, last - first + 1), receive, send
         ):
             return  # the client left: nothing more to read or send
         if self.background is not None:
