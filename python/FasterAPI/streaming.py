@@ -86,7 +86,7 @@ class StreamingResponse(Response):
 
 class _Left(ClientDisconnect):
     """What a stream's `send` raises once `receive` has said that the client left: the
-    response then ends quietly (as with uvicorn in Starlette)."""
+    response then ends quietly, as Starlette's does below ASGI 2.4."""
 
 
 class _Sender:
