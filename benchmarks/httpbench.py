@@ -58,8 +58,9 @@ def wait_up(port, path="/json", timeout=60):
 
 
 @contextmanager
-def server(cmd, port, cwd, cpu=None):
-    """Run `cmd` (pinned to `cpu` if given) until the with-block ends; yields the Popen."""
+def server(cmd, port, cwd, cpu=None, path="/json"):
+    """Run `cmd` (pinned to `cpu` if given) until the with-block ends, once `path` answers;
+    yields the Popen."""
     if not port_free(port):
         raise SystemExit(f"port {port} is already in use: is another benchmark running?")
     argv = ["bash", "-c", "exec " + cmd]
@@ -75,7 +76,7 @@ def server(cmd, port, cwd, cpu=None):
         start_new_session=True,
     )
     try:
-        if not wait_up(port):
+        if not wait_up(port, path):
             raise SystemExit(f"{cmd!r} did not answer on port {port}")
         yield p
     finally:

@@ -2,7 +2,7 @@
 
 usage: report.py --inprocess OUT.md --peers OUT.md [--targets OUT.md] [--chart PNG]
                  [--latency OUT.md] [--memory OUT.md] [--scaling OUT.md] [--cpu OUT.md]
-                 [--ws OUT.md] [--flood OUT.md]
+                 [--ws OUT.md] [--flood OUT.md] [--upload OUT.md]
                  --py PYTHON --peers-py PYTHON --cmd "COMMAND" [--cmd ...] [-o RESULTS.md]
 
 Adds the date, the machine (nproc, CPU model), the interpreter and package versions, and the
@@ -54,7 +54,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inprocess", required=True)
     ap.add_argument("--peers", required=True)
-    for section in ("targets", "latency", "memory", "scaling", "cpu", "ws", "flood"):
+    for section in ("targets", "latency", "memory", "scaling", "cpu", "ws", "flood", "upload"):
         ap.add_argument(f"--{section}", help="markdown made by `make {section}`")
     ap.add_argument("--chart", help="PNG beside RESULTS.md; linked if it exists")
     ap.add_argument("--cmd", action="append", default=[])
@@ -76,6 +76,7 @@ def main():
         ("cpu", "CPU-bound work: inline, sub-interpreters, processes (Python 3.13)"),
         ("ws", "WebSocket echo (server pinned to one core, client on another)"),
         ("flood", "A client that pipelines 1 GiB and does not read (native server)"),
+        ("upload", "A 2 GiB upload (native server)"),
     ]
     sections = "".join(
         f"## {title}\n\n{Path(getattr(a, key)).read_text().strip()}\n\n"

@@ -111,3 +111,19 @@ def test_a_client_leaving_mid_upload_leaves_no_temporary_file(server):
     # and the server goes on
     answer, _ = upload(port, pid, 2 * MIB)
     assert answer["size"] == 2 * MIB
+
+
+@pytest.mark.fasterapi_only
+def test_an_upload_past_the_servers_body_cap_streams_through(tmp_path):
+    """The native server's 100 MiB body cap is for bodies it buffers; a multipart upload to a
+    form route is spooled as it arrives, so it is not capped (max_body_size limits it)."""
+    with native_server(tmp_path, module="upload_app", max_body_size=8 * MIB) as running:
+        answer, grown = upload(running.port, running.proc.pid, 24 * MIB)
+        assert answer["size"] == 24 * MIB and grown < 16 * 1024
+        # a body the server would buffer whole is still refused past the cap
+        with running.connect() as sock:
+            sock.sendall(
+                b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 9000000\r\n\r\n"
+            )
+            assert Reader(sock).response()[0] == 413

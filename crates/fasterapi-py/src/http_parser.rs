@@ -52,6 +52,9 @@ pub struct HttpParser {
     limits: Limits,
     state: State,
     dispatcher: Option<Py<Dispatcher>>,
+    /// The largest body accepted (413 past it), but for a multipart upload to a form route,
+    /// which is parsed as it arrives and spooled to disk (see `streams_to_disk`).
+    max_body: u64,
     /// CR and LF bytes skipped before the next request head (see `skip_empty_lines`).
     skipped: usize,
 }
@@ -150,8 +153,10 @@ impl HttpParser {
             dispatcher,
             buf: Vec::new(),
             pos: 0,
+            max_body,
+            // the body limit is applied once the head is routed (`body_limit`)
             limits: Limits {
-                max_body,
+                max_body: u64::MAX,
                 ..Limits::default()
             },
             state: State::Head,
@@ -217,12 +222,14 @@ impl HttpParser {
                             self.state = State::Upgraded;
                             return Ok(Some(websocket_event(py, &head)?));
                         }
+                        let limit = self.body_limit(py, &head);
                         self.state = match head.framing {
                             Framing::None | Framing::Length(0) => State::End,
-                            Framing::Length(n) => State::Length(n),
-                            Framing::Chunked => {
-                                State::Chunked(ChunkedDecoder::new(self.limits.max_body))
+                            Framing::Length(n) if n > limit => {
+                                return self.fail(py, &HttpError::BodyTooLarge).map(Some);
                             }
+                            Framing::Length(n) => State::Length(n),
+                            Framing::Chunked => State::Chunked(ChunkedDecoder::new(limit)),
                         };
                         let head = match &self.dispatcher {
                             Some(dispatcher) => {
@@ -298,6 +305,33 @@ impl HttpParser {
                 .count();
             self.pos += empty;
             self.skipped += empty;
+        }
+    }
+
+    /// The body limit of the request `head`: the server's, but none for a multipart body sent
+    /// to a form route of the app, which is parsed as it arrives and its files written to disk
+    /// (FasterAPI.forms.stream_form): memory does not grow with it. The app's `max_body_size`
+    /// still applies to it.
+    fn body_limit(&self, py: Python<'_>, head: &RequestHead) -> u64 {
+        let Some(dispatcher) = &self.dispatcher else {
+            return self.max_body;
+        };
+        let multipart = head.headers.iter().any(|(name, value)| {
+            name == b"content-type"
+                && value.len() >= 19
+                && value[..19].eq_ignore_ascii_case(b"multipart/form-data")
+        });
+        if !multipart {
+            return self.max_body;
+        }
+        let dispatcher = dispatcher.bind(py).borrow();
+        match dispatcher.router.lookup(&head.method, &head.path) {
+            Lookup::Found { value: entry, .. }
+                if entry.call.body.as_ref().is_some_and(|body| body.form) =>
+            {
+                u64::MAX
+            }
+            _ => self.max_body,
         }
     }
 
