@@ -12,6 +12,7 @@ the stream ends."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 from collections.abc import (
@@ -90,9 +91,11 @@ def _json(item: Any, serialize: Callable[[Any], Any] | None) -> bytes:
 
 
 async def _json_lines(items: Any, serialize: Callable[[Any], Any] | None) -> Any:
-    async for item in items:
-        yield _json(item, serialize) + b"\n"
-        await asyncio.sleep(0)  # a point where a client that left can stop the stream
+    """Each item as a line of JSON. `items` is closed with this (the StreamingResponse has
+    the checkpoint per item that lets a client that left stop an endless stream)."""
+    async with contextlib.aclosing(items):
+        async for item in items:
+            yield _json(item, serialize) + b"\n"
 
 
 async def _events(items: Any, serialize: Callable[[Any], Any] | None) -> Any:
@@ -108,16 +111,19 @@ async def _events(items: Any, serialize: Callable[[Any], Any] | None) -> Any:
         try:
             async for item in items:
                 await queue.put(_event(item, serialize))
-        except BaseException as exc:
+        except Exception as exc:  # the generator's error, raised by the consumer
             await queue.put(exc)
-            raise
-        await queue.put(done)
+        else:
+            await queue.put(done)
 
     producer = asyncio.ensure_future(produce())
     try:
         while True:
             try:
-                event = await asyncio.wait_for(queue.get(), sse.PING_INTERVAL)
+                # not wait_for: on Python 3.11 it swallows a cancellation that comes as the
+                # item does, and a stream whose client left would never stop
+                async with asyncio.timeout(sse.PING_INTERVAL):
+                    event = await queue.get()
             except TimeoutError:
                 yield KEEPALIVE_COMMENT
                 continue

@@ -7,6 +7,7 @@ from FasterAPI.responses, as in FastAPI; the servers send their pieces as they c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import mimetypes
 import os
@@ -27,7 +28,9 @@ CHUNK_SIZE = 64 * 1024
 class StreamingResponse(Response):
     """Sends each piece `content` yields (str or bytes) as it comes. A sync iterator is
     stepped in a thread, so a blocking one does not stop the loop. If the client goes away,
-    the iteration is stopped (an async generator gets GeneratorExit at its `yield`)."""
+    the stream stops within one piece, even a generator that never awaits (there is a
+    checkpoint after each), the generator is closed (its `finally` runs) and `background`
+    is not run; where `send` found the client gone, ClientDisconnect is raised."""
 
     sent_whole = False
 
@@ -56,17 +59,21 @@ class StreamingResponse(Response):
         return raw
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if await _until_disconnect(self._stream(scope, send), receive):
+        send = _Sender(send)
+        if await _until_disconnect(self._stream(scope, send), receive, send):
             if self.background is not None:
                 await self.background()
 
     async def _stream(self, scope: Any, send: Any) -> None:
-        start = {"type": "http.response.start", "status": self.status_code}
-        try:
-            await send({**start, "headers": self.raw_headers})
-            if scope.get("method") != "HEAD":
-                charset = self.charset
-                async for chunk in _aiter(self.body_iterator):
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        if scope.get("method") != "HEAD":
+            charset = self.charset
+            # closed here, whatever stops the stream: the generator's `finally` runs now, in
+            # this task, not whenever the garbage collector finds it
+            async with contextlib.aclosing(_aiter(self.body_iterator)) as chunks:
+                async for chunk in chunks:
                     if not isinstance(chunk, bytes | memoryview):
                         chunk = chunk.encode(charset)
                     body = {"type": "http.response.body", "body": bytes(chunk), "more_body": True}
@@ -74,36 +81,75 @@ class StreamingResponse(Response):
                     # A checkpoint per item, as FastAPI has: a generator that never awaits
                     # still lets the loop see its client leave (and this task be cancelled).
                     await asyncio.sleep(0)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except OSError:  # ASGI 2.4: send() on a connection whose client has gone
-            raise ClientDisconnect() from None
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def _wait_for_disconnect(receive: Any) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+class _Left(ClientDisconnect):
+    """What a stream's `send` raises once `receive` has said that the client left: the
+    response then ends quietly, as Starlette's does below ASGI 2.4."""
 
 
-async def _until_disconnect(sending: Any, receive: Any) -> bool:
-    """Runs the coroutine `sending` unless the client goes away first, which cancels it;
-    whether it finished. An error it raised is raised here."""
-    sender = asyncio.ensure_future(sending)
-    listener = asyncio.ensure_future(_wait_for_disconnect(receive))
+class _Sender:
+    """A streamed response's `send`. It raises ClientDisconnect (Starlette's, which FastAPI
+    apps catch) where the server raises OSError because the client has gone, as ASGI 2.4
+    servers do (an OSError of the app's own, a file it reads that is gone, is not mistaken
+    for one), and also once `gone` is set (`receive` has said that the client left)."""
+
+    __slots__ = ("send", "gone", "raised")
+
+    def __init__(self, send: Any) -> None:
+        self.send = send
+        self.gone = False
+        self.raised = False  # the stream is ending already
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if self.gone:
+            self.raised = True
+            raise _Left()
+        try:
+            await self.send(message)
+        except OSError as exc:
+            self.raised = True
+            raise ClientDisconnect() from exc
+
+
+async def _until_disconnect(sending: Any, receive: Any, send: _Sender) -> bool:
+    """Runs the coroutine `sending`, which sends a body through `send`, until it ends or the
+    client goes away; whether it ended. An error it raised is raised here: ClientDisconnect
+    if the server's `send` found the client gone, as Starlette raises it with ASGI 2.4.
+
+    A task listens for `http.disconnect` meanwhile, then cancels `sending` (which stops at
+    its next checkpoint) and makes `send` raise from then on (should the cancellation be
+    swallowed on its way). It listens whatever the ASGI version: below 2.4 `send` may return
+    quietly once the client has gone (uvicorn's does), and from 2.4 on a BaseHTTPMiddleware
+    relaying the stream still does, once its own response is over."""
+    streaming = asyncio.ensure_future(sending)
+
+    async def listen() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        send.gone = True
+        if not send.raised:  # else it is closing its generator: cancelling would cut that short
+            streaming.cancel()
+
+    listener = asyncio.ensure_future(listen())
     try:
-        await asyncio.wait((sender, listener), return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait((streaming, listener), return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (sender, listener):
-            task.cancel()
-        await asyncio.gather(sender, listener, return_exceptions=True)
-    if sender.cancelled():
+        listener.cancel()
+        if not (send.gone or send.raised):  # else it is stopped or stopping already
+            streaming.cancel()
+        await asyncio.gather(streaming, listener, return_exceptions=True)
+    if streaming.cancelled() or isinstance(streaming.exception(), _Left):
         return False
-    sender.result()  # the app's error, if sending raised
+    streaming.result()  # the app's error, if sending raised
     return True
 
 
 async def _aiter(content: Any) -> Any:
     """`content` as an async iterator; a sync one is stepped in a thread. A generator is
-    closed when this is (its `finally` runs when the client leaves halfway)."""
+    closed when this is (its `finally` runs when the client leaves halfway): a sync one in
+    a thread too, once the step in flight, if any, has returned."""
     if isinstance(content, AsyncIterable):
         try:
             async for chunk in content:
@@ -113,15 +159,22 @@ async def _aiter(content: Any) -> Any:
             if aclose is not None:
                 await aclose()
         return
+    loop = asyncio.get_running_loop()
     iterator = iter(content)
     done = object()
+    step: asyncio.Future | None = None
     try:
         while True:
-            chunk = await run_in_threadpool(next, iterator, done)
+            # shielded: cancelling this leaves the thread's `next` to finish (it cannot be
+            # stopped), and `close` below waits for it (a running generator cannot be closed)
+            step = loop.run_in_executor(None, next, iterator, done)
+            chunk = await asyncio.shield(step)
             if chunk is done:
                 return
             yield chunk
     finally:
+        if step is not None and not step.done():
+            await asyncio.wait((step,))
         close = getattr(iterator, "close", None)
         if close is not None:
             await run_in_threadpool(close)
@@ -184,6 +237,7 @@ class FileResponse(Response):
                 self.raw_headers.append((name, value))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        send = _Sender(send)
         if self.stat_result is None:
             try:
                 result = await run_in_threadpool(os.stat, self.path)
@@ -233,7 +287,9 @@ class FileResponse(Response):
         await send({**start, "headers": pairs})
         if method == "HEAD" or size == 0:
             await send({"type": "http.response.body", "body": b""})
-        elif not await _until_disconnect(self._send_file(send, first, last - first + 1), receive):
+        elif not await _until_disconnect(
+            self._send_file(send, first, last - first + 1), receive, send
+        ):
             return  # the client left: nothing more to read or send
         if self.background is not None:
             await self.background()
