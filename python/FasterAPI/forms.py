@@ -75,14 +75,27 @@ def _form_data(items: list[tuple[str, Any]], body: bytes) -> FormData:
 def _upload(
     body: memoryview, filename: str, headers: list[tuple[bytes, bytes]], start: int, end: int
 ) -> UploadFile:
-    file: Any = SpooledTemporaryFile(max_size=UploadFile.spool_max_size)
-    size = end - start
+    upload = _spooled(filename, headers)
+    size = upload.size = end - start
     if size > UploadFile.spool_max_size:
-        file.rollover()  # straight to disk, not through memory first
+        upload.file.rollover()  # type: ignore[attr-defined] # to disk, not through memory first
     if size:
-        file.write(body[start:end])
-        file.seek(0)
-    return UploadFile(file, size=size, filename=filename, headers=Headers(headers))
+        upload.file.write(body[start:end])
+        upload.file.seek(0)
+    return upload
+
+
+def _spooled(filename: str, headers: list[tuple[bytes, bytes]]) -> UploadFile:
+    """An empty UploadFile over a SpooledTemporaryFile (on disk past spool_max_size)."""
+    file: Any = SpooledTemporaryFile(max_size=UploadFile.spool_max_size)
+    return UploadFile(file, size=0, filename=filename, headers=Headers(headers))
+
+
+def _close_uploads(items: Any) -> None:
+    """Closes (and so deletes) the files among a form's `(name, value)` items."""
+    for _, value in items:
+        if isinstance(value, UploadFile):
+            value.file.close()
 
 
 class FormStream:
@@ -121,9 +134,7 @@ class FormStream:
 
     def close(self) -> None:
         """Closes (and so deletes) every file made: the request ended without them."""
-        for _, value in self.items:
-            if isinstance(value, UploadFile):
-                value.file.close()
+        _close_uploads(self.items)
 
     def _apply(self, step: Any, *args: Any) -> None:
         try:
@@ -142,8 +153,7 @@ class FormStream:
                 self.items.append((event[1], event[2]))
             elif kind == "file":
                 _, name, filename, headers = event
-                file: Any = SpooledTemporaryFile(max_size=UploadFile.spool_max_size)
-                self.upload = UploadFile(file, size=0, filename=filename, headers=Headers(headers))
+                self.upload = _spooled(filename, headers)
                 self.items.append((name, self.upload))
             else:  # "end"
                 self.upload.file.seek(0)  # type: ignore[union-attr]
@@ -293,9 +303,7 @@ class FormPlan:
             texts = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
             errors = self.reader.read_texts(texts, kwargs)
             if not self._needs_items:  # the handler takes no file: none is kept
-                for _, value in form.multi_items():
-                    if isinstance(value, UploadFile):
-                        value.file.close()
+                _close_uploads(form.multi_items())
                 return errors or []
         else:
             if not isinstance(raw, bytes):

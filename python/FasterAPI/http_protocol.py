@@ -120,7 +120,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.linger_left is not None:
             self.linger_left -= len(data)  # dropped: the connection is ending
             if self.linger_left <= 0:
-                self._close_now()
+                self.close()
             return
         parser = self.parser
         idle = self.cycle is None and not parser.buffered
@@ -389,12 +389,7 @@ class HttpProtocol(asyncio.Protocol):
             self.read_paused = False
             transport.resume_reading()
         self.deadline = self.loop.time() + LINGER_SECONDS
-        self.on_deadline = HttpProtocol._close_now
-
-    def _close_now(self) -> None:
-        self.deadline = None
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
+        self.on_deadline = HttpProtocol.close
 
     def shutdown(self) -> None:
         """Graceful shutdown: close now when idle, else after the response in flight; an

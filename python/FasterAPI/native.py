@@ -201,27 +201,21 @@ class NativeCycle:
         length = self.request.content_length
         if limit is None or length is None or length <= limit:
             return False
-        self.keep_alive = False
-        headers = [(b"content-type", b"text/plain; charset=utf-8")]
-        body = CONTENT_TOO_LARGE.encode()
-        self._write(
-            _core.whole_response(413, headers, body, self.http_minor, False, self.head_only)
-        )
+        self.send_error(413, CONTENT_TOO_LARGE.encode(), b"text/plain; charset=utf-8")
         return True
 
     def body_received(self, data: bytes, complete: bool = False) -> None:
         if self.too_large:
             return  # dropped: the 413 is on its way
-        limit = self.route.max_body_size
-        if limit is not None and data and self.route.body is not None:  # (a body it reads)
+        if data and self.route.body is not None:  # a route without a body parameter drops it
             self.body_size += len(data)
-            if self.body_size > limit:  # a chunked body grew past it: the app answers 413
-                self.too_large = True
+            limit = self.route.max_body_size
+            if limit is not None and self.body_size > limit:  # chunked, past max_body_size
+                self.too_large = True  # the app answers 413
                 self.keep_alive = False
                 self.body.clear()
                 self._start()
                 return
-        if data and self.route.body is not None:  # a route without a body parameter drops it
             self.body.append(data)
         if complete and not self.body_complete:
             self.body_complete = True
@@ -346,9 +340,12 @@ class NativeCycle:
         conn.cycle = cycle
         await cycle.call(asgi)
 
-    def send_error(self, status: int, body: bytes) -> None:
-        """An error answered before the handler runs (503 over --limit-concurrency)."""
-        headers = [(b"content-type", b"application/json")]  # Content-Length: whole_response
+    def send_error(
+        self, status: int, body: bytes, content_type: bytes = b"application/json"
+    ) -> None:
+        """An error answered before the handler runs (503 over --limit-concurrency, 413 past
+        max_body_size); the connection then ends."""
+        headers = [(b"content-type", content_type)]  # Content-Length: whole_response
         self.keep_alive = False
         self._write(
             _core.whole_response(status, headers, body, self.http_minor, False, self.head_only)
