@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import functools
 import importlib
 import inspect
@@ -23,7 +24,7 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -35,6 +36,32 @@ async def run_in_threadpool(func: Callable[..., T], *args: Any, **kwargs: Any) -
     loop = asyncio.get_running_loop()
     call = functools.partial(func, *args, **kwargs) if kwargs else func
     return await loop.run_in_executor(None, call, *(() if kwargs else args))
+
+
+async def iterate_in_threadpool(iterator: Iterable[T]) -> AsyncIterator[T]:
+    """A sync iterator as an async one, each `next()` run in the thread pool (Starlette's
+    helper, used to stream a sync generator without blocking the loop)."""
+    iterator = iter(iterator)
+    done = object()
+    while True:
+        item = await run_in_threadpool(next, iterator, done)
+        if item is done:
+            return
+        yield item  # type: ignore[misc]
+
+
+@contextlib.asynccontextmanager
+async def contextmanager_in_threadpool(cm: Any) -> AsyncIterator[Any]:
+    """A sync context manager as an async one, its enter and exit run in the thread pool,
+    as FastAPI runs a sync `yield` dependency."""
+    value = await run_in_threadpool(cm.__enter__)
+    try:
+        yield value
+    except BaseException as exc:
+        if not await run_in_threadpool(cm.__exit__, type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        await run_in_threadpool(cm.__exit__, None, None, None)
 
 
 def _interpreters_backend() -> str | None:

@@ -188,6 +188,17 @@ class RedirectResponse(Response):
 
 from .streaming import FileResponse, StreamingResponse  # noqa: E402 - they build on Response
 
+
+def __getattr__(name: str) -> Any:
+    """EventSourceResponse, FastAPI's `fastapi.responses` name for FasterAPI.sse's, imported
+    on first use (FasterAPI.sse builds on this module)."""
+    if name == "EventSourceResponse":
+        from .sse import EventSourceResponse
+
+        return EventSourceResponse
+    raise AttributeError(f"module 'FasterAPI.responses' has no attribute {name!r}")
+
+
 __all__ = [
     "FileResponse",
     "HTMLResponse",

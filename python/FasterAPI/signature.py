@@ -23,6 +23,7 @@ import msgspec
 
 from . import params as p
 from ._converters import CONVERTERS
+from ._starlette import special_parameter
 from ._types import is_subclass, sequence_item, unwrap_optional
 from .background import BackgroundTasks
 from .body import BodyField, BodyPlan
@@ -302,7 +303,7 @@ def _special(annotation: Any) -> str | None:
         return "background"
     if is_subclass(annotation, SecurityScopes):
         return "security_scopes"
-    return None
+    return special_parameter(annotation)  # Starlette's own classes
 
 
 def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None]:

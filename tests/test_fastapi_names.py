@@ -1,0 +1,102 @@
+"""Names FastAPI exports that FasterAPI carries too: status codes (current and deprecated),
+the exceptions, fastapi.utils, fastapi.types, the concurrency helpers, Default."""
+
+import asyncio
+import contextlib
+import threading
+
+import pytest
+
+from FasterAPI import status
+from FasterAPI.concurrency import contextmanager_in_threadpool, iterate_in_threadpool
+from FasterAPI.datastructures import Default, DefaultPlaceholder
+from FasterAPI.exceptions import (
+    DependencyScopeError,
+    FastAPIDeprecationWarning,
+    FastAPIError,
+    HTTPException,
+)
+from FasterAPI.utils import (
+    deep_dict_update,
+    get_path_param_names,
+    get_value_or_default,
+    is_body_allowed_for_status_code,
+)
+
+
+def test_current_status_names():
+    assert status.HTTP_422_UNPROCESSABLE_CONTENT == 422
+    assert status.HTTP_413_CONTENT_TOO_LARGE == 413
+    assert status.HTTP_414_URI_TOO_LONG == 414
+    assert status.HTTP_416_RANGE_NOT_SATISFIABLE == 416
+    assert status.HTTP_306_RESERVED == 306
+
+
+def test_old_status_names_warn():
+    with pytest.warns(FastAPIDeprecationWarning, match="HTTP_422_UNPROCESSABLE_CONTENT"):
+        assert status.HTTP_422_UNPROCESSABLE_ENTITY == 422
+    with pytest.raises(AttributeError):
+        status.HTTP_999_NOTHING  # noqa: B018
+
+
+def test_exception_classes():
+    assert issubclass(DependencyScopeError, FastAPIError) and issubclass(FastAPIError, RuntimeError)
+    assert issubclass(FastAPIDeprecationWarning, UserWarning)
+
+
+def test_http_exception_is_starlettes_where_installed():
+    starlette = pytest.importorskip("starlette.exceptions")
+    exc = HTTPException(404, headers={"x": "y"})
+    assert isinstance(exc, starlette.HTTPException)
+    assert (exc.status_code, exc.detail, exc.headers) == (404, "Not Found", {"x": "y"})
+
+
+def test_utils():
+    assert not is_body_allowed_for_status_code(204)
+    assert not is_body_allowed_for_status_code("304")
+    assert is_body_allowed_for_status_code("2XX") and is_body_allowed_for_status_code(None)
+    assert get_path_param_names("/a/{b}/c/{d:path}") == {"b", "d:path"}
+    main = {"a": {"x": 1}, "l": [1], "s": 1}
+    deep_dict_update(main, {"a": {"y": 2}, "l": [2], "s": 2})
+    assert main == {"a": {"x": 1, "y": 2}, "l": [1, 2], "s": 2}
+    assert get_value_or_default(Default(1), 2) == 2
+    assert get_value_or_default(Default(1), Default(2)) == Default(1)
+    assert isinstance(Default(None), DefaultPlaceholder) and not Default(None)
+
+
+def test_iterate_in_threadpool_runs_next_in_a_thread():
+    threads = []
+
+    def numbers():
+        for n in range(3):
+            threads.append(threading.current_thread())
+            yield n
+
+    async def collect():
+        return [n async for n in iterate_in_threadpool(numbers())]
+
+    assert asyncio.run(collect()) == [0, 1, 2]
+    assert threading.main_thread() not in threads
+
+
+def test_contextmanager_in_threadpool_enters_and_exits_in_a_thread():
+    events = []
+
+    @contextlib.contextmanager
+    def resource():
+        events.append(("enter", threading.current_thread() is threading.main_thread()))
+        try:
+            yield "r"
+        finally:
+            events.append(("exit", threading.current_thread() is threading.main_thread()))
+
+    async def use(fail: bool):
+        async with contextmanager_in_threadpool(resource()) as value:
+            assert value == "r"
+            if fail:
+                raise KeyError("x")
+
+    asyncio.run(use(False))
+    with pytest.raises(KeyError):
+        asyncio.run(use(True))
+    assert events == [("enter", False), ("exit", False)] * 2
