@@ -100,3 +100,23 @@ def test_contextmanager_in_threadpool_enters_and_exits_in_a_thread():
     with pytest.raises(KeyError):
         asyncio.run(use(True))
     assert events == [("enter", False), ("exit", False)] * 2
+
+
+def test_orjson_and_ujson_responses_are_deprecated_json_responses():
+    from FasterAPI import FastAPI
+    from FasterAPI.responses import ORJSONResponse, UJSONResponse
+    from FasterAPI.testclient import TestClient
+
+    app = FastAPI(default_response_class=ORJSONResponse)
+
+    @app.get("/")
+    def items():
+        return {"a": [1, 2]}
+
+    for cls in (ORJSONResponse, UJSONResponse):
+        with pytest.warns(FastAPIDeprecationWarning, match=f"{cls.__name__} is deprecated"):
+            assert cls({"x": 1}).body == b'{"x":1}'
+    with pytest.warns(FastAPIDeprecationWarning):
+        response = TestClient(app).get("/")
+    assert response.json() == {"a": [1, 2]}
+    assert response.headers["content-type"] == "application/json"
