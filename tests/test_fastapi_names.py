@@ -6,7 +6,6 @@ import contextlib
 import threading
 
 import pytest
-
 from FasterAPI import status
 from FasterAPI.concurrency import contextmanager_in_threadpool, iterate_in_threadpool
 from FasterAPI.datastructures import Default, DefaultPlaceholder
