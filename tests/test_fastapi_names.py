@@ -119,3 +119,39 @@ def test_orjson_and_ujson_responses_are_deprecated_json_responses():
         response = TestClient(app).get("/")
     assert response.json() == {"a": [1, 2]}
     assert response.headers["content-type"] == "application/json"
+
+
+def test_jsonable_encoder_takes_fastapis_options():
+    import dataclasses
+    import datetime
+    import math
+
+    import msgspec
+    from FasterAPI.encoders import jsonable_encoder
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        y: int | None = None
+
+    class Tag(msgspec.Struct):
+        name: str
+
+    class Dictable:
+        def __init__(self) -> None:
+            self.name, self._sa_state = "d", object()
+
+    value = {"p": Point(1), "t": [Tag("a")], "when": datetime.date(2026, 1, 2), "n": None}
+    assert jsonable_encoder(value) == {
+        "p": {"x": 1, "y": None},
+        "t": [{"name": "a"}],
+        "when": "2026-01-02",
+        "n": None,
+    }
+    assert jsonable_encoder(value, exclude_none=True, include={"p", "n"}) == {"p": {"x": 1}}
+    assert jsonable_encoder(Point(1, 2), exclude={"y"}) == {"x": 1}
+    assert jsonable_encoder(Dictable()) == {"name": "d"}  # sqlalchemy_safe drops _sa keys
+    assert math.isnan(jsonable_encoder(float("nan")))
+    assert jsonable_encoder(3, custom_encoder={int: str}) == "3"
+    with pytest.raises(ValueError):
+        jsonable_encoder(object())
