@@ -163,9 +163,7 @@ def jsonable_encoder(
     if custom_encoder:
         encoder = custom_encoder.get(type(obj))
         if encoder is None:
-            encoder = next(
-                (f for cls, f in custom_encoder.items() if isinstance(obj, cls)), None
-            )
+            encoder = next((f for cls, f in custom_encoder.items() if isinstance(obj, cls)), None)
         if encoder is not None:
             return encoder(obj)
     if include is not None and not isinstance(include, set | dict):
