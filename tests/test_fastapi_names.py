@@ -155,3 +155,37 @@ def test_jsonable_encoder_takes_fastapis_options():
     assert jsonable_encoder(3, custom_encoder={int: str}) == "3"
     with pytest.raises(ValueError):
         jsonable_encoder(object())
+
+
+def test_a_response_model_nothing_can_validate_is_refused_at_registration():
+    from FasterAPI import FastAPI
+    from FasterAPI.exceptions import FastAPIError
+
+    class NotAModel:
+        pass
+
+    app = FastAPI()
+    for model in (NotAModel, list[NotAModel]):
+        with pytest.raises(FastAPIError, match="response_model=None"):
+            app.get("/", response_model=model)(lambda: None)
+
+
+def test_pydantic_v1_models_are_refused_at_registration():
+    import warnings
+
+    from FasterAPI import FastAPI
+    from FasterAPI.exceptions import PydanticV1NotSupportedError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pydantic.v1 import BaseModel
+
+    class Old(BaseModel):
+        name: str
+
+    app = FastAPI()
+    with pytest.raises(PydanticV1NotSupportedError, match="Old"):
+
+        @app.get("/")
+        def endpoint() -> list[Old]:
+            return []
