@@ -25,10 +25,27 @@ FASTAPI_APP = textwrap.dedent(
     from fastapi import Depends, FastAPI, HTTPException, status
     from fastapi.responses import PlainTextResponse
     from pydantic import BaseModel
+    from starlette.background import BackgroundTasks as StarletteBackgroundTasks
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.middleware.base import BaseHTTPMiddleware
+    from starlette.middleware.cors import CORSMiddleware
     from starlette.requests import Request as StarletteRequest
+    from starlette.responses import JSONResponse as StarletteJSON
+    from starlette.responses import RedirectResponse as StarletteRedirect
 
     app = FastAPI(title="unchanged")
+    app.add_middleware(CORSMiddleware, allow_origins=["https://a.example"])
+    done = []
+
+
+    class Stamp(BaseHTTPMiddleware):
+        async def dispatch(self, request, call_next):
+            response = await call_next(request)
+            response.headers["x-stamp"] = request.url.path
+            return response
+
+
+    app.add_middleware(Stamp)
 
 
     class Item(BaseModel):
@@ -60,11 +77,31 @@ FASTAPI_APP = textwrap.dedent(
         raise HTTPException(status.HTTP_410_GONE)
 
 
+    @app.get("/starlette-json")
+    def starlette_json(tasks: StarletteBackgroundTasks):
+        tasks.add_task(done.append, "task")
+        return StarletteJSON({"from": "starlette"}, status_code=202, headers={"x-a": "b"})
+
+
+    @app.get("/old")
+    async def old():
+        return StarletteRedirect("/items/1")
+
+
+    @app.get("/done")
+    def tasks_done():
+        return done
+
+
     @app.exception_handler(StarletteHTTPException)
     async def plain_errors(request, exc):
         return PlainTextResponse(f"{exc.status_code}: {exc.detail}", status_code=exc.status_code)
     """
 )
+
+
+#: The same app without middleware: each request takes the native server's short path.
+PLAIN_APP = FASTAPI_APP.replace("app.add_middleware(", "# app.add_middleware(")
 
 
 def run_python(code: str, cwd: Path) -> str:
@@ -123,8 +160,15 @@ def test_an_unchanged_fastapi_app_through_the_testclient(tmp_path):
                 client.post("/items", json={"name": "a"}),
                 client.get("/teapot"),
                 client.get("/gone"),
+                client.get("/starlette-json"),
+                client.get("/old", follow_redirects=False),
+                client.get("/done"),
             ):
                 print(response.status_code, response.text)
+            response = client.get("/starlette-json", headers={"origin": "https://a.example"})
+            print(response.headers["x-a"], response.headers["x-stamp"],
+                  response.headers["access-control-allow-origin"])
+            print(client.get("/old", follow_redirects=False).headers["location"])
             """
         ),
         tmp_path,
@@ -134,7 +178,15 @@ def test_an_unchanged_fastapi_app_through_the_testclient(tmp_path):
     assert lines[0].startswith("200 ")
     assert lines[1] == '201 {"name":"a","price":2.0}'
     assert lines[2].startswith("422 ") and '"loc":["body","price"]' in lines[2]
-    assert lines[3:] == ["418 418: I'm a teapot", "410 410: Gone"]
+    assert lines[3:] == [
+        "418 418: I'm a teapot",
+        "410 410: Gone",
+        '202 {"from":"starlette"}',
+        "307 ",
+        '200 ["task"]',
+        "b /starlette-json https://a.example",
+        "/items/1",
+    ]
 
 
 def free_port() -> int:
@@ -153,9 +205,11 @@ def get(port: int, path: str) -> tuple[int, bytes]:
     return int(head.split()[1]), body
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_fasterapi_run_fastapi_serves_an_unchanged_app(tmp_path, workers):
-    (tmp_path / "main.py").write_text(FASTAPI_APP)
+@pytest.mark.parametrize(
+    ("workers", "source"), [(1, FASTAPI_APP), (2, FASTAPI_APP), (1, PLAIN_APP)]
+)
+def test_fasterapi_run_fastapi_serves_an_unchanged_app(tmp_path, workers, source):
+    (tmp_path / "main.py").write_text(source)
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"), PYTHONUNBUFFERED="1")
     command = [sys.executable, "-m", "FasterAPI", "run", "--fastapi", "main:app"]
@@ -175,6 +229,9 @@ def test_fasterapi_run_fastapi_serves_an_unchanged_app(tmp_path, workers):
                 time.sleep(0.1)
         assert (status, json.loads(body)) == (200, {"item_id": 7, "q": None, "token": "none"})
         assert get(port, "/teapot") == (418, b"418: I'm a teapot")
+        assert get(port, "/starlette-json") == (202, b'{"from":"starlette"}')
+        if workers == 1:  # the task ran in the process that answered
+            assert get(port, "/done") == (200, b'["task"]')
         assert get(port, "/openapi.json")[0] == 200
     finally:
         proc.terminate()

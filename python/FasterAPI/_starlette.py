@@ -10,6 +10,7 @@ from typing import Any
 try:
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.exceptions import WebSocketException as StarletteWebSocketException
+    from starlette.responses import Response as StarletteResponse
 
     INSTALLED = True
 except ImportError:  # Starlette is optional: the bases are plain exceptions then
@@ -19,6 +20,9 @@ except ImportError:  # Starlette is optional: the bases are plain exceptions the
 
     class StarletteWebSocketException(Exception):  # type: ignore[no-redef]
         """Stands in for Starlette's WebSocketException where Starlette is not installed."""
+
+    class StarletteResponse:  # type: ignore[no-redef]
+        """Stands in for Starlette's Response where Starlette is not installed."""
 
     INSTALLED = False
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import _core
+from ._starlette import StarletteResponse
 from .datastructures import MutableHeaders
 from .exceptions import FastAPIDeprecationWarning
 
@@ -208,6 +209,10 @@ class RedirectResponse(Response):
 
 
 from .streaming import FileResponse, StreamingResponse  # noqa: E402 - they build on Response
+
+#: What a handler may return to answer with itself: FasterAPI's responses, and Starlette's
+#: (where Starlette is installed), which are sent by their own ASGI call.
+RESPONSE_TYPES = (Response, StarletteResponse)
 
 
 def __getattr__(name: str) -> Any:

@@ -17,7 +17,7 @@ from ..concurrency import run_in_threadpool
 from ..exceptions import RequestValidationError, WebSocketRequestValidationError
 from ..forms import FILES_KEY
 from ..requests import Request
-from ..responses import Response, injected_response
+from ..responses import RESPONSE_TYPES, Response, injected_response
 from ..security import SecurityScopes
 from ..websockets import WebSocket
 from .models import Dependant
@@ -145,7 +145,7 @@ async def serve(
             result = await run_in_threadpool(route.endpoint, **kwargs)
         else:
             result = route.endpoint(**kwargs)
-        if isinstance(result, Response):
+        if isinstance(result, RESPONSE_TYPES):
             response = result
         else:
             if route.serialize_response is not None:  # the response model's
