@@ -358,7 +358,7 @@ def _uses_any(dependant: Any, calls: Mapping[Any, Any], seen: set | None = None)
     if dependant is None:
         return False
     seen = set() if seen is None else seen
-    for _, sub, _ in dependant.dependencies:
+    for sub in dependant.dependencies:
         if id(sub) in seen:
             continue
         seen.add(id(sub))
