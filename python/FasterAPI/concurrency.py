@@ -27,9 +27,9 @@ import sys
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -108,9 +108,7 @@ class DependencyConcurrency:
 
     def __init__(self, max_concurrency: int) -> None:
         self.max_concurrency = max_concurrency
-        self._semaphores: weakref.WeakKeyDictionary[Any, Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._semaphores: weakref.WeakKeyDictionary[Any, Semaphore] = weakref.WeakKeyDictionary()
 
     def get_semaphore(self) -> Semaphore:
         """The semaphore of the running event loop (made on first use)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import inspect
 import re
+import types
 import typing
 import uuid
 from collections.abc import Mapping, Sequence
@@ -285,11 +286,38 @@ def _parameters(call: Any) -> list[inspect.Parameter]:
 
 
 def _hints(call: Any) -> dict[str, Any]:
-    """The resolved annotations of what calling `call` runs."""
+    """The resolved annotations of what calling `call` runs; a type alias (`type X = ...`)
+    is what it stands for."""
+    target = called_function(call)
     try:
-        return typing.get_type_hints(called_function(call), include_extras=True)
+        hints = typing.get_type_hints(target, include_extras=True)
     except TypeError:  # a builtin or a slot wrapper
         return {}
+    except NameError:  # a name only type checkers import (`if TYPE_CHECKING:`), say
+        hints = _hints_one_by_one(target)
+    return {
+        name: getattr(hint, "__value__", hint) if _is_type_alias(hint) else hint
+        for name, hint in hints.items()
+    }
+
+
+def _hints_one_by_one(target: Any) -> dict[str, Any]:
+    """The annotations of `target` that resolve; one that names what cannot be found (the
+    return annotation, usually) is left out, as FastAPI does."""
+    globalns = getattr(inspect.unwrap(target), "__globals__", {})
+    hints: dict[str, Any] = {}
+    for name, annotation in getattr(target, "__annotations__", {}).items():
+        holder = types.SimpleNamespace(__annotations__={name: annotation}, __globals__=globalns)
+        try:
+            hints.update(typing.get_type_hints(holder, include_extras=True))
+        except (NameError, TypeError):
+            pass
+    return hints
+
+
+def _is_type_alias(hint: Any) -> bool:
+    """A `type X = ...` alias (typing's, or typing_extensions' before Python 3.12)."""
+    return type(hint).__name__ == "TypeAliasType" and hasattr(hint, "__value__")
 
 
 def _special(annotation: Any) -> str | None:

@@ -75,25 +75,36 @@ class _CallIdentity:
 _CLASSIFICATION_CACHE_SIZE = 4096
 
 
-def _classifier(test: Any) -> Any:
-    """A function telling whether calling a callable gives what `test` recognises: the
-    callable itself, what it wraps, or (for an instance) its __call__ or what that wraps.
-    Its answers are cached by the callable's identity."""
+def _classify(call: Any, test: Any) -> bool:
+    """Whether calling `call` gives what `test` recognises: the callable itself, what it
+    wraps, or (for an instance) its __call__ or what that wraps."""
+    if call is None:
+        return False
+    if test(_impartial(call)) or test(_unwrapped_call(call)):
+        return True
+    if inspect.isclass(_unwrapped_call(call)):
+        return False
+    for owner in (_impartial(call), _unwrapped_call(call)):
+        dunder_call = getattr(owner, "__call__", None)  # noqa: B004
+        if dunder_call is not None and (
+            test(_impartial(dunder_call)) or test(_unwrapped_call(dunder_call))
+        ):
+            return True
+    return False
+
+
+def _is_coroutine(call: Any) -> bool:
+    return inspect.isroutine(call) and iscoroutinefunction(call)
+
+
+def _cached_classifier(test: Any) -> Any:
+    """FastAPI's cached form of `_classify(call, test)` (by the callable's identity), for the
+    tools that import it. FasterAPI classifies a callable once, when a route is compiled,
+    without a cache: one would keep every app's handlers and dependencies alive."""
 
     @functools.lru_cache(maxsize=_CLASSIFICATION_CACHE_SIZE)
     def cached(identity: _CallIdentity) -> bool:
-        call = identity.call
-        if test(_impartial(call)) or test(_unwrapped_call(call)):
-            return True
-        if inspect.isclass(_unwrapped_call(call)):
-            return False
-        for owner in (_impartial(call), _unwrapped_call(call)):
-            dunder_call = getattr(owner, "__call__", None)  # noqa: B004
-            if dunder_call is not None and (
-                test(_impartial(dunder_call)) or test(_unwrapped_call(dunder_call))
-            ):
-                return True
-        return False
+        return _classify(identity.call, test)
 
     def classify(call: Any) -> bool:
         return call is not None and cached(_CallIdentity(call))
@@ -101,24 +112,27 @@ def _classifier(test: Any) -> Any:
     return classify, cached
 
 
-def _is_coroutine(call: Any) -> bool:
-    return inspect.isroutine(call) and iscoroutinefunction(call)
+_is_gen_callable, _is_gen_callable_cached = _cached_classifier(inspect.isgeneratorfunction)
+_is_async_gen_callable, _is_async_gen_callable_cached = _cached_classifier(
+    inspect.isasyncgenfunction
+)
+_is_coroutine_callable, _is_coroutine_callable_cached = _cached_classifier(_is_coroutine)
 
 
-_is_gen_callable, _is_gen_callable_cached = _classifier(inspect.isgeneratorfunction)
-_is_async_gen_callable, _is_async_gen_callable_cached = _classifier(inspect.isasyncgenfunction)
-_is_coroutine_callable, _is_coroutine_callable_cached = _classifier(_is_coroutine)
+def is_coroutine_callable(call: Any) -> bool:
+    """Whether calling `call` gives a coroutine (an `async def`, or what wraps one)."""
+    return _classify(call, _is_coroutine)
 
 
 def call_kind(call: Any) -> str:
     """How a dependency is called: "async_gen" or "gen" (yield dependencies, entered as
     context managers), "async" (awaited) or "sync". A decorated function is what it wraps
     (functools.wraps); a callable instance is what its __call__ is; a class is "sync"."""
-    if _is_async_gen_callable(call):
+    if _classify(call, inspect.isasyncgenfunction):
         return "async_gen"
-    if _is_gen_callable(call):
+    if _classify(call, inspect.isgeneratorfunction):
         return "gen"
-    if _is_coroutine_callable(call):
+    if is_coroutine_callable(call):
         return "async"
     return "sync"
 
@@ -236,7 +250,7 @@ def _get_computed_scope(*, dependant: Dependant) -> str | None:
     """Its declared scope; "request" for a yield dependency that declares none."""
     if dependant.scope:
         return dependant.scope
-    if _is_gen_callable(dependant.call) or _is_async_gen_callable(dependant.call):
+    if dependant.kind in ("gen", "async_gen"):
         return "request"
     return None
 
@@ -290,4 +304,3 @@ def check_scopes(dependant: Dependant) -> None:
             f'The dependency "{name}" has a scope of "request", it cannot depend on '
             'dependencies with scope "function".'
         )
-
