@@ -39,7 +39,8 @@ class FastAPIError(RuntimeError):
 
 
 class DependencyScopeError(FastAPIError):
-    """A dependency depends on another one whose scope is narrower than its own."""
+    """A dependency depends on one whose scope ends sooner: a `scope="request"` yield
+    dependency on a `scope="function"` one, which would be closed while it is still in use."""
 
 
 class PydanticV1NotSupportedError(FastAPIError):

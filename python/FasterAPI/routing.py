@@ -4,8 +4,6 @@ radix tree; a route's signature is compiled into its plan when it is registered.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import inspect
 import re
 import typing
@@ -15,7 +13,7 @@ from urllib.parse import quote
 
 from ._body_limit import validate_max_body_size
 from ._types import is_subclass
-from .dependencies.models import called_function
+from .dependencies.models import called_function, is_coroutine_callable
 from .item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
 from .requests import Request
 from .response_model import response_serializer
@@ -119,11 +117,9 @@ def _positional_names(endpoint: Any) -> tuple[str, ...] | None:
 
 
 def _is_async(endpoint: Any) -> bool:
-    while isinstance(endpoint, functools.partial):
-        endpoint = endpoint.func
-    return asyncio.iscoroutinefunction(endpoint) or asyncio.iscoroutinefunction(
-        getattr(endpoint, "__call__", None)  # noqa: B004 - callable instances
-    )
+    """Whether the endpoint is awaited: an `async def`, what a decorator wraps
+    (functools.wraps), a partial's function or an instance's __call__ (as dependencies)."""
+    return is_coroutine_callable(endpoint)
 
 
 class APIRoute:
@@ -358,7 +354,7 @@ def _uses_any(dependant: Any, calls: Mapping[Any, Any], seen: set | None = None)
     if dependant is None:
         return False
     seen = set() if seen is None else seen
-    for _, sub, _ in dependant.dependencies:
+    for sub in dependant.dependencies:
         if id(sub) in seen:
             continue
         seen.add(id(sub))
