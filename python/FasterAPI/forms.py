@@ -14,7 +14,6 @@ response is sent and the background tasks have run (see `FILES_KEY`).
 
 from __future__ import annotations
 
-import copy
 import sys
 from dataclasses import dataclass, field
 from tempfile import SpooledTemporaryFile
@@ -24,6 +23,7 @@ import msgspec
 
 from . import _core
 from . import params as p
+from ._form_limits import DEFAULT_FORM_LIMITS, _FormLimits
 from ._types import is_subclass, sequence_item, unwrap_optional
 from .body import BodyField, BodyPlan, ClientDisconnect, read_body
 from .datastructures import FormData, Headers, UploadFile
@@ -263,13 +263,28 @@ class FormPlan:
                 f = param.field
                 default = p.Required if f.required else f.default
                 spec = _param_spec(f.alias, "form", _plain(f.annotation)[0], f.marker, default)
-                specs.append({**spec, "name": f.name, "required": f.required})
+                specs.append(
+                    {
+                        **spec,
+                        "name": f.name,
+                        "key": f.alias,
+                        "loc_name": f.alias,
+                        "required": f.required,
+                    }
+                )
         self._text_index = {
             param.field.alias: i for i, param in enumerate(self.params) if param.kind == TEXT
         }
         self._needs_items = any(param.kind != TEXT for param in self.params)
-        self.reader = _core.FormReader(specs, self._needs_items)
+        self._specs = specs
         self.media_type = _media_type(fields)
+        self.limit({})
+
+    def limit(self, form_limits: _FormLimits) -> None:
+        """Reads forms within `form_limits` (the route's, FasterAPI._form_limits), Starlette's
+        defaults for those it does not set."""
+        self.limits = {**DEFAULT_FORM_LIMITS, **form_limits}
+        self.reader = _core.FormReader(self._specs, self._needs_items, **self.limits)
 
     @staticmethod
     def _classify(f: BodyField) -> _Param:
@@ -286,8 +301,8 @@ class FormPlan:
             kind = BYTES
         elif isinstance(marker, p.Form) and not many and _is_model(tp):
             return _Param(f, MODEL, False, optional, _model_fields(tp))
-        elif marker is not None and _scalar_kind(base) is not None:
-            kind = TEXT
+        elif marker is not None and len(f.aliases) == 1 and _scalar_kind(base) is not None:
+            kind = TEXT  # read in Rust, by its one alias
         else:
             kind = OTHER
         return _Param(f, kind, many, optional)
@@ -300,6 +315,7 @@ class FormPlan:
         form, or one over a limit, is an HTTPException(400)."""
         if isinstance(raw, FormData):
             form = raw
+            _check_limits(form, self.limits)
             texts = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
             errors = self.reader.read_texts(texts, kwargs)
             if not self._needs_items:  # the handler takes no file: none is kept
@@ -333,31 +349,27 @@ class FormPlan:
 
     def _read(self, param: _Param, form: FormData, kwargs: dict[str, Any]) -> list:
         f = param.field
-        loc: tuple = ("body", f.alias)
         if param.kind == MODEL:
             value = self._model_data(param, form)
             if value is None:
-                return _absent(f, ("body",), kwargs)
+                return f.absent(("body",), kwargs)
             result, errors = f.validator.from_python(value, ("body",))
+            if not errors:
+                kwargs[f.name] = result
+            return errors
+        alias, value = _sent(form, f.aliases, param.many)
+        if alias is None:
+            return f.absent(("body", f.alias), kwargs)
+        loc: tuple = ("body", alias)
+        if param.kind == OTHER:
+            result, errors = f.validator.from_python(value, loc)
         elif param.many:
-            values = [v for v in form.getlist(f.alias) if not _is_empty_file(v)]
-            if not values:
-                return _absent(f, loc, kwargs)
-            if param.kind == OTHER:
-                result, errors = f.validator.from_python(values, loc)
-            else:
-                converted = [_file_value(param.kind, v, (*loc, i)) for i, v in enumerate(values)]
-                errors = [e for _, e in converted if e is not None]
-                result = [v for v, _ in converted]
+            converted = [_file_value(param.kind, v, (*loc, i)) for i, v in enumerate(value)]
+            errors = [e for _, e in converted if e is not None]
+            result = [v for v, _ in converted]
         else:
-            value = form.get(f.alias)
-            if _absent_text(value):
-                return _absent(f, loc, kwargs)
-            if param.kind == OTHER:
-                result, errors = f.validator.from_python(value, loc)
-            else:
-                result, error = _file_value(param.kind, value, loc)
-                errors = [error] if error is not None else []
+            result, error = _file_value(param.kind, value, loc)
+            errors = [error] if error is not None else []
         if not errors:
             kwargs[f.name] = result
         return errors
@@ -385,14 +397,38 @@ class FormPlan:
         return data
 
 
+def _check_limits(form: FormData, limits: dict[str, int]) -> None:
+    """HTTPException(400) if a form parsed as it arrived (with Starlette's default limits)
+    is over the route's own limits, worded as Starlette words them."""
+    items = form.multi_items()
+    files = sum(isinstance(value, UploadFile) for _, value in items)
+    if files > limits["max_files"]:
+        max_files = limits["max_files"]
+        raise HTTPException(400, f"Too many files. Maximum number of files is {max_files}.")
+    if len(items) - files > limits["max_fields"]:
+        max_fields = limits["max_fields"]
+        raise HTTPException(400, f"Too many fields. Maximum number of fields is {max_fields}.")
+    size = limits["max_part_size"]
+    if any(isinstance(value, str) and len(value.encode()) > size for _, value in items):
+        raise HTTPException(400, f"Part exceeded maximum size of {size // 1024}KB.")
+
+
+def file_bytes(upload: UploadFile) -> bytes:
+    """An uploaded file's content from where it is read up to, for a `bytes` parameter; the
+    file is left where it was, for the other parameters that read it."""
+    position = upload.file.tell()
+    try:
+        return upload.file.read()
+    finally:
+        upload.file.seek(position)
+
+
 def _file_value(kind: str, value: Any, loc: tuple) -> tuple[Any, dict[str, Any] | None]:
     """An UploadFile parameter's value (an error for text), or a bytes one's (a file's content
     or the text's UTF-8)."""
     if kind == BYTES:
         if isinstance(value, UploadFile):
-            data = value.file.read()
-            value.file.seek(0)
-            return data, None
+            return file_bytes(value), None
         return value.encode(), None
     if isinstance(value, UploadFile):
         return value, None
@@ -405,12 +441,20 @@ def _file_value(kind: str, value: Any, loc: tuple) -> tuple[Any, dict[str, Any] 
     }
 
 
-def _absent(f: BodyField, loc: tuple, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
-    if f.required:
-        return [{"type": "missing", "loc": loc, "msg": "Field required", "input": None}]
-    default = f.default
-    kwargs[f.name] = copy.copy(default) if isinstance(default, list | dict | set) else default
-    return []
+def _sent(form: FormData, aliases: list[str], many: bool) -> tuple[str | None, Any]:
+    """`(alias, value)` for the first of `aliases` the form has a value for (all of them, a
+    list, if `many`), as FastAPI reads them: an empty text field or file input is not one.
+    `(None, None)` if none."""
+    for alias in aliases:
+        if many:
+            values = [v for v in form.getlist(alias) if not _is_empty_file(v)]
+            if values:
+                return alias, values
+        else:
+            value = form.get(alias)
+            if not _absent_text(value):
+                return alias, value
+    return None, None
 
 
 def _media_type(fields: list[BodyField]) -> str:
