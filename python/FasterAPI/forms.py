@@ -523,7 +523,7 @@ class FormPlan:
             result, errors = param.model.validator.from_python(value, ("body",))  # type: ignore[union-attr]
             if not errors:
                 kwargs[f.name] = result
-            return errors
+            return _with_files_shown(errors)
         alias, value = _sent(form, f.aliases, param.many)
         if alias is None:
             return f.absent(("body", f.alias), kwargs)
@@ -539,7 +539,25 @@ class FormPlan:
             errors = [error] if error is not None else []
         if not errors:
             kwargs[f.name] = result
-        return errors
+        return _with_files_shown(errors)
+
+
+def _with_files_shown(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The errors, each UploadFile in their inputs (an extra field a model forbids, say)
+    replaced by what FastAPI's encoder shows of one: its filename, size and headers."""
+    for error in errors:
+        error["input"] = _shown(error.get("input"))
+    return errors
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, UploadFile):
+        return {"filename": value.filename, "size": value.size, "headers": dict(value.headers)}
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    return value
 
 
 def _check_limits(form: FormData, limits: dict[str, int]) -> None:
