@@ -78,8 +78,10 @@ class Validator:
 
     def __init__(self, annotation: Any) -> None:
         self.annotation = annotation
-        inner, _ = unwrap_optional(annotation)
+        inner, optional = unwrap_optional(annotation)
         self.inner = inner
+        #: None is valid (`X | None`).
+        self.optional = optional
         self.is_struct = isinstance(inner, type) and issubclass(inner, msgspec.Struct)
         pydantic = sys.modules.get("pydantic")  # a pydantic model means it is imported
         self.is_pydantic = (
@@ -119,6 +121,8 @@ class Validator:
         return self.from_python(value, loc)
 
     def from_python(self, value: Any, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:
+        if value is None and self.optional:
+            return None, []
         if self.is_pydantic:
             try:
                 return self.inner.model_validate(value, from_attributes=True), []
@@ -197,9 +201,14 @@ class BodyField:
         if self.required:
             return [missing(loc)]
         if self.default_factory is not None:
-            kwargs[self.name] = self.default_factory()
+            default = self.default_factory()
         else:
-            kwargs[self.name] = copy.deepcopy(self.default)
+            default = copy.deepcopy(self.default)
+        if getattr(self.marker, "extra", {}).get("validate_default"):
+            default, errors = self.validator.from_python(default, loc)
+            if errors:
+                return errors
+        kwargs[self.name] = default
         return []
 
     def pick(self, data: Any) -> str | None:

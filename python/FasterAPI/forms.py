@@ -346,9 +346,9 @@ def _model_values(fields: list[_ModelField], form: FormData) -> dict[str, Any]:
 
 
 def _union_validator(f: BodyField, models: list[Any]) -> Validator:
-    """Validates a union of form models (with its Form(discriminator=...)): each member is
-    tried with its own fields picked out of the form's values, and named by its model (or
-    its Tag) in errors."""
+    """Validates a union of form models (with its Form(discriminator=..., union_mode=...)):
+    each member is tried with its own fields picked out of the form's values, and named by
+    its model (or its Tag) in errors."""
     from pydantic import BeforeValidator, Field, Tag
 
     choices: list[Any] = []
@@ -363,9 +363,13 @@ def _union_validator(f: BodyField, models: list[Any]) -> Validator:
         normalize = BeforeValidator(functools.partial(_normalize_form_model, model=model))
         choices.append(Annotated[choice, normalize, tag])
     annotation: Any = Union[tuple(choices)]  # noqa: UP007
-    discriminator = _marker_option(f.marker, "discriminator")
-    if discriminator is not None:
-        annotation = Annotated[annotation, Field(discriminator=discriminator)]
+    options = {
+        name: value
+        for name in ("discriminator", "union_mode")
+        if (value := _marker_option(f.marker, name)) is not None
+    }
+    if options:
+        annotation = Annotated[annotation, Field(**options)]
     return Validator(annotation)
 
 
@@ -468,7 +472,12 @@ class FormPlan:
             kind = BYTES
         elif isinstance(marker, p.Form) and not marker.embed and _form_models(f.annotation):
             return _Param(f, MODEL, False, optional, _FormModel(f, _form_models(f.annotation)))
-        elif marker is not None and len(f.aliases) == 1 and _scalar_kind(base) is not None:
+        elif (
+            marker is not None
+            and len(f.aliases) == 1
+            and f.default_factory is None
+            and _scalar_kind(base) is not None
+        ):
             kind = TEXT  # read in Rust, by its one alias
         else:
             kind = OTHER
