@@ -35,6 +35,8 @@ class Param:
         *,
         default_factory: Any = None,
         alias: str | None = None,
+        validation_alias: Any = None,
+        serialization_alias: str | None = None,
         title: str | None = None,
         description: str | None = None,
         gt: float | None = None,
@@ -57,6 +59,9 @@ class Param:
         self.default = Required if default is ... else default
         self.default_factory = default_factory
         self.alias = alias
+        #: The name (or pydantic AliasChoices/AliasPath) read instead of `alias`, as pydantic's.
+        self.validation_alias = validation_alias
+        self.serialization_alias = serialization_alias
         self.title = title
         self.description = description
         self.gt, self.ge, self.lt, self.le = gt, ge, lt, le

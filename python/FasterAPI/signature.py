@@ -27,7 +27,7 @@ from ._converters import CONVERTERS
 from ._starlette import special_parameter
 from ._types import is_subclass, sequence_item, unwrap_optional
 from .background import BackgroundTasks
-from .body import BodyField, BodyPlan
+from .body import BodyField, BodyPlan, request_aliases
 from .dependencies.models import Dependant, cache_key, call_name, called_function, check_scopes
 from .forms import FormPlan, is_upload
 from .requests import HTTPConnection, Request
@@ -425,14 +425,16 @@ def _body_field(
     name: str, key: str, annotation: Any, marker: p.Param | None, default: Any
 ) -> BodyField:
     embed = isinstance(marker, p.Body) and marker.embed
-    if marker is not None and marker.default_factory is not None:
-        default = marker.default_factory()
+    factory = marker.default_factory if marker is not None else None
+    aliases = request_aliases(name, marker)
     return BodyField(
         name=key,
-        alias=(marker.alias if marker else None) or name,
+        alias=aliases[0],
+        aliases=aliases,
         annotation=_constrained(annotation, marker),
-        required=default is p.Required,
+        required=default is p.Required and factory is None,
         default=None if default is p.Required else default,
+        default_factory=factory,
         embed=embed,
         marker=marker,
     )
