@@ -44,6 +44,15 @@ from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocke
 _NOT_FOUND = {"detail": "Not Found"}
 
 
+class _Handlers(list):
+    """`app.on_startup` / `app.on_shutdown`: FastAPI's list of handlers, which is also
+    faster-api-web's decorator (`@app.on_startup` appends the function and returns it)."""
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        self.append(func)
+        return func
+
+
 class Faster(FasterRouter, _core.AsgiApp):
     """A FastAPI-style app: route decorators, routers, exception handlers, lifespan."""
 
@@ -105,8 +114,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         self.root_path = root_path
         self.strict_content_type = strict_content_type
         self.state = State()
-        self.on_startup = list(on_startup or [])
-        self.on_shutdown = list(on_shutdown or [])
+        self.on_startup = _Handlers(on_startup or [])
+        self.on_shutdown = _Handlers(on_shutdown or [])
         self.lifespan_context = lifespan
         self.exception_handlers: dict[Any, Callable[..., Any]] = {
             # Under Starlette's classes (our bases), as FastAPI registers them: Starlette's own
