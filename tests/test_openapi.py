@@ -79,7 +79,7 @@ def test_custom_urls_and_turning_pages_off():
     app = FastAPI(openapi_url="/api/schema.json", docs_url="/api/docs", redoc_url=None)
     with TestClient(app) as client:
         assert client.get("/api/schema.json").json()["info"] == {
-            "title": "FasterAPI",
+            "title": "FastAPI",
             "version": "0.1.0",
         }
         assert '"url": "/api/schema.json"' in client.get("/api/docs").text

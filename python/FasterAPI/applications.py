@@ -51,7 +51,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         self,
         *,
         debug: bool = False,
-        title: str = "FasterAPI",
+        title: str = "FastAPI",
         version: str = "0.1.0",
         description: str = "",
         lifespan: Callable[[Any], Any] | None = None,
