@@ -159,10 +159,9 @@ class APIRoute:
         dependencies: Sequence[Any] | None = None,
         dependency_overrides: Mapping[Any, Any] | None = None,
         max_body_size: int | None = None,
+        callbacks: list[Any] | None = None,
         **openapi: Any,
     ) -> None:
-        if not path.startswith("/"):
-            raise ValueError(f"route path {path!r} must start with '/'")
         self.path = path
         if getattr(endpoint, "__fasterapi_stream__", False):  # a copy (include_router)
             endpoint = endpoint.__wrapped__
@@ -195,6 +194,8 @@ class APIRoute:
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.openapi = openapi
+        #: Routes (of a callback router) documented as this operation's OpenAPI callbacks.
+        self.callbacks = callbacks
         self.generate_unique_id_function = generate_unique_id_function
         unique_id = generate_unique_id if generate_unique_id_function is Default else None
         self.unique_id = self.operation_id or (unique_id or generate_unique_id_function)(self)
@@ -283,6 +284,7 @@ class APIRoute:
             "threadpool": self.threadpool,
             "dependencies": self.dependencies,
             "max_body_size": self.max_body_size,
+            "callbacks": self.callbacks,
             **self.openapi,
         }
 
@@ -381,6 +383,8 @@ class FasterRouter:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         max_body_size: int | None = None,
+        callbacks: list[Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default,
         **_: Any,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
@@ -395,6 +399,10 @@ class FasterRouter:
         self.responses = responses or {}
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
+        #: Given to every route added here (before the route's own), and the operationId
+        #: maker of those that name none.
+        self.callbacks = list(callbacks or [])
+        self.generate_unique_id_function = generate_unique_id_function
         self.routes: list[APIRoute | APIWebSocketRoute] = []
         self._listeners: list[Callable[[], None]] = []
 
@@ -413,6 +421,9 @@ class FasterRouter:
             options["include_in_schema"] = False
         if options.get("max_body_size") is None:
             options["max_body_size"] = self.max_body_size
+        options["callbacks"] = [*self.callbacks, *(options.get("callbacks") or [])] or None
+        if options.get("generate_unique_id_function", Default) is Default:
+            options["generate_unique_id_function"] = self.generate_unique_id_function
         route = APIRoute(self.prefix + path, endpoint, **options)
         self.routes.append(route)
         self._changed()
@@ -429,6 +440,8 @@ class FasterRouter:
         """A Starlette-style route: `route(request)` (an `async def`, or a `def`, run inline
         like a `def` handler) returns the Response itself. As in FastAPI, it takes no
         parameters or dependencies and is not in the OpenAPI document."""
+        if not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/'")
         is_async = _is_async(route)
 
         async def endpoint(request: Request) -> Any:
@@ -535,6 +548,8 @@ class FasterRouter:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         max_body_size: int | None = None,
+        callbacks: list[Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default,
         **_: Any,
     ) -> None:
         """Copies `router`'s routes (as they are now) under `prefix`, adding `tags` and
@@ -557,6 +572,9 @@ class FasterRouter:
                 options["include_in_schema"] = False
             if options["max_body_size"] is None:
                 options["max_body_size"] = max_body_size
+            options["callbacks"] = [*(callbacks or []), *(route.callbacks or [])]
+            if options["generate_unique_id_function"] is Default:
+                options["generate_unique_id_function"] = generate_unique_id_function
             self.add_api_route(prefix + route.path, route.endpoint, **options)
 
 

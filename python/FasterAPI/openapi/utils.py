@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import http.client
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -92,16 +93,15 @@ def get_openapi(
     info.update(contact=contact, license=license_info)
     output: dict[str, Any] = {"openapi": openapi_version, "info": info}
     output["servers"] = servers or None
-    builder = SchemaBuilder()
-    # One schema per model for requests and responses, or the two modes apart (`Item-Input`
-    # and `Item-Output`) where they differ.
-    writer = _OperationWriter(
-        builder, "serialization" if separate_input_output_schemas else "validation"
-    )
+    builder = SchemaBuilder(separate_input_output_schemas)
+    writer = _OperationWriter(builder)
     paths = writer.paths(routes)
     webhook_paths = writer.paths(webhooks or [])
     builder.build()
     definitions = {**builder.definitions, **writer.definitions}
+    if writer.validation_errors:
+        definitions["ValidationError"] = validation_error_definition
+        definitions["HTTPValidationError"] = validation_error_response_definition
     output["paths"] = paths
     output["webhooks"] = webhook_paths or None
     components: dict[str, Any] = {}
@@ -118,13 +118,14 @@ def get_openapi(
 class _OperationWriter:
     """Writes the operations of routes with Slots where schemas go (SchemaBuilder.fill)."""
 
-    def __init__(self, builder: SchemaBuilder, response_mode: str) -> None:
+    def __init__(self, builder: SchemaBuilder) -> None:
         self.builder = builder
-        self.response_mode = response_mode
         self.definitions: dict[str, Any] = {}
         #: Scheme name -> its OpenAPI description, for `components/securitySchemes`.
         self.security_schemes: dict[str, Any] = {}
         self.operation_ids: set[str] = set()
+        #: Whether an operation answers 422: the validation error schemas go in the document.
+        self.validation_errors = False
 
     def paths(self, routes: Sequence[Any]) -> dict[str, dict[str, Any]]:
         paths: dict[str, dict[str, Any]] = {}
@@ -139,7 +140,7 @@ class _OperationWriter:
         operation: dict[str, Any] = {"tags": route.tags or None}
         operation["summary"] = route.summary or route.name.replace("_", " ").title()
         operation["description"] = route.description or None
-        operation_id = route.unique_id
+        operation_id = route.operation_id or route.unique_id
         if operation_id in self.operation_ids:
             name = getattr(route.endpoint, "__name__", "<unnamed_endpoint>")
             warnings.warn(
@@ -154,14 +155,32 @@ class _OperationWriter:
         body = route.body
         if method in METHODS_WITH_BODY and body is not None:
             operation["requestBody"] = self.request_body(route)
+        if route.callbacks:
+            operation["callbacks"] = self.callbacks(route.callbacks)
         responses = operation["responses"] = self.responses(route)
-        if (params or body is not None) and not ({"422", "4XX", "default"} & responses.keys()):
+        # Any parameter, even one left out of the document, can fail validation.
+        validated = body is not None or any(d.params for d in _flat_dependants(route.plan.root))
+        if validated and not ({"422", "4XX", "default"} & responses.keys()):
             responses["422"] = copy.deepcopy(_VALIDATION_ERROR_RESPONSE)
-            self.definitions["ValidationError"] = validation_error_definition
-            self.definitions["HTTPValidationError"] = validation_error_response_definition
+            self.validation_errors = True
         if route.openapi_extra:
             deep_update(operation, route.openapi_extra)
         return operation
+
+    def callbacks(self, routes: Sequence[Any]) -> dict[str, Any]:
+        """An operation's callbacks: the operations of each callback route, under its path
+        (an expression such as `{$request.body.callback_url}/events`) and named after the
+        route. Their schemas go in the document; as in FastAPI, their security schemes and
+        validation errors do not."""
+        writer = _OperationWriter(self.builder)
+        writer.definitions = self.definitions
+        writer.operation_ids = self.operation_ids
+        callbacks: dict[str, Any] = {}
+        for route in routes:
+            if isinstance(route, APIRoute) and route.include_in_schema:
+                operations = {m.lower(): writer.operation(route, m) for m in sorted(route.methods)}
+                callbacks[route.name] = {route.path: operations}
+        return callbacks
 
     def security(self, route: APIRoute) -> list[dict[str, list[str]]]:
         """The security requirements of the route: one per security scheme among its
@@ -251,7 +270,7 @@ class _OperationWriter:
         slot: Any = {}
         if item is not Any:
             slot = self.builder.add(
-                item, self.response_mode, title=_title(f"StreamItem_{route.unique_id}")
+                item, "serialization", title=_title(f"StreamItem_{route.unique_id}")
             )
         if is_subclass(route.response_class, EventSourceResponse):
             event = copy.deepcopy(SSE_EVENT_SCHEMA)
@@ -277,13 +296,11 @@ class _OperationWriter:
             main["content"] = self.stream_content(route, media_type)
         elif route.body_allowed and media_type:
             schema: Any = {"type": "string"}
-            if is_subclass(response_class, JSONResponse):
+            if _is_json_response(response_class):
                 model = route.response_model
                 title = _title(f"Response_{route.unique_id}")
                 schema = (
-                    {}
-                    if model is None
-                    else self.builder.add(model, self.response_mode, title=title)
+                    {} if model is None else self.builder.add(model, "serialization", title=title)
                 )
             main["content"] = {media_type: {"schema": schema}}
         for code, extra in route.responses.items():
@@ -296,7 +313,7 @@ class _OperationWriter:
                 content = extra.setdefault("content", {})
                 schema_at = content.setdefault(media_type or "application/json", {})
                 title = _title(f"Response_{code}_{route.unique_id}")
-                slot = self.builder.add(model, self.response_mode, title=title)
+                slot = self.builder.add(model, "serialization", title=title)
                 slot.base = schema_at.get("schema") or {}
                 schema_at["schema"] = slot
             description = (
@@ -343,6 +360,15 @@ def _form_annotation(annotation: Any) -> Any:
     else:
         return annotation
     return inner | None if optional else inner
+
+
+def _is_json_response(response_class: Any) -> bool:
+    """Whether a route's response class writes JSON (its response model's schema is then
+    documented): a JSONResponse, FasterAPI's or Starlette's (which some apps import)."""
+    starlette = sys.modules.get("starlette.responses")  # not imported: not used either
+    return is_subclass(response_class, JSONResponse) or (
+        starlette is not None and is_subclass(response_class, starlette.JSONResponse)
+    )
 
 
 def _title(name: str) -> str:
