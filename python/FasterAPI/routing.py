@@ -203,7 +203,8 @@ class APIRoute:
         validate_max_body_size(max_body_size)
         #: The largest request body accepted, in bytes (413 past it); None: no limit.
         self.max_body_size = max_body_size
-        #: For an endpoint that yields: the type of the items it streams (Any if not said).
+        #: Whether the endpoint yields, and the type of the items it streams (None if not said).
+        self.is_stream = False
         self.stream_item: Any = None
         if is_generator_endpoint(endpoint):
             endpoint = self._stream_items(endpoint, response_model)
@@ -247,7 +248,8 @@ class APIRoute:
         (`AsyncIterator[Item]`) or by `response_model`."""
         if response_model is Default:
             response_model = stream_item_type(return_annotation(endpoint))
-        self.stream_item = Any if response_model is None else response_model
+        self.is_stream = True
+        self.stream_item = response_model
         self.response_model = None
         serialize = None
         if response_model is not None and response_model is not Any:
@@ -264,7 +266,7 @@ class APIRoute:
             "status_code": self.status_code,
             "tags": self.tags,
             "response_class": self.response_class,
-            "response_model": self.response_model,
+            "response_model": self.stream_item if self.is_stream else self.response_model,
             "response_model_include": self.response_model_include,
             "response_model_exclude": self.response_model_exclude,
             "response_model_by_alias": self.response_model_by_alias,

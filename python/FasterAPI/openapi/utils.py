@@ -18,7 +18,7 @@ from ..params import Body
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
 from ..security.base import SecurityBase
-from ..sse import SSE_EVENT_SCHEMA, EventSourceResponse
+from ..sse import SSE_EVENT_SCHEMA, EventSourceResponse, ServerSentEvent
 from .schemas import REF_PREFIX, SchemaBuilder, Slot, deep_update, field_attributes
 
 METHODS_WITH_BODY = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
@@ -267,14 +267,16 @@ class _OperationWriter:
         """The content of an endpoint that yields: JSON Lines or events, each item
         described by `itemSchema` (OpenAPI 3.2), as FastAPI writes it."""
         item = route.stream_item
+        if is_subclass(item, ServerSentEvent):  # a transport wrapper, not the data
+            item = None
         slot: Any = {}
-        if item is not Any:
+        if item is not None:
             slot = self.builder.add(
                 item, "serialization", title=_title(f"StreamItem_{route.unique_id}")
             )
         if is_subclass(route.response_class, EventSourceResponse):
             event = copy.deepcopy(SSE_EVENT_SCHEMA)
-            if item is not Any:
+            if item is not None:
                 event["properties"]["data"] = {
                     "type": "string",
                     "contentMediaType": "application/json",
@@ -284,7 +286,7 @@ class _OperationWriter:
             return {"text/event-stream": {"itemSchema": event}}
         if route.response_class is JSONResponse:
             return {"application/jsonl": {"itemSchema": slot}}
-        return {media_type: {}} if media_type else None
+        return {media_type: {"schema": {"type": "string"}}} if media_type else None
 
     def responses(self, route: APIRoute) -> dict[str, Any]:
         status = str(route.status_code)
@@ -292,7 +294,7 @@ class _OperationWriter:
         media_type = getattr(response_class, "media_type", None)
         main: dict[str, Any] = {"description": route.response_description}
         responses: dict[str, Any] = {status: main}
-        if route.body_allowed and route.stream_item is not None:
+        if route.body_allowed and route.is_stream:
             main["content"] = self.stream_content(route, media_type)
         elif route.body_allowed and media_type:
             schema: Any = {"type": "string"}
