@@ -13,7 +13,7 @@ from typing import Any
 
 from .._types import is_subclass, sequence_item, unwrap_optional
 from ..datastructures import UploadFile
-from ..forms import FormPlan
+from ..forms import MODEL, FormPlan
 from ..params import Body
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
@@ -214,8 +214,7 @@ class _OperationWriter:
                     "schema": self.builder.add(param.annotation, "validation", attrs, title),
                     "description": getattr(marker, "description", None),
                 }
-                if marker is not None and getattr(marker, "openapi_examples", None):
-                    parameter["examples"] = marker.openapi_examples
+                parameter["examples"] = _openapi_examples(marker)
                 if getattr(marker, "deprecated", None):
                     parameter["deprecated"] = True
                 key = (source, param.name)
@@ -237,20 +236,27 @@ class _OperationWriter:
         fields = _handler_first(fields, route.plan.root)
         if plan.embed:
             name = f"Body_{route.unique_id}"
-            properties, required = {}, []
+            # A form model's fields are the form's own: the body is all of its schema (and
+            # of the other models') with the other fields' properties.
+            models = {id(m.field) for m in getattr(plan, "params", ()) if m.kind == MODEL}
+            properties, required, all_of = {}, [], []
             for f in fields:
+                if id(f) in models and not unwrap_optional(f.annotation)[1]:
+                    all_of.append(self.builder.add(f.annotation))
+                    continue
                 annotation = _form_annotation(f.annotation) if form else f.annotation
                 properties[f.alias] = self.body_field(f, annotation)
                 if f.required:
                     required.append(f.alias)
             self.definitions[name] = {
-                "properties": properties,
+                "properties": properties or None,
                 "type": "object",
                 "required": required or None,
+                "allOf": all_of or None,
                 "title": name,
             }
             schema: Any = {"$ref": REF_PREFIX + name}
-            is_required = bool(required)
+            is_required = any(f.required for f in fields)
         else:
             f = fields[0]
             schema = self.body_field(f, f.annotation)
@@ -261,6 +267,8 @@ class _OperationWriter:
         if form:
             media_type = plan.media_type
         content: dict[str, Any] = {"schema": schema}
+        if not plan.embed:
+            content["examples"] = _openapi_examples(fields[0].marker)
         return {"required": is_required or None, "content": {media_type: content}}
 
     def stream_content(self, route: APIRoute, media_type: str | None) -> dict[str, Any] | None:
@@ -371,6 +379,15 @@ def _is_json_response(response_class: Any) -> bool:
     return is_subclass(response_class, JSONResponse) or (
         starlette is not None and is_subclass(response_class, starlette.JSONResponse)
     )
+
+
+def _openapi_examples(marker: Any) -> dict[str, Any] | None:
+    """A marker's `openapi_examples` (named examples, shown by Swagger UI), which go beside
+    the schema rather than in it (its `examples`)."""
+    examples = getattr(marker, "openapi_examples", None)
+    if examples is None:  # a marker that keeps unknown options in `extra`
+        examples = (getattr(marker, "extra", None) or {}).get("openapi_examples")
+    return examples or None
 
 
 def _title(name: str) -> str:
