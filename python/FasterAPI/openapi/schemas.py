@@ -19,10 +19,10 @@ from typing import Annotated, Any
 import msgspec
 
 from .._types import unwrap_optional
+from .constants import REF_PREFIX
 
 logger = logging.getLogger("fasterapi.error")
 
-REF_PREFIX = "#/components/schemas/"
 
 #: Field attributes that go into a schema as they are (the constraints and the docs).
 _CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")

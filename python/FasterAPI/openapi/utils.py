@@ -19,9 +19,8 @@ from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
 from ..security.base import SecurityBase
 from ..sse import SSE_EVENT_SCHEMA, EventSourceResponse, ServerSentEvent
-from .schemas import REF_PREFIX, SchemaBuilder, Slot, deep_update, field_attributes
-
-METHODS_WITH_BODY = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
+from .constants import METHODS_WITH_BODY, REF_PREFIX
+from .schemas import SchemaBuilder, Slot, deep_update, field_attributes
 
 _SOURCES = ("path", "query", "header", "cookie")
 
