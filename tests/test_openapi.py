@@ -396,3 +396,16 @@ def test_root_path_on_the_native_server(tmp_path):
         assert json.loads(body)["servers"] == [{"url": "/prefix"}]
         status, _, body = get(server, "/docs")
         assert b'"url": "/prefix/openapi.json"' in body
+
+
+def test_an_additional_response_key_that_is_no_status_is_an_error():
+    app = FastAPI()
+
+    @app.get("/a", responses={"hello": {"description": "Not a status"}})
+    async def a():
+        return {}
+
+    with pytest.raises(ValueError, match="'hello': not a status code"):
+        app.openapi()
+    with TestClient(app) as client:
+        assert client.get("/a").status_code == 200

@@ -325,11 +325,11 @@ class _OperationWriter:
                 slot = self.builder.add(model, "serialization", title=title)
                 slot.base = schema_at.get("schema") or {}
                 schema_at["schema"] = slot
+            status_text = _STATUS_RANGES.get(str(code).upper()) or _status_phrase(code)
             description = (
                 extra.get("description")
                 or response.get("description")
-                or _STATUS_RANGES.get(str(code).upper())
-                or _status_phrase(code)
+                or status_text
                 or "Additional Response"
             )
             deep_update(response, extra)
@@ -395,10 +395,14 @@ def _title(name: str) -> str:
 
 
 def _status_phrase(code: Any) -> str | None:
+    """The reason phrase of an additional response's status code; a key that is neither a
+    status code, a range ("4XX") nor "default" is a ValueError, as in FastAPI."""
     try:
         return http.client.responses.get(int(code))
     except (TypeError, ValueError):
-        return None
+        raise ValueError(
+            f"additional response {code!r}: not a status code, a range such as '4XX', or 'default'"
+        ) from None
 
 
 def _jsonable(value: Any) -> Any:
