@@ -53,8 +53,8 @@ def test_docs_pages_point_at_the_schema():
         redirect = client.get("/docs/oauth2-redirect")
     assert docs.status_code == 200
     assert docs.headers["content-type"] == "text/html; charset=utf-8"
-    assert '"url": "/openapi.json"' in docs.text
-    assert '"oauth2RedirectUrl": "/docs/oauth2-redirect"' in docs.text
+    assert "url: '/openapi.json'" in docs.text
+    assert "oauth2RedirectUrl: window.location.origin + '/docs/oauth2-redirect'" in docs.text
     assert "swagger-ui-bundle.js" in docs.text
     assert "<title>Shop &lt;API&gt; - Swagger UI</title>" in docs.text
     assert redoc.status_code == 200
@@ -82,7 +82,7 @@ def test_custom_urls_and_turning_pages_off():
             "title": "FastAPI",
             "version": "0.1.0",
         }
-        assert '"url": "/api/schema.json"' in client.get("/api/docs").text
+        assert "url: '/api/schema.json'" in client.get("/api/docs").text
         assert client.get("/redoc").status_code == 404
         assert client.get("/openapi.json").status_code == 404
 
@@ -126,7 +126,7 @@ def test_root_path_goes_into_servers_and_the_pages():
         schema = client.get("/openapi.json").json()
         docs = client.get("/docs").text
     assert schema["servers"] == [{"url": "/api/v1"}]
-    assert '"url": "/api/v1/openapi.json"' in docs
+    assert "url: '/api/v1/openapi.json'" in docs
     assert app.openapi().get("servers") is None  # the kept document is not changed
 
     listed = FastAPI(root_path="/api/v1", servers=[{"url": "/api/v1"}])
@@ -383,7 +383,7 @@ def test_docs_on_the_native_server(tmp_path):
         status, headers, body = get(server, "/docs")
         assert status == 200
         assert headers["content-type"] == "text/html; charset=utf-8"
-        assert b'"url": "/openapi.json"' in body
+        assert b"url: '/openapi.json'" in body
         status, _, body = get(server, "/redoc")
         assert status == 200
         assert b'<redoc spec-url="/openapi.json">' in body
@@ -395,7 +395,7 @@ def test_root_path_on_the_native_server(tmp_path):
         assert status == 200
         assert json.loads(body)["servers"] == [{"url": "/prefix"}]
         status, _, body = get(server, "/docs")
-        assert b'"url": "/prefix/openapi.json"' in body
+        assert b"url: '/prefix/openapi.json'" in body
 
 
 def test_an_additional_response_key_that_is_no_status_is_an_error():
