@@ -409,3 +409,17 @@ def test_an_additional_response_key_that_is_no_status_is_an_error():
         app.openapi()
     with TestClient(app) as client:
         assert client.get("/a").status_code == 200
+
+
+def test_a_default_factory_is_not_shown_as_a_default():
+    app = FastAPI()
+
+    @app.get("/items")
+    def items(tags: list[str] = Query(default_factory=lambda: ["new"]), page: int = 1):
+        return tags
+
+    schemas = [p["schema"] for p in app.openapi()["paths"]["/items"]["get"]["parameters"]]
+    assert "default" not in schemas[0]
+    assert schemas[1]["default"] == 1
+    with TestClient(app) as client:
+        assert client.get("/items").json() == ["new"]

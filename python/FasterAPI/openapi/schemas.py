@@ -44,8 +44,8 @@ def field_attributes(marker: Any, default: Any, required: bool) -> dict[str, Any
     """The schema-relevant attributes of a parameter marker (Query(), Body()...): its
     default, description, constraints, examples and extras."""
     attrs: dict[str, Any] = {}
-    if not required:
-        attrs["default"] = default
+    if not required and getattr(marker, "default_factory", None) is None:
+        attrs["default"] = default  # a factory's value is made per request: not shown
     if marker is None:
         return attrs
     for name in ("description", "examples", "json_schema_extra", *_CONSTRAINTS):
