@@ -423,3 +423,29 @@ def test_a_default_factory_is_not_shown_as_a_default():
     assert schemas[1]["default"] == 1
     with TestClient(app) as client:
         assert client.get("/items").json() == ["new"]
+
+
+def test_a_validation_alias_is_the_name_read_and_documented():
+    app = FastAPI()
+
+    @app.post("/items")
+    def items(
+        q: str = Query(alias="q_alias", validation_alias="q_wire"),
+        p: str = FasterAPI.Body(embed=True, alias="p_alias", validation_alias="p_wire"),
+    ):
+        return {"q": q, "p": p}
+
+    with TestClient(app) as client:
+        ok = client.post("/items", params={"q_wire": "a"}, json={"p_wire": "b"})
+        assert ok.status_code == 200
+        assert ok.json() == {"q": "a", "p": "b"}
+        missing = client.post("/items", params={"q_alias": "a"}, json={"p_alias": "b"})
+        assert missing.status_code == 422
+        assert [e["loc"] for e in missing.json()["detail"]] == [
+            ["query", "q_wire"],
+            ["body", "p_wire"],
+        ]
+    document = app.openapi()
+    assert document["paths"]["/items"]["post"]["parameters"][0]["name"] == "q_wire"
+    body = document["components"]["schemas"]["Body_items_items_post"]
+    assert list(body["properties"]) == ["p_wire"]

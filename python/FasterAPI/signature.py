@@ -360,8 +360,9 @@ def _param_spec(
     kind = _scalar_kind(item if item is not None else tp)
     if kind is None:
         raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
-    key = marker.alias or name
-    if source == "header" and not marker.alias and getattr(marker, "convert_underscores", True):
+    alias = _wire_alias(marker)
+    key = alias or name
+    if source == "header" and not alias and getattr(marker, "convert_underscores", True):
         key = name.replace("_", "-")
     if source == "header":
         key = key.lower()
@@ -374,7 +375,7 @@ def _param_spec(
         "name": name,
         "source": source,
         "key": key,
-        "loc_name": marker.alias or (key if source == "header" else name),
+        "loc_name": alias or (key if source == "header" else name),
         "many": item is not None,
         "required": required,
         "default": None if default is p.Required else default,
@@ -389,6 +390,12 @@ def _param_spec(
     }
 
 
+def _wire_alias(marker: p.Param | None) -> str | None:
+    """The name a parameter is sent by: its `validation_alias` (a string one), else alias."""
+    validation_alias = (getattr(marker, "extra", None) or {}).get("validation_alias")
+    return validation_alias if isinstance(validation_alias, str) else getattr(marker, "alias", None)
+
+
 def _body_field(
     name: str, key: str, annotation: Any, marker: p.Param | None, default: Any
 ) -> BodyField:
@@ -397,7 +404,7 @@ def _body_field(
         default = marker.default_factory()
     return BodyField(
         name=key,
-        alias=(marker.alias if marker else None) or name,
+        alias=_wire_alias(marker) or name,
         annotation=_constrained(annotation, marker),
         required=default is p.Required,
         default=None if default is p.Required else default,
