@@ -151,7 +151,8 @@ class _Compiler:
         for spec in plan.params:
             if spec["source"] == "path":
                 plan.path_keys.setdefault(spec["key"], spec["name"])
-        missing = plan.path_names - plan.path_keys.keys()
+        # `{$request.body.url}`: a runtime expression (a callback's path), not a parameter.
+        missing = {n for n in plan.path_names - plan.path_keys.keys() if not n.startswith("$")}
         if missing:
             raise TypeError(
                 f"{call_name(endpoint)}: path {self.path!r} names {sorted(missing)} "
@@ -392,8 +393,9 @@ def _param_spec(
     kind = _scalar_kind(item if item is not None else tp)
     if kind is None:
         raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
-    key = marker.alias or name
-    if source == "header" and not marker.alias and getattr(marker, "convert_underscores", True):
+    alias = _wire_alias(marker)
+    key = alias or name
+    if source == "header" and not alias and getattr(marker, "convert_underscores", True):
         key = name.replace("_", "-")
     if source == "header":
         key = key.lower()
@@ -406,7 +408,7 @@ def _param_spec(
         "name": name,
         "source": source,
         "key": key,
-        "loc_name": marker.alias or (key if source == "header" else name),
+        "loc_name": alias or (key if source == "header" else name),
         "many": item is not None,
         "required": required,
         "default": None if default is p.Required else default,
@@ -419,6 +421,12 @@ def _param_spec(
         "pattern": marker.pattern,
         **kind,
     }
+
+
+def _wire_alias(marker: p.Param | None) -> str | None:
+    """The name a parameter is sent by: its `validation_alias` (a string one), else alias."""
+    validation_alias = getattr(marker, "validation_alias", None)
+    return validation_alias if isinstance(validation_alias, str) else getattr(marker, "alias", None)
 
 
 def _body_field(
