@@ -21,6 +21,7 @@ from .requests import Request
 from .response_model import response_serializer
 from .responses import JSONResponse, Response
 from .signature import compile_endpoint
+from .sse import ServerSentEvent
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 
@@ -255,7 +256,8 @@ class APIRoute:
         self.stream_item = response_model
         self.response_model = None
         serialize = None
-        if response_model is not None and response_model is not Any:
+        # ServerSentEvent items are sent as they say, never through a model (as in FastAPI)
+        if response_model not in (None, Any) and not is_subclass(response_model, ServerSentEvent):
             serialize = self._serializer(response_model)
         self.endpoint = streaming_endpoint(
             endpoint, self.response_class, self.status_code, serialize
