@@ -37,8 +37,15 @@ from .openapi.docs import (
 )
 from .openapi.utils import get_openapi
 from .requests import Request
-from .responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, inject_response
-from .routing import APIRoute, APIWebSocketRoute, FasterRouter
+from .responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    inject_response,
+)
+from .routing import APIRoute, APIWebSocketRoute, Default, FasterRouter
 from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
 
 _NOT_FOUND = {"detail": "Not Found"}
@@ -79,7 +86,13 @@ class Faster(FasterRouter, _core.AsgiApp):
         middleware: Sequence[Any] | None = None,
         **router_options: Any,
     ) -> None:
-        super().__init__(**router_options)
+        super().__init__(
+            lifespan=lifespan,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
+            strict_content_type=strict_content_type,
+            **router_options,
+        )
         self.debug = debug
         self.title = title
         self.version = version
@@ -103,11 +116,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         #: The document `openapi()` made, kept until it is set to None.
         self.openapi_schema: dict[str, Any] | None = None
         self.root_path = root_path
-        self.strict_content_type = strict_content_type
         self.state = State()
-        self.on_startup = list(on_startup or [])
-        self.on_shutdown = list(on_shutdown or [])
-        self.lifespan_context = lifespan
         self.exception_handlers: dict[Any, Callable[..., Any]] = {
             HTTPException: http_exception_handler,
             RequestValidationError: request_validation_exception_handler,
@@ -117,6 +126,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         }
         self._dispatcher: Any = None
         self._websocket_dispatcher: Any = None
+        #: The frontends' routes (frontend()), tried when nothing else answers.
+        self._frontend_dispatcher: Any = None
         #: (path prefix, ASGI app) pairs from mount(), tried when no route matches.
         self.mounts: list[tuple[str, Any]] = []
         #: mount(name=...) -> its path prefix and app, for url_path_for().
@@ -214,14 +225,35 @@ class Faster(FasterRouter, _core.AsgiApp):
         dispatcher = _core.Dispatcher(self.strict_content_type)
         websockets = _core.Dispatcher()
         for route in self.routes:
+            if not route.path:  # "" is only a path under an include's prefix
+                continue
             route = route.with_overrides(overrides)
             if isinstance(route, APIWebSocketRoute):
                 websockets.add_route(route.path, ["GET"], route)
             else:
-                dispatcher.add_route(route.path, sorted(route.methods), route)
+                strict = getattr(route, "strict_content_type", Default)
+                strict = None if strict is Default else bool(strict)
+                dispatcher.add_route(route.path, sorted(route.methods), route, strict)
         self._overrides_compiled = overrides
         self._websocket_dispatcher = websockets
+        self._frontend_dispatcher = self._build_frontend_dispatcher(overrides)
         self._dispatcher = dispatcher
+        return dispatcher
+
+    def _build_frontend_dispatcher(self, overrides: dict[Any, Any]) -> Any:
+        """The frontends' routes in a dispatcher of their own; where two frontends share a
+        path, the first one added serves it."""
+        if not self.frontends:
+            return None
+        dispatcher = _core.Dispatcher()
+        paths = set()
+        for frontend in self.frontends:
+            if frontend.path in paths:
+                continue
+            paths.add(frontend.path)
+            for route in frontend.routes():
+                route = route.with_overrides(overrides)
+                dispatcher.add_route(route.path, sorted(route.methods), route)
         return dispatcher
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
@@ -287,16 +319,6 @@ class Faster(FasterRouter, _core.AsgiApp):
 
         return decorator
 
-    def on_event(self, event: str) -> Callable[[Any], Any]:
-        if event not in ("startup", "shutdown"):
-            raise ValueError(f"unknown event {event!r}; use 'startup' or 'shutdown'")
-
-        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-            (self.on_startup if event == "startup" else self.on_shutdown).append(func)
-            return func
-
-        return decorator
-
     def run(
         self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any
     ) -> int:
@@ -354,6 +376,7 @@ class Faster(FasterRouter, _core.AsgiApp):
                 await WebSocketClose()(scope, receive, send)
             return
         route, values, errors = found
+        scope["route"] = route
         await serve_websocket(self, route, scope, receive, send, values, errors)
 
     async def _handle_websocket_exception(self, websocket: WebSocket, exc: Exception) -> None:
@@ -386,6 +409,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         errors: list[dict[str, Any]] | None,
     ) -> Any:
         """The coroutine that serves a request to a route with dependencies."""
+        scope["route"] = route
         return serve_dependant(self, route, scope, receive, send, values, errors)
 
     def _prepare(
@@ -395,6 +419,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         the injected Response, whose status and headers carry over to the one sent."""
         if route.request_params:
             scope["app"] = self
+            scope["route"] = route
             scope["path_params"] = route.plan.path_params(scope, kwargs)
             request = Request(scope, receive, send)
             for name in route.request_params:
@@ -428,11 +453,21 @@ class Faster(FasterRouter, _core.AsgiApp):
         await PlainTextResponse(CONTENT_TOO_LARGE, status_code=413)(scope, receive, send)
 
     async def _no_route(self, scope: dict[str, Any], receive: Any, send: Any, allow: Any) -> None:
+        """What answers when no route matches, in Starlette's order: a mount, a 405 when the
+        path has routes for other methods, a redirect to the path with (or without) its
+        trailing slash when that one has a route, a frontend, and last the 404."""
         if await self._to_mount(scope, receive, send):
             return
         if allow is not None:
             exc = HTTPException(405, "Method Not Allowed", headers={"Allow": allow})
             return await self._handle_exception(scope, receive, send, exc)
+        redirect = self._slash_redirect(scope)
+        if redirect is not None:
+            return await RedirectResponse(redirect)(scope, receive, send)
+        if self._frontend_dispatcher is not None:
+            found = self._frontend_dispatcher.resolve(scope)
+            if found is not None:
+                return await self._serve_found(scope, receive, send, *found)
         if 404 in self.exception_handlers or self.exception_handlers[HTTPException] is not (
             http_exception_handler
         ):
@@ -442,6 +477,47 @@ class Faster(FasterRouter, _core.AsgiApp):
         await send(
             {"type": "http.response.body", "body": b""} if scope["method"] == "HEAD" else end
         )
+
+    def _slash_redirect(self, scope: dict[str, Any]) -> str | None:
+        """With redirect_slashes, the URL of the request's path with its trailing '/' added
+        (or taken off) when a route has that path, else None."""
+        if not self.redirect_slashes:
+            return None
+        path, root = scope["path"], scope.get("root_path", "")
+        route_path = path[len(root) :] if root and path.startswith(root) else path
+        if route_path in ("", "/"):
+            return None
+        other = route_path.rstrip("/") if route_path.endswith("/") else route_path + "/"
+        if not other or not self._dispatcher.has_path(other):
+            return None
+        url = Request(scope).url
+        return str(url.replace(path=url.path.rstrip("/") if path.endswith("/") else url.path + "/"))
+
+    async def _serve_found(
+        self,
+        scope: dict[str, Any],
+        receive: Any,
+        send: Any,
+        route: Any,
+        values: dict[str, Any],
+        errors: list[dict[str, Any]] | None,
+    ) -> None:
+        """Serves a route (without a body) that a dispatcher of Python's found, as Rust serves
+        those of the app's: through the dependency solver, else calling it here."""
+        if route.solve:
+            return await serve_dependant(self, route, scope, receive, send, values, errors)
+        try:
+            if errors:
+                raise RequestValidationError(errors)
+            injected = self._prepare(route, scope, receive, send, values)
+            result = route.endpoint(**values)
+            if inspect.isawaitable(result):
+                result = await result
+            if not isinstance(result, Response):
+                result = self._as_response(route, result, injected)
+        except Exception as exc:
+            return await self._handle_exception(scope, receive, send, exc)
+        await self._send_response(result, scope, receive, send)
 
     async def _to_mount(self, scope: dict[str, Any], receive: Any, send: Any) -> bool:
         """Hands the connection to the app mounted under its path, if there is one."""

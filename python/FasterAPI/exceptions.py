@@ -79,6 +79,15 @@ class WebSocketException(Exception):
         self.reason = reason or ""
 
 
+class FastAPIError(RuntimeError):
+    """An error in how the app is declared (FastAPI's name), raised when it is set up."""
+
+
+class DependencyScopeError(FastAPIError):
+    """A dependency depends on one whose scope ends sooner: a `scope="request"` yield
+    dependency on a `scope="function"` one, which would be closed while it is still in use."""
+
+
 def _close_reason(text: str, limit: int = 123) -> str:
     """`text` cut to at most `limit` UTF-8 bytes, on a character boundary."""
     data = text.encode()
