@@ -797,14 +797,18 @@ class FasterRouter:
 
     # -- events ---------------------------------------------------------------------------------
 
-    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
-        """Runs `func` (a function or `async def`) at "startup" or "shutdown"."""
+    def _handlers(self, event_type: str) -> list[Callable[[], Any]]:
         if event_type not in ("startup", "shutdown"):
             raise ValueError(f"unknown event {event_type!r}; use 'startup' or 'shutdown'")
-        (self.on_startup if event_type == "startup" else self.on_shutdown).append(func)
+        return self.on_startup if event_type == "startup" else self.on_shutdown
+
+    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
+        """Runs `func` (a function or `async def`) at "startup" or "shutdown"."""
+        self._handlers(event_type).append(func)
 
     def on_event(self, event_type: str) -> Callable[[Any], Any]:
         """add_event_handler as a decorator (FastAPI's deprecated form of a lifespan)."""
+        self._handlers(event_type)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             self.add_event_handler(event_type, func)
