@@ -1,15 +1,18 @@
-"""APIRouter's and include_router's keywords as FastAPI 0.165 takes them: route_class,
+"""APIRouter's and include_router's keywords as FastAPI 0.165 takes them: route_class (with
+get_route_handler() overrides),
 generate_unique_id_function, default_response_class and strict_content_type (a route's own,
 else its router's, else the include's, else the app's), routes=, startup/shutdown handlers
 and lifespans merged on include, the checks on what is included, and keywords FastAPI does
 not have (or FasterAPI does not serve) refused by name. Also: TestClient after its `with`."""
 
+import gzip
 import json
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 import pytest
-from FasterAPI import APIRouter, FastAPI, Request
-from FasterAPI.exceptions import FastAPIError
+from FasterAPI import APIRouter, Body, Depends, FastAPI, HTTPException, Request, Response
+from FasterAPI.exceptions import FastAPIError, RequestValidationError
 from FasterAPI.responses import HTMLResponse, PlainTextResponse
 from FasterAPI.routing import APIRoute
 from FasterAPI.testclient import TestClient
@@ -46,17 +49,85 @@ def test_route_class_can_be_set_after_the_router_is_made():
     assert type(app.routes[-1]) is TaggedRoute
 
 
-def test_get_route_handler_overrides_are_refused_by_name():
-    class Wrapping(APIRoute):
-        def get_route_handler(self):
-            return super().get_route_handler()
+class GzipRequest(Request):
+    """FastAPI's custom-request example: the body is gunzipped when it says so."""
 
-    router = APIRouter(route_class=Wrapping)
-    with pytest.raises(NotImplementedError, match="get_route_handler"):
+    async def body(self) -> bytes:
+        if not hasattr(self, "_body"):
+            body = await super().body()
+            if "gzip" in self.headers.getlist("content-encoding"):
+                body = gzip.decompress(body)
+            self._body = body
+        return self._body
 
-        @router.get("/")
-        def root():
-            return None
+
+class WrappingRoute(APIRoute):
+    """A route class wrapping the request handling, as FastAPI's docs and plugins do: a
+    custom Request, a header on the response, and validation errors caught."""
+
+    def get_route_handler(self):
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            request = GzipRequest(request.scope, request.receive)
+            try:
+                response = await original(request)
+            except RequestValidationError as exc:
+                body = await request.body()
+                detail = {"errors": len(exc.errors()), "body": body.decode()}
+                raise HTTPException(422, detail) from exc
+            response.headers["x-wrapped"] = type(request).__name__
+            return response
+
+        return handler
+
+
+def wrapped_app() -> FastAPI:
+    def dependency():
+        return "dep"
+
+    router = APIRouter(route_class=WrappingRoute)
+
+    @router.post("/sum/{label}")
+    def total(label: str, numbers: Annotated[list[int], Body()], dep=Depends(dependency)):
+        return {"label": label, "sum": sum(numbers), "dep": dep}
+
+    @router.get("/class")
+    def request_class(request: Request):
+        return type(request).__name__
+
+    app = FastAPI()
+    app.include_router(router, prefix="/w")
+    return app
+
+
+def test_a_route_class_can_wrap_the_request_handling():
+    client = TestClient(wrapped_app())
+    body = gzip.compress(b"[1, 2, 3]")
+    headers = {"content-encoding": "gzip", "content-type": "application/json"}
+    response = client.post("/w/sum/a", content=body, headers=headers)
+    assert response.json() == {"label": "a", "sum": 6, "dep": "dep"}
+    assert response.headers["x-wrapped"] == "GzipRequest"
+    assert client.get("/w/class").json() == "GzipRequest"
+    response = client.post("/w/sum/a", json=["x"])
+    assert response.status_code == 422
+    assert response.json() == {"detail": {"errors": 1, "body": '["x"]'}}
+
+
+@pytest.mark.fasterapi_only
+def test_a_route_class_can_wrap_the_request_handling_on_the_native_server(tmp_path):
+    with native_server(tmp_path, app="wrapped", module="router_options_app") as server:
+        with server.connect() as sock:
+            reader = Reader(sock)
+            body = gzip.compress(b"[1, 2]")
+            head = (
+                "POST /w/sum/b HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                f"Content-Encoding: gzip\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + body)
+            status, headers, content = reader.response()
+            assert (status, headers["x-wrapped"]) == (200, "GzipRequest")
+            assert json.loads(content) == {"label": "b", "sum": 3, "dep": "dep"}
 
 
 def operation_ids(app):
@@ -236,16 +307,39 @@ def test_what_may_not_be_included():
     with pytest.raises(AssertionError, match="already includes"):
         router.include_router(parent)
 
-    @router.get("")
+    empty_path = APIRouter()
+
+    @empty_path.get("")
     def empty():
         return None
 
     with pytest.raises(FastAPIError, match="cannot be both empty"):
-        FastAPI().include_router(router)
+        FastAPI().include_router(empty_path)
     with pytest.raises(AssertionError, match="must start with '/'"):
         APIRouter(prefix="api")
     with pytest.raises(AssertionError, match="must not end with '/'"):
-        FastAPI().include_router(router, prefix="/api/")
+        FastAPI().include_router(empty_path, prefix="/api/")
+
+
+def test_routes_added_after_the_include_are_served():
+    router = APIRouter(prefix="/r", tags=["r"])
+    child = APIRouter()
+    router.include_router(child, prefix="/c")
+    app = FastAPI()
+    app.include_router(router, prefix="/v1")
+
+    @child.get("/late")
+    def late():
+        return "late"
+
+    @router.get("/later")
+    def later():
+        return "later"
+
+    client = TestClient(app)
+    assert client.get("/v1/r/c/late").json() == "late"
+    assert client.get("/v1/r/later").json() == "later"
+    assert app.openapi()["paths"]["/v1/r/c/late"]["get"]["tags"] == ["r"]
 
 
 def test_unknown_and_unserved_keywords_are_refused():

@@ -46,6 +46,7 @@ from .responses import (
     inject_response,
 )
 from .routing import APIRoute, APIWebSocketRoute, Default, FasterRouter
+from .signature import path_param_names
 from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
 
 _NOT_FOUND = {"detail": "Not Found"}
@@ -128,6 +129,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         self._websocket_dispatcher: Any = None
         #: The frontends' routes (frontend()), tried when nothing else answers.
         self._frontend_dispatcher: Any = None
+        #: route -> the app serving it for its get_route_handler() (_call_route).
+        self._handler_apps: dict[APIRoute, _RouteHandlerApp] = {}
         #: (path prefix, ASGI app) pairs from mount(), tried when no route matches.
         self.mounts: list[tuple[str, Any]] = []
         #: mount(name=...) -> its path prefix and app, for url_path_for().
@@ -222,10 +225,13 @@ class Faster(FasterRouter, _core.AsgiApp):
     def _build_dispatcher(self) -> Any:
         """Compiles the routes into the Rust dispatcher, with the dependency overrides."""
         overrides = dict(self.dependency_overrides)
+        self._handler_apps.clear()
         dispatcher = _core.Dispatcher(self.strict_content_type)
         websockets = _core.Dispatcher()
         for route in self.routes:
-            if not route.path:  # "" is only a path under an include's prefix
+            if not route.path.startswith("/"):
+                # Never requested, as in Starlette: "" (a path under an include's prefix),
+                # or a callback's "{$callback_url}/...", which is only documented.
                 continue
             route = route.with_overrides(overrides)
             if isinstance(route, APIWebSocketRoute):
@@ -233,12 +239,79 @@ class Faster(FasterRouter, _core.AsgiApp):
             else:
                 strict = getattr(route, "strict_content_type", Default)
                 strict = None if strict is Default else bool(strict)
+                if getattr(route, "wraps_handler", False):
+                    route = self._route_handler(route)
                 dispatcher.add_route(route.path, sorted(route.methods), route, strict)
         self._overrides_compiled = overrides
         self._websocket_dispatcher = websockets
         self._frontend_dispatcher = self._build_frontend_dispatcher(overrides)
         self._dispatcher = dispatcher
         return dispatcher
+
+    def _route_handler(self, route: APIRoute) -> APIRoute:
+        """What the dispatcher serves for a route whose class overrides get_route_handler(),
+        as FastAPI's custom route classes do: a route that gives its handler the Request
+        (which the handler may replace) and sends the Response it returns."""
+        handler = route.get_route_handler()
+
+        async def endpoint(request: Request, **path_params: str) -> Response:
+            return await handler(request)
+
+        # It takes the path's parameters (as text: the route itself validates them).
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter("request", keyword, annotation=Request)]
+            + [
+                inspect.Parameter(name, keyword, annotation=str)
+                for name in sorted(path_param_names(route.path))
+            ]
+        )
+        return APIRoute(
+            route.path,
+            endpoint,
+            methods=sorted(route.methods),
+            name=route.name,
+            include_in_schema=False,
+            max_body_size=route.max_body_size,
+        )
+
+    async def _call_route(self, route: APIRoute, request: Request) -> Response:
+        """APIRoute.get_route_handler()'s request handling: serves `route` for `request` (its
+        body read through `request.body()`) as usual, in an app of its own, and returns the
+        response whole. An error is raised to the caller instead of answered; background
+        tasks and the code after `yield` in dependencies run before it returns."""
+        inner = self._handler_apps.get(route)
+        if inner is None:
+            inner = self._handler_apps[route] = _RouteHandlerApp(self, route)
+        body = await request.body()
+        body_sent = False
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal body_sent
+            if body_sent:
+                return await request.receive()  # the disconnect, when it comes
+            body_sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        scope = {
+            **request.scope,
+            "route": route,
+            "fasterapi.route_handler": True,
+            "fasterapi.request": request,
+            "fasterapi.body": body,
+        }
+        await inner(scope, receive, send)
+        response = Response(b"".join(chunks), status_code=start["status"])
+        response.raw_headers = list(start.get("headers", []))
+        return response
 
     def _build_frontend_dispatcher(self, overrides: dict[Any, Any]) -> Any:
         """The frontends' routes in a dispatcher of their own; where two frontends share a
@@ -565,6 +638,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         """Answers `exc` with its handler; an unhandled one gets a 500 and is re-raised so
         the server logs its traceback (and TestClient can raise it), as Starlette does. With
         user middleware, the 500 is given outside it (_through_middleware)."""
+        if scope.get("fasterapi.route_handler"):
+            raise exc  # to the route class's get_route_handler() wrapper (_call_route)
         handler = self._lookup_handler(exc)
         if handler is not None:
             return await self._call_handler(handler, scope, receive, send, exc)
@@ -621,6 +696,35 @@ class Faster(FasterRouter, _core.AsgiApp):
 
 
 FastAPI = Faster
+
+
+class _RouteHandlerApp(Faster):
+    """One route of `app`, served for its route class's get_route_handler() (see
+    Faster._call_route): the Request and the dependencies see `app`, and every error is
+    raised to the handler (the scope is marked so) rather than answered."""
+
+    def __init__(self, app: Faster, route: APIRoute) -> None:
+        super().__init__(openapi_url=None, strict_content_type=app.strict_content_type)
+        self.app = app
+        self.state = app.state
+        self.dependency_overrides = app.dependency_overrides  # the same dict: kept current
+        self.routes.append(route)
+
+    def _prepare(
+        self, route: Any, scope: dict[str, Any], receive: Any, send: Any, kwargs: dict[str, Any]
+    ) -> Response | None:
+        injected = super()._prepare(route, scope, receive, send, kwargs)
+        scope["app"] = self.app
+        for name in route.request_params:  # the handler's Request, of its class
+            kwargs[name] = scope["fasterapi.request"]
+        return injected
+
+    def _route_handler(self, route: APIRoute) -> APIRoute:
+        return route  # served itself here: this is its handler's request handling
+
+    def _serve_dependant(self, scope: dict[str, Any], *args: Any) -> Any:
+        return self.app._serve_dependant(scope, *args)
+
 
 # So that asyncio.iscoroutine() accepts `app(scope, receive, send)`, e.g. in create_task().
 collections.abc.Coroutine.register(_core.AsgiCall)

@@ -137,12 +137,6 @@ def _is_async(endpoint: Any) -> bool:
     )
 
 
-_NO_ROUTE_HANDLER = (
-    "APIRoute.get_route_handler() is not supported by FasterAPI: a route's request handling "
-    "is compiled; wrap the endpoint or use a middleware instead"
-)
-
-
 class APIRoute:
     """One path + methods + handler, with everything worked out once for the request path."""
 
@@ -180,10 +174,6 @@ class APIRoute:
         max_body_size: int | None = None,
         **openapi: Any,
     ) -> None:
-        if path and not path.startswith("/"):  # "" only in a router included with a prefix
-            raise ValueError(f"route path {path!r} must start with '/'")
-        if type(self).get_route_handler is not APIRoute.get_route_handler:
-            raise NotImplementedError(f"{type(self).__name__}: {_NO_ROUTE_HANDLER}")
         self.path = path
         if getattr(endpoint, "__fasterapi_stream__", False):  # a copy (include_router)
             endpoint = endpoint.__wrapped__
@@ -326,10 +316,22 @@ class APIRoute:
         options.update(dict.fromkeys(self.defaulted, Default))
         return options
 
-    def get_route_handler(self) -> Any:
-        """FastAPI's hook to wrap a route's request handling, which FasterAPI's compiled
-        request path does not take: a subclass overriding it is refused when it is made."""
-        raise NotImplementedError(_NO_ROUTE_HANDLER)
+    @property
+    def wraps_handler(self) -> bool:
+        """Its class overrides get_route_handler(): the app serves it through that handler."""
+        return type(self).get_route_handler is not APIRoute.get_route_handler
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        """FastAPI's hook for an APIRoute subclass to wrap the request handling: an `async`
+        function from the Request to the route's Response. Serving a route calls it only
+        when a subclass overrides it (see Faster._route_handler); the route is then served
+        as usual, its response kept whole, and its errors raised to the wrapper."""
+        route = self
+
+        async def route_handler(request: Request) -> Response:
+            return await request.scope["app"]._call_route(route, request)
+
+        return route_handler
 
     def with_overrides(self, overrides: Mapping[Any, Any]) -> APIRoute:
         """This route, or a copy compiled with `overrides` (app.dependency_overrides) if any
@@ -371,7 +373,7 @@ class APIWebSocketRoute:
         dependencies: Sequence[Any] | None = None,
         dependency_overrides: Mapping[Any, Any] | None = None,
     ) -> None:
-        if not path.startswith("/"):
+        if path and not path.startswith("/"):  # "" only under an include's prefix
             raise ValueError(f"route path {path!r} must start with '/'")
         if not _is_async(endpoint):
             raise TypeError(
@@ -455,6 +457,11 @@ def _check_prefix(prefix: str) -> None:
         raise AssertionError(
             "A path prefix must not end with '/', as the routes will start with '/'"
         )
+
+
+def _check_full_path(prefix: str, route: APIRoute | APIWebSocketRoute) -> None:
+    if not prefix and not route.path:
+        raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {route.name})")
 
 
 # -- frontends ------------------------------------------------------------------------------
@@ -836,9 +843,10 @@ class FasterRouter:
         generate_unique_id_function: Callable[[APIRoute], str] = Default,
         max_body_size: int | None = None,
     ) -> None:
-        """Copies `router`'s routes and frontends (as they are now) under `prefix`, adding
-        `tags`, `responses` and `callbacks`, running `dependencies` before each route's own.
-        An option a route leaves out is its router's, else the include's, else this router's;
+        """Serves `router`'s routes and frontends here under `prefix` (copies, made now and
+        whenever the router gets more, as FastAPI 0.165's includes are live), adding `tags`,
+        `responses` and `callbacks`, running `dependencies` before each route's own. An
+        option a route leaves out is its router's, else the include's, else this router's;
         its body limit likewise. The router's startup and shutdown handlers and lifespan run
         with this router's."""
         if router is self:
@@ -852,54 +860,91 @@ class FasterRouter:
                 "Did you mean to include a different router?"
             )
         _check_prefix(prefix)
-        if not prefix:
-            for route in router.routes:
-                if not route.path:
-                    raise FastAPIError(
-                        f"Prefix and path cannot be both empty (path operation: {route.name})"
-                    )
-        validate_max_body_size(max_body_size)
         for route in router.routes:
-            options = route.options()
-            options["dependencies"] = [*(dependencies or []), *route.dependencies]
-            if isinstance(route, APIWebSocketRoute):
-                self.add_api_websocket_route(prefix + route.path, route.endpoint, **options)
-                continue
-            options["tags"] = [*(tags or []), *route.tags]
-            options["responses"] = {**(responses or {}), **route.responses}
-            route_callbacks = [*(callbacks or []), *options.get("callbacks", [])]
-            if route_callbacks:
-                options["callbacks"] = route_callbacks
-            options["response_class"] = given(
-                options["response_class"], router.default_response_class, default_response_class
-            )
-            options["generate_unique_id_function"] = given(
-                options["generate_unique_id_function"],
-                router.generate_unique_id_function,
-                generate_unique_id_function,
-            )
-            options["strict_content_type"] = given(
-                options["strict_content_type"], router.strict_content_type
-            )
-            options["deprecated"] = options["deprecated"] or deprecated
-            options["include_in_schema"] = options["include_in_schema"] and include_in_schema
-            if options["max_body_size"] is None:
-                options["max_body_size"] = max_body_size
-            self.add_api_route(
-                prefix + route.path, route.endpoint, route_class_override=type(route), **options
-            )
-        for frontend in router.frontends:
-            self._add_frontend(
-                FrontendRoute(
-                    _join_frontend_paths(self.prefix, _join_frontend_paths(prefix, frontend.path)),
-                    frontend.app,
-                    [*self.dependencies, *(dependencies or []), *frontend.dependencies],
-                )
-            )
+            _check_full_path(prefix, route)
+        validate_max_body_size(max_body_size)
+        include = _Include(
+            self,
+            router,
+            prefix=prefix,
+            tags=list(tags or []),
+            dependencies=list(dependencies or []),
+            default_response_class=default_response_class,
+            responses=dict(responses or {}),
+            callbacks=list(callbacks or []),
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
+            generate_unique_id_function=generate_unique_id_function,
+            max_body_size=max_body_size,
+        )
+        include.sync()
+        router._listeners.append(include.sync)  # what is added to it later comes here too
         self._included.append(router)
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
         self.lifespan_context = merge_lifespans(self.lifespan_context, router.lifespan_context)
+
+
+class _Include:
+    """One include_router(): copies the included router's routes and frontends into the
+    including one with the include's options; sync() copies those added since."""
+
+    def __init__(self, parent: FasterRouter, router: FasterRouter, **options: Any) -> None:
+        self.parent, self.router, self.options = parent, router, options
+        self.routes_copied = self.frontends_copied = 0
+
+    def sync(self) -> None:
+        routes = self.router.routes[self.routes_copied :]
+        frontends = self.router.frontends[self.frontends_copied :]
+        self.routes_copied += len(routes)
+        self.frontends_copied += len(frontends)
+        for route in routes:
+            self.copy(route)
+        for frontend in frontends:
+            self.copy_frontend(frontend)
+
+    def copy(self, route: APIRoute | APIWebSocketRoute) -> None:
+        include, parent, router = self.options, self.parent, self.router
+        prefix = include["prefix"]
+        _check_full_path(prefix, route)
+        options = route.options()
+        options["dependencies"] = [*include["dependencies"], *route.dependencies]
+        if isinstance(route, APIWebSocketRoute):
+            parent.add_api_websocket_route(prefix + route.path, route.endpoint, **options)
+            return
+        options["tags"] = [*include["tags"], *route.tags]
+        options["responses"] = {**include["responses"], **route.responses}
+        callbacks = [*include["callbacks"], *options.get("callbacks", [])]
+        if callbacks:
+            options["callbacks"] = callbacks
+        options["response_class"] = given(
+            options["response_class"],
+            router.default_response_class,
+            include["default_response_class"],
+        )
+        options["generate_unique_id_function"] = given(
+            options["generate_unique_id_function"],
+            router.generate_unique_id_function,
+            include["generate_unique_id_function"],
+        )
+        options["strict_content_type"] = given(
+            options["strict_content_type"], router.strict_content_type
+        )
+        options["deprecated"] = options["deprecated"] or include["deprecated"]
+        options["include_in_schema"] = options["include_in_schema"] and include["include_in_schema"]
+        if options["max_body_size"] is None:
+            options["max_body_size"] = include["max_body_size"]
+        parent.add_api_route(
+            prefix + route.path, route.endpoint, route_class_override=type(route), **options
+        )
+
+    def copy_frontend(self, frontend: FrontendRoute) -> None:
+        parent, include = self.parent, self.options
+        path = _join_frontend_paths(include["prefix"], frontend.path)
+        dependencies = [*parent.dependencies, *include["dependencies"], *frontend.dependencies]
+        parent._add_frontend(
+            FrontendRoute(_join_frontend_paths(parent.prefix, path), frontend.app, dependencies)
+        )
 
 
 APIRouter = FasterRouter
