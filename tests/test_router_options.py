@@ -282,9 +282,11 @@ def test_events_and_lifespans_are_merged_on_include():
 
     router = APIRouter(lifespan=router_lifespan, on_startup=[lambda: events.append("start")])
 
-    @router.on_event("shutdown")
-    def stop():
-        events.append("stop")
+    with pytest.warns(DeprecationWarning, match="on_event is deprecated"):
+
+        @router.on_event("shutdown")
+        def stop():
+            events.append("stop")
 
     @router.get("/state")
     def state(request: Request):

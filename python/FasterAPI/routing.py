@@ -814,7 +814,13 @@ class FasterRouter:
         self._handlers(event_type).append(func)
 
     def on_event(self, event_type: str) -> Callable[[Any], Any]:
-        """add_event_handler as a decorator (FastAPI's deprecated form of a lifespan)."""
+        """add_event_handler as a decorator: FastAPI's deprecated form of a lifespan, which
+        warns as FastAPI does (DeprecationWarning)."""
+        warnings.warn(
+            "on_event is deprecated, use lifespan event handlers instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         self._handlers(event_type)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
