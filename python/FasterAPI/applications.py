@@ -37,20 +37,19 @@ from .openapi.docs import (
 )
 from .openapi.utils import get_openapi
 from .requests import Request
-from .responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, inject_response
-from .routing import APIRoute, APIWebSocketRoute, FasterRouter
+from .responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    inject_response,
+)
+from .routing import APIRoute, APIWebSocketRoute, Default, FasterRouter
+from .signature import path_param_names
 from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
 
 _NOT_FOUND = {"detail": "Not Found"}
-
-
-class _Handlers(list):
-    """`app.on_startup` / `app.on_shutdown`: FastAPI's list of handlers, which is also
-    faster-api-web's decorator (`@app.on_startup` appends the function and returns it)."""
-
-    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        self.append(func)
-        return func
 
 
 class Faster(FasterRouter, _core.AsgiApp):
@@ -89,7 +88,13 @@ class Faster(FasterRouter, _core.AsgiApp):
         webhooks: FasterRouter | None = None,
         **router_options: Any,
     ) -> None:
-        super().__init__(**router_options)
+        super().__init__(
+            lifespan=lifespan,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
+            strict_content_type=strict_content_type,
+            **router_options,
+        )
         #: Routes documented under the OpenAPI document's "webhooks" (requests the app sends).
         self.webhooks = webhooks or FasterRouter()
         self.debug = debug
@@ -115,11 +120,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         #: The document `openapi()` made, kept until it is set to None.
         self.openapi_schema: dict[str, Any] | None = None
         self.root_path = root_path
-        self.strict_content_type = strict_content_type
         self.state = State()
-        self.on_startup = _Handlers(on_startup or [])
-        self.on_shutdown = _Handlers(on_shutdown or [])
-        self.lifespan_context = lifespan
         self.exception_handlers: dict[Any, Callable[..., Any]] = {
             # Under Starlette's classes (our bases), as FastAPI registers them: Starlette's own
             # HTTPException, raised by a handler, is answered too.
@@ -131,6 +132,10 @@ class Faster(FasterRouter, _core.AsgiApp):
         }
         self._dispatcher: Any = None
         self._websocket_dispatcher: Any = None
+        #: The frontends' routes (frontend()), tried when nothing else answers.
+        self._frontend_dispatcher: Any = None
+        #: route -> the app serving it for its get_route_handler() (_call_route).
+        self._handler_apps: dict[APIRoute, _RouteHandlerApp] = {}
         #: (path prefix, ASGI app) pairs from mount(), tried when no route matches.
         self.mounts: list[tuple[str, Any]] = []
         #: mount(name=...) -> its path prefix and app, for url_path_for().
@@ -233,17 +238,108 @@ class Faster(FasterRouter, _core.AsgiApp):
     def _build_dispatcher(self) -> Any:
         """Compiles the routes into the Rust dispatcher, with the dependency overrides."""
         overrides = dict(self.dependency_overrides)
+        self._handler_apps.clear()
         dispatcher = _core.Dispatcher(self.strict_content_type)
         websockets = _core.Dispatcher()
         for route in self.routes:
+            if not route.path.startswith("/"):
+                # Never requested, as in Starlette: "" (a path under an include's prefix),
+                # or a callback's "{$callback_url}/...", which is only documented.
+                continue
             route = route.with_overrides(overrides)
             if isinstance(route, APIWebSocketRoute):
                 websockets.add_route(route.path, ["GET"], route)
             else:
-                dispatcher.add_route(route.path, sorted(route.methods), route)
+                strict = getattr(route, "strict_content_type", Default)
+                strict = None if strict is Default else bool(strict)
+                if getattr(route, "wraps_handler", False):
+                    route = self._route_handler(route)
+                dispatcher.add_route(route.path, sorted(route.methods), route, strict)
         self._overrides_compiled = overrides
         self._websocket_dispatcher = websockets
+        self._frontend_dispatcher = self._build_frontend_dispatcher(overrides)
         self._dispatcher = dispatcher
+        return dispatcher
+
+    def _route_handler(self, route: APIRoute) -> APIRoute:
+        """What the dispatcher serves for a route whose class overrides get_route_handler(),
+        as FastAPI's custom route classes do: a route that gives its handler the Request
+        (which the handler may replace) and sends the Response it returns."""
+        handler = route.get_route_handler()
+
+        async def endpoint(request: Request, **path_params: str) -> Response:
+            return await handler(request)
+
+        # It takes the path's parameters (as text: the route itself validates them).
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter("request", keyword, annotation=Request)]
+            + [
+                inspect.Parameter(name, keyword, annotation=str)
+                for name in sorted(path_param_names(route.path))
+            ]
+        )
+        return APIRoute(
+            route.path,
+            endpoint,
+            methods=sorted(route.methods),
+            name=route.name,
+            include_in_schema=False,
+            max_body_size=route.max_body_size,
+        )
+
+    async def _call_route(self, route: APIRoute, request: Request) -> Response:
+        """APIRoute.get_route_handler()'s request handling: serves `route` for `request` (its
+        body read through `request.body()`) as usual, in an app of its own, and returns the
+        response whole. An error is raised to the caller instead of answered; background
+        tasks and the code after `yield` in dependencies run before it returns."""
+        inner = self._handler_apps.get(route)
+        if inner is None:
+            inner = self._handler_apps[route] = _RouteHandlerApp(self, route)
+        body = await request.body()
+        body_sent = False
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal body_sent
+            if body_sent:
+                return await request.receive()  # the disconnect, when it comes
+            body_sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        scope = {
+            **request.scope,
+            "route": route,
+            "fasterapi.route_handler": True,
+            "fasterapi.request": request,
+            "fasterapi.body": body,
+        }
+        await inner(scope, receive, send)
+        response = Response(b"".join(chunks), status_code=start["status"])
+        response.raw_headers = list(start.get("headers", []))
+        return response
+
+    def _build_frontend_dispatcher(self, overrides: dict[Any, Any]) -> Any:
+        """The frontends' routes in a dispatcher of their own; where two frontends share a
+        path, the first one added serves it."""
+        if not self.frontends:
+            return None
+        dispatcher = _core.Dispatcher()
+        paths = set()
+        for frontend in self.frontends:
+            if frontend.path in paths:
+                continue
+            paths.add(frontend.path)
+            for route in frontend.routes():
+                route = route.with_overrides(overrides)
+                dispatcher.add_route(route.path, sorted(route.methods), route)
         return dispatcher
 
     def mount(self, path: str, app: Any, name: str | None = None) -> None:
@@ -309,16 +405,6 @@ class Faster(FasterRouter, _core.AsgiApp):
 
         return decorator
 
-    def on_event(self, event: str) -> Callable[[Any], Any]:
-        if event not in ("startup", "shutdown"):
-            raise ValueError(f"unknown event {event!r}; use 'startup' or 'shutdown'")
-
-        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-            (self.on_startup if event == "startup" else self.on_shutdown).append(func)
-            return func
-
-        return decorator
-
     def run(
         self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any
     ) -> int:
@@ -376,6 +462,7 @@ class Faster(FasterRouter, _core.AsgiApp):
                 await WebSocketClose()(scope, receive, send)
             return
         route, values, errors = found
+        scope["route"] = route
         await serve_websocket(self, route, scope, receive, send, values, errors)
 
     async def _handle_websocket_exception(self, websocket: WebSocket, exc: Exception) -> None:
@@ -408,6 +495,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         errors: list[dict[str, Any]] | None,
     ) -> Any:
         """The coroutine that serves a request to a route with dependencies."""
+        scope["route"] = route
         return serve_dependant(self, route, scope, receive, send, values, errors)
 
     def _prepare(
@@ -417,6 +505,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         the injected Response, whose status and headers carry over to the one sent."""
         if route.request_params:
             scope["app"] = self
+            scope["route"] = route
             scope["path_params"] = route.plan.path_params(scope, kwargs)
             request = Request(scope, receive, send)
             for name in route.request_params:
@@ -450,11 +539,21 @@ class Faster(FasterRouter, _core.AsgiApp):
         await PlainTextResponse(CONTENT_TOO_LARGE, status_code=413)(scope, receive, send)
 
     async def _no_route(self, scope: dict[str, Any], receive: Any, send: Any, allow: Any) -> None:
+        """What answers when no route matches, in Starlette's order: a mount, a 405 when the
+        path has routes for other methods, a redirect to the path with (or without) its
+        trailing slash when that one has a route, a frontend, and last the 404."""
         if await self._to_mount(scope, receive, send):
             return
         if allow is not None:
             exc = HTTPException(405, "Method Not Allowed", headers={"Allow": allow})
             return await self._handle_exception(scope, receive, send, exc)
+        redirect = self._slash_redirect(scope)
+        if redirect is not None:
+            return await RedirectResponse(redirect)(scope, receive, send)
+        if self._frontend_dispatcher is not None:
+            found = self._frontend_dispatcher.resolve(scope)
+            if found is not None:
+                return await self._serve_found(scope, receive, send, *found)
         if 404 in self.exception_handlers or self._lookup_handler(HTTPException(404)) is not (
             http_exception_handler
         ):
@@ -464,6 +563,47 @@ class Faster(FasterRouter, _core.AsgiApp):
         await send(
             {"type": "http.response.body", "body": b""} if scope["method"] == "HEAD" else end
         )
+
+    def _slash_redirect(self, scope: dict[str, Any]) -> str | None:
+        """With redirect_slashes, the URL of the request's path with its trailing '/' added
+        (or taken off) when a route has that path, else None."""
+        if not self.redirect_slashes:
+            return None
+        path, root = scope["path"], scope.get("root_path", "")
+        route_path = path[len(root) :] if root and path.startswith(root) else path
+        if route_path in ("", "/"):
+            return None
+        other = route_path.rstrip("/") if route_path.endswith("/") else route_path + "/"
+        if not other or not self._dispatcher.has_path(other):
+            return None
+        url = Request(scope).url
+        return str(url.replace(path=url.path.rstrip("/") if path.endswith("/") else url.path + "/"))
+
+    async def _serve_found(
+        self,
+        scope: dict[str, Any],
+        receive: Any,
+        send: Any,
+        route: Any,
+        values: dict[str, Any],
+        errors: list[dict[str, Any]] | None,
+    ) -> None:
+        """Serves a route (without a body) that a dispatcher of Python's found, as Rust serves
+        those of the app's: through the dependency solver, else calling it here."""
+        if route.solve:
+            return await serve_dependant(self, route, scope, receive, send, values, errors)
+        try:
+            if errors:
+                raise RequestValidationError(errors)
+            injected = self._prepare(route, scope, receive, send, values)
+            result = route.endpoint(**values)
+            if inspect.isawaitable(result):
+                result = await result
+            if not isinstance(result, Response):
+                result = self._as_response(route, result, injected)
+        except Exception as exc:
+            return await self._handle_exception(scope, receive, send, exc)
+        await self._send_response(result, scope, receive, send)
 
     async def _to_mount(self, scope: dict[str, Any], receive: Any, send: Any) -> bool:
         """Hands the connection to the app mounted under its path, if there is one."""
@@ -511,6 +651,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         """Answers `exc` with its handler; an unhandled one gets a 500 and is re-raised so
         the server logs its traceback (and TestClient can raise it), as Starlette does. With
         user middleware, the 500 is given outside it (_through_middleware)."""
+        if scope.get("fasterapi.route_handler"):
+            raise exc  # to the route class's get_route_handler() wrapper (_call_route)
         handler = self._lookup_handler(exc)
         if handler is not None:
             return await self._call_handler(handler, scope, receive, send, exc)
@@ -567,6 +709,35 @@ class Faster(FasterRouter, _core.AsgiApp):
 
 
 FastAPI = Faster
+
+
+class _RouteHandlerApp(Faster):
+    """One route of `app`, served for its route class's get_route_handler() (see
+    Faster._call_route): the Request and the dependencies see `app`, and every error is
+    raised to the handler (the scope is marked so) rather than answered."""
+
+    def __init__(self, app: Faster, route: APIRoute) -> None:
+        super().__init__(openapi_url=None, strict_content_type=app.strict_content_type)
+        self.app = app
+        self.state = app.state
+        self.dependency_overrides = app.dependency_overrides  # the same dict: kept current
+        self.routes.append(route)
+
+    def _prepare(
+        self, route: Any, scope: dict[str, Any], receive: Any, send: Any, kwargs: dict[str, Any]
+    ) -> Response | None:
+        injected = super()._prepare(route, scope, receive, send, kwargs)
+        scope["app"] = self.app
+        for name in route.request_params:  # the handler's Request, of its class
+            kwargs[name] = scope["fasterapi.request"]
+        return injected
+
+    def _route_handler(self, route: APIRoute) -> APIRoute:
+        return route  # served itself here: this is its handler's request handling
+
+    def _serve_dependant(self, scope: dict[str, Any], *args: Any) -> Any:
+        return self.app._serve_dependant(scope, *args)
+
 
 # So that asyncio.iscoroutine() accepts `app(scope, receive, send)`, e.g. in create_task().
 collections.abc.Coroutine.register(_core.AsgiCall)

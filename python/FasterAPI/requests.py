@@ -96,7 +96,8 @@ class Request(HTTPConnection):
     def __init__(self, scope: dict[str, Any], receive: Any = None, send: Any = None) -> None:
         super().__init__(scope, receive)
         self._send = send
-        self._body: bytes | None = scope.get("fasterapi.body")
+        if scope.get("fasterapi.body") is not None:  # no `_body` until read, as Starlette's
+            self._body: bytes = scope["fasterapi.body"]
         self._streamed = False
         self._disconnected = False
         self._form: FormData | None = None
@@ -115,7 +116,7 @@ class Request(HTTPConnection):
         return self._receive
 
     async def body(self) -> bytes:
-        if self._body is None:
+        if not hasattr(self, "_body"):  # a subclass may set it (FastAPI's GzipRequest)
             from .body import read_body
 
             self._body = await read_body(self._receive)
@@ -125,7 +126,7 @@ class Request(HTTPConnection):
         """The body as it arrives, piece by piece (for bodies too big to hold), as
         Starlette's; the body already read if `body()` was awaited first. A client that
         leaves halfway raises ClientDisconnect."""
-        if self._body is not None:
+        if hasattr(self, "_body"):
             yield self._body
             return
         if self._streamed:

@@ -4,10 +4,13 @@ radix tree; a route's signature is compiled into its plan when it is registered.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
 import re
 import typing
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +18,7 @@ from ._body_limit import validate_max_body_size
 from ._form_limits import merge_form_limits, validate_form_limits
 from ._types import is_subclass
 from .dependencies.models import called_function, is_coroutine_callable
+from .exceptions import FastAPIError, HTTPException
 from .forms import FormPlan
 from .item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
 from .requests import Request
@@ -22,6 +26,7 @@ from .response_model import response_serializer
 from .responses import JSONResponse, Response
 from .signature import compile_endpoint
 from .sse import ServerSentEvent
+from .staticfiles import FrontendStaticFiles
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 
@@ -35,6 +40,12 @@ class _Default:
 
 
 Default: Any = _Default()
+
+
+def given(*values: Any) -> Any:
+    """The first of `values` that was given (is not Default), else Default: a route's own
+    option, then its router's, then an include's, as FastAPI resolves them."""
+    return next((value for value in values if value is not Default), Default)
 
 
 class NoMatchFound(Exception):
@@ -136,7 +147,7 @@ class APIRoute:
         methods: Sequence[str] | None = None,
         status_code: int | None = None,
         tags: list[str] | None = None,
-        response_class: type[Response] = JSONResponse,
+        response_class: type[Response] = Default,
         response_model: Any = Default,
         response_model_include: Any = None,
         response_model_exclude: Any = None,
@@ -157,6 +168,8 @@ class APIRoute:
         threadpool: bool = False,
         dependencies: Sequence[Any] | None = None,
         dependency_overrides: Mapping[Any, Any] | None = None,
+        dependency_overrides_provider: Any = None,
+        strict_content_type: bool = Default,
         max_body_size: int | None = None,
         form_limits: dict[str, int] | None = None,
         callbacks: list[Any] | None = None,
@@ -170,9 +183,23 @@ class APIRoute:
         unknown = self.methods - set(METHODS)
         if unknown:
             raise ValueError(f"unknown HTTP method(s) {sorted(unknown)} for {path!r}")
+        #: The options left to the router (Default), which an include may still set.
+        self.defaulted = {
+            name
+            for name, value in (
+                ("response_class", response_class),
+                ("strict_content_type", strict_content_type),
+            )
+            if value is Default
+        }
+        response_class = JSONResponse if response_class is Default else response_class
         self.status_code = status_code or _default_status(response_class)
         self.tags = list(tags or [])
         self.response_class = response_class
+        #: FastAPI's: a JSON body needs a JSON Content-Type; Default: the app's setting.
+        self.strict_content_type = strict_content_type
+        #: Kept for FastAPI's API; the overrides served are the app's dependency_overrides.
+        self.dependency_overrides_provider = dependency_overrides_provider
         #: What the return value is documented (and validated) as: `response_model`, or the
         #: return annotation.
         self.response_model = _response_model(endpoint, response_model)
@@ -265,8 +292,9 @@ class APIRoute:
         return self.endpoint
 
     def options(self) -> dict[str, Any]:
-        """The keyword arguments that re-create this route elsewhere (include_router)."""
-        return {
+        """The keyword arguments that re-create this route elsewhere (include_router); an
+        option left to the router is Default again."""
+        options = {
             "methods": sorted(self.methods),
             "status_code": self.status_code,
             "tags": self.tags,
@@ -290,18 +318,41 @@ class APIRoute:
             "include_in_schema": self.include_in_schema,
             "threadpool": self.threadpool,
             "dependencies": self.dependencies,
+            "dependency_overrides_provider": self.dependency_overrides_provider,
+            "strict_content_type": self.strict_content_type,
             "max_body_size": self.max_body_size,
             "form_limits": self.form_limits,
             "callbacks": self.callbacks,
             **self.openapi,
         }
+        options.update(dict.fromkeys(self.defaulted, Default))
+        return options
+
+    @property
+    def wraps_handler(self) -> bool:
+        """Its class overrides get_route_handler(): the app serves it through that handler."""
+        return type(self).get_route_handler is not APIRoute.get_route_handler
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        """FastAPI's hook for an APIRoute subclass to wrap the request handling: an `async`
+        function from the Request to the route's Response. Serving a route calls it only
+        when a subclass overrides it (see Faster._route_handler); the route is then served
+        as usual, its response kept whole, and its errors raised to the wrapper."""
+        route = self
+
+        async def route_handler(request: Request) -> Response:
+            return await request.scope["app"]._call_route(route, request)
+
+        return route_handler
 
     def with_overrides(self, overrides: Mapping[Any, Any]) -> APIRoute:
         """This route, or a copy compiled with `overrides` (app.dependency_overrides) if any
         of its dependencies is overridden."""
         if not overrides or not _uses_any(self.plan.dependant, overrides):
             return self
-        return APIRoute(self.path, self.endpoint, dependency_overrides=overrides, **self.options())
+        return type(self)(
+            self.path, self.endpoint, dependency_overrides=overrides, **self.options()
+        )
 
     def __repr__(self) -> str:
         return f"APIRoute(path={self.path!r}, methods={sorted(self.methods)}, name={self.name!r})"
@@ -334,7 +385,7 @@ class APIWebSocketRoute:
         dependencies: Sequence[Any] | None = None,
         dependency_overrides: Mapping[Any, Any] | None = None,
     ) -> None:
-        if not path.startswith("/"):
+        if path and not path.startswith("/"):  # "" only under an include's prefix
             raise ValueError(f"route path {path!r} must start with '/'")
         if not _is_async(endpoint):
             raise TypeError(
@@ -377,67 +428,259 @@ def _uses_any(dependant: Any, calls: Mapping[Any, Any], seen: set | None = None)
     return False
 
 
+def lifespan_context(lifespan: Any) -> Any:
+    """`lifespan` as a callable returning an async context manager: an `async def` generator
+    function or a plain generator function is wrapped, as FastAPI accepts them."""
+    if inspect.isasyncgenfunction(lifespan):
+        return contextlib.asynccontextmanager(lifespan)
+    if inspect.isgeneratorfunction(lifespan):
+        sync = contextlib.contextmanager(lifespan)
+
+        @contextlib.asynccontextmanager
+        async def wrapped(app: Any) -> AsyncIterator[Any]:
+            with sync(app) as state:
+                yield state
+
+        return wrapped
+    return lifespan
+
+
+def merge_lifespans(outer: Any, inner: Any) -> Any:
+    """One lifespan that runs `inner` inside `outer` (an included router's inside its
+    parent's); the states they give are merged, the outer one's winning, as in FastAPI."""
+    if outer is None or inner is None:
+        return outer or inner
+
+    @contextlib.asynccontextmanager
+    async def merged(app: Any) -> AsyncIterator[Any]:
+        async with outer(app) as outer_state, inner(app) as inner_state:
+            if outer_state is None and inner_state is None:
+                yield None
+            else:
+                yield {**(inner_state or {}), **(outer_state or {})}
+
+    return merged
+
+
+def _check_prefix(prefix: str) -> None:
+    if prefix and not prefix.startswith("/"):
+        raise AssertionError("A path prefix must start with '/'")
+    if prefix.endswith("/"):
+        raise AssertionError(
+            "A path prefix must not end with '/', as the routes will start with '/'"
+        )
+
+
+def _check_full_path(prefix: str, route: APIRoute | APIWebSocketRoute) -> None:
+    if not prefix and not route.path:
+        raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {route.name})")
+
+
+# -- frontends ------------------------------------------------------------------------------
+
+
+def _frontend_path(path: str) -> str:
+    """A frontend's path: it starts with '/' and, unless it is '/', ends without one."""
+    if not path:
+        raise AssertionError("A frontend path cannot be empty")
+    if not path.startswith("/"):
+        raise AssertionError("A frontend path must start with '/'")
+    return path if path == "/" else path.rstrip("/")
+
+
+def _join_frontend_paths(prefix: str, path: str) -> str:
+    return prefix if prefix and path == "/" else prefix + path
+
+
+def _check_frontend_dir(directory: str | os.PathLike[str], check_dir: bool | str) -> bool:
+    """Whether to check the directory now: `check_dir`, or with "auto" unless FASTAPI_ENV is
+    "development", where a missing one is only warned about (it may be built later)."""
+    if check_dir != "auto":
+        return bool(check_dir)
+    if os.environ.get("FASTAPI_ENV") != "development":
+        return True
+    if not os.path.isdir(directory):
+        warnings.warn(
+            f"Frontend directory '{directory}' does not exist. "
+            f"Resolved absolute path: '{os.path.realpath(directory)}'",
+            stacklevel=3,  # the caller of frontend()
+        )
+    return False
+
+
+class FrontendRoute:
+    """A static frontend build (`router.frontend(path, directory=...)`) served under `path`
+    at low priority: only when no route, mount or slash redirect answers the request. The
+    longest matching frontend path wins; its dependencies run for GET and HEAD."""
+
+    def __init__(
+        self, path: str, app: FrontendStaticFiles, dependencies: Sequence[Any] = ()
+    ) -> None:
+        self.path = path
+        #: The FrontendStaticFiles that answers.
+        self.app = app
+        self.dependencies = list(dependencies)
+
+    def routes(self) -> list[APIRoute]:
+        """What serves it, for the app's low-priority dispatcher: GET (and HEAD) with the
+        dependencies, and every other method, which gets a 405 for an existing file and a
+        404 for anything else."""
+        files = self.app
+        paths = [self.path.rstrip("/") + "/{frontend_path:path}"]
+        if self.path != "/":
+            paths.insert(0, self.path)
+
+        async def serve(request: Request, response: Response, frontend_path: str = "") -> Any:
+            files_response = await files.get_response_for_path(frontend_path, request.scope)
+            files_response.raw_headers.extend(response.raw_headers)  # the dependencies'
+            return files_response
+
+        async def refuse(request: Request, frontend_path: str = "") -> Any:
+            exists = await files.lookup_static_resource(frontend_path) is not None
+            raise HTTPException(405 if exists else 404)
+
+        others = [method for method in METHODS if method not in ("GET", "HEAD")]
+        routes = []
+        for path in paths:
+            options = {"name": "frontend", "include_in_schema": False}
+            routes.append(APIRoute(path, serve, dependencies=self.dependencies, **options))
+            routes.append(APIRoute(path, refuse, methods=others, **options))
+        return routes
+
+
+class _FrontendRouteGroup:
+    """A router's frontends (FastAPI's name for the group)."""
+
+    def __init__(self) -> None:
+        self.routes: list[FrontendRoute] = []
+
+
+# -- routers --------------------------------------------------------------------------------
+
+
+class Handlers(list):
+    """`router.on_startup` / `router.on_shutdown`: FastAPI's list of handlers, which is also
+    faster-api-web's decorator (`@app.on_startup` appends the function and returns it)."""
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        self.append(func)
+        return func
+
+
 class FasterRouter:
-    """A group of routes with a shared prefix and tags, included into an app or another router."""
+    """A group of routes with a shared prefix, tags, dependencies and defaults, included into
+    an app or another router (FastAPI's APIRouter)."""
 
     def __init__(
         self,
         *,
         prefix: str = "",
         tags: list[str] | None = None,
-        default_response_class: type[Response] = JSONResponse,
         dependencies: Sequence[Any] | None = None,
+        default_response_class: type[Response] = Default,
         responses: dict[Any, Any] | None = None,
+        callbacks: list[Any] | None = None,
+        routes: Sequence[Any] | None = None,
+        redirect_slashes: bool = True,
+        default: Any = None,
+        dependency_overrides_provider: Any = None,
+        route_class: type[APIRoute] = APIRoute,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        lifespan: Callable[[Any], Any] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default,
+        strict_content_type: bool = Default,
         max_body_size: int | None = None,
         form_limits: dict[str, int] | None = None,
-        callbacks: list[Any] | None = None,
-        generate_unique_id_function: Callable[[APIRoute], str] = Default,
-        **_: Any,
     ) -> None:
-        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ValueError("a router prefix must start with '/' and not end with '/'")
+        _check_prefix(prefix)
+        if default is not None:
+            raise NotImplementedError(
+                "APIRouter(default=...) is not supported by FasterAPI: a router is not an ASGI "
+                "app; the app answers what no route matches (add an exception handler for 404)"
+            )
         validate_max_body_size(max_body_size)
         #: The form limits of the routes added here, under the routes' own (_form_limits).
         self.form_limits = validate_form_limits(form_limits)
         #: The body limit of the routes added here that set none themselves.
         self.max_body_size = max_body_size
+        #: The form limits of the routes added here, under the routes' own (_form_limits).
+        self.form_limits = validate_form_limits(form_limits)
         self.prefix = prefix
         self.tags = list(tags or [])
         self.default_response_class = default_response_class
         self.dependencies = list(dependencies or [])
         self.responses = responses or {}
+        self.callbacks = list(callbacks or [])
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
-        #: Given to every route added here (before the route's own), and the operationId
-        #: maker of those that name none.
-        self.callbacks = list(callbacks or [])
+        #: `/items` is redirected (307) to `/items/` when only that one has a route, and back.
+        self.redirect_slashes = redirect_slashes
+        self.dependency_overrides_provider = dependency_overrides_provider
+        #: The class of the routes made here (an APIRoute subclass); set it any time.
+        self.route_class = route_class
         self.generate_unique_id_function = generate_unique_id_function
+        self.strict_content_type = strict_content_type
+        self.on_startup = Handlers(on_startup or [])
+        self.on_shutdown = Handlers(on_shutdown or [])
+        #: The lifespan given (async context manager factory), merged with those of the
+        #: routers included here; None if none.
+        self.lifespan_context = lifespan_context(lifespan)
         self.routes: list[APIRoute | APIWebSocketRoute] = []
+        for route in routes or ():
+            if not isinstance(route, APIRoute | APIWebSocketRoute):
+                raise TypeError(
+                    f"APIRouter(routes=...) takes APIRoute and APIWebSocketRoute objects, not "
+                    f"{type(route).__name__}; use add_route() or mount() for others"
+                )
+            self.routes.append(route)
+        #: The frontends served here (frontend()), None until there is one.
+        self._frontend_routes: _FrontendRouteGroup | None = None
+        self._included: list[FasterRouter] = []
         self._listeners: list[Callable[[], None]] = []
 
     def _changed(self) -> None:
         for listener in self._listeners:
             listener()
 
-    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
-        options.setdefault("response_class", self.default_response_class)
+    @property
+    def frontends(self) -> list[FrontendRoute]:
+        return self._frontend_routes.routes if self._frontend_routes else []
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        route_class_override: type[APIRoute] | None = None,
+        **options: Any,
+    ) -> APIRoute:
+        """Adds a route at `path` (after this router's prefix) with this router's tags,
+        dependencies, responses and defaults under its own options, as FastAPI does."""
+        options["response_class"] = given(
+            options.get("response_class", Default), self.default_response_class
+        )
         options["tags"] = [*self.tags, *(options.get("tags") or [])]
         options["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
         options["responses"] = {**self.responses, **(options.get("responses") or {})}
-        if self.deprecated is not None:
-            options.setdefault("deprecated", self.deprecated)
-        if not self.include_in_schema:
-            options["include_in_schema"] = False
+        callbacks = [*self.callbacks, *(options.get("callbacks") or [])]
+        if callbacks:
+            options["callbacks"] = callbacks
+        for name in ("generate_unique_id_function", "strict_content_type"):
+            options[name] = given(options.get(name, Default), getattr(self, name))
+        options["deprecated"] = options.get("deprecated") or self.deprecated
+        options["include_in_schema"] = options.get("include_in_schema", True) and (
+            self.include_in_schema
+        )
         if options.get("max_body_size") is None:
             options["max_body_size"] = self.max_body_size
         limits = validate_form_limits(options.get("form_limits"))
         options["form_limits"] = merge_form_limits(self.form_limits, limits)
-        options["callbacks"] = [*self.callbacks, *(options.get("callbacks") or [])] or None
-        if options.get("generate_unique_id_function", Default) is Default:
-            options["generate_unique_id_function"] = self.generate_unique_id_function
-        route = APIRoute(self.prefix + path, endpoint, **options)
+        options.setdefault("dependency_overrides_provider", self.dependency_overrides_provider)
+        route_class = route_class_override or self.route_class
+        route = route_class(self.prefix + path, endpoint, **options)
         self.routes.append(route)
         self._changed()
         return route
@@ -470,7 +713,11 @@ class FasterRouter:
         return api_route
 
     def route(
-        self, path: str, methods: Sequence[str] | None = None, name: str | None = None
+        self,
+        path: str,
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
     ) -> Callable[[Any], Any]:
         """add_route as a decorator."""
 
@@ -481,30 +728,65 @@ class FasterRouter:
         return decorator
 
     def add_api_websocket_route(
-        self, path: str, endpoint: Callable[..., Any], name: str | None = None, **options: Any
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[Any] | None = None,
     ) -> APIWebSocketRoute:
-        options["dependencies"] = [*self.dependencies, *(options.get("dependencies") or [])]
-        route = APIWebSocketRoute(self.prefix + path, endpoint, name=name, **options)
+        dependencies = [*self.dependencies, *(dependencies or [])]
+        route = APIWebSocketRoute(
+            self.prefix + path, endpoint, name=name, dependencies=dependencies
+        )
         self.routes.append(route)
         self._changed()
         return route
 
-    def websocket(self, path: str, name: str | None = None, **options: Any) -> Callable[[Any], Any]:
+    def websocket(
+        self, path: str, name: str | None = None, *, dependencies: Sequence[Any] | None = None
+    ) -> Callable[[Any], Any]:
         """Registers an `async def` WebSocket endpoint at `path`, as FastAPI's decorator."""
 
         def decorator(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-            self.add_api_websocket_route(path, endpoint, name=name, **options)
+            self.add_api_websocket_route(path, endpoint, name=name, dependencies=dependencies)
             return endpoint
 
         return decorator
 
-    websocket_route = websocket
+    def websocket_route(self, path: str, name: str | None = None) -> Callable[[Any], Any]:
+        """Starlette's decorator: a WebSocket endpoint at `path`."""
+        return self.websocket(path, name=name)
 
     def add_websocket_route(
         self, path: str, route: Callable[..., Any], name: str | None = None
     ) -> APIWebSocketRoute:
         """Starlette's name for add_api_websocket_route."""
         return self.add_api_websocket_route(path, route, name=name)
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | os.PathLike[str],
+        fallback: str | None = "auto",
+        check_dir: bool | str = "auto",
+    ) -> None:
+        """Serves the static frontend build in `directory` under `path`, after every route:
+        files as they are (a folder's index.html), and for a missing one the `fallback`:
+        "404.html" (a 404 with that page), "index.html" (that page, for a browser's
+        navigation: a request that accepts text/html), "auto" (404.html if there is one, else
+        index.html) or None (the app's 404). As FastAPI 0.165's `frontend()`."""
+        check = _check_frontend_dir(directory, check_dir)
+        files = FrontendStaticFiles(directory=directory, fallback=fallback, check_dir=check)
+        path = _join_frontend_paths(self.prefix, _frontend_path(path))
+        self._add_frontend(FrontendRoute(path, files, self.dependencies))
+
+    def _add_frontend(self, frontend: FrontendRoute) -> None:
+        if self._frontend_routes is None:
+            self._frontend_routes = _FrontendRouteGroup()
+        self._frontend_routes.routes.append(frontend)
+        self._changed()
 
     def url_path_for(self, name: str, /, **path_params: Any) -> str:
         """The path of the route called `name` (its endpoint's name unless `name=` was
@@ -550,6 +832,38 @@ class FasterRouter:
     def trace(self, path: str, **options: Any) -> Callable[[Any], Any]:
         return self._method("TRACE", path, options)
 
+    # -- events ---------------------------------------------------------------------------------
+
+    def _handlers(self, event_type: str) -> list[Callable[[], Any]]:
+        if event_type not in ("startup", "shutdown"):
+            raise ValueError(f"unknown event {event_type!r}; use 'startup' or 'shutdown'")
+        return self.on_startup if event_type == "startup" else self.on_shutdown
+
+    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
+        """Runs `func` (a function or `async def`) at "startup" or "shutdown"."""
+        self._handlers(event_type).append(func)
+
+    def on_event(self, event_type: str) -> Callable[[Any], Any]:
+        """add_event_handler as a decorator: FastAPI's deprecated form of a lifespan, which
+        warns as FastAPI does (DeprecationWarning)."""
+        warnings.warn(
+            "on_event is deprecated, use lifespan event handlers instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self._handlers(event_type)
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_event_handler(event_type, func)
+            return func
+
+        return decorator
+
+    # -- including ------------------------------------------------------------------------------
+
+    def _contains_router(self, router: FasterRouter) -> bool:
+        return any(r is router or r._contains_router(router) for r in self._included)
+
     def include_router(
         self,
         router: FasterRouter,
@@ -557,41 +871,119 @@ class FasterRouter:
         prefix: str = "",
         tags: list[str] | None = None,
         dependencies: Sequence[Any] | None = None,
+        default_response_class: type[Response] = Default,
         responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[Any] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default,
         max_body_size: int | None = None,
         form_limits: dict[str, int] | None = None,
-        callbacks: list[Any] | None = None,
-        generate_unique_id_function: Callable[[APIRoute], str] = Default,
-        **_: Any,
     ) -> None:
-        """Copies `router`'s routes (as they are now) under `prefix`, adding `tags` and
-        `responses`, running `dependencies` before each route's own. A route's body limit is
-        its own, else its router's, else `max_body_size`, else this router's."""
-        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ValueError("an include prefix must start with '/' and not end with '/'")
-        validate_max_body_size(max_body_size)
-        form_limits = validate_form_limits(form_limits)
+        """Serves `router`'s routes and frontends here under `prefix` (copies, made now and
+        whenever the router gets more, as FastAPI 0.165's includes are live), adding `tags`,
+        `responses` and `callbacks`, running `dependencies` before each route's own. An
+        option a route leaves out is its router's, else the include's, else this router's;
+        its body limit likewise. The router's startup and shutdown handlers and lifespan run
+        with this router's."""
+        if router is self:
+            raise AssertionError(
+                "Cannot include the same APIRouter instance into itself. "
+                "Did you mean to include a different router?"
+            )
+        if router._contains_router(self):
+            raise AssertionError(
+                "Cannot include an APIRouter instance that already includes this router. "
+                "Did you mean to include a different router?"
+            )
+        _check_prefix(prefix)
         for route in router.routes:
-            options = route.options()
-            options["dependencies"] = [*(dependencies or []), *route.dependencies]
-            if isinstance(route, APIWebSocketRoute):
-                self.add_api_websocket_route(prefix + route.path, route.endpoint, **options)
-                continue
-            options["tags"] = [*(tags or []), *route.tags]
-            options["responses"] = {**(responses or {}), **route.responses}
-            if deprecated is not None:
-                options["deprecated"] = deprecated
-            if not include_in_schema:
-                options["include_in_schema"] = False
-            if options["max_body_size"] is None:
-                options["max_body_size"] = max_body_size
-            options["form_limits"] = merge_form_limits(form_limits, route.form_limits)
-            options["callbacks"] = [*(callbacks or []), *(route.callbacks or [])]
-            if options["generate_unique_id_function"] is Default:
-                options["generate_unique_id_function"] = generate_unique_id_function
-            self.add_api_route(prefix + route.path, route.endpoint, **options)
+            _check_full_path(prefix, route)
+        validate_max_body_size(max_body_size)
+        include = _Include(
+            self,
+            router,
+            prefix=prefix,
+            tags=list(tags or []),
+            dependencies=list(dependencies or []),
+            default_response_class=default_response_class,
+            responses=dict(responses or {}),
+            callbacks=list(callbacks or []),
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
+            generate_unique_id_function=generate_unique_id_function,
+            max_body_size=max_body_size,
+            form_limits=validate_form_limits(form_limits),
+        )
+        include.sync()
+        router._listeners.append(include.sync)  # what is added to it later comes here too
+        self._included.append(router)
+        self.on_startup.extend(router.on_startup)
+        self.on_shutdown.extend(router.on_shutdown)
+        self.lifespan_context = merge_lifespans(self.lifespan_context, router.lifespan_context)
+
+
+class _Include:
+    """One include_router(): copies the included router's routes and frontends into the
+    including one with the include's options; sync() copies those added since."""
+
+    def __init__(self, parent: FasterRouter, router: FasterRouter, **options: Any) -> None:
+        self.parent, self.router, self.options = parent, router, options
+        self.routes_copied = self.frontends_copied = 0
+
+    def sync(self) -> None:
+        routes = self.router.routes[self.routes_copied :]
+        frontends = self.router.frontends[self.frontends_copied :]
+        self.routes_copied += len(routes)
+        self.frontends_copied += len(frontends)
+        for route in routes:
+            self.copy(route)
+        for frontend in frontends:
+            self.copy_frontend(frontend)
+
+    def copy(self, route: APIRoute | APIWebSocketRoute) -> None:
+        include, parent, router = self.options, self.parent, self.router
+        prefix = include["prefix"]
+        _check_full_path(prefix, route)
+        options = route.options()
+        options["dependencies"] = [*include["dependencies"], *route.dependencies]
+        if isinstance(route, APIWebSocketRoute):
+            parent.add_api_websocket_route(prefix + route.path, route.endpoint, **options)
+            return
+        options["tags"] = [*include["tags"], *route.tags]
+        options["responses"] = {**include["responses"], **route.responses}
+        callbacks = [*include["callbacks"], *(options.get("callbacks") or [])]
+        if callbacks:
+            options["callbacks"] = callbacks
+        options["response_class"] = given(
+            options["response_class"],
+            router.default_response_class,
+            include["default_response_class"],
+        )
+        options["generate_unique_id_function"] = given(
+            options["generate_unique_id_function"],
+            router.generate_unique_id_function,
+            include["generate_unique_id_function"],
+        )
+        options["strict_content_type"] = given(
+            options["strict_content_type"], router.strict_content_type
+        )
+        options["deprecated"] = options["deprecated"] or include["deprecated"]
+        options["include_in_schema"] = options["include_in_schema"] and include["include_in_schema"]
+        if options["max_body_size"] is None:
+            options["max_body_size"] = include["max_body_size"]
+        options["form_limits"] = merge_form_limits(include["form_limits"], route.form_limits)
+        parent.add_api_route(
+            prefix + route.path, route.endpoint, route_class_override=type(route), **options
+        )
+
+    def copy_frontend(self, frontend: FrontendRoute) -> None:
+        parent, include = self.parent, self.options
+        path = _join_frontend_paths(include["prefix"], frontend.path)
+        dependencies = [*parent.dependencies, *include["dependencies"], *frontend.dependencies]
+        parent._add_frontend(
+            FrontendRoute(_join_frontend_paths(parent.prefix, path), frontend.app, dependencies)
+        )
 
 
 APIRouter = FasterRouter

@@ -302,6 +302,11 @@ class TestClient(httpx.Client):
             transport=_ASGITransport(self),
         )
 
+    @property
+    def app_state(self) -> dict[str, Any]:
+        """The state the app's lifespan gave (Starlette's name)."""
+        return self._lifespan_state
+
     def websocket_connect(
         self,
         url: str,
@@ -345,9 +350,10 @@ class TestClient(httpx.Client):
         try:
             self._portal.call(self._lifespan_step("shutdown"))
         finally:
+            # The client stays usable, as Starlette's: later requests each run on a portal
+            # of their own (_portal_call).
             self._portal.close()
             self._portal = None
-            self.close()
 
     @staticmethod
     async def _make_queue() -> asyncio.Queue[dict[str, Any]]:

@@ -362,6 +362,12 @@ impl<T> Router<T> {
         }
     }
 
+    /// Whether some route, for any method, matches `path` (Starlette's redirect_slashes
+    /// redirects only to such a path).
+    pub fn has_path(&self, path: &str) -> bool {
+        self.all.at(path).is_some()
+    }
+
     /// Number of registered (path, method) pairs.
     pub fn len(&self) -> usize {
         self.len

@@ -18,6 +18,9 @@ pub struct Entry {
     pub plan: Plan,
     /// The native server may call this route directly, without an ASGI scope.
     pub native: bool,
+    /// FastAPI's `strict_content_type` for this route: a body without a Content-Type is
+    /// not JSON.
+    pub strict_content_type: bool,
 }
 
 /// All routes of an app, matched by a radix tree.
@@ -44,18 +47,22 @@ impl Dispatcher {
 
     /// Registers the APIRoute `route` for `methods` at `path`: its parameter plan
     /// (`route.plan.params`, see FasterAPI.params), what calling it takes (RouteCall), and
-    /// whether the native server may call it without an ASGI scope (`route.native`).
+    /// whether the native server may call it without an ASGI scope (`route.native`), and
+    /// its `strict_content_type` (None: the dispatcher's).
+    #[pyo3(signature = (path, methods, route, strict_content_type=None))]
     fn add_route(
         &mut self,
         path: &str,
         methods: Vec<String>,
         route: &Bound<'_, PyAny>,
+        strict_content_type: Option<bool>,
     ) -> PyResult<()> {
         let params: Vec<Bound<'_, PyDict>> = route.getattr("plan")?.getattr("params")?.extract()?;
         let entry = Arc::new(Entry {
             call: RouteCall::read(route)?,
             plan: Plan::compile(&params)?,
             native: route.getattr("native")?.is_truthy()?,
+            strict_content_type: strict_content_type.unwrap_or(self.strict_content_type),
         });
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
         self.router
@@ -79,6 +86,12 @@ impl Dispatcher {
 
     fn __len__(&self) -> usize {
         self.router.len()
+    }
+
+    /// Whether some route, for any method, matches `path` (the path inside the app, without
+    /// its root_path): redirect_slashes asks it of the path with its trailing '/' toggled.
+    fn has_path(&self, path: &str) -> bool {
+        self.router.has_path(path)
     }
 
     /// Matches an ASGI scope (a websocket scope has no method: GET) and runs the route's plan:
@@ -142,7 +155,7 @@ impl Dispatcher {
         };
         let is_json = entry.call.body.is_some() && {
             let headers = item(scope, pyo3::intern!(py, "headers"))?;
-            is_json_request(&headers, self.strict_content_type)?
+            is_json_request(&headers, entry.strict_content_type)?
         };
         let (kwargs, errors) = if entry.plan.params.is_empty() {
             (None, py.None().into_bound(py))

@@ -366,7 +366,7 @@ fn route_event<'py>(
                     .find(|(name, _)| name == b"content-type");
                 match content_type {
                     Some((_, value)) => fasterapi_core::media::is_json(value),
-                    None => !dispatcher.strict_content_type,
+                    None => !entry.strict_content_type,
                 }
             };
             Some((entry.call.route.bind(py).clone(), kwargs, errors, is_json))

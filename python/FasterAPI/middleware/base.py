@@ -54,9 +54,10 @@ class BaseHTTPMiddleware:
             messages, or a disconnect once the middleware's response is sent (so that a
             response it dropped stops streaming)."""
             nonlocal body_replayed
-            if request._body is not None and not body_replayed:
+            body = getattr(request, "_body", None)  # set once dispatch has read it
+            if body is not None and not body_replayed:
                 body_replayed = True
-                return {"type": "http.request", "body": request._body, "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             if response_sent.is_set():
                 return {"type": "http.disconnect"}
             message = asyncio.ensure_future(receive())

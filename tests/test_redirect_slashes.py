@@ -1,0 +1,108 @@
+"""redirect_slashes, as Starlette's router does it (on by default): a request no route
+matches, whose path with its trailing '/' added (or taken off) has a route (for any method),
+gets a 307 to that URL; through TestClient and over real sockets on the native server."""
+
+import pytest
+from FasterAPI import APIRouter, FastAPI
+from FasterAPI.testclient import TestClient
+
+from tests.apps.routing_app import app, no_redirects
+from tests.test_native_server import Reader, native_server
+
+
+@pytest.fixture
+def client():
+    return TestClient(app, follow_redirects=False)
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/items", "http://testserver/items/"),
+        ("/users/", "http://testserver/users"),
+        ("/api/things", "http://testserver/api/things/"),
+        ("/items?page=2", "http://testserver/items/?page=2"),
+    ],
+)
+def test_the_other_path_is_redirected_to(client, path, location):
+    response = client.get(path)
+    assert response.status_code == 307
+    assert response.headers["location"] == location
+    assert response.content == b""
+
+
+def test_following_the_redirect_reaches_the_route():
+    assert TestClient(app).get("/items").json() == ["a", "b"]
+
+
+def test_a_route_for_another_method_is_enough(client):
+    # Starlette redirects when the other path matches at all; the 405 comes after.
+    response = client.post("/items")
+    assert response.status_code == 307
+    assert client.post("/items/").status_code == 405
+
+
+def test_no_route_on_either_path_is_a_404(client):
+    no_frontend = FastAPI()
+
+    @no_frontend.get("/items/")
+    def items():
+        return []
+
+    plain = TestClient(no_frontend, follow_redirects=False)
+    assert plain.get("/nothing").json() == {"detail": "Not Found"}
+    assert plain.get("/nothing/").status_code == 404
+    assert plain.get("/").status_code == 404
+
+
+def test_redirect_slashes_false_turns_it_off():
+    client = TestClient(no_redirects, follow_redirects=False)
+    assert client.get("/api/things/").json() == ["t"]
+    assert client.get("/api/things").status_code == 404
+
+
+def test_an_empty_route_path_under_a_prefix_answers_both():
+    # FastAPI's test_empty_router: `@router.get("")` included with a prefix.
+    router = APIRouter()
+
+    @router.get("")
+    def empty():
+        return ["OK"]
+
+    app = FastAPI()
+    app.include_router(router, prefix="/prefix")
+    client = TestClient(app)
+    assert client.get("/prefix").json() == ["OK"]
+    assert client.get("/prefix/").json() == ["OK"]
+
+
+def test_root_path_is_kept_in_the_location():
+    app = FastAPI()
+
+    @app.get("/items/")
+    def items():
+        return []
+
+    client = TestClient(app, root_path="/proxy", follow_redirects=False)
+    response = client.get("/proxy/items")
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/proxy/items/"
+
+
+@pytest.mark.fasterapi_only
+def test_on_the_native_server(tmp_path):
+    with native_server(tmp_path, module="routing_app") as server:
+        with server.connect() as sock:
+            reader = Reader(sock)
+            sock.sendall(b"GET /items?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n")
+            status, headers, body = reader.response()
+            assert (status, headers["location"], body) == (
+                307,
+                "http://example.com/items/?x=1",
+                b"",
+            )
+            sock.sendall(b"GET /users/ HTTP/1.1\r\nHost: example.com\r\n\r\n")
+            status, headers, _ = reader.response()
+            assert (status, headers["location"]) == (307, "http://example.com/users")
+            sock.sendall(b"GET /items/ HTTP/1.1\r\nHost: example.com\r\n\r\n")
+            assert reader.response()[::2] == (200, b'["a","b"]')
