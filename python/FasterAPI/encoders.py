@@ -82,7 +82,7 @@ def to_builtin(obj: Any) -> Any:
         return _struct(obj)
     pydantic = sys.modules.get("pydantic")  # a pydantic model means pydantic is imported
     if pydantic is not None and isinstance(obj, pydantic.BaseModel):
-        return obj.model_dump(mode="json")
+        return obj.model_dump(mode="json", by_alias=True)  # as jsonable_encoder
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
     if isinstance(obj, enum.Enum):

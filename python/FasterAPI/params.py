@@ -7,21 +7,53 @@ examples and deprecated are kept for the OpenAPI schema.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 
 class _Unset:
-    """The default of a parameter declared without one: it is required."""
+    """The default of a parameter declared without one: it is required. Shown as pydantic's
+    `PydanticUndefined`, as FastAPI's markers show it."""
 
     def __repr__(self) -> str:
-        return "Required"
+        return "PydanticUndefined"
 
 
 Required: Any = _Unset()
 
+#: pydantic Field() options a marker passes on to the validation of its value.
+FIELD_OPTIONS = (
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "min_length",
+    "max_length",
+    "pattern",
+    "strict",
+    "multiple_of",
+    "allow_inf_nan",
+    "max_digits",
+    "decimal_places",
+    "discriminator",
+    "union_mode",
+    "fail_fast",
+)
+
+
+def _deprecation(message: str) -> None:
+    """FastAPI's FastAPIDeprecationWarning (a UserWarning, shown by default)."""
+    from . import exceptions
+
+    category = getattr(exceptions, "FastAPIDeprecationWarning", DeprecationWarning)
+    warnings.warn(message, category=category, stacklevel=4)
+
 
 class Param:
-    """Base of the parameter markers; `source` names where the value is read from."""
+    """Base of the parameter markers; `source` names where the value is read from.
+
+    `alias` is the name the client sends the value by; `validation_alias` (a name,
+    pydantic's AliasChoices or AliasPath) overrides it for reading, as in pydantic."""
 
     source = ""
 
@@ -30,7 +62,11 @@ class Param:
         default: Any = Required,
         *,
         default_factory: Any = None,
+        annotation: Any = None,
         alias: str | None = None,
+        alias_priority: int | None = None,
+        validation_alias: Any = None,
+        serialization_alias: str | None = None,
         title: str | None = None,
         description: str | None = None,
         gt: float | None = None,
@@ -41,24 +77,52 @@ class Param:
         max_length: int | None = None,
         pattern: str | None = None,
         regex: str | None = None,
+        discriminator: Any = None,
+        strict: bool | None = None,
+        validate_default: bool | None = None,
+        union_mode: str | None = None,
+        fail_fast: bool | None = None,
+        multiple_of: float | None = None,
+        allow_inf_nan: bool | None = None,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
         examples: list[Any] | None = None,
         example: Any = Required,
-        deprecated: bool | None = None,
+        openapi_examples: dict[str, Any] | None = None,
+        deprecated: bool | str | None = None,
         include_in_schema: bool = True,
         json_schema_extra: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
-        if default is not Required and default_factory is not None:
+        if default is not Required and default is not ... and default_factory is not None:
             raise TypeError("cannot give both default and default_factory")
+        if example is not Required:
+            _deprecation("`example` has been deprecated, please use `examples` instead")
+        if regex is not None:
+            _deprecation("`regex` has been deprecated, please use `pattern` instead")
         self.default = Required if default is ... else default
         self.default_factory = default_factory
+        self.annotation = annotation
         self.alias = alias
+        self.alias_priority = alias_priority
+        self.validation_alias = alias if validation_alias is None else validation_alias
+        self.serialization_alias = serialization_alias or alias
         self.title = title
         self.description = description
         self.gt, self.ge, self.lt, self.le = gt, ge, lt, le
         self.min_length, self.max_length = min_length, max_length
         self.pattern = pattern or regex
+        self.discriminator = discriminator
+        self.strict = strict
+        self.validate_default = validate_default
+        self.union_mode = union_mode
+        self.fail_fast = fail_fast
+        self.multiple_of = multiple_of
+        self.allow_inf_nan = allow_inf_nan
+        self.max_digits, self.decimal_places = max_digits, decimal_places
+        self.example = example
         self.examples = examples if example is Required else [*(examples or []), example]
+        self.openapi_examples = openapi_examples
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.json_schema_extra = json_schema_extra
@@ -68,8 +132,13 @@ class Param:
     def required(self) -> bool:
         return self.default is Required and self.default_factory is None
 
+    def field_options(self) -> dict[str, Any]:
+        """The pydantic Field() options it sets (constraints, strictness...)."""
+        found = {name: getattr(self, name) for name in FIELD_OPTIONS}
+        return {name: value for name, value in found.items() if value is not None}
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.default!r})"
+        return f"{type(self).__name__}({self.default})"
 
 
 class Path(Param):

@@ -10,9 +10,12 @@ Form() or File() parameter is a form (FasterAPI.forms).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 import re
+import sys
+import types
 import typing
 import uuid
 from collections.abc import Mapping, Sequence
@@ -25,9 +28,17 @@ from . import params as p
 from ._converters import CONVERTERS
 from ._types import is_subclass, sequence_item, unwrap_optional
 from .background import BackgroundTasks
-from .body import BodyField, BodyPlan
+from .body import BodyField, BodyPlan, _pydantic
 from .dependencies.models import Dependant, cache_key, call_name, called_function
 from .forms import FormPlan, is_upload
+from .param_models import (
+    Default,
+    ModelValidator,
+    ParamValidator,
+    constrained,
+    field_aliases,
+    param_model,
+)
 from .requests import HTTPConnection, Request
 from .responses import Response
 from .security import SecurityScopes
@@ -206,7 +217,7 @@ class _Compiler:
         for param in _parameters(call):
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
-            annotation, marker = _split_annotated(hints.get(param.name, Any))
+            annotation, marker, metadata = _split_annotated(hints.get(param.name, Any))
             default = param.default
             if isinstance(default, p.Param | p.Depends):
                 marker, default = default, getattr(default, "default", p.Required)
@@ -242,18 +253,10 @@ class _Compiler:
                     )
                 body_fields.append(_body_field(param.name, key, annotation, marker, default))
             else:
-                spec = _param_spec(param.name, source, annotation, marker, default)
+                spec = _param_spec(param.name, source, annotation, marker, default, metadata)
                 specs.append({**spec, "name": key})
-                dependant.params.append(
-                    ParamDoc(
-                        source,
-                        spec["loc_name"],
-                        annotation,
-                        marker,
-                        spec["required"],
-                        spec["default"],
-                    )
-                )
+                documented = Annotated[(annotation, *metadata)] if metadata else annotation
+                dependant.params.extend(_param_docs(spec, documented, marker))
             dependant.args.append((param.name, key))
         self.plan.params.extend(specs)
         self.body_fields.extend(body_fields)
@@ -305,12 +308,15 @@ def _special(annotation: Any) -> str | None:
     return None
 
 
-def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None]:
+def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None, tuple]:
+    """`Annotated[T, ..., marker]` as (T, its last FasterAPI marker, the other metadata:
+    pydantic's Field(), validators...)."""
     if get_origin(annotation) is not Annotated:
-        return annotation, None
+        return annotation, None, ()
     args = get_args(annotation)
     markers = [a for a in args[1:] if isinstance(a, p.Param | p.Depends)]
-    return args[0], (markers[-1] if markers else None)
+    marker = markers[-1] if markers else None
+    return args[0], marker, tuple(a for a in args[1:] if not isinstance(a, p.Param | p.Depends))
 
 
 def _scalar_kind(tp: Any) -> dict[str, Any] | None:
@@ -336,10 +342,25 @@ def _choice(options: list[tuple[str, Any]], values: Any, error: str) -> dict[str
     return {"kind": "choice", "choices": options, "choice_error": error, "expected": expected}
 
 
-def _is_scalar_or_sequence(tp: Any) -> bool:
-    tp, _ = unwrap_optional(tp)
-    item = sequence_item(tp)
-    return _scalar_kind(item if item is not None else tp) is not None
+def _is_complex(annotation: Any) -> bool:
+    """Whether a parameter of this type is read from the body when nothing says where
+    from (FastAPI's `field_annotation_is_complex`): models, mappings, dataclasses,
+    sequences and msgspec Structs, also in a union or Annotated; anything else (str,
+    EmailStr, UUID, `int | str`...) is a query parameter."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_complex(get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_complex(arg) for arg in get_args(annotation))
+    for tp in (annotation, origin):
+        if dataclasses.is_dataclass(tp) or is_subclass(tp, msgspec.Struct | Mapping):
+            return True
+        if is_subclass(tp, Sequence) and not is_subclass(tp, str | bytes):
+            return True
+        if is_subclass(tp, list | set | frozenset | tuple):
+            return True
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and is_subclass(annotation, pydantic.BaseModel)
 
 
 def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[str]) -> str:
@@ -347,45 +368,122 @@ def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[
         return "path"
     if marker is not None:
         return marker.source
-    return "query" if _is_scalar_or_sequence(annotation) else "body"
+    return "body" if _is_complex(annotation) else "query"
+
+
+#: The marker options the Rust plan checks itself; others take pydantic.
+_RUST_OPTIONS = {"gt", "ge", "lt", "le", "min_length", "max_length", "pattern"}
+
+
+def _request_key(name: str, source: str, marker: p.Param, alias: Any, validation_alias: Any) -> str:
+    """The name a parameter is sent by: its validation alias or alias, else its name (a
+    header's with dashes for underscores)."""
+    found = validation_alias if isinstance(validation_alias, str) else None
+    found = found or alias
+    if found:
+        return found
+    if source == "header" and getattr(marker, "convert_underscores", True):
+        return name.replace("_", "-")
+    return name
 
 
 def _param_spec(
-    name: str, source: str, annotation: Any, marker: p.Param | None, default: Any
+    name: str,
+    source: str,
+    annotation: Any,
+    marker: p.Param | None,
+    default: Any,
+    metadata: tuple = (),
 ) -> dict[str, Any]:
+    """The Rust plan's spec of a path, query, header or cookie parameter: read and checked
+    by Rust when it can, else (parameter models, alias choices, types and options only
+    pydantic has, `metadata` such as validators) by a pydantic validator it calls."""
     marker = marker or {"path": p.Path, "query": p.Query}[source]()
     tp, _ = unwrap_optional(annotation)
     item = sequence_item(tp)
     kind = _scalar_kind(item if item is not None else tp)
-    if kind is None:
-        raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
-    key = marker.alias or name
-    if source == "header" and not marker.alias and getattr(marker, "convert_underscores", True):
-        key = name.replace("_", "-")
-    if source == "header":
-        key = key.lower()
-    required = default is p.Required and marker.default_factory is None
-    if source == "path":
-        required = True
-    if marker.default_factory is not None:
-        default = marker.default_factory()
-    return {
+    # pydantic's Field() in Annotated[...] may give aliases, a default factory and
+    # validate_default; the marker's own options win, as FastAPI merges them.
+    fields = [m for m in metadata if hasattr(m, "default_factory") and hasattr(m, "metadata")]
+    factory, alias = marker.default_factory, marker.alias
+    validation_alias, validate_default = marker.validation_alias, marker.validate_default
+    for found in reversed(fields):
+        factory = factory or found.default_factory
+        alias = alias or found.alias
+        validation_alias = validation_alias or found.validation_alias
+        if validate_default is None:
+            validate_default = found.validate_default
+    key = _request_key(name, source, marker, alias, validation_alias)
+    required = source == "path" or (default is p.Required and factory is None)
+    default = None if default is p.Required else default
+    spec = {
         "name": name,
         "source": source,
-        "key": key,
-        "loc_name": marker.alias or (key if source == "header" else name),
+        "key": key.lower() if source == "header" else key,
+        "loc_name": key,
         "many": item is not None,
         "required": required,
-        "default": None if default is p.Required else default,
-        "gt": marker.gt,
-        "ge": marker.ge,
-        "lt": marker.lt,
-        "le": marker.le,
-        "min_length": marker.min_length,
-        "max_length": marker.max_length,
-        "pattern": marker.pattern,
-        **kind,
+        "default": default,
     }
+    absent = Default(required, default, factory, bool(validate_default))
+    model = param_model(annotation, marker)
+    if model is not None:
+        validate = ModelValidator(source, annotation, model, marker, absent)
+        return {**spec, "kind": "validate", "validate": validate}
+    pydantic = _pydantic()
+    plain = (
+        kind is not None
+        and (item is None or (get_origin(tp) or tp) in (list, Sequence))  # sets: pydantic
+        and not metadata
+        and (validation_alias is None or isinstance(validation_alias, str))
+        and set(marker.field_options()) <= _RUST_OPTIONS
+        and not isinstance(marker.pattern, re.Pattern)
+        and not validate_default
+        and (factory is None or pydantic is None)
+    )
+    if plain:
+        if factory is not None:  # without pydantic: one default, made now
+            spec["default"] = factory()
+        options = {option: getattr(marker, option) for option in sorted(_RUST_OPTIONS)}
+        return {**spec, **options, **kind}
+    if pydantic is None:  # what the Rust plan cannot read, pydantic validates
+        raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
+    full = Annotated[(annotation, *metadata)] if metadata else annotation
+    aliases = field_aliases(name, key, validation_alias, None)
+    validate = ParamValidator(source, constrained(full, marker), aliases, absent)
+    return {**spec, "kind": "validate", "validate": validate}
+
+
+def _param_docs(spec: dict[str, Any], annotation: Any, marker: p.Param | None) -> list[ParamDoc]:
+    """How a parameter is documented: as itself, or a parameter model as its fields (none
+    required when the model is optional and not required), each titled after its alias and
+    shown or hidden with the model."""
+    validate = spec.get("validate")
+    if not isinstance(validate, ModelValidator):
+        doc = ParamDoc(
+            spec["source"], spec["loc_name"], annotation, marker, spec["required"], spec["default"]
+        )
+        return [doc]
+    docs = []
+    optional = validate.optional and not spec["required"]
+    infos = validate.model.model_fields.values()
+    for model_field, info in zip(validate.fields, infos, strict=True):
+        alias, name = model_field.aliases[0]
+        doc_annotation = info.annotation
+        if info.metadata:
+            doc_annotation = Annotated[(info.annotation, *info.metadata)]
+        field_marker = types.SimpleNamespace(
+            title=info.title or alias.title().replace("_", " "),
+            description=info.description,
+            examples=info.examples,
+            json_schema_extra=info.json_schema_extra,
+            deprecated=info.deprecated,
+            include_in_schema=getattr(marker, "include_in_schema", True),
+        )
+        required = info.is_required() and not optional
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        docs.append(ParamDoc(spec["source"], name, doc_annotation, field_marker, required, default))
+    return docs
 
 
 def _body_field(
@@ -415,12 +513,14 @@ def _constrained(annotation: Any, marker: p.Param | None) -> Any:
     if not found:
         return annotation
     inner, optional = unwrap_optional(annotation)
-    metadata: list[Any] = [msgspec.Meta(**found)]
+    pattern = found.get("pattern")
+    as_text = {**found, "pattern": pattern.pattern} if isinstance(pattern, re.Pattern) else found
+    metadata: list[Any] = [msgspec.Meta(**as_text)]
     try:
-        import pydantic
+        from pydantic.fields import FieldInfo  # not Field(): it refuses a compiled pattern
     except ImportError:
         pass
     else:
-        metadata.append(pydantic.Field(**found))
+        metadata.append(FieldInfo(**found))
     constrained = Annotated[(inner, *metadata)]  # type: ignore[valid-type]
     return constrained | None if optional else constrained
