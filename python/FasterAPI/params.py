@@ -8,6 +8,7 @@ examples and deprecated are kept for the OpenAPI schema.
 from __future__ import annotations
 
 import warnings
+from enum import Enum
 from typing import Any
 
 
@@ -47,6 +48,15 @@ def _deprecation(message: str) -> None:
 
     category = getattr(exceptions, "FastAPIDeprecationWarning", DeprecationWarning)
     warnings.warn(message, category=category, stacklevel=4)
+
+
+class ParamTypes(Enum):
+    """Where a parameter is read from (a marker's `in_`)."""
+
+    query = "query"
+    header = "header"
+    path = "path"
+    cookie = "cookie"
 
 
 class Param:
@@ -143,14 +153,17 @@ class Param:
 
 class Path(Param):
     source = "path"
+    in_ = ParamTypes.path
 
 
 class Query(Param):
     source = "query"
+    in_ = ParamTypes.query
 
 
 class Header(Param):
     source = "header"
+    in_ = ParamTypes.header
 
     def __init__(self, default: Any = Required, *, convert_underscores: bool = True, **kw: Any):
         super().__init__(default, **kw)
@@ -159,6 +172,7 @@ class Header(Param):
 
 class Cookie(Param):
     source = "cookie"
+    in_ = ParamTypes.cookie
 
 
 class Body(Param):

@@ -253,7 +253,9 @@ class _Compiler:
                     )
                 body_fields.append(_body_field(param.name, key, annotation, marker, default))
             else:
-                spec = _param_spec(param.name, source, annotation, marker, default, metadata)
+                spec = _param_spec(
+                    param.name, source, annotation, marker, default, metadata, self.plan.path_names
+                )
                 specs.append({**spec, "name": key})
                 documented = Annotated[(annotation, *metadata)] if metadata else annotation
                 dependant.params.extend(_param_docs(spec, documented, marker))
@@ -394,6 +396,7 @@ def _param_spec(
     marker: p.Param | None,
     default: Any,
     metadata: tuple = (),
+    path_names: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """The Rust plan's spec of a path, query, header or cookie parameter: read and checked
     by Rust when it can, else (parameter models, alias choices, types and options only
@@ -413,6 +416,12 @@ def _param_spec(
         validation_alias = validation_alias or found.validation_alias
         if validate_default is None:
             validate_default = found.validate_default
+    if source == "path":  # of alias choices, the one this route's path names; else the alias
+        choices = getattr(validation_alias, "choices", None) or ()
+        if all(isinstance(choice, str) for choice in choices):
+            validation_alias = next((c for c in choices if c in path_names), validation_alias)
+        if not isinstance(validation_alias, str):
+            validation_alias = None
     key = _request_key(name, source, marker, alias, validation_alias)
     required = source == "path" or (default is p.Required and factory is None)
     default = None if default is p.Required else default
@@ -481,7 +490,7 @@ def _param_docs(spec: dict[str, Any], annotation: Any, marker: p.Param | None) -
             include_in_schema=getattr(marker, "include_in_schema", True),
         )
         required = info.is_required() and not optional
-        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        default = None if info.is_required() or info.default_factory else info.default
         docs.append(ParamDoc(spec["source"], name, doc_annotation, field_marker, required, default))
     return docs
 
