@@ -245,11 +245,13 @@ def _validate(adapter: Any, value: Any, loc: tuple) -> tuple[Any, list[dict[str,
         return None, _pydantic_errors(exc, loc)
 
 
-def param_model(annotation: Any, marker: p.Param | None) -> Any:
+def param_model(annotation: Any, marker: p.Param | None, metadata: tuple = ()) -> Any:
     """The pydantic model of a parameter model (`Model` or `Model | None` as a Query(),
-    Header() or Cookie()), or None."""
+    Header() or Cookie()), or None; `Json[Model]` is one parameter, not a model's fields."""
     pydantic = _pydantic()
     if pydantic is None or not isinstance(marker, p.Query | p.Header | p.Cookie):
+        return None
+    if _is_json(metadata):
         return None
     inner, _ = unwrap_optional(annotation)
     if isinstance(inner, type) and issubclass(inner, pydantic.BaseModel):

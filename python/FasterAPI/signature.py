@@ -37,6 +37,7 @@ from .param_models import (
     ParamValidator,
     constrained,
     field_aliases,
+    field_annotation_is_sequence,
     param_model,
 )
 from .requests import HTTPConnection, Request
@@ -365,6 +366,39 @@ def _is_complex(annotation: Any) -> bool:
     return pydantic is not None and is_subclass(annotation, pydantic.BaseModel)
 
 
+def _is_scalar_sequence(annotation: Any) -> bool:
+    """Whether a query parameter of this type is a sequence of scalars (FastAPI's
+    `field_annotation_is_scalar_sequence`), `list[int] | None` too."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_scalar_sequence(get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        found = False
+        for arg in get_args(annotation):
+            if _is_scalar_sequence(arg):
+                found = True
+            elif _is_complex(arg):
+                return False
+        return found
+    return field_annotation_is_sequence(annotation) and not any(
+        _is_complex(arg) for arg in get_args(annotation)
+    )
+
+
+def _check_readable(name: str, source: str, annotation: Any) -> None:
+    """FastAPI's registration check: a path parameter is a scalar; a query parameter a
+    scalar, a sequence of them or a model (`Model | None` too)."""
+    if source == "path" and _is_complex(annotation):
+        raise AssertionError("Path params must be of one of the supported types")
+    if source == "query" and _is_complex(annotation):
+        pydantic = sys.modules.get("pydantic")
+        model = pydantic is not None and is_subclass(
+            unwrap_optional(annotation)[0], pydantic.BaseModel
+        )
+        if not model and not _is_scalar_sequence(annotation):
+            raise AssertionError(f"Query parameter {name!r} must be one of the supported types")
+
+
 def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[str]) -> str:
     if name in path_names:
         return "path"
@@ -435,7 +469,8 @@ def _param_spec(
         "default": default,
     }
     absent = Default(required, default, factory, bool(validate_default))
-    model = param_model(annotation, marker)
+    model = param_model(annotation, marker, metadata)
+    _check_readable(name, source, annotation)
     if model is not None:
         validate = ModelValidator(source, annotation, model, marker, absent)
         return {**spec, "kind": "validate", "validate": validate}
@@ -469,9 +504,9 @@ def _param_docs(spec: dict[str, Any], annotation: Any, marker: p.Param | None) -
     shown or hidden with the model."""
     validate = spec.get("validate")
     if not isinstance(validate, ModelValidator):
-        doc = ParamDoc(
-            spec["source"], spec["loc_name"], annotation, marker, spec["required"], spec["default"]
-        )
+        # Of alias choices, the first is documented.
+        name = validate.aliases[0][1] if validate is not None else spec["loc_name"]
+        doc = ParamDoc(spec["source"], name, annotation, marker, spec["required"], spec["default"])
         return [doc]
     docs = []
     optional = validate.optional and not spec["required"]
