@@ -259,11 +259,16 @@ def param_model(annotation: Any, marker: p.Param | None, metadata: tuple = ()) -
     return None
 
 
+def field_info(marker: p.Param) -> Any:
+    """The marker's pydantic Field() options as a FieldInfo (not Field(): it refuses a
+    compiled pattern)."""
+    from pydantic.fields import FieldInfo
+
+    return FieldInfo(**marker.field_options())
+
+
 def constrained(annotation: Any, marker: p.Param | None) -> Any:
     """`annotation` with the marker's pydantic Field() options, for a TypeAdapter."""
-    options = marker.field_options() if marker is not None else {}
-    if not options:
+    if marker is None or not marker.field_options():
         return annotation
-    from pydantic.fields import FieldInfo  # not Field(): it refuses a compiled pattern
-
-    return Annotated[annotation, FieldInfo(**options)]
+    return Annotated[annotation, field_info(marker)]

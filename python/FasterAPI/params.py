@@ -155,6 +155,10 @@ class Path(Param):
     source = "path"
     in_ = ParamTypes.path
 
+    def __init__(self, default: Any = ..., **kw: Any) -> None:
+        assert default is ... or default is Required, "Path parameters cannot have a default value"
+        super().__init__(default, **kw)
+
 
 class Query(Param):
     source = "query"

@@ -38,6 +38,7 @@ from .param_models import (
     constrained,
     field_aliases,
     field_annotation_is_sequence,
+    field_info,
     param_model,
 )
 from .requests import HTTPConnection, Request
@@ -220,13 +221,9 @@ class _Compiler:
                 continue
             annotation, marker, metadata = _split_annotated(hints.get(param.name, Any))
             default = param.default
+            _check_markers(param.name, marker, default)
             if isinstance(default, p.Param | p.Depends):
                 marker, default = default, getattr(default, "default", p.Required)
-            elif isinstance(marker, p.Param) and marker.default is not p.Required:
-                raise TypeError(
-                    f"{call_name(call)}: parameter {param.name!r} sets its default in "
-                    "Annotated[...]; give it as the parameter's default (`= value`) instead"
-                )
             if isinstance(marker, p.Depends):
                 sub = self.dependency(marker, annotation, dependant.scopes)
                 dependant.dependencies.append((param.name, sub, marker.use_cache))
@@ -263,6 +260,31 @@ class _Compiler:
             dependant.args.append((param.name, key))
         self.plan.params.extend(specs)
         self.body_fields.extend(body_fields)
+
+
+def _check_markers(name: str, marker: Any, default: Any) -> None:
+    """FastAPI's errors (AssertionError, as its) for a marker both in Annotated[...] and as
+    the default, or a default set inside Annotated[...]."""
+    if isinstance(default, p.Depends):
+        if isinstance(marker, p.Depends):
+            raise AssertionError(
+                f"Cannot specify `Depends` in `Annotated` and default value together for {name!r}"
+            )
+        if marker is not None:
+            raise AssertionError(
+                "Cannot specify a FastAPI annotation in `Annotated` and `Depends` as a"
+                f" default value together for {name!r}"
+            )
+    elif isinstance(default, p.Param) and isinstance(marker, p.Param):
+        raise AssertionError(
+            f"Cannot specify FastAPI annotations in `Annotated` and default value together for"
+            f" {name!r}"
+        )
+    elif isinstance(marker, p.Param) and marker.default is not p.Required:
+        raise AssertionError(
+            f"`{type(marker).__name__}` default value cannot be set in `Annotated` for {name!r}."
+            " Set the default value with `=` instead."
+        )
 
 
 @dataclass
@@ -319,7 +341,13 @@ def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None, 
     args = get_args(annotation)
     markers = [a for a in args[1:] if isinstance(a, p.Param | p.Depends)]
     marker = markers[-1] if markers else None
-    return args[0], marker, tuple(a for a in args[1:] if not isinstance(a, p.Param | p.Depends))
+    metadata = []
+    for arg in args[1:]:
+        if isinstance(arg, p.Param) and arg is not marker and arg.field_options():
+            metadata.append(field_info(arg))  # an earlier marker's constraints still hold
+        elif not isinstance(arg, p.Param | p.Depends):
+            metadata.append(arg)
+    return args[0], marker, tuple(metadata)
 
 
 def _scalar_kind(tp: Any) -> dict[str, Any] | None:
