@@ -41,13 +41,15 @@ def field_annotation_is_sequence(annotation: Any) -> bool:
 
 class Received:
     """The values a request sends for one source, looked up as Starlette does: the last
-    repeated query parameter and cookie, the first header (by any case of its name)."""
+    repeated query parameter, form field and cookie, the first header (by any case of its
+    name). An empty form field is an absent one, as FastAPI reads forms."""
 
     def __init__(self, pairs: list[tuple[str, str]], source: str) -> None:
         self.source = source
         self.headers = source == "header"
-        #: Query parameters and headers may repeat (a list parameter gets them all).
-        self.multi = source in ("query", "header")
+        self.form = source == "form"
+        #: Query parameters, headers and form fields may repeat (a list gets them all).
+        self.multi = source in ("query", "header", "form")
         self.values: dict[str, list[str]] = {}
         for name, value in pairs:
             self.values.setdefault(name, []).append(value)
@@ -71,7 +73,7 @@ class Received:
         """The value of `name` for a field (all of them for a list field), or Required when
         there is none (nor an empty list)."""
         value = self.getlist(name) if sequence and self.multi else self.get(name)
-        if value is None or (sequence and len(value) == 0):
+        if value is None or (sequence and len(value) == 0) or (self.form and value == ""):
             return p.Required
         return value
 
@@ -163,7 +165,7 @@ class ParamValidator:
     def __call__(self, pairs: list[tuple[str, str]]) -> tuple[Any, list[dict[str, Any]]]:
         received = Received(pairs, self.source)
         _, alias = _pick(self.aliases, received)
-        loc = (self.source, alias)
+        loc = ("body" if received.form else self.source, alias)  # a form field's is the body
         value = received.value(alias, self.sequence)
         if value is p.Required:
             return self.default.absent(self.adapter, loc)
