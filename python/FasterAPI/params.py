@@ -131,7 +131,7 @@ class Param:
         self.allow_inf_nan = allow_inf_nan
         self.max_digits, self.decimal_places = max_digits, decimal_places
         self.example = example
-        self.examples = examples if example is Required else [*(examples or []), example]
+        self.examples = examples
         self.openapi_examples = openapi_examples
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema

@@ -13,7 +13,7 @@ from typing import Any
 from .._types import is_subclass, sequence_item, unwrap_optional
 from ..datastructures import UploadFile
 from ..forms import FormPlan
-from ..params import Body
+from ..params import Body, Required
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
 from ..security.base import SecurityBase
@@ -197,6 +197,8 @@ class _OperationWriter:
                 }
                 if marker is not None and getattr(marker, "openapi_examples", None):
                     parameter["examples"] = marker.openapi_examples
+                elif getattr(marker, "example", Required) is not Required:  # deprecated example=
+                    parameter["example"] = marker.example
                 if getattr(marker, "deprecated", None):
                     parameter["deprecated"] = True
                 key = (source, param.name)
@@ -242,6 +244,11 @@ class _OperationWriter:
         if form:
             media_type = plan.media_type
         content: dict[str, Any] = {"schema": schema}
+        marker = None if plan.embed else fields[0].marker
+        if getattr(marker, "openapi_examples", None):
+            content["examples"] = marker.openapi_examples
+        elif getattr(marker, "example", Required) is not Required:  # deprecated example=
+            content["example"] = marker.example
         return {"required": is_required or None, "content": {media_type: content}}
 
     def stream_content(self, route: APIRoute, media_type: str | None) -> dict[str, Any] | None:
