@@ -155,7 +155,10 @@ class _OperationWriter:
         if method in METHODS_WITH_BODY and body is not None:
             operation["requestBody"] = self.request_body(route)
         responses = operation["responses"] = self.responses(route)
-        if (params or body is not None) and not ({"422", "4XX", "default"} & responses.keys()):
+        # Any parameter, documented or hidden (include_in_schema=False), may be invalid.
+        if (route.plan.params or body is not None) and not (
+            {"422", "4XX", "default"} & responses.keys()
+        ):
             responses["422"] = copy.deepcopy(_VALIDATION_ERROR_RESPONSE)
             self.definitions["ValidationError"] = validation_error_definition
             self.definitions["HTTPValidationError"] = validation_error_response_definition
