@@ -249,7 +249,8 @@ class _Compiler:
                         f"{call_name(call)}: parameter {param.name!r} would be read from the "
                         "body, which a WebSocket route has none of; receive it as a message"
                     )
-                body_fields.append(_body_field(param.name, key, annotation, marker, default))
+                field = _body_field(param.name, key, annotation, marker, default, metadata)
+                body_fields.append(field)
             else:
                 spec = _param_spec(
                     param.name, source, annotation, marker, default, metadata, self.plan.path_names
@@ -439,6 +440,21 @@ def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[
 _RUST_OPTIONS = {"gt", "ge", "lt", "le", "min_length", "max_length", "pattern"}
 
 
+def _merged(marker: p.Param, metadata: tuple) -> tuple[Any, Any, Any, bool | None]:
+    """(default factory, alias, validation alias, validate_default) of a parameter: pydantic's
+    Field() in Annotated[...] may give them; the marker's own win, as FastAPI merges them."""
+    fields = [m for m in metadata if hasattr(m, "default_factory") and hasattr(m, "metadata")]
+    factory, alias = marker.default_factory, marker.alias
+    validation_alias, validate_default = marker.validation_alias, marker.validate_default
+    for found in reversed(fields):
+        factory = factory or found.default_factory
+        alias = alias or found.alias
+        validation_alias = validation_alias or found.validation_alias
+        if validate_default is None:
+            validate_default = found.validate_default
+    return factory, alias, validation_alias, validate_default
+
+
 def _request_key(name: str, source: str, marker: p.Param, alias: Any, validation_alias: Any) -> str:
     """The name a parameter is sent by: its validation alias or alias, else its name (a
     header's with dashes for underscores)."""
@@ -467,17 +483,7 @@ def _param_spec(
     tp, _ = unwrap_optional(annotation)
     item = sequence_item(tp)
     kind = _scalar_kind(item if item is not None else tp)
-    # pydantic's Field() in Annotated[...] may give aliases, a default factory and
-    # validate_default; the marker's own options win, as FastAPI merges them.
-    fields = [m for m in metadata if hasattr(m, "default_factory") and hasattr(m, "metadata")]
-    factory, alias = marker.default_factory, marker.alias
-    validation_alias, validate_default = marker.validation_alias, marker.validate_default
-    for found in reversed(fields):
-        factory = factory or found.default_factory
-        alias = alias or found.alias
-        validation_alias = validation_alias or found.validation_alias
-        if validate_default is None:
-            validate_default = found.validate_default
+    factory, alias, validation_alias, validate_default = _merged(marker, metadata)
     if source == "path":  # of alias choices, the one this route's path names; else the alias
         choices = getattr(validation_alias, "choices", None) or ()
         if all(isinstance(choice, str) for choice in choices):
@@ -559,14 +565,19 @@ def _param_docs(spec: dict[str, Any], annotation: Any, marker: p.Param | None) -
 
 
 def _body_field(
-    name: str, key: str, annotation: Any, marker: p.Param | None, default: Any
+    name: str, key: str, annotation: Any, marker: p.Param | None, default: Any, metadata: tuple
 ) -> BodyField:
     embed = isinstance(marker, p.Body) and marker.embed
-    if marker is not None and marker.default_factory is not None:
-        default = marker.default_factory()
+    factory, alias, validation_alias, _ = _merged(marker or p.Body(), metadata)
+    if factory is not None:
+        default = factory()
+    if not isinstance(validation_alias, str):
+        validation_alias = None
+    if metadata and not isinstance(marker, p.Form):  # validators, Field() options: pydantic's
+        annotation = Annotated[(annotation, *metadata)]
     return BodyField(
         name=key,
-        alias=(marker.alias if marker else None) or name,
+        alias=validation_alias or alias or name,
         annotation=_constrained(annotation, marker),
         required=default is p.Required,
         default=None if default is p.Required else default,
@@ -580,19 +591,20 @@ _CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
 
 def _constrained(annotation: Any, marker: p.Param | None) -> Any:
     """`annotation` with the marker's constraints (`Body(gt=0)`) attached for whichever of
-    msgspec and pydantic validates it; None stays allowed for an Optional."""
-    found = {k: getattr(marker, k) for k in _CONSTRAINTS if getattr(marker, k, None) is not None}
-    if not found:
+    msgspec and pydantic validates it (pydantic gets its other Field() options too: strict,
+    fail_fast...); None stays allowed for an Optional."""
+    options = marker.field_options() if marker is not None else {}
+    found = {k: v for k, v in options.items() if k in _CONSTRAINTS}
+    metadata: list[Any] = []
+    if found:
+        pattern = found.get("pattern")
+        if isinstance(pattern, re.Pattern):
+            found["pattern"] = pattern.pattern
+        metadata.append(msgspec.Meta(**found))
+    if options and _pydantic() is not None:
+        metadata.append(field_info(marker))
+    if not metadata:
         return annotation
     inner, optional = unwrap_optional(annotation)
-    pattern = found.get("pattern")
-    as_text = {**found, "pattern": pattern.pattern} if isinstance(pattern, re.Pattern) else found
-    metadata: list[Any] = [msgspec.Meta(**as_text)]
-    try:
-        from pydantic.fields import FieldInfo  # not Field(): it refuses a compiled pattern
-    except ImportError:
-        pass
-    else:
-        metadata.append(FieldInfo(**found))
     constrained = Annotated[(inner, *metadata)]  # type: ignore[valid-type]
     return constrained | None if optional else constrained
