@@ -73,9 +73,9 @@ class Param:
         *,
         default_factory: Any = None,
         annotation: Any = None,
-        alias: str | None = None,
+        alias: Any = Required,
         alias_priority: int | None = None,
-        validation_alias: Any = None,
+        validation_alias: Any = Required,
         serialization_alias: str | None = None,
         title: str | None = None,
         description: str | None = None,
@@ -113,6 +113,10 @@ class Param:
         self.default = Required if default is ... else default
         self.default_factory = default_factory
         self.annotation = annotation
+        #: The aliases given, even as None: they override a pydantic Field()'s in Annotated.
+        self.aliases_given = alias is not Required or validation_alias is not Required
+        alias = None if alias is Required else alias
+        validation_alias = None if validation_alias is Required else validation_alias
         self.alias = alias
         self.alias_priority = alias_priority
         self.validation_alias = alias if validation_alias is None else validation_alias

@@ -10,6 +10,7 @@ Form() or File() parameter is a form (FasterAPI.forms).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 import inspect
@@ -257,7 +258,8 @@ class _Compiler:
                 )
                 specs.append({**spec, "name": key})
                 documented = Annotated[(annotation, *metadata)] if metadata else annotation
-                dependant.params.extend(_param_docs(spec, documented, marker))
+                doc_marker = _doc_marker(marker or _MARKERS[source](), metadata)
+                dependant.params.extend(_param_docs(spec, documented, doc_marker))
             dependant.args.append((param.name, key))
         self.plan.params.extend(specs)
         self.body_fields.extend(body_fields)
@@ -448,8 +450,9 @@ def _merged(marker: p.Param, metadata: tuple) -> tuple[Any, Any, Any, bool | Non
     validation_alias, validate_default = marker.validation_alias, marker.validate_default
     for found in reversed(fields):
         factory = factory or found.default_factory
-        alias = alias or found.alias
-        validation_alias = validation_alias or found.validation_alias
+        if not marker.aliases_given:
+            alias = alias or found.alias
+            validation_alias = validation_alias or found.validation_alias
         if validate_default is None:
             validate_default = found.validate_default
     return factory, alias, validation_alias, validate_default
@@ -479,7 +482,7 @@ def _param_spec(
     """The Rust plan's spec of a path, query, header or cookie parameter: read and checked
     by Rust when it can, else (parameter models, alias choices, types and options only
     pydantic has, `metadata` such as validators) by a pydantic validator it calls."""
-    marker = marker or {"path": p.Path, "query": p.Query}[source]()
+    marker = marker or _MARKERS[source]()
     tp, _ = unwrap_optional(annotation)
     item = sequence_item(tp)
     kind = _scalar_kind(item if item is not None else tp)
@@ -530,6 +533,26 @@ def _param_spec(
     aliases = field_aliases(name, key, validation_alias, None)
     validate = ParamValidator(source, constrained(full, marker), aliases, absent)
     return {**spec, "kind": "validate", "validate": validate}
+
+
+#: The marker of a parameter declared without one, by where it is read from.
+_MARKERS: dict[str, Any] = {"path": p.Path, "query": p.Query}
+
+_DOCS = ("title", "description", "examples", "deprecated", "json_schema_extra")
+
+
+def _doc_marker(marker: p.Param, metadata: tuple) -> p.Param:
+    """The marker as documented: what it leaves unsaid (title, description, examples...)
+    said by a pydantic Field() in Annotated[...], as FastAPI merges them."""
+    fields = [m for m in metadata if hasattr(m, "default_factory") and hasattr(m, "metadata")]
+    if not fields:
+        return marker
+    merged = copy.copy(marker)
+    for name in _DOCS:
+        for found in reversed(fields):
+            if getattr(merged, name, None) is None and getattr(found, name, None) is not None:
+                setattr(merged, name, getattr(found, name))
+    return merged
 
 
 def _param_docs(spec: dict[str, Any], annotation: Any, marker: p.Param | None) -> list[ParamDoc]:
