@@ -1,11 +1,16 @@
 """Compiles a handler's signature, and its dependencies', once at registration, into the
 plan Rust executes.
 
-FastAPI's inference rules: a name in the path is a path parameter; scalars, Enums,
-Literals and lists of them are query parameters; an UploadFile (or a list of them) is a
-File(); anything else (models, dicts) is the body. Path(), Query(), Header(), Cookie(),
-Body(), Form() and File() override that, as defaults or inside Annotated[...]. A body with a
+FastAPI's inference rules: a name in the path is a path parameter; an UploadFile (or a
+list of them) is a File(); models, mappings, dataclasses and sequences are the body;
+anything else (str, int, Enums, Literals, UUID, EmailStr, `int | str`...) is a query
+parameter. Path(), Query(), Header(), Cookie(), Body(), Form() and File() override that, as
+defaults or inside Annotated[...] (`Query()` on a list reads every value sent). A body with a
 Form() or File() parameter is a form (FasterAPI.forms).
+
+A path, query, header or cookie parameter Rust can read itself (scalars and lists of them,
+with the usual constraints) is checked in Rust; parameter models, alias choices and what
+only pydantic reads are validated by FasterAPI.param_models, which Rust calls.
 """
 
 from __future__ import annotations
