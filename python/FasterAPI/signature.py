@@ -443,8 +443,13 @@ def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[
     return "body" if _is_complex(annotation) else "query"
 
 
-#: The marker options the Rust plan checks itself; others take pydantic.
-_RUST_OPTIONS = {"gt", "ge", "lt", "le", "min_length", "max_length", "pattern"}
+#: The marker options the Rust plan checks itself, by kind; others take pydantic.
+_RUST_OPTIONS = {
+    "int": {"gt", "ge", "lt", "le"},
+    "float": {"gt", "ge", "lt", "le"},
+    "str": {"min_length", "max_length", "pattern"},
+}
+_ALL_RUST_OPTIONS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
 
 
 def _merged(marker: p.Param, metadata: tuple) -> tuple[Any, Any, Any, bool | None]:
@@ -517,12 +522,15 @@ def _param_spec(
         validate = ModelValidator(source, annotation, model, marker, absent)
         return {**spec, "kind": "validate", "validate": validate}
     pydantic = _pydantic()
+    # A list's constraints are the list's (its length), as pydantic checks them; without
+    # pydantic, Rust checks each item.
+    checked = _RUST_OPTIONS.get(kind["kind"], set()) if kind and item is None else set()
     plain = (
         kind is not None
         and (item is None or (get_origin(tp) or tp) in (list, Sequence))  # sets: pydantic
         and not metadata
         and (validation_alias is None or isinstance(validation_alias, str))
-        and set(marker.field_options()) <= _RUST_OPTIONS
+        and (set(marker.field_options()) <= checked or pydantic is None)
         and not isinstance(marker.pattern, re.Pattern)
         and not validate_default
         and (factory is None or pydantic is None)
@@ -530,7 +538,7 @@ def _param_spec(
     if plain:
         if factory is not None:  # without pydantic: one default, made now
             spec["default"] = factory()
-        options = {option: getattr(marker, option) for option in sorted(_RUST_OPTIONS)}
+        options = {option: getattr(marker, option) for option in _ALL_RUST_OPTIONS}
         return {**spec, **options, **kind}
     if pydantic is None:  # what the Rust plan cannot read, pydantic validates
         raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
