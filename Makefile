@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help venv build run test test-rust test-python test-py313 lint fmt bench fuzz clean
+.PHONY: help venv build run test test-rust test-python test-py313 lint fmt bench fuzz clean compat compat-floor
 
 # Python 3.13, for what only 3.12+ does (eager_start tasks); pyenv has it on our machines.
 PY313   := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13
@@ -68,6 +68,24 @@ test-py313: build-py313  ## on Python 3.13: the native server (eager_start tasks
 
 test: test-rust test-python test-py313  ## every test
 
+# FastAPI's own test suite runs in a virtualenv of its own (its test dependencies include
+# Starlette and plugins that our tests must not see), on the FasterAPI built into .venv.
+VENVC := .venv-compat
+
+$(VENVC)/.deps: requirements-dev.txt compat/requirements.txt
+	$(PYTHON) -m venv $(VENVC)
+	$(VENVC)/bin/python -m pip install -q --upgrade pip
+	$(VENVC)/bin/python -m pip install -q -r requirements-dev.txt -r compat/requirements.txt
+	$(VENVC)/bin/python -m pip uninstall -q -y fastapi 2>/dev/null || true
+	echo "$(abspath python)" > $$($(VENVC)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/fasterapi-dev.pth
+	touch $@
+
+compat: build $(VENVC)/.deps  ## FastAPI 0.165's test suite on the drop-in mode; fails below compat/floor.txt
+	$(VENVC)/bin/python compat/run.py
+
+compat-floor: build $(VENVC)/.deps  ## run compat and record a higher pass count as the floor
+	$(VENVC)/bin/python compat/run.py --raise-floor
+
 lint: venv  ## clippy, rustfmt --check, ruff
 	cargo clippy --all-targets -- -D warnings
 	cargo fmt --all -- --check
@@ -98,4 +116,4 @@ bench: build build-py313  ## run the benchmarks and rewrite benchmarks/RESULTS.m
 	$(MAKE) -C benchmarks all PY=$(abspath $(PY)) PY313=$(abspath $(VENV313))/bin/python
 
 clean:
-	rm -rf target $(VENV)
+	rm -rf target $(VENV) $(VENV313) $(VENVC)

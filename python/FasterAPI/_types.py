@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from typing import Any, Union, get_args, get_origin
@@ -30,3 +31,25 @@ def sequence_item(tp: Any) -> Any | None:
     if tp in (list, set, frozenset, tuple):
         return str
     return None
+
+
+def reject_pydantic_v1(tp: Any) -> None:
+    """Raises PydanticV1NotSupportedError if a `pydantic.v1` model is in `tp` (or in its type
+    arguments), as FastAPI 0.165 does when a route is registered."""
+    v1 = sys.modules.get("pydantic.v1")  # imported if, and only if, the app uses it
+    if v1 is None:
+        return
+    pending, seen = [tp], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, type) and issubclass(current, v1.BaseModel):
+            from .exceptions import PydanticV1NotSupportedError
+
+            raise PydanticV1NotSupportedError(
+                f"pydantic.v1 models are not supported (as in FastAPI 0.165): update "
+                f"{current.__name__} to a pydantic 2 model (from pydantic import BaseModel)"
+            )
+        pending.extend(get_args(current))

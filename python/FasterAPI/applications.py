@@ -13,6 +13,7 @@ from typing import Any
 
 from . import _core
 from ._body_limit import CONTENT_TOO_LARGE
+from ._starlette import StarletteHTTPException, StarletteWebSocketException
 from .datastructures import State
 from .dependencies.solve import serve as serve_dependant
 from .dependencies.solve import serve_websocket
@@ -25,7 +26,6 @@ from .exception_handlers import (
 from .exceptions import (
     HTTPException,
     RequestValidationError,
-    WebSocketException,
     WebSocketRequestValidationError,
     _close_reason,
 )
@@ -109,10 +109,12 @@ class Faster(FasterRouter, _core.AsgiApp):
         self.on_shutdown = list(on_shutdown or [])
         self.lifespan_context = lifespan
         self.exception_handlers: dict[Any, Callable[..., Any]] = {
-            HTTPException: http_exception_handler,
+            # Under Starlette's classes (our bases), as FastAPI registers them: Starlette's own
+            # HTTPException, raised by a handler, is answered too.
+            StarletteHTTPException: http_exception_handler,
             RequestValidationError: request_validation_exception_handler,
             WebSocketRequestValidationError: websocket_request_validation_exception_handler,
-            WebSocketException: websocket_exception_handler,
+            StarletteWebSocketException: websocket_exception_handler,
             **(exception_handlers or {}),
         }
         self._dispatcher: Any = None
@@ -365,7 +367,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         the endpoint let through ends the connection quietly."""
         if isinstance(exc, WebSocketDisconnect):
             return  # the client left while the endpoint was reading: nothing to answer
-        if isinstance(exc, HTTPException):
+        if isinstance(exc, StarletteHTTPException):
             if websocket.application_state != WebSocketState.DISCONNECTED:
                 await websocket.close(1008, _close_reason(str(exc.detail)))
             return
@@ -433,7 +435,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         if allow is not None:
             exc = HTTPException(405, "Method Not Allowed", headers={"Allow": allow})
             return await self._handle_exception(scope, receive, send, exc)
-        if 404 in self.exception_handlers or self.exception_handlers[HTTPException] is not (
+        if 404 in self.exception_handlers or self._lookup_handler(HTTPException(404)) is not (
             http_exception_handler
         ):
             return await self._handle_exception(scope, receive, send, HTTPException(404))
@@ -465,7 +467,7 @@ class Faster(FasterRouter, _core.AsgiApp):
     def _lookup_handler(self, exc: Exception) -> Callable[..., Any] | None:
         """The handler for `exc`: by status code for an HTTPException, else by class along
         its MRO. Handlers for Exception and 500 are the server-error handler, not looked up."""
-        if isinstance(exc, HTTPException) and exc.status_code in self.exception_handlers:
+        if isinstance(exc, StarletteHTTPException) and exc.status_code in self.exception_handlers:
             return self.exception_handlers[exc.status_code]
         for cls in type(exc).__mro__:
             if cls is Exception:

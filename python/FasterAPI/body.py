@@ -8,6 +8,7 @@ pydantic's TypeAdapter when pydantic is installed, else msgspec.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from dataclasses import dataclass, field
@@ -77,8 +78,10 @@ class Validator:
 
     def __init__(self, annotation: Any) -> None:
         self.annotation = annotation
-        inner, _ = unwrap_optional(annotation)
+        inner, optional = unwrap_optional(annotation)
         self.inner = inner
+        #: None is valid (`X | None`).
+        self.optional = optional
         self.is_struct = isinstance(inner, type) and issubclass(inner, msgspec.Struct)
         pydantic = sys.modules.get("pydantic")  # a pydantic model means it is imported
         self.is_pydantic = (
@@ -118,6 +121,8 @@ class Validator:
         return self.from_python(value, loc)
 
     def from_python(self, value: Any, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:
+        if value is None and self.optional:
+            return None, []
         if self.is_pydantic:
             try:
                 return self.inner.model_validate(value, from_attributes=True), []
@@ -152,9 +157,27 @@ def _pydantic_errors(exc: Any, loc: tuple) -> list[dict[str, Any]]:
     return errors
 
 
+def request_aliases(name: str, marker: Any) -> list[str]:
+    """The keys a body parameter is read by, in order of preference, as FastAPI's: its
+    `validation_alias` (each of an AliasChoices' names), else its `alias`, else its name."""
+    validation_alias = getattr(marker, "validation_alias", None)
+    if isinstance(validation_alias, str):
+        return [validation_alias]
+    choices = getattr(validation_alias, "choices", None)
+    if choices and all(isinstance(choice, str) for choice in choices):
+        return list(choices)
+    return [getattr(marker, "alias", None) or name]
+
+
+def missing(loc: tuple) -> dict[str, Any]:
+    """FastAPI's error for a required value not sent."""
+    return {"type": "missing", "loc": loc, "msg": "Field required", "input": None}
+
+
 @dataclass
 class BodyField:
     name: str
+    #: The first of `aliases`: the name the OpenAPI schema and a missing value's error give.
     alias: str
     annotation: Any
     required: bool
@@ -162,10 +185,35 @@ class BodyField:
     embed: bool = False
     #: Its Body() marker, if any (media type, title, examples for the OpenAPI schema).
     marker: Any = None
+    #: Makes the default each time the value is absent (`Body(default_factory=...)`).
+    default_factory: Any = None
+    #: The keys it is read by, the first one sent winning (`request_aliases`); [alias] if empty.
+    aliases: list[str] = field(default_factory=list)
     validator: Validator = field(init=False)
 
     def __post_init__(self) -> None:
         self.validator = Validator(self.annotation)
+        if not self.aliases:
+            self.aliases = [self.alias]
+
+    def absent(self, loc: tuple, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+        """Puts the default into `kwargs` for a value not sent; `[missing]` if required."""
+        if self.required:
+            return [missing(loc)]
+        if self.default_factory is not None:
+            default = self.default_factory()
+        else:
+            default = copy.deepcopy(self.default)
+        if getattr(self.marker, "extra", {}).get("validate_default"):
+            default, errors = self.validator.from_python(default, loc)
+            if errors:
+                return errors
+        kwargs[self.name] = default
+        return []
+
+    def pick(self, data: Any) -> str | None:
+        """The first of the aliases `data` (a dict, or a FormData) has, or None."""
+        return next((alias for alias in self.aliases if alias in data), None)
 
 
 @dataclass
@@ -198,7 +246,7 @@ class BodyPlan:
             errors = []
             for f in self.fields:
                 if not raw:
-                    errors += self._absent(f, ("body",), kwargs)
+                    errors += f.absent(("body",), kwargs)
                     continue
                 value, errs = (
                     f.validator.from_json(raw, ("body",))
@@ -219,19 +267,15 @@ class BodyPlan:
             data = raw
         errors: list[dict[str, Any]] = []
         for f in self.fields:
-            loc = ("body", f.alias)
-            if not isinstance(data, dict) or f.alias not in data:
-                errors += self._absent(f, loc, kwargs)
+            if raw and is_json and not isinstance(data, dict):  # a JSON list, scalar or null
+                errors.append(missing(("body", f.alias)))
                 continue
-            value, errs = f.validator.from_python(data[f.alias], loc)
+            alias = f.pick(data) if isinstance(data, dict) else None
+            if alias is None:
+                errors += f.absent(("body", f.alias), kwargs)
+                continue
+            value, errs = f.validator.from_python(data[alias], ("body", alias))
             errors += errs
             if not errs:
                 kwargs[f.name] = value
         return errors
-
-    @staticmethod
-    def _absent(f: BodyField, loc: tuple, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
-        if f.required:
-            return [{"type": "missing", "loc": loc, "msg": "Field required", "input": None}]
-        kwargs[f.name] = f.default
-        return []

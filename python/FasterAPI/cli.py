@@ -70,11 +70,17 @@ class AppImport:
     module: str
     attr: str
     directory: str | None = None
+    #: Import it in the drop-in mode (`--fastapi`): `import fastapi` gives FasterAPI.
+    fastapi: bool = False
 
     def __str__(self) -> str:
         return f"{self.module}:{self.attr}"
 
     def __call__(self) -> Any:
+        if self.fastapi:
+            from . import compat
+
+            compat.install()
         return app_attribute(import_app_module(self.module, self.directory), self.module, self.attr)
 
 
@@ -94,14 +100,21 @@ def split_import_string(text: str) -> tuple[str, str | None]:
     return module, attr or None
 
 
-def find_app(path: str | None, app_name: str | None, cwd: Path) -> tuple[AppImport, Any]:
-    """What `fasterapi run [PATH] [--app NAME]` serves: where the app lives, and the app."""
+def find_app(
+    path: str | None, app_name: str | None, cwd: Path, *, fastapi: bool = False
+) -> tuple[AppImport, Any]:
+    """What `fasterapi run [PATH] [--app NAME] [--fastapi]` serves: where the app lives, and
+    the app. With `fastapi`, the app's `import fastapi` gives FasterAPI (FasterAPI.compat)."""
+    if fastapi:
+        from . import compat
+
+        compat.install()
     module_name, attr, directory = locate_module(path, cwd)
     if attr and app_name and attr != app_name:
         raise UsageError(f"Both {path!r} and --app {app_name} name the app; give only one")
     module = import_app_module(module_name, directory)
     attr = attr or app_name or discover_app_name(module, module_name)
-    target = AppImport(module_name, attr, str(directory))
+    target = AppImport(module_name, attr, str(directory), fastapi)
     return target, app_attribute(module, module_name, attr)
 
 
@@ -166,6 +179,8 @@ def import_app_module(name: str, directory: str | Path | None) -> ModuleType:
 
 def describe_import_error(exc: Exception) -> str:
     """One line for an exception raised while importing: what and where."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name == "fastapi":
+        return f"{type(exc).__name__}: {exc} (to serve a FastAPI app unchanged, add --fastapi)"
     if isinstance(exc, SyntaxError | ModuleNotFoundError):
         return f"{type(exc).__name__}: {exc}"  # both already say where
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
@@ -261,6 +276,11 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
         f"(default: the first of {', '.join(DEFAULT_FILES)})",
     )
     parser.add_argument("--app", metavar="NAME", help="name of the app variable in the module")
+    parser.add_argument(
+        "--fastapi",
+        action="store_true",
+        help="drop-in mode: serve a FastAPI app unchanged (its `import fastapi` gives FasterAPI)",
+    )
     parser.add_argument("--host", default=host, help=f"address to bind (default: {host})")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
     parser.add_argument(
@@ -473,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         check_options(config, workers, args.reload, cli_spelling)
-        source, app = find_app(args.path, args.app, Path.cwd())
+        source, app = find_app(args.path, args.app, Path.cwd(), fastapi=args.fastapi)
     except UsageError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 1

@@ -1,6 +1,8 @@
 """Running work away from the event loop.
 
-- `run_in_threadpool(fn, ...)`: blocking I/O, in the loop's default thread pool.
+- `run_in_threadpool(fn, ...)`: blocking I/O, in the loop's default thread pool;
+  `iterate_in_threadpool(iterator)` and `contextmanager_in_threadpool(cm)` likewise.
+- `Semaphore` and `DependencyConcurrency`: the limit of `Depends(max_concurrency=...)`.
 - `SubInterpreterPool` and `run_in_subinterpreter(fn, ...)`: CPU-bound Python, in parallel.
   On Python 3.13+ each worker is a thread running its own sub-interpreter, which has its own
   GIL (CPython's `_interpreters`, or `concurrent.interpreters` where present); below 3.13 it
@@ -23,8 +25,11 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -35,6 +40,89 @@ async def run_in_threadpool(func: Callable[..., T], *args: Any, **kwargs: Any) -
     loop = asyncio.get_running_loop()
     call = functools.partial(func, *args, **kwargs) if kwargs else func
     return await loop.run_in_executor(None, call, *(() if kwargs else args))
+
+
+async def iterate_in_threadpool(iterator: Iterator[T]) -> AsyncIterator[T]:
+    """The items of a blocking iterator, each `next()` run in the thread pool."""
+    done = object()
+    while True:
+        item = await run_in_threadpool(next, iterator, done)
+        if item is done:
+            return
+        yield item  # type: ignore[misc]
+
+
+@asynccontextmanager
+async def contextmanager_in_threadpool(cm: AbstractContextManager[T]) -> AsyncIterator[T]:
+    """A blocking context manager used from async code: its `__enter__` and `__exit__` run
+    in the thread pool. `__exit__` runs only if `__enter__` succeeded, and once started it is
+    awaited to its end even if the task is cancelled meanwhile (the cancellation follows)."""
+    value = await run_in_threadpool(cm.__enter__)
+    try:
+        yield value
+    except BaseException as exc:
+        if not await _finish_in_threadpool(cm.__exit__, type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        await _finish_in_threadpool(cm.__exit__, None, None, None)
+
+
+async def _finish_in_threadpool(func: Callable[..., T], *args: Any) -> T:
+    """`func(*args)` in the thread pool, awaited to its end: a cancellation of the task
+    meanwhile is raised once it is over (cleanup code is never cut short)."""
+    future = asyncio.get_running_loop().run_in_executor(None, func, *args)
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    return future.result()
+
+
+@dataclass
+class SemaphoreStatistics:
+    """What `Semaphore.statistics()` reports (anyio's name)."""
+
+    tasks_waiting: int
+
+
+class Semaphore(asyncio.Semaphore):
+    """An asyncio semaphore that also tells its free places (`value`) and its waiting tasks
+    (`statistics().tasks_waiting`), as anyio's does."""
+
+    @property
+    def value(self) -> int:
+        return self._value
+
+    def statistics(self) -> SemaphoreStatistics:
+        waiters = getattr(self, "_waiters", None) or ()
+        return SemaphoreStatistics(sum(1 for waiter in waiters if not waiter.done()))
+
+
+class DependencyConcurrency:
+    """The limit of one `Depends(..., max_concurrency=n)` declaration: at most `n` calls of
+    its dependency run at once, per event loop, on every route that uses the declaration."""
+
+    def __init__(self, max_concurrency: int) -> None:
+        self.max_concurrency = max_concurrency
+        self._semaphores: weakref.WeakKeyDictionary[Any, Semaphore] = weakref.WeakKeyDictionary()
+
+    def get_semaphore(self) -> Semaphore:
+        """The semaphore of the running event loop (made on first use)."""
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = Semaphore(self.max_concurrency)
+        return semaphore
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.max_concurrency})"
+
+
+_DependencyConcurrency = DependencyConcurrency  # FastAPI's name
 
 
 def _interpreters_backend() -> str | None:

@@ -276,3 +276,25 @@ class FormData(Mapping[str, "str | UploadFile"]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._list!r})"
+
+
+class DefaultPlaceholder:
+    """A default value that was not given explicitly, told apart from the same value given
+    (FastAPI's marker, used by routers to know which options to inherit)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DefaultPlaceholder) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(("DefaultPlaceholder", self.value))
+
+
+def Default(value: Any) -> Any:  # noqa: N802 - FastAPI's name
+    """`value`, marked as a default not given explicitly (a DefaultPlaceholder)."""
+    return DefaultPlaceholder(value)

@@ -1,4 +1,9 @@
-"""HTTPException, RequestValidationError and the default handlers that answer them."""
+"""FastAPI's exceptions: HTTPException, the validation errors, FastAPIError and its
+deprecation warning.
+
+Where Starlette is installed, HTTPException and WebSocketException are subclasses of
+Starlette's, as FastAPI's are: a handler registered for Starlette's HTTPException answers
+ours too, and Starlette's own, raised by a handler, is answered like ours."""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ import http
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._starlette import StarletteHTTPException, StarletteWebSocketException
 
-class HTTPException(Exception):
+
+class HTTPException(StarletteHTTPException):
     """Raise it from a handler to answer `status_code` with `{"detail": detail}`."""
 
     def __init__(
@@ -25,6 +32,24 @@ class HTTPException(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
+
+
+class FastAPIError(RuntimeError):
+    """A FastAPI-specific error: a misuse of the framework, found when the app is built."""
+
+
+class DependencyScopeError(FastAPIError):
+    """A dependency depends on one whose scope ends sooner: a `scope="request"` yield
+    dependency on a `scope="function"` one, which would be closed while it is still in use."""
+
+
+class PydanticV1NotSupportedError(FastAPIError):
+    """A `pydantic.v1` model was used: FastAPI 0.165 (and FasterAPI) support pydantic 2 only."""
+
+
+class FastAPIDeprecationWarning(UserWarning):
+    """A deprecated use of the API; a UserWarning, so that it is shown by default (Python
+    hides DeprecationWarning outside `__main__`)."""
 
 
 class ValidationException(Exception):
@@ -70,7 +95,7 @@ class ResponseValidationError(ValidationException):
         return "\n".join(lines)
 
 
-class WebSocketException(Exception):
+class WebSocketException(StarletteWebSocketException):
     """Raise it from a WebSocket endpoint or dependency to close the connection with `code`."""
 
     def __init__(self, code: int, reason: str | None = None) -> None:

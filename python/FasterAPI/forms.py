@@ -14,18 +14,20 @@ response is sent and the background tasks have run (see `FILES_KEY`).
 
 from __future__ import annotations
 
-import copy
+import functools
 import sys
-from dataclasses import dataclass, field
+import types
+from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import msgspec
 
 from . import _core
 from . import params as p
+from ._form_limits import DEFAULT_FORM_LIMITS, _FormLimits
 from ._types import is_subclass, sequence_item, unwrap_optional
-from .body import BodyField, BodyPlan, ClientDisconnect, read_body
+from .body import BodyField, BodyPlan, ClientDisconnect, Validator, read_body, request_aliases
 from .datastructures import FormData, Headers, UploadFile
 from .exceptions import HTTPException
 
@@ -215,16 +217,185 @@ def is_upload(annotation: Any) -> bool:
     return is_subclass(item if item is not None else tp, UploadFile)
 
 
-def _model_fields(model: Any) -> list[tuple[str, bool]]:
-    """(name in the form, is a list) for each field of a pydantic model or msgspec.Struct."""
+@dataclass
+class _ModelField:
+    """A field of a form model: the form keys it is read by (the first one sent wins), and
+    whether it takes all of a key's values (a list) or one."""
+
+    aliases: list[str]
+    many: bool
+
+
+def _model_form_fields(model: Any) -> list[_ModelField]:
+    """The fields of a pydantic model or msgspec.Struct, as a form gives them."""
     if is_subclass(model, msgspec.Struct):
-        found = [(f.encode_name, f.type) for f in msgspec.structs.fields(model)]
-    else:
-        found = []
-        for name, info in model.model_fields.items():
-            alias = info.validation_alias if isinstance(info.validation_alias, str) else None
-            found.append((alias or info.alias or name, info.annotation))
-    return [(name, sequence_item(unwrap_optional(tp)[0]) is not None) for name, tp in found]
+        return [
+            _ModelField([f.encode_name], _is_sequence(f.type))
+            for f in msgspec.structs.fields(model)
+        ]
+    return [
+        _ModelField(_field_aliases(name, info, model.model_config), _is_sequence(info.annotation))
+        for name, info in model.model_fields.items()
+    ]
+
+
+def _field_aliases(name: str, info: Any, config: Any) -> list[str]:
+    """The form keys a pydantic model field is read by, as FastAPI's: its validation alias
+    (or AliasChoices' names), else its alias, else its name; its name too (last) if the
+    model validates by name, only its name if not by alias. A field holding a model or a
+    dict is read by its aliases alone."""
+    aliases = request_aliases(name, info)
+    if isinstance(info.annotation, type) and issubclass(info.annotation, dict | _pydantic_model()):
+        return aliases
+    if config.get("validate_by_alias") is False:
+        return [name]
+    by_name = config.get("validate_by_name", config.get("populate_by_name", False))
+    return [*aliases, name] if by_name and name not in aliases else aliases
+
+
+def _pydantic_model() -> Any:
+    return sys.modules["pydantic"].BaseModel
+
+
+def _is_sequence(annotation: Any) -> bool:
+    return sequence_item(unwrap_optional(annotation)[0]) is not None
+
+
+def _form_models(annotation: Any) -> list[Any]:
+    """The models a Form() parameter is made of, from the whole form: [Model] for a model
+    (Optional or not), every member of a union of two or more pydantic models (None allowed
+    among them); [] for any other type."""
+    tp, _ = _plain(annotation)
+    if _is_model(tp):
+        return [tp]
+    if get_origin(tp) not in (Union, types.UnionType):
+        return []
+    models = []
+    for arg in get_args(tp):
+        if arg is type(None):
+            continue
+        if get_origin(arg) is Annotated:
+            arg = get_args(arg)[0]
+        if "pydantic" not in sys.modules or not is_subclass(arg, _pydantic_model()):
+            return []
+        models.append(arg)
+    return models if len(models) > 1 else []
+
+
+class _FormModel:
+    """How a form model parameter (or a union of them) is read from the form: a model from
+    its own fields' values (each by the first of its aliases sent) and the form's other keys
+    (for the model's `extra` policy); a union from all the form's keys, each member picking
+    its own fields out of them as it is tried."""
+
+    def __init__(self, f: BodyField, models: list[Any]) -> None:
+        self.field = f
+        self.union = len(models) > 1
+        self.fields = [] if self.union else _model_form_fields(models[0])
+        #: Absent (its default) unless the form has one of these keys...
+        self.own_names = {
+            alias
+            for model in models
+            for item in _model_form_fields(model)
+            for alias in item.aliases
+        }
+        #: ... or any key at all, for a model that allows or forbids extra fields.
+        self.takes_extras = any(_extra_policy(model) in ("allow", "forbid") for model in models)
+        self.optional = type(None) in get_args(_plain_union(f.annotation))
+        self.validator = _union_validator(f, models) if self.union else f.validator
+
+    def value(self, form: FormData) -> dict[str, Any] | None:
+        """What the parameter is validated from, or None if the form does not give it."""
+        if self.optional and not (
+            self.own_names.intersection(form) or (self.takes_extras and form.multi_items())
+        ):
+            return None
+        return _model_values(self.fields, form)
+
+
+def _plain_union(annotation: Any) -> Any:
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
+def _extra_policy(model: Any) -> Any:
+    if is_subclass(model, msgspec.Struct):
+        return "forbid" if model.__struct_config__.forbid_unknown_fields else "ignore"
+    return model.model_config.get("extra")
+
+
+def _model_values(fields: list[_ModelField], form: FormData) -> dict[str, Any]:
+    """A model's values in a form, as FastAPI extracts them: for each field, the first of its
+    aliases the form gives a value for (an empty one is none); then every key no field asked
+    for, with its value (a list if sent several times)."""
+    values: dict[str, Any] = {}
+    asked: set[str] = set()
+    for item in fields:
+        for alias in item.aliases:
+            asked.add(alias)
+            found, value = _sent(form, [alias], item.many)
+            if found is not None:
+                values[alias] = value
+                break
+    grouped: dict[str, list[Any]] = {}
+    for key, value in form.multi_items():
+        if key not in asked:
+            grouped.setdefault(key, []).append(value)
+    for key, found in grouped.items():
+        values[key] = found[0] if len(found) == 1 else found
+    return values
+
+
+def _union_validator(f: BodyField, models: list[Any]) -> Validator:
+    """Validates a union of form models (with its Form(discriminator=..., union_mode=...)):
+    each member is tried with its own fields picked out of the form's values, and named by
+    its model (or its Tag) in errors."""
+    from pydantic import BeforeValidator, Field, Tag
+
+    choices: list[Any] = []
+    for choice in get_args(_plain_union(f.annotation)):
+        if choice is type(None):
+            choices.append(choice)
+            continue
+        model, metadata = choice, ()
+        if get_origin(choice) is Annotated:
+            model, *metadata = get_args(choice)
+        tag = next((m for m in reversed(metadata) if isinstance(m, Tag)), Tag(model.__name__))
+        normalize = BeforeValidator(functools.partial(_normalize_form_model, model=model))
+        choices.append(Annotated[choice, normalize, tag])
+    annotation: Any = Union[tuple(choices)]  # noqa: UP007
+    options = {
+        name: value
+        for name in ("discriminator", "union_mode")
+        if (value := _marker_option(f.marker, name)) is not None
+    }
+    if options:
+        annotation = Annotated[annotation, Field(**options)]
+    return Validator(annotation)
+
+
+def _marker_option(marker: Any, name: str) -> Any:
+    """A keyword of a Form() marker that FasterAPI keeps for pydantic (among its extras)."""
+    value = getattr(marker, name, None)
+    return value if value is not None else getattr(marker, "extra", {}).get(name)
+
+
+def _normalize_form_model(value: Any, *, model: Any) -> Any:
+    """A union member's values from all the form's (a dict of key -> value or list): its
+    own fields picked as for a model alone; a None or empty list a validator put is kept."""
+    if not isinstance(value, dict):
+        return value
+    form = FormData(
+        [
+            (key, item)
+            for key, items in value.items()
+            for item in (items if isinstance(items, list) else [items])
+        ]
+    )
+    normalized = _model_values(_model_form_fields(model), form)
+    for key, item in value.items():
+        if item is None or (isinstance(item, list) and not item):
+            normalized[key] = item
+    return normalized
 
 
 @dataclass
@@ -235,8 +406,8 @@ class _Param:
     kind: str
     many: bool
     optional: bool
-    #: A model's fields: (name in the form, is a list).
-    model_fields: list[tuple[str, bool]] = field(default_factory=list)
+    #: How a form model (or a union of them) is read.
+    model: _FormModel | None = None
 
 
 class FormPlan:
@@ -263,13 +434,28 @@ class FormPlan:
                 f = param.field
                 default = p.Required if f.required else f.default
                 spec = _param_spec(f.alias, "form", _plain(f.annotation)[0], f.marker, default)
-                specs.append({**spec, "name": f.name, "required": f.required})
+                specs.append(
+                    {
+                        **spec,
+                        "name": f.name,
+                        "key": f.alias,
+                        "loc_name": f.alias,
+                        "required": f.required,
+                    }
+                )
         self._text_index = {
             param.field.alias: i for i, param in enumerate(self.params) if param.kind == TEXT
         }
         self._needs_items = any(param.kind != TEXT for param in self.params)
-        self.reader = _core.FormReader(specs, self._needs_items)
+        self._specs = specs
         self.media_type = _media_type(fields)
+        self.limit({})
+
+    def limit(self, form_limits: _FormLimits) -> None:
+        """Reads forms within `form_limits` (the route's, FasterAPI._form_limits), Starlette's
+        defaults for those it does not set."""
+        self.limits = {**DEFAULT_FORM_LIMITS, **form_limits}
+        self.reader = _core.FormReader(self._specs, self._needs_items, **self.limits)
 
     @staticmethod
     def _classify(f: BodyField) -> _Param:
@@ -284,10 +470,15 @@ class FormPlan:
             kind = FILE
         elif isinstance(marker, p.File) and base is bytes:
             kind = BYTES
-        elif isinstance(marker, p.Form) and not many and _is_model(tp):
-            return _Param(f, MODEL, False, optional, _model_fields(tp))
-        elif marker is not None and _scalar_kind(base) is not None:
-            kind = TEXT
+        elif isinstance(marker, p.Form) and not marker.embed and _form_models(f.annotation):
+            return _Param(f, MODEL, False, optional, _FormModel(f, _form_models(f.annotation)))
+        elif (
+            marker is not None
+            and len(f.aliases) == 1
+            and f.default_factory is None
+            and _scalar_kind(base) is not None
+        ):
+            kind = TEXT  # read in Rust, by its one alias
         else:
             kind = OTHER
         return _Param(f, kind, many, optional)
@@ -300,6 +491,7 @@ class FormPlan:
         form, or one over a limit, is an HTTPException(400)."""
         if isinstance(raw, FormData):
             form = raw
+            _check_limits(form, self.limits)
             texts = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
             errors = self.reader.read_texts(texts, kwargs)
             if not self._needs_items:  # the handler takes no file: none is kept
@@ -333,56 +525,74 @@ class FormPlan:
 
     def _read(self, param: _Param, form: FormData, kwargs: dict[str, Any]) -> list:
         f = param.field
-        loc: tuple = ("body", f.alias)
         if param.kind == MODEL:
-            value = self._model_data(param, form)
+            value = param.model.value(form)  # type: ignore[union-attr]
             if value is None:
-                return _absent(f, ("body",), kwargs)
-            result, errors = f.validator.from_python(value, ("body",))
+                return f.absent(("body",), kwargs)
+            result, errors = param.model.validator.from_python(value, ("body",))  # type: ignore[union-attr]
+            if not errors:
+                kwargs[f.name] = result
+            return _with_files_shown(errors)
+        alias, value = _sent(form, f.aliases, param.many)
+        if alias is None:
+            return f.absent(("body", f.alias), kwargs)
+        loc: tuple = ("body", alias)
+        if param.kind == OTHER:
+            result, errors = f.validator.from_python(value, loc)
         elif param.many:
-            values = [v for v in form.getlist(f.alias) if not _is_empty_file(v)]
-            if not values:
-                return _absent(f, loc, kwargs)
-            if param.kind == OTHER:
-                result, errors = f.validator.from_python(values, loc)
-            else:
-                converted = [_file_value(param.kind, v, (*loc, i)) for i, v in enumerate(values)]
-                errors = [e for _, e in converted if e is not None]
-                result = [v for v, _ in converted]
+            converted = [_file_value(param.kind, v, (*loc, i)) for i, v in enumerate(value)]
+            errors = [e for _, e in converted if e is not None]
+            result = [v for v, _ in converted]
         else:
-            value = form.get(f.alias)
-            if _absent_text(value):
-                return _absent(f, loc, kwargs)
-            if param.kind == OTHER:
-                result, errors = f.validator.from_python(value, loc)
-            else:
-                result, error = _file_value(param.kind, value, loc)
-                errors = [error] if error is not None else []
+            result, error = _file_value(param.kind, value, loc)
+            errors = [error] if error is not None else []
         if not errors:
             kwargs[f.name] = result
-        return errors
+        return _with_files_shown(errors)
 
-    @staticmethod
-    def _model_data(param: _Param, form: FormData) -> dict[str, Any] | None:
-        """What a form model is validated from: its fields' values (lists for list fields;
-        empty ones left out) and any other field of the form. None for an Optional model none
-        of whose fields the form has."""
-        names = {name for name, _ in param.model_fields}
-        if param.optional and not names.intersection(form):
-            return None
-        data: dict[str, Any] = {}
-        for name, many in param.model_fields:
-            if many:
-                values = [v for v in form.getlist(name) if not _is_empty_file(v)]
-                if values:
-                    data[name] = values
-            elif not _absent_text(form.get(name)):
-                data[name] = form[name]
-        for key in form:
-            if key not in names:
-                values = form.getlist(key)
-                data[key] = values[0] if len(values) == 1 else values
-        return data
+
+def _with_files_shown(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The errors, each UploadFile in their inputs (an extra field a model forbids, say)
+    replaced by what FastAPI's encoder shows of one: its filename, size and headers."""
+    for error in errors:
+        error["input"] = _shown(error.get("input"))
+    return errors
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, UploadFile):
+        return {"filename": value.filename, "size": value.size, "headers": dict(value.headers)}
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    return value
+
+
+def _check_limits(form: FormData, limits: dict[str, int]) -> None:
+    """HTTPException(400) if a form parsed as it arrived (with Starlette's default limits)
+    is over the route's own limits, worded as Starlette words them."""
+    items = form.multi_items()
+    files = sum(isinstance(value, UploadFile) for _, value in items)
+    if files > limits["max_files"]:
+        max_files = limits["max_files"]
+        raise HTTPException(400, f"Too many files. Maximum number of files is {max_files}.")
+    if len(items) - files > limits["max_fields"]:
+        max_fields = limits["max_fields"]
+        raise HTTPException(400, f"Too many fields. Maximum number of fields is {max_fields}.")
+    size = limits["max_part_size"]
+    if any(isinstance(value, str) and len(value.encode()) > size for _, value in items):
+        raise HTTPException(400, f"Part exceeded maximum size of {size // 1024}KB.")
+
+
+def file_bytes(upload: UploadFile) -> bytes:
+    """An uploaded file's content from where it is read up to, for a `bytes` parameter; the
+    file is left where it was, for the other parameters that read it."""
+    position = upload.file.tell()
+    try:
+        return upload.file.read()
+    finally:
+        upload.file.seek(position)
 
 
 def _file_value(kind: str, value: Any, loc: tuple) -> tuple[Any, dict[str, Any] | None]:
@@ -390,9 +600,7 @@ def _file_value(kind: str, value: Any, loc: tuple) -> tuple[Any, dict[str, Any] 
     or the text's UTF-8)."""
     if kind == BYTES:
         if isinstance(value, UploadFile):
-            data = value.file.read()
-            value.file.seek(0)
-            return data, None
+            return file_bytes(value), None
         return value.encode(), None
     if isinstance(value, UploadFile):
         return value, None
@@ -405,12 +613,20 @@ def _file_value(kind: str, value: Any, loc: tuple) -> tuple[Any, dict[str, Any] 
     }
 
 
-def _absent(f: BodyField, loc: tuple, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
-    if f.required:
-        return [{"type": "missing", "loc": loc, "msg": "Field required", "input": None}]
-    default = f.default
-    kwargs[f.name] = copy.copy(default) if isinstance(default, list | dict | set) else default
-    return []
+def _sent(form: FormData, aliases: list[str], many: bool) -> tuple[str | None, Any]:
+    """`(alias, value)` for the first of `aliases` the form has a value for (all of them, a
+    list, if `many`), as FastAPI reads them: an empty text field or file input is not one.
+    `(None, None)` if none."""
+    for alias in aliases:
+        if many:
+            values = [v for v in form.getlist(alias) if not _is_empty_file(v)]
+            if values:
+                return alias, values
+        else:
+            value = form.get(alias)
+            if not _absent_text(value):
+                return alias, value
+    return None, None
 
 
 def _media_type(fields: list[BodyField]) -> str:

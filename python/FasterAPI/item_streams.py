@@ -15,6 +15,9 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import json
+import math
+import sys
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -29,6 +32,7 @@ from typing import Any, get_args, get_origin
 from . import _core
 from ._types import is_subclass
 from .dependencies.models import called_function
+from .encoders import jsonable_encoder
 from .responses import JSONResponse, Response
 from .sse import KEEPALIVE_COMMENT, EventSourceResponse, ServerSentEvent, format_sse_event
 from .streaming import StreamingResponse, _aiter
@@ -87,7 +91,30 @@ def streaming_endpoint(
 
 
 def _json(item: Any, serialize: Callable[[Any], Any] | None) -> bytes:
-    return _core.encode_json(serialize(item) if serialize is not None else item)
+    """An item as JSON: through its model when the stream is typed (compact, as the model
+    writes it), else as FastAPI writes an untyped item: `json.dumps` of its
+    jsonable_encoder form, with NaN and infinities as null."""
+    if serialize is not None:
+        return _core.encode_json(serialize(item))
+    return _untyped_json(item).encode()
+
+
+def _untyped_json(value: Any) -> str:
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(value, pydantic.BaseModel):
+        return value.model_dump_json()  # as the model says (ser_json_inf_nan, aliases)
+    return json.dumps(_finite(jsonable_encoder(value)))
+
+
+def _finite(data: Any) -> Any:
+    """`data` with NaN and infinite floats as None (JSON has no such numbers)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_finite(value) for value in data]
+    return data
 
 
 async def _json_lines(items: Any, serialize: Callable[[Any], Any] | None) -> Any:
@@ -145,7 +172,7 @@ def _event(item: Any, serialize: Callable[[Any], Any] | None) -> bytes:
     if item.raw_data is not None:
         data: str | None = item.raw_data
     elif item.data is not None:
-        data = _core.encode_json(item.data).decode()
+        data = _untyped_json(item.data)
     else:
         data = None
     return format_sse_event(

@@ -28,7 +28,7 @@ from ._body_limit import CONTENT_TOO_LARGE
 from .body import ClientDisconnect
 from .concurrency import run_in_threadpool
 from .exceptions import HTTPException, RequestValidationError
-from .responses import Response, inject_response
+from .responses import RESPONSE_TYPES, Response, inject_response
 
 if TYPE_CHECKING:
     from .http_protocol import HttpProtocol
@@ -272,7 +272,7 @@ class NativeCycle:
                 result = await run_in_threadpool(route.endpoint, **kwargs)
             else:
                 result = route.endpoint(**kwargs)
-            if isinstance(result, Response):
+            if isinstance(result, RESPONSE_TYPES):
                 response = result
             else:
                 serialize = route.serialize_response  # the response model's, if any
@@ -284,7 +284,11 @@ class NativeCycle:
                     )
                     return self._write(data)
                 response = app._as_response(route, result, injected)
-            if response.background is None and response.sent_whole:
+            if (
+                isinstance(response, Response)
+                and response.background is None
+                and (response.sent_whole)
+            ):
                 if len(response.raw_headers) > 2:
                     self._connection_header(response)
                 data = _core.whole_response(

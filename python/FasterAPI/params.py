@@ -8,8 +8,13 @@ examples and deprecated are kept for the OpenAPI schema.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
+
+from .concurrency import DependencyConcurrency
+from .exceptions import FastAPIDeprecationWarning
 
 
 class _Unset:
@@ -44,10 +49,7 @@ FIELD_OPTIONS = (
 
 def _deprecation(message: str) -> None:
     """FastAPI's FastAPIDeprecationWarning (a UserWarning, shown by default)."""
-    from . import exceptions
-
-    category = getattr(exceptions, "FastAPIDeprecationWarning", DeprecationWarning)
-    warnings.warn(message, category=category, stacklevel=4)
+    warnings.warn(message, category=FastAPIDeprecationWarning, stacklevel=4)
 
 
 class ParamTypes(Enum):
@@ -119,6 +121,8 @@ class Param:
         validation_alias = None if validation_alias is Required else validation_alias
         self.alias = alias
         self.alias_priority = alias_priority
+        #: The name (or pydantic AliasChoices/AliasPath) read instead of `alias`, as pydantic's
+        #: (the alias when not given).
         self.validation_alias = alias if validation_alias is None else validation_alias
         self.serialization_alias = serialization_alias or alias
         self.title = title
@@ -228,27 +232,50 @@ class File(Form):
         super().__init__(default, media_type=media_type, **kw)
 
 
+#: When a yield dependency's code after `yield` runs: "function", once the handler has
+#: returned (before the response is sent); "request" (the default), once the response is sent.
+DEPENDENCY_SCOPES = ("function", "request")
+
+
+@dataclass(frozen=True)
 class Depends:
     """A parameter whose value is what `dependency` returns (or yields) for the request.
     Without a dependency, the parameter's annotation is called (`x: Annotated[Cls,
     Depends()]`). With use_cache (the default), a dependency needed several times in one
-    request runs once."""
+    request runs once. `scope` says when a yield dependency ends (DEPENDENCY_SCOPES).
+    `max_concurrency` limits how many calls of it run at once (until the code after `yield`
+    is over, for a yield dependency), per declaration: reuse the same Depends object to share
+    the limit. Declarations compare equal (and hash alike) when their fields do; each with a
+    max_concurrency is distinct, with its own limit."""
 
-    def __init__(self, dependency: Any = None, *, use_cache: bool = True) -> None:
-        self.dependency = dependency
-        self.use_cache = use_cache
+    dependency: Callable[..., Any] | None = None
+    use_cache: bool = field(default=True, kw_only=True)
+    scope: Literal["function", "request"] | None = field(default=None, kw_only=True)
+    max_concurrency: int | None = field(default=None, kw_only=True)
+    #: The limit's accounting; kept by dataclasses.replace() unless the limit changes.
+    _concurrency: DependencyConcurrency | None = field(default=None, kw_only=True, repr=False)
 
-    def __repr__(self) -> str:
-        name = getattr(self.dependency, "__name__", type(self.dependency).__name__)
-        return f"{type(self).__name__}({name})"
+    def __post_init__(self) -> None:
+        if self.scope is not None and self.scope not in DEPENDENCY_SCOPES:
+            raise ValueError(
+                f'Depends(scope={self.scope!r}): scope must be "function", "request" or None'
+            )
+        limit = self.max_concurrency
+        if limit is None:
+            object.__setattr__(self, "_concurrency", None)
+            return
+        if type(limit) is not int or limit < 1:
+            raise ValueError(
+                f"Depends(max_concurrency={limit!r}): max_concurrency must be a positive "
+                "integer or None"
+            )
+        if self._concurrency is None or self._concurrency.max_concurrency != limit:
+            object.__setattr__(self, "_concurrency", DependencyConcurrency(limit))
 
 
+@dataclass(frozen=True)
 class Security(Depends):
     """Depends(), plus the OAuth2 scopes the dependency requires; a `SecurityScopes`
     parameter of the dependency (or of the ones it depends on) receives them."""
 
-    def __init__(
-        self, dependency: Any = None, *, scopes: Any = None, use_cache: bool = True
-    ) -> None:
-        super().__init__(dependency, use_cache=use_cache)
-        self.scopes = list(scopes or [])
+    scopes: Sequence[str] | None = field(default=None, kw_only=True)

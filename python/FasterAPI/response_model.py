@@ -28,8 +28,9 @@ from typing import Any
 import msgspec
 
 from ._msgspec_errors import msgspec_errors
+from ._types import reject_pydantic_v1
 from .body import _pydantic, _pydantic_errors
-from .exceptions import ResponseValidationError
+from .exceptions import FastAPIError, ResponseValidationError
 
 _LOC = ("response",)
 
@@ -48,6 +49,7 @@ def response_serializer(
     is no model."""
     if model is None:
         return None
+    reject_pydantic_v1(model)
     options = {
         "include": _incex(include),
         "exclude": _incex(exclude),
@@ -71,7 +73,59 @@ def response_serializer(
                 adapter = None
             if adapter is not None:
                 return _pydantic_serializer(adapter, pydantic.ValidationError, options)
+    _check_msgspec_type(model)
     return _msgspec_serializer(model, options)
+
+
+def check_response_model(model: Any) -> None:
+    """Refuses, when a route is registered, a model that FastAPI refuses: a `pydantic.v1`
+    model anywhere in it (PydanticV1NotSupportedError), or one that neither pydantic nor
+    msgspec can validate (FastAPIError)."""
+    reject_pydantic_v1(model)
+    if _holds_struct(model):
+        _check_msgspec_type(model)
+        return
+    pydantic = _pydantic()
+    if pydantic is None:
+        _check_msgspec_type(model)
+        return
+    try:
+        pydantic.TypeAdapter(model)
+    except pydantic.PydanticSchemaGenerationError:
+        _check_msgspec_type(model)
+
+
+def _check_msgspec_type(model: Any) -> None:
+    """Refuses a response model neither pydantic nor msgspec can validate (a plain class, or
+    a list of them), with FastAPI's FastAPIError, when the route is registered."""
+    try:
+        info = msgspec.inspect.type_info(model)
+    except (TypeError, NameError) as exc:
+        raise FastAPIError(f"Invalid response model {model!r}: {exc}") from exc
+    if any(isinstance(node, msgspec.inspect.CustomType) for node in _type_infos(info, set())):
+        raise FastAPIError(
+            f"Invalid args for response field! Hint: check that {model!r} is a valid pydantic "
+            "model or msgspec type. If it is a return annotation that is not one (e.g. "
+            "Union[Response, dict, None]), turn off the response model with "
+            "response_model=None."
+        )
+
+
+def _type_infos(info: Any, seen: set[int]) -> typing.Iterator[Any]:
+    """`info` (a msgspec.inspect.Type) and every Type nested in it."""
+    if id(info) in seen:
+        return
+    seen.add(id(info))
+    yield info
+    for name in ("item_type", "key_type", "value_type", "types", "item_types", "fields"):
+        nested = getattr(info, name, None)
+        if isinstance(nested, msgspec.inspect.Type):
+            yield from _type_infos(nested, seen)
+        elif isinstance(nested, tuple):
+            for item in nested:
+                node = getattr(item, "type", item)  # a Field's type, or a Type
+                if isinstance(node, msgspec.inspect.Type):
+                    yield from _type_infos(node, seen)
 
 
 def _incex(value: Any) -> Any:

@@ -5,12 +5,15 @@ FileResponse. A returned Response is sent as it is."""
 from __future__ import annotations
 
 import http.cookies
+import warnings
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from . import _core
+from ._starlette import StarletteResponse
 from .datastructures import MutableHeaders
+from .exceptions import FastAPIDeprecationWarning
 
 _NO_BODY = frozenset((204, 304))
 _CONTENT_TYPES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
@@ -160,8 +163,27 @@ class JSONResponse(Response):
         return _core.encode_json(content)
 
 
-ORJSONResponse = JSONResponse
-UJSONResponse = JSONResponse
+_JSON_LIBRARY_DEPRECATED = (
+    "{} is deprecated, as in FastAPI 0.165: JSONResponse already writes JSON in Rust, and a "
+    "return type or response_model serializes the value directly; use JSONResponse"
+)
+
+
+class ORJSONResponse(JSONResponse):
+    """Deprecated in FastAPI 0.165: a JSONResponse (written in Rust, compact as orjson's),
+    with a FastAPIDeprecationWarning each time one is made."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            _JSON_LIBRARY_DEPRECATED.format(type(self).__name__),
+            FastAPIDeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)
+
+
+class UJSONResponse(ORJSONResponse):
+    """Deprecated in FastAPI 0.165, as ORJSONResponse."""
 
 
 class HTMLResponse(Response):
@@ -187,6 +209,21 @@ class RedirectResponse(Response):
 
 
 from .streaming import FileResponse, StreamingResponse  # noqa: E402 - they build on Response
+
+#: What a handler may return to answer with itself: FasterAPI's responses, and Starlette's
+#: (where Starlette is installed), which are sent by their own ASGI call.
+RESPONSE_TYPES = (Response, StarletteResponse)
+
+
+def __getattr__(name: str) -> Any:
+    """EventSourceResponse, FastAPI's `fastapi.responses` name for FasterAPI.sse's, imported
+    on first use (FasterAPI.sse builds on this module)."""
+    if name == "EventSourceResponse":
+        from .sse import EventSourceResponse
+
+        return EventSourceResponse
+    raise AttributeError(f"module 'FasterAPI.responses' has no attribute {name!r}")
+
 
 __all__ = [
     "FileResponse",

@@ -4,8 +4,6 @@ radix tree; a route's signature is compiled into its plan when it is registered.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import inspect
 import re
 import typing
@@ -14,8 +12,10 @@ from typing import Any
 from urllib.parse import quote
 
 from ._body_limit import validate_max_body_size
+from ._form_limits import merge_form_limits, validate_form_limits
 from ._types import is_subclass
-from .dependencies.models import called_function
+from .dependencies.models import called_function, is_coroutine_callable
+from .forms import FormPlan
 from .item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
 from .requests import Request
 from .response_model import response_serializer
@@ -119,11 +119,9 @@ def _positional_names(endpoint: Any) -> tuple[str, ...] | None:
 
 
 def _is_async(endpoint: Any) -> bool:
-    while isinstance(endpoint, functools.partial):
-        endpoint = endpoint.func
-    return asyncio.iscoroutinefunction(endpoint) or asyncio.iscoroutinefunction(
-        getattr(endpoint, "__call__", None)  # noqa: B004 - callable instances
-    )
+    """Whether the endpoint is awaited: an `async def`, what a decorator wraps
+    (functools.wraps), a partial's function or an instance's __call__ (as dependencies)."""
+    return is_coroutine_callable(endpoint)
 
 
 class APIRoute:
@@ -159,6 +157,7 @@ class APIRoute:
         dependencies: Sequence[Any] | None = None,
         dependency_overrides: Mapping[Any, Any] | None = None,
         max_body_size: int | None = None,
+        form_limits: dict[str, int] | None = None,
         **openapi: Any,
     ) -> None:
         if not path.startswith("/"):
@@ -211,6 +210,10 @@ class APIRoute:
         self.dependencies = list(dependencies or [])
         self.plan = compile_endpoint(endpoint, path, self.dependencies, dependency_overrides)
         self.body = self.plan.body
+        #: The limits on the form its Form()/File() parameters are read from (_form_limits).
+        self.form_limits = validate_form_limits(form_limits)
+        if isinstance(self.body, FormPlan):
+            self.body.limit(self.form_limits)
         self.request_params = self.plan.request_params
         self.response_params = self.plan.response_params
         #: Serving it runs the dependency solver (FasterAPI.dependencies.solve).
@@ -283,6 +286,7 @@ class APIRoute:
             "threadpool": self.threadpool,
             "dependencies": self.dependencies,
             "max_body_size": self.max_body_size,
+            "form_limits": self.form_limits,
             **self.openapi,
         }
 
@@ -358,7 +362,7 @@ def _uses_any(dependant: Any, calls: Mapping[Any, Any], seen: set | None = None)
     if dependant is None:
         return False
     seen = set() if seen is None else seen
-    for _, sub, _ in dependant.dependencies:
+    for sub in dependant.dependencies:
         if id(sub) in seen:
             continue
         seen.add(id(sub))
@@ -381,11 +385,14 @@ class FasterRouter:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         max_body_size: int | None = None,
+        form_limits: dict[str, int] | None = None,
         **_: Any,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("a router prefix must start with '/' and not end with '/'")
         validate_max_body_size(max_body_size)
+        #: The form limits of the routes added here, under the routes' own (_form_limits).
+        self.form_limits = validate_form_limits(form_limits)
         #: The body limit of the routes added here that set none themselves.
         self.max_body_size = max_body_size
         self.prefix = prefix
@@ -413,6 +420,8 @@ class FasterRouter:
             options["include_in_schema"] = False
         if options.get("max_body_size") is None:
             options["max_body_size"] = self.max_body_size
+        limits = validate_form_limits(options.get("form_limits"))
+        options["form_limits"] = merge_form_limits(self.form_limits, limits)
         route = APIRoute(self.prefix + path, endpoint, **options)
         self.routes.append(route)
         self._changed()
@@ -535,6 +544,7 @@ class FasterRouter:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         max_body_size: int | None = None,
+        form_limits: dict[str, int] | None = None,
         **_: Any,
     ) -> None:
         """Copies `router`'s routes (as they are now) under `prefix`, adding `tags` and
@@ -543,6 +553,7 @@ class FasterRouter:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError("an include prefix must start with '/' and not end with '/'")
         validate_max_body_size(max_body_size)
+        form_limits = validate_form_limits(form_limits)
         for route in router.routes:
             options = route.options()
             options["dependencies"] = [*(dependencies or []), *route.dependencies]
@@ -557,6 +568,7 @@ class FasterRouter:
                 options["include_in_schema"] = False
             if options["max_body_size"] is None:
                 options["max_body_size"] = max_body_size
+            options["form_limits"] = merge_form_limits(form_limits, route.form_limits)
             self.add_api_route(prefix + route.path, route.endpoint, **options)
 
 

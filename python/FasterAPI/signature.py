@@ -32,10 +32,11 @@ import msgspec
 
 from . import params as p
 from ._converters import CONVERTERS
+from ._starlette import special_parameter
 from ._types import is_subclass, sequence_item, unwrap_optional
 from .background import BackgroundTasks
-from .body import BodyField, BodyPlan, _pydantic
-from .dependencies.models import Dependant, cache_key, call_name, called_function
+from .body import BodyField, BodyPlan, _pydantic, request_aliases
+from .dependencies.models import Dependant, cache_key, call_name, called_function, check_scopes
 from .forms import FormPlan, is_upload
 from .param_models import (
     Default,
@@ -154,10 +155,9 @@ class _Compiler:
         self.count = 0
 
     def compile(self, endpoint: Any, dependencies: Sequence[p.Depends]) -> Plan:
-        root = Dependant(endpoint)
+        root = Dependant(endpoint, scope="function", path=self.path)
         for depends in dependencies:
-            sub = self.dependency(depends, None, [])
-            root.dependencies.append((None, sub, depends.use_cache))
+            root.dependencies.append(self.dependency(depends, None, [], None))
         self.fill(root, key_suffix="")
         plan = self.plan
         if any(isinstance(f.marker, p.Form) for f in self.body_fields):
@@ -182,26 +182,31 @@ class _Compiler:
         plan.match_paths(self.path)
         return plan
 
-    def dependency(self, depends: p.Depends, annotation: Any, scopes: list[str]) -> Dependant:
+    def dependency(
+        self, depends: p.Depends, annotation: Any, scopes: list[str], name: str | None
+    ) -> Dependant:
+        """The use of a dependency by parameter `name` (None: by `dependencies=[...]`); its
+        callable is compiled once per route and set of OAuth scopes."""
         call = depends.dependency if depends.dependency is not None else annotation
         if call is None or not callable(call):
             raise TypeError(f"{depends!r} needs a callable, or a class as the annotation")
         call = self.overrides.get(call, call)
-        if isinstance(depends, p.Security):
-            scopes = [*scopes, *depends.scopes]
+        own = list(depends.scopes or []) if isinstance(depends, p.Security) else []
         if call in self.chain:
             cycle = self.chain[self.chain.index(call) :] + [call]
             raise TypeError("dependency cycle: " + " -> ".join(call_name(c) for c in cycle))
-        known = self.nodes.get(cache_key(call, scopes))
-        if known is not None:
-            return known
-        node = Dependant(call, scopes=scopes)
-        self.chain.append(call)
-        self.count += 1
-        self.fill(node, key_suffix=f"@{self.count}")
-        self.chain.pop()
-        self.nodes[node.cache_key] = node
-        return node
+        key = cache_key(call, [*scopes, *own])
+        node = self.nodes.get(key)
+        if node is None:
+            node = Dependant(call, own_oauth_scopes=own, parent_oauth_scopes=scopes, path=self.path)
+            self.chain.append(call)
+            self.count += 1
+            self.fill(node, key_suffix=f"@{self.count}")
+            self.chain.pop()
+            self.nodes[key] = node
+        use = node.use(name, depends)
+        check_scopes(use)
+        return use
 
     def check_special(self, call: Any, name: str, special: str) -> None:
         """Refuses, at registration, what a route of this kind cannot give."""
@@ -231,8 +236,8 @@ class _Compiler:
             if isinstance(default, p.Param | p.Depends):
                 marker, default = default, getattr(default, "default", p.Required)
             if isinstance(marker, p.Depends):
-                sub = self.dependency(marker, annotation, dependant.scopes)
-                dependant.dependencies.append((param.name, sub, marker.use_cache))
+                sub = self.dependency(marker, annotation, dependant.scopes, param.name)
+                dependant.dependencies.append(sub)
                 continue
             special = _special(annotation)
             if special is not None:
@@ -317,11 +322,38 @@ def _parameters(call: Any) -> list[inspect.Parameter]:
 
 
 def _hints(call: Any) -> dict[str, Any]:
-    """The resolved annotations of what calling `call` runs."""
+    """The resolved annotations of what calling `call` runs; a type alias (`type X = ...`)
+    is what it stands for."""
+    target = called_function(call)
     try:
-        return typing.get_type_hints(called_function(call), include_extras=True)
+        hints = typing.get_type_hints(target, include_extras=True)
     except TypeError:  # a builtin or a slot wrapper
         return {}
+    except NameError:  # a name only type checkers import (`if TYPE_CHECKING:`), say
+        hints = _hints_one_by_one(target)
+    return {
+        name: getattr(hint, "__value__", hint) if _is_type_alias(hint) else hint
+        for name, hint in hints.items()
+    }
+
+
+def _hints_one_by_one(target: Any) -> dict[str, Any]:
+    """The annotations of `target` that resolve; one that names what cannot be found (the
+    return annotation, usually) is left out, as FastAPI does."""
+    globalns = getattr(inspect.unwrap(target), "__globals__", {})
+    hints: dict[str, Any] = {}
+    for name, annotation in getattr(target, "__annotations__", {}).items():
+        holder = types.SimpleNamespace(__annotations__={name: annotation}, __globals__=globalns)
+        try:
+            hints.update(typing.get_type_hints(holder, include_extras=True))
+        except (NameError, TypeError):
+            pass
+    return hints
+
+
+def _is_type_alias(hint: Any) -> bool:
+    """A `type X = ...` alias (typing's, or typing_extensions' before Python 3.12)."""
+    return type(hint).__name__ == "TypeAliasType" and hasattr(hint, "__value__")
 
 
 def _special(annotation: Any) -> str | None:
@@ -338,7 +370,7 @@ def _special(annotation: Any) -> str | None:
         return "background"
     if is_subclass(annotation, SecurityScopes):
         return "security_scopes"
-    return None
+    return special_parameter(annotation)  # Starlette's own classes
 
 
 def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None, tuple]:
@@ -605,18 +637,18 @@ def _body_field(
 ) -> BodyField:
     embed = isinstance(marker, p.Body) and marker.embed
     factory, alias, validation_alias, _ = _merged(marker or p.Body(), metadata)
-    if factory is not None:
-        default = factory()
-    if not isinstance(validation_alias, str):
-        validation_alias = None
     if metadata and not isinstance(marker, p.Form):  # validators, Field() options: pydantic's
         annotation = Annotated[(annotation, *metadata)]
+    named = types.SimpleNamespace(alias=alias, validation_alias=validation_alias)
+    aliases = request_aliases(name, named)
     return BodyField(
         name=key,
-        alias=validation_alias or alias or name,
+        alias=aliases[0],
+        aliases=aliases,
         annotation=_constrained(annotation, marker),
-        required=default is p.Required,
+        required=default is p.Required and factory is None,
         default=None if default is p.Required else default,
+        default_factory=factory,
         embed=embed,
         marker=marker,
     )

@@ -1,4 +1,9 @@
-"""HTTP and WebSocket status codes by name, as in FastAPI (`status.HTTP_404_NOT_FOUND`)."""
+"""HTTP and WebSocket status codes by name, as in FastAPI (`status.HTTP_404_NOT_FOUND`), with
+Starlette's current names (RFC 9110); the older ones still answer, with a deprecation warning."""
+
+import warnings
+
+from .exceptions import FastAPIDeprecationWarning
 
 HTTP_100_CONTINUE = 100
 HTTP_101_SWITCHING_PROTOCOLS = 101
@@ -20,6 +25,7 @@ HTTP_302_FOUND = 302
 HTTP_303_SEE_OTHER = 303
 HTTP_304_NOT_MODIFIED = 304
 HTTP_305_USE_PROXY = 305
+HTTP_306_RESERVED = 306
 HTTP_307_TEMPORARY_REDIRECT = 307
 HTTP_308_PERMANENT_REDIRECT = 308
 HTTP_400_BAD_REQUEST = 400
@@ -35,14 +41,14 @@ HTTP_409_CONFLICT = 409
 HTTP_410_GONE = 410
 HTTP_411_LENGTH_REQUIRED = 411
 HTTP_412_PRECONDITION_FAILED = 412
-HTTP_413_REQUEST_ENTITY_TOO_LARGE = 413
-HTTP_414_REQUEST_URI_TOO_LONG = 414
+HTTP_413_CONTENT_TOO_LARGE = 413
+HTTP_414_URI_TOO_LONG = 414
 HTTP_415_UNSUPPORTED_MEDIA_TYPE = 415
-HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE = 416
+HTTP_416_RANGE_NOT_SATISFIABLE = 416
 HTTP_417_EXPECTATION_FAILED = 417
 HTTP_418_IM_A_TEAPOT = 418
 HTTP_421_MISDIRECTED_REQUEST = 421
-HTTP_422_UNPROCESSABLE_ENTITY = 422
+HTTP_422_UNPROCESSABLE_CONTENT = 422
 HTTP_423_LOCKED = 423
 HTTP_424_FAILED_DEPENDENCY = 424
 HTTP_425_TOO_EARLY = 425
@@ -77,3 +83,25 @@ WS_1012_SERVICE_RESTART = 1012
 WS_1013_TRY_AGAIN_LATER = 1013
 WS_1014_BAD_GATEWAY = 1014
 WS_1015_TLS_HANDSHAKE = 1015
+
+#: RFC 9110 renamed these; the old names still work, with a warning, as in Starlette.
+_RENAMED = {
+    "HTTP_413_REQUEST_ENTITY_TOO_LARGE": "HTTP_413_CONTENT_TOO_LARGE",
+    "HTTP_414_REQUEST_URI_TOO_LONG": "HTTP_414_URI_TOO_LONG",
+    "HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE": "HTTP_416_RANGE_NOT_SATISFIABLE",
+    "HTTP_422_UNPROCESSABLE_ENTITY": "HTTP_422_UNPROCESSABLE_CONTENT",
+}
+
+
+def __getattr__(name: str) -> int:
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module 'FasterAPI.status' has no attribute {name!r}")
+    warnings.warn(
+        f"'{name}' is deprecated. Use '{new}' instead.", FastAPIDeprecationWarning, stacklevel=2
+    )
+    return globals()[new]
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_RENAMED])

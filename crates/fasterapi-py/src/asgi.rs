@@ -614,16 +614,26 @@ impl AsgiCall {
         result: Bound<'py, PyAny>,
     ) -> PyResult<Next<'py>> {
         static RESPONSE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+        static FOREIGN: PyOnceLock<Py<PyType>> = PyOnceLock::new();
         let response_type = RESPONSE.import(py, "FasterAPI.responses", "Response")?;
         let request = self.request();
         let (scope, receive, send) = self.channel(py);
-        let is_response = result.is_instance(response_type)?;
+        let own = result.is_instance(response_type)?;
+        // Starlette's Response (where Starlette is installed), sent by its own ASGI call
+        let foreign = !own
+            && result.is_instance(FOREIGN.import(
+                py,
+                "FasterAPI._starlette",
+                "StarletteResponse",
+            )?)?;
+        let is_response = own || foreign;
         let result = match &request.entry.call.serialize {
             Some(serialize) if !is_response => serialize.bind(py).call1((result,))?,
             _ => result,
         };
         let (start, end) = if is_response {
-            let whole = result.getattr(pyo3::intern!(py, "background"))?.is_none()
+            let whole = own
+                && result.getattr(pyo3::intern!(py, "background"))?.is_none()
                 && result
                     .getattr(pyo3::intern!(py, "sent_whole"))?
                     .is_truthy()?;

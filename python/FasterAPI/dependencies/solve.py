@@ -1,15 +1,22 @@
 """Serving a request to a route with dependencies: run them in order (each once per request
-unless use_cache=False), call the handler with their results, send the response, then run
-the background tasks and, last, the code after `yield` in yield dependencies, and close the
-request's uploaded files.
+unless use_cache=False), call the handler with their results and make its response; then the
+code after `yield` in yield dependencies of scope "function" runs; then the response is sent,
+the background tasks run and, last, the code after `yield` of the other yield dependencies
+(scope "request", the default) runs, and the request's uploaded files are closed.
 
 An exception from the handler or a dependency is thrown into the yield dependencies at their
-`yield` first, innermost first, so their try/except/finally see it and may replace it (with
-an HTTPException, say); the app's exception handlers answer whatever comes out."""
+`yield` first, innermost first ("function" ones before "request" ones), so their
+try/except/finally see it and may replace it (with an HTTPException, say); the app's
+exception handlers answer whatever comes out.
+
+A dependency declared with max_concurrency waits for a place before it runs, and holds it
+until it returns (until the code after `yield` is over, for a yield dependency); a result
+taken from the request's cache takes no place."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from ..background import BackgroundTasks
@@ -17,7 +24,7 @@ from ..concurrency import run_in_threadpool
 from ..exceptions import RequestValidationError, WebSocketRequestValidationError
 from ..forms import FILES_KEY
 from ..requests import Request
-from ..responses import Response, injected_response
+from ..responses import RESPONSE_TYPES, Response, injected_response
 from ..security import SecurityScopes
 from ..websockets import WebSocket
 from .models import Dependant
@@ -34,6 +41,7 @@ class Context:
         "receive",
         "send",
         "stack",
+        "function_stack",
         "cache",
         "request",
         "response",
@@ -46,7 +54,10 @@ class Context:
     ) -> None:
         self.app, self.route, self.values = app, route, values
         self.scope, self.receive, self.send = scope, receive, send
+        #: The exits of yield dependencies of scope "request" (and the files to close).
         self.stack = contextlib.AsyncExitStack()
+        #: The exits of yield dependencies of scope "function".
+        self.function_stack = contextlib.AsyncExitStack()
         self.cache: dict[Any, Any] = {}
         self.request: Request | None = None
         self.response: Response | None = None
@@ -83,9 +94,9 @@ async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> d
     not call a dependency it cannot give valid arguments to."""
     kwargs: dict[str, Any] = {}
     valid = True
-    for name, sub, use_cache in dependant.dependencies:
+    for sub in dependant.dependencies:
         key = sub.cache_key
-        if use_cache and key in ctx.cache:
+        if sub.use_cache and key in ctx.cache:
             result = ctx.cache[key]
         else:
             arguments = await solve(sub, values, ctx)
@@ -94,8 +105,8 @@ async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> d
                 continue
             result = await call(sub, arguments, ctx)
             ctx.cache.setdefault(key, result)  # use_cache=False leaves the cached one
-        if name is not None:
-            kwargs[name] = result
+        if sub.name is not None:
+            kwargs[sub.name] = result
     for name, key in dependant.args:
         if key in values:
             kwargs[name] = values[key]
@@ -107,14 +118,34 @@ async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> d
 
 
 async def call(dependant: Dependant, kwargs: dict[str, Any], ctx: Context) -> Any:
-    kind = dependant.kind
-    if kind == "async":
-        return await dependant.call(**kwargs)
-    if kind == "sync":  # inline on the loop, as `def` handlers are
-        return dependant.call(**kwargs)
-    if kind == "async_gen":
-        return await ctx.stack.enter_async_context(dependant.manager(**kwargs))
-    return ctx.stack.enter_context(dependant.manager(**kwargs))
+    """Runs one dependency: awaited, called inline (on the loop, as `def` handlers are), or
+    entered as a context manager on the stack of its scope; within its limit, if it has one."""
+    kind, limit = dependant.kind, dependant.concurrency
+    if kind in ("async_gen", "gen"):
+        stack = ctx.function_stack if dependant.scope == "function" else ctx.stack
+        manager = dependant.manager(**kwargs)
+        if limit is not None:
+            return await stack.enter_async_context(_limited(manager, limit.get_semaphore()))
+        if kind == "async_gen":
+            return await stack.enter_async_context(manager)
+        return stack.enter_context(manager)
+    if limit is None:
+        return await dependant.call(**kwargs) if kind == "async" else dependant.call(**kwargs)
+    async with limit.get_semaphore():
+        return await dependant.call(**kwargs) if kind == "async" else dependant.call(**kwargs)
+
+
+@contextlib.asynccontextmanager
+async def _limited(manager: Any, semaphore: Any) -> AsyncIterator[Any]:
+    """A yield dependency's context manager (sync or async), entered once `semaphore` has a
+    place for it, which it holds until it has exited."""
+    async with semaphore:
+        if isinstance(manager, contextlib.AbstractAsyncContextManager):
+            async with manager as value:
+                yield value
+        else:
+            with manager as value:
+                yield value
 
 
 async def serve(
@@ -133,26 +164,9 @@ async def serve(
     if files:  # closed last, once the response is sent (or the request failed)
         ctx.stack.push_async_callback(_close_files, files)
     try:
-        invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
-        if invalid_json:  # as FastAPI: before any dependency runs
-            raise RequestValidationError(invalid_json, body=scope.get("fasterapi.body"))
-        kwargs = await solve(route.plan.dependant, values, ctx)
-        if errors or kwargs is None:
-            raise RequestValidationError(errors or [], body=scope.get("fasterapi.body"))
-        if route.is_async:
-            result = await route.endpoint(**kwargs)
-        elif route.threadpool:
-            result = await run_in_threadpool(route.endpoint, **kwargs)
-        else:
-            result = route.endpoint(**kwargs)
-        if isinstance(result, Response):
-            response = result
-        else:
-            if route.serialize_response is not None:  # the response model's
-                result = route.serialize_response(result)
-            response = app._as_response(route, result, ctx.response)
+        response = await _in_function_scope(ctx, _respond(app, route, ctx, errors))
     except Exception as exc:
-        exc = await _throw_into_dependencies(ctx, exc)
+        exc = await _throw_into(ctx.stack, exc)
         await app._handle_exception(scope, receive, send, exc)
         return
     except BaseException as exc:  # cancelled: the dependencies see it too
@@ -177,18 +191,59 @@ async def serve_websocket(
     scope["path_params"] = route.plan.path_params(scope, values)
     ctx.websocket = websocket = WebSocket(scope, receive, send)
     try:
-        kwargs = await solve(route.plan.dependant, values, ctx)
-        if errors or kwargs is None:
-            raise WebSocketRequestValidationError(errors or [])
-        await route.endpoint(**kwargs)
+        await _in_function_scope(ctx, _run_websocket(route, ctx, errors))
     except Exception as exc:
-        exc = await _throw_into_dependencies(ctx, exc)
+        exc = await _throw_into(ctx.stack, exc)
         await app._handle_websocket_exception(websocket, exc)
         return
     except BaseException as exc:
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
     await _finish(ctx)
+
+
+async def _respond(
+    app: Any, route: Any, ctx: Context, errors: list[dict[str, Any]] | None
+) -> Response:
+    """Solves the dependencies, calls the handler and makes its response (not sent)."""
+    scope = ctx.scope
+    invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
+    if invalid_json:  # as FastAPI: before any dependency runs
+        raise RequestValidationError(invalid_json, body=scope.get("fasterapi.body"))
+    kwargs = await solve(route.plan.dependant, ctx.values, ctx)
+    if errors or kwargs is None:
+        raise RequestValidationError(errors or [], body=scope.get("fasterapi.body"))
+    if route.is_async:
+        result = await route.endpoint(**kwargs)
+    elif route.threadpool:
+        result = await run_in_threadpool(route.endpoint, **kwargs)
+    else:
+        result = route.endpoint(**kwargs)
+    if isinstance(result, RESPONSE_TYPES):
+        return result
+    if route.serialize_response is not None:  # the response model's
+        result = route.serialize_response(result)
+    return app._as_response(route, result, ctx.response)
+
+
+async def _run_websocket(route: Any, ctx: Context, errors: list[dict[str, Any]] | None) -> None:
+    """Solves the dependencies and runs the WebSocket endpoint."""
+    kwargs = await solve(route.plan.dependant, ctx.values, ctx)
+    if errors or kwargs is None:
+        raise WebSocketRequestValidationError(errors or [])
+    await route.endpoint(**kwargs)
+
+
+async def _in_function_scope(ctx: Context, work: Awaitable[Any]) -> Any:
+    """Awaits `work`, then runs the code after `yield` of the yield dependencies of scope
+    "function", which sees the exception (or cancellation) from `work`, if any, and may
+    replace it."""
+    try:
+        result = await work
+    except BaseException as exc:
+        raise await _throw_into(ctx.function_stack, exc)  # noqa: B904 - it is `exc` or replaces it
+    await ctx.function_stack.aclose()
+    return result
 
 
 async def _finish(ctx: Context, response: Any = None) -> None:
@@ -210,11 +265,12 @@ async def _close_files(files: list[Any]) -> None:
         await file.close()
 
 
-async def _throw_into_dependencies(ctx: Context, exc: Exception) -> Exception:
-    """Raises `exc` at the `yield` of each yield dependency, innermost first; returns the
-    exception that comes out (`exc` itself if they let it through or swallow it)."""
+async def _throw_into(stack: contextlib.AsyncExitStack, exc: Any) -> Any:
+    """Raises `exc` at the `yield` of each yield dependency on `stack`, innermost first;
+    returns the exception that comes out (`exc` itself if they let it through or swallow
+    it; one that is no Exception, a cancellation say, is raised)."""
     try:
-        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        await stack.__aexit__(type(exc), exc, exc.__traceback__)
     except Exception as replaced:
         return replaced
     return exc

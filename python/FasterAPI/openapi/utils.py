@@ -330,7 +330,7 @@ def _flat_dependants(root: Any) -> list[Any]:
             continue
         seen.add(id(dependant))
         found.append(dependant)
-        stack.extend(sub for _, sub, _ in reversed(dependant.dependencies))
+        stack.extend(reversed(dependant.dependencies))
     return found
 
 

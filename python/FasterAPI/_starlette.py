@@ -1,0 +1,59 @@
+"""Starlette's classes, where Starlette is installed, so that apps written against Starlette
+directly (`starlette.exceptions.HTTPException`, `starlette.requests.Request`,
+`starlette.responses.Response`) behave as they do under FastAPI. Without Starlette, stand-ins
+that nothing is an instance of."""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.exceptions import WebSocketException as StarletteWebSocketException
+    from starlette.responses import Response as StarletteResponse
+
+    INSTALLED = True
+except ImportError:  # Starlette is optional: the bases are plain exceptions then
+
+    class StarletteHTTPException(Exception):  # type: ignore[no-redef]
+        """Stands in for Starlette's HTTPException where Starlette is not installed."""
+
+    class StarletteWebSocketException(Exception):  # type: ignore[no-redef]
+        """Stands in for Starlette's WebSocketException where Starlette is not installed."""
+
+    class StarletteResponse:  # type: ignore[no-redef]
+        """Stands in for Starlette's Response where Starlette is not installed."""
+
+    INSTALLED = False
+
+
+def starlette_class(module: str, name: str) -> Any:
+    """Starlette's `module.name` if Starlette is installed (and already imported, so that
+    this costs nothing when the app does not use it), else None."""
+    import sys
+
+    found = sys.modules.get(f"starlette.{module}")
+    return getattr(found, name, None) if found is not None else None
+
+
+#: Starlette's classes that a parameter annotation may name, and what FasterAPI gives for each
+#: (see signature._special): the most derived first.
+_SPECIAL = (
+    ("websockets", "WebSocket", "websocket"),
+    ("requests", "Request", "request"),
+    ("requests", "HTTPConnection", "connection"),
+    ("responses", "Response", "response"),
+    ("background", "BackgroundTasks", "background"),
+)
+
+
+def special_parameter(annotation: Any) -> str | None:
+    """What a parameter annotated with one of Starlette's classes is given, as FastAPI gives
+    it (`request: starlette.requests.Request` gets the request), or None."""
+    if not isinstance(annotation, type) or not annotation.__module__.startswith("starlette."):
+        return None
+    for module, name, kind in _SPECIAL:
+        cls = starlette_class(module, name)
+        if cls is not None and issubclass(annotation, cls):
+            return kind
+    return None

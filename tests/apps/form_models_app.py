@@ -1,0 +1,84 @@
+"""Form models, aliases and form limits as FastAPI 0.165 reads them (tests/test_form_models.py)."""
+
+from typing import Annotated, Literal
+
+from FasterAPI import Body, Depends, FastAPI, File, Form, UploadFile
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+app = FastAPI()
+calls: list[str] = []
+
+
+@app.post("/validation-alias")
+async def validation_alias(p: Annotated[str, Form(alias="p_alias", validation_alias="p_val")]):
+    return {"p": p}
+
+
+@app.post("/alias-choices")
+async def alias_choices(
+    value: Annotated[int, Form(validation_alias=AliasChoices("first", "second"))],
+):
+    return value
+
+
+@app.post("/files")
+async def files(p: Annotated[list[bytes], File(validation_alias="p_val")]):
+    return {"sizes": [len(f) for f in p]}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(validation_alias=AliasChoices("display_name", "name"))
+    tags: list[str] = []
+
+
+@app.post("/optional-model")
+async def optional_model(settings: Annotated[Settings | None, Form()] = None):
+    return settings
+
+
+class Person(BaseModel):
+    kind: Literal["person"]
+    name: str
+
+
+class Company(BaseModel):
+    kind: Literal["company"]
+    company_name: str
+
+
+@app.post("/contact")
+async def contact(
+    contact: Annotated[Person | Company, Form(discriminator="kind")],
+    token: Annotated[str, Form()],
+):
+    return {"contact": contact, "token": token}
+
+
+@app.post("/limited", form_limits={"max_fields": 1, "max_part_size": 16})
+async def limited(text: Annotated[str, Form()]):
+    return text
+
+
+def read_prefix(file: Annotated[bytes, File()]) -> str:
+    return file[:2].decode()
+
+
+@app.post("/shared-file")
+async def shared_file(prefix: Annotated[str, Depends(read_prefix)], file: UploadFile):
+    return {"prefix": prefix, "content": (await file.read()).decode()}
+
+
+def factory() -> int:
+    calls.append("factory")
+    return 10
+
+
+@app.post("/body-choices")
+def body_choices(
+    value: Annotated[
+        int | None,
+        Body(embed=True, default_factory=factory, validation_alias=AliasChoices("a", "b")),
+    ],
+):
+    return value

@@ -1,0 +1,384 @@
+"""Depends(scope=...) and Depends(max_concurrency=...), as FastAPI 0.165 has them: a yield
+dependency of scope "function" ends once the handler has returned (before the response is
+sent), one of scope "request" (the default) after the response and the background tasks; a
+"request" one cannot depend on a "function" one; max_concurrency limits the calls of one
+declaration running at once. Through TestClient, the ASGI door driven by hand (to run
+requests side by side), and the native server over real sockets."""
+
+import asyncio
+import dataclasses
+import json
+import threading
+from typing import Annotated
+
+import pytest
+from FasterAPI import BackgroundTasks, Depends, Faster, HTTPException, Security, WebSocket
+from FasterAPI.dependencies.models import _get_cache_key
+from FasterAPI.exceptions import DependencyScopeError, FastAPIError
+from FasterAPI.testclient import TestClient
+
+from tests.apps import scopes_app
+from tests.test_asgi_call import Peer, scope
+from tests.test_native_server import Reader, exchange, native_server, request
+
+
+def recorder():
+    """A list of events and a yield dependency factory that records its steps in it."""
+    events: list[str] = []
+
+    def dependency(name: str):
+        def gen():
+            events.append(f"enter {name}")
+            try:
+                yield name
+            except Exception as exc:
+                events.append(f"{name} saw {exc}")
+                raise
+            finally:
+                events.append(f"exit {name}")
+
+        return gen
+
+    return events, dependency
+
+
+# -- the declarations ---------------------------------------------------------------------------
+
+
+def test_depends_and_security_take_fastapis_keywords():
+    def dep():
+        pass
+
+    declared = Depends(dep, use_cache=False, scope="function", max_concurrency=3)
+    assert (declared.dependency, declared.use_cache, declared.scope) == (dep, False, "function")
+    assert declared.max_concurrency == 3
+    security = Security(dep, scopes=["read"], scope="request", max_concurrency=1)
+    assert (security.scopes, security.scope, security.max_concurrency) == (["read"], "request", 1)
+    assert hash(Depends(dep)) == hash(Depends(dep)) and Depends(dep) == Depends(dep)
+    assert Depends(dep) != Depends(dep, scope="function")
+    # each declaration with a limit is its own limit
+    assert Depends(dep, max_concurrency=1) != Depends(dep, max_concurrency=1)
+    with pytest.raises(TypeError):
+        Depends(dep, True)  # use_cache and the others are keyword-only, as in FastAPI
+
+
+@pytest.mark.parametrize("value", [0, -1, True, 1.5, "2"])
+def test_max_concurrency_must_be_a_positive_integer(value):
+    with pytest.raises(ValueError, match="max_concurrency.*positive integer or None"):
+        Depends(max_concurrency=value)
+
+
+def test_an_unknown_scope_is_refused_by_name():
+    with pytest.raises(ValueError, match="scope='session'"):
+        Depends(scope="session")
+
+
+def test_replace_keeps_the_limit_unless_it_changes():
+    original = Depends(max_concurrency=2)
+    assert dataclasses.replace(original, use_cache=False)._concurrency is original._concurrency
+    changed = dataclasses.replace(original, max_concurrency=3)
+    assert changed._concurrency is not original._concurrency
+    assert changed._concurrency.max_concurrency == 3
+    assert dataclasses.replace(original, max_concurrency=None)._concurrency is None
+
+
+# -- when the code after yield runs -------------------------------------------------------------
+
+
+def test_function_scope_ends_before_the_response_request_scope_after():
+    scopes_app.events.clear()
+    response = TestClient(scopes_app.app).get("/scopes", headers={"request-id": "1"})
+    assert response.json() == {"function": False, "request": True}
+    # two sessions (each scope is its own cached value); function's closes before the body
+    assert scopes_app.events == ["open 1", "open 1", "close 1", "stream 1", "task 1", "close 1"]
+
+
+def test_an_exception_reaches_function_scope_first_then_request_scope():
+    events, dependency = recorder()
+    app = Faster()
+
+    @app.get("/")
+    def endpoint(
+        a: Annotated[str, Depends(dependency("request"))],
+        b: Annotated[str, Depends(dependency("function"), scope="function")],
+    ):
+        raise ValueError("boom")
+
+    response = TestClient(app, raise_server_exceptions=False).get("/")
+    assert response.status_code == 500
+    assert events == [
+        "enter request",
+        "enter function",
+        "function saw boom",
+        "exit function",
+        "request saw boom",
+        "exit request",
+    ]
+
+
+def test_function_scope_may_turn_an_exception_into_the_answer():
+    def translate():
+        try:
+            yield
+        except KeyError as exc:
+            raise HTTPException(404, f"no {exc}") from exc
+
+    app = Faster()
+
+    @app.get("/", dependencies=[Depends(translate, scope="function")])
+    def endpoint():
+        raise KeyError("item")
+
+    response = TestClient(app).get("/")
+    assert (response.status_code, response.json()) == (404, {"detail": "no 'item'"})
+
+
+def test_an_error_after_yield_answers_in_function_scope_only():
+    client = TestClient(scopes_app.app)
+    response = client.get("/fail/function")
+    assert (response.status_code, response.json()) == (503, {"detail": "failed after yield"})
+
+    app = Faster(dependencies=[Depends(scopes_app.fail_after_yield, scope="request")])
+
+    @app.get("/")
+    def endpoint():
+        return "sent"
+
+    # the response is out before the error: the client gets it, the server logs the error
+    response = TestClient(app, raise_server_exceptions=False).get("/")
+    assert (response.status_code, response.json()) == (200, "sent")
+
+
+def test_background_tasks_run_between_function_and_request_exits():
+    events, dependency = recorder()
+    app = Faster()
+
+    @app.get("/")
+    def endpoint(
+        tasks: BackgroundTasks,
+        a: Annotated[str, Depends(dependency("request"))],
+        b: Annotated[str, Depends(dependency("function"), scope="function")],
+    ):
+        tasks.add_task(events.append, "task")
+        return "ok"
+
+    assert TestClient(app).get("/").json() == "ok"
+    assert events == ["enter request", "enter function", "exit function", "task", "exit request"]
+
+
+def test_websocket_function_scope_ends_when_the_endpoint_returns():
+    events, dependency = recorder()
+    app = Faster()
+
+    @app.websocket("/ws")
+    async def ws(
+        websocket: WebSocket,
+        a: Annotated[str, Depends(dependency("request"))],
+        b: Annotated[str, Depends(dependency("function"), scope="function")],
+    ):
+        await websocket.accept()
+        await websocket.send_text(a + b)
+        await websocket.close()
+        events.append("endpoint done")
+
+    with TestClient(app).websocket_connect("/ws") as websocket:
+        assert websocket.receive_text() == "requestfunction"
+    assert events == [
+        "enter request",
+        "enter function",
+        "endpoint done",
+        "exit function",
+        "exit request",
+    ]
+
+
+def test_a_request_scoped_dependency_cannot_depend_on_a_function_scoped_one():
+    def inner():
+        yield "inner"
+
+    def outer(value: Annotated[str, Depends(inner, scope="function")]):
+        yield value
+
+    app = Faster()
+    message = (
+        'The dependency "outer" has a scope of "request", it cannot depend on '
+        'dependencies with scope "function".'
+    )
+    with pytest.raises(DependencyScopeError, match=message):
+
+        @app.get("/")
+        def endpoint(value: Annotated[str, Depends(outer)]):
+            pass  # pragma: no cover
+
+    assert issubclass(DependencyScopeError, FastAPIError)
+
+    @app.get("/function")  # a function-scoped one may, and so may a plain function
+    def fine(
+        value: Annotated[str, Depends(outer, scope="function")],
+        plain: Annotated[str, Depends(lambda value=Depends(inner, scope="function"): value)],
+    ):
+        return value + plain
+
+    assert TestClient(app).get("/function").json() == "innerinner"
+
+
+def test_each_scope_is_cached_apart():
+    calls = []
+
+    def dependency():
+        calls.append("call")
+        yield len(calls)
+
+    app = Faster()
+
+    @app.get("/")
+    def endpoint(
+        a: Annotated[int, Depends(dependency)],
+        b: Annotated[int, Depends(dependency, scope="request")],
+        c: Annotated[int, Depends(dependency, scope="function")],
+    ):
+        return [a, b, c]
+
+    # no scope is "request" for a yield dependency: a and b are one value
+    assert TestClient(app).get("/").json() == [1, 1, 2]
+
+
+# -- max_concurrency ----------------------------------------------------------------------------
+
+
+async def get_all(app, paths):
+    """Runs GET requests to `paths` side by side through the ASGI door."""
+    peers = [Peer([b""]) for _ in paths]
+    targets = [path.partition("?")[::2] for path in paths]
+    await asyncio.gather(
+        *(
+            app(scope("GET", path, query.encode()), peer.receive, peer.send)
+            for (path, query), peer in zip(targets, peers, strict=True)
+        )
+    )
+    return [(peer.status, peer.json) for peer in peers]
+
+
+@pytest.mark.parametrize("kind", ["async", "async_yield", "sync_yield"])
+def test_max_concurrency_limits_one_declaration_across_routes(kind):
+    active, peak = [0], [0]
+
+    def enter():
+        active[0] += 1
+        peak[0] = max(peak[0], active[0])
+
+    async def asynchronous():
+        enter()
+        await asyncio.sleep(0.02)
+        active[0] -= 1
+        return "ok"
+
+    async def async_yield():
+        enter()
+        try:
+            yield "ok"
+        finally:
+            active[0] -= 1
+
+    def sync_yield():
+        enter()
+        try:
+            yield "ok"
+        finally:
+            active[0] -= 1
+
+    dependency = {"async": asynchronous, "async_yield": async_yield, "sync_yield": sync_yield}
+    declaration = Depends(dependency[kind], max_concurrency=2)
+    app = Faster()
+
+    @app.get("/one")
+    @app.get("/two")
+    async def endpoint(value: Annotated[str, declaration]):
+        await asyncio.sleep(0.02)
+        return value
+
+    async def main():
+        answers = await get_all(app, ["/one", "/two"] * 3)
+        return answers, declaration._concurrency.get_semaphore()
+
+    answers, semaphore = asyncio.run(main())
+    assert answers == [(200, "ok")] * 6
+    assert peak[0] == 2 and active[0] == 0
+    assert semaphore.value == 2 and semaphore.statistics().tasks_waiting == 0
+
+
+def test_a_cached_value_takes_no_place_and_errors_give_theirs_back():
+    def dependency(fail: bool = False):
+        if fail:
+            raise HTTPException(418, "no")
+        yield "ok"
+
+    declaration = Depends(dependency, max_concurrency=1)
+    app = Faster()
+
+    @app.get("/")
+    async def endpoint(a: Annotated[str, declaration], b: Annotated[str, declaration]):
+        return [a, b, declaration._concurrency.get_semaphore().value]
+
+    async def main():
+        answers = await get_all(app, ["/", "/?fail=true", "/"])
+        return answers, declaration._concurrency.get_semaphore().value
+
+    answers, value = asyncio.run(main())
+    assert answers == [(200, ["ok", "ok", 0]), (418, {"detail": "no"})] + [(200, ["ok", "ok", 0])]
+    assert value == 1
+
+
+def test_each_declaration_has_its_own_limit_and_loop():
+    first, second = Depends(max_concurrency=1), Depends(max_concurrency=1)
+
+    async def semaphores():
+        return first._concurrency.get_semaphore(), second._concurrency.get_semaphore()
+
+    one, two = asyncio.run(semaphores())
+    assert one is not two
+    assert asyncio.run(semaphores())[0] is not one  # a new event loop has its own
+
+
+def test_the_cache_key_holds_the_scope():
+    from FasterAPI.dependencies.models import Dependant
+
+    def gen():
+        yield  # pragma: no cover
+
+    assert _get_cache_key(dependant=Dependant(call=gen)) == (gen, (), "request")
+    assert _get_cache_key(dependant=Dependant(call=gen, scope="function")) == (
+        gen,
+        (),
+        "function",
+    )
+
+
+# -- the native server, over real sockets -------------------------------------------------------
+
+
+def test_scopes_and_max_concurrency_on_the_native_server(tmp_path):
+    with native_server(tmp_path, app="app", module="scopes_app") as server:
+        status, _, body = exchange(server, request("GET", "/scopes", headers={"request-id": "9"}))
+        assert (status, json.loads(body)) == (200, {"function": False, "request": True})
+        server.wait_for_output("task 9\nclose 9")
+        lines = [line for line in server.output().splitlines() if line.endswith(" 9")]
+        assert lines == ["open 9", "open 9", "close 9", "stream 9", "task 9", "close 9"]
+
+        status, _, body = exchange(server, request("GET", "/fail/function"))
+        assert (status, json.loads(body)) == (503, {"detail": "failed after yield"})
+
+        answers = []
+
+        def get_limited():
+            answers.append(exchange(server, request("GET", "/limited"))[::2])
+
+        threads = [threading.Thread(target=get_limited) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert answers == [(200, b'"limited"')] * 6
+        with server.connect() as sock:
+            sock.sendall(request("GET", "/peak"))
+            assert Reader(sock).response()[2] == b"2"
