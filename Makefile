@@ -63,7 +63,8 @@ test-py313: build-py313  ## on Python 3.13: the native server (eager_start tasks
 	    tests/test_gzip.py tests/test_item_streams.py tests/test_middleware.py \
 	    tests/test_review_fixes.py tests/test_request_extras.py tests/test_server_hardening.py \
 	    tests/test_body_errors.py tests/test_server_strict.py tests/test_max_body_size.py \
-	    tests/test_server_fuzz.py tests/test_uploads.py tests/test_disconnect.py; \
+	    tests/test_server_fuzz.py tests/test_uploads.py tests/test_disconnect.py \
+	    tests/test_dependency_scopes.py tests/test_faster_api_web.py tests/test_compat.py; \
 	fi
 
 test: test-rust test-python test-py313  ## every test

@@ -382,3 +382,24 @@ def test_scopes_and_max_concurrency_on_the_native_server(tmp_path):
         with server.connect() as sock:
             sock.sendall(request("GET", "/peak"))
             assert Reader(sock).response()[2] == b"2"
+
+
+# -- `def` dependencies run where their route runs its `def` handler ----------------------------
+
+THREADS = {
+    "/threads/pool": {"plain": "pool", "yield": "pool", "handler": "pool"},
+    "/threads/inline": {"plain": "loop", "yield": "loop", "handler": "loop"},
+}
+
+
+def test_def_dependencies_follow_the_routes_threadpool():
+    with TestClient(scopes_app.app) as client:
+        for path, expected in THREADS.items():
+            assert client.get(path).json() == expected
+
+
+def test_def_dependencies_follow_the_routes_threadpool_on_the_native_server(tmp_path):
+    with native_server(tmp_path, app="app", module="scopes_app") as server:
+        for path, expected in THREADS.items():
+            status, _, body = exchange(server, request("GET", path))
+            assert (status, json.loads(body)) == (200, expected)

@@ -154,3 +154,19 @@ def test_native_client_leaving_an_endless_event_stream(server):
         while received.count(b"data: ") < 3:
             received += sock.recv(4096)
     server.wait_for_output("ticks closed")
+
+
+def test_server_sent_events_typed_as_events_are_sent_as_they_say():
+    from collections.abc import AsyncIterable
+
+    from FasterAPI import FastAPI
+    from FasterAPI.sse import EventSourceResponse, ServerSentEvent
+
+    app = FastAPI()
+
+    @app.get("/typed", response_class=EventSourceResponse)
+    async def typed() -> AsyncIterable[ServerSentEvent]:
+        yield ServerSentEvent(data={"a": 1}, event="e")
+
+    with TestClient(app) as client:
+        assert client.get("/typed").text == 'event: e\ndata: {"a": 1}\n\n'

@@ -53,8 +53,8 @@ def test_docs_pages_point_at_the_schema():
         redirect = client.get("/docs/oauth2-redirect")
     assert docs.status_code == 200
     assert docs.headers["content-type"] == "text/html; charset=utf-8"
-    assert '"url": "/openapi.json"' in docs.text
-    assert '"oauth2RedirectUrl": "/docs/oauth2-redirect"' in docs.text
+    assert "url: '/openapi.json'" in docs.text
+    assert "oauth2RedirectUrl: window.location.origin + '/docs/oauth2-redirect'" in docs.text
     assert "swagger-ui-bundle.js" in docs.text
     assert "<title>Shop &lt;API&gt; - Swagger UI</title>" in docs.text
     assert redoc.status_code == 200
@@ -79,10 +79,10 @@ def test_custom_urls_and_turning_pages_off():
     app = FastAPI(openapi_url="/api/schema.json", docs_url="/api/docs", redoc_url=None)
     with TestClient(app) as client:
         assert client.get("/api/schema.json").json()["info"] == {
-            "title": "FasterAPI",
+            "title": "FastAPI",
             "version": "0.1.0",
         }
-        assert '"url": "/api/schema.json"' in client.get("/api/docs").text
+        assert "url: '/api/schema.json'" in client.get("/api/docs").text
         assert client.get("/redoc").status_code == 404
         assert client.get("/openapi.json").status_code == 404
 
@@ -126,7 +126,7 @@ def test_root_path_goes_into_servers_and_the_pages():
         schema = client.get("/openapi.json").json()
         docs = client.get("/docs").text
     assert schema["servers"] == [{"url": "/api/v1"}]
-    assert '"url": "/api/v1/openapi.json"' in docs
+    assert "url: '/api/v1/openapi.json'" in docs
     assert app.openapi().get("servers") is None  # the kept document is not changed
 
     listed = FastAPI(root_path="/api/v1", servers=[{"url": "/api/v1"}])
@@ -383,7 +383,7 @@ def test_docs_on_the_native_server(tmp_path):
         status, headers, body = get(server, "/docs")
         assert status == 200
         assert headers["content-type"] == "text/html; charset=utf-8"
-        assert b'"url": "/openapi.json"' in body
+        assert b"url: '/openapi.json'" in body
         status, _, body = get(server, "/redoc")
         assert status == 200
         assert b'<redoc spec-url="/openapi.json">' in body
@@ -395,4 +395,57 @@ def test_root_path_on_the_native_server(tmp_path):
         assert status == 200
         assert json.loads(body)["servers"] == [{"url": "/prefix"}]
         status, _, body = get(server, "/docs")
-        assert b'"url": "/prefix/openapi.json"' in body
+        assert b"url: '/prefix/openapi.json'" in body
+
+
+def test_an_additional_response_key_that_is_no_status_is_an_error():
+    app = FastAPI()
+
+    @app.get("/a", responses={"hello": {"description": "Not a status"}})
+    async def a():
+        return {}
+
+    with pytest.raises(ValueError, match="'hello': not a status code"):
+        app.openapi()
+    with TestClient(app) as client:
+        assert client.get("/a").status_code == 200
+
+
+def test_a_default_factory_is_not_shown_as_a_default():
+    app = FastAPI()
+
+    @app.get("/items")
+    def items(tags: list[str] = Query(default_factory=lambda: ["new"]), page: int = 1):
+        return tags
+
+    schemas = [p["schema"] for p in app.openapi()["paths"]["/items"]["get"]["parameters"]]
+    assert "default" not in schemas[0]
+    assert schemas[1]["default"] == 1
+    with TestClient(app) as client:
+        assert client.get("/items").json() == ["new"]
+
+
+def test_a_validation_alias_is_the_name_read_and_documented():
+    app = FastAPI()
+
+    @app.post("/items")
+    def items(
+        q: str = Query(alias="q_alias", validation_alias="q_wire"),
+        p: str = FasterAPI.Body(embed=True, alias="p_alias", validation_alias="p_wire"),
+    ):
+        return {"q": q, "p": p}
+
+    with TestClient(app) as client:
+        ok = client.post("/items", params={"q_wire": "a"}, json={"p_wire": "b"})
+        assert ok.status_code == 200
+        assert ok.json() == {"q": "a", "p": "b"}
+        missing = client.post("/items", params={"q_alias": "a"}, json={"p_alias": "b"})
+        assert missing.status_code == 422
+        assert [e["loc"] for e in missing.json()["detail"]] == [
+            ["query", "q_wire"],
+            ["body", "p_wire"],
+        ]
+    document = app.openapi()
+    assert document["paths"]["/items"]["post"]["parameters"][0]["name"] == "q_wire"
+    body = document["components"]["schemas"]["Body_items_items_post"]
+    assert list(body["properties"]) == ["p_wire"]

@@ -1,14 +1,16 @@
 """FasterAPI: FastAPI's developer experience with a Rust core.
 
 Everything users import is re-exported here; FastAPI's module paths
-(FasterAPI.responses, FasterAPI.testclient, ...) exist too.
+(FasterAPI.responses, FasterAPI.testclient, ...) exist too, and so do faster-api-web's
+(FasterAPI.app, FasterAPI.request, FasterAPI.response, FasterAPI.router, FasterAPI.websocket,
+FasterAPI.openapi.generator, FasterAPI.openapi.ui): see docs/migrating-from-faster-api-web.md.
 """
 
 from . import status
 from .applications import FastAPI, Faster
-from .background import BackgroundTasks
-from .concurrency import run_in_threadpool
-from .datastructures import Headers, QueryParams, State, UploadFile
+from .background import BackgroundTask, BackgroundTasks
+from .concurrency import SubInterpreterPool, run_in_subinterpreter, run_in_threadpool
+from .datastructures import FormData, Headers, QueryParams, State, UploadFile
 from .encoders import jsonable_encoder
 from .exceptions import (
     HTTPException,
@@ -32,8 +34,21 @@ from .responses import (
     RedirectResponse,
     Response,
     StreamingResponse,
+    UJSONResponse,
 )
+from .router import RadixRouter
 from .routing import APIRoute, APIRouter, APIWebSocketRoute, FasterRouter
+from .security import (
+    APIKeyCookie,
+    APIKeyHeader,
+    APIKeyQuery,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    OAuth2PasswordBearer,
+    OAuth2PasswordRequestForm,
+    SecurityScopes,
+)
+from .sse import EventSourceResponse
 from .staticfiles import StaticFiles
 from .websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -53,44 +68,58 @@ def __getattr__(name: str):  # optional extras, imported on demand: httpx, jinja
 
 
 __all__ = [
+    "APIKeyCookie",
+    "APIKeyHeader",
+    "APIKeyQuery",
     "APIRoute",
     "APIRouter",
     "APIWebSocketRoute",
+    "BackgroundTask",
     "BackgroundTasks",
     "BaseHTTPMiddleware",
     "Body",
     "CORSMiddleware",
     "Cookie",
     "Depends",
+    "EventSourceResponse",
     "FastAPI",
     "Faster",
-    "FileResponse",
-    "GZipMiddleware",
     "FasterRouter",
     "File",
+    "FileResponse",
     "Form",
+    "FormData",
+    "GZipMiddleware",
     "HTMLResponse",
-    "HTTPSRedirectMiddleware",
+    "HTTPBasic",
+    "HTTPBasicCredentials",
     "HTTPException",
+    "HTTPSRedirectMiddleware",
     "Header",
     "Headers",
     "JSONResponse",
     "Jinja2Templates",
+    "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
     "ORJSONResponse",
     "Path",
     "PlainTextResponse",
     "Query",
     "QueryParams",
+    "RadixRouter",
     "RedirectResponse",
     "Request",
     "RequestValidationError",
     "Response",
     "Security",
+    "SecurityScopes",
     "State",
     "StaticFiles",
     "StreamingResponse",
+    "SubInterpreterPool",
     "TestClient",
     "TrustedHostMiddleware",
+    "UJSONResponse",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
@@ -98,6 +127,7 @@ __all__ = [
     "WebSocketRequestValidationError",
     "WebSocketState",
     "jsonable_encoder",
+    "run_in_subinterpreter",
     "run_in_threadpool",
     "status",
 ]

@@ -44,6 +44,15 @@ from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocke
 _NOT_FOUND = {"detail": "Not Found"}
 
 
+class _Handlers(list):
+    """`app.on_startup` / `app.on_shutdown`: FastAPI's list of handlers, which is also
+    faster-api-web's decorator (`@app.on_startup` appends the function and returns it)."""
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        self.append(func)
+        return func
+
+
 class Faster(FasterRouter, _core.AsgiApp):
     """A FastAPI-style app: route decorators, routers, exception handlers, lifespan."""
 
@@ -51,7 +60,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         self,
         *,
         debug: bool = False,
-        title: str = "FasterAPI",
+        title: str = "FastAPI",
         version: str = "0.1.0",
         description: str = "",
         lifespan: Callable[[Any], Any] | None = None,
@@ -77,9 +86,12 @@ class Faster(FasterRouter, _core.AsgiApp):
         root_path_in_servers: bool = True,
         separate_input_output_schemas: bool = True,
         middleware: Sequence[Any] | None = None,
+        webhooks: FasterRouter | None = None,
         **router_options: Any,
     ) -> None:
         super().__init__(**router_options)
+        #: Routes documented under the OpenAPI document's "webhooks" (requests the app sends).
+        self.webhooks = webhooks or FasterRouter()
         self.debug = debug
         self.title = title
         self.version = version
@@ -105,8 +117,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         self.root_path = root_path
         self.strict_content_type = strict_content_type
         self.state = State()
-        self.on_startup = list(on_startup or [])
-        self.on_shutdown = list(on_shutdown or [])
+        self.on_startup = _Handlers(on_startup or [])
+        self.on_shutdown = _Handlers(on_shutdown or [])
         self.lifespan_context = lifespan
         self.exception_handlers: dict[Any, Callable[..., Any]] = {
             # Under Starlette's classes (our bases), as FastAPI registers them: Starlette's own
@@ -149,6 +161,7 @@ class Faster(FasterRouter, _core.AsgiApp):
                 contact=self.contact,
                 license_info=self.license_info,
                 routes=self.routes,
+                webhooks=self.webhooks.routes,
                 tags=self.openapi_tags,
                 servers=self.servers,
                 separate_input_output_schemas=self.separate_input_output_schemas,
@@ -206,6 +219,13 @@ class Faster(FasterRouter, _core.AsgiApp):
     @property
     def router(self) -> FasterRouter:
         return self
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
+        """A route the app serves: its path starts with '/' (a router's need not: a
+        webhook's is a name, a callback's an expression)."""
+        if not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/'")
+        return super().add_api_route(path, endpoint, **options)
 
     def _routes_changed(self) -> None:
         self._dispatcher = None

@@ -3,6 +3,8 @@
 - `run_in_threadpool(fn, ...)`: blocking I/O, in the loop's default thread pool;
   `iterate_in_threadpool(iterator)` and `contextmanager_in_threadpool(cm)` likewise.
 - `Semaphore` and `DependencyConcurrency`: the limit of `Depends(max_concurrency=...)`.
+- `run_in_executor(fn, ...)`: CPU-bound Python in a process pool (faster-api-web's name).
+- `is_coroutine(fn)`: whether calling `fn` gives a coroutine (faster-api-web's name).
 - `SubInterpreterPool` and `run_in_subinterpreter(fn, ...)`: CPU-bound Python, in parallel.
   On Python 3.13+ each worker is a thread running its own sub-interpreter, which has its own
   GIL (CPython's `_interpreters`, or `concurrent.interpreters` where present); below 3.13 it
@@ -21,6 +23,7 @@ import concurrent.futures
 import functools
 import importlib
 import inspect
+import multiprocessing
 import os
 import pickle
 import sys
@@ -153,6 +156,9 @@ class SubInterpreterPool:
     `await pool.run(fn, *args, **kwargs)`. Sub-interpreters on Python 3.13+, processes
     below. Use it as a context manager, or call shutdown()."""
 
+    #: The multiprocessing context of a process pool (None: the platform's default).
+    _mp_context: Any = None
+
     def __init__(self, max_workers: int | None = None) -> None:
         if max_workers is not None and max_workers < 1:
             raise ValueError("max_workers must be at least 1")
@@ -210,7 +216,9 @@ class SubInterpreterPool:
                 raise RuntimeError("this SubInterpreterPool is shut down")
             if self._executor is None:
                 if self.kind == "processes":
-                    self._executor = concurrent.futures.ProcessPoolExecutor(self.max_workers)
+                    self._executor = concurrent.futures.ProcessPoolExecutor(
+                        self.max_workers, mp_context=self._mp_context
+                    )
                 else:
                     self._executor = concurrent.futures.ThreadPoolExecutor(
                         self.max_workers, thread_name_prefix="fasterapi-subinterpreter"
@@ -250,20 +258,52 @@ class SubInterpreterPool:
         return outcome
 
 
-_shared: SubInterpreterPool | None = None
+class _ProcessPool(SubInterpreterPool):
+    """A SubInterpreterPool whose workers are processes whatever the Python version; started
+    by a fork server where sub-interpreters may run, which a fork must not copy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kind = "processes"
+        if BACKEND:
+            self._mp_context = multiprocessing.get_context("forkserver")
+
+
+#: The pools shared by the whole process, by class: made on first use, shut down at exit.
+_shared: dict[type[SubInterpreterPool], SubInterpreterPool] = {}
 _shared_lock = threading.Lock()
+
+
+def _shared_pool(kind: type[SubInterpreterPool]) -> SubInterpreterPool:
+    with _shared_lock:
+        pool = _shared.get(kind)
+        if pool is None:
+            pool = _shared[kind] = kind()
+            atexit.register(pool.shutdown, wait=False)
+        return pool
 
 
 async def run_in_subinterpreter(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`fn(*args, **kwargs)` on a pool shared by the whole process (made on first use,
     with one worker per CPU, and shut down at exit)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = SubInterpreterPool()
-            atexit.register(_shared.shutdown, wait=False)
-        pool = _shared
-    return await pool.run(fn, *args, **kwargs)
+    return await _shared_pool(SubInterpreterPool).run(fn, *args, **kwargs)
+
+
+async def run_in_executor(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` in a process pool shared by the whole process (one worker per
+    CPU), as faster-api-web's `run_in_executor`: `fn`, its arguments and its result must
+    pickle. Prefer run_in_subinterpreter, which uses sub-interpreters where it can."""
+    return await _shared_pool(_ProcessPool).run(fn, *args, **kwargs)
+
+
+def is_coroutine(fn: Any) -> bool:
+    """Whether `fn` is an `async def` function (or a partial of one, or an object whose
+    `__call__` is one), so that calling it gives a coroutine to await."""
+    if inspect.iscoroutinefunction(fn):
+        return True
+    if inspect.isclass(fn) or inspect.isroutine(fn):  # calling a class makes an instance
+        return False
+    return inspect.iscoroutinefunction(getattr(fn, "__call__", None))  # noqa: B004
 
 
 def _reference(fn: Any) -> tuple[str, str, str | None]:

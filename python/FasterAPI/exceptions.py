@@ -8,8 +8,9 @@ ours too, and Starlette's own, raised by a handler, is answered like ours."""
 from __future__ import annotations
 
 import http
+import inspect
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from ._starlette import StarletteHTTPException, StarletteWebSocketException
 
@@ -52,28 +53,72 @@ class FastAPIDeprecationWarning(UserWarning):
     hides DeprecationWarning outside `__main__`)."""
 
 
-class ValidationException(Exception):
-    """Base of the validation errors; `errors()` gives FastAPI's error dicts."""
+class EndpointContext(TypedDict, total=False):
+    """Where a validation error happened, for its message: the endpoint's function, source
+    file and line, and `"METHOD /path"`."""
 
-    def __init__(self, errors: Sequence[Any]) -> None:
+    function: str
+    path: str
+    file: str
+    line: int
+
+
+class ValidationException(Exception):
+    """Base of the validation errors; `errors()` gives FastAPI's error dicts, and `str()`
+    lists them with the endpoint they came from (`endpoint_ctx`), as FastAPI does."""
+
+    def __init__(
+        self, errors: Sequence[Any], *, endpoint_ctx: EndpointContext | None = None
+    ) -> None:
         super().__init__(errors)
         self._errors = list(errors)
+        self.endpoint_ctx = endpoint_ctx
 
     def errors(self) -> list[Any]:
         return self._errors
+
+    @property
+    def endpoint_function(self) -> str | None:
+        return (self.endpoint_ctx or {}).get("function")
+
+    @property
+    def endpoint_path(self) -> str | None:
+        return (self.endpoint_ctx or {}).get("path")
+
+    @property
+    def endpoint_file(self) -> str | None:
+        return (self.endpoint_ctx or {}).get("file")
+
+    @property
+    def endpoint_line(self) -> int | None:
+        return (self.endpoint_ctx or {}).get("line")
+
+    def _endpoint(self) -> str:
+        if self.endpoint_file and self.endpoint_line and self.endpoint_function:
+            where = f'\n  File "{self.endpoint_file}", line {self.endpoint_line}, '
+            where += f"in {self.endpoint_function}"
+            return where + (f"\n    {self.endpoint_path}" if self.endpoint_path else "")
+        return f"\n  Endpoint: {self.endpoint_path}" if self.endpoint_path else ""
+
+    def __str__(self) -> str:
+        count = len(self._errors)
+        lines = [f"{count} validation error{'s' if count != 1 else ''}:"]
+        lines += [f"  {err}" for err in self._errors]
+        return ("\n".join(lines) + self._endpoint()).rstrip()
 
 
 class RequestValidationError(ValidationException):
     """A request's parameters or body failed validation; answered 422 by default."""
 
-    def __init__(self, errors: Sequence[Any], *, body: Any = None) -> None:
-        super().__init__(errors)
+    def __init__(
+        self,
+        errors: Sequence[Any],
+        *,
+        body: Any = None,
+        endpoint_ctx: EndpointContext | None = None,
+    ) -> None:
+        super().__init__(errors, endpoint_ctx=endpoint_ctx)
         self.body = body
-
-    def __str__(self) -> str:
-        lines = [f"{len(self._errors)} validation error(s):"]
-        lines += [f"  {err.get('loc')}: {err.get('msg')}" for err in self._errors]
-        return "\n".join(lines)
 
 
 class WebSocketRequestValidationError(ValidationException):
@@ -85,14 +130,31 @@ class ResponseValidationError(ValidationException):
     it by default: it is a server error, a 500 `{"detail": "Internal Server Error"}`, and
     re-raised so that the server logs it with its errors (and TestClient raises it)."""
 
-    def __init__(self, errors: Sequence[Any], *, body: Any = None) -> None:
-        super().__init__(errors)
+    def __init__(
+        self,
+        errors: Sequence[Any],
+        *,
+        body: Any = None,
+        endpoint_ctx: EndpointContext | None = None,
+    ) -> None:
+        super().__init__(errors, endpoint_ctx=endpoint_ctx)
         self.body = body
 
-    def __str__(self) -> str:
-        lines = [f"{len(self._errors)} validation error(s):"]
-        lines += [f"  {err}" for err in self._errors]
-        return "\n".join(lines)
+
+def endpoint_context(endpoint: Any, method: str, path: str) -> EndpointContext:
+    """The EndpointContext of `endpoint` answering `method path`: its name, and its source
+    file and line where Python can find them."""
+    context: EndpointContext = {"path": f"{method} {path}"}
+    function = inspect.unwrap(endpoint)
+    name = getattr(function, "__name__", None)
+    if name:
+        context["function"] = name
+    try:
+        context["file"] = inspect.getsourcefile(function) or ""
+        context["line"] = inspect.getsourcelines(function)[1]
+    except (OSError, TypeError):
+        pass
+    return context
 
 
 class WebSocketException(StarletteWebSocketException):

@@ -47,6 +47,11 @@ class HTTPConnection:
         )
 
     @property
+    def path(self) -> str:
+        """The request's path, `scope["path"]` (faster-api-web's name; `url.path` in FastAPI)."""
+        return self.scope["path"]
+
+    @property
     def headers(self) -> Headers:
         if "_headers" not in self.__dict__:
             self._headers = Headers(scope=self.scope)
@@ -99,6 +104,11 @@ class Request(HTTPConnection):
     @property
     def method(self) -> str:
         return self.scope["method"]
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type header, or None (faster-api-web's name)."""
+        return self.headers.get("content-type")
 
     @property
     def receive(self) -> Any:

@@ -21,6 +21,7 @@ from .requests import Request
 from .response_model import response_serializer
 from .responses import JSONResponse, Response
 from .signature import compile_endpoint
+from .sse import ServerSentEvent
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 
@@ -158,10 +159,9 @@ class APIRoute:
         dependency_overrides: Mapping[Any, Any] | None = None,
         max_body_size: int | None = None,
         form_limits: dict[str, int] | None = None,
+        callbacks: list[Any] | None = None,
         **openapi: Any,
     ) -> None:
-        if not path.startswith("/"):
-            raise ValueError(f"route path {path!r} must start with '/'")
         self.path = path
         if getattr(endpoint, "__fasterapi_stream__", False):  # a copy (include_router)
             endpoint = endpoint.__wrapped__
@@ -194,6 +194,8 @@ class APIRoute:
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.openapi = openapi
+        #: Routes (of a callback router) documented as this operation's OpenAPI callbacks.
+        self.callbacks = callbacks
         self.generate_unique_id_function = generate_unique_id_function
         unique_id = generate_unique_id if generate_unique_id_function is Default else None
         self.unique_id = self.operation_id or (unique_id or generate_unique_id_function)(self)
@@ -201,7 +203,8 @@ class APIRoute:
         validate_max_body_size(max_body_size)
         #: The largest request body accepted, in bytes (413 past it); None: no limit.
         self.max_body_size = max_body_size
-        #: For an endpoint that yields: the type of the items it streams (Any if not said).
+        #: Whether the endpoint yields, and the type of the items it streams (None if not said).
+        self.is_stream = False
         self.stream_item: Any = None
         if is_generator_endpoint(endpoint):
             endpoint = self._stream_items(endpoint, response_model)
@@ -249,10 +252,12 @@ class APIRoute:
         (`AsyncIterator[Item]`) or by `response_model`."""
         if response_model is Default:
             response_model = stream_item_type(return_annotation(endpoint))
-        self.stream_item = Any if response_model is None else response_model
+        self.is_stream = True
+        self.stream_item = response_model
         self.response_model = None
         serialize = None
-        if response_model is not None and response_model is not Any:
+        # ServerSentEvent items are sent as they say, never through a model (as in FastAPI)
+        if response_model not in (None, Any) and not is_subclass(response_model, ServerSentEvent):
             serialize = self._serializer(response_model)
         self.endpoint = streaming_endpoint(
             endpoint, self.response_class, self.status_code, serialize
@@ -266,7 +271,7 @@ class APIRoute:
             "status_code": self.status_code,
             "tags": self.tags,
             "response_class": self.response_class,
-            "response_model": self.response_model,
+            "response_model": self.stream_item if self.is_stream else self.response_model,
             "response_model_include": self.response_model_include,
             "response_model_exclude": self.response_model_exclude,
             "response_model_by_alias": self.response_model_by_alias,
@@ -287,6 +292,7 @@ class APIRoute:
             "dependencies": self.dependencies,
             "max_body_size": self.max_body_size,
             "form_limits": self.form_limits,
+            "callbacks": self.callbacks,
             **self.openapi,
         }
 
@@ -386,6 +392,8 @@ class FasterRouter:
         include_in_schema: bool = True,
         max_body_size: int | None = None,
         form_limits: dict[str, int] | None = None,
+        callbacks: list[Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default,
         **_: Any,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
@@ -402,6 +410,10 @@ class FasterRouter:
         self.responses = responses or {}
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
+        #: Given to every route added here (before the route's own), and the operationId
+        #: maker of those that name none.
+        self.callbacks = list(callbacks or [])
+        self.generate_unique_id_function = generate_unique_id_function
         self.routes: list[APIRoute | APIWebSocketRoute] = []
         self._listeners: list[Callable[[], None]] = []
 
@@ -422,6 +434,9 @@ class FasterRouter:
             options["max_body_size"] = self.max_body_size
         limits = validate_form_limits(options.get("form_limits"))
         options["form_limits"] = merge_form_limits(self.form_limits, limits)
+        options["callbacks"] = [*self.callbacks, *(options.get("callbacks") or [])] or None
+        if options.get("generate_unique_id_function", Default) is Default:
+            options["generate_unique_id_function"] = self.generate_unique_id_function
         route = APIRoute(self.prefix + path, endpoint, **options)
         self.routes.append(route)
         self._changed()
@@ -438,6 +453,8 @@ class FasterRouter:
         """A Starlette-style route: `route(request)` (an `async def`, or a `def`, run inline
         like a `def` handler) returns the Response itself. As in FastAPI, it takes no
         parameters or dependencies and is not in the OpenAPI document."""
+        if not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/'")
         is_async = _is_async(route)
 
         async def endpoint(request: Request) -> Any:
@@ -545,6 +562,8 @@ class FasterRouter:
         include_in_schema: bool = True,
         max_body_size: int | None = None,
         form_limits: dict[str, int] | None = None,
+        callbacks: list[Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default,
         **_: Any,
     ) -> None:
         """Copies `router`'s routes (as they are now) under `prefix`, adding `tags` and
@@ -569,6 +588,9 @@ class FasterRouter:
             if options["max_body_size"] is None:
                 options["max_body_size"] = max_body_size
             options["form_limits"] = merge_form_limits(form_limits, route.form_limits)
+            options["callbacks"] = [*(callbacks or []), *(route.callbacks or [])]
+            if options["generate_unique_id_function"] is Default:
+                options["generate_unique_id_function"] = generate_unique_id_function
             self.add_api_route(prefix + route.path, route.endpoint, **options)
 
 

@@ -169,7 +169,8 @@ class _Compiler:
         for spec in plan.params:
             if spec["source"] == "path":
                 plan.path_keys.setdefault(spec["key"], spec["name"])
-        missing = plan.path_names - plan.path_keys.keys()
+        # `{$request.body.url}`: a runtime expression (a callback's path), not a parameter.
+        missing = {n for n in plan.path_names - plan.path_keys.keys() if not n.startswith("$")}
         if missing:
             raise TypeError(
                 f"{call_name(endpoint)}: path {self.path!r} names {sorted(missing)} "

@@ -1,6 +1,7 @@
 """Responses whose body is sent in pieces: StreamingResponse (from an iterator or async
 iterator) and FileResponse (a file from disk, in chunks read off the event loop, with
-Content-Length, Last-Modified, ETag, conditional requests and byte ranges). Both are exported
+Content-Length, Last-Modified, ETag, conditional requests and byte ranges, one or several as
+Starlette serves them). Both are exported
 from FasterAPI.responses, as in FastAPI; the servers send their pieces as they come
 (chunked on the native server)."""
 
@@ -11,6 +12,7 @@ import contextlib
 import hashlib
 import mimetypes
 import os
+import secrets
 import stat
 from collections.abc import AsyncIterable, Iterable, Mapping
 from email.utils import formatdate, parsedate_to_datetime
@@ -19,7 +21,7 @@ from urllib.parse import quote
 
 from .body import ClientDisconnect
 from .concurrency import run_in_threadpool
-from .responses import Response
+from .responses import PlainTextResponse, Response
 
 #: How much of a file is read (off the loop) and sent at a time.
 CHUNK_SIZE = 64 * 1024
@@ -183,8 +185,10 @@ async def _aiter(content: Any) -> Any:
 class FileResponse(Response):
     """Sends the file at `path`, read in chunks off the event loop. The media type is guessed
     from `filename` or the path; `filename` also adds a Content-Disposition (`attachment`, or
-    `content_disposition_type`). Answers `If-None-Match` / `If-Modified-Since` with 304 and a
-    single `Range: bytes=...` with 206 (416 when it cannot be satisfied)."""
+    `content_disposition_type`). Answers `If-None-Match` / `If-Modified-Since` with 304, and
+    a `Range` as Starlette does: 206 with the bytes asked for (several ranges as
+    `multipart/byteranges`), 416 for a range that starts outside the file, 400 for a header
+    that cannot be read or whose unit is not `bytes`."""
 
     sent_whole = False
     chunk_size = CHUNK_SIZE
@@ -261,53 +265,82 @@ class FileResponse(Response):
             await send({"type": "http.response.body", "body": b""})
             return
         size = self.stat_result.st_size
-        first, last = 0, size - 1
-        pairs = self.raw_headers
+        pairs, pieces = self.raw_headers, [(0, size)]
         range_header = request_headers.get("range")
         if range_header and plain_get and _range_applies(request_headers, headers):
-            span = _byte_range(range_header, size)
-            if span is _UNSATISFIABLE:
-                await send(
-                    {
-                        **start,
-                        "status": 416,
-                        "headers": [(b"content-range", f"bytes */{size}".encode())],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b""})
+            try:
+                spans = _byte_ranges(range_header, size)
+            except _BadRange as exc:
+                await PlainTextResponse(str(exc), status_code=400)(scope, receive, send)
                 return
-            if span is not _WHOLE:
-                first, last = span
-                pairs = [(k, v) for k, v in pairs if k != b"content-length"]
-                pairs += [
-                    (b"content-length", str(last - first + 1).encode()),
-                    (b"content-range", f"bytes {first}-{last}/{size}".encode()),
-                ]
+            except _Unsatisfiable:
+                content_range = {"content-range": f"bytes */{size}"}
+                await PlainTextResponse(status_code=416, headers=content_range)(
+                    scope, receive, send
+                )
+                return
+            if spans:  # else too many ranges: the whole file, as RFC 9110 allows
                 start["status"] = 206
+                pairs, pieces = self._partial(spans, size)
         await send({**start, "headers": pairs})
         if method == "HEAD" or size == 0:
             await send({"type": "http.response.body", "body": b""})
-        elif not await _until_disconnect(
-            self._send_file(send, first, last - first + 1), receive, send
-        ):
+        elif not await _until_disconnect(self._send_file(send, pieces), receive, send):
             return  # the client left: nothing more to read or send
         if self.background is not None:
             await self.background()
 
-    async def _send_file(self, send: Any, offset: int, length: int) -> None:
+    def _partial(self, spans: list[tuple[int, int]], size: int) -> tuple[list, list]:
+        """The headers and body pieces of a 206 for `spans` ([start, end) byte spans): one span
+        with its Content-Range, several as a `multipart/byteranges` body (RFC 9110 14.6)."""
+        if len(spans) == 1:
+            (first, end) = spans[0]
+            changed = {b"content-range": f"bytes {first}-{end - 1}/{size}".encode()}
+            pieces: list = spans
+        else:
+            boundary = secrets.token_hex(13)  # as browsers and Starlette make them
+            content_type = dict(self.raw_headers)[b"content-type"].decode("latin-1")
+            pieces = []
+            for first, end in spans:
+                head = (
+                    f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+                    f"Content-Range: bytes {first}-{end - 1}/{size}\r\n\r\n"
+                )
+                pieces += [head.encode("latin-1"), (first, end), b"\r\n"]
+            pieces.append(f"--{boundary}--".encode("latin-1"))
+            changed = {b"content-type": f"multipart/byteranges; boundary={boundary}".encode()}
+        changed[b"content-length"] = str(_length(pieces)).encode()
+        headers = [(k, v) for k, v in self.raw_headers if k not in changed]
+        return headers + list(changed.items()), pieces
+
+    async def _send_file(self, send: Any, pieces: list) -> None:
+        """Sends the body made of `pieces`: bytes as they are, (start, end) spans of the file
+        read in chunks."""
+        left = _length(pieces)
         file = await run_in_threadpool(open, self.path, "rb")
         try:
-            await run_in_threadpool(file.seek, offset)
-            while length > 0:
-                chunk = await run_in_threadpool(file.read, min(self.chunk_size, length))
-                if not chunk:  # the file shrank meanwhile: end the body early
-                    break
-                length -= len(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": length > 0})
-            if length > 0:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    left -= len(piece)
+                    await send({"type": "http.response.body", "body": piece, "more_body": left > 0})
+                    continue
+                offset, end = piece
+                await run_in_threadpool(file.seek, offset)
+                while offset < end:
+                    chunk = await run_in_threadpool(file.read, min(self.chunk_size, end - offset))
+                    if not chunk:  # the file shrank meanwhile: end the body early
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                        return
+                    offset += len(chunk)
+                    left -= len(chunk)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
         finally:
             await run_in_threadpool(file.close)
+
+
+def _length(pieces: list) -> int:
+    """The number of bytes of a body made of `pieces` (see FileResponse._send_file)."""
+    return sum(len(p) if isinstance(p, bytes) else p[1] - p[0] for p in pieces)
 
 
 def _not_modified(request: dict[str, str], response: dict[bytes, bytes]) -> bool:
@@ -340,30 +373,56 @@ def _range_applies(request: dict[str, str], response: dict[bytes, bytes]) -> boo
     )
 
 
-_WHOLE: Any = ("whole",)
-_UNSATISFIABLE: Any = ("unsatisfiable",)
+#: Past this many ranges in one header the whole file is sent (Starlette's limit).
+MAX_RANGES = 100
 
 
-def _byte_range(header: str, size: int) -> Any:
-    """The (first, last) bytes of a single `bytes=` range; _WHOLE (send the whole file, as
-    RFC 9110 allows) for a header this does not serve (several ranges, another unit,
-    nonsense); _UNSATISFIABLE for a range outside the file (416)."""
-    unit, _, spec = header.partition("=")
-    start, dash, end = spec.strip().partition("-")
-    if unit.strip().lower() != "bytes" or "," in spec or not dash:
-        return _WHOLE
+class _BadRange(Exception):
+    """A Range header that cannot be read, or not in bytes: 400, with this message."""
+
+
+class _Unsatisfiable(Exception):
+    """A range that starts outside the file: 416."""
+
+
+def _byte_ranges(header: str, size: int) -> list[tuple[int, int]]:
+    """The [start, end) spans that a Range header asks for, read as Starlette reads them:
+    sorted and merged where they overlap; [] (send the whole file) past MAX_RANGES ranges.
+    Parts that are not `first-last`, `first-` or `-suffix` numbers are left out."""
+    unit, equals, spec = header.partition("=")
+    if not equals:
+        raise _BadRange("Malformed range header.")
+    if unit.strip().lower() != "bytes":
+        raise _BadRange("Only support bytes range")
+    if spec.count(",") + 1 > MAX_RANGES:
+        return []
+    spans = [span for part in spec.split(",") if (span := _span(part.strip(), size))]
+    if not spans:
+        raise _BadRange("Range header: range must be requested")
+    if any(not 0 <= start < size for start, _ in spans):
+        raise _Unsatisfiable()
+    if any(start >= end for start, end in spans):
+        raise _BadRange("Range header: start must be less than end")
+    spans.sort()
+    merged = [spans[0]]
+    for start, end in spans[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _span(part: str, size: int) -> tuple[int, int] | None:
+    """The [start, end) span of one range (`first-last`, `first-` or `-suffix`), the end cut
+    to the file's size; None for anything else."""
+    first, dash, last = (piece.strip() for piece in part.partition("-"))
+    if not dash or not (first or last):
+        return None
     try:
-        if not start:  # the last `end` bytes
-            suffix = int(end)
-            if suffix <= 0 or size == 0:
-                return _UNSATISFIABLE
-            return (max(size - suffix, 0), size - 1)
-        first = int(start)
-        last = int(end) if end else size - 1
+        if not first:
+            return (max(size - int(last), 0), size)
+        start = int(first)
+        return (start, int(last) + 1 if last and int(last) < size else size)
     except ValueError:
-        return _WHOLE
-    if first >= size:
-        return _UNSATISFIABLE
-    if first < 0 or last < first:
-        return _WHOLE
-    return (first, min(last, size - 1))
+        return None

@@ -87,3 +87,39 @@ async def limited_route(value: Limited):
 @app.get("/peak")
 def peak():
     return state["peak"]
+
+
+# -- `def` dependencies follow their route's `threadpool` -----------------------------------------
+
+
+def where() -> str:
+    """ "loop" on the thread running the event loop, "pool" on a worker thread."""
+    try:
+        asyncio.get_running_loop()
+        return "loop"
+    except RuntimeError:
+        return "pool"
+
+
+def plain_dependency() -> str:
+    return where()
+
+
+def yield_dependency():
+    yield where()
+
+
+@app.get("/threads/pool", threadpool=True)
+def in_the_pool(
+    plain: Annotated[str, Depends(plain_dependency)],
+    yielded: Annotated[str, Depends(yield_dependency)],
+) -> dict:
+    return {"plain": plain, "yield": yielded, "handler": where()}
+
+
+@app.get("/threads/inline")
+def inline(
+    plain: Annotated[str, Depends(plain_dependency)],
+    yielded: Annotated[str, Depends(yield_dependency)],
+) -> dict:
+    return {"plain": plain, "yield": yielded, "handler": where()}

@@ -1,5 +1,6 @@
 //! `FasterAPI._core`: the thin PyO3 layer over fasterapi-core. Routing and
-//! parameter plans (dispatch, plan), error dicts (errors), JSON encoding (json)
+//! parameter plans (dispatch, plan), the public RadixRouter (radix), error dicts
+//! (errors), JSON encoding (json)
 //! ASGI header reading (headers), ASGI response messages (response), form bodies (form),
 //! gzip (compress),
 //! the native server's HTTP/1.1 framing (http_parser) and its WebSocket handshake and
@@ -16,6 +17,7 @@ mod headers;
 mod http_parser;
 mod json;
 mod plan;
+mod radix;
 mod response;
 mod route;
 mod ws;
@@ -23,6 +25,7 @@ mod ws;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<dispatch::Dispatcher>()?;
+    m.add_class::<radix::RadixRouter>()?;
     m.add_class::<asgi::AsgiApp>()?;
     m.add_class::<asgi::AsgiCall>()?;
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;

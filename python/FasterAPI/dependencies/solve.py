@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from ..background import BackgroundTasks
-from ..concurrency import run_in_threadpool
+from ..concurrency import contextmanager_in_threadpool, run_in_threadpool
 from ..exceptions import RequestValidationError, WebSocketRequestValidationError
 from ..forms import FILES_KEY
 from ..requests import Request
@@ -118,21 +118,33 @@ async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> d
 
 
 async def call(dependant: Dependant, kwargs: dict[str, Any], ctx: Context) -> Any:
-    """Runs one dependency: awaited, called inline (on the loop, as `def` handlers are), or
-    entered as a context manager on the stack of its scope; within its limit, if it has one."""
+    """Runs one dependency: awaited, or a `def` one called as the route calls its `def`
+    handler (inline on the loop, or in the thread pool with `threadpool=True`), or entered as
+    a context manager on the stack of its scope; within its limit, if it has one."""
     kind, limit = dependant.kind, dependant.concurrency
+    threads = ctx.route.threadpool
     if kind in ("async_gen", "gen"):
         stack = ctx.function_stack if dependant.scope == "function" else ctx.stack
         manager = dependant.manager(**kwargs)
+        if kind == "gen" and threads:
+            manager = contextmanager_in_threadpool(manager)
         if limit is not None:
             return await stack.enter_async_context(_limited(manager, limit.get_semaphore()))
-        if kind == "async_gen":
+        if isinstance(manager, contextlib.AbstractAsyncContextManager):
             return await stack.enter_async_context(manager)
         return stack.enter_context(manager)
     if limit is None:
-        return await dependant.call(**kwargs) if kind == "async" else dependant.call(**kwargs)
+        return await _run(dependant, kind, kwargs, threads)
     async with limit.get_semaphore():
-        return await dependant.call(**kwargs) if kind == "async" else dependant.call(**kwargs)
+        return await _run(dependant, kind, kwargs, threads)
+
+
+async def _run(dependant: Dependant, kind: str, kwargs: dict[str, Any], threads: bool) -> Any:
+    if kind == "async":
+        return await dependant.call(**kwargs)
+    if threads:
+        return await run_in_threadpool(dependant.call, **kwargs)
+    return dependant.call(**kwargs)
 
 
 @contextlib.asynccontextmanager

@@ -6,6 +6,7 @@ with `app.add_middleware` too."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,23 @@ class Middleware:
     def __repr__(self) -> str:
         given = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
         return f"Middleware({', '.join([getattr(self.cls, '__name__', repr(self.cls)), *given])})"
+
+
+#: The bundled middleware by name, for faster-api-web's `from FasterAPI.middleware import
+#: CORSMiddleware`: imported on first use (their modules import this package).
+_BUNDLED = {
+    "BaseHTTPMiddleware": "base",
+    "CORSMiddleware": "cors",
+    "GZipMiddleware": "gzip",
+    "HTTPSRedirectMiddleware": "httpsredirect",
+    "TrustedHostMiddleware": "trustedhost",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BUNDLED:
+        return getattr(importlib.import_module(f"{__name__}.{_BUNDLED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Middleware"]

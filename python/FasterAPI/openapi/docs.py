@@ -9,11 +9,14 @@ import html
 import json
 from typing import Any
 
+from ..encoders import jsonable_encoder
 from ..responses import HTMLResponse
 
 SWAGGER_JS_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
 SWAGGER_CSS_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"
 REDOC_JS_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+#: The pages' favicon unless told otherwise: FastAPI's, as FastAPI's pages show it.
+FAVICON_URL = "https://fastapi.tiangolo.com/img/favicon.png"
 
 #: Swagger UI's settings unless `swagger_ui_parameters` says otherwise (FastAPI's defaults).
 swagger_ui_default_parameters: dict[str, Any] = {
@@ -27,7 +30,13 @@ swagger_ui_default_parameters: dict[str, Any] = {
 
 def _js(value: Any) -> str:
     """`value` as a JavaScript literal that is safe inside a <script> element."""
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _js_str(text: str) -> str:
+    """`text` as a single-quoted JavaScript string, safe inside a <script> element (the
+    quotes FastAPI's page writes its URLs in)."""
+    return "'" + _js(text)[1:-1].replace("'", "\\'") + "'"
 
 
 def _favicon(url: str | None) -> str:
@@ -40,18 +49,21 @@ def get_swagger_ui_html(
     title: str,
     swagger_js_url: str = SWAGGER_JS_URL,
     swagger_css_url: str = SWAGGER_CSS_URL,
-    swagger_favicon_url: str | None = None,
+    swagger_favicon_url: str = FAVICON_URL,
     oauth2_redirect_url: str | None = None,
     init_oauth: dict[str, Any] | None = None,
     swagger_ui_parameters: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The Swagger UI page for the schema at `openapi_url`."""
     settings = {**swagger_ui_default_parameters, **(swagger_ui_parameters or {})}
-    settings["url"] = openapi_url
-    if oauth2_redirect_url:
-        settings["oauth2RedirectUrl"] = oauth2_redirect_url
-    options = "\n".join(f"    {_js(k)}: {_js(v)}," for k, v in settings.items())
-    oauth = f"ui.initOAuth({_js(init_oauth)});" if init_oauth else ""
+    lines = [f"    url: {_js_str(openapi_url)},"]
+    lines += [f"    {_js(k)}: {_js(jsonable_encoder(v))}," for k, v in settings.items()]
+    if oauth2_redirect_url:  # on the page's own origin, wherever it is served from
+        lines.append(
+            f"    oauth2RedirectUrl: window.location.origin + {_js_str(oauth2_redirect_url)},"
+        )
+    options = "\n".join(lines)
+    oauth = f"ui.initOAuth({_js(jsonable_encoder(init_oauth))});" if init_oauth else ""
     page = f"""<!DOCTYPE html>
 <html>
 <head>
@@ -82,7 +94,7 @@ def get_redoc_html(
     openapi_url: str,
     title: str,
     redoc_js_url: str = REDOC_JS_URL,
-    redoc_favicon_url: str | None = None,
+    redoc_favicon_url: str = FAVICON_URL,
     with_google_fonts: bool = True,
 ) -> HTMLResponse:
     """The ReDoc page for the schema at `openapi_url`."""

@@ -19,10 +19,10 @@ from typing import Annotated, Any
 import msgspec
 
 from .._types import unwrap_optional
+from .constants import REF_PREFIX
 
 logger = logging.getLogger("fasterapi.error")
 
-REF_PREFIX = "#/components/schemas/"
 
 #: Field attributes that go into a schema as they are (the constraints and the docs).
 _CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
@@ -44,8 +44,8 @@ def field_attributes(marker: Any, default: Any, required: bool) -> dict[str, Any
     """The schema-relevant attributes of a parameter marker (Query(), Body()...): its
     default, description, constraints, examples and extras."""
     attrs: dict[str, Any] = {}
-    if not required:
-        attrs["default"] = default
+    if not required and getattr(marker, "default_factory", None) is None:
+        attrs["default"] = default  # a factory's value is made per request: not shown
     if marker is None:
         return attrs
     for name in ("description", "examples", "json_schema_extra", *_CONSTRAINTS):
@@ -61,7 +61,12 @@ class SchemaBuilder:
     """Collects (type, mode, attributes) inputs with `add`, makes all their schemas at once
     with `build`, then `fill` puts each schema where its Slot stands in a document."""
 
-    def __init__(self) -> None:
+    def __init__(self, separate_input_output_schemas: bool = True) -> None:
+        #: Whether a model's schema for responses ("serialization" mode) is made apart from
+        #: its schema for requests, named `Item-Output` and `Item-Input` where they differ.
+        #: Without, every schema is the request's, except those with computed fields (only
+        #: a response has them), as FastAPI does.
+        self.separate_input_output_schemas = separate_input_output_schemas
         self._inputs: list[tuple[Any, str, dict[str, Any]]] = []
         self._schemas: dict[int, dict[str, Any]] = {}
         self.definitions: dict[str, Any] = {}
@@ -86,8 +91,10 @@ class SchemaBuilder:
             core = _pydantic_core_schema(pydantic, annotation, attrs) if pydantic else None
             if core is None:
                 by_msgspec.append(key)
-            else:
-                by_pydantic.append((key, mode, core))
+                continue
+            if not self.separate_input_output_schemas and not _has_computed_fields(core):
+                mode = "validation"
+            by_pydantic.append((key, mode, core))
         if by_pydantic:
             self._build_pydantic(pydantic, by_pydantic)
         if by_msgspec:
@@ -209,6 +216,17 @@ def _pydantic_core_schema(pydantic: Any, annotation: Any, attrs: dict[str, Any])
             return adapter.core_schema
     except Exception:
         return None
+
+
+def _has_computed_fields(core: Any) -> bool:
+    """Whether a core schema has a model or dataclass with computed fields, at any depth."""
+    if isinstance(core, dict):
+        if core.get("computed_fields"):
+            return True
+        return any(_has_computed_fields(value) for value in core.values())
+    if isinstance(core, list):
+        return any(_has_computed_fields(value) for value in core)
+    return False
 
 
 def _msgspec_schema_hook(tp: Any) -> dict[str, Any]:

@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import copy
 import http.client
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from .._types import is_subclass, sequence_item, unwrap_optional
 from ..datastructures import UploadFile
-from ..forms import FormPlan
+from ..forms import MODEL, FormPlan
 from ..params import Body, Required
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
 from ..security.base import SecurityBase
-from ..sse import SSE_EVENT_SCHEMA, EventSourceResponse
-from .schemas import REF_PREFIX, SchemaBuilder, Slot, deep_update, field_attributes
-
-METHODS_WITH_BODY = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}
+from ..sse import SSE_EVENT_SCHEMA, EventSourceResponse, ServerSentEvent
+from .constants import METHODS_WITH_BODY, REF_PREFIX
+from .schemas import SchemaBuilder, Slot, deep_update, field_attributes
 
 _SOURCES = ("path", "query", "header", "cookie")
 
@@ -92,16 +92,15 @@ def get_openapi(
     info.update(contact=contact, license=license_info)
     output: dict[str, Any] = {"openapi": openapi_version, "info": info}
     output["servers"] = servers or None
-    builder = SchemaBuilder()
-    # One schema per model for requests and responses, or the two modes apart (`Item-Input`
-    # and `Item-Output`) where they differ.
-    writer = _OperationWriter(
-        builder, "serialization" if separate_input_output_schemas else "validation"
-    )
+    builder = SchemaBuilder(separate_input_output_schemas)
+    writer = _OperationWriter(builder)
     paths = writer.paths(routes)
     webhook_paths = writer.paths(webhooks or [])
     builder.build()
     definitions = {**builder.definitions, **writer.definitions}
+    if writer.validation_errors:
+        definitions["ValidationError"] = validation_error_definition
+        definitions["HTTPValidationError"] = validation_error_response_definition
     output["paths"] = paths
     output["webhooks"] = webhook_paths or None
     components: dict[str, Any] = {}
@@ -118,13 +117,14 @@ def get_openapi(
 class _OperationWriter:
     """Writes the operations of routes with Slots where schemas go (SchemaBuilder.fill)."""
 
-    def __init__(self, builder: SchemaBuilder, response_mode: str) -> None:
+    def __init__(self, builder: SchemaBuilder) -> None:
         self.builder = builder
-        self.response_mode = response_mode
         self.definitions: dict[str, Any] = {}
         #: Scheme name -> its OpenAPI description, for `components/securitySchemes`.
         self.security_schemes: dict[str, Any] = {}
         self.operation_ids: set[str] = set()
+        #: Whether an operation answers 422: the validation error schemas go in the document.
+        self.validation_errors = False
 
     def paths(self, routes: Sequence[Any]) -> dict[str, dict[str, Any]]:
         paths: dict[str, dict[str, Any]] = {}
@@ -139,7 +139,7 @@ class _OperationWriter:
         operation: dict[str, Any] = {"tags": route.tags or None}
         operation["summary"] = route.summary or route.name.replace("_", " ").title()
         operation["description"] = route.description or None
-        operation_id = route.unique_id
+        operation_id = route.operation_id or route.unique_id
         if operation_id in self.operation_ids:
             name = getattr(route.endpoint, "__name__", "<unnamed_endpoint>")
             warnings.warn(
@@ -154,17 +154,32 @@ class _OperationWriter:
         body = route.body
         if method in METHODS_WITH_BODY and body is not None:
             operation["requestBody"] = self.request_body(route)
+        if route.callbacks:
+            operation["callbacks"] = self.callbacks(route.callbacks)
         responses = operation["responses"] = self.responses(route)
-        # Any parameter, documented or hidden (include_in_schema=False), may be invalid.
-        if (route.plan.params or body is not None) and not (
-            {"422", "4XX", "default"} & responses.keys()
-        ):
+        # Any parameter, even one left out of the document, can fail validation.
+        validated = body is not None or any(d.params for d in _flat_dependants(route.plan.root))
+        if validated and not ({"422", "4XX", "default"} & responses.keys()):
             responses["422"] = copy.deepcopy(_VALIDATION_ERROR_RESPONSE)
-            self.definitions["ValidationError"] = validation_error_definition
-            self.definitions["HTTPValidationError"] = validation_error_response_definition
+            self.validation_errors = True
         if route.openapi_extra:
             deep_update(operation, route.openapi_extra)
         return operation
+
+    def callbacks(self, routes: Sequence[Any]) -> dict[str, Any]:
+        """An operation's callbacks: the operations of each callback route, under its path
+        (an expression such as `{$request.body.callback_url}/events`) and named after the
+        route. Their schemas go in the document; as in FastAPI, their security schemes and
+        validation errors do not."""
+        writer = _OperationWriter(self.builder)
+        writer.definitions = self.definitions
+        writer.operation_ids = self.operation_ids
+        callbacks: dict[str, Any] = {}
+        for route in routes:
+            if isinstance(route, APIRoute) and route.include_in_schema:
+                operations = {m.lower(): writer.operation(route, m) for m in sorted(route.methods)}
+                callbacks[route.name] = {route.path: operations}
+        return callbacks
 
     def security(self, route: APIRoute) -> list[dict[str, list[str]]]:
         """The security requirements of the route: one per security scheme among its
@@ -198,9 +213,8 @@ class _OperationWriter:
                     "schema": self.builder.add(param.annotation, "validation", attrs, title),
                     "description": getattr(marker, "description", None),
                 }
-                if marker is not None and getattr(marker, "openapi_examples", None):
-                    parameter["examples"] = marker.openapi_examples
-                elif getattr(marker, "example", Required) is not Required:  # deprecated example=
+                parameter["examples"] = _openapi_examples(marker)
+                if not parameter["examples"] and _has_example(marker):  # deprecated example=
                     parameter["example"] = marker.example
                 if getattr(marker, "deprecated", None):
                     parameter["deprecated"] = True
@@ -223,20 +237,27 @@ class _OperationWriter:
         fields = _handler_first(fields, route.plan.root)
         if plan.embed:
             name = f"Body_{route.unique_id}"
-            properties, required = {}, []
+            # A form model's fields are the form's own: the body is all of its schema (and
+            # of the other models') with the other fields' properties.
+            models = {id(m.field) for m in getattr(plan, "params", ()) if m.kind == MODEL}
+            properties, required, all_of = {}, [], []
             for f in fields:
+                if id(f) in models and not unwrap_optional(f.annotation)[1]:
+                    all_of.append(self.builder.add(f.annotation))
+                    continue
                 annotation = _form_annotation(f.annotation) if form else f.annotation
                 properties[f.alias] = self.body_field(f, annotation)
                 if f.required:
                     required.append(f.alias)
             self.definitions[name] = {
-                "properties": properties,
+                "properties": properties or None,
                 "type": "object",
                 "required": required or None,
+                "allOf": all_of or None,
                 "title": name,
             }
             schema: Any = {"$ref": REF_PREFIX + name}
-            is_required = bool(required)
+            is_required = any(f.required for f in fields)
         else:
             f = fields[0]
             schema = self.body_field(f, f.annotation)
@@ -247,25 +268,26 @@ class _OperationWriter:
         if form:
             media_type = plan.media_type
         content: dict[str, Any] = {"schema": schema}
-        marker = None if plan.embed else fields[0].marker
-        if getattr(marker, "openapi_examples", None):
-            content["examples"] = marker.openapi_examples
-        elif getattr(marker, "example", Required) is not Required:  # deprecated example=
-            content["example"] = marker.example
+        if not plan.embed:
+            content["examples"] = _openapi_examples(fields[0].marker)
+            if not content["examples"] and _has_example(fields[0].marker):  # deprecated example=
+                content["example"] = fields[0].marker.example
         return {"required": is_required or None, "content": {media_type: content}}
 
     def stream_content(self, route: APIRoute, media_type: str | None) -> dict[str, Any] | None:
         """The content of an endpoint that yields: JSON Lines or events, each item
         described by `itemSchema` (OpenAPI 3.2), as FastAPI writes it."""
         item = route.stream_item
+        if is_subclass(item, ServerSentEvent):  # a transport wrapper, not the data
+            item = None
         slot: Any = {}
-        if item is not Any:
+        if item is not None:
             slot = self.builder.add(
-                item, self.response_mode, title=_title(f"StreamItem_{route.unique_id}")
+                item, "serialization", title=_title(f"StreamItem_{route.unique_id}")
             )
         if is_subclass(route.response_class, EventSourceResponse):
             event = copy.deepcopy(SSE_EVENT_SCHEMA)
-            if item is not Any:
+            if item is not None:
                 event["properties"]["data"] = {
                     "type": "string",
                     "contentMediaType": "application/json",
@@ -275,7 +297,7 @@ class _OperationWriter:
             return {"text/event-stream": {"itemSchema": event}}
         if route.response_class is JSONResponse:
             return {"application/jsonl": {"itemSchema": slot}}
-        return {media_type: {}} if media_type else None
+        return {media_type: {"schema": {"type": "string"}}} if media_type else None
 
     def responses(self, route: APIRoute) -> dict[str, Any]:
         status = str(route.status_code)
@@ -283,17 +305,15 @@ class _OperationWriter:
         media_type = getattr(response_class, "media_type", None)
         main: dict[str, Any] = {"description": route.response_description}
         responses: dict[str, Any] = {status: main}
-        if route.body_allowed and route.stream_item is not None:
+        if route.body_allowed and route.is_stream:
             main["content"] = self.stream_content(route, media_type)
         elif route.body_allowed and media_type:
             schema: Any = {"type": "string"}
-            if is_subclass(response_class, JSONResponse):
+            if _is_json_response(response_class):
                 model = route.response_model
                 title = _title(f"Response_{route.unique_id}")
                 schema = (
-                    {}
-                    if model is None
-                    else self.builder.add(model, self.response_mode, title=title)
+                    {} if model is None else self.builder.add(model, "serialization", title=title)
                 )
             main["content"] = {media_type: {"schema": schema}}
         for code, extra in route.responses.items():
@@ -306,14 +326,14 @@ class _OperationWriter:
                 content = extra.setdefault("content", {})
                 schema_at = content.setdefault(media_type or "application/json", {})
                 title = _title(f"Response_{code}_{route.unique_id}")
-                slot = self.builder.add(model, self.response_mode, title=title)
+                slot = self.builder.add(model, "serialization", title=title)
                 slot.base = schema_at.get("schema") or {}
                 schema_at["schema"] = slot
+            status_text = _STATUS_RANGES.get(str(code).upper()) or _status_phrase(code)
             description = (
                 extra.get("description")
                 or response.get("description")
-                or _STATUS_RANGES.get(str(code).upper())
-                or _status_phrase(code)
+                or status_text
                 or "Additional Response"
             )
             deep_update(response, extra)
@@ -355,16 +375,44 @@ def _form_annotation(annotation: Any) -> Any:
     return inner | None if optional else inner
 
 
+def _is_json_response(response_class: Any) -> bool:
+    """Whether a route's response class writes JSON (its response model's schema is then
+    documented): a JSONResponse, FasterAPI's or Starlette's (which some apps import)."""
+    starlette = sys.modules.get("starlette.responses")  # not imported: not used either
+    return is_subclass(response_class, JSONResponse) or (
+        starlette is not None and is_subclass(response_class, starlette.JSONResponse)
+    )
+
+
+def _openapi_examples(marker: Any) -> dict[str, Any] | None:
+    """A marker's `openapi_examples` (named examples, shown by Swagger UI), which go beside
+    the schema rather than in it (its `examples`)."""
+    examples = getattr(marker, "openapi_examples", None)
+    if examples is None:  # a marker that keeps unknown options in `extra`
+        examples = (getattr(marker, "extra", None) or {}).get("openapi_examples")
+    return examples or None
+
+
+def _has_example(marker: Any) -> bool:
+    """Whether a marker was given the deprecated `example=`, which FastAPI writes beside the
+    schema when there are no `openapi_examples`."""
+    return getattr(marker, "example", Required) is not Required
+
+
 def _title(name: str) -> str:
     """The title FastAPI gives a schema named after a field: `item_id` is "Item Id"."""
     return name.title().replace("_", " ")
 
 
 def _status_phrase(code: Any) -> str | None:
+    """The reason phrase of an additional response's status code; a key that is neither a
+    status code, a range ("4XX") nor "default" is a ValueError, as in FastAPI."""
     try:
         return http.client.responses.get(int(code))
     except (TypeError, ValueError):
-        return None
+        raise ValueError(
+            f"additional response {code!r}: not a status code, a range such as '4XX', or 'default'"
+        ) from None
 
 
 def _jsonable(value: Any) -> Any:
