@@ -204,7 +204,7 @@ class BodyField:
             default = self.default_factory()
         else:
             default = copy.deepcopy(self.default)
-        if getattr(self.marker, "extra", {}).get("validate_default"):
+        if getattr(self.marker, "validate_default", None):  # Body(validate_default=True)
             default, errors = self.validator.from_python(default, loc)
             if errors:
                 return errors

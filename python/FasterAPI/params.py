@@ -7,25 +7,65 @@ examples and deprecated are kept for the OpenAPI schema.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Literal
 
 from .concurrency import DependencyConcurrency
+from .exceptions import FastAPIDeprecationWarning
 
 
 class _Unset:
-    """The default of a parameter declared without one: it is required."""
+    """The default of a parameter declared without one: it is required. Shown as pydantic's
+    `PydanticUndefined`, as FastAPI's markers show it."""
 
     def __repr__(self) -> str:
-        return "Required"
+        return "PydanticUndefined"
 
 
 Required: Any = _Unset()
 
+#: pydantic Field() options a marker passes on to the validation of its value.
+FIELD_OPTIONS = (
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "min_length",
+    "max_length",
+    "pattern",
+    "strict",
+    "multiple_of",
+    "allow_inf_nan",
+    "max_digits",
+    "decimal_places",
+    "discriminator",
+    "union_mode",
+    "fail_fast",
+)
+
+
+def _deprecation(message: str) -> None:
+    """FastAPI's FastAPIDeprecationWarning (a UserWarning, shown by default)."""
+    warnings.warn(message, category=FastAPIDeprecationWarning, stacklevel=4)
+
+
+class ParamTypes(Enum):
+    """Where a parameter is read from (a marker's `in_`)."""
+
+    query = "query"
+    header = "header"
+    path = "path"
+    cookie = "cookie"
+
 
 class Param:
-    """Base of the parameter markers; `source` names where the value is read from."""
+    """Base of the parameter markers; `source` names where the value is read from.
+
+    `alias` is the name the client sends the value by; `validation_alias` (a name,
+    pydantic's AliasChoices or AliasPath) overrides it for reading, as in pydantic."""
 
     source = ""
 
@@ -34,8 +74,10 @@ class Param:
         default: Any = Required,
         *,
         default_factory: Any = None,
-        alias: str | None = None,
-        validation_alias: Any = None,
+        annotation: Any = None,
+        alias: Any = Required,
+        alias_priority: int | None = None,
+        validation_alias: Any = Required,
         serialization_alias: str | None = None,
         title: str | None = None,
         description: str | None = None,
@@ -47,27 +89,58 @@ class Param:
         max_length: int | None = None,
         pattern: str | None = None,
         regex: str | None = None,
+        discriminator: Any = None,
+        strict: bool | None = None,
+        validate_default: bool | None = None,
+        union_mode: str | None = None,
+        fail_fast: bool | None = None,
+        multiple_of: float | None = None,
+        allow_inf_nan: bool | None = None,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
         examples: list[Any] | None = None,
         example: Any = Required,
-        deprecated: bool | None = None,
+        openapi_examples: dict[str, Any] | None = None,
+        deprecated: bool | str | None = None,
         include_in_schema: bool = True,
         json_schema_extra: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
-        if default is not Required and default_factory is not None:
+        if default is not Required and default is not ... and default_factory is not None:
             raise TypeError("cannot give both default and default_factory")
+        if example is not Required:
+            _deprecation("`example` has been deprecated, please use `examples` instead")
+        if regex is not None:
+            _deprecation("`regex` has been deprecated, please use `pattern` instead")
         self.default = Required if default is ... else default
         self.default_factory = default_factory
+        self.annotation = annotation
+        #: The aliases given, even as None: they override a pydantic Field()'s in Annotated.
+        self.aliases_given = alias is not Required or validation_alias is not Required
+        alias = None if alias is Required else alias
+        validation_alias = None if validation_alias is Required else validation_alias
         self.alias = alias
-        #: The name (or pydantic AliasChoices/AliasPath) read instead of `alias`, as pydantic's.
-        self.validation_alias = validation_alias
-        self.serialization_alias = serialization_alias
+        self.alias_priority = alias_priority
+        #: The name (or pydantic AliasChoices/AliasPath) read instead of `alias`, as pydantic's
+        #: (the alias when not given).
+        self.validation_alias = alias if validation_alias is None else validation_alias
+        self.serialization_alias = serialization_alias or alias
         self.title = title
         self.description = description
         self.gt, self.ge, self.lt, self.le = gt, ge, lt, le
         self.min_length, self.max_length = min_length, max_length
         self.pattern = pattern or regex
-        self.examples = examples if example is Required else [*(examples or []), example]
+        self.discriminator = discriminator
+        self.strict = strict
+        self.validate_default = validate_default
+        self.union_mode = union_mode
+        self.fail_fast = fail_fast
+        self.multiple_of = multiple_of
+        self.allow_inf_nan = allow_inf_nan
+        self.max_digits, self.decimal_places = max_digits, decimal_places
+        self.example = example
+        self.examples = examples
+        self.openapi_examples = openapi_examples
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.json_schema_extra = json_schema_extra
@@ -77,20 +150,32 @@ class Param:
     def required(self) -> bool:
         return self.default is Required and self.default_factory is None
 
+    def field_options(self) -> dict[str, Any]:
+        """The pydantic Field() options it sets (constraints, strictness...)."""
+        found = {name: getattr(self, name) for name in FIELD_OPTIONS}
+        return {name: value for name, value in found.items() if value is not None}
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.default!r})"
+        return f"{type(self).__name__}({self.default})"
 
 
 class Path(Param):
     source = "path"
+    in_ = ParamTypes.path
+
+    def __init__(self, default: Any = ..., **kw: Any) -> None:
+        assert default is ... or default is Required, "Path parameters cannot have a default value"
+        super().__init__(default, **kw)
 
 
 class Query(Param):
     source = "query"
+    in_ = ParamTypes.query
 
 
 class Header(Param):
     source = "header"
+    in_ = ParamTypes.header
 
     def __init__(self, default: Any = Required, *, convert_underscores: bool = True, **kw: Any):
         super().__init__(default, **kw)
@@ -99,6 +184,7 @@ class Header(Param):
 
 class Cookie(Param):
     source = "cookie"
+    in_ = ParamTypes.cookie
 
 
 class Body(Param):

@@ -1,18 +1,26 @@
 """Compiles a handler's signature, and its dependencies', once at registration, into the
 plan Rust executes.
 
-FastAPI's inference rules: a name in the path is a path parameter; scalars, Enums,
-Literals and lists of them are query parameters; an UploadFile (or a list of them) is a
-File(); anything else (models, dicts) is the body. Path(), Query(), Header(), Cookie(),
-Body(), Form() and File() override that, as defaults or inside Annotated[...]. A body with a
+FastAPI's inference rules: a name in the path is a path parameter; an UploadFile (or a
+list of them) is a File(); models, mappings, dataclasses and sequences are the body;
+anything else (str, int, Enums, Literals, UUID, EmailStr, `int | str`...) is a query
+parameter. Path(), Query(), Header(), Cookie(), Body(), Form() and File() override that, as
+defaults or inside Annotated[...] (`Query()` on a list reads every value sent). A body with a
 Form() or File() parameter is a form (FasterAPI.forms).
+
+A path, query, header or cookie parameter Rust can read itself (scalars and lists of them,
+with the usual constraints) is checked in Rust; parameter models, alias choices and what
+only pydantic reads are validated by FasterAPI.param_models, which Rust calls.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import enum
 import inspect
 import re
+import sys
 import types
 import typing
 import uuid
@@ -27,9 +35,19 @@ from ._converters import CONVERTERS
 from ._starlette import special_parameter
 from ._types import is_subclass, sequence_item, unwrap_optional
 from .background import BackgroundTasks
-from .body import BodyField, BodyPlan, request_aliases
+from .body import BodyField, BodyPlan, _pydantic, request_aliases
 from .dependencies.models import Dependant, cache_key, call_name, called_function, check_scopes
 from .forms import FormPlan, is_upload
+from .param_models import (
+    Default,
+    ModelValidator,
+    ParamValidator,
+    constrained,
+    field_aliases,
+    field_annotation_is_sequence,
+    field_info,
+    param_model,
+)
 from .requests import HTTPConnection, Request
 from .responses import Response
 from .security import SecurityScopes
@@ -213,15 +231,11 @@ class _Compiler:
         for param in _parameters(call):
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
-            annotation, marker = _split_annotated(hints.get(param.name, Any))
+            annotation, marker, metadata = _split_annotated(hints.get(param.name, Any))
             default = param.default
+            _check_markers(param.name, marker, default)
             if isinstance(default, p.Param | p.Depends):
                 marker, default = default, getattr(default, "default", p.Required)
-            elif isinstance(marker, p.Param) and marker.default is not p.Required:
-                raise TypeError(
-                    f"{call_name(call)}: parameter {param.name!r} sets its default in "
-                    "Annotated[...]; give it as the parameter's default (`= value`) instead"
-                )
             if isinstance(marker, p.Depends):
                 sub = self.dependency(marker, annotation, dependant.scopes, param.name)
                 dependant.dependencies.append(sub)
@@ -247,23 +261,44 @@ class _Compiler:
                         f"{call_name(call)}: parameter {param.name!r} would be read from the "
                         "body, which a WebSocket route has none of; receive it as a message"
                     )
-                body_fields.append(_body_field(param.name, key, annotation, marker, default))
+                field = _body_field(param.name, key, annotation, marker, default, metadata)
+                body_fields.append(field)
             else:
-                spec = _param_spec(param.name, source, annotation, marker, default)
-                specs.append({**spec, "name": key})
-                dependant.params.append(
-                    ParamDoc(
-                        source,
-                        spec["loc_name"],
-                        annotation,
-                        marker,
-                        spec["required"],
-                        spec["default"],
-                    )
+                spec = _param_spec(
+                    param.name, source, annotation, marker, default, metadata, self.plan.path_names
                 )
+                specs.append({**spec, "name": key})
+                documented = Annotated[(annotation, *metadata)] if metadata else annotation
+                doc_marker = _doc_marker(marker or _MARKERS[source](), metadata)
+                dependant.params.extend(_param_docs(spec, documented, doc_marker))
             dependant.args.append((param.name, key))
         self.plan.params.extend(specs)
         self.body_fields.extend(body_fields)
+
+
+def _check_markers(name: str, marker: Any, default: Any) -> None:
+    """FastAPI's errors (AssertionError, as its) for a marker both in Annotated[...] and as
+    the default, or a default set inside Annotated[...]."""
+    if isinstance(default, p.Depends):
+        if isinstance(marker, p.Depends):
+            raise AssertionError(
+                f"Cannot specify `Depends` in `Annotated` and default value together for {name!r}"
+            )
+        if marker is not None:
+            raise AssertionError(
+                "Cannot specify a FastAPI annotation in `Annotated` and `Depends` as a"
+                f" default value together for {name!r}"
+            )
+    elif isinstance(default, p.Param) and isinstance(marker, p.Param):
+        raise AssertionError(
+            f"Cannot specify FastAPI annotations in `Annotated` and default value together for"
+            f" {name!r}"
+        )
+    elif isinstance(marker, p.Param) and marker.default is not p.Required:
+        raise AssertionError(
+            f"`{type(marker).__name__}` default value cannot be set in `Annotated` for {name!r}."
+            " Set the default value with `=` instead."
+        )
 
 
 @dataclass
@@ -339,12 +374,21 @@ def _special(annotation: Any) -> str | None:
     return special_parameter(annotation)  # Starlette's own classes
 
 
-def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None]:
+def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None, tuple]:
+    """`Annotated[T, ..., marker]` as (T, its last FasterAPI marker, the other metadata:
+    pydantic's Field(), validators...)."""
     if get_origin(annotation) is not Annotated:
-        return annotation, None
+        return annotation, None, ()
     args = get_args(annotation)
     markers = [a for a in args[1:] if isinstance(a, p.Param | p.Depends)]
-    return args[0], (markers[-1] if markers else None)
+    marker = markers[-1] if markers else None
+    metadata = []
+    for arg in args[1:]:
+        if isinstance(arg, p.Param) and arg is not marker and arg.field_options():
+            metadata.append(field_info(arg))  # an earlier marker's constraints still hold
+        elif not isinstance(arg, p.Param | p.Depends):
+            metadata.append(arg)
+    return args[0], marker, tuple(metadata)
 
 
 def _scalar_kind(tp: Any) -> dict[str, Any] | None:
@@ -370,10 +414,58 @@ def _choice(options: list[tuple[str, Any]], values: Any, error: str) -> dict[str
     return {"kind": "choice", "choices": options, "choice_error": error, "expected": expected}
 
 
-def _is_scalar_or_sequence(tp: Any) -> bool:
-    tp, _ = unwrap_optional(tp)
-    item = sequence_item(tp)
-    return _scalar_kind(item if item is not None else tp) is not None
+def _is_complex(annotation: Any) -> bool:
+    """Whether a parameter of this type is read from the body when nothing says where
+    from (FastAPI's `field_annotation_is_complex`): models, mappings, dataclasses,
+    sequences and msgspec Structs, also in a union or Annotated; anything else (str,
+    EmailStr, UUID, `int | str`...) is a query parameter."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_complex(get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_complex(arg) for arg in get_args(annotation))
+    for tp in (annotation, origin):
+        if dataclasses.is_dataclass(tp) or is_subclass(tp, msgspec.Struct | Mapping):
+            return True
+        if is_subclass(tp, Sequence) and not is_subclass(tp, str | bytes):
+            return True
+        if is_subclass(tp, list | set | frozenset | tuple):
+            return True
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and is_subclass(annotation, pydantic.BaseModel)
+
+
+def _is_scalar_sequence(annotation: Any) -> bool:
+    """Whether a query parameter of this type is a sequence of scalars (FastAPI's
+    `field_annotation_is_scalar_sequence`), `list[int] | None` too."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_scalar_sequence(get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        found = False
+        for arg in get_args(annotation):
+            if _is_scalar_sequence(arg):
+                found = True
+            elif _is_complex(arg):
+                return False
+        return found
+    return field_annotation_is_sequence(annotation) and not any(
+        _is_complex(arg) for arg in get_args(annotation)
+    )
+
+
+def _check_readable(name: str, source: str, annotation: Any) -> None:
+    """FastAPI's registration check: a path parameter is a scalar; a query parameter a
+    scalar, a sequence of them or a model (`Model | None` too)."""
+    if source == "path" and _is_complex(annotation):
+        raise AssertionError("Path params must be of one of the supported types")
+    if source == "query" and _is_complex(annotation):
+        pydantic = sys.modules.get("pydantic")
+        model = pydantic is not None and is_subclass(
+            unwrap_optional(annotation)[0], pydantic.BaseModel
+        )
+        if not model and not _is_scalar_sequence(annotation):
+            raise AssertionError(f"Query parameter {name!r} must be one of the supported types")
 
 
 def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[str]) -> str:
@@ -381,60 +473,175 @@ def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[
         return "path"
     if marker is not None:
         return marker.source
-    return "query" if _is_scalar_or_sequence(annotation) else "body"
+    return "body" if _is_complex(annotation) else "query"
+
+
+#: The marker options the Rust plan checks itself, by kind; others take pydantic.
+_RUST_OPTIONS = {
+    "int": {"gt", "ge", "lt", "le"},
+    "float": {"gt", "ge", "lt", "le"},
+    "str": {"min_length", "max_length", "pattern"},
+}
+_ALL_RUST_OPTIONS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
+
+
+def _merged(marker: p.Param, metadata: tuple) -> tuple[Any, Any, Any, bool | None]:
+    """(default factory, alias, validation alias, validate_default) of a parameter: pydantic's
+    Field() in Annotated[...] may give them; the marker's own win, as FastAPI merges them."""
+    fields = [m for m in metadata if hasattr(m, "default_factory") and hasattr(m, "metadata")]
+    factory, alias = marker.default_factory, marker.alias
+    validation_alias, validate_default = marker.validation_alias, marker.validate_default
+    for found in reversed(fields):
+        factory = factory or found.default_factory
+        if not marker.aliases_given:
+            alias = alias or found.alias
+            validation_alias = validation_alias or found.validation_alias
+        if validate_default is None:
+            validate_default = found.validate_default
+    return factory, alias, validation_alias, validate_default
+
+
+def _request_key(name: str, source: str, marker: p.Param, alias: Any, validation_alias: Any) -> str:
+    """The name a parameter is sent by: its validation alias or alias, else its name (a
+    header's with dashes for underscores)."""
+    found = validation_alias if isinstance(validation_alias, str) else None
+    found = found or alias
+    if found:
+        return found
+    if source == "header" and getattr(marker, "convert_underscores", True):
+        return name.replace("_", "-")
+    return name
 
 
 def _param_spec(
-    name: str, source: str, annotation: Any, marker: p.Param | None, default: Any
+    name: str,
+    source: str,
+    annotation: Any,
+    marker: p.Param | None,
+    default: Any,
+    metadata: tuple = (),
+    path_names: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, Any]:
-    marker = marker or {"path": p.Path, "query": p.Query}[source]()
+    """The Rust plan's spec of a path, query, header or cookie parameter: read and checked
+    by Rust when it can, else (parameter models, alias choices, types and options only
+    pydantic has, `metadata` such as validators) by a pydantic validator it calls."""
+    marker = marker or _MARKERS[source]()
     tp, _ = unwrap_optional(annotation)
     item = sequence_item(tp)
     kind = _scalar_kind(item if item is not None else tp)
-    if kind is None:
-        raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
-    alias = _wire_alias(marker)
-    key = alias or name
-    if source == "header" and not alias and getattr(marker, "convert_underscores", True):
-        key = name.replace("_", "-")
-    if source == "header":
-        key = key.lower()
-    required = default is p.Required and marker.default_factory is None
-    if source == "path":
-        required = True
-    if marker.default_factory is not None:
-        default = marker.default_factory()
-    return {
+    factory, alias, validation_alias, validate_default = _merged(marker, metadata)
+    if source == "path":  # of alias choices, the one this route's path names; else the alias
+        choices = getattr(validation_alias, "choices", None) or ()
+        if all(isinstance(choice, str) for choice in choices):
+            validation_alias = next((c for c in choices if c in path_names), validation_alias)
+        if not isinstance(validation_alias, str):
+            validation_alias = None
+    key = _request_key(name, source, marker, alias, validation_alias)
+    required = source == "path" or (default is p.Required and factory is None)
+    default = None if default is p.Required else default
+    spec = {
         "name": name,
         "source": source,
-        "key": key,
-        "loc_name": alias or (key if source == "header" else name),
+        "key": key.lower() if source == "header" else key,
+        "loc_name": key,
         "many": item is not None,
         "required": required,
-        "default": None if default is p.Required else default,
-        "gt": marker.gt,
-        "ge": marker.ge,
-        "lt": marker.lt,
-        "le": marker.le,
-        "min_length": marker.min_length,
-        "max_length": marker.max_length,
-        "pattern": marker.pattern,
-        **kind,
+        "default": default,
     }
+    absent = Default(required, default, factory, bool(validate_default))
+    model = param_model(annotation, marker, metadata)
+    _check_readable(name, source, annotation)
+    if model is not None:
+        validate = ModelValidator(source, annotation, model, marker, absent)
+        return {**spec, "kind": "validate", "validate": validate}
+    pydantic = _pydantic()
+    # A list's constraints are the list's (its length), as pydantic checks them; without
+    # pydantic, Rust checks each item.
+    checked = _RUST_OPTIONS.get(kind["kind"], set()) if kind and item is None else set()
+    plain = (
+        kind is not None
+        and (item is None or (get_origin(tp) or tp) in (list, Sequence))  # sets: pydantic
+        and not metadata
+        and (validation_alias is None or isinstance(validation_alias, str))
+        and (set(marker.field_options()) <= checked or pydantic is None)
+        and not isinstance(marker.pattern, re.Pattern)
+        and not validate_default
+        and (factory is None or pydantic is None)
+    )
+    if plain:
+        if factory is not None:  # without pydantic: one default, made now
+            spec["default"] = factory()
+        options = {option: getattr(marker, option) for option in _ALL_RUST_OPTIONS}
+        return {**spec, **options, **kind}
+    if pydantic is None:  # what the Rust plan cannot read, pydantic validates
+        raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
+    full = Annotated[(annotation, *metadata)] if metadata else annotation
+    aliases = field_aliases(name, key, validation_alias, None)
+    validate = ParamValidator(source, constrained(full, marker), aliases, absent)
+    return {**spec, "kind": "validate", "validate": validate}
 
 
-def _wire_alias(marker: p.Param | None) -> str | None:
-    """The name a parameter is sent by: its `validation_alias` (a string one), else alias."""
-    validation_alias = getattr(marker, "validation_alias", None)
-    return validation_alias if isinstance(validation_alias, str) else getattr(marker, "alias", None)
+#: The marker of a parameter declared without one, by where it is read from.
+_MARKERS: dict[str, Any] = {"path": p.Path, "query": p.Query}
+
+_DOCS = ("title", "description", "examples", "deprecated", "json_schema_extra")
+
+
+def _doc_marker(marker: p.Param, metadata: tuple) -> p.Param:
+    """The marker as documented: what it leaves unsaid (title, description, examples...)
+    said by a pydantic Field() in Annotated[...], as FastAPI merges them."""
+    fields = [m for m in metadata if hasattr(m, "default_factory") and hasattr(m, "metadata")]
+    if not fields:
+        return marker
+    merged = copy.copy(marker)
+    for name in _DOCS:
+        for found in reversed(fields):
+            if getattr(merged, name, None) is None and getattr(found, name, None) is not None:
+                setattr(merged, name, getattr(found, name))
+    return merged
+
+
+def _param_docs(spec: dict[str, Any], annotation: Any, marker: p.Param | None) -> list[ParamDoc]:
+    """How a parameter is documented: as itself, or a parameter model as its fields (none
+    required when the model is optional and not required), each titled after its alias and
+    shown or hidden with the model."""
+    validate = spec.get("validate")
+    if not isinstance(validate, ModelValidator):
+        # Of alias choices, the first is documented.
+        name = validate.aliases[0][1] if validate is not None else spec["loc_name"]
+        doc = ParamDoc(spec["source"], name, annotation, marker, spec["required"], spec["default"])
+        return [doc]
+    docs = []
+    optional = validate.optional and not spec["required"]
+    infos = validate.model.model_fields.values()
+    for model_field, info in zip(validate.fields, infos, strict=True):
+        alias, name = model_field.aliases[0]
+        doc_annotation = info.annotation
+        if info.metadata:
+            doc_annotation = Annotated[(info.annotation, *info.metadata)]
+        field_marker = types.SimpleNamespace(
+            title=info.title or alias.title().replace("_", " "),
+            description=info.description,
+            examples=info.examples,
+            json_schema_extra=info.json_schema_extra,
+            deprecated=info.deprecated,
+            include_in_schema=getattr(marker, "include_in_schema", True),
+        )
+        required = info.is_required() and not optional
+        default = None if info.is_required() or info.default_factory else info.default
+        docs.append(ParamDoc(spec["source"], name, doc_annotation, field_marker, required, default))
+    return docs
 
 
 def _body_field(
-    name: str, key: str, annotation: Any, marker: p.Param | None, default: Any
+    name: str, key: str, annotation: Any, marker: p.Param | None, default: Any, metadata: tuple
 ) -> BodyField:
     embed = isinstance(marker, p.Body) and marker.embed
-    factory = marker.default_factory if marker is not None else None
-    aliases = request_aliases(name, marker)
+    factory, alias, validation_alias, _ = _merged(marker or p.Body(), metadata)
+    if metadata and not isinstance(marker, p.Form):  # validators, Field() options: pydantic's
+        annotation = Annotated[(annotation, *metadata)]
+    named = types.SimpleNamespace(alias=alias, validation_alias=validation_alias)
+    aliases = request_aliases(name, named)
     return BodyField(
         name=key,
         alias=aliases[0],
@@ -453,17 +660,20 @@ _CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
 
 def _constrained(annotation: Any, marker: p.Param | None) -> Any:
     """`annotation` with the marker's constraints (`Body(gt=0)`) attached for whichever of
-    msgspec and pydantic validates it; None stays allowed for an Optional."""
-    found = {k: getattr(marker, k) for k in _CONSTRAINTS if getattr(marker, k, None) is not None}
-    if not found:
+    msgspec and pydantic validates it (pydantic gets its other Field() options too: strict,
+    fail_fast...); None stays allowed for an Optional."""
+    options = marker.field_options() if marker is not None else {}
+    found = {k: v for k, v in options.items() if k in _CONSTRAINTS}
+    metadata: list[Any] = []
+    if found:
+        pattern = found.get("pattern")
+        if isinstance(pattern, re.Pattern):
+            found["pattern"] = pattern.pattern
+        metadata.append(msgspec.Meta(**found))
+    if options and _pydantic() is not None:
+        metadata.append(field_info(marker))
+    if not metadata:
         return annotation
     inner, optional = unwrap_optional(annotation)
-    metadata: list[Any] = [msgspec.Meta(**found)]
-    try:
-        import pydantic
-    except ImportError:
-        pass
-    else:
-        metadata.append(pydantic.Field(**found))
     constrained = Annotated[(inner, *metadata)]  # type: ignore[valid-type]
     return constrained | None if optional else constrained

@@ -53,6 +53,10 @@ enum Kind {
     },
     /// A Python converter (UUID, datetime, Decimal...) that raises ValueError(type, msg).
     Convert(Py<PyAny>),
+    /// A Python validator given every `(name, value)` pair of the source, which returns
+    /// `(value, errors)`: parameter models, alias choices and types only pydantic reads
+    /// (FasterAPI.param_models).
+    Validate(Py<PyAny>),
 }
 
 /// One parameter of a route.
@@ -125,6 +129,10 @@ impl Plan {
             Vec::new()
         };
         for spec in &self.params {
+            if let Kind::Validate(validate) = &spec.kind {
+                spec.validate(py, validate.bind(py), parts, &cookies, kwargs, errors)?;
+                continue;
+            }
             let found = spec.find(parts, &cookies);
             spec.apply(py, found, kwargs, errors)?;
         }
@@ -168,6 +176,7 @@ impl ParamSpec {
                 expected: get_req(d, "expected")?.extract()?,
             },
             "convert" => Kind::Convert(get_req(d, "converter")?.unbind()),
+            "validate" => Kind::Validate(get_req(d, "validate")?.unbind()),
             other => {
                 return Err(PyValueError::new_err(format!(
                     "unknown parameter kind {other}"
@@ -274,6 +283,57 @@ impl ParamSpec {
             all.clear();
         }
         all
+    }
+
+    /// Runs a `Kind::Validate` parameter: its validator gets all the pairs of the source
+    /// (header names lowercased) and gives back the value, or the errors.
+    fn validate<'py>(
+        &self,
+        py: Python<'py>,
+        validate: &Bound<'py, PyAny>,
+        parts: &RequestParts<'_>,
+        cookies: &[(&str, &str)],
+        kwargs: &Bound<'py, PyDict>,
+        errors: &mut Vec<Bound<'py, PyDict>>,
+    ) -> PyResult<()> {
+        let pairs = PyList::empty(py);
+        match self.source {
+            Source::Path => {
+                for (k, v) in &parts.path_params {
+                    pairs.append((*k, *v))?;
+                }
+            }
+            Source::Query => {
+                for (k, v) in &parts.query {
+                    pairs.append((k.as_ref(), v.as_ref()))?;
+                }
+            }
+            Source::Header => {
+                for (k, v) in &parts.headers {
+                    let name: String = k.iter().map(|&b| b as char).collect();
+                    pairs.append((name, v.as_str()))?;
+                }
+            }
+            Source::Cookie => {
+                for (k, v) in cookies {
+                    pairs.append((*k, *v))?;
+                }
+            }
+            Source::Form => {
+                for (k, v) in &parts.form {
+                    pairs.append((k.as_ref(), v.as_ref()))?;
+                }
+            }
+        }
+        let (value, found): (Bound<'py, PyAny>, Bound<'py, PyList>) =
+            validate.call1((pairs,))?.extract()?;
+        if found.is_empty() {
+            return kwargs.set_item(self.name.bind(py), value);
+        }
+        for error in found.iter() {
+            errors.push(error.cast_into::<PyDict>()?);
+        }
+        Ok(())
     }
 
     fn apply<'py>(
@@ -405,6 +465,7 @@ impl ParamSpec {
                     return Ok(None);
                 }
             },
+            Kind::Validate(_) => unreachable!("a validated parameter is never coerced alone"),
             Kind::Convert(func) => match func.bind(py).call1((text,)) {
                 Ok(v) => v,
                 Err(err) if err.is_instance_of::<pyo3::exceptions::PyException>(py) => {

@@ -14,7 +14,7 @@ from typing import Any
 from .._types import is_subclass, sequence_item, unwrap_optional
 from ..datastructures import UploadFile
 from ..forms import MODEL, FormPlan
-from ..params import Body
+from ..params import Body, Required
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
 from ..security.base import SecurityBase
@@ -214,6 +214,8 @@ class _OperationWriter:
                     "description": getattr(marker, "description", None),
                 }
                 parameter["examples"] = _openapi_examples(marker)
+                if not parameter["examples"] and _has_example(marker):  # deprecated example=
+                    parameter["example"] = marker.example
                 if getattr(marker, "deprecated", None):
                     parameter["deprecated"] = True
                 key = (source, param.name)
@@ -268,6 +270,8 @@ class _OperationWriter:
         content: dict[str, Any] = {"schema": schema}
         if not plan.embed:
             content["examples"] = _openapi_examples(fields[0].marker)
+            if not content["examples"] and _has_example(fields[0].marker):  # deprecated example=
+                content["example"] = fields[0].marker.example
         return {"required": is_required or None, "content": {media_type: content}}
 
     def stream_content(self, route: APIRoute, media_type: str | None) -> dict[str, Any] | None:
@@ -387,6 +391,12 @@ def _openapi_examples(marker: Any) -> dict[str, Any] | None:
     if examples is None:  # a marker that keeps unknown options in `extra`
         examples = (getattr(marker, "extra", None) or {}).get("openapi_examples")
     return examples or None
+
+
+def _has_example(marker: Any) -> bool:
+    """Whether a marker was given the deprecated `example=`, which FastAPI writes beside the
+    schema when there are no `openapi_examples`."""
+    return getattr(marker, "example", Required) is not Required
 
 
 def _title(name: str) -> str:
