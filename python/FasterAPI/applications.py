@@ -86,8 +86,15 @@ class Faster(FasterRouter, _core.AsgiApp):
         separate_input_output_schemas: bool = True,
         middleware: Sequence[Any] | None = None,
         webhooks: FasterRouter | None = None,
+        telemetry: dict[str, Any] | None = None,
         **router_options: Any,
     ) -> None:
+        if telemetry is not None:
+            raise NotImplementedError(
+                "FastAPI(telemetry=...): FastAPI 0.165's native OpenTelemetry is not in "
+                "FasterAPI; instrument the app with opentelemetry-instrumentation-fastapi "
+                "(docs/migrating-from-fastapi.md)"
+            )
         super().__init__(
             lifespan=lifespan,
             on_startup=on_startup,
@@ -231,6 +238,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         if not path.startswith("/"):
             raise ValueError(f"route path {path!r} must start with '/'")
         return super().add_api_route(path, endpoint, **options)
+
+    add_api_route.__signature__ = FasterRouter.add_api_route.__signature__  # type: ignore[attr-defined]
 
     def _routes_changed(self) -> None:
         self._dispatcher = None

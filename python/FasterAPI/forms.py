@@ -374,9 +374,8 @@ def _union_validator(f: BodyField, models: list[Any]) -> Validator:
 
 
 def _marker_option(marker: Any, name: str) -> Any:
-    """A keyword of a Form() marker that FasterAPI keeps for pydantic (among its extras)."""
-    value = getattr(marker, name, None)
-    return value if value is not None else getattr(marker, "extra", {}).get(name)
+    """A keyword of a Form() marker that FasterAPI passes on to pydantic (None if not set)."""
+    return getattr(marker, name, None)
 
 
 def _normalize_form_model(value: Any, *, model: Any) -> Any:

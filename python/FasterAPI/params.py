@@ -104,7 +104,6 @@ class Param:
         deprecated: bool | str | None = None,
         include_in_schema: bool = True,
         json_schema_extra: dict[str, Any] | None = None,
-        **extra: Any,
     ) -> None:
         if default is not Required and default is not ... and default_factory is not None:
             raise TypeError("cannot give both default and default_factory")
@@ -144,7 +143,6 @@ class Param:
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.json_schema_extra = json_schema_extra
-        self.extra = extra
 
     @property
     def required(self) -> bool:

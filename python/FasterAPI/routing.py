@@ -173,7 +173,6 @@ class APIRoute:
         max_body_size: int | None = None,
         form_limits: dict[str, int] | None = None,
         callbacks: list[Any] | None = None,
-        **openapi: Any,
     ) -> None:
         self.path = path
         if getattr(endpoint, "__fasterapi_stream__", False):  # a copy (include_router)
@@ -220,7 +219,6 @@ class APIRoute:
         self.description = description.split("\f")[0].strip()
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
-        self.openapi = openapi
         #: Routes (of a callback router) documented as this operation's OpenAPI callbacks.
         self.callbacks = callbacks
         self.generate_unique_id_function = generate_unique_id_function
@@ -323,7 +321,6 @@ class APIRoute:
             "max_body_size": self.max_body_size,
             "form_limits": self.form_limits,
             "callbacks": self.callbacks,
-            **self.openapi,
         }
         options.update(dict.fromkeys(self.defaulted, Default))
         return options
@@ -659,6 +656,7 @@ class FasterRouter:
     ) -> APIRoute:
         """Adds a route at `path` (after this router's prefix) with this router's tags,
         dependencies, responses and defaults under its own options, as FastAPI does."""
+        check_options("add_api_route", options, ADD_ROUTE_OPTIONS)
         options["response_class"] = given(
             options.get("response_class", Default), self.default_response_class
         )
@@ -799,6 +797,11 @@ class FasterRouter:
         raise NoMatchFound(name, path_params)
 
     def api_route(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        """`@router.api_route(path, methods=[...], ...)`: add_api_route as a decorator. Its
+        keywords (and the method decorators') are FastAPI's, plus `threadpool`; an unknown
+        one is a TypeError that names it (see DECORATOR_OPTIONS)."""
+        check_options("api_route", options, API_ROUTE_OPTIONS)
+
         def decorator(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             self.add_api_route(path, endpoint, **options)
             return endpoint
@@ -806,6 +809,7 @@ class FasterRouter:
         return decorator
 
     def _method(self, method: str, path: str, options: dict[str, Any]) -> Callable[[Any], Any]:
+        check_options(method.lower(), options, DECORATOR_OPTIONS)
         return self.api_route(path, methods=[method], **options)
 
     def get(self, path: str, **options: Any) -> Callable[[Any], Any]:
@@ -985,5 +989,66 @@ class _Include:
             FrontendRoute(_join_frontend_paths(parent.prefix, path), frontend.app, dependencies)
         )
 
+
+#: The keywords of the method decorators (`get`, `post`...): FastAPI's, plus `threadpool`.
+DECORATOR_OPTIONS = (
+    "response_model",
+    "status_code",
+    "tags",
+    "dependencies",
+    "summary",
+    "description",
+    "response_description",
+    "responses",
+    "deprecated",
+    "operation_id",
+    "response_model_include",
+    "response_model_exclude",
+    "response_model_by_alias",
+    "response_model_exclude_unset",
+    "response_model_exclude_defaults",
+    "response_model_exclude_none",
+    "include_in_schema",
+    "response_class",
+    "name",
+    "callbacks",
+    "openapi_extra",
+    "generate_unique_id_function",
+    "max_body_size",
+    "form_limits",
+    "threadpool",
+)
+#: api_route's: the method decorators', and `methods`.
+API_ROUTE_OPTIONS = ("methods", *DECORATOR_OPTIONS)
+#: add_api_route's (beside `route_class_override`): api_route's, and how strictly a JSON
+#: body's Content-Type is checked, and FastAPI's dependency_overrides_provider.
+ADD_ROUTE_OPTIONS = (*API_ROUTE_OPTIONS, "strict_content_type", "dependency_overrides_provider")
+
+
+def check_options(function: str, options: dict[str, Any], accepted: Sequence[str]) -> None:
+    """A TypeError naming the first keyword in `options` that `function` does not take."""
+    for name in options:
+        if name not in accepted:
+            raise TypeError(f"{function}() got an unexpected keyword argument {name!r}")
+
+
+def _signature(leading: Sequence[str], names: Sequence[str]) -> inspect.Signature:
+    """A decorator's signature, for help() and editors: `leading` positional parameters, then
+    the keyword-only `names`, with APIRoute's defaults and annotations."""
+    route = inspect.signature(APIRoute.__init__).parameters
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [inspect.Parameter(name, positional) for name in leading]
+    return inspect.Signature([*parameters, *(route[name] for name in names)])
+
+
+for _method in ("get", "post", "put", "patch", "delete", "head", "options", "trace"):
+    getattr(FasterRouter, _method).__signature__ = _signature(("self", "path"), DECORATOR_OPTIONS)
+FasterRouter.api_route.__signature__ = _signature(("self", "path"), API_ROUTE_OPTIONS)
+FasterRouter.add_api_route.__signature__ = inspect.Signature(
+    [
+        *_signature(("self", "path", "endpoint"), ADD_ROUTE_OPTIONS).parameters.values(),
+        inspect.Parameter("route_class_override", inspect.Parameter.KEYWORD_ONLY, default=None),
+    ]
+)
 
 APIRouter = FasterRouter

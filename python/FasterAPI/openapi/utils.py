@@ -387,10 +387,7 @@ def _is_json_response(response_class: Any) -> bool:
 def _openapi_examples(marker: Any) -> dict[str, Any] | None:
     """A marker's `openapi_examples` (named examples, shown by Swagger UI), which go beside
     the schema rather than in it (its `examples`)."""
-    examples = getattr(marker, "openapi_examples", None)
-    if examples is None:  # a marker that keeps unknown options in `extra`
-        examples = (getattr(marker, "extra", None) or {}).get("openapi_examples")
-    return examples or None
+    return getattr(marker, "openapi_examples", None) or None
 
 
 def _has_example(marker: Any) -> bool:
