@@ -189,3 +189,31 @@ def test_pydantic_v1_models_are_refused_at_registration():
         @app.get("/")
         def endpoint() -> list[Old]:
             return []
+
+
+def test_models_fastapi_refuses_in_responses_and_parameters_are_refused_at_registration():
+    import warnings
+
+    from FasterAPI import FastAPI
+    from FasterAPI.exceptions import FastAPIError, PydanticV1NotSupportedError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pydantic.v1 import BaseModel
+
+    class Old(BaseModel):
+        name: str
+
+    class NotAModel:
+        pass
+
+    app = FastAPI()
+    with pytest.raises(FastAPIError):
+        app.get("/a", responses={500: {"model": list[NotAModel]}})(lambda: None)
+    with pytest.raises(PydanticV1NotSupportedError):
+        app.get("/b", responses={400: {"model": Old}})(lambda: None)
+    with pytest.raises(PydanticV1NotSupportedError):
+
+        @app.post("/c")
+        def takes(items: list[Old]):
+            return items

@@ -33,7 +33,7 @@ import msgspec
 from . import params as p
 from ._converters import CONVERTERS
 from ._starlette import special_parameter
-from ._types import is_subclass, sequence_item, unwrap_optional
+from ._types import is_subclass, reject_pydantic_v1, sequence_item, unwrap_optional
 from .background import BackgroundTasks
 from .body import BodyField, BodyPlan, _pydantic, request_aliases
 from .dependencies.models import Dependant, cache_key, call_name, called_function, check_scopes
@@ -232,6 +232,7 @@ class _Compiler:
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
             annotation, marker, metadata = _split_annotated(hints.get(param.name, Any))
+            reject_pydantic_v1(annotation)
             default = param.default
             _check_markers(param.name, marker, default)
             if isinstance(default, p.Param | p.Depends):

@@ -115,6 +115,22 @@ class _Sender:
             raise ClientDisconnect() from exc
 
 
+async def _open(path: Any) -> Any:
+    """`open(path, "rb")` in the thread pool. Cancelled meanwhile (the client left), the file
+    the thread opens anyway is closed rather than left to the garbage collector."""
+    opening = asyncio.ensure_future(run_in_threadpool(open, path, "rb"))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_opened)
+        raise
+
+
+def _close_opened(opening: asyncio.Future) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
+
+
 async def _until_disconnect(sending: Any, receive: Any, send: _Sender) -> bool:
     """Runs the coroutine `sending`, which sends a body through `send`, until it ends or the
     client goes away; whether it ended. An error it raised is raised here: ClientDisconnect
@@ -317,7 +333,7 @@ class FileResponse(Response):
         """Sends the body made of `pieces`: bytes as they are, (start, end) spans of the file
         read in chunks."""
         left = _length(pieces)
-        file = await run_in_threadpool(open, self.path, "rb")
+        file = await _open(self.path)
         try:
             for piece in pieces:
                 if isinstance(piece, bytes):
@@ -335,7 +351,7 @@ class FileResponse(Response):
                     left -= len(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
         finally:
-            await run_in_threadpool(file.close)
+            file.close()  # at once: an await here could be cancelled (the client left)
 
 
 def _length(pieces: list) -> int:
