@@ -9,7 +9,9 @@ that a FastAPI app runs on FasterAPI with no edit at all.
 worker. `fastapi.X` is the module `FasterAPI.X`, the same object under both names, so a plugin
 that patches `fastapi.routing.APIRoute` patches FasterAPI's. FastAPI's private modules that
 apps and plugins import (`fastapi._compat`, for its version flags) come from
-`FasterAPI._dropin`. See docs/migrating-from-fastapi.md for what differs.
+`FasterAPI._dropin`. As in FastAPI, routes made from then on run `def` endpoints and `def`
+dependencies in the thread pool (routing.SYNC_IN_THREADPOOL; `threadpool=False` on a route
+keeps it on the loop). See docs/migrating-from-fastapi.md for what differs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import importlib.machinery
 import importlib.util
 import sys
 from types import ModuleType
+
+from . import routing
 
 #: FastAPI module names served by another FasterAPI module than `FasterAPI.<same name>`.
 RENAMED = {
@@ -86,10 +90,12 @@ def install() -> None:
             "(or use `fasterapi run --fastapi`), so that the app's `import fastapi` gets FasterAPI"
         )
     sys.meta_path.insert(0, _ALIAS)
+    routing.SYNC_IN_THREADPOOL = True
 
 
 def uninstall() -> None:
     """Undoes install(): `import fastapi` finds the real FastAPI (if installed) again."""
+    routing.SYNC_IN_THREADPOOL = False
     if _ALIAS in sys.meta_path:
         sys.meta_path.remove(_ALIAS)
     for name in [name for name in sys.modules if target(name) is not None]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextvars
 import functools
 import importlib
 import inspect
@@ -39,10 +40,12 @@ T = TypeVar("T")
 
 
 async def run_in_threadpool(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Runs `func(*args, **kwargs)` in the loop's default thread pool and awaits its result."""
+    """Runs `func(*args, **kwargs)` in the loop's default thread pool and awaits its result;
+    it sees the caller's context variables, as with Starlette's (asyncio.to_thread's way)."""
     loop = asyncio.get_running_loop()
     call = functools.partial(func, *args, **kwargs) if kwargs else func
-    return await loop.run_in_executor(None, call, *(() if kwargs else args))
+    context = contextvars.copy_context()
+    return await loop.run_in_executor(None, context.run, call, *(() if kwargs else args))
 
 
 async def iterate_in_threadpool(iterator: Iterator[T]) -> AsyncIterator[T]:

@@ -30,6 +30,12 @@ from .staticfiles import FrontendStaticFiles
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 
+#: Where a route that does not say (`threadpool=`) runs a `def` endpoint and its `def`
+#: dependencies: inline on the event loop (False, FasterAPI's default), or in the thread pool
+#: as FastAPI does (True: FasterAPI.compat.install() sets it, so an unchanged FastAPI app's
+#: blocking `def` endpoints leave the loop free).
+SYNC_IN_THREADPOOL = False
+
 
 class _Default:
     """An argument left out, where None means something else: `response_model=None` turns
@@ -165,7 +171,7 @@ class APIRoute:
         description: str | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
-        threadpool: bool = False,
+        threadpool: bool | None = None,
         dependencies: Sequence[Any] | None = None,
         dependency_overrides: Mapping[Any, Any] | None = None,
         dependency_overrides_provider: Any = None,
@@ -227,7 +233,9 @@ class APIRoute:
         self.generate_unique_id_function = generate_unique_id_function
         unique_id = generate_unique_id if generate_unique_id_function is Default else None
         self.unique_id = self.operation_id or (unique_id or generate_unique_id_function)(self)
-        self.threadpool = threadpool
+        #: Run a `def` endpoint (and its `def` dependencies) in the thread pool; None: as
+        #: SYNC_IN_THREADPOOL says (False, True in the drop-in mode, as FastAPI runs them).
+        self.threadpool = SYNC_IN_THREADPOOL if threadpool is None else threadpool
         validate_max_body_size(max_body_size)
         #: The largest request body accepted, in bytes (413 past it); None: no limit.
         self.max_body_size = max_body_size
