@@ -181,7 +181,7 @@ def test_native_json_lines_and_events(server):
 @pytest.mark.fasterapi_only
 def test_native_stream_with_the_injected_responses_status_and_headers(server):
     status, headers, body = exchange(server, request("POST", "/accepted"))
-    assert (status, body) == (202, b'{"queued":true}\n')
+    assert (status, body) == (202, b'{"queued": true}\n')
     assert headers["x-queue"] == "default"
     assert headers["set-cookie"].startswith("ticket=7")
 
