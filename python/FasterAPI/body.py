@@ -187,6 +187,8 @@ class BodyField:
     marker: Any = None
     #: Makes the default each time the value is absent (`Body(default_factory=...)`).
     default_factory: Any = None
+    #: Validates the default too (`validate_default=True`, the marker's or a Field()'s).
+    validate_default: bool = False
     #: The keys it is read by, the first one sent winning (`request_aliases`); [alias] if empty.
     aliases: list[str] = field(default_factory=list)
     validator: Validator = field(init=False)
@@ -204,7 +206,7 @@ class BodyField:
             default = self.default_factory()
         else:
             default = copy.deepcopy(self.default)
-        if getattr(self.marker, "validate_default", None):  # Body(validate_default=True)
+        if self.validate_default:
             default, errors = self.validator.from_python(default, loc)
             if errors:
                 return errors
