@@ -4,6 +4,7 @@ request answered as FastAPI 0.165 answers it, through TestClient and on the nati
 (tests/apps/form_models_app.py)."""
 
 import json
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -251,3 +252,19 @@ def test_form_limits_nest_the_most_specific_winning():
 def test_invalid_form_limits_are_refused(limits):
     with pytest.raises(ValueError, match="form_limits"):
         FastAPI(form_limits=limits)
+
+
+def test_the_document_of_form_models_is_fastapis():
+    """Optional and nullable form models, several models, unions of them and a model read by
+    other names are documented as FastAPI documents them (tests/apps/form_models_ref.py)."""
+    import FasterAPI
+
+    from tests.apps import form_models_ref
+
+    reference = Path(__file__).parent / "apps" / "form_models_ref_fastapi.json"
+    document = form_models_ref.build(FasterAPI).openapi()
+    assert document == json.loads(reference.read_text())
+    body = document["components"]["schemas"]["Body_optional_optional_post"]
+    absent = {"not": {"anyOf": [{"required": [name]} for name in ("age", "name", "tags")]}}
+    profile = {"anyOf": [{"$ref": "#/components/schemas/Profile"}], "title": "Profile"}
+    assert body["allOf"] == [{"anyOf": [absent, profile]}]

@@ -191,10 +191,15 @@ class BodyField:
     validate_default: bool = False
     #: The keys it is read by, the first one sent winning (`request_aliases`); [alias] if empty.
     aliases: list[str] = field(default_factory=list)
+    #: The type as declared, without Annotated metadata or the marker's constraints (what
+    #: FastAPI's field_info.annotation is); `annotation` if not given.
+    declared: Any = None
     validator: Validator = field(init=False)
 
     def __post_init__(self) -> None:
         self.validator = Validator(self.annotation)
+        if self.declared is None:
+            self.declared = self.annotation
         if not self.aliases:
             self.aliases = [self.alias]
 

@@ -638,12 +638,14 @@ def _body_field(
 ) -> BodyField:
     embed = isinstance(marker, p.Body) and marker.embed
     factory, alias, validation_alias, validate_default = _merged(marker or p.Body(), metadata)
+    declared = annotation
     if metadata:  # validators, Field() options: pydantic's
         annotation = Annotated[(annotation, *metadata)]
     named = types.SimpleNamespace(alias=alias, validation_alias=validation_alias)
     aliases = request_aliases(name, named)
     return BodyField(
         name=key,
+        declared=declared,
         alias=aliases[0],
         aliases=aliases,
         annotation=_constrained(annotation, marker),
