@@ -161,6 +161,17 @@ CASES = [
             ]
         },
     ),
+    # a union's Annotated validators and Field() apply to the whole union, as in FastAPI
+    (
+        "/renamed-contact",
+        form(("kind", "person"), ("legacy", "Rick")),
+        URLENCODED,
+        200,
+        {"kind": "person", "name": "Rick"},
+    ),
+    ("/left-to-right", form(("name", "a"), ("count", "2")), URLENCODED, 200, "Short"),
+    # a discriminated union inside an Optional is no form model: a field, as in FastAPI
+    ("/nested-discriminated", form(("name", "Rick")), URLENCODED, 200, None),
     # the route's form_limits
     ("/limited", form(("text", "abc")), URLENCODED, 200, "abc"),
     (

@@ -194,6 +194,8 @@ class BodyField:
     #: The type as declared, without Annotated metadata or the marker's constraints (what
     #: FastAPI's field_info.annotation is); `annotation` if not given.
     declared: Any = None
+    #: The Annotated metadata it was declared with (validators, a pydantic Field()).
+    metadata: tuple = ()
     validator: Validator = field(init=False)
 
     def __post_init__(self) -> None:

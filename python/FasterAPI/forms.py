@@ -370,6 +370,8 @@ def _union_validator(f: BodyField, models: list[Any]) -> Validator:
         normalize = BeforeValidator(functools.partial(_normalize_form_model, model=model))
         choices.append(Annotated[choice, normalize, tag])
     annotation: Any = Union[tuple(choices)]  # noqa: UP007
+    if f.metadata:  # its validators and Field() (union_mode...) apply to the whole union
+        annotation = Annotated[(annotation, *f.metadata)]
     options = {
         name: value
         for name in ("discriminator", "union_mode")

@@ -646,6 +646,7 @@ def _body_field(
     return BodyField(
         name=key,
         declared=declared,
+        metadata=metadata,
         alias=aliases[0],
         aliases=aliases,
         annotation=_constrained(annotation, marker),

@@ -3,7 +3,7 @@
 from typing import Annotated, Literal
 
 from FasterAPI import Body, Depends, FastAPI, File, Form, UploadFile
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 app = FastAPI()
 calls: list[str] = []
@@ -53,6 +53,44 @@ async def contact(
     token: Annotated[str, Form()],
 ):
     return {"contact": contact, "token": token}
+
+
+def rename_legacy(data):
+    """A validator of the whole union: the form's values, as a dict, before a branch is tried."""
+    if "legacy" in data:
+        data["name"] = data.pop("legacy")
+    return data
+
+
+@app.post("/renamed-contact")
+async def renamed_contact(
+    contact: Annotated[Person | Company, BeforeValidator(rename_legacy), Form()],
+):
+    return contact
+
+
+class Short(BaseModel):
+    name: str
+
+
+class Long(BaseModel):
+    name: str
+    count: int
+
+
+@app.post("/left-to-right")
+async def left_to_right(data: Annotated[Short | Long, Field(union_mode="left_to_right"), Form()]):
+    return type(data).__name__
+
+
+@app.post("/nested-discriminated")
+async def nested_discriminated(
+    contact: Annotated[
+        Annotated[Person | Company, Field(discriminator="kind")] | None, Form()
+    ] = None,
+):
+    """Not a form model: a field named `contact` (FastAPI reads it so too)."""
+    return contact
 
 
 @app.post("/limited", form_limits={"max_fields": 1, "max_part_size": 16})
