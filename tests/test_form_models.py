@@ -188,6 +188,15 @@ CASES = [
         400,
         {"detail": "Part exceeded maximum size of 0KB."},
     ),
+    # request.form() after the route read the form: that form, within the route's limits
+    ("/form-again", form(("text", "ok")), URLENCODED, 200, True),
+    (
+        "/form-again",
+        form(("text", "ok"), ("extra", "v")),
+        URLENCODED,
+        400,
+        {"detail": "Too many fields. Maximum number of fields is 1."},
+    ),
     # a bytes parameter of a dependency leaves the UploadFile where it was
     (
         "/shared-file",

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from FasterAPI import Body, Depends, FastAPI, File, Form, UploadFile
+from FasterAPI import Body, Depends, FastAPI, File, Form, Request, UploadFile
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 app = FastAPI()
@@ -96,6 +96,14 @@ async def nested_discriminated(
 @app.post("/limited", form_limits={"max_fields": 1, "max_part_size": 16})
 async def limited(text: Annotated[str, Form()]):
     return text
+
+
+@app.post("/form-again", form_limits={"max_fields": 1})
+async def form_again(request: Request, text: Annotated[str, Form()]):
+    """request.form() gives the form the route read, within the route's limits (as
+    FastAPI's cached form), whatever limits it is asked for."""
+    form = await request.form(max_fields=0)
+    return form["text"] == text
 
 
 def read_prefix(file: Annotated[bytes, File()]) -> str:
