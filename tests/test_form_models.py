@@ -4,6 +4,7 @@ request answered as FastAPI 0.165 answers it, through TestClient and on the nati
 (tests/apps/form_models_app.py)."""
 
 import json
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -160,6 +161,17 @@ CASES = [
             ]
         },
     ),
+    # a union's Annotated validators and Field() apply to the whole union, as in FastAPI
+    (
+        "/renamed-contact",
+        form(("kind", "person"), ("legacy", "Rick")),
+        URLENCODED,
+        200,
+        {"kind": "person", "name": "Rick"},
+    ),
+    ("/left-to-right", form(("name", "a"), ("count", "2")), URLENCODED, 200, "Short"),
+    # a discriminated union inside an Optional is no form model: a field, as in FastAPI
+    ("/nested-discriminated", form(("name", "Rick")), URLENCODED, 200, None),
     # the route's form_limits
     ("/limited", form(("text", "abc")), URLENCODED, 200, "abc"),
     (
@@ -175,6 +187,15 @@ CASES = [
         MULTIPART,
         400,
         {"detail": "Part exceeded maximum size of 0KB."},
+    ),
+    # request.form() after the route read the form: that form, within the route's limits
+    ("/form-again", form(("text", "ok")), URLENCODED, 200, True),
+    (
+        "/form-again",
+        form(("text", "ok"), ("extra", "v")),
+        URLENCODED,
+        400,
+        {"detail": "Too many fields. Maximum number of fields is 1."},
     ),
     # a bytes parameter of a dependency leaves the UploadFile where it was
     (
@@ -251,3 +272,19 @@ def test_form_limits_nest_the_most_specific_winning():
 def test_invalid_form_limits_are_refused(limits):
     with pytest.raises(ValueError, match="form_limits"):
         FastAPI(form_limits=limits)
+
+
+def test_the_document_of_form_models_is_fastapis():
+    """Optional and nullable form models, several models, unions of them and a model read by
+    other names are documented as FastAPI documents them (tests/apps/form_models_ref.py)."""
+    import FasterAPI
+
+    from tests.apps import form_models_ref
+
+    reference = Path(__file__).parent / "apps" / "form_models_ref_fastapi.json"
+    document = form_models_ref.build(FasterAPI).openapi()
+    assert document == json.loads(reference.read_text())
+    body = document["components"]["schemas"]["Body_optional_optional_post"]
+    absent = {"not": {"anyOf": [{"required": [name]} for name in ("age", "name", "tags")]}}
+    profile = {"anyOf": [{"$ref": "#/components/schemas/Profile"}], "title": "Profile"}
+    assert body["allOf"] == [{"anyOf": [absent, profile]}]

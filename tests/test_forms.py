@@ -56,6 +56,14 @@ URLENCODED = {"content-type": "application/x-www-form-urlencoded"}
 # status and body FastAPI answers (checked against FastAPI 0.165 with python-multipart), but
 # for the malformed bodies marked "ours".
 CASES = [
+    # Annotated validators run on a sent value; on a default, with validate_default=True
+    (
+        "/validated-defaults",
+        b"sent=10",
+        URLENCODED,
+        200,
+        {"sent": 20, "default": 20, "kept": 10},
+    ),
     # fields, coercion, constraints
     (
         "/login",
@@ -771,3 +779,41 @@ def test_openapi_struct_form_model():
     assert document["components"]["schemas"]["Signup"]["required"] == ["email"]
     # request.form() routes declare no body, as in FastAPI
     assert "requestBody" not in document["paths"]["/raw-form"]["post"]
+
+
+def test_validate_default_and_default_factory_of_body_and_form_parameters():
+    """validate_default (the marker's, or a pydantic Field()'s on an inferred body parameter)
+    validates the default, made by its factory once per request, as FastAPI."""
+    import pydantic
+
+    made = []
+    app = FastAPI()
+
+    def factory():
+        made.append(1)
+        return 10
+
+    @app.post("/form")
+    def form(
+        value: Annotated[forms_app.Doubled, Form(default_factory=factory, validate_default=True)],
+    ):
+        return value
+
+    @app.post("/inferred")
+    def inferred(
+        values: Annotated[
+            list[int], pydantic.Field(default_factory=list, min_length=1, validate_default=True)
+        ],
+    ):
+        return values
+
+    with TestClient(app) as client:
+        assert client.post("/form").json() == 20
+        assert made == [1]
+        assert client.post("/form", data={"value": "1"}).json() == 2
+        assert made == [1]
+        response = client.post("/inferred")
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["type"] == "too_short"
+        assert response.json()["detail"][0]["loc"] == ["body"]
+        assert client.post("/inferred", json=[1]).json() == [1]

@@ -13,6 +13,7 @@ from typing import Annotated
 import FasterAPI
 import pytest
 from FasterAPI import APIRouter, Depends, FastAPI, TestClient
+from FasterAPI.responses import StreamingResponse
 from FasterAPI.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 
 from tests.apps.streams_ref import build
@@ -123,6 +124,37 @@ def test_yield_dependencies_stay_open_until_the_stream_ends():
 
 
 @pytest.mark.fasterapi_only
+@pytest.mark.parametrize("response_class", [None, EventSourceResponse, StreamingResponse])
+def test_the_injected_responses_status_and_headers_are_the_streams(response_class):
+    """A status, headers or cookies set on the injected Response (by a dependency) are the
+    streaming response's, over the route's status_code, as in FastAPI."""
+    app = FastAPI()
+
+    def accept(response: FasterAPI.Response) -> None:
+        response.status_code = 202
+        response.headers["x-queue"] = "default"
+        response.set_cookie("ticket", "7")
+
+    options = {"response_class": response_class} if response_class else {}
+
+    @app.post("/jobs", status_code=201, **options)
+    async def jobs(response: FasterAPI.Response, _: None = Depends(accept)):
+        yield "queued"  # the body runs as the response streams: too late to set headers
+
+    @app.post("/plain", status_code=201, **options)
+    async def plain():
+        yield "queued"
+
+    with TestClient(app) as client:
+        answer = client.post("/jobs")
+        assert answer.status_code == 202
+        assert answer.headers["x-queue"] == "default"
+        assert answer.cookies["ticket"] == "7"
+        assert "queued" in answer.text
+        assert client.post("/plain").status_code == 201
+    assert "fasterapi_injected_response" not in json.dumps(app.openapi())
+
+
 def test_the_document_is_fastapis():
     assert build(FasterAPI).openapi() == json.loads(REFERENCE.read_text())
 
@@ -144,6 +176,14 @@ def test_native_json_lines_and_events(server):
     status, headers, body = exchange(server, request("GET", "/events"))
     assert status == 200
     assert body.startswith(b'data: {"name":"x","price":1.0}\n\n')
+
+
+@pytest.mark.fasterapi_only
+def test_native_stream_with_the_injected_responses_status_and_headers(server):
+    status, headers, body = exchange(server, request("POST", "/accepted"))
+    assert (status, body) == (202, b'{"queued": true}\n')
+    assert headers["x-queue"] == "default"
+    assert headers["set-cookie"].startswith("ticket=7")
 
 
 @pytest.mark.fasterapi_only

@@ -187,12 +187,21 @@ class BodyField:
     marker: Any = None
     #: Makes the default each time the value is absent (`Body(default_factory=...)`).
     default_factory: Any = None
+    #: Validates the default too (`validate_default=True`, the marker's or a Field()'s).
+    validate_default: bool = False
     #: The keys it is read by, the first one sent winning (`request_aliases`); [alias] if empty.
     aliases: list[str] = field(default_factory=list)
+    #: The type as declared, without Annotated metadata or the marker's constraints (what
+    #: FastAPI's field_info.annotation is); `annotation` if not given.
+    declared: Any = None
+    #: The Annotated metadata it was declared with (validators, a pydantic Field()).
+    metadata: tuple = ()
     validator: Validator = field(init=False)
 
     def __post_init__(self) -> None:
         self.validator = Validator(self.annotation)
+        if self.declared is None:
+            self.declared = self.annotation
         if not self.aliases:
             self.aliases = [self.alias]
 
@@ -204,7 +213,7 @@ class BodyField:
             default = self.default_factory()
         else:
             default = copy.deepcopy(self.default)
-        if getattr(self.marker, "validate_default", None):  # Body(validate_default=True)
+        if self.validate_default:
             default, errors = self.validator.from_python(default, loc)
             if errors:
                 return errors

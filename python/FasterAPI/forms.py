@@ -234,12 +234,14 @@ def _model_form_fields(model: Any) -> list[_ModelField]:
             for f in msgspec.structs.fields(model)
         ]
     return [
-        _ModelField(_field_aliases(name, info, model.model_config), _is_sequence(info.annotation))
+        _ModelField(
+            form_field_aliases(name, info, model.model_config), _is_sequence(info.annotation)
+        )
         for name, info in model.model_fields.items()
     ]
 
 
-def _field_aliases(name: str, info: Any, config: Any) -> list[str]:
+def form_field_aliases(name: str, info: Any, config: Any) -> list[str]:
     """The form keys a pydantic model field is read by, as FastAPI's: its validation alias
     (or AliasChoices' names), else its alias, else its name; its name too (last) if the
     model validates by name, only its name if not by alias. A field holding a model or a
@@ -262,16 +264,20 @@ def _is_sequence(annotation: Any) -> bool:
 
 
 def _form_models(annotation: Any) -> list[Any]:
-    """The models a Form() parameter is made of, from the whole form: [Model] for a model
-    (Optional or not), every member of a union of two or more pydantic models (None allowed
-    among them); [] for any other type."""
-    tp, _ = _plain(annotation)
-    if _is_model(tp):
-        return [tp]
-    if get_origin(tp) not in (Union, types.UnionType):
-        return []
+    """The models a Form() parameter of this declared type is made of, from the whole form,
+    as FastAPI's `_get_form_models`: [Model] for a model (or `Model | None`), every member
+    of a union of two or more pydantic models (each maybe Annotated, None allowed among
+    them); [] for any other type."""
+    tp = _plain_union(annotation)
+    args = get_args(tp) if get_origin(tp) in (Union, types.UnionType) else ()
+    if len(args) == 2 and type(None) in args:
+        single = next(arg for arg in args if arg is not type(None))
+    else:
+        single = tp
+    if _is_model(single):
+        return [single]
     models = []
-    for arg in get_args(tp):
+    for arg in args:
         if arg is type(None):
             continue
         if get_origin(arg) is Annotated:
@@ -291,6 +297,7 @@ class _FormModel:
     def __init__(self, f: BodyField, models: list[Any]) -> None:
         self.field = f
         self.union = len(models) > 1
+        self.models = models
         self.fields = [] if self.union else _model_form_fields(models[0])
         #: Absent (its default) unless the form has one of these keys...
         self.own_names = {
@@ -301,7 +308,7 @@ class _FormModel:
         }
         #: ... or any key at all, for a model that allows or forbids extra fields.
         self.takes_extras = any(_extra_policy(model) in ("allow", "forbid") for model in models)
-        self.optional = type(None) in get_args(_plain_union(f.annotation))
+        self.optional = type(None) in get_args(_plain_union(f.declared))
         self.validator = _union_validator(f, models) if self.union else f.validator
 
     def value(self, form: FormData) -> dict[str, Any] | None:
@@ -352,7 +359,7 @@ def _union_validator(f: BodyField, models: list[Any]) -> Validator:
     from pydantic import BeforeValidator, Field, Tag
 
     choices: list[Any] = []
-    for choice in get_args(_plain_union(f.annotation)):
+    for choice in get_args(_plain_union(f.declared)):
         if choice is type(None):
             choices.append(choice)
             continue
@@ -363,6 +370,8 @@ def _union_validator(f: BodyField, models: list[Any]) -> Validator:
         normalize = BeforeValidator(functools.partial(_normalize_form_model, model=model))
         choices.append(Annotated[choice, normalize, tag])
     annotation: Any = Union[tuple(choices)]  # noqa: UP007
+    if f.metadata:  # its validators and Field() (union_mode...) apply to the whole union
+        annotation = Annotated[(annotation, *f.metadata)]
     options = {
         name: value
         for name in ("discriminator", "union_mode")
@@ -409,6 +418,22 @@ class _Param:
     model: _FormModel | None = None
 
 
+def param_name(f: BodyField) -> str:
+    """The name of a body field's parameter (its key without the dependency's suffix)."""
+    return f.name.partition("@")[0]
+
+
+def _should_embed(params: list[_Param]) -> bool:
+    """FastAPI's `_should_embed_body_fields` for a form: one parameter name (a handler's and
+    its dependencies' alike) that is a form model, or a union of them, with the same type
+    wherever it appears, is the whole body; anything else is embedded."""
+    first = params[0]
+    if len({param_name(param.field) for param in params}) > 1 or first.kind != MODEL:
+        return True
+    declared = first.field.declared
+    return any(param.kind != MODEL or param.field.declared != declared for param in params[1:])
+
+
 class FormPlan:
     """The body parameters of a form route, read from the form by their aliases (a form model
     from the whole form). Rust calls `parse(raw, content_type, kwargs)` (see route.rs)."""
@@ -424,9 +449,9 @@ class FormPlan:
         self.fields = fields
         self.fast_name = fields[0].name
         self.params = [self._classify(f) for f in fields]
-        names = {f.name for f in fields}
-        #: One form model and nothing else is the whole body, as in FastAPI's documents.
-        self.embed = not (len(names) == 1 and self.params[0].kind == MODEL)
+        #: Whether the document shows the body as an object of the parameters (else the one
+        #: form model, or union of them, is the whole body), as FastAPI decides it.
+        self.embed = _should_embed(self.params)
         specs = []
         for param in self.params:
             if param.kind == TEXT:
@@ -469,8 +494,8 @@ class FormPlan:
             kind = FILE
         elif isinstance(marker, p.File) and base is bytes:
             kind = BYTES
-        elif isinstance(marker, p.Form) and not marker.embed and _form_models(f.annotation):
-            return _Param(f, MODEL, False, optional, _FormModel(f, _form_models(f.annotation)))
+        elif isinstance(marker, p.Form) and not marker.embed and _form_models(f.declared):
+            return _Param(f, MODEL, False, optional, _FormModel(f, _form_models(f.declared)))
         elif (
             marker is not None
             and len(f.aliases) == 1

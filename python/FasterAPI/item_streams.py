@@ -71,23 +71,44 @@ def streaming_endpoint(
 
     @functools.wraps(endpoint)
     async def stream(*args: Any, **kwargs: Any) -> Response:
+        injected = kwargs.pop(_INJECTED)
         items = _aiter(endpoint(*args, **kwargs))
+        status = injected.status_code or status_code
         if mode == "raw":
-            return response_class(content=items, status_code=status_code)
-        if mode == "jsonl":
-            return StreamingResponse(
-                _json_lines(items, serialize),
-                status_code=status_code,
-                media_type="application/jsonl",
+            response = response_class(content=items, status_code=status)
+        elif mode == "jsonl":
+            response = StreamingResponse(
+                _json_lines(items, serialize), status_code=status, media_type="application/jsonl"
             )
-        return EventSourceResponse(
-            _events(items, serialize),
-            status_code=status_code,
-            headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
-        )
+        else:
+            response = EventSourceResponse(
+                _events(items, serialize),
+                status_code=status,
+                headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+            )
+        response.raw_headers.extend(injected.raw_headers)
+        return response
 
+    _ask_for_response(stream, endpoint)
     stream.__fasterapi_stream__ = True  # type: ignore[attr-defined]
     return stream
+
+
+#: The parameter by which the streaming wrapper gets the route's injected Response.
+_INJECTED = "fasterapi_injected_response"
+
+
+def _ask_for_response(stream: Any, endpoint: Any) -> None:
+    """Gives `stream` the signature of `endpoint` plus a keyword-only `Response` parameter:
+    the route then injects the Response its dependencies (or the endpoint) set a status,
+    headers or cookies on, and `stream` carries them over to the streaming response, as
+    FastAPI does."""
+    signature = inspect.signature(endpoint)
+    params = list(signature.parameters.values())
+    at = next((i for i, p in enumerate(params) if p.kind is p.VAR_KEYWORD), len(params))
+    params.insert(at, inspect.Parameter(_INJECTED, inspect.Parameter.KEYWORD_ONLY))
+    stream.__signature__ = signature.replace(parameters=params)
+    stream.__annotations__ = {**getattr(endpoint, "__annotations__", {}), _INJECTED: Response}
 
 
 def _json(item: Any, serialize: Callable[[Any], Any] | None) -> bytes:

@@ -163,6 +163,12 @@ class Request(HTTPConnection):
         if self._form is None:
             from .forms import read_form
 
+            # A route with form parameters has read the form already, within its limits:
+            # as in FastAPI, that form is the one returned, whatever limits are asked now.
+            limits = getattr(getattr(self.scope.get("route"), "body", None), "limits", None)
+            if limits is not None:
+                max_files, max_fields = limits["max_files"], limits["max_fields"]
+                max_part_size = limits["max_part_size"]
             body = await self.body()
             content_type = self.headers.get("content-type")
             self._form = read_form(body, content_type, max_files, max_fields, max_part_size)

@@ -638,19 +638,23 @@ def _body_field(
     name: str, key: str, annotation: Any, marker: p.Param | None, default: Any, metadata: tuple
 ) -> BodyField:
     embed = isinstance(marker, p.Body) and marker.embed
-    factory, alias, validation_alias, _ = _merged(marker or p.Body(), metadata)
-    if metadata and not isinstance(marker, p.Form):  # validators, Field() options: pydantic's
+    factory, alias, validation_alias, validate_default = _merged(marker or p.Body(), metadata)
+    declared = annotation
+    if metadata:  # validators, Field() options: pydantic's
         annotation = Annotated[(annotation, *metadata)]
     named = types.SimpleNamespace(alias=alias, validation_alias=validation_alias)
     aliases = request_aliases(name, named)
     return BodyField(
         name=key,
+        declared=declared,
+        metadata=metadata,
         alias=aliases[0],
         aliases=aliases,
         annotation=_constrained(annotation, marker),
         required=default is p.Required and factory is None,
         default=None if default is p.Required else default,
         default_factory=factory,
+        validate_default=bool(validate_default),
         embed=embed,
         marker=marker,
     )

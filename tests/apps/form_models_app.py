@@ -2,8 +2,8 @@
 
 from typing import Annotated, Literal
 
-from FasterAPI import Body, Depends, FastAPI, File, Form, UploadFile
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from FasterAPI import Body, Depends, FastAPI, File, Form, Request, UploadFile
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 app = FastAPI()
 calls: list[str] = []
@@ -55,9 +55,55 @@ async def contact(
     return {"contact": contact, "token": token}
 
 
+def rename_legacy(data):
+    """A validator of the whole union: the form's values, as a dict, before a branch is tried."""
+    if "legacy" in data:
+        data["name"] = data.pop("legacy")
+    return data
+
+
+@app.post("/renamed-contact")
+async def renamed_contact(
+    contact: Annotated[Person | Company, BeforeValidator(rename_legacy), Form()],
+):
+    return contact
+
+
+class Short(BaseModel):
+    name: str
+
+
+class Long(BaseModel):
+    name: str
+    count: int
+
+
+@app.post("/left-to-right")
+async def left_to_right(data: Annotated[Short | Long, Field(union_mode="left_to_right"), Form()]):
+    return type(data).__name__
+
+
+@app.post("/nested-discriminated")
+async def nested_discriminated(
+    contact: Annotated[
+        Annotated[Person | Company, Field(discriminator="kind")] | None, Form()
+    ] = None,
+):
+    """Not a form model: a field named `contact` (FastAPI reads it so too)."""
+    return contact
+
+
 @app.post("/limited", form_limits={"max_fields": 1, "max_part_size": 16})
 async def limited(text: Annotated[str, Form()]):
     return text
+
+
+@app.post("/form-again", form_limits={"max_fields": 1})
+async def form_again(request: Request, text: Annotated[str, Form()]):
+    """request.form() gives the form the route read, within the route's limits (as
+    FastAPI's cached form), whatever limits it is asked for."""
+    form = await request.form(max_fields=0)
+    return form["text"] == text
 
 
 def read_prefix(file: Annotated[bytes, File()]) -> str:

@@ -295,4 +295,13 @@ def _item_streams():
         finally:
             print("ticks closed", flush=True)
 
+    def accept(response: FasterAPI.Response) -> None:
+        response.status_code = 202
+        response.headers["x-queue"] = "default"
+        response.set_cookie("ticket", "7")
+
+    @streams.post("/accepted", status_code=201, dependencies=[FasterAPI.Depends(accept)])
+    async def accepted(response: FasterAPI.Response):
+        yield {"queued": True}
+
     return streams

@@ -13,6 +13,7 @@ import copy
 import functools
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -38,6 +39,8 @@ class Slot:
     title: str | None = None
     #: A schema the user gave (an additional response's) that the generated one is laid over.
     base: dict[str, Any] | None = None
+    #: Rewrites the schema made, given the component schemas (a form model's, say).
+    transform: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
 
 
 def field_attributes(marker: Any, default: Any, required: bool) -> dict[str, Any]:
@@ -149,6 +152,8 @@ class SchemaBuilder:
             schema["title"] = slot.title
         if slot.base:
             schema = deep_update(copy.deepcopy(slot.base), schema)
+        if slot.transform is not None:
+            schema = slot.transform(schema, self.definitions)
         return schema
 
     def fill(self, document: Any) -> Any:

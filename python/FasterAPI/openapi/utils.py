@@ -11,15 +11,15 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .._types import is_subclass, sequence_item, unwrap_optional
-from ..datastructures import UploadFile
-from ..forms import MODEL, FormPlan
+from .._types import is_subclass
+from ..forms import FormPlan
 from ..params import Body, Required
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format
 from ..security.base import SecurityBase
 from ..sse import SSE_EVENT_SCHEMA, EventSourceResponse, ServerSentEvent
 from .constants import METHODS_WITH_BODY, REF_PREFIX
+from .form_bodies import form_annotation, form_body, form_model_params, has_nullable_model
 from .schemas import SchemaBuilder, Slot, deep_update, field_attributes
 
 _SOURCES = ("path", "query", "header", "cookie")
@@ -233,30 +233,33 @@ class _OperationWriter:
     def request_body(self, route: APIRoute) -> dict[str, Any]:
         plan = route.body
         form = isinstance(plan, FormPlan)  # a form's fields, or a lone form model
-        fields = list({f.alias: f for f in plan.fields}.values())  # handler's and deps' once
-        fields = _handler_first(fields, route.plan.root)
-        if plan.embed:
-            name = f"Body_{route.unique_id}"
-            # A form model's fields are the form's own: the body is all of its schema (and
-            # of the other models') with the other fields' properties.
-            models = {id(m.field) for m in getattr(plan, "params", ()) if m.kind == MODEL}
-            properties, required, all_of = {}, [], []
+        models = form_model_params(plan)
+        if models:  # every field, as FastAPI lists them (the same one twice says it twice)
+            fields = _handler_first(list(plan.fields), route.plan.root)
+        else:  # the handler's and dependencies' fields once
+            fields = _handler_first(
+                list({f.alias: f for f in plan.fields}.values()), route.plan.root
+            )
+        name = f"Body_{route.unique_id}"
+        if models and (plan.embed or has_nullable_model(models)):
+            self.definitions[name] = form_body(self, name, fields, models)
+            schema: Any = {"$ref": REF_PREFIX + name}
+            required = fields if plan.embed else fields[:1]
+            is_required = any(f.required for f in required)
+        elif plan.embed:
+            properties, required_names = {}, []
             for f in fields:
-                if id(f) in models and not unwrap_optional(f.annotation)[1]:
-                    all_of.append(self.builder.add(f.annotation))
-                    continue
-                annotation = _form_annotation(f.annotation) if form else f.annotation
+                annotation = form_annotation(f.annotation) if form else f.annotation
                 properties[f.alias] = self.body_field(f, annotation)
                 if f.required:
-                    required.append(f.alias)
+                    required_names.append(f.alias)
             self.definitions[name] = {
                 "properties": properties or None,
                 "type": "object",
-                "required": required or None,
-                "allOf": all_of or None,
+                "required": required_names or None,
                 "title": name,
             }
-            schema: Any = {"$ref": REF_PREFIX + name}
+            schema = {"$ref": REF_PREFIX + name}
             is_required = any(f.required for f in fields)
         else:
             f = fields[0]
@@ -360,19 +363,6 @@ def _handler_first(fields: list[Any], root: Any) -> list[Any]:
     keys = [key for dependant in _flat_dependants(root) for _, key in dependant.args]
     order = {key: i for i, key in reversed(list(enumerate(keys)))}
     return sorted(fields, key=lambda f: order.get(f.name, len(order)))
-
-
-def _form_annotation(annotation: Any) -> Any:
-    """A form field's type as the document shows it: bytes (a file's content) as a file, the
-    way FastAPI writes both."""
-    inner, optional = unwrap_optional(annotation)
-    if inner is bytes:
-        inner = UploadFile
-    elif sequence_item(inner) is bytes:
-        inner = list[UploadFile]
-    else:
-        return annotation
-    return inner | None if optional else inner
 
 
 def _is_json_response(response_class: Any) -> bool:
