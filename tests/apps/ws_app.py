@@ -120,7 +120,7 @@ async def lines(websocket: WebSocket):
 
 @app.websocket("/unread")
 async def unread(websocket: WebSocket):
-    """Lets a WebSocketDisconnect out of the endpoint: the connection just ends."""
+    """Lets a WebSocketDisconnect out of the endpoint: TestClient raises it, as Starlette's."""
     await websocket.accept()
     await websocket.receive_text()
     await websocket.receive_text()
