@@ -264,6 +264,13 @@ def test_leaving_a_streaming_endpoint_is_quick_and_clean(client):
     assert EVENTS == ["stream ended"]
 
 
+def test_a_send_after_the_test_left_ends_the_app_quietly(client):
+    # Starlette's TestClient cancels the app when the block ends; ours tells its next send
+    # that the client has gone: the WebSocketDisconnect that comes out is not the test's.
+    with client.websocket_connect("/flood") as ws:
+        assert ws.receive_text() == "x"
+
+
 def test_receive_after_the_app_ended_keeps_saying_closed(client):
     with client.websocket_connect("/with-response") as ws:
         assert ws.receive_text() == "ok"

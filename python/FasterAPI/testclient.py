@@ -171,6 +171,8 @@ class WebSocketTestSession:
         self._portal: _Portal | None = None
         self._task: Any = None
         self._disconnected = False
+        #: The app sent after the test had left (and was told so).
+        self._sent_too_late = False
         #: What receive() gives once the app has returned.
         self._ended = {"type": "websocket.close", "code": 1000, "reason": ""}
 
@@ -227,6 +229,7 @@ class WebSocketTestSession:
 
         async def send(message: dict[str, Any]) -> None:
             if self._disconnected:  # as a server does once the client has gone
+                self._sent_too_late = True
                 raise _ClientDisconnected("the test client has disconnected")
             self._from_app.put(message)
 
@@ -235,6 +238,12 @@ class WebSocketTestSession:
                 await self.client.app(self.scope, receive, send)
             except asyncio.CancelledError:
                 pass  # the session ended while the app still ran
+            except WebSocketDisconnect as exc:
+                # Raised to the test, as Starlette's TestClient does, unless the app learnt
+                # that the test had left by sending: Starlette's would have cancelled it
+                # there, quietly.
+                if not self._sent_too_late:
+                    self._from_app.put(exc)
             except BaseException as exc:
                 self._from_app.put(exc)
             # The app is over: the connection closes, as a server closes it.

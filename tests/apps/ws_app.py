@@ -179,6 +179,14 @@ async def stream(websocket: WebSocket):
         EVENTS.append("stream ended")
 
 
+@app.websocket("/flood")
+async def flood(websocket: WebSocket):
+    """Sends until a send fails, letting that WebSocketDisconnect out."""
+    await websocket.accept()
+    while True:
+        await websocket.send_text("x")
+
+
 @app.websocket("/ignore")
 async def ignore(websocket: WebSocket):
     """Reads nothing, then closes."""
