@@ -17,6 +17,7 @@ from FasterAPI import (
     WebSocket,
     WebSocketDisconnect,
 )
+from FasterAPI.testclient import WebSocketDenialResponse
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -99,7 +100,6 @@ def test_error_in_endpoint_is_thrown_into_yield_dependency_and_raised(client):
         ("/deny", 1000, ""),
         ("/no/such/route", 1000, ""),
         ("/echo/a?token=forbidden", 4403, "forbidden token"),
-        ("/echo/a?token=http", 1008, "no token"),
     ],
 )
 def test_refused_connections(client, url, code, reason):
@@ -107,6 +107,15 @@ def test_refused_connections(client, url, code, reason):
         with client.websocket_connect(url):
             pass
     assert (info.value.code, info.value.reason) == (code, reason)
+
+
+def test_http_exception_before_accept_is_its_response(client):
+    # An HTTPException refuses the handshake with its response, as FastAPI's handler makes it
+    # (tests/test_websocket_denial.py).
+    with pytest.raises(WebSocketDenialResponse) as info:
+        with client.websocket_connect("/echo/a?token=http"):
+            pass
+    assert (info.value.status_code, info.value.json()) == (401, {"detail": "no token"})
 
 
 def test_invalid_parameter_closes_with_1008_and_the_errors(client):
@@ -128,10 +137,14 @@ def test_iter_text_ends_when_the_client_leaves(client):
     assert EVENTS == ["lines 3"]
 
 
-def test_unhandled_disconnect_ends_the_connection_quietly(client):
-    with client.websocket_connect("/unread") as ws:
-        ws.send_text("one")
-    # Leaving the block disconnects; the endpoint's WebSocketDisconnect is not an error.
+def test_unhandled_disconnect_is_raised_to_the_test(client):
+    # Leaving the block disconnects; the WebSocketDisconnect the endpoint lets through comes
+    # out of the app, and TestClient raises it, as Starlette's does (the native server does
+    # not log it: test_native_unhandled_disconnect_is_quiet).
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/unread") as ws:
+            ws.send_text("one")
+    assert info.value.code == 1000
 
 
 def test_router_prefix_dependencies_and_json(client):
@@ -251,6 +264,13 @@ def test_leaving_a_streaming_endpoint_is_quick_and_clean(client):
     assert EVENTS == ["stream ended"]
 
 
+def test_a_send_after_the_test_left_ends_the_app_quietly(client):
+    # Starlette's TestClient cancels the app when the block ends; ours tells its next send
+    # that the client has gone: the WebSocketDisconnect that comes out is not the test's.
+    with client.websocket_connect("/flood") as ws:
+        assert ws.receive_text() == "x"
+
+
 def test_receive_after_the_app_ended_keeps_saying_closed(client):
     with client.websocket_connect("/with-response") as ws:
         assert ws.receive_text() == "ok"
@@ -336,11 +356,21 @@ def test_native_close_codes(native):
     assert events[-1] == "teardown"
 
 
-@pytest.mark.parametrize("path", ["/deny", "/nowhere", "/echo/a?times=x", "/echo/a?token=http"])
+@pytest.mark.parametrize("path", ["/deny", "/nowhere", "/echo/a?times=x"])
 def test_native_refusals_are_403(native, path):
     with pytest.raises(InvalidStatus) as info:
         connect(f"ws://127.0.0.1:{native.port}{path}")
     assert info.value.response.status_code == 403
+
+
+def test_native_http_exception_before_accept_is_its_response(native):
+    # (tests/test_websocket_denial.py: the WebSocket Denial Response)
+    with pytest.raises(InvalidStatus) as info:
+        connect(f"ws://127.0.0.1:{native.port}/echo/a?token=http")
+    assert (info.value.response.status_code, info.value.response.body) == (
+        401,
+        b'{"detail":"no token"}',
+    )
 
 
 def raw_handshake(

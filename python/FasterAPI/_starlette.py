@@ -11,6 +11,7 @@ try:
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.exceptions import WebSocketException as StarletteWebSocketException
     from starlette.responses import Response as StarletteResponse
+    from starlette.websockets import WebSocketDisconnect as StarletteWebSocketDisconnect
 
     INSTALLED = True
 except ImportError:  # Starlette is optional: the bases are plain exceptions then
@@ -23,6 +24,9 @@ except ImportError:  # Starlette is optional: the bases are plain exceptions the
 
     class StarletteResponse:  # type: ignore[no-redef]
         """Stands in for Starlette's Response where Starlette is not installed."""
+
+    class StarletteWebSocketDisconnect(Exception):  # type: ignore[no-redef]
+        """Stands in for Starlette's WebSocketDisconnect where Starlette is not installed."""
 
     INSTALLED = False
 

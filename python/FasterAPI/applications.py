@@ -47,7 +47,7 @@ from .responses import (
 )
 from .routing import APIRoute, APIWebSocketRoute, Default, FasterRouter
 from .signature import path_param_names
-from .websockets import WebSocket, WebSocketClose, WebSocketDisconnect, WebSocketState
+from .websockets import WebSocket, WebSocketClose, deny
 
 _NOT_FOUND = {"detail": "Not Found"}
 
@@ -475,24 +475,21 @@ class Faster(FasterRouter, _core.AsgiApp):
         await serve_websocket(self, route, scope, receive, send, values, errors)
 
     async def _handle_websocket_exception(self, websocket: WebSocket, exc: Exception) -> None:
-        """Answers an exception from a WebSocket endpoint or its dependencies with its handler
-        (WebSocketException and validation errors close the connection with their code). An
-        HTTPException (from an auth dependency, say) closes it with 1008 and its detail, which
-        refuses it before `accept()`. Anything else is re-raised for the server, which closes
-        the connection with 1011 (or answers 500 before `accept()`). A WebSocketDisconnect
-        the endpoint let through ends the connection quietly."""
-        if isinstance(exc, WebSocketDisconnect):
-            return  # the client left while the endpoint was reading: nothing to answer
-        if isinstance(exc, StarletteHTTPException):
-            if websocket.application_state != WebSocketState.DISCONNECTED:
-                await websocket.close(1008, _close_reason(str(exc.detail)))
-            return
+        """Answers an exception from a WebSocket endpoint or its dependencies with its handler,
+        as FastAPI's exception handlers wrap WebSocket routes too: WebSocketException and
+        validation errors close the connection with their code; an HTTPException (from an
+        auth dependency, say) gets its response, which refuses the handshake (`deny`).
+        Anything else, a WebSocketDisconnect the endpoint let through included, is re-raised
+        for the server (and TestClient), as in FastAPI."""
         handler = self._lookup_handler(exc)
         if handler is None:
             raise exc
-        result = handler(websocket, exc)
-        if inspect.isawaitable(result):
-            await result
+        response = handler(websocket, exc)
+        if inspect.isawaitable(response):
+            response = await response
+        if response is not None:
+            reason = str(exc.detail) if isinstance(exc, StarletteHTTPException) else ""
+            await deny(websocket, response, _close_reason(reason))
 
     def _serve_dependant(
         self,

@@ -16,7 +16,33 @@ try:
 except ImportError as exc:  # pragma: no cover - httpx is the testclient extra
     raise ImportError("TestClient needs httpx: pip install 'fasterapi[testclient]'") from exc
 
-from .websockets import WebSocketDisconnect
+from ._starlette import INSTALLED as _STARLETTE_INSTALLED
+from .websockets import DENIAL_EXTENSION, WebSocketDisconnect
+
+
+def _denial_bases() -> tuple[type, ...]:
+    """The bases of WebSocketDenialResponse: Starlette's TestClient's own where Starlette is
+    installed (so that `except starlette.testclient.WebSocketDenialResponse` catches ours),
+    then an httpx Response and our WebSocketDisconnect."""
+    if _STARLETTE_INSTALLED:
+        import warnings
+
+        try:
+            with warnings.catch_warnings():  # Starlette prefers httpx2 to our httpx: no matter
+                warnings.simplefilter("ignore")
+                from starlette.testclient import WebSocketDenialResponse as starlette_denial
+        except (ImportError, RuntimeError):  # its TestClient's dependencies are missing
+            pass
+        else:
+            return (starlette_denial, WebSocketDisconnect)
+    return (httpx.Response, WebSocketDisconnect)
+
+
+class WebSocketDenialResponse(*_denial_bases()):  # type: ignore[misc]
+    """What entering `websocket_connect()` raises when the app refuses the handshake with an
+    HTTP response (the "websocket.http.response" extension, e.g. a 401 from an auth
+    dependency): the response itself (`status_code`, `headers`, `json()`), and a
+    WebSocketDisconnect, as Starlette's."""
 
 
 class _Portal:
@@ -58,7 +84,7 @@ def _scope(client: TestClient, kind: str, request: httpx.Request) -> dict[str, A
         "server": (url.host, port),
         "state": dict(client._lifespan_state),
         # Template responses send their template and context here (response.template).
-        "extensions": {"http.response.debug": {}} if kind == "http" else {},
+        "extensions": {"http.response.debug": {}} if kind == "http" else {DENIAL_EXTENSION: {}},
     }
 
 
@@ -129,8 +155,10 @@ class _ClientDisconnected(OSError):
 
 class WebSocketTestSession:
     """A WebSocket connection to the app, as Starlette's TestClient gives it: entering it
-    connects (raising WebSocketDisconnect if the app refuses), then send_*/receive_*; leaving
-    it disconnects and raises what the app raised, if anything."""
+    connects (raising WebSocketDisconnect if the app refuses with a close, or
+    WebSocketDenialResponse if it refuses with an HTTP response), then send_*/receive_*;
+    leaving it disconnects and raises what the app raised, if anything (a WebSocketDisconnect
+    its endpoint let through included), as Starlette's does."""
 
     __test__ = False
 
@@ -143,6 +171,8 @@ class WebSocketTestSession:
         self._portal: _Portal | None = None
         self._task: Any = None
         self._disconnected = False
+        #: The app sent after the test had left (and was told so).
+        self._sent_too_late = False
         #: What receive() gives once the app has returned.
         self._ended = {"type": "websocket.close", "code": 1000, "reason": ""}
 
@@ -173,7 +203,7 @@ class WebSocketTestSession:
             message = self._from_app.get()
             if message is self._ended:
                 break
-            if isinstance(message, BaseException) and self.client.raise_server_exceptions:
+            if isinstance(message, BaseException):  # whatever raise_server_exceptions says
                 raise message
 
     def _finish(self) -> None:
@@ -199,6 +229,7 @@ class WebSocketTestSession:
 
         async def send(message: dict[str, Any]) -> None:
             if self._disconnected:  # as a server does once the client has gone
+                self._sent_too_late = True
                 raise _ClientDisconnected("the test client has disconnected")
             self._from_app.put(message)
 
@@ -207,6 +238,12 @@ class WebSocketTestSession:
                 await self.client.app(self.scope, receive, send)
             except asyncio.CancelledError:
                 pass  # the session ended while the app still ran
+            except WebSocketDisconnect as exc:
+                # Raised to the test, as Starlette's TestClient does, unless the app learnt
+                # that the test had left by sending: Starlette's would have cancelled it
+                # there, quietly.
+                if not self._sent_too_late:
+                    self._from_app.put(exc)
             except BaseException as exc:
                 self._from_app.put(exc)
             # The app is over: the connection closes, as a server closes it.
@@ -228,10 +265,28 @@ class WebSocketTestSession:
             self._from_app.put(message)  # the app is over: every later receive says so too
         return message
 
-    @staticmethod
-    def _raise_on_close(message: dict[str, Any]) -> None:
+    def _raise_on_close(self, message: dict[str, Any]) -> None:
+        """Raises WebSocketDisconnect if `message` closes the connection, or the denial
+        response (once all its body is in) if it starts one."""
         if message["type"] == "websocket.close":
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason", ""))
+        if message["type"] == "websocket.http.response.start":
+            body = []
+            while True:
+                part = self.receive()
+                if part["type"] != "websocket.http.response.body":
+                    raise RuntimeError(
+                        'Expected ASGI message "websocket.http.response.body", '
+                        f"but got {part['type']!r}"
+                    )
+                body.append(part.get("body", b""))
+                if not part.get("more_body", False):
+                    break
+            raise WebSocketDenialResponse(
+                status_code=message["status"],
+                headers=message.get("headers", []),
+                content=b"".join(body),
+            )
 
     def send_text(self, data: str) -> None:
         self.send({"type": "websocket.receive", "text": data})

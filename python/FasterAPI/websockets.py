@@ -10,7 +10,12 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from . import _core
+from ._starlette import StarletteWebSocketDisconnect
 from .requests import HTTPConnection
+
+#: The ASGI extension a server offers (in `scope["extensions"]`) when it can answer a WebSocket
+#: handshake with an HTTP response instead of the 101: the "WebSocket Denial Response".
+DENIAL_EXTENSION = "websocket.http.response"
 
 
 class WebSocketState(enum.Enum):
@@ -20,8 +25,9 @@ class WebSocketState(enum.Enum):
     RESPONSE = 3
 
 
-class WebSocketDisconnect(Exception):
-    """The client closed the connection (raised by the receive_* methods)."""
+class WebSocketDisconnect(StarletteWebSocketDisconnect):
+    """The client closed the connection (raised by the receive_* methods). Starlette's
+    WebSocketDisconnect too, where Starlette is installed, as FastAPI's is."""
 
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
         super().__init__(code, reason)
@@ -32,6 +38,14 @@ class WebSocketDisconnect(Exception):
 def encode_text_json(data: Any) -> str:
     """Compact JSON text, as `send_json` sends it (msgspec Structs and dataclasses too)."""
     return _core.encode_json(data).decode()
+
+
+#: The state the app's first message puts the connection in.
+_AFTER_HANDSHAKE = {
+    "websocket.accept": WebSocketState.CONNECTED,
+    "websocket.close": WebSocketState.DISCONNECTED,
+    "websocket.http.response.start": WebSocketState.RESPONSE,
+}
 
 
 class WebSocket(HTTPConnection):
@@ -74,16 +88,20 @@ class WebSocket(HTTPConnection):
         state = self.application_state
         kind = message["type"]
         if state == WebSocketState.CONNECTING:
-            if kind not in ("websocket.accept", "websocket.close"):
+            after = _AFTER_HANDSHAKE.get(kind)
+            if after is None:
                 raise RuntimeError(
-                    'Expected ASGI message "websocket.accept" or "websocket.close", '
-                    f"but got {kind!r}"
+                    'Expected ASGI message "websocket.accept", "websocket.close" or '
+                    f'"websocket.http.response.start", but got {kind!r}'
                 )
-            self.application_state = (
-                WebSocketState.DISCONNECTED
-                if kind == "websocket.close"
-                else WebSocketState.CONNECTED
-            )
+            self.application_state = after
+        elif state == WebSocketState.RESPONSE:  # the denial response's body
+            if kind != "websocket.http.response.body":
+                raise RuntimeError(
+                    f'Expected ASGI message "websocket.http.response.body", but got {kind!r}'
+                )
+            if not message.get("more_body", False):
+                self.application_state = WebSocketState.DISCONNECTED
         elif state == WebSocketState.CONNECTED:
             if kind not in ("websocket.send", "websocket.close"):
                 raise RuntimeError(
@@ -118,6 +136,23 @@ class WebSocket(HTTPConnection):
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Closes the connection; before `accept()` this refuses it (HTTP 403)."""
         await self.send({"type": "websocket.close", "code": code, "reason": reason or ""})
+
+    async def send_denial_response(self, response: Any) -> None:
+        """Refuses the connection with `response` (any ASGI HTTP response) instead of the 101,
+        where the server supports it (the "websocket.http.response" extension); the client
+        gets a plain HTTP response, its status, headers and body."""
+        if DENIAL_EXTENSION not in self.scope.get("extensions", {}):
+            raise RuntimeError(
+                "The server doesn't support the Websocket Denial Response extension."
+            )
+        await response(self.scope, self.receive, self._denial_send)
+
+    async def _denial_send(self, message: dict[str, Any]) -> None:
+        """Sends an HTTP response's messages as the denial extension's."""
+        kind = message["type"]
+        if kind in ("http.response.start", "http.response.body"):
+            message = {**message, "type": "websocket." + kind}
+        await self.send(message)
 
     def _connected(self) -> None:
         if self.application_state != WebSocketState.CONNECTED:
@@ -191,6 +226,21 @@ class WebSocket(HTTPConnection):
             await self.send({"type": "websocket.send", "text": text})
         else:
             await self.send({"type": "websocket.send", "bytes": text.encode()})
+
+
+async def deny(websocket: WebSocket, response: Any, reason: str = "") -> None:
+    """Answers a WebSocket with the HTTP `response` an exception handler gave, as FastAPI
+    does: before `accept()`, the response itself refuses the handshake where the server
+    supports it (TestClient raises WebSocketDenialResponse); where it does not, or once the
+    connection is open, it closes with 1008 (policy violation) and `reason` (a 403 before
+    `accept()`)."""
+    state = websocket.application_state
+    if state == WebSocketState.CONNECTING and DENIAL_EXTENSION in websocket.scope.get(
+        "extensions", {}
+    ):
+        await websocket.send_denial_response(response)
+    elif state in (WebSocketState.CONNECTING, WebSocketState.CONNECTED):
+        await websocket.close(1008, reason)
 
 
 class WebSocketClose:

@@ -2,7 +2,9 @@
 
 The frames are parsed, checked and written by Rust (`_core.WebSocketSession`: tungstenite);
 this module turns them into the ASGI websocket messages the app receives and sends. The
-handshake answer (101, or 403 when the app closes before accepting) is Rust's too.
+handshake answer (101, or 403 when the app closes before accepting) is Rust's too. The server
+offers the "websocket.http.response" extension: an app may refuse the handshake with an HTTP
+response of its own (a 401 from an auth dependency, say), written instead of the 101.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 from . import _core
 from .exceptions import _close_reason
-from .http_protocol import ClientDisconnected, HttpProtocol, log_websocket
+from .http_protocol import ClientDisconnected, HttpProtocol, _framing_headers, log_websocket
+from .websockets import DENIAL_EXTENSION, WebSocketDisconnect
 
 logger = logging.getLogger("fasterapi.error")
 
@@ -48,6 +51,8 @@ class WebSocketCycle:
         #: The app accepted (the 101 is written), or refused, the connection.
         self.response_started = False
         self.accepted = False
+        #: The app is sending the body of its denial response ("websocket.http.response").
+        self.denying = False
         #: We sent a close frame (or the refusal): the app may send nothing more.
         self.close_sent = False
         #: The connection is over for the app: the client closed it, broke the protocol, left,
@@ -165,6 +170,13 @@ class WebSocketCycle:
         except asyncio.CancelledError:
             if not self.gone:
                 raise
+        except WebSocketDisconnect as exc:
+            # The endpoint let the client's disconnect through, as FastAPI's may (TestClient
+            # raises it to the test): the client is gone, nothing went wrong. Not so if the
+            # client is still there: the app raised it itself.
+            if not self.gone:
+                logger.error("Exception in ASGI application", exc_info=exc)
+            self._end(1011)
         except BaseException as exc:
             logger.error("Exception in ASGI application", exc_info=exc)
             self._end(1011)
@@ -234,10 +246,16 @@ class WebSocketCycle:
                 self._accept(message)
             elif kind == "websocket.close":
                 self._refuse(403)
+            elif kind == "websocket.http.response.start":
+                self._deny(message)
             else:
                 raise RuntimeError(
-                    f'expected "websocket.accept" or "websocket.close", but got {kind!r}'
+                    'expected "websocket.accept", "websocket.close" or '
+                    f'"websocket.http.response.start", but got {kind!r}'
                 )
+            return
+        if self.denying:
+            await self._deny_body(message)
             return
         if self.gone:
             raise ClientDisconnected("the WebSocket client has disconnected")
@@ -283,6 +301,47 @@ class WebSocketCycle:
         else:
             self.update_reading()
 
+    def _deny(self, message: dict[str, Any]) -> None:
+        """Starts the app's denial response: its head, written instead of the 101 (the
+        connection closes after its body)."""
+        status = message["status"]
+        if not isinstance(status, int) or not 200 <= status <= 599:
+            raise RuntimeError(f"a WebSocket denial response's status is 200-599, not {status!r}")
+        headers = [
+            (name, value)
+            for name, value in message.get("headers") or []
+            if name.lower() != b"connection"  # it closes: the server says so itself
+        ]
+        length, _ = _framing_headers(headers)
+        # Without a Content-Length the body ends when the connection closes.
+        framing = -2 if length is None or status in (204, 304) else length
+        minor = 0 if self.scope.get("http_version") == "1.0" else 1
+        try:
+            head = _core.response_head(minor, status, headers, False, framing)
+        except ValueError as exc:
+            raise RuntimeError(f"invalid response header: {exc}") from None
+        self.response_started = self.close_sent = self.denying = True
+        self.early = None
+        self.conn.write(head)
+        self._log(status)
+
+    async def _deny_body(self, message: dict[str, Any]) -> None:
+        """A part of the denial response's body; the last one closes the connection."""
+        kind = message["type"]
+        if kind != "websocket.http.response.body":
+            raise RuntimeError(f'expected "websocket.http.response.body", but got {kind!r}')
+        if self.gone:
+            raise ClientDisconnected("the WebSocket client has disconnected")
+        body = message.get("body", b"")
+        if body:
+            self.conn.write(bytes(body))
+        if message.get("more_body", False):
+            await self.conn.drain()
+            return
+        self.denying = False
+        self._gone(1006, "")
+        self.conn.close()
+
     def _refuse(self, status: int) -> None:
         self.response_started = self.close_sent = True
         self.early = None
@@ -316,7 +375,7 @@ def websocket_scope(conn: HttpProtocol, event: tuple[Any, ...]) -> dict[str, Any
         for token in value.decode("latin-1").split(",")
         if token.strip()
     ]
-    scope["extensions"] = {}
+    scope["extensions"] = {DENIAL_EXTENSION: {}}
     return scope
 
 

@@ -120,7 +120,7 @@ async def lines(websocket: WebSocket):
 
 @app.websocket("/unread")
 async def unread(websocket: WebSocket):
-    """Lets a WebSocketDisconnect out of the endpoint: the connection just ends."""
+    """Lets a WebSocketDisconnect out of the endpoint: TestClient raises it, as Starlette's."""
     await websocket.accept()
     await websocket.receive_text()
     await websocket.receive_text()
@@ -177,6 +177,14 @@ async def stream(websocket: WebSocket):
             await websocket.send_text(chunk)
     except WebSocketDisconnect:
         EVENTS.append("stream ended")
+
+
+@app.websocket("/flood")
+async def flood(websocket: WebSocket):
+    """Sends until a send fails, letting that WebSocketDisconnect out."""
+    await websocket.accept()
+    while True:
+        await websocket.send_text("x")
 
 
 @app.websocket("/ignore")

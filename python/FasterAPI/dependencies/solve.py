@@ -21,7 +21,11 @@ from typing import Any
 
 from ..background import BackgroundTasks
 from ..concurrency import contextmanager_in_threadpool, run_in_threadpool
-from ..exceptions import RequestValidationError, WebSocketRequestValidationError
+from ..exceptions import (
+    RequestValidationError,
+    WebSocketRequestValidationError,
+    endpoint_context,
+)
 from ..forms import FILES_KEY
 from ..requests import Request
 from ..responses import RESPONSE_TYPES, Response, injected_response
@@ -242,7 +246,9 @@ async def _run_websocket(route: Any, ctx: Context, errors: list[dict[str, Any]] 
     """Solves the dependencies and runs the WebSocket endpoint."""
     kwargs = await solve(route.plan.dependant, ctx.values, ctx)
     if errors or kwargs is None:
-        raise WebSocketRequestValidationError(errors or [])
+        path = ctx.scope.get("root_path", "").rstrip("/") + route.path  # a mount's prefix too
+        context = endpoint_context(route.endpoint, "WS", path)
+        raise WebSocketRequestValidationError(errors or [], endpoint_ctx=context)
     await route.endpoint(**kwargs)
 
 
