@@ -1,20 +1,36 @@
 """Starlette's classes, where Starlette is installed, so that apps written against Starlette
 directly (`starlette.exceptions.HTTPException`, `starlette.requests.Request`,
-`starlette.responses.Response`) behave as they do under FastAPI. Without Starlette, stand-ins
-that nothing is an instance of."""
+`starlette.responses.Response`) and integrations that hook FastAPI through Starlette (its
+`Match`, its `ServerErrorMiddleware`, a patched `Starlette.__call__`) behave as they do under
+FastAPI. Without Starlette, stand-ins that nothing is an instance of."""
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 try:
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.exceptions import WebSocketException as StarletteWebSocketException
+    from starlette.middleware.errors import (
+        ServerErrorMiddleware as StarletteServerErrorMiddleware,
+    )
     from starlette.responses import Response as StarletteResponse
+    from starlette.routing import Match
     from starlette.websockets import WebSocketDisconnect as StarletteWebSocketDisconnect
 
     INSTALLED = True
 except ImportError:  # Starlette is optional: the bases are plain exceptions then
+
+    class Match(enum.Enum):  # type: ignore[no-redef]
+        """How a route matches a request (Starlette's enum, where Starlette is installed)."""
+
+        NONE = 0
+        PARTIAL = 1
+        FULL = 2
+
+    class StarletteServerErrorMiddleware:  # type: ignore[no-redef]
+        """Stands in for Starlette's ServerErrorMiddleware where Starlette is not installed."""
 
     class StarletteHTTPException(Exception):  # type: ignore[no-redef]
         """Stands in for Starlette's HTTPException where Starlette is not installed."""
@@ -29,6 +45,20 @@ except ImportError:  # Starlette is optional: the bases are plain exceptions the
         """Stands in for Starlette's WebSocketDisconnect where Starlette is not installed."""
 
     INSTALLED = False
+
+
+def patched_starlette_call() -> Any:
+    """`Starlette.__call__` where something replaced it (sentry-sdk's Starlette integration
+    wraps every Starlette app's calls so), else None. A FastAPI app is a Starlette app, so
+    such a patch applies to it: FasterAPI's app calls it in the same place (see
+    Faster.middleware_stack)."""
+    starlette_app = starlette_class("applications", "Starlette")
+    if starlette_app is None:
+        return None
+    call = starlette_app.__call__
+    if getattr(call, "__module__", None) == "starlette.applications":
+        return None  # Starlette's own
+    return call
 
 
 def starlette_class(module: str, name: str) -> Any:

@@ -13,7 +13,11 @@ from typing import Any
 
 from . import _core
 from ._body_limit import CONTENT_TOO_LARGE
-from ._starlette import StarletteHTTPException, StarletteWebSocketException
+from ._starlette import (
+    StarletteHTTPException,
+    StarletteWebSocketException,
+    patched_starlette_call,
+)
 from .datastructures import State
 from .dependencies.solve import serve as serve_dependant
 from .dependencies.solve import serve_websocket
@@ -30,6 +34,7 @@ from .exceptions import (
     _close_reason,
 )
 from .middleware.base import BaseHTTPMiddleware
+from .middleware.errors import ServerErrorMiddleware, answer_errors_before_start
 from .openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -141,16 +146,21 @@ class Faster(FasterRouter, _core.AsgiApp):
         self._websocket_dispatcher: Any = None
         #: The frontends' routes (frontend()), tried when nothing else answers.
         self._frontend_dispatcher: Any = None
-        #: route -> the app serving it for its get_route_handler() (_call_route).
-        self._handler_apps: dict[APIRoute, _RouteHandlerApp] = {}
+        #: (route, endpoint) -> the app serving it for its get_route_handler() (_call_route).
+        self._handler_apps: dict[tuple[APIRoute, Any], _RouteHandlerApp] = {}
+        #: route -> what serves it through its get_route_handler(), built once (_route_handler).
+        self._route_handlers: dict[APIRoute, APIRoute] = {}
         #: (path prefix, ASGI app) pairs from mount(), tried when no route matches.
         self.mounts: list[tuple[str, Any]] = []
         #: mount(name=...) -> its path prefix and app, for url_path_for().
         self.mount_names: dict[str, tuple[str, Any]] = {}
-        #: add_middleware() entries, outermost first; built into _middleware_stack on first use.
+        #: add_middleware() entries, outermost first; built into middleware_stack on first use.
         #: `middleware=[Middleware(cls, ...)]` gives the first ones, the first outermost.
         self.user_middleware: list[tuple[Any, tuple, dict]] = [tuple(m) for m in middleware or ()]
         self._middleware_stack: Any = None
+        #: What build_middleware_stack() made when it had no middleware to add: a stack that
+        #: calls can skip, the routes answering their errors as it would.
+        self._plain_stack: Any = None
         self._listeners.append(self._routes_changed)
         #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` resets it.
         self.dependency_overrides: dict[Any, Any] = {}
@@ -248,6 +258,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         """Compiles the routes into the Rust dispatcher, with the dependency overrides."""
         overrides = dict(self.dependency_overrides)
         self._handler_apps.clear()
+        handlers, self._route_handlers = self._route_handlers, {}
         dispatcher = _core.Dispatcher(self.strict_content_type)
         websockets = _core.Dispatcher()
         for route in self.routes:
@@ -262,7 +273,8 @@ class Faster(FasterRouter, _core.AsgiApp):
                 strict = getattr(route, "strict_content_type", Default)
                 strict = None if strict is Default else bool(strict)
                 if getattr(route, "wraps_handler", False):
-                    route = self._route_handler(route)
+                    handler = handlers.get(route) or self._route_handler(route)
+                    route = self._route_handlers[route] = handler
                 dispatcher.add_route(route.path, sorted(route.methods), route, strict)
         self._overrides_compiled = overrides
         self._websocket_dispatcher = websockets
@@ -272,11 +284,14 @@ class Faster(FasterRouter, _core.AsgiApp):
 
     def _route_handler(self, route: APIRoute) -> APIRoute:
         """What the dispatcher serves for a route whose class overrides get_route_handler(),
-        as FastAPI's custom route classes do: a route that gives its handler the Request
-        (which the handler may replace) and sends the Response it returns."""
+        as FastAPI's custom route classes do (or when an integration replaced
+        get_request_handler): a route that gives its handler the Request (which the handler
+        may replace), with `scope["route"]` the route, and sends the Response it returns."""
         handler = route.get_route_handler()
 
         async def endpoint(request: Request, **path_params: str) -> Response:
+            request.scope["route"] = route
+            request.scope["endpoint"] = route.endpoint
             return await handler(request)
 
         # It takes the path's parameters (as text: the route itself validates them).
@@ -297,14 +312,19 @@ class Faster(FasterRouter, _core.AsgiApp):
             max_body_size=route.max_body_size,
         )
 
-    async def _call_route(self, route: APIRoute, request: Request) -> Response:
-        """APIRoute.get_route_handler()'s request handling: serves `route` for `request` (its
-        body read through `request.body()`) as usual, in an app of its own, and returns the
-        response whole. An error is raised to the caller instead of answered; background
-        tasks and the code after `yield` in dependencies run before it returns."""
-        inner = self._handler_apps.get(route)
+    async def _call_route(
+        self, route: APIRoute, request: Request, endpoint: Any = None
+    ) -> Response:
+        """get_request_handler()'s request handling: serves `route` (calling `endpoint` in
+        place of its own, if given) for `request` (its body read through `request.body()`)
+        as usual, in an app of its own, and returns the response whole. An error is raised
+        to the caller instead of answered; background tasks and the code after `yield` in
+        dependencies run before it returns."""
+        key = (route, endpoint)
+        inner = self._handler_apps.get(key)
         if inner is None:
-            inner = self._handler_apps[route] = _RouteHandlerApp(self, route)
+            served = route if endpoint is None else route.with_endpoint(endpoint)
+            inner = self._handler_apps[key] = _RouteHandlerApp(self, served)
         body = await request.body()
         body_sent = False
         start: dict[str, Any] = {}
@@ -377,7 +397,7 @@ class Faster(FasterRouter, _core.AsgiApp):
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
         """Wraps the app in a pure-ASGI middleware, `middleware_class(app, *args, **kwargs)`;
         the last one added is the outermost, as in FastAPI."""
-        if self._middleware_stack is not None:
+        if self.middleware_stack is not None:
             raise RuntimeError("Cannot add middleware after an application has started")
         self.user_middleware.insert(0, (middleware_class, args, kwargs))
 
@@ -393,7 +413,15 @@ class Faster(FasterRouter, _core.AsgiApp):
 
         return decorator
 
-    def _build_middleware_stack(self) -> Any:
+    # -- the middleware stack (Starlette's names) -----------------------------------------------
+
+    def build_middleware_stack(self) -> Any:
+        """Starlette's: the ASGI app that the app's calls go through, ServerErrorMiddleware
+        around the user's middleware (the last added outermost) around the routes. Built
+        once, on the first call, into `middleware_stack`. An override (a subclass's, or one
+        set on the app, as OpenTelemetry's instrumentation sets one) is honoured: calls then
+        go through what it returns. Without middleware or override they skip the stack."""
+
         async def routes(scope: dict[str, Any], receive: Any, send: Any) -> None:
             scope["fasterapi.routes"] = self  # marks the call that runs the routes themselves
             await self(scope, receive, send)
@@ -401,8 +429,31 @@ class Faster(FasterRouter, _core.AsgiApp):
         app: Any = routes
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        self._middleware_stack = app
-        return app
+        stack = ServerErrorMiddleware(app, handler=self._error_response, debug=self.debug)
+        self._plain_stack = None if self.user_middleware else stack
+        return stack
+
+    @property
+    def middleware_stack(self) -> Any:
+        """Starlette's: the stack build_middleware_stack() made (None before the first
+        call); assign one to replace it."""
+        return self._middleware_stack
+
+    @middleware_stack.setter
+    def middleware_stack(self, stack: Any) -> None:
+        self._middleware_stack = stack
+        # Calls go through it unless it is the plain one, or Starlette's __call__ is patched
+        # (sentry-sdk), which FastAPI's app calls as a Starlette app: see _through_middleware.
+        self._stack_first = stack is not None and (
+            stack is not self._plain_stack or patched_starlette_call() is not None
+        )
+
+    def _middleware_first(self) -> bool:
+        """Whether calls go through the middleware stack before the routes; builds it on
+        the first call (or when the native server starts), as Starlette does."""
+        if self._middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        return self._stack_first
 
     def add_exception_handler(self, key: int | type[BaseException], handler: Callable) -> None:
         self.exception_handlers[key] = handler
@@ -439,7 +490,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         """What the Rust front door hands back: calls that go through the middleware first,
         lifespan, other scope types, and the first request (or the first after
         dependency_overrides changed), which compiles the routes."""
-        if self.user_middleware and scope.get("fasterapi.routes") is not self:
+        if scope.get("fasterapi.routes") is not self and self._middleware_first():
             return await self._through_middleware(scope, receive, send)
         if scope["type"] == "lifespan":
             return await self._lifespan(scope, receive, send)
@@ -452,13 +503,15 @@ class Faster(FasterRouter, _core.AsgiApp):
         await _core.AsgiApp.__call__(self, scope, receive, send)
 
     async def _through_middleware(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Runs a call through the user's middleware. An error nobody handled comes out of
-        it (a middleware's `call_next` can catch it, as in FastAPI) and gets the 500 here,
-        outside, unless the response had started."""
-        stack = self._middleware_stack or self._build_middleware_stack()
-        if scope["type"] != "http":
-            return await stack(scope, receive, send)
-        await _answer_errors_before_start(stack, scope, receive, send, self._server_error)
+        """Runs a call through the middleware stack, as Starlette's `__call__` does (a
+        patched one, such as sentry-sdk's, is called in its place). An error nobody handled
+        comes out of the user's middleware (a middleware's `call_next` can catch it, as in
+        FastAPI) and gets the 500 outside it, from ServerErrorMiddleware."""
+        scope["app"] = self
+        starlette_call = patched_starlette_call()
+        if starlette_call is not None:
+            return await starlette_call(self, scope, receive, send)
+        await self.middleware_stack(scope, receive, send)
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """A WebSocket connection: Rust matches its route and extracts its parameters, then
@@ -537,7 +590,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         """Sends a Response by its own ASGI call (one that streams, or has background work);
         an exception before it starts answering (a FileResponse's missing file, say) goes to
         the app's exception handlers, as a handler's would."""
-        await _answer_errors_before_start(response, scope, receive, send, self._handle_exception)
+        await answer_errors_before_start(response, scope, receive, send, self._handle_exception)
 
     async def _content_too_large(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """A Content-Length past the route's max_body_size: FastAPI's plain-text 413, before
@@ -662,23 +715,27 @@ class Faster(FasterRouter, _core.AsgiApp):
         handler = self._lookup_handler(exc)
         if handler is not None:
             return await self._call_handler(handler, scope, receive, send, exc)
-        if self.user_middleware and scope.get("fasterapi.routes") is self:
-            raise exc
+        if scope.get("fasterapi.routes") is self:
+            raise exc  # to the middleware stack, whose ServerErrorMiddleware answers it
         await self._server_error(scope, receive, send, exc)
 
     async def _server_error(
         self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
     ) -> None:
-        """The 500 for an unhandled `exc` (the app's 500 or Exception handler, if any), then
-        `exc` raised again."""
-        handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
-        if handler is not None:
-            await self._call_handler(handler, scope, receive, send, exc)
-        else:
-            await JSONResponse({"detail": "Internal Server Error"}, status_code=500)(
-                scope, receive, send
-            )
+        """The 500 for an unhandled `exc` (see _error_response), then `exc` raised again."""
+        scope["app"] = self
+        response = await self._error_response(Request(scope, receive, send), exc)
+        await response(scope, receive, send)
         raise exc
+
+    async def _error_response(self, request: Request, exc: Exception) -> Any:
+        """The response to an unhandled `exc`: the app's 500 or Exception handler's, else a
+        500 `{"detail": "Internal Server Error"}` (ServerErrorMiddleware's handler)."""
+        handler = self.exception_handlers.get(500) or self.exception_handlers.get(Exception)
+        if handler is None:
+            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        response = handler(request, exc)
+        return await response if inspect.isawaitable(response) else response
 
     async def _lifespan(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = False
@@ -747,23 +804,3 @@ class _RouteHandlerApp(Faster):
 
 # So that asyncio.iscoroutine() accepts `app(scope, receive, send)`, e.g. in create_task().
 collections.abc.Coroutine.register(_core.AsgiCall)
-
-
-async def _answer_errors_before_start(
-    call: Any, scope: dict[str, Any], receive: Any, send: Any, answer: Any
-) -> None:
-    """Runs the ASGI `call`; an Exception it raises before the response has started is
-    answered by `answer(scope, receive, send, exc)`, one raised after that goes on up."""
-    started = False
-
-    async def watched(message: dict[str, Any]) -> None:
-        nonlocal started
-        started = started or message["type"] == "http.response.start"
-        await send(message)
-
-    try:
-        await call(scope, receive, watched)
-    except Exception as exc:
-        if started:
-            raise
-        await answer(scope, receive, send, exc)

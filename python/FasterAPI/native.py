@@ -140,7 +140,7 @@ def native_dispatcher(app: Any) -> Any:
     """The route dispatcher the parser may use for `app`, or None for any other ASGI app."""
     from .applications import Faster
 
-    if not isinstance(app, Faster) or app.user_middleware:
+    if not isinstance(app, Faster) or app._middleware_first():
         return None  # middleware must see every request: all of them go through ASGI
     return app._dispatcher or app._build_dispatcher()
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from ._body_limit import validate_max_body_size
 from ._form_limits import merge_form_limits, validate_form_limits
+from ._starlette import Match, StarletteResponse
 from ._types import is_subclass
 from .dependencies.models import called_function, is_coroutine_callable
 from .exceptions import FastAPIError, HTTPException
@@ -24,7 +25,7 @@ from .item_streams import is_generator_endpoint, stream_item_type, streaming_end
 from .requests import Request
 from .response_model import check_response_model, response_serializer
 from .responses import JSONResponse, Response
-from .signature import compile_endpoint
+from .signature import _PATH_CONVERTORS, compile_endpoint
 from .sse import ServerSentEvent
 from .staticfiles import FrontendStaticFiles
 
@@ -110,17 +111,32 @@ def _default_status(response_class: type[Response]) -> int:
     return default if isinstance(default, int) else 200
 
 
+def _is_response_class(annotation: Any) -> bool:
+    """Whether `annotation` is a Response class: ours, or Starlette's (FastAPI's own)."""
+    return is_subclass(annotation, Response) or is_subclass(annotation, StarletteResponse)
+
+
 def _response_model(endpoint: Any, response_model: Any) -> Any:
     """The route's response model: the one given, else the return annotation unless that is
     a Response (class or union of them) or None, as FastAPI infers it."""
     if response_model is not Default:
         return response_model
     annotation = return_annotation(endpoint)
-    if annotation is None or annotation is type(None) or is_subclass(annotation, Response):
+    if annotation is None or annotation is type(None) or _is_response_class(annotation):
         return None
-    if any(is_subclass(arg, Response) for arg in typing.get_args(annotation)):
+    if any(_is_response_class(arg) for arg in typing.get_args(annotation)):
         return None
     return annotation
+
+
+def get_route_path(scope: dict[str, Any]) -> str:
+    """The request's path below its root path, which routes match (Starlette's)."""
+    path, root_path = scope["path"], scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    return path[len(root_path) :] if path[len(root_path)] == "/" else path
 
 
 def _positional_names(endpoint: Any) -> tuple[str, ...] | None:
@@ -337,21 +353,77 @@ class APIRoute:
         return options
 
     @property
+    def path_format(self) -> str:
+        """Starlette's: the path with `{name:convertor}` written `{name}`."""
+        return path_format(self.path)
+
+    @property
+    def dependant(self) -> Any:
+        """FastAPI's: the handler's Dependant (`call` is the endpoint), with its dependencies."""
+        return self.plan.root
+
+    def matches(self, scope: dict[str, Any]) -> tuple[Match, dict[str, Any]]:
+        """Starlette's (and FastAPI's) route matching, for integrations that look up the
+        route of a request themselves: Match.FULL when the route serves `scope`,
+        Match.PARTIAL for its path with another method, else Match.NONE; with the child scope
+        Starlette adds (the endpoint, the path parameters, the route). `Match` is
+        Starlette's enum where Starlette is installed. The app itself routes in Rust."""
+        pattern = self.plan.path_pattern
+        found = pattern.fullmatch(get_route_path(scope)) if scope["type"] == "http" else None
+        if pattern is None or found is None:
+            return Match.NONE, {}
+        try:
+            matched = {
+                name: _PATH_CONVERTORS.get(convertor, str)(found[name])
+                for name, convertor in self.plan.path_convertors.items()
+            }
+        except ValueError:  # not what its convertor reads (`{id:int}`): not this route
+            return Match.NONE, {}
+        child_scope = {
+            "endpoint": self.endpoint,
+            "path_params": {**scope.get("path_params", {}), **matched},
+            "route": self,
+        }
+        if scope["method"] not in self.methods:
+            return Match.PARTIAL, child_scope
+        return Match.FULL, child_scope
+
+    @property
     def wraps_handler(self) -> bool:
-        """Its class overrides get_route_handler(): the app serves it through that handler."""
-        return type(self).get_route_handler is not APIRoute.get_route_handler
+        """The app serves it through get_route_handler(): its class overrides that, or an
+        integration replaced `get_request_handler` (sentry-sdk's FastAPI integration)."""
+        return (
+            type(self).get_route_handler is not APIRoute.get_route_handler
+            or get_request_handler is not _GET_REQUEST_HANDLER
+        )
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         """FastAPI's hook for an APIRoute subclass to wrap the request handling: an `async`
-        function from the Request to the route's Response. Serving a route calls it only
-        when a subclass overrides it (see Faster._route_handler); the route is then served
-        as usual, its response kept whole, and its errors raised to the wrapper."""
-        route = self
+        function from the Request to the route's Response, made by `get_request_handler`
+        from the route's Dependant and options, as FastAPI makes it. The app calls it (once
+        per route) only when it is overridden or `get_request_handler` is replaced (see
+        Faster._route_handler); other routes are served without it, on the fast path."""
+        return get_request_handler(
+            dependant=self.dependant,
+            status_code=self.status_code,
+            response_class=self.response_class,
+            response_model_include=self.response_model_include,
+            response_model_exclude=self.response_model_exclude,
+            response_model_by_alias=self.response_model_by_alias,
+            response_model_exclude_unset=self.response_model_exclude_unset,
+            response_model_exclude_defaults=self.response_model_exclude_defaults,
+            response_model_exclude_none=self.response_model_exclude_none,
+            dependency_overrides_provider=self.dependency_overrides_provider,
+            strict_content_type=self.strict_content_type,
+            form_limits=self.form_limits,
+        )
 
-        async def route_handler(request: Request) -> Response:
-            return await request.scope["app"]._call_route(route, request)
-
-        return route_handler
+    def with_endpoint(self, endpoint: Callable[..., Any]) -> APIRoute:
+        """This route, or a copy that calls `endpoint` (what an integration wrapped the
+        endpoint in, through `dependant.call`) in its place."""
+        if endpoint is self.endpoint:
+            return self
+        return type(self)(self.path, endpoint, **self.options())
 
     def with_overrides(self, overrides: Mapping[Any, Any]) -> APIRoute:
         """This route, or a copy compiled with `overrides` (app.dependency_overrides) if any
@@ -364,6 +436,87 @@ class APIRoute:
 
     def __repr__(self) -> str:
         return f"APIRoute(path={self.path!r}, methods={sorted(self.methods)}, name={self.name!r})"
+
+
+def get_request_handler(
+    dependant: Any,
+    body_field: Any = None,
+    status_code: int | None = None,
+    response_class: Any = Default,
+    response_field: Any = None,
+    response_model_include: Any = None,
+    response_model_exclude: Any = None,
+    response_model_by_alias: bool = True,
+    response_model_exclude_unset: bool = False,
+    response_model_exclude_defaults: bool = False,
+    response_model_exclude_none: bool = False,
+    dependency_overrides_provider: Any = None,
+    embed_body_fields: bool = False,
+    strict_content_type: Any = Default,
+    stream_item_field: Any = None,
+    is_json_stream: bool = False,
+    form_limits: Any = None,
+) -> Callable[[Request], Any]:
+    """FastAPI's: a route's request handling, an `async` function from the Request to the
+    Response, which integrations replace to wrap it (`fastapi.routing.get_request_handler =
+    ...`: sentry-sdk does). FasterAPI compiled the route when it was added, with these
+    options: the handler serves the route the request matched (`scope["route"]`), calling
+    `dependant.call` as its endpoint (what an integration may have wrapped the endpoint in),
+    keeps its response whole, and raises its errors to the caller (Faster._call_route)."""
+    call = dependant.call
+
+    async def app(request: Request) -> Response:
+        scope = request.scope
+        return await scope["app"]._call_route(scope["route"], request, call)
+
+    return app
+
+
+#: FasterAPI's own get_request_handler, to tell when an integration replaced it.
+_GET_REQUEST_HANDLER = get_request_handler
+
+
+def request_response(func: Callable[[Request], Any]) -> Callable[..., Any]:
+    """Starlette's: an ASGI app from `func`, a function (or `async def`) from the Request
+    to a Response, as FastAPI wraps a route's handler."""
+    is_async = _is_async(func)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        request = Request(scope, receive, send)
+        response = await func(request) if is_async else func(request)
+        await response(scope, receive, send)
+
+    return app
+
+
+class RouteContext:
+    """FastAPI's view of a route as it is served (iter_route_contexts): FasterAPI copies an
+    included router's routes, prefixed, into the including one, so each route of
+    `app.routes` is served as it is, and its context is the route itself."""
+
+    def __init__(self, route: Any) -> None:
+        self.route = route
+
+    @property
+    def original_route(self) -> Any:
+        return self.route
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.route, name)
+
+
+def iter_route_contexts(routes: Sequence[Any]) -> typing.Iterator[RouteContext]:
+    """FastAPI's: the routes as they are matched, one RouteContext each (with `path`,
+    `matches()`, `endpoint`...), for integrations that look a request's route up."""
+    for route in routes:
+        yield route if isinstance(route, RouteContext) else RouteContext(route)
+
+
+class _IncludedRouter:
+    """FastAPI's entry for an included router in `routes`. FasterAPI copies the included
+    routes instead, so no route is one; integrations test for it (fastapi-pagination)."""
+
+    original_router: Any = None
 
 
 class APIWebSocketRoute:

@@ -31,6 +31,10 @@ pub struct AsgiApp {
     /// `add_middleware()` entries; while there are any, requests go through them first.
     #[pyo3(get, set)]
     user_middleware: Py<PyList>,
+    /// Calls go through `app.middleware_stack` first even without `add_middleware()` entries:
+    /// its `build_middleware_stack()` was overridden (instrumentations do), set by Python.
+    #[pyo3(get, set, name = "_stack_first")]
+    stack_first: bool,
     /// FastAPI's `app.dependency_overrides`: original dependency -> replacement.
     #[pyo3(get, set)]
     dependency_overrides: Py<PyDict>,
@@ -53,6 +57,7 @@ impl AsgiApp {
             dispatcher: None,
             root_path: PyString::new(py, "").unbind(),
             user_middleware: PyList::empty(py).unbind(),
+            stack_first: false,
             dependency_overrides: PyDict::new(py).unbind(),
             overrides_compiled: PyDict::new(py).unbind(),
         }
@@ -337,7 +342,7 @@ impl AsgiCall {
         let scope = self.scope.bind(py);
         let (dispatcher, root_path) = {
             let core = app.borrow();
-            let through_middleware = core.user_middleware.bind(py).len() > 0
+            let through_middleware = (core.stack_first || core.user_middleware.bind(py).len() > 0)
                 && !scope
                     .get_item(pyo3::intern!(py, "fasterapi.routes"))?
                     .is_some_and(|marker| marker.is(app.as_any()));
