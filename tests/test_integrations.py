@@ -1,7 +1,7 @@
 """Integrations that hook FastAPI, used for real on FasterAPI through the drop-in mode
 (FasterAPI.compat.install()): sentry-sdk's FastAPI integration, opentelemetry-instrumentation-
-fastapi and prometheus-fastapi-instrumentator. Each app (tests/apps/integrations_*_app.py) is an
-unchanged FastAPI app; it is served through TestClient (in a process of its own: the drop-in
+fastapi, prometheus-fastapi-instrumentator and slowapi. Each app
+(tests/apps/integrations_*_app.py) is an unchanged FastAPI app; it is served through TestClient (in a process of its own: the drop-in
 mode and the integrations patch modules for the whole process) and on the native server over
 real sockets, and asked what the integration recorded."""
 
@@ -128,3 +128,11 @@ def test_routes_with_nothing_patched_keep_the_fast_path():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False", "True"]
+
+
+def test_slowapi_answers_429_past_the_limits(serve, tmp_path):
+    paths = ["/limited"] * 3 + ["/default"] * 4
+    answers = serve("integrations_slowapi_app", paths, tmp_path)
+    assert [status for status, _ in answers] == [200, 200, 429, 200, 200, 200, 429]
+    assert answers[2][1] == {"error": "Rate limit exceeded: 2 per 1 minute"}
+    assert answers[0][1] == {"ok": True}

@@ -91,3 +91,13 @@ def special_parameter(annotation: Any) -> str | None:
         if cls is not None and issubclass(annotation, cls):
             return kind
     return None
+
+
+def register_as_starlettes(cls: type, module: str, name: str) -> None:
+    """Makes `isinstance(x, starlette.<module>.<name>)` true for instances of FasterAPI's
+    `cls` (a virtual subclass: Starlette's connection classes are ABCs, being Mappings), for
+    plugins that check (slowapi refuses anything but a Starlette Request). Nothing to do
+    without Starlette."""
+    base = starlette_class(module, name)
+    if base is not None:
+        base.register(cls)

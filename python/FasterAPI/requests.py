@@ -9,6 +9,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 from ._hosts import request_netloc
+from ._starlette import register_as_starlettes
 from .datastructures import URL, Address, FormData, Headers, QueryParams, State
 
 
@@ -209,3 +210,7 @@ class _FormCall:
 
     async def __aexit__(self, *exc_info: Any) -> None:
         await self._request.close()
+
+
+register_as_starlettes(HTTPConnection, "requests", "HTTPConnection")
+register_as_starlettes(Request, "requests", "Request")

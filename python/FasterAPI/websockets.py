@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from . import _core
-from ._starlette import StarletteWebSocketDisconnect
+from ._starlette import StarletteWebSocketDisconnect, register_as_starlettes
 from .requests import HTTPConnection
 
 #: The ASGI extension a server offers (in `scope["extensions"]`) when it can answer a WebSocket
@@ -252,3 +252,6 @@ class WebSocketClose:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "websocket.close", "code": self.code, "reason": self.reason})
+
+
+register_as_starlettes(WebSocket, "websockets", "WebSocket")
