@@ -1,9 +1,9 @@
 """Integrations that hook FastAPI, used for real on FasterAPI through the drop-in mode
 (FasterAPI.compat.install()): sentry-sdk's FastAPI integration, opentelemetry-instrumentation-
-fastapi, prometheus-fastapi-instrumentator and slowapi. Each app
-(tests/apps/integrations_*_app.py) is an unchanged FastAPI app; it is served through TestClient (in a process of its own: the drop-in
-mode and the integrations patch modules for the whole process) and on the native server over
-real sockets, and asked what the integration recorded."""
+fastapi, prometheus-fastapi-instrumentator and slowapi. Each app (tests/apps/integrations_*_app.py)
+is an unchanged FastAPI app; it is served through TestClient (in a process of its own: the
+drop-in mode and the integrations patch modules for the whole process) and on the native server
+over real sockets, and asked what the integration recorded."""
 
 import json
 import subprocess
