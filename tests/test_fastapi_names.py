@@ -217,3 +217,28 @@ def test_models_fastapi_refuses_in_responses_and_parameters_are_refused_at_regis
         @app.post("/c")
         def takes(items: list[Old]):
             return items
+
+
+def _says_where(text: str) -> None:
+    assert text.startswith("1 validation error:\n  {'type': 'int_parsing'")
+    assert 'error_context_app.py", line ' in text and "in get_user" in text
+    assert text.endswith("GET /users/{user_id}")
+
+
+def test_a_validation_error_names_its_endpoint():
+    from FasterAPI.testclient import TestClient
+
+    from tests.apps.error_context_app import app
+
+    response = TestClient(app).get("/users/abc")
+    assert response.status_code == 422
+    _says_where(response.text)
+
+
+def test_a_validation_error_names_its_endpoint_on_the_native_server(tmp_path):
+    from tests.test_native_server import exchange, native_server, request
+
+    with native_server(tmp_path, module="error_context_app") as server:
+        status, _, body = exchange(server, request("GET", "/users/abc"))
+    assert status == 422
+    _says_where(body.decode())

@@ -28,10 +28,13 @@ from .exception_handlers import (
     websocket_request_validation_exception_handler,
 )
 from .exceptions import (
+    EndpointContext,
     HTTPException,
     RequestValidationError,
+    ValidationException,
     WebSocketRequestValidationError,
     _close_reason,
+    endpoint_context,
 )
 from .middleware.base import BaseHTTPMiddleware
 from .middleware.errors import ServerErrorMiddleware, answer_errors_before_start
@@ -712,12 +715,27 @@ class Faster(FasterRouter, _core.AsgiApp):
         user middleware, the 500 is given outside it (_through_middleware)."""
         if scope.get("fasterapi.route_handler"):
             raise exc  # to the route class's get_route_handler() wrapper (_call_route)
+        if isinstance(exc, ValidationException) and exc.endpoint_ctx is None:
+            exc.endpoint_ctx = self._endpoint_context(scope)
         handler = self._lookup_handler(exc)
         if handler is not None:
             return await self._call_handler(handler, scope, receive, send, exc)
         if scope.get("fasterapi.routes") is self:
             raise exc  # to the middleware stack, whose ServerErrorMiddleware answers it
         await self._server_error(scope, receive, send, exc)
+
+    def _endpoint_context(self, scope: dict[str, Any]) -> EndpointContext | None:
+        """Where a validation error of this request comes from (its message names it, as
+        FastAPI's does): the matched route's endpoint and `METHOD /path`, found again on this
+        error path rather than kept for every request."""
+        route = scope.get("route")
+        if route is None and self._dispatcher is not None:
+            found = self._dispatcher.resolve(scope)
+            route = found[0] if found is not None else None
+        if route is None:
+            return None
+        mount = scope.get("root_path", "").rstrip("/")
+        return endpoint_context(route.endpoint, scope["method"], mount + route.path)
 
     async def _server_error(
         self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
