@@ -242,3 +242,20 @@ def test_a_validation_error_names_its_endpoint_on_the_native_server(tmp_path):
         status, _, body = exchange(server, request("GET", "/users/abc"))
     assert status == 422
     _says_where(body.decode())
+
+
+def test_a_plain_object_returned_is_written_as_its_attributes():
+    from FasterAPI import FastAPI
+    from FasterAPI.testclient import TestClient
+
+    class Credentials:
+        def __init__(self) -> None:
+            self.username, self.scopes = "ann", ["read"]
+
+    app = FastAPI()
+
+    @app.get("/")
+    def plain():
+        return Credentials()
+
+    assert TestClient(app).get("/").json() == {"username": "ann", "scopes": ["read"]}

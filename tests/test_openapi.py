@@ -11,6 +11,7 @@ import FasterAPI
 import msgspec
 import pytest
 from FasterAPI import Depends, FastAPI, HTTPException, Query, TestClient
+from FasterAPI.exceptions import FastAPIDeprecationWarning
 from FasterAPI.openapi import schemas
 from FasterAPI.openapi.docs import get_swagger_ui_html
 from FasterAPI.openapi.utils import get_openapi
@@ -116,7 +117,8 @@ def test_script_in_settings_cannot_close_the_script_element():
 
 
 def test_root_path_goes_into_servers_and_the_pages():
-    app = FastAPI(root_path="/api/v1")
+    with pytest.warns(FastAPIDeprecationWarning, match="root_path"):  # as in FastAPI 0.165
+        app = FastAPI(root_path="/api/v1")
 
     @app.get("/ping")
     async def ping():
@@ -129,10 +131,12 @@ def test_root_path_goes_into_servers_and_the_pages():
     assert "url: '/api/v1/openapi.json'" in docs
     assert app.openapi().get("servers") is None  # the kept document is not changed
 
-    listed = FastAPI(root_path="/api/v1", servers=[{"url": "/api/v1"}])
+    with pytest.warns(FastAPIDeprecationWarning):
+        listed = FastAPI(root_path="/api/v1", servers=[{"url": "/api/v1"}])
     with TestClient(listed) as client:
         assert client.get("/openapi.json").json()["servers"] == [{"url": "/api/v1"}]
-    off = FastAPI(root_path="/api/v1", root_path_in_servers=False)
+    with pytest.warns(FastAPIDeprecationWarning):
+        off = FastAPI(root_path="/api/v1", root_path_in_servers=False)
     with TestClient(off) as client:
         assert "servers" not in client.get("/openapi.json").json()
 

@@ -8,6 +8,7 @@ import collections.abc
 import contextlib
 import inspect
 import traceback
+import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ from .exception_handlers import (
 )
 from .exceptions import (
     EndpointContext,
+    FastAPIDeprecationWarning,
     HTTPException,
     RequestValidationError,
     ValidationException,
@@ -134,6 +136,13 @@ class Faster(FasterRouter, _core.AsgiApp):
         self.separate_input_output_schemas = separate_input_output_schemas
         #: The document `openapi()` made, kept until it is set to None.
         self.openapi_schema: dict[str, Any] | None = None
+        if root_path:
+            warnings.warn(
+                "The `root_path` parameter is deprecated, as in FastAPI 0.165: give the server "
+                "its root path instead (`fasterapi run --root-path /api/v1`)",
+                FastAPIDeprecationWarning,
+                stacklevel=2,
+            )
         self.root_path = root_path
         self.state = State()
         self.exception_handlers: dict[Any, Callable[..., Any]] = {

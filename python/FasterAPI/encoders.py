@@ -100,6 +100,8 @@ def to_builtin(obj: Any) -> Any:
         return str(obj)
     if hasattr(obj, "__iter__") and not isinstance(obj, str | bytes):
         return list(obj)
+    if hasattr(obj, "__dict__") and not isinstance(obj, type):
+        return dict(vars(obj))  # a plain object as its attributes, as jsonable_encoder does
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
