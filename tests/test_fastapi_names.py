@@ -259,3 +259,27 @@ def test_a_plain_object_returned_is_written_as_its_attributes():
         return Credentials()
 
     assert TestClient(app).get("/").json() == {"username": "ann", "scopes": ["read"]}
+
+
+def test_fastapis_default_placeholders_mean_not_given():
+    """Code written for FastAPI (strawberry's GraphQLRouter) passes Default(...) for options
+    it leaves to the defaults."""
+    from FasterAPI import APIRouter, FastAPI
+    from FasterAPI.responses import HTMLResponse, JSONResponse
+    from FasterAPI.routing import generate_unique_id
+    from FasterAPI.testclient import TestClient
+
+    router = APIRouter(
+        default_response_class=Default(JSONResponse),
+        generate_unique_id_function=Default(generate_unique_id),
+    )
+
+    @router.get("/a", response_class=Default(JSONResponse))
+    def a():
+        return "<b>a</b>"
+
+    app = FastAPI(default_response_class=HTMLResponse)
+    app.include_router(router, default_response_class=Default(JSONResponse))
+    response = TestClient(app).get("/a")
+    assert response.headers["content-type"].startswith("text/html")  # the app's, as FastAPI
+    assert app.openapi()["paths"]["/a"]["get"]["operationId"] == "a_a_get"

@@ -18,6 +18,7 @@ from ._body_limit import validate_max_body_size
 from ._form_limits import merge_form_limits, validate_form_limits
 from ._starlette import Match, StarletteResponse
 from ._types import is_subclass
+from .datastructures import DefaultPlaceholder
 from .dependencies.models import called_function, is_coroutine_callable
 from .exceptions import FastAPIError, HTTPException
 from .forms import FormPlan
@@ -53,6 +54,13 @@ def given(*values: Any) -> Any:
     """The first of `values` that was given (is not Default), else Default: a route's own
     option, then its router's, then an include's, as FastAPI resolves them."""
     return next((value for value in values if value is not Default), Default)
+
+
+def unplaced(*values: Any) -> Any:
+    """`values` with FastAPI's DefaultPlaceholder (`fastapi.datastructures.Default(x)`, which
+    code written for FastAPI passes, e.g. strawberry's GraphQLRouter) read as Default: an
+    option not given."""
+    return [Default if isinstance(value, DefaultPlaceholder) else value for value in values]
 
 
 class NoMatchFound(Exception):
@@ -196,6 +204,9 @@ class APIRoute:
         form_limits: dict[str, int] | None = None,
         callbacks: list[Any] | None = None,
     ) -> None:
+        response_class, response_model, generate_unique_id_function, strict_content_type = unplaced(
+            response_class, response_model, generate_unique_id_function, strict_content_type
+        )
         self.path = path
         if getattr(endpoint, "__fasterapi_stream__", False):  # a copy (include_router)
             endpoint = endpoint.__wrapped__
@@ -756,6 +767,9 @@ class FasterRouter:
         max_body_size: int | None = None,
         form_limits: dict[str, int] | None = None,
     ) -> None:
+        default_response_class, generate_unique_id_function, strict_content_type = unplaced(
+            default_response_class, generate_unique_id_function, strict_content_type
+        )
         _check_prefix(prefix)
         if default is not None:
             raise NotImplementedError(
@@ -1054,6 +1068,9 @@ class FasterRouter:
         option a route leaves out is its router's, else the include's, else this router's;
         its body limit likewise. The router's startup and shutdown handlers and lifespan run
         with this router's."""
+        default_response_class, generate_unique_id_function = unplaced(
+            default_response_class, generate_unique_id_function
+        )
         if router is self:
             raise AssertionError(
                 "Cannot include the same APIRouter instance into itself. "
