@@ -139,7 +139,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         if root_path:
             warnings.warn(
                 "The `root_path` parameter is deprecated, as in FastAPI 0.165: give the server "
-                "its root path instead (`fasterapi run --root-path /api/v1`)",
+                "its root path instead (`fasterapi run --root-path /api/v1`, or with uvicorn "
+                "or FastAPI's CLI `fastapi run --root-path /api/v1`)",
                 FastAPIDeprecationWarning,
                 stacklevel=2,
             )
