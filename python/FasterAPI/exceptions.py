@@ -107,8 +107,9 @@ class ValidationException(Exception):
         return ("\n".join(lines) + self._endpoint()).rstrip()
 
 
-class RequestValidationError(ValidationException):
-    """A request's parameters or body failed validation; answered 422 by default."""
+class _WithBody(ValidationException):
+    """A validation error that keeps what failed (`body`): the request's body, or the value
+    the handler returned."""
 
     def __init__(
         self,
@@ -119,26 +120,20 @@ class RequestValidationError(ValidationException):
     ) -> None:
         super().__init__(errors, endpoint_ctx=endpoint_ctx)
         self.body = body
+
+
+class RequestValidationError(_WithBody):
+    """A request's parameters or body failed validation; answered 422 by default."""
 
 
 class WebSocketRequestValidationError(ValidationException):
     """A WebSocket's parameters failed validation; the connection is closed with 1008."""
 
 
-class ResponseValidationError(ValidationException):
+class ResponseValidationError(_WithBody):
     """A handler's return value (`body`) did not match its response model. No handler answers
     it by default: it is a server error, a 500 `{"detail": "Internal Server Error"}`, and
     re-raised so that the server logs it with its errors (and TestClient raises it)."""
-
-    def __init__(
-        self,
-        errors: Sequence[Any],
-        *,
-        body: Any = None,
-        endpoint_ctx: EndpointContext | None = None,
-    ) -> None:
-        super().__init__(errors, endpoint_ctx=endpoint_ctx)
-        self.body = body
 
 
 def endpoint_context(endpoint: Any, method: str, path: str) -> EndpointContext:
