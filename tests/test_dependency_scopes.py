@@ -403,3 +403,24 @@ def test_def_dependencies_follow_the_routes_threadpool_on_the_native_server(tmp_
         for path, expected in THREADS.items():
             status, _, body = exchange(server, request("GET", path))
             assert (status, json.loads(body)) == (200, expected)
+
+
+# -- fastapi.dependencies.utils -------------------------------------------------------------------
+
+
+def test_get_dependant_and_parameterless_sub_dependant_take_fastapis_keywords():
+    from FasterAPI import Query
+    from FasterAPI.dependencies.utils import get_dependant, get_parameterless_sub_dependant
+
+    def lookup(item_id: int, q: str = Query("x")) -> int:
+        return item_id
+
+    limited = Depends(lookup, use_cache=False, scope="function", max_concurrency=2)
+    sub = get_parameterless_sub_dependant(depends=limited, path="/items/{item_id}")
+    assert (sub.call, sub.name, sub.use_cache, sub.scope) == (lookup, None, False, "function")
+    assert sub.concurrency is limited._concurrency
+    named = get_dependant(path="/items/{item_id}", call=lookup, name="item", own_oauth_scopes=["r"])
+    assert (named.name, named.own_oauth_scopes) == ("item", ["r"])
+    assert [name for name, _ in named.args] == ["item_id", "q"]
+    with pytest.raises(TypeError, match="bogus"):
+        get_dependant(path="/", call=lookup, bogus=1)

@@ -138,6 +138,15 @@ def compile_endpoint(
     return _Compiler(path, overrides or {}, websocket).compile(endpoint, dependencies)
 
 
+def dependency_graph(
+    path: str, depends: p.Depends, scopes: list[str], name: str | None = None
+) -> Dependant:
+    """One dependency's graph (`depends`, used by parameter `name` of a route at `path`
+    that requires the OAuth `scopes`), compiled as a route's dependencies are:
+    FastAPI's `get_dependant`."""
+    return _Compiler(path, {}).dependency(depends, None, scopes, name)
+
+
 class _Compiler:
     """Walks the handler's signature and, depth first, its dependencies'. Each dependency is
     compiled once per route (per set of security scopes); its request values get keys of

@@ -1,6 +1,6 @@
 """What tools and plugins import from `fastapi.dependencies.utils`: resolving a callable's
 annotations, and its dependency graph compiled as FasterAPI compiles a route's
-(`get_dependant`, `get_flat_dependant`, `get_parameterless_sub_dependant`)."""
+(`get_dependant`, `get_parameterless_sub_dependant`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import inspect
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
+from ..concurrency import DependencyConcurrency
 from ..datastructures import UploadFile
-from ..params import Depends
-from ..signature import compile_endpoint
-from .models import Dependant, _get_cache_key
+from ..params import Depends, Security
+from ..signature import dependency_graph
+from .models import Dependant
 
 
 def get_typed_annotation(annotation: Any, globalns: dict[str, Any]) -> Any:
@@ -52,30 +53,42 @@ def get_typed_return_annotation(call: Callable[..., Any]) -> Any:
     return get_typed_annotation(annotation, getattr(inspect.unwrap(call), "__globals__", {}))
 
 
-def get_dependant(*, path: str, call: Callable[..., Any], **_: Any) -> Dependant:
-    """The dependency graph of `call` as the handler of a route at `path`."""
-    return compile_endpoint(call, path).root
+def get_dependant(
+    *,
+    path: str,
+    call: Callable[..., Any],
+    name: str | None = None,
+    own_oauth_scopes: list[str] | None = None,
+    parent_oauth_scopes: list[str] | None = None,
+    use_cache: bool = True,
+    scope: Literal["function", "request"] | None = None,
+    concurrency: DependencyConcurrency | None = None,
+) -> Dependant:
+    """The dependency graph of `call`, used by the parameter `name` (None: listed in a
+    route's `dependencies=[...]`) of a route at `path`, compiled as FasterAPI compiles a
+    route's dependencies: `call`'s own path, query, header, cookie and body parameters and,
+    through `Depends`, its dependencies'."""
+    options: dict[str, Any] = {"use_cache": use_cache, "scope": scope}
+    if concurrency is not None:
+        options.update(max_concurrency=concurrency.max_concurrency, _concurrency=concurrency)
+    if own_oauth_scopes:
+        depends: Depends = Security(call, scopes=list(own_oauth_scopes), **options)
+    else:
+        depends = Depends(call, **options)
+    return dependency_graph(path, depends, list(parent_oauth_scopes or []), name)
 
 
 def get_parameterless_sub_dependant(*, depends: Depends, path: str) -> Dependant:
     """The graph of one of a route's `dependencies=[...]`."""
     assert callable(depends.dependency), "A parameter-less dependency must have a callable"
-    return compile_endpoint(lambda: None, path, [depends]).root.dependencies[0]
-
-
-def get_flat_dependant(dependant: Dependant, **_: Any) -> list[Dependant]:
-    """`dependant` and every dependency it reaches, depth first, each once (by what the
-    request's cache knows it by)."""
-    found, seen, stack = [], set(), [dependant]
-    while stack:
-        current = stack.pop()
-        key = _get_cache_key(dependant=current)
-        if key in seen and current is not dependant:
-            continue
-        seen.add(key)
-        found.append(current)
-        stack.extend(reversed(current.dependencies))
-    return found
+    return get_dependant(
+        path=path,
+        call=depends.dependency,
+        own_oauth_scopes=list(getattr(depends, "scopes", None) or []),
+        use_cache=depends.use_cache,
+        scope=depends.scope,
+        concurrency=depends._concurrency,
+    )
 
 
 async def _read_file_bytes(file: UploadFile) -> bytes:
