@@ -1,6 +1,6 @@
 """Integrations that hook FastAPI, used for real on FasterAPI through the drop-in mode
 (FasterAPI.compat.install()): sentry-sdk's FastAPI integration, opentelemetry-instrumentation-
-fastapi, prometheus-fastapi-instrumentator and slowapi. Each app (tests/apps/integrations_*_app.py)
+fastapi, prometheus-fastapi-instrumentator, slowapi and fastapi-pagination. Each app
 is an unchanged FastAPI app; it is served through TestClient (in a process of its own: the
 drop-in mode and the integrations patch modules for the whole process) and on the native server
 over real sockets, and asked what the integration recorded."""
@@ -136,3 +136,17 @@ def test_slowapi_answers_429_past_the_limits(serve, tmp_path):
     assert [status for status, _ in answers] == [200, 200, 429, 200, 200, 200, 429]
     assert answers[2][1] == {"error": "Rate limit exceeded: 2 per 1 minute"}
     assert answers[0][1] == {"ok": True}
+
+
+def test_fastapi_pagination_pages_and_documents_its_parameters(serve, tmp_path):
+    answers = serve(
+        "integrations_pagination_app",
+        ["/items?page=2&size=2", "/items?size=0", "/schema"],
+        tmp_path,
+    )
+    assert answers[0] == [
+        200,
+        {"items": [{"id": 2}, {"id": 3}], "total": 5, "page": 2, "size": 2, "pages": 3},
+    ]
+    assert answers[1][0] == 422  # size must be at least 1
+    assert answers[2] == [200, {"parameters": ["page", "size"]}]

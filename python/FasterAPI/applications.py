@@ -55,7 +55,7 @@ from .responses import (
     Response,
     inject_response,
 )
-from .routing import APIRoute, APIWebSocketRoute, Default, FasterRouter
+from .routing import APIRoute, APIWebSocketRoute, Default, FasterRouter, no_lifespan
 from .signature import path_param_names
 from .websockets import WebSocket, WebSocketClose, deny
 
@@ -279,6 +279,8 @@ class Faster(FasterRouter, _core.AsgiApp):
                 # Never requested, as in Starlette: "" (a path under an include's prefix),
                 # or a callback's "{$callback_url}/...", which is only documented.
                 continue
+            if isinstance(route, APIRoute) and self._routes_changed not in route.recompiled:
+                route.recompiled.append(self._routes_changed)  # `route.app = ...` rebuilds
             route = route.with_overrides(overrides)
             if isinstance(route, APIWebSocketRoute):
                 websockets.add_route(route.path, ["GET"], route)
@@ -788,7 +790,7 @@ class Faster(FasterRouter, _core.AsgiApp):
             result = func()
             if inspect.isawaitable(result):
                 await result
-        if self.lifespan_context is None:
+        if self.lifespan_context is no_lifespan:
             yield None
         else:
             async with self.lifespan_context(self) as state:

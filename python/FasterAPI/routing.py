@@ -276,6 +276,10 @@ class APIRoute:
         self.dependencies = list(dependencies or [])
         self.plan = compile_endpoint(endpoint, path, self.dependencies, dependency_overrides)
         self.body = self.plan.body
+        #: FastAPI's name for what reads the body (a body plan here); see `app`.
+        self.body_field = self.body
+        #: Called when the route is compiled again (`app`): the apps serving it rebuild.
+        self.recompiled: list[Callable[[], None]] = []
         #: The limits on the form its Form()/File() parameters are read from (_form_limits).
         self.form_limits = validate_form_limits(form_limits)
         if isinstance(self.body, FormPlan):
@@ -428,6 +432,31 @@ class APIRoute:
             strict_content_type=self.strict_content_type,
             form_limits=self.form_limits,
         )
+
+    @property
+    def _embed_body_fields(self) -> bool:
+        """FastAPI's: whether the body is an object of the body parameters by name."""
+        return bool(getattr(self.body, "embed", False))
+
+    @property
+    def app(self) -> Callable[..., Any]:
+        """Starlette's: the route as an ASGI app, its handler (get_route_handler) wrapped."""
+        return request_response(self.get_route_handler())
+
+    @app.setter
+    def app(self, value: Any) -> None:
+        """Plugins set it after changing the route, as FastAPI rebuilds a route:
+        fastapi-pagination appends to `route.dependencies`, then sets
+        `route.app = request_response(route.get_route_handler())`. FasterAPI serves a route
+        from its compiled plan, so setting `app` compiles the route again from its options
+        (its dependencies as they are now), and the apps serving it rebuild their dispatcher.
+        An ASGI app of another kind is not served in its place: mount it instead."""
+        listeners = self.recompiled
+        fresh = type(self)(self.path, self.endpoint, **self.options())
+        vars(self).update(vars(fresh))
+        self.recompiled = listeners
+        for listener in listeners:
+            listener()
 
     def with_endpoint(self, endpoint: Callable[..., Any]) -> APIRoute:
         """This route, or a copy that calls `endpoint` (what an integration wrapped the
@@ -600,9 +629,19 @@ def _uses_any(dependant: Any, calls: Mapping[Any, Any], seen: set | None = None)
     return False
 
 
+@contextlib.asynccontextmanager
+async def no_lifespan(app: Any) -> AsyncIterator[None]:
+    """The lifespan of a router given none: nothing to start or stop (a callable, as FastAPI's
+    default, so that plugins can wrap `router.lifespan_context`)."""
+    yield None
+
+
 def lifespan_context(lifespan: Any) -> Any:
     """`lifespan` as a callable returning an async context manager: an `async def` generator
-    function or a plain generator function is wrapped, as FastAPI accepts them."""
+    function or a plain generator function is wrapped, as FastAPI accepts them; no_lifespan
+    when None."""
+    if lifespan is None:
+        return no_lifespan
     if inspect.isasyncgenfunction(lifespan):
         return contextlib.asynccontextmanager(lifespan)
     if inspect.isgeneratorfunction(lifespan):
@@ -620,8 +659,8 @@ def lifespan_context(lifespan: Any) -> Any:
 def merge_lifespans(outer: Any, inner: Any) -> Any:
     """One lifespan that runs `inner` inside `outer` (an included router's inside its
     parent's); the states they give are merged, the outer one's winning, as in FastAPI."""
-    if outer is None or inner is None:
-        return outer or inner
+    if inner is no_lifespan or outer is no_lifespan:
+        return outer if inner is no_lifespan else inner
 
     @contextlib.asynccontextmanager
     async def merged(app: Any) -> AsyncIterator[Any]:

@@ -138,6 +138,17 @@ def compile_endpoint(
     return _Compiler(path, overrides or {}, websocket).compile(endpoint, dependencies)
 
 
+def body_plan(fields: list[BodyField]) -> BodyPlan | FormPlan | None:
+    """What reads a request body made of `fields` (a route's, its dependencies' included):
+    a form, or JSON (an object of them when there are several, or one says `embed`)."""
+    if any(isinstance(f.marker, p.Form) for f in fields):
+        return FormPlan(fields)
+    if not fields:
+        return None
+    embed = len({f.alias for f in fields}) > 1 or any(f.embed for f in fields)
+    return BodyPlan(fields, embed)
+
+
 def dependency_graph(
     path: str, depends: p.Depends, scopes: list[str], name: str | None = None
 ) -> Dependant:
@@ -169,12 +180,7 @@ class _Compiler:
             root.dependencies.append(self.dependency(depends, None, [], None))
         self.fill(root, key_suffix="")
         plan = self.plan
-        if any(isinstance(f.marker, p.Form) for f in self.body_fields):
-            plan.body = FormPlan(self.body_fields)
-        elif self.body_fields:
-            names = {f.alias for f in self.body_fields}
-            embed = len(names) > 1 or any(f.embed for f in self.body_fields)
-            plan.body = BodyPlan(self.body_fields, embed)
+        plan.body = body_plan(self.body_fields)
         for spec in plan.params:
             if spec["source"] == "path":
                 plan.path_keys.setdefault(spec["key"], spec["name"])
@@ -240,9 +246,9 @@ class _Compiler:
         for param in _parameters(call):
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
-            annotation, marker, metadata = _split_annotated(hints.get(param.name, Any))
+            annotation, marker, metadata = _split_annotated(_annotation(param, hints))
             reject_pydantic_v1(annotation)
-            default = param.default
+            default = _marker_in_field(param.default)
             _check_markers(param.name, marker, default)
             if isinstance(default, p.Param | p.Depends):
                 marker, default = default, getattr(default, "default", p.Required)
@@ -284,6 +290,26 @@ class _Compiler:
             dependant.args.append((param.name, key))
         self.plan.params.extend(specs)
         self.body_fields.extend(body_fields)
+        dependant.body_params = body_fields
+
+
+def _annotation(param: inspect.Parameter, hints: dict[str, Any]) -> Any:
+    """A parameter's resolved annotation; for a signature made by hand (a pydantic model's,
+    used as a dependency), the type it gives, when the function it describes has none."""
+    if param.name in hints:
+        return hints[param.name]
+    given = param.annotation
+    return Any if given is inspect.Parameter.empty or isinstance(given, str) else given
+
+
+def _marker_in_field(default: Any) -> Any:
+    """A parameter's default; for a pydantic model's field declared `page: int = Query(1)`
+    (the model used as a dependency, as fastapi-pagination's Params is), pydantic's
+    signature gives a FieldInfo around the marker: the marker itself."""
+    inner = getattr(default, "default", None)
+    if isinstance(inner, p.Param | p.Depends) and type(default).__name__ == "FieldInfo":
+        return inner
+    return default
 
 
 def _check_markers(name: str, marker: Any, default: Any) -> None:

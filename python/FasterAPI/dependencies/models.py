@@ -183,6 +183,8 @@ class Dependant:
     args: list[tuple[str, str]] = field(default_factory=list)
     #: Its path, query, header and cookie parameters, as documented (signature.ParamDoc).
     params: list[Any] = field(default_factory=list)
+    #: Its own body parameters (body.BodyField), which the route's body plan reads.
+    body_params: list[Any] = field(default_factory=list)
     #: (parameter, what it is given): "request", "websocket", "connection", "response",
     #: "background", "security_scopes".
     specials: list[tuple[str, str]] = field(default_factory=list)

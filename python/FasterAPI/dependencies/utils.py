@@ -13,7 +13,7 @@ from typing import Any, Literal
 from ..concurrency import DependencyConcurrency
 from ..datastructures import UploadFile
 from ..params import Depends, Security
-from ..signature import dependency_graph
+from ..signature import body_plan, dependency_graph
 from .models import Dependant
 
 
@@ -89,6 +89,38 @@ def get_parameterless_sub_dependant(*, depends: Depends, path: str) -> Dependant
         scope=depends.scope,
         concurrency=depends._concurrency,
     )
+
+
+def lenient_issubclass(cls: Any, class_or_tuple: Any) -> bool:
+    """`issubclass(cls, class_or_tuple)` that is False (rather than a TypeError) for what is
+    not a class, such as `list[int]` (FastAPI's helper, which plugins import from here)."""
+    try:
+        return isinstance(cls, type) and issubclass(cls, class_or_tuple)
+    except TypeError:  # a generic alias that passes for a type
+        return False
+
+
+def _get_flat_body_params(dependant: Dependant) -> list[Any]:
+    """The body parameters of `dependant` and of every dependency it reaches, each
+    dependency once (FastAPI's name)."""
+    found: list[Any] = []
+    seen: set[int] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        if id(current.body_params) in seen:  # uses of one callable share its parameters
+            continue
+        seen.add(id(current.body_params))
+        found.extend(current.body_params)
+        pending.extend(reversed(current.dependencies))
+    return found
+
+
+def _get_body_field(*, body_params: list[Any], name: str, embed_body_fields: bool) -> Any:
+    """What reads a request body made of `body_params` (FastAPI's `route.body_field`; a
+    FasterAPI body plan here), None without any. `name` and `embed_body_fields` are
+    FastAPI's; the plan works out whether the body is embedded from the parameters."""
+    return body_plan(body_params)
 
 
 async def _read_file_bytes(file: UploadFile) -> bytes:
