@@ -51,20 +51,11 @@ build-py313:  ## build FasterAPI for Python 3.13 in .venv313 (says so plainly wh
 	    $(VENV313)/bin/maturin develop --release -q; \
 	fi
 
-test-py313: build-py313  ## on Python 3.13: the native server (eager_start tasks), sub-interpreters, the front door
+test-py313: build-py313  ## the whole suite again on Python 3.13 (eager_start tasks, sub-interpreters)
 	@if [ ! -x "$(PY313)" ]; then \
 	  echo "Python 3.13 is not installed ($(PY313) is missing): skipping the Python 3.13 tests"; \
 	else \
-	  $(VENV313)/bin/python -m pytest -q -p no:cacheprovider \
-	    tests/test_native_server.py tests/test_native_path.py tests/test_mounts_middleware.py \
-	    tests/test_concurrency.py tests/test_asgi_call.py tests/test_dependencies.py \
-	    tests/test_lifecycle.py tests/test_websockets.py tests/test_response_model.py \
-	    tests/test_streaming.py tests/test_security.py tests/test_forms.py \
-	    tests/test_gzip.py tests/test_item_streams.py tests/test_middleware.py \
-	    tests/test_review_fixes.py tests/test_request_extras.py tests/test_server_hardening.py \
-	    tests/test_body_errors.py tests/test_server_strict.py tests/test_max_body_size.py \
-	    tests/test_server_fuzz.py tests/test_uploads.py tests/test_disconnect.py \
-	    tests/test_dependency_scopes.py tests/test_faster_api_web.py tests/test_compat.py; \
+	  $(VENV313)/bin/python -m pytest -q -p no:cacheprovider; \
 	fi
 
 test: test-rust test-python test-py313  ## every test

@@ -283,3 +283,18 @@ def test_fastapis_default_placeholders_mean_not_given():
     response = TestClient(app).get("/a")
     assert response.headers["content-type"].startswith("text/html")  # the app's, as FastAPI
     assert app.openapi()["paths"]["/a"]["get"]["operationId"] == "a_a_get"
+
+
+def test_the_version_is_written_once():
+    """Cargo's workspace version is the package's (maturin's dynamic version) and
+    FasterAPI.__version__ (from the extension)."""
+    import importlib.metadata
+    import tomllib
+    from pathlib import Path
+
+    import FasterAPI
+
+    root = Path(__file__).resolve().parent.parent
+    cargo = tomllib.loads((root / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+    assert FasterAPI.__version__ == cargo == importlib.metadata.version("fasterapi")
+    assert "version" not in tomllib.loads((root / "pyproject.toml").read_text())["project"]

@@ -7,6 +7,7 @@ FasterAPI.openapi.generator, FasterAPI.openapi.ui): see docs/migrating-from-fast
 """
 
 from . import status
+from ._core import __version__ as __version__
 from .applications import FastAPI, Faster
 from .background import BackgroundTask, BackgroundTasks
 from .concurrency import SubInterpreterPool, run_in_subinterpreter, run_in_threadpool
@@ -51,8 +52,6 @@ from .security import (
 from .sse import EventSourceResponse
 from .staticfiles import StaticFiles
 from .websockets import WebSocket, WebSocketDisconnect, WebSocketState
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str):  # optional extras, imported on demand: httpx, jinja2

@@ -24,6 +24,9 @@ mod ws;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The version lives in one place, the Cargo workspace: the package's (maturin reads it
+    // for pyproject.toml's dynamic version) and FasterAPI.__version__ are this.
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<dispatch::Dispatcher>()?;
     m.add_class::<radix::RadixRouter>()?;
     m.add_class::<asgi::AsgiApp>()?;
