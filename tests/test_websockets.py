@@ -44,6 +44,13 @@ def client():
 # -- TestClient ---------------------------------------------------------------------------------
 
 
+def test_websocket_connect_passes_request_options_and_refuses_unknown_ones(client):
+    with client.websocket_connect("/echo/lobby", params={"times": 3}) as ws:
+        assert ws.receive_json()["times"] == 3  # params= reached the handshake's query
+    with pytest.raises(TypeError, match="bogus"):
+        client.websocket_connect("/echo/lobby", bogus=1)
+
+
 def test_echo_with_parameters_and_injected_websocket(client):
     url = "/echo/lobby?times=2"
     headers = {"x-client": "tests"}

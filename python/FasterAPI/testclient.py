@@ -367,9 +367,11 @@ class TestClient(httpx.Client):
         url: str,
         subprotocols: list[str] | None = None,
         headers: dict[str, str] | None = None,
-        **_: Any,
+        **request_options: Any,
     ) -> WebSocketTestSession:
-        """A WebSocket connection to the app at `url`, to use in a `with` block."""
+        """A WebSocket connection to the app at `url`, to use in a `with` block. Other
+        keywords (`params`, `cookies`...) go to the handshake request, as in Starlette's
+        TestClient; httpx refuses one it does not know, naming it."""
         upgrade = {
             "connection": "upgrade",
             "upgrade": "websocket",
@@ -379,7 +381,9 @@ class TestClient(httpx.Client):
         if subprotocols:
             upgrade["sec-websocket-protocol"] = ", ".join(subprotocols)
         # The client's base URL, headers and cookies, as for any request it sends.
-        request = self.build_request("GET", url, headers={**upgrade, **(headers or {})})
+        request = self.build_request(
+            "GET", url, headers={**upgrade, **(headers or {})}, **request_options
+        )
         scope = _scope(self, "websocket", request)
         scope["subprotocols"] = list(subprotocols or [])
         return WebSocketTestSession(self, scope)
