@@ -44,7 +44,19 @@ _BY_TYPE: dict[type, Callable[[Any], Any]] = {
     set: list,
     frozenset: list,
     re.Pattern: lambda p: p.pattern,
+    # bases: their subclasses are found by _type_handler
+    pathlib.PurePath: str,
+    ipaddress._BaseAddress: str,
+    ipaddress._BaseNetwork: str,
 }
+
+
+def _type_handler(obj: Any) -> Callable[[Any], Any] | None:
+    """The _BY_TYPE conversion for `obj`'s type, or for the first base of it listed."""
+    handler = _BY_TYPE.get(type(obj))
+    if handler is None:
+        handler = next((f for cls, f in _BY_TYPE.items() if isinstance(obj, cls)), None)
+    return handler
 
 
 #: Struct class -> whether msgspec writes it as its fields by name (no rename, tag,
@@ -91,11 +103,9 @@ def to_builtin(obj: Any) -> Any:
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
     if isinstance(obj, enum.Enum):
         return obj.value
-    for base, handler in _BY_TYPE.items():
-        if isinstance(obj, base):
-            return handler(obj)
-    if isinstance(obj, pathlib.PurePath | ipaddress._BaseAddress | ipaddress._BaseNetwork):
-        return str(obj)
+    handler = _type_handler(obj)
+    if handler is not None:
+        return handler(obj)
     if isinstance(obj, Exception):
         return str(obj)
     if hasattr(obj, "__iter__") and not isinstance(obj, str | bytes):
@@ -115,13 +125,9 @@ _PYDANTIC_STRINGS = ("SecretStr", "SecretBytes", "AnyUrl", "Url", "NameEmail", "
 def _leaf(obj: Any) -> Any:
     """A leaf value as FastAPI's jsonable_encoder writes it (dates as ISO strings, UUIDs,
     addresses, pydantic's SecretStr, AnyUrl, Color... as strings), or _NOT_A_LEAF."""
-    handler = _BY_TYPE.get(type(obj))
-    if handler is None:
-        handler = next((f for cls, f in _BY_TYPE.items() if isinstance(obj, cls)), None)
+    handler = _type_handler(obj)
     if handler is not None:
         return handler(obj)
-    if isinstance(obj, ipaddress._BaseAddress | ipaddress._BaseNetwork):
-        return str(obj)
     for cls in type(obj).__mro__:
         if cls.__name__ in _PYDANTIC_STRINGS and cls.__module__.startswith("pydantic"):
             return str(obj)
