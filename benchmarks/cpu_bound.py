@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
 import cpu_funcs  # noqa: E402
 from asgi_worker import Exchange, make_scope  # noqa: E402
 from FasterAPI import Faster  # noqa: E402
-from FasterAPI.concurrency import SubInterpreterPool  # noqa: E402
+from FasterAPI.subinterpreters import SubInterpreterPool  # noqa: E402
 
 MODES = ["inline", "subinterpreters", "processes"]
 

@@ -1,6 +1,7 @@
-"""`fasterapi run` / `fasterapi dev` (FasterAPI.cli), `app.run()` (cli.run_app) and the process
-supervisor (FasterAPI.supervisor): options and defaults, finding the app, one-line errors, and
-real worker and reload processes serving through a stand-in for `server.serve`."""
+"""`fasterapi run` / `fasterapi dev` (FasterAPI.server.cli), `FasterAPI.run(app)` (cli.run_app)
+and the process supervisor (FasterAPI.server.supervisor): options and defaults, finding the app,
+one-line errors, and real worker and reload processes serving through a stand-in for
+`serving.serve`."""
 
 import asyncio
 import http.client
@@ -14,7 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from FasterAPI import Faster, cli, server, supervisor
+from FasterAPI import Faster
+from FasterAPI.server import cli, logs, supervisor
+from FasterAPI.server import serving as server
 
 # The CLI is FasterAPI's own; real FastAPI (FASTERAPI_SHIM) has none.
 pytestmark = pytest.mark.fasterapi_only
@@ -31,8 +34,8 @@ DEFAULT_CONFIG = {
     "timeout_graceful_shutdown": None,
 }
 
-# A module for the process tests. Importing it swaps `FasterAPI.server.serve` for a tiny stdlib
-# HTTP responder answering "<VERSION> <pid>", so every spawned worker, which imports the app
+# A module for the process tests. Importing it swaps `FasterAPI.server.serving.serve` for a tiny
+# stdlib HTTP responder answering "<VERSION> <pid>", so every spawned worker, which imports the app
 # again, serves with it. PIDAPP_IGNORE_SIGTERM makes it a server that will not stop.
 PID_APP = '''"""App for tests/test_cli.py: serves "<VERSION> <pid>" through a stand-in server."""
 
@@ -40,7 +43,7 @@ import os
 import signal
 import socket
 
-import FasterAPI.server
+import FasterAPI.server.serving
 from FasterAPI import Faster
 
 VERSION = "{version}"
@@ -76,7 +79,7 @@ def fake_serve(app, config, sock=None):
     return 0
 
 
-FasterAPI.server.serve = fake_serve
+FasterAPI.server.serving.serve = fake_serve
 app = Faster()
 '''
 
@@ -464,6 +467,12 @@ def test_import_error_says_where_it_happened(project, served, capsys):
 # -- app.run() ----------------------------------------------------------------------------------
 
 
+def test_fasterapi_run_is_the_cli_machinery():
+    import FasterAPI
+
+    assert FasterAPI.run is cli.run_app
+
+
 def test_run_app_serves_in_this_process(served):
     app = Faster()
     assert cli.run_app(app, port=9001, log_level="warning", access_log=False) == 0
@@ -501,7 +510,7 @@ def test_run_app_workers_need_a_module_level_app(served):
 
 def test_run_app_workers_import_the_app_from_its_module(tmp_path, served):
     code = APP_SOURCE.format(title="svc") + (
-        "\n\ndef start(**options):\n    from FasterAPI.cli import run_app\n\n"
+        "\n\ndef start(**options):\n    from FasterAPI.server.cli import run_app\n\n"
         "    return run_app(app, **options)\n"
     )
     write(tmp_path / "runner" / "svc.py", code)
@@ -517,13 +526,13 @@ def test_run_app_workers_import_the_app_from_its_module(tmp_path, served):
 
 def test_use_uvloop_sets_the_event_loop_policy():
     uvloop = pytest.importorskip("uvloop")
-    assert cli.use_uvloop() is True
+    assert logs.use_uvloop() is True
     assert isinstance(asyncio.get_event_loop_policy(), uvloop.EventLoopPolicy)
 
 
 def test_use_uvloop_without_uvloop(monkeypatch):
     monkeypatch.setitem(sys.modules, "uvloop", None)  # makes `import uvloop` fail
-    assert cli.use_uvloop() is False
+    assert logs.use_uvloop() is False
 
 
 # -- supervisor pieces --------------------------------------------------------------------------
@@ -557,7 +566,7 @@ def test_make_watcher_falls_back_to_polling(tmp_path, monkeypatch):
 
 
 def test_busy_port_is_an_error_not_a_crash_loop(capsys):
-    cli.configure_logging("info")
+    logs.configure_logging("info")
     with socket.create_server(("127.0.0.1", 0)) as busy:
         config = server.Config(host="127.0.0.1", port=busy.getsockname()[1])
         assert supervisor.run_workers("main:app", config, 2) == 1
@@ -783,7 +792,7 @@ def test_app_run_with_workers_from_a_script(tmp_path, cli_process):
     port = free_port()
     script = PID_APP.format(version="script") + (
         '\n\nif __name__ == "__main__":\n'
-        "    from FasterAPI.cli import run_app\n\n"
+        "    from FasterAPI.server.cli import run_app\n\n"
         f"    raise SystemExit(run_app(app, port={port}, workers=2))\n"
     )
     write(tmp_path / "script.py", script)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from FasterAPI import Faster, run_in_threadpool
-from FasterAPI.concurrency import SubInterpreterPool, run_in_subinterpreter
+from FasterAPI.subinterpreters import SubInterpreterPool, run_in_subinterpreter
 from FasterAPI.testclient import TestClient
 
 from tests.apps import cpu_work
@@ -206,7 +206,7 @@ def test_functions_and_argument_classes_of_the_main_script(tmp_path):
         "def double(point):\n"
         "    return Point(point.x * 2)\n"
         "if __name__ == '__main__':\n"
-        "    from FasterAPI.concurrency import SubInterpreterPool\n"
+        "    from FasterAPI.subinterpreters import SubInterpreterPool\n"
         "    async def main():\n"
         "        with SubInterpreterPool(1) as pool:\n"
         "            print(await pool.run(double, Point(21)))\n"

@@ -10,7 +10,7 @@ from . import status
 from ._core import __version__ as __version__
 from .applications import FastAPI, Faster
 from .background import BackgroundTask, BackgroundTasks
-from .concurrency import SubInterpreterPool, run_in_subinterpreter, run_in_threadpool
+from .concurrency import run_in_threadpool
 from .datastructures import FormData, Headers, QueryParams, State, UploadFile
 from .encoders import jsonable_encoder
 from .exceptions import (
@@ -51,10 +51,15 @@ from .security import (
 )
 from .sse import EventSourceResponse
 from .staticfiles import StaticFiles
+from .subinterpreters import SubInterpreterPool, run_in_subinterpreter
 from .websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 
-def __getattr__(name: str):  # optional extras, imported on demand: httpx, jinja2
+def __getattr__(name: str):  # imported on demand: the server, and the extras httpx and jinja2
+    if name == "run":  # FasterAPI.run(app): the native server, which imports the app
+        from .server import run
+
+        return run
     if name == "TestClient":
         from .testclient import TestClient
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from .cli import main
+from .server.cli import main
 
 if __name__ == "__main__":  # not when spawned worker processes import this as __mp_main__
     sys.exit(main())

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import _core
 from ._body_limit import CONTENT_TOO_LARGE
+from ._compiler.signature import path_param_names
 from ._starlette import (
     StarletteHTTPException,
     StarletteWebSocketException,
@@ -56,7 +57,6 @@ from .responses import (
     inject_response,
 )
 from .routing import APIRoute, APIWebSocketRoute, Default, FasterRouter, no_lifespan
-from .signature import path_param_names
 from .websockets import WebSocket, WebSocketClose, deny
 
 _NOT_FOUND = {"detail": "Not Found"}
@@ -479,15 +479,6 @@ class Faster(FasterRouter, _core.AsgiApp):
             return handler
 
         return decorator
-
-    def run(
-        self, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, **options: Any
-    ) -> int:
-        """Serves the app on FasterAPI's native server until SIGTERM or SIGINT, as
-        `fasterapi run` does; `options` are the server's settings (see docs/server.md)."""
-        from .cli import run_app
-
-        return run_app(self, host, port, workers, **options)
 
     # -- ASGI -----------------------------------------------------------------------------------
 

@@ -232,7 +232,7 @@ class BodyPlan:
 
     fields: list[BodyField]
     embed: bool
-    #: Not a form (FasterAPI.forms.FormPlan): Rust passes `parse` the is-JSON flag.
+    #: Not a form (FasterAPI._compiler.form_plan.FormPlan): Rust passes `parse` the is-JSON flag.
     form = False
     fast: Any = field(init=False)
     fast_name: str = field(init=False)

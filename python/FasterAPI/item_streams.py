@@ -30,12 +30,12 @@ from collections.abc import (
 from typing import Any, get_args, get_origin
 
 from . import _core
+from ._streaming import _aiter
 from ._types import is_subclass
 from .dependencies.models import called_function
 from .encoders import jsonable_encoder
-from .responses import JSONResponse, Response
+from .responses import JSONResponse, Response, StreamingResponse
 from .sse import KEEPALIVE_COMMENT, EventSourceResponse, ServerSentEvent, format_sse_event
-from .streaming import StreamingResponse, _aiter
 
 _STREAM_ORIGINS = {AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator}
 

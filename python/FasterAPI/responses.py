@@ -1,17 +1,43 @@
-"""Response classes: Response, JSONResponse (encoded in Rust), HTMLResponse,
-PlainTextResponse and RedirectResponse, and (from FasterAPI.streaming) StreamingResponse and
-FileResponse. A returned Response is sent as it is."""
+"""Response classes, as Starlette's `responses` module has them: Response, JSONResponse (encoded
+in Rust), HTMLResponse, PlainTextResponse, RedirectResponse, and the responses whose body is
+sent in pieces: StreamingResponse (from an iterator or async iterator), FileResponse (a file
+from disk, in chunks read off the event loop, with Content-Length, Last-Modified, ETag,
+conditional requests and byte ranges, one or several as Starlette serves them) and
+EventSourceResponse (FasterAPI.sse). A returned Response is sent as it is; the servers send
+a streamed one's pieces as they come (chunked on the native server)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import http.cookies
+import mimetypes
+import os
+import secrets
+import stat
 import warnings
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
 
 from . import _core
 from ._starlette import StarletteResponse
+from ._streaming import (
+    CHUNK_SIZE,
+    _aiter,
+    _BadRange,
+    _byte_ranges,
+    _length,
+    _not_modified,
+    _open,
+    _range_applies,
+    _Sender,
+    _Unsatisfiable,
+    _until_disconnect,
+)
+from .concurrency import run_in_threadpool
 from .datastructures import MutableHeaders
 from .exceptions import FastAPIDeprecationWarning
 
@@ -208,24 +234,235 @@ class RedirectResponse(Response):
         self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")
 
 
-from .streaming import FileResponse, StreamingResponse  # noqa: E402 - they build on Response
+class StreamingResponse(Response):
+    """Sends each piece `content` yields (str or bytes) as it comes. A sync iterator is
+    stepped in a thread, so a blocking one does not stop the loop. If the client goes away,
+    the stream stops within one piece, even a generator that never awaits (there is a
+    checkpoint after each), the generator is closed (its `finally` runs) and `background`
+    is not run; where `send` found the client gone, ClientDisconnect is raised."""
+
+    sent_whole = False
+
+    def __init__(
+        self,
+        content: AsyncIterable[str | bytes] | Iterable[str | bytes],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: Any = None,
+    ) -> None:
+        self.body_iterator = content
+        self.status_code = status_code
+        if media_type is not None:
+            self.media_type = media_type
+        self.background = background
+        self.raw_headers = self._stream_headers(headers)
+
+    def _stream_headers(self, headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+        """The given headers, and a Content-Type unless given (no Content-Length)."""
+        raw = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
+        ]
+        if self.media_type is not None and all(k != b"content-type" for k, _ in raw):
+            raw.append(self._content_type_pair())
+        return raw
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        send = _Sender(send)
+        if await _until_disconnect(self._stream(scope, send), receive, send):
+            if self.background is not None:
+                await self.background()
+
+    async def _stream(self, scope: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        if scope.get("method") != "HEAD":
+            charset = self.charset
+            # closed here, whatever stops the stream: the generator's `finally` runs now, in
+            # this task, not whenever the garbage collector finds it
+            async with contextlib.aclosing(_aiter(self.body_iterator)) as chunks:
+                async for chunk in chunks:
+                    if not isinstance(chunk, bytes | memoryview):
+                        chunk = chunk.encode(charset)
+                    body = {"type": "http.response.body", "body": bytes(chunk), "more_body": True}
+                    await send(body)
+                    # A checkpoint per item, as FastAPI has: a generator that never awaits
+                    # still lets the loop see its client leave (and this task be cancelled).
+                    await asyncio.sleep(0)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class FileResponse(Response):
+    """Sends the file at `path`, read in chunks off the event loop. The media type is guessed
+    from `filename` or the path; `filename` also adds a Content-Disposition (`attachment`, or
+    `content_disposition_type`). Answers `If-None-Match` / `If-Modified-Since` with 304, and
+    a `Range` as Starlette does: 206 with the bytes asked for (several ranges as
+    `multipart/byteranges`), 416 for a range that starts outside the file, 400 for a header
+    that cannot be read or whose unit is not `bytes`."""
+
+    sent_whole = False
+    chunk_size = CHUNK_SIZE
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: Any = None,
+        filename: str | None = None,
+        stat_result: os.stat_result | None = None,
+        method: str | None = None,
+        content_disposition_type: str = "attachment",
+    ) -> None:
+        self.path = path
+        self.status_code = status_code
+        self.filename = filename
+        self.background = background
+        if media_type is None:
+            media_type = mimetypes.guess_type(filename or path)[0] or "application/octet-stream"
+        self.media_type = media_type
+        self.raw_headers = self._stream_headers(headers)
+        if filename is not None:
+            quoted = quote(filename)
+            if quoted != filename:  # RFC 6266: a non-ASCII name goes in filename*
+                disposition = f"{content_disposition_type}; filename*=utf-8''{quoted}"
+            else:
+                disposition = f'{content_disposition_type}; filename="{filename}"'
+            self.raw_headers.append((b"content-disposition", disposition.encode("latin-1")))
+        self.stat_result = stat_result
+        if stat_result is not None:
+            self._set_stat_headers(stat_result)
+
+    _stream_headers = StreamingResponse._stream_headers
+
+    def _set_stat_headers(self, result: os.stat_result) -> None:
+        """Content-Length, Last-Modified, ETag and Accept-Ranges from the file's stat, each
+        unless the headers given already have it."""
+        etag = hashlib.md5(f"{result.st_mtime}-{result.st_size}".encode(), usedforsecurity=False)
+        given = {k for k, _ in self.raw_headers}
+        for name, value in (
+            (b"content-length", str(result.st_size).encode()),
+            (b"last-modified", formatdate(result.st_mtime, usegmt=True).encode()),
+            (b"etag", f'"{etag.hexdigest()}"'.encode()),
+            (b"accept-ranges", b"bytes"),
+        ):
+            if name not in given:
+                self.raw_headers.append((name, value))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        send = _Sender(send)
+        if self.stat_result is None:
+            try:
+                result = await run_in_threadpool(os.stat, self.path)
+            except FileNotFoundError:
+                raise RuntimeError(f"File at path {self.path} does not exist.") from None
+            if not stat.S_ISREG(result.st_mode):
+                raise RuntimeError(f"File at path {self.path} is not a file.")
+            self.stat_result = result
+            self._set_stat_headers(result)
+        request_headers = {
+            k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())
+        }
+        headers = dict(self.raw_headers)
+        start = {"type": "http.response.start", "status": self.status_code}
+        method = scope.get("method")
+        plain_get = self.status_code == 200 and method in ("GET", "HEAD")
+        if plain_get and _not_modified(request_headers, headers):
+            keep = {b"etag", b"last-modified", b"cache-control", b"vary", b"content-location"}
+            pairs = [(k, v) for k, v in self.raw_headers if k in keep]
+            await send({**start, "status": 304, "headers": pairs})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        size = self.stat_result.st_size
+        pairs, pieces = self.raw_headers, [(0, size)]
+        range_header = request_headers.get("range")
+        if range_header and plain_get and _range_applies(request_headers, headers):
+            try:
+                spans = _byte_ranges(range_header, size)
+            except _BadRange as exc:
+                await PlainTextResponse(str(exc), status_code=400)(scope, receive, send)
+                return
+            except _Unsatisfiable:
+                content_range = {"content-range": f"bytes */{size}"}
+                await PlainTextResponse(status_code=416, headers=content_range)(
+                    scope, receive, send
+                )
+                return
+            if spans:  # else too many ranges: the whole file, as RFC 9110 allows
+                start["status"] = 206
+                pairs, pieces = self._partial(spans, size)
+        await send({**start, "headers": pairs})
+        if method == "HEAD" or size == 0:
+            await send({"type": "http.response.body", "body": b""})
+        elif not await _until_disconnect(self._send_file(send, pieces), receive, send):
+            return  # the client left: nothing more to read or send
+        if self.background is not None:
+            await self.background()
+
+    def _partial(self, spans: list[tuple[int, int]], size: int) -> tuple[list, list]:
+        """The headers and body pieces of a 206 for `spans` ([start, end) byte spans): one span
+        with its Content-Range, several as a `multipart/byteranges` body (RFC 9110 14.6)."""
+        if len(spans) == 1:
+            (first, end) = spans[0]
+            changed = {b"content-range": f"bytes {first}-{end - 1}/{size}".encode()}
+            pieces: list = spans
+        else:
+            boundary = secrets.token_hex(13)  # as browsers and Starlette make them
+            content_type = dict(self.raw_headers)[b"content-type"].decode("latin-1")
+            pieces = []
+            for first, end in spans:
+                head = (
+                    f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+                    f"Content-Range: bytes {first}-{end - 1}/{size}\r\n\r\n"
+                )
+                pieces += [head.encode("latin-1"), (first, end), b"\r\n"]
+            pieces.append(f"--{boundary}--".encode("latin-1"))
+            changed = {b"content-type": f"multipart/byteranges; boundary={boundary}".encode()}
+        changed[b"content-length"] = str(_length(pieces)).encode()
+        headers = [(k, v) for k, v in self.raw_headers if k not in changed]
+        return headers + list(changed.items()), pieces
+
+    async def _send_file(self, send: Any, pieces: list) -> None:
+        """Sends the body made of `pieces`: bytes as they are, (start, end) spans of the file
+        read in chunks."""
+        left = _length(pieces)
+        file = await _open(self.path)
+        try:
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    left -= len(piece)
+                    await send({"type": "http.response.body", "body": piece, "more_body": left > 0})
+                    continue
+                offset, end = piece
+                await run_in_threadpool(file.seek, offset)
+                while offset < end:
+                    chunk = await run_in_threadpool(file.read, min(self.chunk_size, end - offset))
+                    if not chunk:  # the file shrank meanwhile: end the body early
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                        return
+                    offset += len(chunk)
+                    left -= len(chunk)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
+        finally:
+            file.close()  # at once: an await here could be cancelled (the client left)
+
+
+class EventSourceResponse(StreamingResponse):
+    """A `text/event-stream` StreamingResponse. As `response_class=` of an endpoint that
+    `yield`s, it streams each item as an event (see FasterAPI.sse.ServerSentEvent)."""
+
+    media_type = "text/event-stream"
+
 
 #: What a handler may return to answer with itself: FasterAPI's responses, and Starlette's
 #: (where Starlette is installed), which are sent by their own ASGI call.
 RESPONSE_TYPES = (Response, StarletteResponse)
 
 
-def __getattr__(name: str) -> Any:
-    """EventSourceResponse, FastAPI's `fastapi.responses` name for FasterAPI.sse's, imported
-    on first use (FasterAPI.sse builds on this module)."""
-    if name == "EventSourceResponse":
-        from .sse import EventSourceResponse
-
-        return EventSourceResponse
-    raise AttributeError(f"module 'FasterAPI.responses' has no attribute {name!r}")
-
-
 __all__ = [
+    "EventSourceResponse",
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",

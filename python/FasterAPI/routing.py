@@ -15,18 +15,18 @@ from typing import Any
 from urllib.parse import quote
 
 from ._body_limit import validate_max_body_size
+from ._compiler.form_plan import FormPlan
+from ._compiler.signature import _PATH_CONVERTORS, compile_endpoint
 from ._form_limits import merge_form_limits, validate_form_limits
 from ._starlette import Match, StarletteResponse
 from ._types import is_subclass
 from .datastructures import DefaultPlaceholder
 from .dependencies.models import called_function, is_coroutine_callable
 from .exceptions import FastAPIError, HTTPException
-from .forms import FormPlan
 from .item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
 from .requests import Request
 from .response_model import check_response_model, response_serializer
 from .responses import JSONResponse, Response
-from .signature import _PATH_CONVERTORS, compile_endpoint
 from .sse import ServerSentEvent
 from .staticfiles import FrontendStaticFiles
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .streaming import StreamingResponse
+from .responses import EventSourceResponse as EventSourceResponse
 
 #: Sent when a generator endpoint has yielded nothing for PING_INTERVAL seconds, so that
 #: proxies keep the connection open (the SSE spec's advice).
@@ -24,13 +24,6 @@ SSE_EVENT_SCHEMA: dict[str, Any] = {
         "retry": {"type": "integer", "minimum": 0},
     },
 }
-
-
-class EventSourceResponse(StreamingResponse):
-    """A `text/event-stream` StreamingResponse. As `response_class=` of an endpoint that
-    `yield`s, it streams each item as an event (see ServerSentEvent)."""
-
-    media_type = "text/event-stream"
 
 
 class ServerSentEvent:

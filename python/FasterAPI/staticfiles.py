@@ -16,8 +16,7 @@ from typing import Any
 from .concurrency import run_in_threadpool
 from .exceptions import HTTPException
 from .requests import HTTPConnection
-from .responses import JSONResponse, RedirectResponse
-from .streaming import FileResponse
+from .responses import FileResponse, JSONResponse, RedirectResponse
 
 
 class StaticFiles:

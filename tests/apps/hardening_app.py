@@ -10,8 +10,8 @@ import asyncio
 import gc
 
 from FasterAPI import Faster, Header, HTTPException, Request, WebSocket
-from FasterAPI.http_protocol import HttpProtocol
 from FasterAPI.responses import StreamingResponse
+from FasterAPI.server.protocol import HttpProtocol
 
 from tests.apps.passthrough import behind_a_middleware
 

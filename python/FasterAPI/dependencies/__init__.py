@@ -1,5 +1,5 @@
 """Dependency injection: `Depends` graphs compiled once per route (models, and the compiler
-in FasterAPI.signature) and solved per request (solve)."""
+in FasterAPI._compiler.signature) and solved per request (solve)."""
 
 from ..params import Depends, Security
 

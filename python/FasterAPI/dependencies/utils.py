@@ -10,10 +10,10 @@ import typing
 from collections.abc import Callable
 from typing import Any, Literal
 
+from .._compiler.signature import body_plan, dependency_graph
 from ..concurrency import DependencyConcurrency
 from ..datastructures import UploadFile
 from ..params import Depends, Security
-from ..signature import body_plan, dependency_graph
 from .models import Dependant
 
 

@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..requests import Request
-from ..responses import Response
-from ..streaming import StreamingResponse
+from ..responses import Response, StreamingResponse
 
 CallNext = Callable[[Request], Awaitable[Response]]
 

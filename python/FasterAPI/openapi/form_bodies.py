@@ -16,9 +16,9 @@ import copy
 import functools
 from typing import Any
 
+from .._compiler.form_plan import MODEL, FormPlan, form_field_aliases
 from .._types import sequence_item, unwrap_optional
 from ..datastructures import UploadFile
-from ..forms import MODEL, FormPlan, form_field_aliases
 from .constants import REF_PREFIX
 
 

@@ -11,8 +11,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from .._compiler.form_plan import FormPlan
 from .._types import is_subclass
-from ..forms import FormPlan
 from ..params import Body, Required
 from ..responses import JSONResponse
 from ..routing import APIRoute, path_format

@@ -5,7 +5,7 @@ imports the app again (safe with the Rust extension and event loops, unlike fork
 SO_REUSEPORT every worker binds its own listening socket to host:port and the kernel spreads
 connections across them; without it the workers share one socket bound here. The reloader binds
 once and hands the same socket to each server process it starts, so connections made during a
-restart wait in the backlog. Children serve through `server.serve`, looked up on the module.
+restart wait in the backlog. Children serve through `serving.serve`, looked up on the module.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from . import cli, server
+from . import serving
+from .discovery import load_import_string
+from .logs import configure_logging, use_uvloop
 
 logger = logging.getLogger("fasterapi")
 
@@ -52,7 +54,7 @@ _spawn = multiprocessing.get_context("spawn")
 # -- workers ------------------------------------------------------------------------------------
 
 
-def run_workers(app_source: AppSource, config: server.Config, workers: int) -> int:
+def run_workers(app_source: AppSource, config: serving.Config, workers: int) -> int:
     """Serve from `workers` processes until SIGTERM/SIGINT, restarting any that die.
 
     Returns 0 once all workers have stopped, 1 if host:port cannot be bound.
@@ -147,7 +149,7 @@ def describe_exit(exitcode: int) -> str:
 
 
 def run_with_reload(
-    app_source: AppSource, config: server.Config, reload_dirs: Sequence[str | Path]
+    app_source: AppSource, config: serving.Config, reload_dirs: Sequence[str | Path]
 ) -> int:
     """Serve from a child process, started afresh whenever a .py file under `reload_dirs` changes.
 
@@ -274,7 +276,7 @@ def _display_path(path: Path) -> str:
 
 
 def start_server_process(
-    app_source: AppSource, config: server.Config, shared_socket: socket.socket | None
+    app_source: AppSource, config: serving.Config, shared_socket: socket.socket | None
 ) -> BaseProcess:
     """Spawn a process serving the app: on `shared_socket`, or on its own SO_REUSEPORT socket."""
     process = _spawn.Process(
@@ -287,17 +289,17 @@ def start_server_process(
 
 
 def _serve_in_child(
-    app_source: AppSource, config: server.Config, shared_socket: socket.socket | None
+    app_source: AppSource, config: serving.Config, shared_socket: socket.socket | None
 ) -> None:
     """A server process's main: import the app and serve it until SIGTERM."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # Ctrl+C in a terminal reaches the parent only; it stops us with SIGTERM
-    cli.configure_logging(config.log_level)
+    configure_logging(config.log_level)
     _stop_when_parent_exits()
-    cli.use_uvloop()
-    app = app_source() if callable(app_source) else cli.load_import_string(app_source)
+    use_uvloop()
+    app = app_source() if callable(app_source) else load_import_string(app_source)
     sock = shared_socket if shared_socket is not None else bind_socket(config, reuse_port=True)
-    sys.exit(server.serve(app, config, sock))
+    sys.exit(serving.serve(app, config, sock))
 
 
 def _stop_when_parent_exits() -> None:
@@ -313,7 +315,7 @@ def _stop_when_parent_exits() -> None:
     threading.Thread(target=watch, name="fasterapi-parent-watch", daemon=True).start()
 
 
-def bind_socket(config: server.Config, *, reuse_port: bool, listen: bool = True) -> socket.socket:
+def bind_socket(config: serving.Config, *, reuse_port: bool, listen: bool = True) -> socket.socket:
     """A TCP socket bound to config.host:config.port (listening unless `listen` is False)."""
     family, kind, proto, _, address = socket.getaddrinfo(
         config.host or None, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE

@@ -6,7 +6,7 @@ list of them) is a File(); models, mappings, dataclasses and sequences are the b
 anything else (str, int, Enums, Literals, UUID, EmailStr, `int | str`...) is a query
 parameter. Path(), Query(), Header(), Cookie(), Body(), Form() and File() override that, as
 defaults or inside Annotated[...] (`Query()` on a list reads every value sent). A body with a
-Form() or File() parameter is a form (FasterAPI.forms).
+Form() or File() parameter is a form (FasterAPI._compiler.form_plan).
 
 A path, query, header or cookie parameter Rust can read itself (scalars and lists of them,
 with the usual constraints) is checked in Rust; parameter models, alias choices and what
@@ -16,44 +16,33 @@ only pydantic reads are validated by FasterAPI.param_models, which Rust calls.
 from __future__ import annotations
 
 import copy
-import dataclasses
-import enum
 import inspect
 import re
-import sys
 import types
 import typing
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, get_args, get_origin
 
 import msgspec
 
-from . import params as p
-from ._converters import CONVERTERS
-from ._starlette import special_parameter
-from ._types import is_subclass, reject_pydantic_v1, sequence_item, unwrap_optional
-from .background import BackgroundTasks
-from .body import BodyField, BodyPlan, _pydantic, request_aliases
-from .dependencies.models import Dependant, cache_key, call_name, called_function, check_scopes
-from .forms import FormPlan, is_upload
-from .param_models import (
-    Default,
+from .. import params as p
+from .._starlette import special_parameter
+from .._types import is_subclass, reject_pydantic_v1, unwrap_optional
+from ..background import BackgroundTasks
+from ..body import BodyField, BodyPlan, _pydantic, request_aliases
+from ..dependencies.models import Dependant, cache_key, call_name, called_function, check_scopes
+from ..param_models import (
     ModelValidator,
-    ParamValidator,
-    constrained,
-    field_aliases,
-    field_annotation_is_sequence,
     field_info,
-    param_model,
 )
-from .requests import HTTPConnection, Request
-from .responses import Response
-from .security import SecurityScopes
-from .websockets import WebSocket
-
-_SCALARS = {str: "str", int: "int", float: "float", bool: "bool", bytes: "bytes"}
+from ..requests import HTTPConnection, Request
+from ..responses import Response
+from ..security import SecurityScopes
+from ..websockets import WebSocket
+from .form_plan import FormPlan, is_upload
+from .specs import MARKERS, is_complex, merged, param_spec
 
 #: Starlette's path convertors that change the type of a `request.path_params` value.
 _PATH_CONVERTORS: dict[str, Any] = {"int": int, "float": float, "uuid": uuid.UUID}
@@ -280,12 +269,12 @@ class _Compiler:
                 field = _body_field(param.name, key, annotation, marker, default, metadata)
                 body_fields.append(field)
             else:
-                spec = _param_spec(
+                spec = param_spec(
                     param.name, source, annotation, marker, default, metadata, self.plan.path_names
                 )
                 specs.append({**spec, "name": key})
                 documented = Annotated[(annotation, *metadata)] if metadata else annotation
-                doc_marker = _doc_marker(marker or _MARKERS[source](), metadata)
+                doc_marker = _doc_marker(marker or MARKERS[source](), metadata)
                 dependant.params.extend(_param_docs(spec, documented, doc_marker))
             dependant.args.append((param.name, key))
         self.plan.params.extend(specs)
@@ -427,198 +416,13 @@ def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None, 
     return args[0], marker, tuple(metadata)
 
 
-def _scalar_kind(tp: Any) -> dict[str, Any] | None:
-    """The plan's `kind` (and its extras) for a scalar type, or None if not a scalar."""
-    if tp is Any or tp is inspect.Parameter.empty:
-        return {"kind": "str"}
-    if tp in _SCALARS:
-        return {"kind": _SCALARS[tp]}
-    if tp in CONVERTERS:
-        return {"kind": "convert", "converter": CONVERTERS[tp]}
-    if is_subclass(tp, enum.Enum):
-        members = list(tp)
-        return _choice([(str(m.value), m) for m in members], [m.value for m in members], "enum")
-    if get_origin(tp) is Literal:
-        values = get_args(tp)
-        return _choice([(str(v), v) for v in values], values, "literal_error")
-    return None
-
-
-def _choice(options: list[tuple[str, Any]], values: Any, error: str) -> dict[str, Any]:
-    shown = [repr(v) for v in values]
-    expected = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
-    return {"kind": "choice", "choices": options, "choice_error": error, "expected": expected}
-
-
-def _is_complex(annotation: Any) -> bool:
-    """Whether a parameter of this type is read from the body when nothing says where
-    from (FastAPI's `field_annotation_is_complex`): models, mappings, dataclasses,
-    sequences and msgspec Structs, also in a union or Annotated; anything else (str,
-    EmailStr, UUID, `int | str`...) is a query parameter."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _is_complex(get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return any(_is_complex(arg) for arg in get_args(annotation))
-    for tp in (annotation, origin):
-        if dataclasses.is_dataclass(tp) or is_subclass(tp, msgspec.Struct | Mapping):
-            return True
-        if is_subclass(tp, Sequence) and not is_subclass(tp, str | bytes):
-            return True
-        if is_subclass(tp, list | set | frozenset | tuple):
-            return True
-    pydantic = sys.modules.get("pydantic")
-    return pydantic is not None and is_subclass(annotation, pydantic.BaseModel)
-
-
-def _is_scalar_sequence(annotation: Any) -> bool:
-    """Whether a query parameter of this type is a sequence of scalars (FastAPI's
-    `field_annotation_is_scalar_sequence`), `list[int] | None` too."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _is_scalar_sequence(get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        found = False
-        for arg in get_args(annotation):
-            if _is_scalar_sequence(arg):
-                found = True
-            elif _is_complex(arg):
-                return False
-        return found
-    return field_annotation_is_sequence(annotation) and not any(
-        _is_complex(arg) for arg in get_args(annotation)
-    )
-
-
-def _check_readable(name: str, source: str, annotation: Any) -> None:
-    """FastAPI's registration check: a path parameter is a scalar; a query parameter a
-    scalar, a sequence of them or a model (`Model | None` too)."""
-    if source == "path" and _is_complex(annotation):
-        raise AssertionError("Path params must be of one of the supported types")
-    if source == "query" and _is_complex(annotation):
-        pydantic = sys.modules.get("pydantic")
-        model = pydantic is not None and is_subclass(
-            unwrap_optional(annotation)[0], pydantic.BaseModel
-        )
-        if not model and not _is_scalar_sequence(annotation):
-            raise AssertionError(f"Query parameter {name!r} must be one of the supported types")
-
-
 def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[str]) -> str:
     if name in path_names:
         return "path"
     if marker is not None:
         return marker.source
-    return "body" if _is_complex(annotation) else "query"
+    return "body" if is_complex(annotation) else "query"
 
-
-#: The marker options the Rust plan checks itself, by kind; others take pydantic.
-_RUST_OPTIONS = {
-    "int": {"gt", "ge", "lt", "le"},
-    "float": {"gt", "ge", "lt", "le"},
-    "str": {"min_length", "max_length", "pattern"},
-}
-_ALL_RUST_OPTIONS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
-
-
-def _merged(marker: p.Param, metadata: tuple) -> tuple[Any, Any, Any, bool | None]:
-    """(default factory, alias, validation alias, validate_default) of a parameter: pydantic's
-    Field() in Annotated[...] may give them; the marker's own win, as FastAPI merges them."""
-    fields = [m for m in metadata if hasattr(m, "default_factory") and hasattr(m, "metadata")]
-    factory, alias = marker.default_factory, marker.alias
-    validation_alias, validate_default = marker.validation_alias, marker.validate_default
-    for found in reversed(fields):
-        factory = factory or found.default_factory
-        if not marker.aliases_given:
-            alias = alias or found.alias
-            validation_alias = validation_alias or found.validation_alias
-        if validate_default is None:
-            validate_default = found.validate_default
-    return factory, alias, validation_alias, validate_default
-
-
-def _request_key(name: str, source: str, marker: p.Param, alias: Any, validation_alias: Any) -> str:
-    """The name a parameter is sent by: its validation alias or alias, else its name (a
-    header's with dashes for underscores)."""
-    found = validation_alias if isinstance(validation_alias, str) else None
-    found = found or alias
-    if found:
-        return found
-    if source == "header" and getattr(marker, "convert_underscores", True):
-        return name.replace("_", "-")
-    return name
-
-
-def _param_spec(
-    name: str,
-    source: str,
-    annotation: Any,
-    marker: p.Param | None,
-    default: Any,
-    metadata: tuple = (),
-    path_names: set[str] = frozenset(),  # type: ignore[assignment]
-) -> dict[str, Any]:
-    """The Rust plan's spec of a path, query, header or cookie parameter: read and checked
-    by Rust when it can, else (parameter models, alias choices, types and options only
-    pydantic has, `metadata` such as validators) by a pydantic validator it calls."""
-    marker = marker or _MARKERS[source]()
-    tp, _ = unwrap_optional(annotation)
-    item = sequence_item(tp)
-    kind = _scalar_kind(item if item is not None else tp)
-    factory, alias, validation_alias, validate_default = _merged(marker, metadata)
-    if source == "path":  # of alias choices, the one this route's path names; else the alias
-        choices = getattr(validation_alias, "choices", None) or ()
-        if all(isinstance(choice, str) for choice in choices):
-            validation_alias = next((c for c in choices if c in path_names), validation_alias)
-        if not isinstance(validation_alias, str):
-            validation_alias = None
-    key = _request_key(name, source, marker, alias, validation_alias)
-    required = source == "path" or (default is p.Required and factory is None)
-    default = None if default is p.Required else default
-    spec = {
-        "name": name,
-        "source": source,
-        "key": key.lower() if source == "header" else key,
-        "loc_name": key,
-        "many": item is not None,
-        "required": required,
-        "default": default,
-    }
-    absent = Default(required, default, factory, bool(validate_default))
-    model = param_model(annotation, marker, metadata)
-    _check_readable(name, source, annotation)
-    if model is not None:
-        validate = ModelValidator(source, annotation, model, marker, absent)
-        return {**spec, "kind": "validate", "validate": validate}
-    pydantic = _pydantic()
-    # A list's constraints are the list's (its length), as pydantic checks them; without
-    # pydantic, Rust checks each item.
-    checked = _RUST_OPTIONS.get(kind["kind"], set()) if kind and item is None else set()
-    plain = (
-        kind is not None
-        and (item is None or (get_origin(tp) or tp) in (list, Sequence))  # sets: pydantic
-        and not metadata
-        and (validation_alias is None or isinstance(validation_alias, str))
-        and (set(marker.field_options()) <= checked or pydantic is None)
-        and not isinstance(marker.pattern, re.Pattern)
-        and not validate_default
-        and (factory is None or pydantic is None)
-    )
-    if plain:
-        if factory is not None:  # without pydantic: one default, made now
-            spec["default"] = factory()
-        options = {option: getattr(marker, option) for option in _ALL_RUST_OPTIONS}
-        return {**spec, **options, **kind}
-    if pydantic is None:  # what the Rust plan cannot read, pydantic validates
-        raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
-    full = Annotated[(annotation, *metadata)] if metadata else annotation
-    aliases = field_aliases(name, key, validation_alias, None)
-    validate = ParamValidator(source, constrained(full, marker), aliases, absent)
-    return {**spec, "kind": "validate", "validate": validate}
-
-
-#: The marker of a parameter declared without one, by where it is read from.
-_MARKERS: dict[str, Any] = {"path": p.Path, "query": p.Query}
 
 _DOCS = ("title", "description", "examples", "deprecated", "json_schema_extra")
 
@@ -673,7 +477,7 @@ def _body_field(
     name: str, key: str, annotation: Any, marker: p.Param | None, default: Any, metadata: tuple
 ) -> BodyField:
     embed = isinstance(marker, p.Body) and marker.embed
-    factory, alias, validation_alias, validate_default = _merged(marker or p.Body(), metadata)
+    factory, alias, validation_alias, validate_default = merged(marker or p.Body(), metadata)
     declared = annotation
     if metadata:  # validators, Field() options: pydantic's
         annotation = Annotated[(annotation, *metadata)]

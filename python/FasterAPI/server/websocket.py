@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import _core
-from .exceptions import _close_reason
-from .http_protocol import ClientDisconnected, HttpProtocol, _framing_headers, log_websocket
-from .websockets import DENIAL_EXTENSION, WebSocketDisconnect
+from .. import _core
+from ..exceptions import _close_reason
+from ..websockets import DENIAL_EXTENSION, WebSocketDisconnect
+from .cycle import ClientDisconnected, framing_headers, log_websocket
+
+if TYPE_CHECKING:
+    from .protocol import HttpProtocol
 
 logger = logging.getLogger("fasterapi.error")
 
@@ -312,7 +315,7 @@ class WebSocketCycle:
             for name, value in message.get("headers") or []
             if name.lower() != b"connection"  # it closes: the server says so itself
         ]
-        length, _ = _framing_headers(headers)
+        length, _ = framing_headers(headers)
         # Without a Content-Length the body ends when the connection closes.
         framing = -2 if length is None or status in (204, 304) else length
         minor = 0 if self.scope.get("http_version") == "1.0" else 1

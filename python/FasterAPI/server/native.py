@@ -23,15 +23,17 @@ import types
 from asyncio.tasks import _enter_task, _leave_task
 from typing import TYPE_CHECKING, Any
 
-from . import _core
-from ._body_limit import CONTENT_TOO_LARGE
-from .body import ClientDisconnect
-from .concurrency import run_in_threadpool
-from .exceptions import HTTPException, RequestValidationError
-from .responses import RESPONSE_TYPES, Response, inject_response
+from .. import _core
+from .._body_limit import CONTENT_TOO_LARGE
+from ..applications import Faster
+from ..body import ClientDisconnect
+from ..concurrency import run_in_threadpool
+from ..exceptions import HTTPException, RequestValidationError
+from ..responses import RESPONSE_TYPES, Response, inject_response
+from .cycle import RequestCycle, log_access
 
 if TYPE_CHECKING:
-    from .http_protocol import HttpProtocol
+    from .protocol import HttpProtocol
 
 EAGER_TASKS = sys.version_info >= (3, 12)
 
@@ -138,8 +140,6 @@ class HostTask:
 
 def native_dispatcher(app: Any) -> Any:
     """The route dispatcher the parser may use for `app`, or None for any other ASGI app."""
-    from .applications import Faster
-
     if not isinstance(app, Faster) or app._middleware_first():
         return None  # middleware must see every request: all of them go through ASGI
     return app._dispatcher or app._build_dispatcher()
@@ -333,8 +333,6 @@ class NativeCycle:
     async def _asgi(self, raw: bytes, asgi: Any) -> None:
         """Finishes the request through ASGI: `asgi(scope, receive, send)` on a RequestCycle
         with this request's scope and (already read) body."""
-        from .http_protocol import RequestCycle
-
         conn = self.conn
         scope = conn.scope(self.request.head_event())
         cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
@@ -359,8 +357,6 @@ class NativeCycle:
         self.response_complete = True
         conn = self.conn
         if conn.config.access_log:
-            from .http_protocol import log_access
-
             head = self.request.head_event()
             path = conn.config.root_path + head[2]
             status = int(response[9:12])  # "HTTP/1.1 200 ..."

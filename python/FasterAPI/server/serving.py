@@ -1,8 +1,9 @@
-"""FasterAPI's native HTTP/1.1 server: `fasterapi run` and `app.run()`.
+"""One process of FasterAPI's native HTTP/1.1 server: the asyncio server that `fasterapi run`
+and `FasterAPI.run(app)` start (`serve`), its settings (`Config`) and the app's lifespan.
 
 Bytes are parsed and framed in Rust (FasterAPI._core.HttpParser); the asyncio loop (uvloop when
 installed) owns the sockets. One process serves on one thread; more cores come from `--workers`,
-processes sharing the port with SO_REUSEPORT (see FasterAPI.supervisor).
+processes sharing the port with SO_REUSEPORT (see FasterAPI.server.supervisor).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import signal
 import socket
 from typing import Any
 
-from .http_protocol import HttpProtocol
 from .native import native_dispatcher
+from .protocol import HttpProtocol
 
 logger = logging.getLogger("fasterapi.error")
 #: How often connection timeouts are checked, in seconds: they fire up to this much late.
@@ -53,7 +54,7 @@ class ServerState:
     def __init__(self, app: Any, config: Config) -> None:
         self.app = app
         self.config = config
-        #: A FasterAPI app's routes are matched by the parser itself (see FasterAPI.native);
+        #: A FasterAPI app's routes are matched by the parser itself (see FasterAPI.server.native);
         #: set once the lifespan startup has run, as it may add routes.
         self.dispatcher: Any = None
         self.connections: set[HttpProtocol] = set()

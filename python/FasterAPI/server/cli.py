@@ -1,0 +1,331 @@
+"""The `fasterapi` command: `fasterapi run` and `fasterapi dev`, as in fastapi-cli.
+
+`run` serves for production (0.0.0.0, `--workers N`); `dev` serves on 127.0.0.1 and restarts
+when a .py file changes. Both find the app the way fastapi-cli does: from an import string
+(`main:app`), a path to a .py file or package, or a default file (main.py, app.py, ...).
+`run_app` is the same machinery behind `FasterAPI.run(app)`. Serving always goes through
+`serving.serve`, looked up on the module, so it can be replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import errno
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import _core
+from . import serving, supervisor
+from .discovery import (
+    DEFAULT_FILES,
+    AppImport,
+    UsageError,
+    find_app,
+    module_level_source,
+    module_root,
+)
+from .logs import LOG_LEVELS, configure_logging, use_uvloop
+
+logger = logging.getLogger("fasterapi")
+
+
+#: Bind errors reported as one line instead of a traceback.
+BIND_ERRNOS = {errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL}
+#: `Config` fields `run_app` takes as keyword options (host and port are named parameters).
+RUN_OPTIONS = frozenset(field.name for field in dataclasses.fields(serving.Config)) - {
+    "host",
+    "port",
+}
+
+
+# -- finding the app ----------------------------------------------------------------------------
+
+
+# -- options ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fasterapi",
+        description="Serve a FasterAPI app with FasterAPI's native HTTP server.",
+    )
+    parser.add_argument("--version", action="version", version=f"FasterAPI {_core.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="serve in production mode (0.0.0.0, no reload, --workers N)",
+        description="Serve the app in production mode.",
+    )
+    add_serve_options(run, host="0.0.0.0", reload=False)
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="number of worker processes sharing the port (default: 1)",
+    )
+    dev = commands.add_parser(
+        "dev",
+        help="serve in development mode (127.0.0.1, reload on change)",
+        description="Serve the app in development mode, restarting it when a .py file changes.",
+    )
+    add_serve_options(dev, host="127.0.0.1", reload=True)
+    return parser
+
+
+def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: bool) -> None:
+    on_off = argparse.BooleanOptionalAction
+    parser.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="module:attr import string, or a .py file or package directory "
+        f"(default: the first of {', '.join(DEFAULT_FILES)})",
+    )
+    parser.add_argument("--app", metavar="NAME", help="name of the app variable in the module")
+    parser.add_argument(
+        "--fastapi",
+        action="store_true",
+        help="drop-in mode: serve a FastAPI app unchanged (its `import fastapi` gives FasterAPI)",
+    )
+    parser.add_argument("--host", default=host, help=f"address to bind (default: {host})")
+    parser.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    parser.add_argument(
+        "--reload",
+        action=on_off,
+        default=reload,
+        help=f"restart when a .py file changes (default: {'on' if reload else 'off'})",
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.lower,
+        default="info",
+        choices=list(LOG_LEVELS),
+        help="log level (default: info)",
+    )
+    parser.add_argument(
+        "--access-log", action=on_off, default=True, help="log each request (default: on)"
+    )
+    parser.add_argument("--root-path", default="", help="path prefix the app is mounted under")
+    parser.add_argument(
+        "--proxy-headers",
+        action=on_off,
+        default=True,
+        help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (default: on)",
+    )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated proxy addresses to trust, or '*' "
+        "(default: $FORWARDED_ALLOW_IPS or 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--limit-concurrency",
+        type=int,
+        metavar="N",
+        help="answer 503 beyond N concurrent connections",
+    )
+    parser.add_argument(
+        "--timeout-keep-alive",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="close idle keep-alive connections after this long (default: 5)",
+    )
+    parser.add_argument(
+        "--timeout-graceful-shutdown",
+        type=float,
+        metavar="SECONDS",
+        help="on shutdown, wait at most this long for requests to finish (default: no limit; "
+        "workers are killed after 30)",
+    )
+    parser.add_argument(
+        "--ws-max-size",
+        type=int,
+        default=16 * 1024 * 1024,
+        metavar="BYTES",
+        help="close WebSockets that send a larger message, with 1009 (default: 16 MiB)",
+    )
+    parser.add_argument(
+        "--ws-ping-interval",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="ping a WebSocket after this long without a byte from it (default: 20)",
+    )
+    parser.add_argument(
+        "--ws-ping-timeout",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="drop a pinged WebSocket that sends nothing back for this long (default: 20)",
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> serving.Config:
+    return serving.Config(
+        host=args.host,
+        port=args.port,
+        root_path=args.root_path,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=(
+            args.forwarded_allow_ips or os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1"
+        ),
+        limit_concurrency=args.limit_concurrency,
+        timeout_keep_alive=args.timeout_keep_alive,
+        timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        ws_max_size=args.ws_max_size,
+        ws_ping_interval=args.ws_ping_interval,
+        ws_ping_timeout=args.ws_ping_timeout,
+    )
+
+
+def check_options(
+    config: serving.Config, workers: int, reload: bool, spell: Callable[[str], str]
+) -> None:
+    """Raise UsageError for values no server can run with; `spell` names an option."""
+    if config.log_level not in LOG_LEVELS:
+        raise UsageError(f"{spell('log_level')} must be one of {', '.join(LOG_LEVELS)}")
+    if not 1 <= config.port <= 65535:
+        raise UsageError(f"{spell('port')} must be between 1 and 65535, got {config.port}")
+    if workers < 1:
+        raise UsageError(f"{spell('workers')} must be at least 1, got {workers}")
+    if workers > 1 and reload:
+        raise UsageError(
+            f"{spell('workers')} cannot be used with {spell('reload')}: reloading runs a single "
+            f"server process; drop one of them"
+        )
+    if config.limit_concurrency is not None and config.limit_concurrency < 1:
+        raise UsageError(f"{spell('limit_concurrency')} must be at least 1")
+    for name in ("timeout_keep_alive", "timeout_graceful_shutdown"):
+        value = getattr(config, name)
+        if value is not None and value < 0:
+            raise UsageError(f"{spell(name)} must not be negative, got {value}")
+    if config.ws_max_size < 1:
+        raise UsageError(f"{spell('ws_max_size')} must be at least 1, got {config.ws_max_size}")
+    for name in ("ws_ping_interval", "ws_ping_timeout"):
+        value = getattr(config, name)
+        if value is not None and value <= 0:
+            raise UsageError(f"{spell(name)} must be positive, got {value}")
+
+
+def cli_spelling(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+# -- serving ------------------------------------------------------------------------------------
+
+
+def base_url(config: serving.Config) -> str:
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    return f"http://{host}:{config.port}"
+
+
+def serve_app(
+    app: Any,
+    label: str,
+    config: serving.Config,
+    *,
+    workers: int = 1,
+    reload: bool = False,
+    source: AppImport | None = None,
+    reload_dirs: Sequence[str | Path] = (),
+) -> int:
+    """Serve in-process, from `workers` processes, or from a reloading child process.
+
+    `source` (how child processes import the app) is needed for workers and reload.
+    """
+    url = base_url(config)
+    logger.info("FasterAPI serving %s on %s (docs at %s/docs)", label, url, url)
+    if reload or workers > 1:
+        if source is None:
+            raise UsageError("workers and reload need the app as an import string")
+        if reload:
+            return supervisor.run_with_reload(source, config, reload_dirs)
+        return supervisor.run_workers(source, config, workers)
+    use_uvloop()
+    try:
+        return serving.serve(app, config)
+    except OSError as exc:
+        if exc.errno not in BIND_ERRNOS:
+            raise
+        logger.error("Could not bind to %s:%s: %s", config.host, config.port, exc.strerror)
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`fasterapi ...`: the exit code (1 for a user mistake, 2 for a usage error)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version and argparse's usage errors
+        return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    configure_logging(args.log_level)
+    workers = getattr(args, "workers", 1)
+    try:
+        config = config_from_args(args)
+        check_options(config, workers, args.reload, cli_spelling)
+        source, app = find_app(args.path, args.app, Path.cwd(), fastapi=args.fastapi)
+    except UsageError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    try:
+        return serve_app(
+            app,
+            str(source),
+            config,
+            workers=workers,
+            reload=args.reload,
+            source=source,
+            reload_dirs=[source.directory or os.getcwd()],
+        )
+    except KeyboardInterrupt:
+        return 0
+
+
+# -- FasterAPI.run(app) ----------------------------------------------------------------------------
+
+
+def run_app(
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    *,
+    reload: bool = False,
+    **options: Any,
+) -> int:
+    """`FasterAPI.run(app)`: serve `app` as `fasterapi run` would; `options` are
+    `serving.Config` fields.
+
+    With `workers > 1` or `reload=True` new processes import the app again, so it must be a
+    module-level variable (and `FasterAPI.run(app)` called under `if __name__ == "__main__":`).
+    """
+    unknown = sorted(set(options) - RUN_OPTIONS)
+    if unknown:
+        raise TypeError(f"run() got unexpected keyword arguments: {', '.join(unknown)}")
+    config = serving.Config(host=host, port=port, **options)
+    check_options(config, workers, reload, spell=lambda name: name)
+    source = module_level_source(app)
+    if source is None and (workers > 1 or reload):
+        raise UsageError(
+            "run(workers=N) and run(reload=True) start processes that import the app again, so "
+            "the app must be a module-level variable (e.g. app = Faster() in main.py) and "
+            "FasterAPI.run(app) called under `if __name__ == '__main__':`"
+        )
+    configure_logging(config.log_level)
+    return serve_app(
+        app,
+        str(source) if source else type(app).__name__,
+        config,
+        workers=workers,
+        reload=reload,
+        source=source,
+        reload_dirs=[module_root(sys.modules[source.module])] if source else (),
+    )
