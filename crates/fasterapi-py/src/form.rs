@@ -5,7 +5,8 @@
 
 use std::borrow::Cow;
 
-use fasterapi_core::params::form::{form_kind, parse_form, Field, FormKind, FormLimits, Value};
+use fasterapi_core::params::fields::{Field, FormLimits, Value};
+use fasterapi_core::params::form::{form_kind, parse_form, FormKind};
 use fasterapi_core::params::multipart_stream::{MultipartStream, PartEvent};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
