@@ -4,7 +4,6 @@
 
 pub mod compress;
 pub mod http;
-pub mod media;
 pub mod params;
-pub mod router;
+pub mod route;
 pub mod ws;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use fasterapi_core::router::{Lookup, Params, Router};
+use fasterapi_core::route::{Lookup, Params, Router};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};

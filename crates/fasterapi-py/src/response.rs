@@ -92,7 +92,7 @@ pub fn is_json_request(headers: &Bound<'_, PyAny>, strict: bool) -> PyResult<boo
     visit_headers(headers, |name, value| {
         let found = name.eq_ignore_ascii_case(b"content-type");
         if found {
-            is_json = fasterapi_core::media::is_json(value);
+            is_json = fasterapi_core::http::media::is_json(value);
         }
         Ok(found)
     })?;
