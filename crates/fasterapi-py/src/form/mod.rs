@@ -13,7 +13,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::plan::{Plan, RequestParts};
+use crate::route::plan::{Plan, RequestParts};
 
 create_exception!(
     _core,
@@ -251,4 +251,15 @@ pub fn multipart_parser(
         })),
         _ => Ok(None),
     }
+}
+
+/// Adds `FormReader`, `parse_form_body`, `MultipartParser`, `multipart_parser` and `FormError`
+/// to `FasterAPI._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<FormReader>()?;
+    m.add_function(wrap_pyfunction!(parse_form_body, m)?)?;
+    m.add_class::<MultipartParser>()?;
+    m.add_function(wrap_pyfunction!(multipart_parser, m)?)?;
+    m.add("FormError", m.py().get_type::<FormError>())?;
+    Ok(())
 }

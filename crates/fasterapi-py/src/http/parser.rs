@@ -13,10 +13,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
-use crate::dispatch::{run_plan, Dispatcher};
 use crate::headers::visit_headers;
 use crate::json::{write_str, write_value};
-use crate::plan::HeaderSource;
+use crate::route::dispatch::{run_plan, Dispatcher};
+use crate::route::plan::HeaderSource;
 
 enum State {
     /// Waiting for a request head.
