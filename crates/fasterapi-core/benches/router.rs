@@ -3,7 +3,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use fasterapi_core::router::{Lookup, Router};
+use fasterapi_core::route::{Lookup, Router};
 
 /// `n` paths in realistic API shapes, four per resource.
 fn build(n: usize) -> Router<usize> {

@@ -1,10 +1,11 @@
-//! FasterAPI core: the pure-Rust half of the framework (no PyO3). HTTP routing,
-//! parameter parsing and coercion, HTTP/1.1 framing, gzip compression ([`compress`]),
-//! WebSocket handshake and framing ([`ws`]); tested with `cargo test` alone.
+//! FasterAPI core: the pure-Rust half of the framework (no PyO3), tested with `cargo test`
+//! alone. One folder per concept, each using only those below it: HTTP/1.1 framing without
+//! I/O ([`http`]), WebSocket handshake and framing on it ([`ws`]); on their own, the router
+//! ([`route`]), request parameters, form bodies and their coercion ([`params`]) and gzip
+//! ([`compress`]).
 
 pub mod compress;
 pub mod http;
-pub mod media;
 pub mod params;
-pub mod router;
+pub mod route;
 pub mod ws;

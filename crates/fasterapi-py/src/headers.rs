@@ -1,5 +1,6 @@
 //! Reading an ASGI scope's `headers`: an iterable of `(name, value)` byte pairs, in practice a
-//! list of 2-tuples, which is read without creating index objects.
+//! list of 2-tuples, which is read without creating index objects; and what its Content-Type
+//! says of the body (JSON or not).
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -44,4 +45,18 @@ pub fn visit_headers(
         }
     }
     Ok(())
+}
+
+/// FastAPI's rule for parsing a body as JSON: its Content-Type is JSON, or it has none and
+/// the app is not strict about content types.
+pub fn is_json_request(headers: &Bound<'_, PyAny>, strict: bool) -> PyResult<bool> {
+    let mut is_json = !strict;
+    visit_headers(headers, |name, value| {
+        let found = name.eq_ignore_ascii_case(b"content-type");
+        if found {
+            is_json = fasterapi_core::http::media::is_json(value);
+        }
+        Ok(found)
+    })?;
+    Ok(is_json)
 }

@@ -6,7 +6,7 @@
 
 use memchr::memchr2;
 
-use super::HttpError;
+use super::error::HttpError;
 
 const INVALID: HttpError = HttpError::BadRequest("invalid chunked body");
 /// Longest chunk-size line (size, extensions) accepted.

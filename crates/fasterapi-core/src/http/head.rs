@@ -9,8 +9,9 @@
 use memchr::memchr;
 use percent_encoding::percent_decode;
 
+use super::error::HttpError;
+use super::limits::Limits;
 use super::target::{is_valid_host, parse_target};
-use super::{HttpError, Limits};
 
 /// How the request body after the head is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub enum Framing {
     None,
     /// Exactly this many bytes follow.
     Length(u64),
-    /// `Transfer-Encoding: chunked`; decode with [`super::ChunkedDecoder`].
+    /// `Transfer-Encoding: chunked`; decode with [`super::body::ChunkedDecoder`].
     Chunked,
 }
 

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use memchr::memchr3;
 
-use super::HttpError;
+use super::error::HttpError;
 
 /// The interim response sent before reading a body announced with `Expect: 100-continue`.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
@@ -455,7 +455,7 @@ mod tests {
             write_chunk(&mut out, piece);
         }
         out.extend_from_slice(LAST_CHUNK);
-        let mut d = super::super::ChunkedDecoder::new(1000);
+        let mut d = super::super::body::ChunkedDecoder::new(1000);
         let mut body = Vec::new();
         assert_eq!(d.decode(&out, &mut body), Ok(out.len()));
         assert!(d.is_done());

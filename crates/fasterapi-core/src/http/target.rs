@@ -6,7 +6,7 @@ use std::net::Ipv6Addr;
 
 use memchr::memchr;
 
-use super::HttpError;
+use super::error::HttpError;
 
 /// A request target, split into its parts and checked against its method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,9 @@
 pub mod coerce;
 pub mod constraints;
 pub mod cookie;
+pub mod fields;
 pub mod form;
+mod header_params;
 pub mod multipart;
 pub mod multipart_stream;
 pub mod query;

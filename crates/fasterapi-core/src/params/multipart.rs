@@ -13,7 +13,8 @@ use std::borrow::Cow;
 use memchr::memmem;
 use percent_encoding::percent_decode;
 
-use super::form::{latin1, split_params, Charset, Field, FilePart, FormError, FormLimits, Value};
+use super::fields::{latin1, Charset, Field, FilePart, FormError, FormLimits, Value};
+use super::header_params::split_params;
 
 /// Most header fields in one part.
 pub const MAX_PART_HEADERS: usize = 32;
@@ -546,16 +547,5 @@ mod tests {
             FormError::PartTooLarge(1024 * 1024).detail(),
             "Part exceeded maximum size of 1024KB."
         );
-    }
-
-    #[test]
-    fn through_parse_form() {
-        let fields = super::super::form::parse_form(
-            Some(b"multipart/form-data; boundary=xx"),
-            TWO,
-            &FormLimits::default(),
-        )
-        .unwrap();
-        assert_eq!(fields.len(), 2);
     }
 }

@@ -5,7 +5,7 @@
 
 use memchr::memmem;
 
-use super::form::{Charset, FormError, FormLimits};
+use super::fields::{Charset, FormError, FormLimits};
 use super::multipart::{part_disposition, MAX_PART_HEADERS};
 
 /// The largest header section of one part; past it the body is refused.

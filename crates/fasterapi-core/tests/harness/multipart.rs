@@ -3,7 +3,8 @@
 //! themselves, through `parse_form` and its Content-Type reading too; the limits refuse exactly
 //! the bodies that exceed them.
 
-use fasterapi_core::params::form::{parse_form, Charset, Field, FormError, FormLimits, Value};
+use fasterapi_core::params::fields::{Charset, Field, FormError, FormLimits, Value};
+use fasterapi_core::params::form::parse_form;
 use fasterapi_core::params::multipart::parse_multipart;
 
 use super::urlencoded::UNLIMITED;

@@ -1,7 +1,7 @@
 //! `MultipartStream`: fed a body in any pieces, it gives the fields `parse_multipart` finds in
 //! the whole body, or the same refusal, with either charset and with small limits too.
 
-use fasterapi_core::params::form::{Charset, FormError, FormLimits, Value};
+use fasterapi_core::params::fields::{Charset, FormError, FormLimits, Value};
 use fasterapi_core::params::multipart::parse_multipart;
 use fasterapi_core::params::multipart_stream::{MultipartStream, PartEvent};
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use fasterapi_core::router::{Lookup, Router};
+use fasterapi_core::route::{Lookup, Router};
 
 /// One piece of a route's pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

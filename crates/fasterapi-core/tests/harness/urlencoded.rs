@@ -2,7 +2,8 @@
 //! as is when it has no escapes; the fields, encoded anew, parse back to themselves; the
 //! limits refuse exactly the bodies that exceed them.
 
-use fasterapi_core::params::form::{parse_urlencoded, Field, FormError, FormLimits, Value};
+use fasterapi_core::params::fields::{Field, FormError, FormLimits, Value};
+use fasterapi_core::params::form::parse_urlencoded;
 
 /// No limit at all.
 pub const UNLIMITED: FormLimits = FormLimits {

@@ -260,3 +260,10 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
+
+/// Adds `encode_json` and `set_json_default` to `FasterAPI._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(encode_json, m)?)?;
+    m.add_function(wrap_pyfunction!(set_json_default, m)?)?;
+    Ok(())
+}

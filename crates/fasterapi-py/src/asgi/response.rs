@@ -4,7 +4,6 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
-use crate::headers::visit_headers;
 use crate::json::to_bytes;
 
 /// Encodes `content` to JSON and returns the `(http.response.start, http.response.body)`
@@ -83,18 +82,4 @@ pub fn body_message<'py>(body: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict
     )?;
     end.set_item(pyo3::intern!(py, "body"), body)?;
     Ok(end)
-}
-
-/// FastAPI's rule for parsing a body as JSON: its Content-Type is JSON, or it has none and
-/// the app is not strict about content types.
-pub fn is_json_request(headers: &Bound<'_, PyAny>, strict: bool) -> PyResult<bool> {
-    let mut is_json = !strict;
-    visit_headers(headers, |name, value| {
-        let found = name.eq_ignore_ascii_case(b"content-type");
-        if found {
-            is_json = fasterapi_core::media::is_json(value);
-        }
-        Ok(found)
-    })?;
-    Ok(is_json)
 }

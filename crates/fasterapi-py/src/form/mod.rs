@@ -5,14 +5,15 @@
 
 use std::borrow::Cow;
 
-use fasterapi_core::params::form::{form_kind, parse_form, Field, FormKind, FormLimits, Value};
+use fasterapi_core::params::fields::{Field, FormLimits, Value};
+use fasterapi_core::params::form::{form_kind, parse_form, FormKind};
 use fasterapi_core::params::multipart_stream::{MultipartStream, PartEvent};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::plan::{Plan, RequestParts};
+use crate::route::plan::{Plan, RequestParts};
 
 create_exception!(
     _core,
@@ -250,4 +251,15 @@ pub fn multipart_parser(
         })),
         _ => Ok(None),
     }
+}
+
+/// Adds `FormReader`, `parse_form_body`, `MultipartParser`, `multipart_parser` and `FormError`
+/// to `FasterAPI._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<FormReader>()?;
+    m.add_function(wrap_pyfunction!(parse_form_body, m)?)?;
+    m.add_class::<MultipartParser>()?;
+    m.add_function(wrap_pyfunction!(multipart_parser, m)?)?;
+    m.add("FormError", m.py().get_type::<FormError>())?;
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! A route's parameter plan: compiled once from the specs Python works out at
 //! registration, executed per request to pull path, query, header and cookie
 //! values, coerce them and collect FastAPI-shaped errors. A form route's text fields are a
-//! plan of their own (source "form"), run once its body is parsed (see form.rs).
+//! plan of their own (source "form"), run once its body is parsed (see `crate::form`).
 
 use std::borrow::Cow;
 
@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use smallvec::{smallvec, SmallVec};
 
-use crate::errors::{self, Loc};
+use super::errors::{self, Loc};
 use crate::headers::visit_headers;
 
 #[derive(Clone, Copy, PartialEq, Eq)]

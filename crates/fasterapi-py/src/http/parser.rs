@@ -8,15 +8,15 @@ use fasterapi_core::http::{
     parse_head, status_has_no_body, write_chunk, write_head, BodyFraming, ChunkedDecoder,
     DateCache, Framing, HttpError, Limits, RequestHead,
 };
-use fasterapi_core::router::Lookup;
+use fasterapi_core::route::Lookup;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
-use crate::dispatch::{run_plan, Dispatcher};
 use crate::headers::visit_headers;
 use crate::json::{write_str, write_value};
-use crate::plan::HeaderSource;
+use crate::route::dispatch::{run_plan, Dispatcher};
+use crate::route::plan::HeaderSource;
 
 enum State {
     /// Waiting for a request head.
@@ -365,7 +365,7 @@ fn route_event<'py>(
                     .iter()
                     .find(|(name, _)| name == b"content-type");
                 match content_type {
-                    Some((_, value)) => fasterapi_core::media::is_json(value),
+                    Some((_, value)) => fasterapi_core::http::media::is_json(value),
                     None => !entry.strict_content_type,
                 }
             };

@@ -8,7 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
-use crate::http_parser::{header_slices, owned_headers, with_date};
+use crate::http::parser::{header_slices, owned_headers, with_date};
 
 /// The server side of one WebSocket connection, after the 101 response. `feed` it the socket's
 /// bytes and get back the events they complete: `("text", str)`, `("bytes", bytes)`,
@@ -152,4 +152,14 @@ pub fn websocket_reject(py: Python<'_>, status: i64) -> PyResult<Bound<'_, PyByt
     let response = with_date(|date| ws::rejection_response(status, detail, &[], date))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(PyBytes::new(py, &response))
+}
+
+/// Adds `WebSocketSession`, `websocket_check`, `websocket_handshake` and `websocket_reject` to
+/// `FasterAPI._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<WebSocketSession>()?;
+    m.add_function(wrap_pyfunction!(websocket_check, m)?)?;
+    m.add_function(wrap_pyfunction!(websocket_handshake, m)?)?;
+    m.add_function(wrap_pyfunction!(websocket_reject, m)?)?;
+    Ok(())
 }

@@ -60,3 +60,10 @@ impl GzipStream {
             .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the gzip stream is finished"))
     }
 }
+
+/// Adds `gzip_compress` and `GzipStream` to `FasterAPI._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(gzip_compress, m)?)?;
+    m.add_class::<GzipStream>()?;
+    Ok(())
+}

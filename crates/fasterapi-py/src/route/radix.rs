@@ -1,7 +1,7 @@
 //! `RadixRouter`: faster-api-web's public router object (`FasterAPI.router.RadixRouter`),
 //! over the router that matches an app's routes (fasterapi-core's matchit trees).
 
-use fasterapi_core::router::{Lookup, Router};
+use fasterapi_core::route::{Lookup, Router};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};

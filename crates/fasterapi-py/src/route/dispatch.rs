@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use fasterapi_core::router::{Lookup, Params, Router};
+use fasterapi_core::route::{Lookup, Params, Router};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::plan::{request_parts, HeaderSource, Plan};
-use crate::response::is_json_request;
-use crate::route::RouteCall;
+use super::call::RouteCall;
+use super::plan::{request_parts, HeaderSource, Plan};
+use crate::headers::is_json_request;
 
 pub struct Entry {
     pub call: RouteCall,

@@ -15,10 +15,10 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::dispatch::{Dispatcher, Entry, Resolved};
+use super::response::{body_message, json_pair, start_message};
 use crate::headers::visit_headers;
-use crate::response::{body_message, json_pair, start_message};
-use crate::route::HandlerKind;
+use crate::route::call::HandlerKind;
+use crate::route::dispatch::{Dispatcher, Entry, Resolved};
 
 /// The Rust base of `Faster`: what the front door reads on every request.
 #[pyclass(subclass, module = "FasterAPI._core")]

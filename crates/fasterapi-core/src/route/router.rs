@@ -1,32 +1,10 @@
-//! HTTP router: FastAPI/Starlette path syntax on top of `matchit` radix trees.
-//!
-//! Path syntax (as in Starlette's `compile_path`):
-//! - `{name}` matches one non-empty segment (no `/`); a segment may also carry a
-//!   static prefix/suffix, e.g. `/files/{name}.txt`, but only one parameter.
-//! - `{name:path}` matches the rest of the path including slashes, and also the
-//!   empty string (`/static/{p:path}` matches `/static/` with `p = ""`). It must
-//!   be the last thing in the path.
-//! - Any other convertor suffix (`{id:int}`, `{x:str}`, `{u:uuid}`, custom ones)
-//!   is stripped and treated as a plain `{name}`: values are returned raw and
-//!   the caller converts/validates them.
-//! - Braces that do not form `{identifier}` / `{identifier:identifier}` are
-//!   literal text, as in Starlette.
-//!
-//! Unlike Starlette's first-match list, priority is structural: static segments
-//! beat parameters regardless of insertion order (`/users/me` beats
-//! `/users/{id}`). Each HTTP method has its own tree, so a request whose method
-//! is not registered at the most specific path still reaches a less specific
-//! route that has it (`GET /users/me` with only `PUT /users/me` falls through
-//! to `GET /users/{id}`, as Starlette does). A 405 is returned only when no
-//! route for the method matches; its `Allow` value is precomputed per path.
-//!
-//! Limits inherited from matchit, reported as [`RouterError`] at insert time:
-//! one parameter per segment (`/{a}-{b}` is rejected), a `{name:path}` and a
-//! `{name}` cannot share a position, at most 25 parameters per route, and no
-//! literal `}` right after a parameter (`/{a}}`).
+//! [`Router`]: one matchit tree per HTTP method, with each path's `Allow` value for a 405, and
+//! the [`Lookup`] of a request's method and path.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+
+use super::path::{parse, Shape};
 
 /// Why a route could not be registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,16 +80,6 @@ impl fmt::Debug for Params<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
-}
-
-/// A registered path translated for matchit. Parameters get positional names
-/// (`{0}`, `{*1}`), so routes differing only in parameter names share a shape.
-struct Shape {
-    route: String,
-    /// For `{name:path}` routes: the route without the catch-all, which
-    /// matches the empty tail.
-    tail: Option<String>,
-    names: Vec<Box<str>>,
 }
 
 /// What a tree leaf points at.
@@ -417,73 +385,6 @@ impl<T> Router<T> {
             },
         }
     }
-}
-
-/// Translates a Starlette-style path into a matchit [`Shape`].
-fn parse(path: &str) -> Result<Shape, String> {
-    if !path.starts_with('/') {
-        return Err("path must start with '/'".into());
-    }
-    let mut route = String::with_capacity(path.len() + 8);
-    let mut names: Vec<Box<str>> = Vec::new();
-    let mut tail = None;
-    let mut rest = path;
-    while let Some(i) = rest.find(['{', '}']) {
-        route.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some((name, convertor, len)) = param_at(rest) else {
-            // Literal brace: matchit escapes it by doubling.
-            route.push_str(&rest[..1]);
-            route.push_str(&rest[..1]);
-            rest = &rest[1..];
-            continue;
-        };
-        if names.iter().any(|n| **n == *name) {
-            return Err(format!("duplicate parameter name {name:?}"));
-        }
-        if convertor == Some("path") {
-            if len != rest.len() {
-                return Err(format!("{{{name}:path}} must be at the end of the path"));
-            }
-            tail = Some(route.clone());
-            route.push_str(&format!("{{*{}}}", names.len()));
-        } else {
-            route.push_str(&format!("{{{}}}", names.len()));
-        }
-        names.push(name.into());
-        rest = &rest[len..];
-        if rest.starts_with('}') {
-            // matchit would read `{0}}}` as one parameter named `0}`, matching "7}" whole.
-            return Err(format!(
-                "a literal '}}' right after {{{name}}} is not supported"
-            ));
-        }
-    }
-    route.push_str(rest);
-    // matchit panics past 25 named parameters ('a'..='y' plus one spare).
-    if names.len() > 25 {
-        return Err("at most 25 path parameters are supported".into());
-    }
-    Ok(Shape { route, tail, names })
-}
-
-/// If `s` starts with `{name}` or `{name:convertor}`, returns the name, the
-/// convertor and the length of the whole parameter.
-fn param_at(s: &str) -> Option<(&str, Option<&str>, usize)> {
-    let body = s.strip_prefix('{')?;
-    let end = body.find('}')?;
-    let (name, convertor) = match body[..end].split_once(':') {
-        Some((n, c)) => (n, Some(c)),
-        None => (&body[..end], None),
-    };
-    let ident = |s: &str| {
-        let mut chars = s.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    (ident(name) && convertor.is_none_or(ident)).then_some((name, convertor, end + 2))
 }
 
 #[cfg(test)]

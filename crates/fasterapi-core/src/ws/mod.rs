@@ -1,0 +1,17 @@
+//! WebSocket (RFC 6455) for the native HTTP/1.1 server, without I/O: checking a client's
+//! opening handshake and writing the answer to it ([`check_handshake`], [`handshake_response`],
+//! [`rejection_response`]), then the server side of the connection ([`Session`]).
+//!
+//! The framing is `tungstenite`'s, run over an in-memory stream: the caller [`Session::feed`]s
+//! the bytes read from the socket, takes complete messages out with [`Session::next_event`], and
+//! writes whatever [`Session::take_output`] returns (its own frames, and the pong and close
+//! replies tungstenite queues by itself). Pings and pongs never reach the caller.
+
+mod handshake;
+mod session;
+
+pub use handshake::{
+    accept_key, check_handshake, handshake_response, rejection_detail, rejection_response,
+    HandshakeError,
+};
+pub use session::{is_valid_close_code, CloseError, Closed, Event, Session, MAX_CLOSE_REASON};

@@ -1,0 +1,18 @@
+//! Routes: an app's routes matched in Rust ([`dispatch`]), each with the parameter [`plan`] it
+//! runs per request (its errors in FastAPI's shape, [`errors`]) and what the front doors need of
+//! the Python route ([`call`]); and the public `RadixRouter` ([`radix`]).
+
+pub(crate) mod call;
+pub(crate) mod dispatch;
+mod errors;
+pub(crate) mod plan;
+mod radix;
+
+use pyo3::prelude::*;
+
+/// Adds `Dispatcher` and `RadixRouter` to `FasterAPI._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<dispatch::Dispatcher>()?;
+    m.add_class::<radix::RadixRouter>()?;
+    Ok(())
+}
