@@ -347,8 +347,8 @@ def _model_values(fields: list[_ModelField], form: FormData) -> dict[str, Any]:
     for key, value in form.multi_items():
         if key not in asked:
             grouped.setdefault(key, []).append(value)
-    for key, found in grouped.items():
-        values[key] = found[0] if len(found) == 1 else found
+    for key, items in grouped.items():
+        values[key] = items[0] if len(items) == 1 else items
     return values
 
 
@@ -363,7 +363,7 @@ def _union_validator(f: BodyField, models: list[Any]) -> Validator:
         if choice is type(None):
             choices.append(choice)
             continue
-        model, metadata = choice, ()
+        model, metadata = choice, []
         if get_origin(choice) is Annotated:
             model, *metadata = get_args(choice)
         tag = next((m for m in reversed(metadata) if isinstance(m, Tag)), Tag(model.__name__))
@@ -478,7 +478,7 @@ class FormPlan:
     def limit(self, form_limits: _FormLimits) -> None:
         """Reads forms within `form_limits` (the route's, FasterAPI._form_limits), Starlette's
         defaults for those it does not set."""
-        self.limits = {**DEFAULT_FORM_LIMITS, **form_limits}
+        self.limits: _FormLimits = {**DEFAULT_FORM_LIMITS, **form_limits}
         self.reader = _core.FormReader(self._specs, self._needs_items, **self.limits)
 
     @staticmethod
@@ -593,7 +593,7 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def _check_limits(form: FormData, limits: dict[str, int]) -> None:
+def _check_limits(form: FormData, limits: _FormLimits) -> None:
     """HTTPException(400) if a form parsed as it arrived (with Starlette's default limits)
     is over the route's own limits, worded as Starlette words them."""
     items = form.multi_items()

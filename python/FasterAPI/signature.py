@@ -65,7 +65,7 @@ class Plan:
     dependency graph when there is one to solve."""
 
     params: list[dict[str, Any]] = field(default_factory=list)
-    body: BodyPlan | None = None
+    body: BodyPlan | FormPlan | None = None
     request_params: list[str] = field(default_factory=list)
     response_params: list[str] = field(default_factory=list)
     path_names: set[str] = field(default_factory=set)
@@ -346,7 +346,8 @@ class ParamDoc:
     #: dashes for underscores).
     name: str
     annotation: Any
-    marker: p.Param | None
+    #: The parameter's marker (Query()...), or a model field's documentation as one.
+    marker: p.Param | types.SimpleNamespace | None
     required: bool
     default: Any
 
@@ -604,7 +605,7 @@ def _param_spec(
         and not validate_default
         and (factory is None or pydantic is None)
     )
-    if plain:
+    if plain and kind is not None:  # (plain has a kind: said again for mypy)
         if factory is not None:  # without pydantic: one default, made now
             spec["default"] = factory()
         options = {option: getattr(marker, option) for option in _ALL_RUST_OPTIONS}
@@ -613,8 +614,8 @@ def _param_spec(
         raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
     full = Annotated[(annotation, *metadata)] if metadata else annotation
     aliases = field_aliases(name, key, validation_alias, None)
-    validate = ParamValidator(source, constrained(full, marker), aliases, absent)
-    return {**spec, "kind": "validate", "validate": validate}
+    validator = ParamValidator(source, constrained(full, marker), aliases, absent)
+    return {**spec, "kind": "validate", "validate": validator}
 
 
 #: The marker of a parameter declared without one, by where it is read from.
@@ -710,7 +711,7 @@ def _constrained(annotation: Any, marker: p.Param | None) -> Any:
         if isinstance(pattern, re.Pattern):
             found["pattern"] = pattern.pattern
         metadata.append(msgspec.Meta(**found))
-    if options and _pydantic() is not None:
+    if marker is not None and options and _pydantic() is not None:
         metadata.append(field_info(marker))
     if not metadata:
         return annotation

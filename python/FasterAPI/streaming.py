@@ -228,7 +228,7 @@ class FileResponse(Response):
         if media_type is None:
             media_type = mimetypes.guess_type(filename or path)[0] or "application/octet-stream"
         self.media_type = media_type
-        self.raw_headers = self._stream_headers(headers)
+        self.raw_headers = self._stream_headers(headers)  # type: ignore[misc]  # StreamingResponse's
         if filename is not None:
             quoted = quote(filename)
             if quoted != filename:  # RFC 6266: a non-ASCII name goes in filename*
