@@ -78,11 +78,13 @@ compat: build $(VENVC)/.deps  ## FastAPI 0.165's test suite on the drop-in mode;
 compat-floor: build $(VENVC)/.deps  ## run compat and record a higher pass count as the floor
 	$(VENVC)/bin/python compat/run.py --raise-floor
 
-lint: venv  ## clippy, rustfmt --check, ruff
+lint: build  ## clippy, rustfmt --check, ruff, mypy, and stubtest of _core.pyi against the built core
 	cargo clippy --all-targets -- -D warnings
 	cargo fmt --all -- --check
 	$(VENV)/bin/ruff check python tests examples benchmarks
 	$(VENV)/bin/ruff format --check python tests examples benchmarks
+	$(VENV)/bin/mypy python/FasterAPI
+	$(VENV)/bin/python -m mypy.stubtest FasterAPI._core
 
 fmt: venv  ## format Rust and Python
 	cargo fmt --all

@@ -47,7 +47,7 @@ class LimitedReceive:
         self.total = 0
 
     async def __call__(self) -> dict[str, Any]:
-        message = await self.receive()
+        message: dict[str, Any] = await self.receive()
         if message["type"] == "http.request":
             self.total += len(message.get("body", b""))
             if self.total > self.limit:

@@ -64,7 +64,7 @@ def _number(text: str) -> int | float:
     return int(number) if number.is_integer() else number
 
 
-def msgspec_errors(exc: Exception, data: Any, loc: tuple) -> list[dict[str, Any]]:
+def msgspec_errors(exc: Exception, data: Any, loc: tuple[str | int, ...]) -> list[dict[str, Any]]:
     """One pydantic-style error for `exc`, raised validating `data` found at `loc`."""
     message, parts = _path(str(exc))
     where = (*loc, *parts)

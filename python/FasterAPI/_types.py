@@ -10,7 +10,7 @@ from typing import Any, Union, get_args, get_origin
 _SEQUENCE_ORIGINS = {list, set, frozenset, tuple, typing.Sequence}
 
 
-def is_subclass(tp: Any, base: type) -> bool:
+def is_subclass(tp: Any, base: type | types.UnionType) -> bool:
     return isinstance(tp, type) and issubclass(tp, base)
 
 

@@ -177,7 +177,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         self._listeners.append(self._routes_changed)
         #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` resets it.
         self.dependency_overrides: dict[Any, Any] = {}
-        self.__call__ = self._asgi  # see _asgi
+        self.__call__ = self._asgi  # type: ignore[method-assign,assignment]  # see _asgi
         self._add_docs_routes()
 
     # -- OpenAPI --------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class Validator:
         self.adapter = None
         if not self.is_struct and not self.is_pydantic:
             pydantic = _pydantic()
-        self.pydantic = pydantic
+        self.pydantic: Any = pydantic  # the module, when the type is pydantic's
         if not self.is_struct and not self.is_pydantic and pydantic is not None:
             try:
                 self.adapter = pydantic.TypeAdapter(annotation)
@@ -251,8 +251,8 @@ class BodyPlan:
 
     def parse(self, raw: bytes, is_json: bool, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         """Validates the body into `kwargs`; returns the errors (empty when valid)."""
+        errors: list[dict[str, Any]] = []
         if not self.embed:  # one name (several fields: the handler's and dependencies')
-            errors = []
             for f in self.fields:
                 if not raw:
                     errors += f.absent(("body",), kwargs)
@@ -274,7 +274,7 @@ class BodyPlan:
                 return errors
         else:
             data = raw
-        errors: list[dict[str, Any]] = []
+        errors = []
         for f in self.fields:
             if raw and is_json and not isinstance(data, dict):  # a JSON list, scalar or null
                 errors.append(missing(("body", f.alias)))

@@ -126,7 +126,7 @@ class URL(str):
     def netloc(self) -> str:
         return self._parts.netloc
 
-    def replace(self, **parts: str) -> URL:
+    def replace(self, **parts: str) -> URL:  # type: ignore[override]  # Starlette's URL.replace
         """This URL with some of its parts (scheme, netloc, path, query, fragment) replaced."""
         return URL(urlunsplit(self._parts._replace(**parts)))
 

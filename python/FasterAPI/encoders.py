@@ -160,7 +160,7 @@ def jsonable_encoder(
     pydantic's), dates become ISO strings, sets lists, enums their values; `custom_encoder`
     maps types to functions tried first. Floats stay floats (NaN included). A value nothing
     converts raises ValueError with what was tried."""
-    options = {
+    options: dict[str, Any] = {
         "by_alias": by_alias,
         "exclude_unset": exclude_unset,
         "exclude_defaults": exclude_defaults,

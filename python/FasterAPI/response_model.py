@@ -193,7 +193,7 @@ def _converter(model: Any) -> Callable[[Any], Any]:
                 raise ResponseValidationError(errors, body=value) from None
 
         return convert_struct
-    box = msgspec.defstruct("Response", [("value", model)])
+    box: Any = msgspec.defstruct("Response", [("value", model)])  # its instances have .value
 
     def convert_boxed(value: Any) -> Any:
         try:
@@ -299,17 +299,17 @@ class _Dump:
             return out
         if isinstance(value, list | tuple | set | frozenset):
             sources = source if isinstance(source, list | tuple) else ()
-            out = []
+            items = []
             for index, item in enumerate(value):
                 if _kept(index, include, exclude):
                     inner = sources[index] if index < len(sources) else None
-                    out.append(self.dump(item, inner, _sub(include, index), _sub(exclude, index)))
-            return out
+                    items.append(self.dump(item, inner, _sub(include, index), _sub(exclude, index)))
+            return items
         return value
 
     def fields(
         self, value: Any, source: Any, include: Any, exclude: Any, fields: _Fields
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | list[Any]:
         if fields.array_like:  # written as msgspec writes it: the values, in order
             return [self.dump(getattr(value, f[0]), None, None, None) for f in fields.items]
         out: dict[str, Any] = {}
@@ -348,7 +348,7 @@ class _Fields:
 _FIELDS: dict[type, _Fields] = {}
 
 
-def _struct_fields(cls: type) -> _Fields:
+def _struct_fields(cls: type[msgspec.Struct]) -> _Fields:
     fields = _FIELDS.get(cls)
     if fields is None:
         config = cls.__struct_config__

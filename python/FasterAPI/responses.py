@@ -74,7 +74,9 @@ class Response:
         self.body = body = self.render(content)
         if headers is None and 200 <= status_code and status_code not in _NO_BODY:
             # the common case, kept short: a body and its two content headers
-            pair = _UTF8_CONTENT_TYPES.get(self.media_type) if self.charset == "utf-8" else None
+            pair = None
+            if self.charset == "utf-8" and self.media_type is not None:
+                pair = _UTF8_CONTENT_TYPES.get(self.media_type)
             if pair is not None or self.media_type:
                 pair = pair or self._content_type_pair()
                 self.raw_headers = [(b"content-length", b"%d" % len(body)), pair]
@@ -323,7 +325,7 @@ class FileResponse(Response):
         if media_type is None:
             media_type = mimetypes.guess_type(filename or path)[0] or "application/octet-stream"
         self.media_type = media_type
-        self.raw_headers = self._stream_headers(headers)
+        self.raw_headers = self._stream_headers(headers)  # type: ignore[misc]  # StreamingResponse's
         if filename is not None:
             quoted = quote(filename)
             if quoted != filename:  # RFC 6266: a non-ASCII name goes in filename*

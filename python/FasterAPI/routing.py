@@ -209,7 +209,7 @@ class APIRoute:
         )
         self.path = path
         if getattr(endpoint, "__fasterapi_stream__", False):  # a copy (include_router)
-            endpoint = endpoint.__wrapped__
+            endpoint = endpoint.__wrapped__  # type: ignore[attr-defined]
         self.endpoint = endpoint
         self.methods = {m.upper() for m in (methods or ["GET"])}
         unknown = self.methods - set(METHODS)
@@ -248,7 +248,7 @@ class APIRoute:
                 check_response_model(response["model"])
         self.operation_id = operation_id
         self.openapi_extra = openapi_extra
-        self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
+        self.name = name or str(getattr(endpoint, "__name__", type(endpoint).__name__))
         self.summary = summary
         # The docstring if not given; up to a form feed, FastAPI's cut-off for the docs.
         description = description or inspect.cleandoc(endpoint.__doc__ or "")
@@ -384,8 +384,10 @@ class APIRoute:
         Starlette adds (the endpoint, the path parameters, the route). `Match` is
         Starlette's enum where Starlette is installed. The app itself routes in Rust."""
         pattern = self.plan.path_pattern
-        found = pattern.fullmatch(get_route_path(scope)) if scope["type"] == "http" else None
-        if pattern is None or found is None:
+        found = None
+        if pattern is not None and scope["type"] == "http":
+            found = pattern.fullmatch(get_route_path(scope))
+        if found is None:
             return Match.NONE, {}
         try:
             matched = {
@@ -595,7 +597,7 @@ class APIWebSocketRoute:
             )
         self.path = path
         self.endpoint = endpoint
-        self.name = name or getattr(endpoint, "__name__", type(endpoint).__name__)
+        self.name = name or str(getattr(endpoint, "__name__", type(endpoint).__name__))
         self.dependencies = list(dependencies or [])
         self.plan = compile_endpoint(
             endpoint, path, self.dependencies, dependency_overrides, websocket=True
@@ -753,7 +755,7 @@ class FrontendRoute:
         others = [method for method in METHODS if method not in ("GET", "HEAD")]
         routes = []
         for path in paths:
-            options = {"name": "frontend", "include_in_schema": False}
+            options: dict[str, Any] = {"name": "frontend", "include_in_schema": False}
             routes.append(APIRoute(path, serve, dependencies=self.dependencies, **options))
             routes.append(APIRoute(path, refuse, methods=others, **options))
         return routes
@@ -1263,8 +1265,9 @@ def _signature(leading: Sequence[str], names: Sequence[str]) -> inspect.Signatur
 
 for _method in ("get", "post", "put", "patch", "delete", "head", "options", "trace"):
     getattr(FasterRouter, _method).__signature__ = _signature(("self", "path"), DECORATOR_OPTIONS)
-FasterRouter.api_route.__signature__ = _signature(("self", "path"), API_ROUTE_OPTIONS)
-FasterRouter.add_api_route.__signature__ = inspect.Signature(
+# (inspect reads a function's __signature__; typeshed does not declare it on functions)
+FasterRouter.api_route.__signature__ = _signature(("self", "path"), API_ROUTE_OPTIONS)  # type: ignore[attr-defined]
+FasterRouter.add_api_route.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     [
         *_signature(("self", "path", "endpoint"), ADD_ROUTE_OPTIONS).parameters.values(),
         inspect.Parameter("route_class_override", inspect.Parameter.KEYWORD_ONLY, default=None),

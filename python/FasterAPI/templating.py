@@ -59,6 +59,7 @@ class Jinja2Templates:
         if (directory is None) == (env is None):
             raise ValueError("give either directory or env")
         if env is None:
+            assert directory is not None  # one of the two is given
             env_options.setdefault("loader", jinja2.FileSystemLoader(directory))
             env_options.setdefault("autoescape", True)
             env = jinja2.Environment(**env_options)

@@ -177,9 +177,9 @@ class WebSocketTestSession:
         self._ended = {"type": "websocket.close", "code": 1000, "reason": ""}
 
     def __enter__(self) -> WebSocketTestSession:
-        if self.client._portal is None:
-            self._portal = _Portal()
-        portal = self.client._portal or self._portal
+        portal = self.client._portal
+        if portal is None:
+            portal = self._portal = _Portal()
         self._loop = portal.loop
         self._to_app = portal.call(self.client._make_queue())
         self._task = portal.call(self._start())
@@ -406,12 +406,14 @@ class TestClient(httpx.Client):
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        portal = self._portal
+        assert portal is not None, "__exit__ without __enter__"
         try:
-            self._portal.call(self._lifespan_step("shutdown"))
+            portal.call(self._lifespan_step("shutdown"))
         finally:
             # The client stays usable, as Starlette's: later requests each run on a portal
             # of their own (_portal_call).
-            self._portal.close()
+            portal.close()
             self._portal = None
 
     @staticmethod

@@ -196,8 +196,8 @@ def _model_values(fields: list[_ModelField], form: FormData) -> dict[str, Any]:
     for key, value in form.multi_items():
         if key not in asked:
             grouped.setdefault(key, []).append(value)
-    for key, found in grouped.items():
-        values[key] = found[0] if len(found) == 1 else found
+    for key, items in grouped.items():
+        values[key] = items[0] if len(items) == 1 else items
     return values
 
 
@@ -212,7 +212,7 @@ def _union_validator(f: BodyField, models: list[Any]) -> Validator:
         if choice is type(None):
             choices.append(choice)
             continue
-        model, metadata = choice, ()
+        model, metadata = choice, []
         if get_origin(choice) is Annotated:
             model, *metadata = get_args(choice)
         tag = next((m for m in reversed(metadata) if isinstance(m, Tag)), Tag(model.__name__))
@@ -325,7 +325,7 @@ class FormPlan:
     def limit(self, form_limits: _FormLimits) -> None:
         """Reads forms within `form_limits` (the route's, FasterAPI._form_limits), Starlette's
         defaults for those it does not set."""
-        self.limits = {**DEFAULT_FORM_LIMITS, **form_limits}
+        self.limits: _FormLimits = {**DEFAULT_FORM_LIMITS, **form_limits}
         self.reader = _core.FormReader(self._specs, self._needs_items, **self.limits)
 
     @staticmethod
@@ -354,7 +354,7 @@ class FormPlan:
 
     def parse(
         self, raw: bytes | FormData, content_type: bytes | None, kwargs: dict[str, Any]
-    ) -> list:
+    ) -> list[Any]:
         """Reads the form (its body, or the FormData a FormStream made of it as it arrived)
         into `kwargs`; returns the validation errors, in the parameters' order. A malformed
         form, or one over a limit, is an HTTPException(400)."""
@@ -392,7 +392,7 @@ class FormPlan:
             raise
         return [err for i in range(len(self.params)) for err in found.get(i, ())]
 
-    def _read(self, param: _Param, form: FormData, kwargs: dict[str, Any]) -> list:
+    def _read(self, param: _Param, form: FormData, kwargs: dict[str, Any]) -> list[Any]:
         f = param.field
         if param.kind == MODEL:
             value = param.model.value(form)  # type: ignore[union-attr]
@@ -405,7 +405,7 @@ class FormPlan:
         alias, value = _sent(form, f.aliases, param.many)
         if alias is None:
             return f.absent(("body", f.alias), kwargs)
-        loc: tuple = ("body", alias)
+        loc: tuple[Any, ...] = ("body", alias)
         if param.kind == OTHER:
             result, errors = f.validator.from_python(value, loc)
         elif param.many:
@@ -438,7 +438,7 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def _check_limits(form: FormData, limits: dict[str, int]) -> None:
+def _check_limits(form: FormData, limits: _FormLimits) -> None:
     """HTTPException(400) if a form parsed as it arrived (with Starlette's default limits)
     is over the route's own limits, worded as Starlette words them."""
     items = form.multi_items()
@@ -464,7 +464,7 @@ def file_bytes(upload: UploadFile) -> bytes:
         upload.file.seek(position)
 
 
-def _file_value(kind: str, value: Any, loc: tuple) -> tuple[Any, dict[str, Any] | None]:
+def _file_value(kind: str, value: Any, loc: tuple[Any, ...]) -> tuple[Any, dict[str, Any] | None]:
     """An UploadFile parameter's value (an error for text), or a bytes one's (a file's content
     or the text's UTF-8)."""
     if kind == BYTES:

@@ -54,7 +54,7 @@ class Plan:
     dependency graph when there is one to solve."""
 
     params: list[dict[str, Any]] = field(default_factory=list)
-    body: BodyPlan | None = None
+    body: BodyPlan | FormPlan | None = None
     request_params: list[str] = field(default_factory=list)
     response_params: list[str] = field(default_factory=list)
     path_names: set[str] = field(default_factory=set)
@@ -66,7 +66,7 @@ class Plan:
     root: Dependant | None = None
 
     #: Matches a request's path (below its root path), capturing the parameters as sent.
-    path_pattern: re.Pattern | None = None
+    path_pattern: re.Pattern[str] | None = None
     #: Path parameter name -> its Starlette convertor ("str", "path", "int", ...).
     path_convertors: dict[str, str] = field(default_factory=dict)
 
@@ -335,7 +335,8 @@ class ParamDoc:
     #: dashes for underscores).
     name: str
     annotation: Any
-    marker: p.Param | None
+    #: The parameter's marker (Query()...), or a model field's documentation as one.
+    marker: p.Param | types.SimpleNamespace | None
     required: bool
     default: Any
 
@@ -399,7 +400,7 @@ def _special(annotation: Any) -> str | None:
     return special_parameter(annotation)  # Starlette's own classes
 
 
-def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None, tuple]:
+def _split_annotated(annotation: Any) -> tuple[Any, p.Param | p.Depends | None, tuple[Any, ...]]:
     """`Annotated[T, ..., marker]` as (T, its last FasterAPI marker, the other metadata:
     pydantic's Field(), validators...)."""
     if get_origin(annotation) is not Annotated:
@@ -427,7 +428,7 @@ def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[
 _DOCS = ("title", "description", "examples", "deprecated", "json_schema_extra")
 
 
-def _doc_marker(marker: p.Param, metadata: tuple) -> p.Param:
+def _doc_marker(marker: p.Param, metadata: tuple[Any, ...]) -> p.Param:
     """The marker as documented: what it leaves unsaid (title, description, examples...)
     said by a pydantic Field() in Annotated[...], as FastAPI merges them."""
     fields = [m for m in metadata if hasattr(m, "default_factory") and hasattr(m, "metadata")]
@@ -474,7 +475,12 @@ def _param_docs(spec: dict[str, Any], annotation: Any, marker: p.Param | None) -
 
 
 def _body_field(
-    name: str, key: str, annotation: Any, marker: p.Param | None, default: Any, metadata: tuple
+    name: str,
+    key: str,
+    annotation: Any,
+    marker: p.Param | None,
+    default: Any,
+    metadata: tuple[Any, ...],
 ) -> BodyField:
     embed = isinstance(marker, p.Body) and marker.embed
     factory, alias, validation_alias, validate_default = merged(marker or p.Body(), metadata)
@@ -514,7 +520,7 @@ def _constrained(annotation: Any, marker: p.Param | None) -> Any:
         if isinstance(pattern, re.Pattern):
             found["pattern"] = pattern.pattern
         metadata.append(msgspec.Meta(**found))
-    if options and _pydantic() is not None:
+    if marker is not None and options and _pydantic() is not None:
         metadata.append(field_info(marker))
     if not metadata:
         return annotation

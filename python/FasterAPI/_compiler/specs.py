@@ -124,7 +124,7 @@ RUST_OPTIONS = {
 ALL_RUST_OPTIONS = ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern")
 
 
-def merged(marker: p.Param, metadata: tuple) -> tuple[Any, Any, Any, bool | None]:
+def merged(marker: p.Param, metadata: tuple[Any, ...]) -> tuple[Any, Any, Any, bool | None]:
     """(default factory, alias, validation alias, validate_default) of a parameter: pydantic's
     Field() in Annotated[...] may give them; the marker's own win, as FastAPI merges them."""
     fields = [m for m in metadata if hasattr(m, "default_factory") and hasattr(m, "metadata")]
@@ -158,7 +158,7 @@ def param_spec(
     annotation: Any,
     marker: p.Param | None,
     default: Any,
-    metadata: tuple = (),
+    metadata: tuple[Any, ...] = (),
     path_names: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """The Rust plan's spec of a path, query, header or cookie parameter: read and checked
@@ -207,7 +207,7 @@ def param_spec(
         and not validate_default
         and (factory is None or pydantic is None)
     )
-    if plain:
+    if plain and kind is not None:  # (plain has a kind: said again for mypy)
         if factory is not None:  # without pydantic: one default, made now
             spec["default"] = factory()
         options = {option: getattr(marker, option) for option in ALL_RUST_OPTIONS}
@@ -216,8 +216,8 @@ def param_spec(
         raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
     full = Annotated[(annotation, *metadata)] if metadata else annotation
     aliases = field_aliases(name, key, validation_alias, None)
-    validate = ParamValidator(source, constrained(full, marker), aliases, absent)
-    return {**spec, "kind": "validate", "validate": validate}
+    validator = ParamValidator(source, constrained(full, marker), aliases, absent)
+    return {**spec, "kind": "validate", "validate": validator}
 
 
 #: The marker of a parameter declared without one, by where it is read from.

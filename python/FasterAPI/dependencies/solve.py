@@ -19,6 +19,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
+from .._starlette import StarletteResponse
 from ..background import BackgroundTasks
 from ..concurrency import contextmanager_in_threadpool, run_in_threadpool
 from ..exceptions import (
@@ -111,9 +112,9 @@ async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> d
             ctx.cache.setdefault(key, result)  # use_cache=False leaves the cached one
         if sub.name is not None:
             kwargs[sub.name] = result
-    for name, key in dependant.args:
-        if key in values:
-            kwargs[name] = values[key]
+    for name, value_key in dependant.args:
+        if value_key in values:
+            kwargs[name] = values[value_key]
         else:
             valid = False
     for name, what in dependant.specials:
@@ -220,7 +221,7 @@ async def serve_websocket(
 
 async def _respond(
     app: Any, route: Any, ctx: Context, errors: list[dict[str, Any]] | None
-) -> Response:
+) -> Response | StarletteResponse:
     """Solves the dependencies, calls the handler and makes its response (not sent)."""
     scope = ctx.scope
     invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]

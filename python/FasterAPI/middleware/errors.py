@@ -40,12 +40,14 @@ class ServerErrorMiddleware(StarletteServerErrorMiddleware):  # type: ignore[mis
     (the app's handler for 500 or Exception; a plain 500 without one), then raised again.
     Unlike Starlette's, `debug` shows no traceback page: FasterAPI's 500 is the same."""
 
+    handler: Any  # given FasterAPI's Request, not Starlette's
+
     def __init__(self, app: Any, handler: Any = None, debug: bool = False) -> None:
         self.app = app
         self.handler = handler
         self.debug = debug
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # type: ignore[override]
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         await answer_errors_before_start(self.app, scope, receive, send, self._answer)

@@ -25,6 +25,6 @@ class HTTPSRedirectMiddleware:
             return await PlainTextResponse("Invalid host header", status_code=400)(
                 scope, receive, send
             )
-        netloc = url.hostname if url.port in (80, 443) else url.netloc
+        netloc = url.hostname if url.port in (80, 443) and url.hostname else url.netloc
         secure = url.replace(scheme="https", netloc=netloc)
         await RedirectResponse(secure, status_code=307)(scope, receive, send)

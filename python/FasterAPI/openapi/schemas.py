@@ -255,5 +255,5 @@ def _msgspec_type(annotation: Any, attrs: dict[str, Any]) -> Any:
     if not meta:
         return annotation
     inner, optional = unwrap_optional(annotation)
-    constrained = Annotated[inner, msgspec.Meta(**meta)]
+    constrained = Annotated[inner, msgspec.Meta(**meta)]  # type: ignore[valid-type]
     return constrained | None if optional else constrained

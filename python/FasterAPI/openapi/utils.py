@@ -232,6 +232,7 @@ class _OperationWriter:
 
     def request_body(self, route: APIRoute) -> dict[str, Any]:
         plan = route.body
+        assert plan is not None  # asked of routes with a body only
         form = isinstance(plan, FormPlan)  # a form's fields, or a lone form model
         models = form_model_params(plan)
         if models:  # every field, as FastAPI lists them (the same one twice says it twice)
@@ -268,7 +269,7 @@ class _OperationWriter:
         # The Body() markers' media type when they agree, as FastAPI picks it.
         media_types = {f.marker.media_type for f in fields if isinstance(f.marker, Body)}
         media_type = media_types.pop() if len(media_types) == 1 else "application/json"
-        if form:
+        if isinstance(plan, FormPlan):
             media_type = plan.media_type
         content: dict[str, Any] = {"schema": schema}
         if not plan.embed:

@@ -53,9 +53,11 @@ class HTTPBase(SecurityBase):
         authorization = request.headers.get("Authorization")
         found, credentials = get_authorization_scheme_param(authorization)
         if not (authorization and found and credentials):
-            return self._missing()
+            self._missing()
+            return None
         if scheme is not None and found.lower() != scheme:
-            return self._missing()
+            self._missing()
+            return None
         return HTTPAuthorizationCredentials(scheme=found, credentials=credentials)
 
     async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
@@ -89,7 +91,8 @@ class HTTPBasic(HTTPBase):
         authorization = request.headers.get("Authorization")
         scheme, param = get_authorization_scheme_param(authorization)
         if not authorization or scheme.lower() != "basic":
-            return self._missing()
+            self._missing()
+            return None
         try:
             data = b64decode(param).decode("ascii")
         except (ValueError, UnicodeDecodeError, binascii.Error):

@@ -80,7 +80,8 @@ class OAuth2(SecurityBase):
     async def __call__(self, request: HTTPConnection) -> str | None:
         authorization = request.headers.get("Authorization")
         if not authorization:
-            return self._missing()
+            self._missing()
+            return None
         return authorization
 
 
@@ -123,7 +124,7 @@ class OAuth2AuthorizationCodeBearer(OAuth2):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        flow = {"authorizationUrl": authorizationUrl, "tokenUrl": tokenUrl}
+        flow: dict[str, Any] = {"authorizationUrl": authorizationUrl, "tokenUrl": tokenUrl}
         flow.update(refreshUrl=refreshUrl, scopes=scopes or {})
         super().__init__(
             flows={"authorizationCode": flow},
@@ -157,5 +158,6 @@ def _bearer_token(scheme: OAuth2, request: HTTPConnection) -> str | None:
     authorization = request.headers.get("Authorization")
     kind, token = get_authorization_scheme_param(authorization)
     if not authorization or kind.lower() != "bearer":
-        return scheme._missing()
+        scheme._missing()
+        return None
     return token

@@ -23,5 +23,6 @@ class OpenIdConnect(SecurityBase):
     async def __call__(self, request: HTTPConnection) -> str | None:
         authorization = request.headers.get("Authorization")
         if not authorization:
-            return self._missing()
+            self._missing()
+            return None
         return authorization

@@ -53,19 +53,24 @@ class RequestCycle:
     )
 
     def __init__(
-        self, conn: HttpProtocol, scope: dict, http_minor: int, keep_alive: bool, expect: bool
+        self,
+        conn: HttpProtocol,
+        scope: dict[str, Any],
+        http_minor: int,
+        keep_alive: bool,
+        expect: bool,
     ) -> None:
         self.conn = conn
         self.scope = scope
         self.http_minor = http_minor
         self.keep_alive = keep_alive
         self.expect_continue = expect
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
         self.body: list[bytes] = []
         self.unread = 0
         self.body_complete = False
         self.final_sent = False
-        self.wakeup: asyncio.Future | None = None
+        self.wakeup: asyncio.Future[None] | None = None
         self.is_disconnected = False
         self.response_started = False
         self.response_complete = False

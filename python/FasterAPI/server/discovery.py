@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from ..applications import Faster
@@ -104,8 +104,8 @@ def locate_module(path: str | None, cwd: Path) -> tuple[str, str | None, Path]:
         return module, attr, directory
     if path.endswith(".py") or os.sep in path or "/" in path:
         raise UsageError(f"Path does not exist: {path}")
-    module, attr = split_import_string(path)
-    return module, attr, cwd
+    module_name, app_name = split_import_string(path)
+    return module_name, app_name, cwd
 
 
 def default_file(cwd: Path) -> Path:
@@ -226,7 +226,7 @@ def _candidate_modules(app: Any) -> Iterator[str]:
     own_module = getattr(app, "__module__", None)
     if isinstance(own_module, str):
         yield own_module
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         name = frame.f_globals.get("__name__")
         if isinstance(name, str) and name.partition(".")[0] != __name__.partition(".")[0]:

@@ -74,7 +74,7 @@ class HostTask:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.job: tuple[Any, Any, contextvars.Context] | None = None
-        self.waiter: asyncio.Future | None = None
+        self.waiter: asyncio.Future[None] | None = None
         self.busy = False
         self.closed = False
         self.task = loop.create_task(self._main())
@@ -226,7 +226,7 @@ class NativeCycle:
         conn = self.conn
         conn.state.active += 1  # run() takes it off when it ends
         if EAGER_TASKS:
-            task = asyncio.Task(self.run(), loop=conn.loop, eager_start=True)
+            task = asyncio.Task(self.run(), loop=conn.loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
             if not task.done():
                 self.task = task
             return

@@ -41,7 +41,7 @@ class HttpProtocol(asyncio.Protocol):
         self.loop = asyncio.get_running_loop()
         self.parser = _core.HttpParser(self.config.max_body_size, state.dispatcher)
         self.transport: asyncio.Transport | None = None
-        self.cycle: RequestCycle | None = None
+        self.cycle: RequestCycle | NativeCycle | WebSocketCycle | None = None
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
         #: When (loop time) `on_deadline` fires; the server's ticker checks it (ServerState.tick),
@@ -51,7 +51,7 @@ class HttpProtocol(asyncio.Protocol):
         self.read_paused = False
         self.write_paused = False
         #: Resolved by resume_writing() (or the connection's end) for a stream waiting in drain().
-        self.drain_waiter: asyncio.Future | None = None
+        self.drain_waiter: asyncio.Future[None] | None = None
         self.eof = False
         self.closing = False
         #: Bytes still dropped before closing after an error response (see _linger), or None.
@@ -225,7 +225,8 @@ class HttpProtocol(asyncio.Protocol):
         self._arm_request()  # until the body is in
 
     def _start_native(self, event: tuple[Any, ...]) -> None:
-        """A request for a route the parser matched and extracted itself (FasterAPI.server.native)."""
+        """A request for a route the parser matched and extracted itself
+        (FasterAPI.server.native)."""
         self._disarm()
         self.cycle = cycle = NativeCycle(self, event)
         if self._over_limit(cycle) or cycle.refuse_oversized():
@@ -248,7 +249,7 @@ class HttpProtocol(asyncio.Protocol):
         self.cycle = self.websocket = cycle = WebSocketCycle(self, websocket_scope(self, event))
         cycle.task = self._run(cycle.run(self.state.app))
 
-    def _run(self, call: Any) -> asyncio.Task:
+    def _run(self, call: Any) -> asyncio.Task[None]:
         """Runs a request's (or a WebSocket's) ASGI call in a task with a context of its own,
         counted in `state.active` until it ends (even if cancelled before it starts)."""
         state = self.state
@@ -303,7 +304,7 @@ class HttpProtocol(asyncio.Protocol):
             "state": state.app_state.copy(),
         }
 
-    def response_complete(self, cycle: RequestCycle) -> None:
+    def response_complete(self, cycle: RequestCycle | NativeCycle) -> None:
         """Called when `cycle`'s response is written: go on with the next request, or close."""
         if self.cycle is not cycle:
             return

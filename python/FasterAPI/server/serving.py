@@ -175,9 +175,9 @@ class Lifespan:
     def __init__(self, app: Any, state: dict[str, Any]) -> None:
         self.app = app
         self.state = state
-        self.inbox: asyncio.Queue = asyncio.Queue()
-        self.outbox: asyncio.Queue = asyncio.Queue()
-        self.task: asyncio.Task | None = None
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
         self.started = False
 
     async def startup(self) -> bool:

@@ -133,7 +133,7 @@ class _WorkerSlot:
 def restart_delay(quick_deaths: int) -> float:
     """Seconds before restarting a worker: 0.1 after one that ran a while, then 0.4, 1.6, ...
     up to 5 while it keeps dying right after starting (a crash loop must not spin the CPU)."""
-    return min(MAX_RESTART_DELAY, FIRST_RESTART_DELAY * 4**quick_deaths)
+    return float(min(MAX_RESTART_DELAY, FIRST_RESTART_DELAY * 4**quick_deaths))
 
 
 def describe_exit(exitcode: int) -> str:

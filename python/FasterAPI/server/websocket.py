@@ -36,6 +36,11 @@ CLOSE_TIMEOUT = 5.0
 class WebSocketCycle:
     """The ASGI exchange of one WebSocket connection: `receive` and `send` for the app."""
 
+    #: What the connection asks of the cycle it serves: a WebSocket does its own flow control
+    #: (nothing counts as unread request body), and its connection serves no next request.
+    unread = 0
+    keep_alive = False
+
     def __init__(self, conn: HttpProtocol, scope: dict[str, Any]) -> None:
         self.conn = conn
         self.scope = scope
@@ -47,9 +52,9 @@ class WebSocketCycle:
         self.early: bytearray | None = bytearray()
         self.messages: deque[dict[str, Any]] = deque()
         self.queued_bytes = 0
-        self.wakeup: asyncio.Future | None = None  # receive() waiting
-        self.close_waiter: asyncio.Future | None = None  # _closed() waiting
-        self.task: asyncio.Task | None = None
+        self.wakeup: asyncio.Future[None] | None = None  # receive() waiting
+        self.close_waiter: asyncio.Future[None] | None = None  # _closed() waiting
+        self.task: asyncio.Task[None] | None = None
         self.connect_sent = False
         #: The app accepted (the 101 is written), or refused, the connection.
         self.response_started = False

@@ -1,0 +1,360 @@
+"""The typed surface of `FasterAPI._core`, the Rust extension (crates/fasterapi-py).
+
+Written by hand, as pydantic-core's `_pydantic_core.pyi` is: every class, function and constant
+the extension exports, with the types the Rust side accepts and returns. `make lint` runs
+`python -m mypy.stubtest FasterAPI._core`, which fails when this file and the built extension
+disagree (a name missing on either side, a parameter renamed, a default changed).
+
+Classes that cannot be subclassed at runtime (every PyO3 class but `AsgiApp`, the base of
+`Faster`) are `@final`. The private names below (`_HeadEvent`, `_Route`...) exist only here:
+they name the shapes of the tuples and objects that cross the boundary. A change on the Rust
+side (a new function, a parameter renamed) is made here too, or `make lint` fails.
+"""
+
+from collections.abc import Callable, Generator, Iterable, Sequence
+from types import TracebackType
+from typing import Any, Final, Literal, Protocol, Self, TypeAlias, final
+
+from typing_extensions import disjoint_base
+
+__all__ = [
+    "__version__",
+    "LAST_CHUNK",
+    "CONTINUE",
+    "Dispatcher",
+    "RadixRouter",
+    "AsgiApp",
+    "AsgiCall",
+    "encode_json",
+    "set_json_default",
+    "json_messages",
+    "gzip_compress",
+    "GzipStream",
+    "FormError",
+    "parse_form_body",
+    "FormReader",
+    "MultipartParser",
+    "multipart_parser",
+    "HttpParser",
+    "NativeRequest",
+    "response_head",
+    "chunk",
+    "error_response",
+    "json_response",
+    "whole_response",
+    "WebSocketSession",
+    "websocket_check",
+    "websocket_handshake",
+    "websocket_reject",
+]
+
+__version__: Final[str]
+
+#: The last chunk of a chunked body, `0\r\n\r\n`.
+LAST_CHUNK: Final[bytes]
+#: The interim response to `Expect: 100-continue`.
+CONTINUE: Final[bytes]
+
+# -- shapes crossing the boundary ----------------------------------------------------------------
+
+#: `(name, value)` header pairs, as in an ASGI scope: any iterable of two-item sequences of bytes.
+_Headers: TypeAlias = Iterable[Sequence[bytes]]
+#: The header pairs Rust hands to Python.
+_HeaderList: TypeAlias = list[tuple[bytes, bytes]]
+#: One validation error in FastAPI's shape: `{"type", "loc", "msg", "input", "ctx"?}`.
+_ErrorDict: TypeAlias = dict[str, Any]
+#: None, or the validation errors of a request's parameters.
+_Errors: TypeAlias = list[_ErrorDict] | None
+#: One parameter of a route's plan (`FasterAPI.signature`): source, kind, name, key, loc_name,
+#: many, required, default and the constraints (gt, ge, lt, le, min_length, max_length, pattern).
+_ParamSpec: TypeAlias = dict[str, Any]
+
+class _BodyPlan(Protocol):
+    """What Rust reads of a route's body plan (`FasterAPI.body.BodyPlan`, `forms.FormPlan`)."""
+
+    @property
+    def fast(self) -> object: ...
+    @property
+    def not_fast(self) -> object: ...
+    @property
+    def fast_name(self) -> str: ...
+    @property
+    def form(self) -> object: ...
+
+class _ParamPlan(Protocol):
+    @property
+    def params(self) -> Sequence[_ParamSpec]: ...
+
+class _Route(Protocol):
+    """What `Dispatcher.add_route` reads of a route (`FasterAPI.routing.APIRoute`), once."""
+
+    @property
+    def plan(self) -> _ParamPlan: ...
+    @property
+    def endpoint(self) -> Callable[..., Any]: ...
+    @property
+    def is_async(self) -> object: ...
+    @property
+    def threadpool(self) -> object: ...
+    @property
+    def body(self) -> _BodyPlan | None: ...
+    @property
+    def serialize_response(self) -> Callable[[Any], Any] | None: ...
+    @property
+    def positional_names(self) -> Sequence[str] | None: ...
+    @property
+    def json_fast_path(self) -> object: ...
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def request_params(self) -> object: ...
+    @property
+    def response_params(self) -> object: ...
+    @property
+    def solve(self) -> object: ...
+    @property
+    def max_body_size(self) -> int | None: ...
+    @property
+    def native(self) -> object: ...
+
+# HttpParser.next_event(): "head" and "websocket" carry method, path, raw_path, query,
+# http_minor and headers ("head" then keep_alive and expect_continue); "route" carries the
+# route object given to Dispatcher.add_route, its kwargs, errors, is_json, the request and
+# whether it has no body to wait for.
+_HeadEvent: TypeAlias = tuple[Literal["head"], str, str, bytes, bytes, int, _HeaderList, bool, bool]
+_RouteEvent: TypeAlias = tuple[
+    Literal["route"], Any, dict[str, Any], _Errors, bool, NativeRequest, bool
+]
+_BodyEvent: TypeAlias = tuple[Literal["body"], bytes]
+_EndEvent: TypeAlias = tuple[Literal["end"]]
+_ErrorEvent: TypeAlias = tuple[Literal["error"], int, bytes]
+_WebSocketEvent: TypeAlias = tuple[Literal["websocket"], str, str, bytes, bytes, int, _HeaderList]
+# What next_event() returns is one of these; it is typed `tuple[Any, ...]` because the native
+# server reads `kind = event[0]` and then indexes, which mypy cannot narrow (it narrows
+# `event[0] == "body"`). The union replaces it once the server's protocol narrows so.
+_HttpEventUnion: TypeAlias = (
+    _HeadEvent | _RouteEvent | _BodyEvent | _EndEvent | _ErrorEvent | _WebSocketEvent
+)
+_HttpEvent: TypeAlias = tuple[Any, ...]
+
+# WebSocketSession.feed(): messages, the peer's close (code, reason), or a protocol error;
+# `tuple[Any, ...]` for now, as _HttpEvent is.
+_WebSocketFrameEventUnion: TypeAlias = (
+    tuple[Literal["text"], str]
+    | tuple[Literal["bytes"], bytes]
+    | tuple[Literal["close"], int, str]
+    | tuple[Literal["error"], int, str]
+)
+_WebSocketFrameEvent: TypeAlias = tuple[Any, ...]
+
+# A form field: a text field's value is a str; a file's is (filename, headers, start, end),
+# its data `body[start:end]`.
+_FormItem: TypeAlias = tuple[str, str | tuple[str, _HeaderList, int, int]]
+
+# MultipartParser events, in order.
+_PartEvent: TypeAlias = (
+    tuple[Literal["text"], str, str]
+    | tuple[Literal["file"], str, str, _HeaderList]
+    | tuple[Literal["data"], bytes]
+    | tuple[Literal["end"]]
+)
+
+# -- routing and the ASGI front door -------------------------------------------------------------
+
+@final
+class Dispatcher:
+    """All routes of an app, matched by a radix tree, each with its compiled parameter plan."""
+
+    def __new__(cls, strict_content_type: bool = True) -> Self: ...
+    def add_route(
+        self,
+        path: str,
+        methods: Sequence[str],
+        route: _Route,
+        strict_content_type: bool | None = None,
+    ) -> None: ...
+    def has_path(self, path: str) -> bool: ...
+    def resolve(self, scope: dict[str, Any]) -> tuple[Any, dict[str, Any], _Errors] | None:
+        """`(route, values, errors)` for the route the scope matches, or None."""
+    def __len__(self) -> int: ...
+
+@final
+class RadixRouter:
+    """The public router (`FasterAPI.RadixRouter`): handlers and metadata by method and path."""
+
+    def __new__(cls) -> Self: ...
+    def add_route(self, method: str, path: str, handler: Any, metadata: Any = None) -> None: ...
+    def resolve(self, method: str, path: str) -> tuple[Any, dict[str, str], Any] | None:
+        """`(handler, path_params, metadata)`, or None."""
+    def __len__(self) -> int: ...
+
+@disjoint_base
+class AsgiApp:
+    """The Rust base of `Faster`: `app(scope, receive, send)` is an `AsgiCall`."""
+
+    _dispatcher: Dispatcher | None
+    root_path: str
+    user_middleware: list[Any]
+    _stack_first: bool
+    dependency_overrides: dict[Callable[..., Any], Callable[..., Any]]
+    _overrides_compiled: dict[Callable[..., Any], Callable[..., Any]]
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self: ...
+    def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Any],
+        send: Callable[[Any], Any],
+    ) -> AsgiCall: ...
+
+@final
+class AsgiCall:
+    """One `app(scope, receive, send)`: a coroutine-like object, awaited for None."""
+
+    def __await__(self) -> Generator[Any, Any]: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: Any) -> Any: ...
+    def throw(
+        self,
+        typ: type[BaseException] | BaseException,
+        val: object = None,
+        _tb: TracebackType | None = None,
+    ) -> Any: ...
+    def close(self) -> None: ...
+
+# -- JSON and ASGI response messages -------------------------------------------------------------
+
+def encode_json(obj: Any) -> bytes:
+    """`obj` as compact UTF-8 JSON; other than builtins go through the default hook."""
+
+def set_json_default(hook: Callable[[Any], Any]) -> None:
+    """Installs the hook that turns other values into builtins (once; ValueError after)."""
+
+def json_messages(content: Any, status: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `http.response.start` and `http.response.body` messages of a JSON response."""
+
+# -- gzip ----------------------------------------------------------------------------------------
+
+def gzip_compress(data: bytes, level: int) -> bytes: ...
+
+@final
+class GzipStream:
+    """A streamed body compressed into one gzip member; RuntimeError once finished."""
+
+    def __new__(cls, level: int) -> Self: ...
+    def write(self, data: bytes) -> bytes: ...
+    def finish(self) -> bytes: ...
+
+# -- forms ---------------------------------------------------------------------------------------
+
+class FormError(ValueError):
+    """A form body that cannot be read (malformed, or over a limit); str(exc) is the detail."""
+
+def parse_form_body(
+    body: bytes,
+    content_type: bytes | None,
+    max_files: int = 1000,
+    max_fields: int = 1000,
+    max_part_size: int = ...,  # 1 MiB
+) -> list[_FormItem]: ...
+
+@final
+class FormReader:
+    """A form route's body: parsed, its text parameters run through a plan (`specs`)."""
+
+    def __new__(
+        cls,
+        specs: Sequence[_ParamSpec],
+        items: bool,
+        max_files: int = 1000,
+        max_fields: int = 1000,
+        max_part_size: int = ...,  # 1 MiB
+    ) -> Self: ...
+    def read(
+        self, body: bytes, content_type: bytes | None, kwargs: dict[str, Any]
+    ) -> tuple[list[_FormItem] | None, _Errors]:
+        """`(items, errors)`; items None unless the reader was made with `items`."""
+    def read_texts(self, texts: Sequence[tuple[str, str]], kwargs: dict[str, Any]) -> _Errors: ...
+
+@final
+class MultipartParser:
+    """A multipart body parsed as it arrives (made by `multipart_parser`)."""
+
+    def feed(self, data: bytes) -> list[_PartEvent]: ...
+    def finish(self) -> list[_PartEvent]: ...
+
+def multipart_parser(
+    content_type: bytes,
+    max_files: int = 1000,
+    max_fields: int = 1000,
+    max_part_size: int = ...,  # 1 MiB
+) -> MultipartParser | None: ...
+
+# -- the native server's HTTP/1.1 ----------------------------------------------------------------
+
+@final
+class HttpParser:
+    """One connection's requests: `feed` bytes, then `next_event()` until it returns None."""
+
+    def __new__(cls, max_body: int, dispatcher: Dispatcher | None = None) -> Self: ...
+    def feed(self, data: bytes) -> None: ...
+    @property
+    def buffered(self) -> int: ...
+    def take_buffered(self) -> bytes: ...
+    def next_event(self) -> _HttpEvent | None: ...
+
+@final
+class NativeRequest:
+    """A request head the native server routed itself ("route" events)."""
+
+    @property
+    def http_minor(self) -> int: ...
+    @property
+    def keep_alive(self) -> bool: ...
+    @property
+    def expect_continue(self) -> bool: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def content_length(self) -> int | None: ...
+    def head_event(self) -> _HeadEvent: ...
+
+def response_head(
+    http_minor: int, status: int, headers: _Headers, keep_alive: bool, framing: int
+) -> bytes:
+    """A response head; `framing` is a Content-Length, -1 for chunked or -2 for none."""
+
+def chunk(data: bytes) -> bytes: ...
+def error_response(status: int, detail: str) -> bytes: ...
+def json_response(
+    content: Any, status: int, http_minor: int, keep_alive: bool, head_only: bool
+) -> bytes: ...
+def whole_response(
+    status: int,
+    headers: _Headers,
+    body: bytes,
+    http_minor: int,
+    keep_alive: bool,
+    head_only: bool,
+) -> bytes: ...
+
+# -- WebSocket -----------------------------------------------------------------------------------
+
+@final
+class WebSocketSession:
+    """One WebSocket connection's frames; each send returns the bytes to write now."""
+
+    def __new__(cls, max_message_size: int = ...) -> Self: ...  # 16 MiB
+    def feed(self, data: bytes) -> list[_WebSocketFrameEvent]: ...
+    def send_text(self, text: str) -> bytes: ...
+    def send_bytes(self, data: bytes) -> bytes: ...
+    def ping(self) -> bytes: ...
+    def close(self, code: int = 1000, reason: str = "") -> bytes: ...
+    def take_output(self) -> bytes: ...
+    @property
+    def closed(self) -> bool: ...
+
+def websocket_check(headers: _Headers) -> bytes | None: ...
+def websocket_handshake(
+    headers: _Headers, subprotocol: str | None = None, extra_headers: _Headers | None = None
+) -> bytes: ...
+def websocket_reject(status: int = 403) -> bytes: ...
