@@ -15,14 +15,13 @@ from typing import Any
 from . import _core
 from ._body_limit import CONTENT_TOO_LARGE
 from ._compiler.signature import path_param_names
+from ._runtime.runner import AsgiDoor, run, run_websocket, run_with_dependencies
 from ._starlette import (
     StarletteHTTPException,
     StarletteWebSocketException,
     patched_starlette_call,
 )
 from .datastructures import State
-from .dependencies.solve import serve as serve_dependant
-from .dependencies.solve import serve_websocket
 from .exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
@@ -483,8 +482,9 @@ class Faster(FasterRouter, _core.AsgiApp):
     # -- ASGI -----------------------------------------------------------------------------------
 
     # The request path is the Rust base class's: `app(scope, receive, send)` is
-    # `AsgiApp.__call__`, which routes the request, steps the handler's coroutine and sends
-    # its response in Rust. It calls back into the methods below for everything else.
+    # `AsgiApp.__call__`, which routes the request, extracts its parameters and reads its body
+    # in Rust, then awaits the route's run (FasterAPI._runtime.runner.run_asgi). It calls back
+    # into the methods below for everything else.
 
     async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """`app(scope, receive, send)` as a coroutine function, set as the instance's
@@ -521,7 +521,7 @@ class Faster(FasterRouter, _core.AsgiApp):
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """A WebSocket connection: Rust matches its route and extracts its parameters, then
-        the dependencies and the endpoint run (FasterAPI.dependencies.solve)."""
+        the dependencies and the endpoint run (FasterAPI._runtime.runner.run_websocket)."""
         if self.root_path:
             scope["root_path"] = self.root_path
         found = self._websocket_dispatcher.resolve(scope)
@@ -531,7 +531,7 @@ class Faster(FasterRouter, _core.AsgiApp):
             return
         route, values, errors = found
         scope["route"] = route
-        await serve_websocket(self, route, scope, receive, send, values, errors)
+        await run_websocket(self, route, scope, receive, send, values, errors)
 
     async def _handle_websocket_exception(self, websocket: WebSocket, exc: Exception) -> None:
         """Answers an exception from a WebSocket endpoint or its dependencies with its handler,
@@ -558,10 +558,13 @@ class Faster(FasterRouter, _core.AsgiApp):
         route: Any,
         values: dict[str, Any],
         errors: list[dict[str, Any]] | None,
+        raw: Any = None,
+        media: Any = None,
     ) -> Any:
-        """The coroutine that serves a request to a route with dependencies."""
+        """The coroutine that serves a request to a route with dependencies
+        (FasterAPI._runtime.runner.run_with_dependencies)."""
         scope["route"] = route
-        return serve_dependant(self, route, scope, receive, send, values, errors)
+        return run_with_dependencies(self, route, scope, receive, send, values, errors, raw, media)
 
     def _prepare(
         self, route: Any, scope: dict[str, Any], receive: Any, send: Any, kwargs: dict[str, Any]
@@ -576,19 +579,6 @@ class Faster(FasterRouter, _core.AsgiApp):
             for name in route.request_params:
                 kwargs[name] = request
         return inject_response(route, kwargs) if route.response_params else None
-
-    @staticmethod
-    def _as_response(route: Any, result: Any, injected: Response | None) -> Response:
-        """The Response for a handler's result; status and headers set on an injected
-        `response: Response` parameter carry over, as in FastAPI."""
-        status = (injected and injected.status_code) or route.status_code
-        if status < 200 or status in (204, 304):
-            response = Response(status_code=status)
-        else:
-            response = route.response_class(result, status_code=status)
-        if injected is not None:
-            response.raw_headers.extend(injected.raw_headers)
-        return response
 
     async def _send_response(
         self, response: Response, scope: dict[str, Any], receive: Any, send: Any
@@ -654,21 +644,10 @@ class Faster(FasterRouter, _core.AsgiApp):
         errors: list[dict[str, Any]] | None,
     ) -> None:
         """Serves a route (without a body) that a dispatcher of Python's found, as Rust serves
-        those of the app's: through the dependency solver, else calling it here."""
+        those of the app's: through the route's run (FasterAPI._runtime.runner)."""
         if route.solve:
-            return await serve_dependant(self, route, scope, receive, send, values, errors)
-        try:
-            if errors:
-                raise RequestValidationError(errors)
-            injected = self._prepare(route, scope, receive, send, values)
-            result = route.endpoint(**values)
-            if inspect.isawaitable(result):
-                result = await result
-            if not isinstance(result, Response):
-                result = self._as_response(route, result, injected)
-        except Exception as exc:
-            return await self._handle_exception(scope, receive, send, exc)
-        await self._send_response(result, scope, receive, send)
+            return await self._serve_dependant(scope, receive, send, route, values, errors)
+        await run(route, AsgiDoor(self, scope, receive, send), values, errors, None, None)
 
     async def _to_mount(self, scope: dict[str, Any], receive: Any, send: Any) -> bool:
         """Hands the connection to the app mounted under its path, if there is one."""

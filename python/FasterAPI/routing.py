@@ -147,19 +147,6 @@ def get_route_path(scope: dict[str, Any]) -> str:
     return path[len(root_path) :] if path[len(root_path)] == "/" else path
 
 
-def _positional_names(endpoint: Any) -> tuple[str, ...] | None:
-    """The endpoint's parameter names, in order, when it is a plain function that takes all
-    of them positionally (no *args, **kwargs or keyword-only ones), else None. Rust then
-    calls it as `endpoint(*values)` instead of `endpoint(**kwargs)`, which costs less. Read
-    from the code object itself: a `__signature__` may describe a `**kwargs` wrapper."""
-    if not inspect.isfunction(endpoint) or hasattr(endpoint, "__signature__"):
-        return None
-    code = endpoint.__code__
-    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
-        return None
-    return code.co_varnames[: code.co_argcount]
-
-
 def _is_async(endpoint: Any) -> bool:
     """Whether the endpoint is awaited: an `async def`, what a decorator wraps
     (functools.wraps), a partial's function or an instance's __call__ (as dependencies)."""
@@ -272,7 +259,6 @@ class APIRoute:
         if is_generator_endpoint(endpoint):
             endpoint = self._stream_items(endpoint, response_model)
         self.is_async = _is_async(endpoint)
-        self.positional_names = _positional_names(endpoint)
         self.dependencies = list(dependencies or [])
         self.plan = compile_endpoint(endpoint, path, self.dependencies, dependency_overrides)
         self.body = self.plan.body
@@ -286,7 +272,7 @@ class APIRoute:
             self.body.limit(self.form_limits)
         self.request_params = self.plan.request_params
         self.response_params = self.plan.response_params
-        #: Serving it runs the dependency solver (FasterAPI.dependencies.solve).
+        #: Serving it solves dependencies (FasterAPI._runtime.runner.run_with_dependencies).
         self.solve = self.plan.dependant is not None
         self.body_allowed = not (self.status_code < 200 or self.status_code in (204, 304))
         #: Validates and serializes a return value that is not a Response through the
@@ -297,6 +283,8 @@ class APIRoute:
         self.json_fast_path = (
             response_class is JSONResponse and self.body_allowed and not self.response_params
         )
+        #: The handler takes a Request or a Response, which the door gives it.
+        self.prepare = bool(self.request_params or self.response_params)
         #: The native server calls this route without an ASGI scope (no Request to give it).
         self.native = not self.request_params and not self.solve
 
@@ -565,16 +553,16 @@ class APIWebSocketRoute:
     """A WebSocket endpoint at a path: an `async def` taking a `WebSocket` and, like a
     handler, path, query, header and cookie parameters and dependencies."""
 
-    # What the Rust dispatcher reads of a route (see route.rs); a WebSocket has no body and
-    # its endpoint is always awaited.
+    # What the doors read of a route (crates/fasterapi-py/src/route/call.rs, _runtime/runner.py);
+    # a WebSocket has no body and its endpoint is always awaited.
     is_async = True
     threadpool = False
     body = None
-    positional_names = None
     json_fast_path = False
     serialize_response = None
     status_code = 200
     request_params = response_params = ()
+    prepare = False
     solve = True
     native = False
     max_body_size = None

@@ -285,7 +285,7 @@ def _should_embed(params: list[_Param]) -> bool:
 
 class FormPlan:
     """The body parameters of a form route, read from the form by their aliases (a form model
-    from the whole form). Rust calls `parse(raw, content_type, kwargs)` (see route.rs)."""
+    from the whole form). FasterAPI._runtime.runner calls `parse(raw, content_type, kwargs)`."""
 
     #: Rust passes `parse` the Content-Type header rather than the is-JSON flag.
     form = True

@@ -3,9 +3,11 @@
 When the app is a FasterAPI app, the Rust parser matches each request head against the app's
 routes and runs the route's parameter plan itself. For a route marked native (one that does not
 take a `Request`), it hands over `("route", route, kwargs, errors, is_json, request)`, and
-`NativeCycle` calls the handler and writes the whole response, encoded by Rust, in one write.
-Anything off that path (an exception to hand to the app's handlers, a streaming response, a
-background task) builds the ASGI scope then and finishes through the ASGI `RequestCycle`.
+`NativeCycle` gathers the body and runs the route (FasterAPI._runtime.runner.run, the same run
+as the ASGI door's) with itself as the door: it writes the whole response, encoded by Rust, in
+one write. Anything off that path (an exception to hand to the app's handlers, a streaming
+response, a background task) builds the ASGI scope then and finishes through the ASGI
+`RequestCycle`.
 
 Handlers run eagerly: a handler that does not suspend runs to the end inside `data_received`
 and never waits for a turn of the event loop, while `asyncio.current_task()`, contextvars and
@@ -25,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from .._body_limit import CONTENT_TOO_LARGE
+from .._runtime import runner
 from ..applications import Faster
 from ..body import ClientDisconnect
-from ..concurrency import run_in_threadpool
-from ..exceptions import HTTPException, RequestValidationError
-from ..responses import RESPONSE_TYPES, Response, inject_response
+from ..exceptions import HTTPException
+from ..responses import Response, inject_response
 from .cycle import RequestCycle, log_access
 
 if TYPE_CHECKING:
@@ -162,6 +164,7 @@ class NativeCycle:
         "body_size",
         "too_large",
         "body_complete",
+        "raw",
         "task",
         "is_disconnected",
         "response_started",
@@ -180,6 +183,8 @@ class NativeCycle:
         #: The body passed the route's max_body_size (FasterAPI._body_limit): a 413.
         self.too_large = False
         self.body_complete = False
+        #: The whole body, once gathered.
+        self.raw = b""
         #: What cancel() stops while the handler runs: its task, or its HostTask.
         self.task: Any = None
         self.is_disconnected = False
@@ -247,74 +252,57 @@ class NativeCycle:
 
     async def run(self) -> None:
         conn = self.conn
-        app = conn.state.app
-        route = self.route
-        kwargs = self.kwargs
-        errors = self.errors
-        raw = b"".join(self.body)
+        self.raw = b"".join(self.body)
         try:
             if self.too_large:
-                raise HTTPException(413, CONTENT_TOO_LARGE)
-            body = route.body
-            if body is not None:
-                try:  # the fast path: a msgspec Struct straight from JSON bytes
-                    kwargs[body.fast_name] = body.fast(raw) if self.is_json else body.not_fast()
-                except Exception:  # the full parse words the errors
-                    more = body.parse(raw, self.is_json, kwargs)
-                    if more:
-                        errors = (errors or []) + more
-            if errors is not None:
-                raise RequestValidationError(errors, body=raw if body is not None else None)
-            injected = inject_response(route, kwargs) if route.response_params else None
-            if route.is_async:
-                result = await route.endpoint(**kwargs)
-            elif route.threadpool:
-                result = await run_in_threadpool(route.endpoint, **kwargs)
+                await self.handle_exception(HTTPException(413, CONTENT_TOO_LARGE))
             else:
-                result = route.endpoint(**kwargs)
-            if isinstance(result, RESPONSE_TYPES):
-                response = result
-            else:
-                serialize = route.serialize_response  # the response model's, if any
-                if serialize is not None:
-                    result = serialize(result)
-                if route.json_fast_path:
-                    data = _core.json_response(
-                        result, route.status_code, self.http_minor, self.keep_alive, self.head_only
-                    )
-                    return self._write(data)
-                response = app._as_response(route, result, injected)
-            if (
-                isinstance(response, Response)
-                and response.background is None
-                and (response.sent_whole)
-            ):
-                if len(response.raw_headers) > 2:
-                    self._connection_header(response)
-                data = _core.whole_response(
-                    response.status_code,
-                    response.raw_headers,
-                    response.body,
-                    self.http_minor,
-                    self.keep_alive,
-                    self.head_only,
-                )
-                return self._write(data)
-            await self._asgi(raw, functools.partial(app._send_response, response))
+                await runner.run(self.route, self, self.kwargs, self.errors, self.raw, self.is_json)
         except (ClientDisconnect, asyncio.CancelledError):
             if not self.is_disconnected:
                 if not self.response_complete:
                     conn.close()  # cancelled by something else: this response cannot finish
                 raise
-        except Exception as exc:  # the app's exception handlers answer it, through ASGI
-
-            def handle(scope: Any, receive: Any, send: Any, exc: Exception = exc) -> Any:
-                return app._handle_exception(scope, receive, send, exc)
-
-            await self._asgi(raw, handle)
         finally:
             conn.state.request_done()
             self.task = None
+
+    # -- the door (FasterAPI._runtime.runner.Door) ------------------------------------------------
+
+    def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
+        """A native route takes no Request (`route.native`): only the injected Response."""
+        return inject_response(route, values) if route.response_params else None
+
+    def json(self, content: Any, status: int) -> bytes:
+        return _core.json_response(
+            content, status, self.http_minor, self.keep_alive, self.head_only
+        )
+
+    def whole(self, response: Response) -> bytes:
+        if len(response.raw_headers) > 2:
+            self._connection_header(response)
+        return _core.whole_response(
+            response.status_code,
+            response.raw_headers,
+            response.body,
+            self.http_minor,
+            self.keep_alive,
+            self.head_only,
+        )
+
+    def send(self, encoded: bytes) -> None:
+        self._write(encoded)
+
+    def send_response(self, response: Any) -> Any:
+        return self._asgi(functools.partial(self.conn.state.app._send_response, response))
+
+    def handle_exception(self, exc: Exception) -> Any:
+        app = self.conn.state.app
+
+        def handle(scope: Any, receive: Any, send: Any) -> Any:
+            return app._handle_exception(scope, receive, send, exc)
+
+        return self._asgi(handle)
 
     def _connection_header(self, response: Response) -> None:
         """The server writes Connection itself; an app's `Connection: close` is honoured."""
@@ -330,14 +318,14 @@ class NativeCycle:
         self.conn.write(data)
         self._log_and_finish(data)
 
-    async def _asgi(self, raw: bytes, asgi: Any) -> None:
+    async def _asgi(self, asgi: Any) -> None:
         """Finishes the request through ASGI: `asgi(scope, receive, send)` on a RequestCycle
         with this request's scope and (already read) body."""
         conn = self.conn
         scope = conn.scope(self.request.head_event())
         cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
         # (a body cut off at max_body_size stays incomplete: the connection then ends)
-        cycle.body_received(raw, complete=not self.too_large)
+        cycle.body_received(self.raw, complete=not self.too_large)
         cycle.task = self.task  # a disconnect or the shutdown timeout still cancels the work
         conn.cycle = cycle
         await cycle.call(asgi)

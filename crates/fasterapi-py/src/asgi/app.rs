@@ -1,10 +1,10 @@
 //! The ASGI front door in Rust. `Faster` derives from `AsgiApp`, so `app(scope, receive,
 //! send)` returns an `AsgiCall`: an awaitable that routes the request, runs the route's
-//! parameter plan, reads the body, steps the handler's coroutine and sends the response,
-//! driving each awaitable it needs (receive, the handler, send) itself instead of running a
-//! Python coroutine around them. Whatever is off that path (lifespan, middleware, no route,
-//! exception handlers, streamed responses) is a Python coroutine of the app's, which it
-//! awaits the same way.
+//! parameter plan and reads the body, driving each awaitable it needs (receive) itself
+//! instead of running a Python coroutine around them, then awaits the route's run
+//! (FasterAPI._runtime.runner.run_asgi: dependencies, the endpoint, the response), the same
+//! one the native server's door runs. Whatever is off that path (lifespan, middleware, no
+//! route, a body cut short) is a Python coroutine of the app's, which it awaits the same way.
 
 use std::sync::Arc;
 
@@ -15,9 +15,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::response::{body_message, json_pair, start_message};
 use crate::headers::visit_headers;
-use crate::route::call::HandlerKind;
 use crate::route::dispatch::{Dispatcher, Entry, Resolved};
 
 /// The Rust base of `Faster`: what the front door reads on every request.
@@ -89,8 +87,6 @@ impl AsgiApp {
             awaiting: None,
             started: false,
             request: None,
-            start: None,
-            end: None,
         }
     }
 }
@@ -100,40 +96,22 @@ impl AsgiApp {
 enum Step {
     /// Not started: the first step routes the request.
     Start,
-    /// The call ends with it (a delegated coroutine, a streamed response, the last send).
+    /// The call ends with it (the route's run, a delegated coroutine).
     Finish,
     /// The first `http.request` message.
     Receive,
-    /// The rest of a body sent in several messages (`read_body`).
+    /// The rest of a body sent in several messages (`read_body`, `stream_form`).
     ReadBody,
-    /// The handler's result.
-    Handler,
-    /// `send(http.response.start)`; the body message follows.
-    SendStart,
 }
 
-/// The matched route and what has been worked out for it so far.
+/// The matched route and what has been read of the request for it.
 struct Request {
     entry: Arc<Entry>,
-    /// The handler's keyword arguments; made on first use (a `body_only` route needs none).
-    kwargs: Option<Py<PyDict>>,
+    /// The values the parameter plan extracted: the handler's keyword arguments so far.
+    kwargs: Py<PyDict>,
     /// None, or the list of validation errors.
     errors: Py<PyAny>,
     is_json: bool,
-    is_head: bool,
-    /// The raw body, once read.
-    body: Option<Py<PyAny>>,
-    /// A `body_only` route's decoded body: the handler's one argument.
-    argument: Option<Py<PyAny>>,
-    /// The `response: Response` the handler was given, if it asked for one.
-    injected: Option<Py<PyAny>>,
-}
-
-impl Request {
-    fn kwargs<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyDict> {
-        let kwargs = self.kwargs.get_or_insert_with(|| PyDict::new(py).unbind());
-        kwargs.bind(py).clone()
-    }
 }
 
 /// The next awaitable to step and what it is for, or None when the call is over.
@@ -149,10 +127,6 @@ pub struct AsgiCall {
     awaiting: Option<(Py<PyAny>, Step)>,
     started: bool,
     request: Option<Request>,
-    /// The start message, ready to be sent (outside the handler's error handling).
-    start: Option<Py<PyDict>>,
-    /// The body message, sent once `send(start)` is done.
-    end: Option<Py<PyDict>>,
 }
 
 #[pymethods]
@@ -212,19 +186,13 @@ impl AsgiCall {
             // not the route's Entry: the dispatcher owns it
             visit.call(&request.kwargs)?;
             visit.call(&request.errors)?;
-            visit.call(&request.body)?;
-            visit.call(&request.argument)?;
-            visit.call(&request.injected)?;
         }
-        visit.call(&self.start)?;
-        visit.call(&self.end)
+        Ok(())
     }
 
     fn __clear__(&mut self) {
-        self.awaiting = None; // the handler's coroutine, which may hold its own task
+        self.awaiting = None; // the route's run, which may hold its own task
         self.request = None;
-        self.start = None;
-        self.end = None;
     }
 
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
@@ -279,7 +247,6 @@ impl AsgiCall {
         loop {
             let Some((awaitable, next)) = self.advance(py, step, outcome)? else {
                 self.request = None;
-                self.end = None;
                 return Ok(None);
             };
             step = next;
@@ -308,35 +275,17 @@ impl AsgiCall {
         step: Step,
         outcome: PyResult<Bound<'py, PyAny>>,
     ) -> PyResult<Next<'py>> {
-        let guarded = match step {
+        let next = match step {
             Step::Start => return outcome.and_then(|_| self.start(py)),
             Step::Finish => return outcome.map(|_| None),
-            Step::SendStart => {
-                outcome?;
-                let end = self
-                    .end
-                    .take()
-                    .expect("the body message is set with the start");
-                return Ok(Some((self.send.bind(py).call1((end,))?, Step::Finish)));
-            }
             Step::Receive => outcome.and_then(|message| self.on_message(py, message)),
-            Step::ReadBody => outcome.and_then(|raw| self.on_body(py, raw)),
-            Step::Handler => outcome.and_then(|result| self.on_result(py, result)),
+            Step::ReadBody => outcome.and_then(|raw| self.run_route(py, Some(raw))),
         };
-        self.guarded(py, guarded)
+        // an exception while reading the body: the app's exception handlers answer it
+        next.or_else(|err| self.on_error(py, err))
     }
 
-    /// The next step after work whose exceptions the app's handlers answer (reading the
-    /// body, validating, the handler); then the response's start, whose errors they do not.
-    fn guarded<'py>(&mut self, py: Python<'py>, work: PyResult<Next<'py>>) -> PyResult<Next<'py>> {
-        let next = work.or_else(|err| self.on_error(py, err))?;
-        match self.start.take() {
-            Some(start) => Ok(Some((self.send.bind(py).call1((start,))?, Step::SendStart))),
-            None => Ok(next),
-        }
-    }
-
-    /// Routes the request; reads the body or calls the handler.
+    /// Routes the request; reads the body or runs the route.
     fn start<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
         let app = self.app.bind(py);
         let scope = self.scope.bind(py);
@@ -389,21 +338,17 @@ impl AsgiCall {
         let has_body = found.entry.call.body.is_some();
         self.request = Some(Request {
             entry: found.entry,
-            kwargs: found.kwargs.map(Bound::unbind),
+            kwargs: found.kwargs.unwrap_or_else(|| PyDict::new(py)).unbind(),
             errors: found.errors.unbind(),
             is_json: found.is_json,
-            is_head: found.is_head,
-            body: None,
-            argument: None,
-            injected: None,
         });
         if has_body {
             let receive = self.receive.bind(py).call0();
-            let next = receive.map(|message| Some((message, Step::Receive)));
-            return self.guarded(py, next);
+            return receive
+                .map(|message| Some((message, Step::Receive)))
+                .or_else(|err| self.on_error(py, err));
         }
-        let next = self.call_handler(py);
-        self.guarded(py, next)
+        self.run_route(py, None)
     }
 
     /// Awaits the app's Python method `name(scope, receive, send[, extra])` to the end.
@@ -420,22 +365,6 @@ impl AsgiCall {
             None => app.call_method1(name, (scope, receive, send))?,
         };
         Ok(Some((coroutine, Step::Finish)))
-    }
-
-    /// Puts the body read into the scope, for a `Request` made from it (`Request.body()`).
-    fn expose_body(&self, py: Python<'_>) -> PyResult<()> {
-        match self
-            .request
-            .as_ref()
-            .and_then(|request| request.body.as_ref())
-        {
-            // (a form parsed as it arrived has no bytes to give)
-            Some(body) if body.bind(py).is_instance_of::<PyBytes>() => {
-                let key = pyo3::intern!(py, "fasterapi.body");
-                self.scope.bind(py).set_item(key, body)
-            }
-            _ => Ok(()),
-        }
     }
 
     /// The request's `(scope, receive, send)`.
@@ -472,7 +401,7 @@ impl AsgiCall {
                     Some(body) => body,
                     None => PyBytes::new(py, b"").into_any(),
                 };
-                return self.on_body(py, body);
+                return self.run_route(py, Some(body));
             }
         }
         let form = self
@@ -497,194 +426,42 @@ impl AsgiCall {
         Ok(Some((rest, Step::ReadBody)))
     }
 
-    /// Validates the body into the handler's arguments, then calls the handler.
-    fn on_body<'py>(&mut self, py: Python<'py>, raw: Bound<'py, PyAny>) -> PyResult<Next<'py>> {
-        let request = self.request.as_mut().expect("matched");
-        request.body = Some(raw.clone().unbind());
-        let entry = request.entry.clone();
-        let body = entry.call.body.as_ref().expect("a route with a body");
-        let decoded = match &body.fast {
-            Some(fast) if request.is_json => match fast.bind(py).call1((&raw,)) {
-                Ok(value) if entry.call.body_only => {
-                    request.argument = Some(value.unbind());
-                    true
-                }
-                Ok(value) => {
-                    let kwargs = request.kwargs(py);
-                    kwargs.set_item(body.fast_name.bind(py), value).is_ok()
-                }
-                Err(_) => false, // the full parse below words the errors
-            },
-            _ => false,
-        };
-        if !decoded {
-            let kwargs = request.kwargs(py);
-            let plan = body.plan.bind(py);
-            // A form's plan reads the Content-Type itself (boundary, charset); JSON's the flag.
-            let media = if body.form {
-                content_type(self.scope.bind(py))?
-            } else {
-                PyBool::new(py, request.is_json).to_owned().into_any()
-            };
-            let errors = plan.call_method1(pyo3::intern!(py, "parse"), (&raw, media, &kwargs))?;
-            if errors.is_truthy()? {
-                let known = request.errors.bind(py);
-                if known.is_none() {
-                    request.errors = errors.unbind();
-                } else {
-                    known.call_method1(pyo3::intern!(py, "extend"), (errors,))?;
-                }
-            }
-        }
-        self.call_handler(py)
-    }
-
-    /// Raises the request's validation errors, or calls the handler.
-    fn call_handler<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
-        let request = self.request();
-        if request.entry.call.solve {
-            return self.serve_dependant(py);
-        }
-        let errors = request.errors.bind(py);
-        if !errors.is_none() {
-            static VALIDATION_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            let class =
-                VALIDATION_ERROR.import(py, "FasterAPI.exceptions", "RequestValidationError")?;
-            let body = request.body.as_ref().map(|body| body.bind(py));
-            let kwargs = PyDict::new(py);
-            kwargs.set_item(pyo3::intern!(py, "body"), body)?;
-            return Err(PyErr::from_value(class.call((errors,), Some(&kwargs))?));
-        }
-        if let Some(argument) = &request.argument {
-            let call = &request.entry.call;
-            let result = call.call_with(argument.bind(py))?;
-            return match call.kind {
-                HandlerKind::Async => Ok(Some((result, Step::Handler))),
-                _ => self.on_result(py, result),
-            };
-        }
-        let kwargs = self.request.as_mut().expect("matched").kwargs(py);
-        let request = self.request();
-        let call = &request.entry.call;
-        if call.prepare {
-            self.expose_body(py)?;
-            let (scope, receive, send) = self.channel(py);
-            let args = (call.route.bind(py), scope, receive, send, &kwargs);
-            let injected = self
-                .app
-                .bind(py)
-                .call_method1(pyo3::intern!(py, "_prepare"), args)?;
-            self.request.as_mut().expect("matched").injected =
-                (!injected.is_none()).then(|| injected.unbind());
-        }
-        let call = &self.request().entry.call;
-        match call.kind {
-            HandlerKind::Async => Ok(Some((call.call_endpoint(&kwargs)?, Step::Handler))),
-            HandlerKind::Threadpool => {
-                static RUN_IN_THREADPOOL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-                let run =
-                    RUN_IN_THREADPOOL.import(py, "FasterAPI.concurrency", "run_in_threadpool")?;
-                let pooled = run.call((call.endpoint.bind(py),), Some(&kwargs))?;
-                Ok(Some((pooled, Step::Handler)))
-            }
-            HandlerKind::Inline => {
-                let result = call.call_endpoint(&kwargs)?;
-                self.on_result(py, result)
-            }
-        }
-    }
-
-    /// Hands a route with dependencies to Python's solver (`Faster._serve_dependant`), which
-    /// runs them, the handler and the response, errors included.
-    fn serve_dependant<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
-        self.expose_body(py)?;
-        let kwargs = self.request.as_mut().expect("matched").kwargs(py);
-        let request = self.request();
-        let (scope, receive, send) = self.channel(py);
-        let route = request.entry.call.route.bind(py);
-        let args = (scope, receive, send, route, kwargs, request.errors.bind(py));
-        let name = pyo3::intern!(py, "_serve_dependant");
-        Ok(Some((
-            self.app.bind(py).call_method1(name, args)?,
-            Step::Finish,
-        )))
-    }
-
-    /// Sends the handler's result: JSON or a whole Response from here; anything else through
-    /// the Response's own ASGI call. A result that is not a Response goes through the route's
-    /// response model first, if it has one.
-    fn on_result<'py>(
+    /// Hands the request to the route's run (FasterAPI._runtime.runner.run_asgi), with the
+    /// body read (`raw`: bytes, or a form parsed as it arrived; None for a route that reads no
+    /// body) and what its body plan reads it by: the Content-Type for a form, else whether it
+    /// is JSON.
+    fn run_route<'py>(
         &mut self,
         py: Python<'py>,
-        result: Bound<'py, PyAny>,
+        raw: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Next<'py>> {
-        static RESPONSE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-        static FOREIGN: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-        let response_type = RESPONSE.import(py, "FasterAPI.responses", "Response")?;
-        let request = self.request();
+        static RUN_ASGI: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let run_asgi = RUN_ASGI.import(py, "FasterAPI._runtime.runner", "run_asgi")?;
+        let request = self.request.take().expect("set once the route is matched");
+        let form = request.entry.call.body.as_ref().is_some_and(|b| b.form);
+        let media = if form {
+            content_type(self.scope.bind(py))?
+        } else {
+            PyBool::new(py, request.is_json).to_owned().into_any()
+        };
+        let raw = raw.unwrap_or_else(|| py.None().into_bound(py));
         let (scope, receive, send) = self.channel(py);
-        let own = result.is_instance(response_type)?;
-        // Starlette's Response (where Starlette is installed), sent by its own ASGI call
-        let foreign = !own
-            && result.is_instance(FOREIGN.import(
-                py,
-                "FasterAPI._starlette",
-                "StarletteResponse",
-            )?)?;
-        let is_response = own || foreign;
-        let result = match &request.entry.call.serialize {
-            Some(serialize) if !is_response => serialize.bind(py).call1((result,))?,
-            _ => result,
-        };
-        let (start, end) = if is_response {
-            let whole = own
-                && result.getattr(pyo3::intern!(py, "background"))?.is_none()
-                && result
-                    .getattr(pyo3::intern!(py, "sent_whole"))?
-                    .is_truthy()?;
-            if !whole {
-                // Its own ASGI call, through the app, whose exception handlers answer an
-                // error raised before it starts (a FileResponse's missing file).
-                let args = (result, scope, receive, send);
-                let call = self
-                    .app
-                    .bind(py)
-                    .call_method1(pyo3::intern!(py, "_send_response"), args)?;
-                return Ok(Some((call, Step::Finish)));
-            }
-            let status = result.getattr(pyo3::intern!(py, "status_code"))?;
-            let headers = result.getattr(pyo3::intern!(py, "raw_headers"))?;
-            let body = result.getattr(pyo3::intern!(py, "body"))?;
-            (start_message(&status, &headers)?, body_message(&body)?)
-        } else if request.entry.call.json_fast_path {
-            json_pair(&result, request.entry.call.status_code)?
-        } else {
-            let call = &request.entry.call;
-            let injected = match &request.injected {
-                Some(injected) => injected.bind(py).clone(),
-                None => py.None().into_bound(py),
-            };
-            let args = (call.route.bind(py), result, injected);
-            let response = self
-                .app
-                .bind(py)
-                .call_method1(pyo3::intern!(py, "_as_response"), args)?;
-            return Ok(Some((
-                response.call1((scope, receive, send))?,
-                Step::Finish,
-            )));
-        };
-        self.end = Some(if request.is_head {
-            body_message(PyBytes::new(py, b"").as_any())?.unbind()
-        } else {
-            end.unbind()
-        });
-        self.start = Some(start.unbind()); // sent by `guarded`
-        Ok(None)
+        let args = (
+            self.app.bind(py),
+            request.entry.call.route.bind(py),
+            scope,
+            receive,
+            send,
+            request.kwargs.bind(py),
+            request.errors.bind(py),
+            raw,
+            media,
+        );
+        Ok(Some((run_asgi.call1(args)?, Step::Finish)))
     }
 
-    /// An exception from reading the body, validating or the handler: a client that went
-    /// away ends the call; any Exception goes to the app's exception handlers.
+    /// An exception from reading the body: a client that went away ends the call; any
+    /// Exception (a body past max_body_size, say) goes to the app's exception handlers.
     fn on_error<'py>(&mut self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
         static CLIENT_DISCONNECT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
         let disconnect = CLIENT_DISCONNECT.import(py, "FasterAPI.body", "ClientDisconnect")?;
@@ -694,7 +471,6 @@ impl AsgiCall {
         if !err.is_instance_of::<PyException>(py) {
             return Err(err);
         }
-        self.expose_body(py)?;
         self.delegate(
             py,
             pyo3::intern!(py, "_handle_exception"),

@@ -1,0 +1,370 @@
+"""The one place a route runs, for both doors.
+
+Given a matched route, the values Rust extracted for it (with the errors of those it could not
+read) and its body as read, `run` produces the response: it reads the body into the handler's
+arguments, solves the dependencies, calls the endpoint (`run_endpoint_function`, the one call
+site of an endpoint), validates and serializes the result through the response model, sends
+the response through the door the request came in by, then runs the code after `yield` and
+the background tasks. An exception goes to the app's exception handlers.
+
+A door (`Door`) is how a request came in and how its response goes out: the ASGI door
+(`AsgiDoor`, for `app(scope, receive, send)`, entered from Rust's `asgi/app.rs` through
+`run_asgi`) sends ASGI messages; the native server's (`FasterAPI.server.native.NativeCycle`)
+writes the response's bytes. Rust does the bytes on either side; what happens between is here.
+
+With dependencies (`route.solve`), the request is served as FastAPI serves it (see
+`run_with_dependencies`): the code after `yield` of yield dependencies of scope "function" runs
+before the response is sent; then the response is sent, the background tasks run and, last,
+the code after `yield` of the other yield dependencies (scope "request", the default) runs,
+and the request's uploaded files are closed. An exception from the handler or a dependency is
+thrown into the yield dependencies at their `yield` first, innermost first ("function" ones
+before "request" ones), so their try/except/finally see it and may replace it; the app's
+exception handlers answer whatever comes out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable
+from typing import Any, Protocol, TypeVar
+
+from .. import _core
+from ..concurrency import run_in_threadpool
+from ..dependencies.solve import Context, solve
+from ..exceptions import RequestValidationError, WebSocketRequestValidationError, endpoint_context
+from ..forms import FILES_KEY
+from ..responses import RESPONSE_TYPES, Response
+from ..websockets import WebSocket
+
+Encoded = TypeVar("Encoded")
+
+
+class App(Protocol):
+    """What a route's run asks of the app the route belongs to (FasterAPI.applications.Faster,
+    which the runner does not import: the app imports the runner)."""
+
+    def _prepare(
+        self, route: Any, scope: dict[str, Any], receive: Any, send: Any, values: dict[str, Any]
+    ) -> Response | None: ...
+
+    def _send_response(
+        self, response: Any, scope: dict[str, Any], receive: Any, send: Any
+    ) -> Awaitable[None]: ...
+
+    def _handle_exception(
+        self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
+    ) -> Awaitable[None]: ...
+
+    def _handle_websocket_exception(
+        self, websocket: WebSocket, exc: Exception
+    ) -> Awaitable[None]: ...
+
+    def _serve_dependant(
+        self,
+        scope: dict[str, Any],
+        receive: Any,
+        send: Any,
+        route: Any,
+        values: dict[str, Any],
+        errors: list[dict[str, Any]] | None,
+        raw: Any = None,
+        media: Any = None,
+    ) -> Awaitable[None]: ...
+
+
+class Door(Protocol[Encoded]):
+    """How a request came in and how its response goes out. Encoding (`json`, `whole`) may
+    fail, which the app's exception handlers then answer; sending the encoded response
+    (`send`) is the transport's, whose errors go up to the server."""
+
+    def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
+        """Gives the handler the Request and the Response its signature asks for; returns
+        the injected Response, whose status and headers carry over to the one sent."""
+
+    def json(self, content: Any, status: int) -> Encoded:
+        """`content` encoded as a JSON response (by Rust)."""
+
+    def whole(self, response: Response) -> Encoded:
+        """A Response whose body is all there, encoded to be sent in one piece."""
+
+    def send(self, encoded: Encoded) -> Awaitable[None] | None:
+        """Sends what `json` or `whole` made."""
+
+    def send_response(self, response: Any) -> Awaitable[None]:
+        """Sends a Response by its own ASGI call (one that streams, or has background
+        tasks); an exception before it starts is answered by the app's handlers."""
+
+    def handle_exception(self, exc: Exception) -> Awaitable[None]:
+        """Answers `exc` with the app's exception handlers."""
+
+
+async def run_endpoint_function(route: Any, values: dict[str, Any]) -> Any:
+    """Calls the route's endpoint with `values` (FastAPI's name): awaited if it is `async
+    def`; a `def` one in the thread pool if the route asks for it (the drop-in mode's
+    default, as FastAPI), else inline on the event loop (see the Async/Await primer)."""
+    if route.is_async:
+        return await route.endpoint(**values)
+    if route.threadpool:
+        return await run_in_threadpool(route.endpoint, **values)
+    return route.endpoint(**values)
+
+
+def read_body(
+    route: Any, raw: Any, media: Any, values: dict[str, Any], errors: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    """Validates the body `raw` into the handler's arguments in `values`, straight from JSON
+    bytes to a msgspec Struct where the route has such a decoder; returns the request's
+    errors with the body's added. `media` is what the body plan reads the body by: the
+    Content-Type header for a form, else whether the request is JSON."""
+    body = route.body
+    if media is True:
+        try:
+            values[body.fast_name] = body.fast(raw)
+            return errors
+        except Exception:  # no fast decoder, or invalid: the full parse words the errors
+            pass
+    more: list[dict[str, Any]] = body.parse(raw, media, values)
+    if more:
+        return more if errors is None else errors + more
+    return errors
+
+
+def response_for(route: Any, result: Any, injected: Response | None) -> Response:
+    """The Response for a handler's (serialized) result; status and headers set on an
+    injected `response: Response` parameter carry over, as in FastAPI."""
+    status = (injected and injected.status_code) or route.status_code
+    if status < 200 or status in (204, 304):
+        response = Response(status_code=status)
+    else:
+        response = route.response_class(result, status_code=status)
+    if injected is not None:
+        response.raw_headers.extend(injected.raw_headers)
+    return response
+
+
+async def run(
+    route: Any,
+    door: Door[Any],
+    values: dict[str, Any],
+    errors: list[dict[str, Any]] | None,
+    raw: Any,
+    media: Any,
+) -> None:
+    """Serves one request to `route` (one without dependencies) through `door`: `values`
+    are what Rust extracted (`errors` for what it could not read), `raw` the body as read."""
+    try:
+        if route.body is not None:
+            errors = read_body(route, raw, media, values, errors)
+        if errors is not None:
+            raise RequestValidationError(errors, body=raw if route.body is not None else None)
+        injected = door.prepare(route, values) if route.prepare else None
+        result = await run_endpoint_function(route, values)
+        encoded = None
+        if not isinstance(result, RESPONSE_TYPES):
+            if route.serialize_response is not None:  # the response model's
+                result = route.serialize_response(result)
+            if route.json_fast_path:
+                encoded = door.json(result, route.status_code)
+            else:
+                result = response_for(route, result, injected)
+        if encoded is None and (
+            isinstance(result, Response) and result.background is None and result.sent_whole
+        ):
+            encoded = door.whole(result)
+    except Exception as exc:
+        return await door.handle_exception(exc)
+    if encoded is None:  # a Response that streams, or has background tasks: its own ASGI call
+        return await door.send_response(result)
+    sent = door.send(encoded)
+    if sent is not None:
+        await sent
+
+
+class AsgiDoor:
+    """The ASGI door: a request that came as `app(scope, receive, send)`, answered with ASGI
+    messages (whose JSON Rust encodes)."""
+
+    __slots__ = ("app", "scope", "receive", "send_message")
+
+    def __init__(self, app: App, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.app, self.scope, self.receive, self.send_message = app, scope, receive, send
+
+    def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
+        return self.app._prepare(route, self.scope, self.receive, self.send_message, values)
+
+    def json(self, content: Any, status: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        start, end = _core.json_messages(content, status)
+        return start, end
+
+    def whole(self, response: Response) -> tuple[dict[str, Any], dict[str, Any]]:
+        start = {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+        return start, {"type": "http.response.body", "body": response.body}
+
+    async def send(self, encoded: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        start, end = encoded
+        await self.send_message(start)
+        if self.scope["method"] == "HEAD":
+            end = {"type": "http.response.body", "body": b""}
+        await self.send_message(end)
+
+    def send_response(self, response: Any) -> Awaitable[None]:
+        return self.app._send_response(response, self.scope, self.receive, self.send_message)
+
+    def handle_exception(self, exc: Exception) -> Awaitable[None]:
+        return self.app._handle_exception(self.scope, self.receive, self.send_message, exc)
+
+
+def run_asgi(
+    app: App,
+    route: Any,
+    scope: dict[str, Any],
+    receive: Any,
+    send: Any,
+    values: dict[str, Any],
+    errors: list[dict[str, Any]] | None,
+    raw: Any,
+    media: Any,
+) -> Awaitable[None]:
+    """The ASGI door's way in (Rust calls it once it has matched the route, extracted its
+    parameters and read the body): the coroutine that serves the request."""
+    if isinstance(raw, bytes):  # for a Request made from the scope (`Request.body()`)
+        scope["fasterapi.body"] = raw
+    if route.solve:
+        return app._serve_dependant(scope, receive, send, route, values, errors, raw, media)
+    return run(route, AsgiDoor(app, scope, receive, send), values, errors, raw, media)
+
+
+# -- routes with dependencies --------------------------------------------------------------------
+
+
+async def run_with_dependencies(
+    app: App,
+    route: Any,
+    scope: dict[str, Any],
+    receive: Any,
+    send: Any,
+    values: dict[str, Any],
+    errors: list[dict[str, Any]] | None,
+    raw: Any = None,
+    media: Any = None,
+) -> None:
+    """Serves one request to a route with dependencies (see the module's docstring)."""
+    ctx = Context(app, route, values, scope, receive, send)
+    try:
+        if route.body is not None:
+            errors = read_body(route, raw, media, values, errors)
+        files = values.pop(FILES_KEY, None)
+        if files:  # closed last, once the response is sent (or the request failed)
+            ctx.stack.push_async_callback(_close_files, files)
+        response = await _in_function_scope(ctx, _respond(route, ctx, errors))
+    except Exception as exc:
+        exc = await _throw_into(ctx.stack, exc)
+        await app._handle_exception(scope, receive, send, exc)
+        return
+    except BaseException as exc:  # cancelled: the dependencies see it too
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await _finish(ctx, response)
+
+
+async def run_websocket(
+    app: App,
+    route: Any,
+    scope: dict[str, Any],
+    receive: Any,
+    send: Any,
+    values: dict[str, Any],
+    errors: list[dict[str, Any]] | None,
+) -> None:
+    """Runs a WebSocket endpoint for one connection, after its dependencies; when it is over,
+    the background tasks run, then the code after `yield` in yield dependencies."""
+    ctx = Context(app, route, values, scope, receive, send)
+    scope["app"] = app
+    scope["path_params"] = route.plan.path_params(scope, values)
+    ctx.websocket = websocket = WebSocket(scope, receive, send)
+    try:
+        await _in_function_scope(ctx, _run_websocket(route, ctx, errors))
+    except Exception as exc:
+        exc = await _throw_into(ctx.stack, exc)
+        await app._handle_websocket_exception(websocket, exc)
+        return
+    except BaseException as exc:
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await _finish(ctx)
+
+
+async def _respond(route: Any, ctx: Context, errors: list[dict[str, Any]] | None) -> Any:
+    """Solves the dependencies, calls the handler and makes its response (not sent)."""
+    scope = ctx.scope
+    invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
+    if invalid_json:  # as FastAPI: before any dependency runs
+        raise RequestValidationError(invalid_json, body=scope.get("fasterapi.body"))
+    kwargs = await solve(route.plan.dependant, ctx.values, ctx)
+    if errors or kwargs is None:
+        raise RequestValidationError(errors or [], body=scope.get("fasterapi.body"))
+    result = await run_endpoint_function(route, kwargs)
+    if isinstance(result, RESPONSE_TYPES):
+        return result
+    if route.serialize_response is not None:  # the response model's
+        result = route.serialize_response(result)
+    return response_for(route, result, ctx.response)
+
+
+async def _run_websocket(route: Any, ctx: Context, errors: list[dict[str, Any]] | None) -> None:
+    """Solves the dependencies and runs the WebSocket endpoint."""
+    kwargs = await solve(route.plan.dependant, ctx.values, ctx)
+    if errors or kwargs is None:
+        path = ctx.scope.get("root_path", "").rstrip("/") + route.path  # a mount's prefix too
+        context = endpoint_context(route.endpoint, "WS", path)
+        raise WebSocketRequestValidationError(errors or [], endpoint_ctx=context)
+    await route.endpoint(**kwargs)
+
+
+async def _in_function_scope(ctx: Context, work: Awaitable[Any]) -> Any:
+    """Awaits `work`, then runs the code after `yield` of the yield dependencies of scope
+    "function", which sees the exception (or cancellation) from `work`, if any, and may
+    replace it."""
+    try:
+        result = await work
+    except BaseException as exc:
+        raise await _throw_into(ctx.function_stack, exc)  # noqa: B904 - it is `exc` or replaces it
+    await ctx.function_stack.aclose()
+    return result
+
+
+async def _finish(ctx: Context, response: Any = None) -> None:
+    """Sends `response` (if any) and runs the background tasks, then the code after `yield` in
+    yield dependencies, which sees an exception (or cancellation) from either."""
+    try:
+        if response is not None:
+            await response(ctx.scope, ctx.receive, ctx.send)
+        if ctx.tasks is not None:
+            await ctx.tasks()
+    except BaseException as exc:
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await ctx.stack.aclose()
+
+
+async def _close_files(files: list[Any]) -> None:
+    for file in files:
+        await file.close()
+
+
+async def _throw_into(stack: contextlib.AsyncExitStack[Any], exc: Any) -> Any:
+    """Raises `exc` at the `yield` of each yield dependency on `stack`, innermost first;
+    returns the exception that comes out (`exc` itself if they let it through or swallow
+    it; one that is no Exception, a cancellation say, is raised)."""
+    try:
+        await stack.__aexit__(type(exc), exc, exc.__traceback__)
+    except Exception as replaced:
+        return replaced
+    return exc
+
+
+__all__ = ["AsgiDoor", "Door", "run", "run_asgi", "run_endpoint_function", "run_with_dependencies"]
