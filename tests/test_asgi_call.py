@@ -286,7 +286,7 @@ def test_an_async_endpoint_must_return_an_awaitable():
             return generator()
 
     app.add_api_route("/gen", Handler())
-    app.routes[-1].is_async = True  # as if it were marked async
+    app.routes[-1].is_async = app.routes[-1].awaited = True  # as if it were marked async
     app._routes_changed()
     peer = Peer()
     with pytest.raises(TypeError, match="can't be used in 'await' expression"):

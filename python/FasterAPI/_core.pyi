@@ -25,6 +25,7 @@ __all__ = [
     "RadixRouter",
     "AsgiApp",
     "AsgiCall",
+    "AsgiDoor",
     "encode_json",
     "set_json_default",
     "json_messages",
@@ -195,6 +196,18 @@ class AsgiCall:
         _tb: TracebackType | None = None,
     ) -> Any: ...
     def close(self) -> None: ...
+
+@final
+class AsgiDoor:
+    """The ASGI door of a route's run (`FasterAPI._runtime.runner.Door`): the response encoded
+    as its `(http.response.start, http.response.body)` messages, the body left out for HEAD."""
+
+    def __new__(cls, app: Any, scope: dict[str, Any], receive: Any, send: Any) -> Self: ...
+    def prepare(self, route: Any, values: dict[str, Any]) -> Any: ...
+    def json(self, content: Any, status: int) -> tuple[dict[str, Any], dict[str, Any]]: ...
+    def whole(self, response: Any) -> tuple[dict[str, Any], dict[str, Any]]: ...
+    def send_response(self, response: Any) -> Any: ...
+    def handle_exception(self, exc: BaseException) -> Any: ...
 
 # -- JSON and ASGI response messages -------------------------------------------------------------
 

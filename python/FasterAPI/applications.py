@@ -15,7 +15,7 @@ from typing import Any
 from . import _core
 from ._body_limit import CONTENT_TOO_LARGE
 from ._compiler.signature import path_param_names
-from ._runtime.runner import AsgiDoor, run, run_websocket, run_with_dependencies
+from ._runtime.runner import run, run_websocket, run_with_dependencies
 from ._starlette import (
     StarletteHTTPException,
     StarletteWebSocketException,
@@ -647,7 +647,11 @@ class Faster(FasterRouter, _core.AsgiApp):
         those of the app's: through the route's run (FasterAPI._runtime.runner)."""
         if route.solve:
             return await self._serve_dependant(scope, receive, send, route, values, errors)
-        await run(route, AsgiDoor(self, scope, receive, send), values, errors, None, None)
+        door = _core.AsgiDoor(self, scope, receive, send)
+        encoded = await run(route, door, values, errors, None, None)
+        if encoded is not None:
+            await send(encoded[0])
+            await send(encoded[1])
 
     async def _to_mount(self, scope: dict[str, Any], receive: Any, send: Any) -> bool:
         """Hands the connection to the app mounted under its path, if there is one."""

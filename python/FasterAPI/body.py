@@ -234,20 +234,17 @@ class BodyPlan:
     embed: bool
     #: Not a form (FasterAPI._compiler.form_plan.FormPlan): Rust passes `parse` the is-JSON flag.
     form = False
+    #: Decodes and validates JSON bytes straight into the one body parameter (a msgspec
+    #: Struct), where there is such a decoder; else None and `parse` reads the body.
     fast: Any = field(init=False)
     fast_name: str = field(init=False)
 
     def __post_init__(self) -> None:
         first = self.fields[0]
         self.fast_name = first.name
-        self.fast = self.not_fast
+        self.fast = None
         if not self.embed and len(self.fields) == 1 and first.validator.is_struct:
             self.fast = msgspec.json.Decoder(first.annotation, strict=False).decode
-
-    @staticmethod
-    def not_fast(raw: bytes = b"") -> Any:
-        """Stands in for the fast decoder where there is none: send the caller to `parse`."""
-        raise LookupError("no fast path")
 
     def parse(self, raw: bytes, is_json: bool, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         """Validates the body into `kwargs`; returns the errors (empty when valid)."""

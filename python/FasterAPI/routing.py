@@ -259,6 +259,9 @@ class APIRoute:
         if is_generator_endpoint(endpoint):
             endpoint = self._stream_items(endpoint, response_model)
         self.is_async = _is_async(endpoint)
+        #: Calling the endpoint gives a coroutine to await: it is `async def`, or runs in the
+        #: thread pool (FasterAPI._runtime.runner.run_endpoint_function).
+        self.awaited = self.is_async or bool(self.threadpool)
         self.dependencies = list(dependencies or [])
         self.plan = compile_endpoint(endpoint, path, self.dependencies, dependency_overrides)
         self.body = self.plan.body
@@ -555,7 +558,7 @@ class APIWebSocketRoute:
 
     # What the doors read of a route (crates/fasterapi-py/src/route/call.rs, _runtime/runner.py);
     # a WebSocket has no body and its endpoint is always awaited.
-    is_async = True
+    is_async = awaited = True
     threadpool = False
     body = None
     json_fast_path = False

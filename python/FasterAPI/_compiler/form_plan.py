@@ -20,7 +20,7 @@ from .. import _core
 from .. import params as p
 from .._form_limits import DEFAULT_FORM_LIMITS, _FormLimits
 from .._types import is_subclass, sequence_item, unwrap_optional
-from ..body import BodyField, BodyPlan, Validator, request_aliases
+from ..body import BodyField, Validator, request_aliases
 from ..datastructures import FormData, UploadFile
 from ..exceptions import HTTPException
 from ..forms import FILES_KEY, _close_uploads, _form_data
@@ -289,8 +289,7 @@ class FormPlan:
 
     #: Rust passes `parse` the Content-Type header rather than the is-JSON flag.
     form = True
-    fast = staticmethod(BodyPlan.not_fast)
-    not_fast = staticmethod(BodyPlan.not_fast)
+    fast = None
 
     def __init__(self, fields: list[BodyField]) -> None:
         self.fields = fields

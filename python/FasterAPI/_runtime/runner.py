@@ -8,9 +8,11 @@ the response through the door the request came in by, then runs the code after `
 the background tasks. An exception goes to the app's exception handlers.
 
 A door (`Door`) is how a request came in and how its response goes out: the ASGI door
-(`AsgiDoor`, for `app(scope, receive, send)`, entered from Rust's `asgi/app.rs` through
-`run_asgi`) sends ASGI messages; the native server's (`FasterAPI.server.native.NativeCycle`)
-writes the response's bytes. Rust does the bytes on either side; what happens between is here.
+(`_core.AsgiDoor`, for `app(scope, receive, send)`: Rust's `asgi/app.rs` runs the route with
+it) encodes the response as ASGI messages; the native server's
+(`FasterAPI.server.native.NativeCycle`) as the bytes it writes. `run` gives the encoded
+response back to the door's caller, which sends it. Rust does the bytes on either side; what
+happens between is here.
 
 With dependencies (`route.solve`), the request is served as FastAPI serves it (see
 `run_with_dependencies`): the code after `yield` of yield dependencies of scope "function" runs
@@ -28,7 +30,6 @@ import contextlib
 from collections.abc import Awaitable
 from typing import Any, Protocol, TypeVar
 
-from .. import _core
 from ..concurrency import run_in_threadpool
 from ..dependencies.solve import Context, solve
 from ..exceptions import RequestValidationError, WebSocketRequestValidationError, endpoint_context
@@ -37,6 +38,7 @@ from ..responses import RESPONSE_TYPES, Response
 from ..websockets import WebSocket
 
 Encoded = TypeVar("Encoded")
+_Encoded_co = TypeVar("_Encoded_co", covariant=True)
 
 
 class App(Protocol):
@@ -72,23 +74,20 @@ class App(Protocol):
     ) -> Awaitable[None]: ...
 
 
-class Door(Protocol[Encoded]):
+class Door(Protocol[_Encoded_co]):
     """How a request came in and how its response goes out. Encoding (`json`, `whole`) may
-    fail, which the app's exception handlers then answer; sending the encoded response
-    (`send`) is the transport's, whose errors go up to the server."""
+    fail, which the app's exception handlers then answer; sending the encoded response is the
+    caller's (the transport's), whose errors go up to the server."""
 
     def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
         """Gives the handler the Request and the Response its signature asks for; returns
         the injected Response, whose status and headers carry over to the one sent."""
 
-    def json(self, content: Any, status: int) -> Encoded:
+    def json(self, content: Any, status: int) -> _Encoded_co:
         """`content` encoded as a JSON response (by Rust)."""
 
-    def whole(self, response: Response) -> Encoded:
+    def whole(self, response: Response) -> _Encoded_co:
         """A Response whose body is all there, encoded to be sent in one piece."""
-
-    def send(self, encoded: Encoded) -> Awaitable[None] | None:
-        """Sends what `json` or `whole` made."""
 
     def send_response(self, response: Any) -> Awaitable[None]:
         """Sends a Response by its own ASGI call (one that streams, or has background
@@ -98,14 +97,17 @@ class Door(Protocol[Encoded]):
         """Answers `exc` with the app's exception handlers."""
 
 
-async def run_endpoint_function(route: Any, values: dict[str, Any]) -> Any:
-    """Calls the route's endpoint with `values` (FastAPI's name): awaited if it is `async
-    def`; a `def` one in the thread pool if the route asks for it (the drop-in mode's
-    default, as FastAPI), else inline on the event loop (see the Async/Await primer)."""
+def run_endpoint_function(route: Any, values: dict[str, Any]) -> Any:
+    """Calls the route's endpoint with `values` (FastAPI's name; the one place an endpoint is
+    called): an `async def` one gives its coroutine, a `def` one on a route that asks for the
+    thread pool (the drop-in mode's default, as FastAPI) a coroutine that runs it there, and
+    these are awaited (`route.awaited`); any other `def` one runs inline, on the event loop,
+    and gives its result (see the Async/Await primer). Not a coroutine itself: the request
+    path awaits one frame less."""
     if route.is_async:
-        return await route.endpoint(**values)
+        return route.endpoint(**values)
     if route.threadpool:
-        return await run_in_threadpool(route.endpoint, **values)
+        return run_in_threadpool(route.endpoint, **values)
     return route.endpoint(**values)
 
 
@@ -117,11 +119,11 @@ def read_body(
     errors with the body's added. `media` is what the body plan reads the body by: the
     Content-Type header for a form, else whether the request is JSON."""
     body = route.body
-    if media is True:
+    if media is True and body.fast is not None:
         try:
             values[body.fast_name] = body.fast(raw)
             return errors
-        except Exception:  # no fast decoder, or invalid: the full parse words the errors
+        except Exception:  # invalid: the full parse words the errors
             pass
     more: list[dict[str, Any]] = body.parse(raw, media, values)
     if more:
@@ -144,21 +146,25 @@ def response_for(route: Any, result: Any, injected: Response | None) -> Response
 
 async def run(
     route: Any,
-    door: Door[Any],
+    door: Door[Encoded],
     values: dict[str, Any],
     errors: list[dict[str, Any]] | None,
     raw: Any,
     media: Any,
-) -> None:
+) -> Encoded | None:
     """Serves one request to `route` (one without dependencies) through `door`: `values`
-    are what Rust extracted (`errors` for what it could not read), `raw` the body as read."""
+    are what Rust extracted (`errors` for what it could not read), `raw` the body as read.
+    Returns the response, encoded by the door, for the caller to send; None when it has been
+    answered already (a streamed response, or the exception handlers')."""
     try:
         if route.body is not None:
             errors = read_body(route, raw, media, values, errors)
         if errors is not None:
             raise RequestValidationError(errors, body=raw if route.body is not None else None)
         injected = door.prepare(route, values) if route.prepare else None
-        result = await run_endpoint_function(route, values)
+        result = run_endpoint_function(route, values)
+        if route.awaited:
+            result = await result
         encoded = None
         if not isinstance(result, RESPONSE_TYPES):
             if route.serialize_response is not None:  # the response model's
@@ -172,70 +178,11 @@ async def run(
         ):
             encoded = door.whole(result)
     except Exception as exc:
-        return await door.handle_exception(exc)
+        await door.handle_exception(exc)
+        return None
     if encoded is None:  # a Response that streams, or has background tasks: its own ASGI call
-        return await door.send_response(result)
-    sent = door.send(encoded)
-    if sent is not None:
-        await sent
-
-
-class AsgiDoor:
-    """The ASGI door: a request that came as `app(scope, receive, send)`, answered with ASGI
-    messages (whose JSON Rust encodes)."""
-
-    __slots__ = ("app", "scope", "receive", "send_message")
-
-    def __init__(self, app: App, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        self.app, self.scope, self.receive, self.send_message = app, scope, receive, send
-
-    def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
-        return self.app._prepare(route, self.scope, self.receive, self.send_message, values)
-
-    def json(self, content: Any, status: int) -> tuple[dict[str, Any], dict[str, Any]]:
-        start, end = _core.json_messages(content, status)
-        return start, end
-
-    def whole(self, response: Response) -> tuple[dict[str, Any], dict[str, Any]]:
-        start = {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": response.raw_headers,
-        }
-        return start, {"type": "http.response.body", "body": response.body}
-
-    async def send(self, encoded: tuple[dict[str, Any], dict[str, Any]]) -> None:
-        start, end = encoded
-        await self.send_message(start)
-        if self.scope["method"] == "HEAD":
-            end = {"type": "http.response.body", "body": b""}
-        await self.send_message(end)
-
-    def send_response(self, response: Any) -> Awaitable[None]:
-        return self.app._send_response(response, self.scope, self.receive, self.send_message)
-
-    def handle_exception(self, exc: Exception) -> Awaitable[None]:
-        return self.app._handle_exception(self.scope, self.receive, self.send_message, exc)
-
-
-def run_asgi(
-    app: App,
-    route: Any,
-    scope: dict[str, Any],
-    receive: Any,
-    send: Any,
-    values: dict[str, Any],
-    errors: list[dict[str, Any]] | None,
-    raw: Any,
-    media: Any,
-) -> Awaitable[None]:
-    """The ASGI door's way in (Rust calls it once it has matched the route, extracted its
-    parameters and read the body): the coroutine that serves the request."""
-    if isinstance(raw, bytes):  # for a Request made from the scope (`Request.body()`)
-        scope["fasterapi.body"] = raw
-    if route.solve:
-        return app._serve_dependant(scope, receive, send, route, values, errors, raw, media)
-    return run(route, AsgiDoor(app, scope, receive, send), values, errors, raw, media)
+        await door.send_response(result)
+    return encoded
 
 
 # -- routes with dependencies --------------------------------------------------------------------
@@ -307,7 +254,9 @@ async def _respond(route: Any, ctx: Context, errors: list[dict[str, Any]] | None
     kwargs = await solve(route.plan.dependant, ctx.values, ctx)
     if errors or kwargs is None:
         raise RequestValidationError(errors or [], body=scope.get("fasterapi.body"))
-    result = await run_endpoint_function(route, kwargs)
+    result = run_endpoint_function(route, kwargs)
+    if route.awaited:
+        result = await result
     if isinstance(result, RESPONSE_TYPES):
         return result
     if route.serialize_response is not None:  # the response model's
@@ -367,4 +316,4 @@ async def _throw_into(stack: contextlib.AsyncExitStack[Any], exc: Any) -> Any:
     return exc
 
 
-__all__ = ["AsgiDoor", "Door", "run", "run_asgi", "run_endpoint_function", "run_with_dependencies"]
+__all__ = ["Door", "run", "run_endpoint_function", "run_websocket", "run_with_dependencies"]

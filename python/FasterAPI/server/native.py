@@ -257,7 +257,11 @@ class NativeCycle:
             if self.too_large:
                 await self.handle_exception(HTTPException(413, CONTENT_TOO_LARGE))
             else:
-                await runner.run(self.route, self, self.kwargs, self.errors, self.raw, self.is_json)
+                encoded = await runner.run(
+                    self.route, self, self.kwargs, self.errors, self.raw, self.is_json
+                )
+                if encoded is not None:
+                    self._write(encoded)
         except (ClientDisconnect, asyncio.CancelledError):
             if not self.is_disconnected:
                 if not self.response_complete:
@@ -289,9 +293,6 @@ class NativeCycle:
             self.keep_alive,
             self.head_only,
         )
-
-    def send(self, encoded: bytes) -> None:
-        self._write(encoded)
 
     def send_response(self, response: Any) -> Any:
         return self._asgi(functools.partial(self.conn.state.app._send_response, response))

@@ -15,6 +15,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
+use super::door::AsgiDoor;
 use crate::headers::visit_headers;
 use crate::route::dispatch::{Dispatcher, Entry, Resolved};
 
@@ -87,6 +88,7 @@ impl AsgiApp {
             awaiting: None,
             started: false,
             request: None,
+            end: None,
         }
     }
 }
@@ -102,6 +104,10 @@ enum Step {
     Receive,
     /// The rest of a body sent in several messages (`read_body`, `stream_form`).
     ReadBody,
+    /// The route's run (`runner.run`): the response to send, encoded, or None once sent.
+    Run,
+    /// `send(http.response.start)`; the body message follows.
+    SendStart,
 }
 
 /// The matched route and what has been read of the request for it.
@@ -112,6 +118,7 @@ struct Request {
     /// None, or the list of validation errors.
     errors: Py<PyAny>,
     is_json: bool,
+    is_head: bool,
 }
 
 /// The next awaitable to step and what it is for, or None when the call is over.
@@ -127,6 +134,8 @@ pub struct AsgiCall {
     awaiting: Option<(Py<PyAny>, Step)>,
     started: bool,
     request: Option<Request>,
+    /// The body message, sent once `send(start)` is done.
+    end: Option<Py<PyAny>>,
 }
 
 #[pymethods]
@@ -187,12 +196,13 @@ impl AsgiCall {
             visit.call(&request.kwargs)?;
             visit.call(&request.errors)?;
         }
-        Ok(())
+        visit.call(&self.end)
     }
 
     fn __clear__(&mut self) {
         self.awaiting = None; // the route's run, which may hold its own task
         self.request = None;
+        self.end = None;
     }
 
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
@@ -247,6 +257,7 @@ impl AsgiCall {
         loop {
             let Some((awaitable, next)) = self.advance(py, step, outcome)? else {
                 self.request = None;
+                self.end = None;
                 return Ok(None);
             };
             step = next;
@@ -278,6 +289,15 @@ impl AsgiCall {
         let next = match step {
             Step::Start => return outcome.and_then(|_| self.start(py)),
             Step::Finish => return outcome.map(|_| None),
+            Step::Run => return outcome.and_then(|encoded| self.send_encoded(py, encoded)),
+            Step::SendStart => {
+                outcome?;
+                let end = self
+                    .end
+                    .take()
+                    .expect("the body message is set with the start");
+                return Ok(Some((self.send.bind(py).call1((end,))?, Step::Finish)));
+            }
             Step::Receive => outcome.and_then(|message| self.on_message(py, message)),
             Step::ReadBody => outcome.and_then(|raw| self.run_route(py, Some(raw))),
         };
@@ -341,6 +361,7 @@ impl AsgiCall {
             kwargs: found.kwargs.unwrap_or_else(|| PyDict::new(py)).unbind(),
             errors: found.errors.unbind(),
             is_json: found.is_json,
+            is_head: found.is_head,
         });
         if has_body {
             let receive = self.receive.bind(py).call0();
@@ -426,38 +447,64 @@ impl AsgiCall {
         Ok(Some((rest, Step::ReadBody)))
     }
 
-    /// Hands the request to the route's run (FasterAPI._runtime.runner.run_asgi), with the
-    /// body read (`raw`: bytes, or a form parsed as it arrived; None for a route that reads no
-    /// body) and what its body plan reads it by: the Content-Type for a form, else whether it
-    /// is JSON.
+    /// Hands the request to the route's run (FasterAPI._runtime.runner.run, with an
+    /// `AsgiDoor`; a route with dependencies to the app's `_serve_dependant`), with the body
+    /// read (`raw`: bytes, or a form parsed as it arrived; None for a route that reads no body)
+    /// and what its body plan reads it by: the Content-Type for a form, else whether it is JSON.
     fn run_route<'py>(
         &mut self,
         py: Python<'py>,
         raw: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Next<'py>> {
-        static RUN_ASGI: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        let run_asgi = RUN_ASGI.import(py, "FasterAPI._runtime.runner", "run_asgi")?;
         let request = self.request.take().expect("set once the route is matched");
-        let form = request.entry.call.body.as_ref().is_some_and(|b| b.form);
-        let media = if form {
-            content_type(self.scope.bind(py))?
+        let call = &request.entry.call;
+        let (scope, receive, send) = self.channel(py);
+        let media = if call.body.as_ref().is_some_and(|b| b.form) {
+            content_type(scope)?
         } else {
             PyBool::new(py, request.is_json).to_owned().into_any()
         };
         let raw = raw.unwrap_or_else(|| py.None().into_bound(py));
-        let (scope, receive, send) = self.channel(py);
-        let args = (
-            self.app.bind(py),
-            request.entry.call.route.bind(py),
-            scope,
-            receive,
-            send,
-            request.kwargs.bind(py),
-            request.errors.bind(py),
-            raw,
-            media,
+        if raw.is_instance_of::<PyBytes>() {
+            // for a Request made from the scope (`Request.body()`)
+            scope.set_item(pyo3::intern!(py, "fasterapi.body"), &raw)?;
+        }
+        let route = call.route.bind(py);
+        let (values, errors) = (request.kwargs.bind(py), request.errors.bind(py));
+        if call.solve {
+            let args = (scope, receive, send, route, values, errors, raw, media);
+            let name = pyo3::intern!(py, "_serve_dependant");
+            return Ok(Some((
+                self.app.bind(py).call_method1(name, args)?,
+                Step::Finish,
+            )));
+        }
+        static RUN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let run = RUN.import(py, "FasterAPI._runtime.runner", "run")?;
+        let door = AsgiDoor::create(
+            self.app.clone_ref(py).into_any(),
+            self.scope.clone_ref(py),
+            self.receive.clone_ref(py),
+            self.send.clone_ref(py),
+            request.is_head,
         );
-        Ok(Some((run_asgi.call1(args)?, Step::Finish)))
+        let args = (route, Bound::new(py, door)?, values, errors, raw, media);
+        Ok(Some((run.call1(args)?, Step::Run)))
+    }
+
+    /// Sends what the route's run gave back: its response's two messages, encoded by the
+    /// door (the start now, the body once the start is sent), or None: already answered.
+    fn send_encoded<'py>(
+        &mut self,
+        py: Python<'py>,
+        encoded: Bound<'py, PyAny>,
+    ) -> PyResult<Next<'py>> {
+        if encoded.is_none() {
+            return Ok(None);
+        }
+        let (start, end): (Bound<'py, PyAny>, Bound<'py, PyAny>) = encoded.extract()?;
+        self.end = Some(end.unbind());
+        Ok(Some((self.send.bind(py).call1((start,))?, Step::SendStart)))
     }
 
     /// An exception from reading the body: a client that went away ends the call; any

@@ -19,6 +19,8 @@ pub struct RouteCall {
     pub body: Option<BodyCall>,
     /// `max_body_size`: the largest body accepted, in bytes (FasterAPI._body_limit).
     pub max_body: Option<u64>,
+    /// The route has dependencies: the app's `_serve_dependant` serves it.
+    pub solve: bool,
 }
 
 impl RouteCall {
@@ -34,6 +36,7 @@ impl RouteCall {
         Ok(RouteCall {
             body,
             max_body: route.getattr("max_body_size")?.extract()?,
+            solve: route.getattr("solve")?.is_truthy()?,
             route: route.clone().unbind(),
         })
     }
