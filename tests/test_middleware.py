@@ -16,7 +16,8 @@ from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
 from FasterAPI.responses import PlainTextResponse, StreamingResponse
 
 from tests.apps.middleware_ref import COMPARED, REQUESTS, answer, build
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 EXPECTED = json.loads((Path(__file__).parent / "apps" / "middleware_ref_fastapi.json").read_text())
 CASES = [(*req, expected) for req, expected in zip(REQUESTS, EXPECTED, strict=True)]

@@ -13,7 +13,8 @@ from FasterAPI.responses import JSONResponse
 from FasterAPI.testclient import TestClient
 from pydantic import BaseModel
 
-from tests.test_native_server import Reader, exchange, native_server, request
+from tests.support.raw_http import Reader, exchange, request
+from tests.support.servers import native_server
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,7 +16,8 @@ from FasterAPI.responses import FileResponse, RedirectResponse, Response
 from FasterAPI.staticfiles import StaticFiles
 from FasterAPI.templating import Jinja2Templates
 
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 
 def host_app(middleware, **options):

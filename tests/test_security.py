@@ -15,7 +15,8 @@ from FasterAPI.security import HTTPBearer, OAuth2PasswordBearer
 from FasterAPI.security.utils import get_authorization_scheme_param
 
 from tests.apps.security_ref import build
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 REFERENCE = Path(__file__).parent / "apps" / "security_ref_fastapi.json"
 

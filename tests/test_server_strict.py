@@ -10,7 +10,8 @@ import json
 import pytest
 from FasterAPI import _core
 
-from tests.test_native_server import Reader, native_server
+from tests.support.raw_http import Reader
+from tests.support.servers import native_server
 
 pytestmark = pytest.mark.fasterapi_only
 

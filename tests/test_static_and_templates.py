@@ -9,7 +9,8 @@ from FasterAPI.staticfiles import StaticFiles
 from FasterAPI.templating import Jinja2Templates
 
 from tests.apps import site_app
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 
 @pytest.fixture(scope="module")

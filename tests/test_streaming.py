@@ -9,7 +9,8 @@ import pytest
 from FasterAPI import TestClient
 
 from tests.apps import stream_app
-from tests.test_native_server import Reader, exchange, native_server, request
+from tests.support.raw_http import Reader, exchange, request
+from tests.support.servers import native_server
 
 DATA = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and a bit: several chunks
 

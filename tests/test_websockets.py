@@ -23,8 +23,7 @@ from websockets.sync.client import connect
 
 from tests.apps import ws_app
 from tests.apps.ws_app import EVENTS, app
-from tests.test_native_server import native_server
-from tests.test_servers import running_server
+from tests.support.servers import native_server, running_server
 
 
 @pytest.fixture(autouse=True)
