@@ -13,6 +13,7 @@ from FasterAPI.responses import JSONResponse
 from FasterAPI.testclient import TestClient
 from pydantic import BaseModel
 
+from tests.support.doors import open_client
 from tests.support.raw_http import Reader, exchange, request
 from tests.support.servers import native_server
 
@@ -124,10 +125,10 @@ def _ids(case):
 
 
 @pytest.fixture(scope="module")
-def models_client():
+def models_client(door):
     from tests.apps.models_app import app
 
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with open_client(app, door, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -199,6 +200,7 @@ class UserIn(UserOut):
 
 
 def test_a_mismatch_raises_response_validation_error_with_its_errors_and_body():
+    # The ASGI door only: TestClient raises the server's exception into the test.
     app = FastAPI()
 
     @app.get("/user", response_model=UserOut)
@@ -218,7 +220,7 @@ def test_a_mismatch_raises_response_validation_error_with_its_errors_and_body():
     assert info.value.body == {"email": "x@example.com"}
 
 
-def test_an_exception_handler_for_response_validation_error_answers_it():
+def test_an_exception_handler_for_response_validation_error_answers_it(make_client):
     app = FastAPI()
 
     @app.exception_handler(ResponseValidationError)
@@ -229,11 +231,11 @@ def test_an_exception_handler_for_response_validation_error_answers_it():
     def user():
         return {"name": ["not", "a", "string"]}
 
-    response = TestClient(app).get("/user")
+    response = make_client(app).get("/user")
     assert (response.status_code, response.json()) == (502, {"invalid": [["response", "name"]]})
 
 
-def test_include_router_and_dependency_overrides_keep_the_model_and_its_options():
+def test_include_router_and_dependency_overrides_keep_the_model_and_its_options(make_client):
     def current() -> UserIn:
         return UserIn(name="alice", password="s3cret")
 
@@ -250,13 +252,13 @@ def test_include_router_and_dependency_overrides_keep_the_model_and_its_options(
 
     app = FastAPI()
     app.include_router(router, prefix="/v1")
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/v1/users/me").content == b'{"name":"alice"}'
     app.dependency_overrides[current] = lambda: UserIn(name="bob", email="b@x.io", password="p")
     assert client.get("/v1/users/me").content == b'{"name":"bob"}'
 
 
-def test_a_returned_model_instance_keeps_what_was_set_for_exclude_unset():
+def test_a_returned_model_instance_keeps_what_was_set_for_exclude_unset(make_client):
     app = FastAPI()
 
     @app.get("/user", response_model=UserOut, response_model_exclude_unset=True)
@@ -267,7 +269,7 @@ def test_a_returned_model_instance_keeps_what_was_set_for_exclude_unset():
     async def explicit():
         return UserOut(name="alice", email=None)
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/user").content == b'{"name":"alice"}'
     assert client.get("/explicit").content == b'{"name":"alice","email":null}'
 
@@ -276,7 +278,7 @@ def test_a_returned_model_instance_keeps_what_was_set_for_exclude_unset():
 
 
 @pytest.mark.fasterapi_only
-def test_route_attributes_and_no_model_without_one():
+def test_route_attributes_and_no_model_without_one(make_client):
     app = FastAPI()
 
     @app.get("/inferred")
@@ -298,7 +300,7 @@ def test_route_attributes_and_no_model_without_one():
     assert none_route.response_model is None and none_route.serialize_response is None
     # no body for a 204: nothing to validate
     assert gone_route.serialize_response is None
-    assert TestClient(app).delete("/gone").status_code == 204
+    assert make_client(app).delete("/gone").status_code == 204
 
 
 @pytest.mark.fasterapi_only
