@@ -6,6 +6,7 @@ real HTTP, and the dependency solver. The routes are in tests/apps/models_app.py
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 from FasterAPI import APIRouter, Depends, FastAPI, Request
 from FasterAPI.exceptions import ResponseValidationError
@@ -362,3 +363,21 @@ def test_no_benchmark_route_has_a_response_model(name, monkeypatch):
     benchmarked = [r for r in app.routes if r.endpoint.__module__ in (name, "fasterapi_app")]
     assert benchmarked
     assert all(route.serialize_response is None for route in benchmarked), benchmarked
+
+
+class Account(msgspec.Struct):
+    name: str
+    password: str
+    tags: dict[str, str]
+
+
+@pytest.mark.fasterapi_only  # a msgspec Struct model
+def test_an_ellipsis_in_response_model_exclude_drops_the_field(door):
+    app = FastAPI()
+
+    @app.get("/account", response_model=Account, response_model_exclude={"password": ...})
+    async def account():
+        return {"name": "ann", "password": "secret", "tags": {"a": "1"}}
+
+    with open_client(app, door) as client:
+        assert client.get("/account").json() == {"name": "ann", "tags": {"a": "1"}}

@@ -365,3 +365,39 @@ def test_returned_structs_are_written_as_msgspec_writes_them(door):
     with open_client(app, door) as client:
         for name, value in values.items():
             assert client.get(f"/value/{name}").content == msgspec.json.encode(value), name
+
+
+def test_redirect_response_class_answers_307_and_says_so(door):
+    app = FastAPI()
+
+    @app.get("/go", response_class=RedirectResponse)
+    async def go():
+        return "/target"
+
+    with open_client(app, door) as client:
+        response = client.get("/go", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (307, "/target")
+    assert list(app.openapi()["paths"]["/go"]["get"]["responses"]) == ["307"]
+
+
+def test_a_response_with_its_own_call_is_sent_by_it(door, tmp_path):
+    class Custom(Response):
+        async def __call__(self, scope, receive, send):
+            await send(
+                {"type": "http.response.start", "status": 201, "headers": [(b"x-custom", b"1")]}
+            )
+            await send({"type": "http.response.body", "body": b"custom"})
+
+    app = FastAPI()
+
+    @app.get("/custom")
+    async def custom():
+        return Custom("ignored")
+
+    with open_client(app, door) as client:
+        response = client.get("/custom")
+    assert (response.status_code, response.text, response.headers["x-custom"]) == (
+        201,
+        "custom",
+        "1",
+    )
