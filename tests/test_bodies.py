@@ -7,9 +7,10 @@ from typing import Annotated
 import msgspec
 import pytest
 from FasterAPI import Body, FastAPI
-from FasterAPI.testclient import TestClient
 from pydantic import BaseModel
 from typing_extensions import TypedDict
+
+from tests.support.doors import open_client
 
 
 class Item(BaseModel):
@@ -45,7 +46,7 @@ def detail(response):
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(door):
     app = FastAPI()
 
     @app.post("/model")
@@ -88,7 +89,8 @@ def client():
     async def optional(item: Item | None = None):
         return {"item": item}
 
-    return TestClient(app)
+    with open_client(app, door) as client:
+        yield client
 
 
 def test_model_body(client):
@@ -352,14 +354,14 @@ def test_no_content_type_is_not_parsed_by_default(client):
     ]
 
 
-def test_no_content_type_parsed_as_json_when_not_strict():
+def test_no_content_type_parsed_as_json_when_not_strict(make_client):
     app = FastAPI(strict_content_type=False)
 
     @app.post("/model")
     async def model(item: Item):
         return {"name": item.name, "price": item.price}
 
-    response = TestClient(app).post("/model", content=b'{"name": "Foo", "price": 1}')
+    response = make_client(app).post("/model", content=b'{"name": "Foo", "price": 1}')
     assert "content-type" not in response.request.headers
     assert response.status_code == 200
     assert response.json() == {"name": "Foo", "price": 1.0}
@@ -369,7 +371,7 @@ def test_no_content_type_parsed_as_json_when_not_strict():
 
 
 @pytest.fixture(scope="module")
-def struct_client():
+def struct_client(door):
     app = FastAPI()
 
     @app.post("/struct")
@@ -389,7 +391,8 @@ def struct_client():
     async def struct_list(items: list[StructItem] = Body()):
         return {"names": [i.name for i in items]}
 
-    return TestClient(app)
+    with open_client(app, door) as client:
+        yield client
 
 
 @pytest.mark.fasterapi_only
@@ -449,14 +452,14 @@ def test_struct_list_body(struct_client):
     assert struct_client.post("/struct-list", json=body).json() == {"names": ["a", "b"]}
 
 
-def test_body_scalar_constraints_are_checked():
+def test_body_scalar_constraints_are_checked(make_client):
     app = FastAPI()
 
     @app.post("/")
     def handler(n: int = Body(embed=True, gt=0), name: str | None = Body(None, max_length=3)):
         return {"n": n, "name": name}
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.post("/", json={"n": 1, "name": "abc"}).json() == {"n": 1, "name": "abc"}
     assert client.post("/", json={"n": 5}).json() == {"n": 5, "name": None}
     detail = client.post("/", json={"n": 0, "name": "abcd"}).json()["detail"]
@@ -472,14 +475,14 @@ class PlainMovie(typing.TypedDict):  # typing's, which pydantic refuses before P
 
 
 @pytest.mark.fasterapi_only  # FastAPI refuses it
-def test_a_typing_typeddict_body_is_validated_by_msgspec_where_pydantic_refuses_it():
+def test_a_typing_typeddict_body_is_validated_by_msgspec_where_pydantic_refuses_it(door):
     app = FastAPI()
 
     @app.post("/movies")
     async def add(movie: PlainMovie):
         return movie
 
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         ok = client.post("/movies", json={"title": "Alien", "year": "1979"})
         missing = client.post("/movies", json={"title": "Alien"})
     assert (ok.status_code, ok.json()) == (200, {"title": "Alien", "year": 1979})

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.apps.body_errors_app import app
-from tests.test_native_server import Reader, native_server
-from tests.test_servers import running_server
+from tests.support.raw_http import Reader
+from tests.support.servers import native_server, running_server
 
 KINDS = ["/struct", "/model", "/dataclass", "/typeddict", "/dict", "/embedded"]
 DOORS = ["testclient", "native", "uvicorn"]

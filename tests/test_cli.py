@@ -19,6 +19,8 @@ from FasterAPI import Faster
 from FasterAPI.server import cli, logs, supervisor
 from FasterAPI.server import serving as server
 
+from tests.support.servers import free_port
+
 # The CLI is FasterAPI's own; real FastAPI (FASTERAPI_SHIM) has none.
 pytestmark = pytest.mark.fasterapi_only
 
@@ -579,12 +581,6 @@ def test_busy_port_is_an_error_not_a_crash_loop(capsys):
 linux_only = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="reads the process table from /proc"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def process_state(pid: int) -> str | None:

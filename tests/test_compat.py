@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.fasterapi_only
@@ -187,12 +189,6 @@ def test_an_unchanged_fastapi_app_through_the_testclient(tmp_path):
         "b /starlette-json https://a.example",
         "/items/1",
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:

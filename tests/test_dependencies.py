@@ -18,17 +18,11 @@ from FasterAPI import (
     Security,
 )
 from FasterAPI.security import SecurityScopes
-from FasterAPI.testclient import TestClient
-
-
-def client_for(app: Faster) -> TestClient:
-    return TestClient(app)
-
 
 # -- kinds of callables, nesting, caching ----------------------------------------------------
 
 
-def test_functions_async_functions_classes_and_callable_instances():
+def test_functions_async_functions_classes_and_callable_instances(make_client):
     app = Faster()
 
     def plain(q: str = "p"):
@@ -57,7 +51,7 @@ def test_functions_async_functions_classes_and_callable_instances():
     ):
         return {"a": a, "b": b, "limit": pager.limit, "product": product}
 
-    client = client_for(app)
+    client = make_client(app)
     assert client.get("/").json() == {"a": "plain:p", "b": "async", "limit": 10, "product": 6}
     assert client.get("/?q=x&limit=5&n=4").json() == {
         "a": "plain:x",
@@ -67,7 +61,7 @@ def test_functions_async_functions_classes_and_callable_instances():
     }
 
 
-def test_nested_dependencies_and_one_call_per_request_unless_use_cache_is_false():
+def test_nested_dependencies_and_one_call_per_request_unless_use_cache_is_false(make_client):
     app = Faster()
     calls = []
 
@@ -92,7 +86,7 @@ def test_nested_dependencies_and_one_call_per_request_unless_use_cache_is_false(
     def uncached(a: int = Depends(base), b: int = Depends(base, use_cache=False)):
         return {"sum": a + b}
 
-    client = client_for(app)
+    client = make_client(app)
     assert client.get("/cached").json() == {"total": 113}
     assert calls == ["base"]
     calls.clear()
@@ -103,7 +97,7 @@ def test_nested_dependencies_and_one_call_per_request_unless_use_cache_is_false(
     assert calls == ["base"]  # the cache is per request
 
 
-def test_a_dependency_reads_query_header_cookie_path_and_body():
+def test_a_dependency_reads_query_header_cookie_path_and_body(make_client):
     app = Faster()
 
     class Item(msgspec.Struct):
@@ -124,7 +118,7 @@ def test_a_dependency_reads_query_header_cookie_path_and_body():
     def handler(found: dict = Depends(source), name: str = Depends(named), extra: int = 0):
         return {**found, "name": name, "extra": extra}
 
-    client = client_for(app)
+    client = make_client(app)
     response = client.post(
         "/items/5?q=7&extra=1",
         json={"name": "widget"},
@@ -140,7 +134,7 @@ def test_a_dependency_reads_query_header_cookie_path_and_body():
     }
 
 
-def test_errors_of_dependencies_and_handler_are_reported_together():
+def test_errors_of_dependencies_and_handler_are_reported_together(make_client):
     app = Faster()
 
     def needs_q(q: int):
@@ -150,14 +144,14 @@ def test_errors_of_dependencies_and_handler_are_reported_together():
     def handler(n: int, q: int = Depends(needs_q)):
         return {}
 
-    detail = client_for(app).get("/?q=x&n=y").json()["detail"]
+    detail = make_client(app).get("/?q=x&n=y").json()["detail"]
     assert [(e["type"], e["loc"]) for e in detail] == [
         ("int_parsing", ["query", "q"]),
         ("int_parsing", ["query", "n"]),
     ]
 
 
-def test_a_dependency_with_valid_input_runs_before_the_validation_error():
+def test_a_dependency_with_valid_input_runs_before_the_validation_error(make_client):
     """FastAPI runs every dependency it can; an auth check answers before a 422."""
     app = Faster()
 
@@ -169,7 +163,7 @@ def test_a_dependency_with_valid_input_runs_before_the_validation_error():
     def handler(n: int):
         return {"n": n}
 
-    client = client_for(app)
+    client = make_client(app)
     assert client.get("/?n=x").status_code == 401
     assert client.get("/?n=x", headers={"token": "secret"}).status_code == 422
     assert client.get("/?n=1", headers={"token": "secret"}).json() == {"n": 1}
@@ -210,7 +204,7 @@ def yield_app(events: list[str]) -> Faster:
     return app
 
 
-def test_yield_dependencies_tear_down_after_the_response_innermost_first():
+def test_yield_dependencies_tear_down_after_the_response_innermost_first(make_client):
     events: list[str] = []
     app = yield_app(events)
     sent = []
@@ -244,13 +238,13 @@ def test_yield_dependencies_tear_down_after_the_response_innermost_first():
         "sync exit",
     ]
     events.clear()
-    assert client_for(app).get("/ok").status_code == 200
+    assert make_client(app).get("/ok").status_code == 200
     assert events[-2:] == ["async exit", "sync exit"]  # before TestClient returned
 
 
-def test_an_exception_in_the_handler_is_thrown_into_the_dependency_at_its_yield():
+def test_an_exception_in_the_handler_is_thrown_into_the_dependency_at_its_yield(make_client):
     events: list[str] = []
-    response = client_for(yield_app(events)).get("/fail")
+    response = make_client(yield_app(events)).get("/fail")
     assert (response.status_code, response.json()) == (400, {"detail": "bad: boom"})
     assert events == [
         "sync enter",
@@ -261,7 +255,7 @@ def test_an_exception_in_the_handler_is_thrown_into_the_dependency_at_its_yield(
     ]
 
 
-def test_an_http_exception_in_a_dependency_tears_down_the_ones_entered():
+def test_an_http_exception_in_a_dependency_tears_down_the_ones_entered(make_client):
     app = Faster()
     events = []
 
@@ -279,7 +273,7 @@ def test_an_http_exception_in_a_dependency_tears_down_the_ones_entered():
     def handler(_: None = Depends(forbidden)):
         return {}
 
-    response = client_for(app).get("/")
+    response = make_client(app).get("/")
     assert (response.status_code, response.json()) == (403, {"detail": "no"})
     assert events == ["open", "close"]
 
@@ -287,7 +281,7 @@ def test_an_http_exception_in_a_dependency_tears_down_the_ones_entered():
 # -- where dependencies are declared -------------------------------------------------------------
 
 
-def test_dependencies_on_app_include_router_router_and_route_run_in_that_order():
+def test_dependencies_on_app_include_router_router_and_route_run_in_that_order(make_client):
     order = []
 
     def mark(name):
@@ -305,11 +299,11 @@ def test_dependencies_on_app_include_router_router_and_route_run_in_that_order()
         return {}
 
     app.include_router(router, dependencies=[mark("include")])
-    assert client_for(app).get("/r/x").status_code == 200
+    assert make_client(app).get("/r/x").status_code == 200
     assert order == ["app", "include", "router", "route", "param", "handler"]
 
 
-def test_annotated_aliases_are_reused_across_routes():
+def test_annotated_aliases_are_reused_across_routes(make_client):
     app = Faster()
 
     class User(msgspec.Struct):
@@ -328,14 +322,14 @@ def test_annotated_aliases_are_reused_across_routes():
     async def hello(user: CurrentUser):
         return {"hello": user.name}
 
-    client = client_for(app)
+    client = make_client(app)
     assert client.get("/me", headers={"x-user": "ann"}).json() == {"me": "ann"}
     assert client.get("/hello", headers={"x-user": "bob"}).json() == {"hello": "bob"}
     detail = client.get("/me").json()["detail"]
     assert detail[0]["loc"] == ["header", "x-user"]
 
 
-def test_security_scopes_accumulate_along_the_chain():
+def test_security_scopes_accumulate_along_the_chain(make_client):
     app = Faster()
 
     def token(scopes: SecurityScopes):
@@ -352,7 +346,7 @@ def test_security_scopes_accumulate_along_the_chain():
     def plain(scopes: SecurityScopes, granted: list = Depends(token)):
         return {"granted": granted, "own": scopes.scopes, "str": scopes.scope_str}
 
-    client = client_for(app)
+    client = make_client(app)
     assert client.get("/items").json() == {"granted": ["items", "me"]}
     assert client.get("/plain").json() == {"granted": [], "own": [], "str": ""}
 
@@ -360,7 +354,7 @@ def test_security_scopes_accumulate_along_the_chain():
 # -- overrides -----------------------------------------------------------------------------------
 
 
-def test_dependency_overrides_replace_and_reset():
+def test_dependency_overrides_replace_and_reset(make_client):
     app = Faster()
 
     def real_db():
@@ -373,7 +367,7 @@ def test_dependency_overrides_replace_and_reset():
     def handler(value: str = Depends(service)):
         return {"value": value}
 
-    client = client_for(app)
+    client = make_client(app)
     assert client.get("/").json() == {"value": "service(real)"}
 
     def fake_db(name: str = "fake"):  # an override's own parameters are read too
@@ -390,7 +384,7 @@ def test_dependency_overrides_replace_and_reset():
 # -- injected objects ----------------------------------------------------------------------------
 
 
-def test_request_response_and_background_tasks_reach_dependencies():
+def test_request_response_and_background_tasks_reach_dependencies(make_client):
     app = Faster()
     done = []
 
@@ -406,7 +400,7 @@ def test_request_response_and_background_tasks_reach_dependencies():
         tasks.add_task(done.append, "from handler")  # the same BackgroundTasks
         return {"value": value}
 
-    response = client_for(app).post("/")
+    response = make_client(app).post("/")
     assert response.status_code == 201
     assert response.headers["x-path"] == "/"
     assert response.cookies["seen"] == "1"
@@ -437,7 +431,7 @@ def test_a_dependency_cycle_is_an_error_at_registration_that_names_it():
 # -- regressions ---------------------------------------------------------------------------------
 
 
-def test_request_path_params_on_a_route_with_dependencies():
+def test_request_path_params_on_a_route_with_dependencies(make_client):
     app = Faster()
 
     def path_params(request: Request):
@@ -448,10 +442,10 @@ def test_request_path_params_on_a_route_with_dependencies():
         return {"params": params}
 
     # As Starlette gives them: the path's text (a `{x:int}` convertor would make it an int).
-    assert client_for(app).get("/a/5").json() == {"params": {"x": "5"}}
+    assert make_client(app).get("/a/5").json() == {"params": {"x": "5"}}
 
 
-def test_a_body_name_shared_by_handler_and_dependency_is_not_embedded():
+def test_a_body_name_shared_by_handler_and_dependency_is_not_embedded(make_client):
     app = Faster()
 
     class Item(msgspec.Struct):
@@ -464,12 +458,12 @@ def test_a_body_name_shared_by_handler_and_dependency_is_not_embedded():
     def create(item: Item, name: str = Depends(item_name)):
         return {"item": item.name, "name": name}
 
-    client = client_for(app)
+    client = make_client(app)
     assert client.post("/", json={"name": "w"}).json() == {"item": "w", "name": "w"}
     assert client.post("/", json={}).status_code == 422
 
 
-def test_use_cache_false_leaves_the_cached_value():
+def test_use_cache_false_leaves_the_cached_value(make_client):
     app = Faster()
     counter = iter(range(1, 10))
 
@@ -484,10 +478,10 @@ def test_use_cache_false_leaves_the_cached_value():
     ):
         return [a, b, c]
 
-    assert client_for(app).get("/").json() == [1, 2, 1]
+    assert make_client(app).get("/").json() == [1, 2, 1]
 
 
-def test_invalid_json_is_answered_before_any_dependency_runs():
+def test_invalid_json_is_answered_before_any_dependency_runs(make_client):
     app = Faster()
     ran = []
 
@@ -499,7 +493,7 @@ def test_invalid_json_is_answered_before_any_dependency_runs():
         return {}
 
     headers = {"content-type": "application/json"}
-    response = client_for(app).post("/", content=b"{not json", headers=headers)
+    response = make_client(app).post("/", content=b"{not json", headers=headers)
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
     assert ran == []

@@ -18,8 +18,9 @@ from FasterAPI.exceptions import DependencyScopeError, FastAPIError
 from FasterAPI.testclient import TestClient
 
 from tests.apps import scopes_app
-from tests.test_asgi_call import Peer, scope
-from tests.test_native_server import Reader, exchange, native_server, request
+from tests.support.asgi import Peer, scope
+from tests.support.raw_http import Reader, exchange, request
+from tests.support.servers import native_server
 
 
 def recorder():

@@ -24,8 +24,8 @@ from FasterAPI.responses import FileResponse, StreamingResponse
 from FasterAPI.sse import EventSourceResponse
 
 from tests.apps.disconnect_app import LINE
-from tests.test_native_server import Reader, native_server, request
-from tests.test_servers import running_server
+from tests.support.raw_http import Reader, request
+from tests.support.servers import native_server, running_server
 
 #: Items a generator may make once its client has closed the connection: the server's loop
 #: sees the end of stream at its next turn, which comes after each item (the checkpoint);

@@ -27,14 +27,14 @@ def test_http_exception_names_are_the_same():
     assert HTTPException is ExceptionsHTTPException
 
 
-def test_http_exception_detail_and_headers():
+def test_http_exception_detail_and_headers(make_client):
     app = FastAPI()
 
     @app.get("/item")
     async def item():
         raise HTTPException(status_code=404, detail="Nope", headers={"X-E": "1"})
 
-    response = TestClient(app).get("/item")
+    response = make_client(app).get("/item")
     assert response.status_code == 404
     assert response.json() == {"detail": "Nope"}
     assert response.headers["x-e"] == "1"
@@ -49,45 +49,45 @@ def test_http_exception_detail_and_headers():
         None,
     ],
 )
-def test_http_exception_structured_detail(detail):
+def test_http_exception_structured_detail(make_client, detail):
     app = FastAPI()
 
     @app.get("/x")
     async def x():
         raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=detail)
 
-    response = TestClient(app).get("/x")
+    response = make_client(app).get("/x")
     assert response.status_code == 409
     expected = "Conflict" if detail is None else detail
     assert response.json() == {"detail": expected}
 
 
-def test_http_exception_default_detail_is_status_phrase():
+def test_http_exception_default_detail_is_status_phrase(make_client):
     app = FastAPI()
 
     @app.get("/x")
     async def x():
         raise HTTPException(status_code=403)
 
-    response = TestClient(app).get("/x")
+    response = make_client(app).get("/x")
     assert response.status_code == 403
     assert response.json() == {"detail": "Forbidden"}
 
 
-def test_http_exception_from_sync_handler():
+def test_http_exception_from_sync_handler(make_client):
     app = FastAPI()
 
     @app.get("/x")
     def x():
         raise HTTPException(status_code=401, detail="Login", headers={"WWW-Authenticate": "Bearer"})
 
-    response = TestClient(app).get("/x")
+    response = make_client(app).get("/x")
     assert response.status_code == 401
     assert response.json() == {"detail": "Login"}
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_custom_http_exception_handler_with_decorator():
+def test_custom_http_exception_handler_with_decorator(make_client):
     app = FastAPI()
 
     @app.exception_handler(HTTPException)
@@ -102,14 +102,14 @@ def test_custom_http_exception_handler_with_decorator():
     async def x():
         raise HTTPException(status_code=418, detail="teapot")
 
-    client = TestClient(app)
+    client = make_client(app)
     response = client.get("/x")
     assert response.status_code == 418
     assert response.json() == {"error": "teapot", "path": "/x"}
     assert response.headers["x-handled"] == "yes"
 
 
-def test_add_exception_handler_for_http_exception():
+def test_add_exception_handler_for_http_exception(make_client):
     app = FastAPI()
 
     async def handler(request: Request, exc: HTTPException):
@@ -121,12 +121,12 @@ def test_add_exception_handler_for_http_exception():
     async def missing_item():
         raise HTTPException(status_code=404, detail="no item")
 
-    response = TestClient(app).get("/missing-item")
+    response = make_client(app).get("/missing-item")
     assert response.status_code == 404
     assert response.text == "custom 404"
 
 
-def test_validation_error_handler():
+def test_validation_error_handler(make_client):
     app = FastAPI()
 
     @app.exception_handler(RequestValidationError)
@@ -145,7 +145,7 @@ def test_validation_error_handler():
     async def v(a: int, b: int):
         return {}
 
-    response = TestClient(app).get("/v", params={"a": "x"})
+    response = make_client(app).get("/v", params={"a": "x"})
     assert response.status_code == 400
     assert response.json() == {
         "count": 2,
@@ -154,7 +154,7 @@ def test_validation_error_handler():
     }
 
 
-def test_add_exception_handler_for_validation_error():
+def test_add_exception_handler_for_validation_error(make_client):
     app = FastAPI()
 
     def handler(request: Request, exc: RequestValidationError):
@@ -166,12 +166,12 @@ def test_add_exception_handler_for_validation_error():
     async def v(a: int):
         return {}
 
-    response = TestClient(app).get("/v")
+    response = make_client(app).get("/v")
     assert response.status_code == 422
     assert response.json() == {"first_msg": "Field required"}
 
 
-def test_exception_handlers_constructor_argument():
+def test_exception_handlers_constructor_argument(make_client):
     async def handler(request: Request, exc: AppError):
         return JSONResponse({"code": exc.code}, status_code=400)
 
@@ -181,7 +181,7 @@ def test_exception_handlers_constructor_argument():
     async def x():
         raise AppError("E42")
 
-    response = TestClient(app).get("/x")
+    response = make_client(app).get("/x")
     assert response.status_code == 400
     assert response.json() == {"code": "E42"}
 
@@ -211,14 +211,14 @@ def mro_app():
     return app
 
 
-def test_custom_exception_handler():
-    response = TestClient(mro_app()).get("/base")
+def test_custom_exception_handler(make_client):
+    response = make_client(mro_app()).get("/base")
     assert response.status_code == 400
     assert response.json() == {"handler": "AppError", "cls": "AppError", "code": "base"}
 
 
-def test_base_class_handler_handles_subclass():
-    client = TestClient(mro_app())
+def test_base_class_handler_handles_subclass(make_client):
+    client = make_client(mro_app())
     response = client.get("/sub")
     assert response.status_code == 400
     assert response.json() == {"handler": "AppError", "cls": "NotFoundError", "code": "sub"}
@@ -226,28 +226,28 @@ def test_base_class_handler_handles_subclass():
     assert response.json() == {"handler": "AppError", "cls": "NotFoundError", "code": "sync"}
 
 
-def test_most_specific_handler_wins():
+def test_most_specific_handler_wins(make_client):
     app = mro_app()
 
     async def not_found_handler(request: Request, exc: NotFoundError):
         return JSONResponse({"handler": "NotFoundError", "code": exc.code}, status_code=404)
 
     app.add_exception_handler(NotFoundError, not_found_handler)
-    client = TestClient(app)
+    client = make_client(app)
     response = client.get("/sub")
     assert response.status_code == 404
     assert response.json() == {"handler": "NotFoundError", "code": "sub"}
     assert client.get("/base").json()["handler"] == "AppError"
 
 
-def test_handler_for_status_code():
+def test_handler_for_status_code(make_client):
     app = FastAPI()
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception):
         return JSONResponse({"missing": request.url.path}, status_code=404)
 
-    response = TestClient(app).get("/nowhere")
+    response = make_client(app).get("/nowhere")
     assert response.status_code == 404
     assert response.json() == {"missing": "/nowhere"}
 
@@ -271,8 +271,8 @@ def crashing_app():
 
 
 @pytest.mark.parametrize("path", ["/boom", "/sync-boom"])
-def test_unhandled_exception_is_500_and_server_keeps_working(path):
-    client = TestClient(crashing_app(), raise_server_exceptions=False)
+def test_unhandled_exception_is_500_and_server_keeps_working(make_client, path):
+    client = make_client(crashing_app(), raise_server_exceptions=False)
     response = client.get(path)
     assert response.status_code == 500
     assert "kaboom" not in response.text
@@ -281,11 +281,11 @@ def test_unhandled_exception_is_500_and_server_keeps_working(path):
     assert following.json() == {"fine": True}
 
 
-def test_unhandled_exception_body_in_fastapi_is_plain_text():
+def test_unhandled_exception_body_in_fastapi_is_plain_text(make_client):
     # What FastAPI (Starlette's ServerErrorMiddleware) sends; FasterAPI sends JSON instead.
     if not os.environ.get("FASTERAPI_SHIM"):
         pytest.skip("documents FastAPI's observed body; FasterAPI sends JSON")
-    client = TestClient(crashing_app(), raise_server_exceptions=False)
+    client = make_client(crashing_app(), raise_server_exceptions=False)
     response = client.get("/boom")
     assert response.status_code == 500
     assert response.text == "Internal Server Error"
@@ -294,8 +294,8 @@ def test_unhandled_exception_body_in_fastapi_is_plain_text():
 
 @pytest.mark.fasterapi_only
 @pytest.mark.parametrize("path", ["/boom", "/sync-boom"])
-def test_unhandled_exception_body_is_json(path):
-    client = TestClient(crashing_app(), raise_server_exceptions=False)
+def test_unhandled_exception_body_is_json(make_client, path):
+    client = make_client(crashing_app(), raise_server_exceptions=False)
     response = client.get(path)
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/json"
@@ -305,20 +305,22 @@ def test_unhandled_exception_body_is_json(path):
 
 @pytest.mark.parametrize("path", ["/boom", "/sync-boom"])
 def test_unhandled_exception_propagates_by_default(path):
+    # The ASGI door only: TestClient raises the server's exception into the test (a server
+    # answers 500, as test_unhandled_exception_is_500_and_server_keeps_working checks on both).
     client = TestClient(crashing_app())
     with pytest.raises(Unregistered):
         client.get(path)
     assert client.get("/fine").json() == {"fine": True}
 
 
-def test_handler_registered_for_exception_catches_unhandled():
+def test_handler_registered_for_exception_catches_unhandled(make_client):
     app = crashing_app()
 
     @app.exception_handler(Exception)
     async def catch_all(request: Request, exc: Exception):
         return JSONResponse({"caught": type(exc).__name__}, status_code=500)
 
-    client = TestClient(app, raise_server_exceptions=False)
+    client = make_client(app, raise_server_exceptions=False)
     response = client.get("/boom")
     assert response.status_code == 500
     assert response.json() == {"caught": "Unregistered"}

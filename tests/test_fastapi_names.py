@@ -236,7 +236,8 @@ def test_a_validation_error_names_its_endpoint():
 
 
 def test_a_validation_error_names_its_endpoint_on_the_native_server(tmp_path):
-    from tests.test_native_server import exchange, native_server, request
+    from tests.support.raw_http import exchange, request
+    from tests.support.servers import native_server
 
     with native_server(tmp_path, module="error_context_app") as server:
         status, _, body = exchange(server, request("GET", "/users/abc"))

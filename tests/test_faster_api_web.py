@@ -14,7 +14,8 @@ from FasterAPI.exceptions import FastAPIDeprecationWarning
 from websockets.sync.client import connect
 
 from tests.apps import cpu_work, faster_api_web_app
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 # faster-api-web's names: real FastAPI (FASTERAPI_SHIM) has none of them.
 pytestmark = pytest.mark.fasterapi_only

@@ -8,8 +8,9 @@ import os
 import pytest
 
 from tests.apps import file_ranges_app
-from tests.test_native_server import exchange, native_server
-from tests.test_native_server import request as raw_request
+from tests.support.raw_http import exchange
+from tests.support.raw_http import request as raw_request
+from tests.support.servers import native_server
 
 NOTES = b"hello, file\n"  # 12 bytes of text/plain
 DATA = bytes(range(256)) * 1024  # 256 KiB: several 64 KiB chunks

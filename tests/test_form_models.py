@@ -12,7 +12,8 @@ from FasterAPI import FastAPI, Form
 from FasterAPI.testclient import TestClient
 
 from tests.apps import form_models_app
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 URLENCODED = {"content-type": "application/x-www-form-urlencoded"}
 BOUNDARY = "formmodelsboundary"

@@ -17,8 +17,8 @@ from FasterAPI.datastructures import UploadFile as DataStructuresUploadFile
 from FasterAPI.testclient import TestClient
 
 from tests.apps import forms_app, openapi_forms_ref
-from tests.test_native_server import Reader, exchange, native_server, request
-from tests.test_servers import running_server
+from tests.support.raw_http import Reader, exchange, request
+from tests.support.servers import native_server, running_server
 
 client = TestClient(forms_app.app)
 

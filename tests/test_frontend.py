@@ -10,7 +10,8 @@ from FasterAPI import APIRouter, Depends, FastAPI, HTTPException
 from FasterAPI.testclient import TestClient
 
 from tests.apps import routing_app
-from tests.test_native_server import Reader, native_server
+from tests.support.raw_http import Reader
+from tests.support.servers import native_server
 
 HTML = {"accept": "text/html"}
 

@@ -5,34 +5,35 @@ import threading
 
 import pytest
 from FasterAPI import APIRouter, FastAPI, Request
-from FasterAPI.testclient import TestClient
+
+from tests.support.doors import open_client
 
 
-def test_async_handler():
+def test_async_handler(make_client):
     app = FastAPI()
 
     @app.get("/a")
     async def a():
         return {"kind": "async"}
 
-    response = TestClient(app).get("/a")
+    response = make_client(app).get("/a")
     assert response.status_code == 200
     assert response.json() == {"kind": "async"}
 
 
-def test_sync_handler():
+def test_sync_handler(make_client):
     app = FastAPI()
 
     @app.get("/s")
     def s(x: int = 1):
         return {"kind": "sync", "x": x}
 
-    response = TestClient(app).get("/s", params={"x": "5"})
+    response = make_client(app).get("/s", params={"x": "5"})
     assert response.status_code == 200
     assert response.json() == {"kind": "sync", "x": 5}
 
 
-def test_async_handler_that_really_suspends():
+def test_async_handler_that_really_suspends(make_client):
     app = FastAPI()
 
     @app.get("/sleep")
@@ -41,10 +42,10 @@ def test_async_handler_that_really_suspends():
         task = asyncio.current_task()
         return {"slept": True, "has_task": task is not None}
 
-    assert TestClient(app).get("/sleep").json() == {"slept": True, "has_task": True}
+    assert make_client(app).get("/sleep").json() == {"slept": True, "has_task": True}
 
 
-def test_async_handler_gathers():
+def test_async_handler_gathers(make_client):
     app = FastAPI()
 
     async def double(n):
@@ -55,10 +56,10 @@ def test_async_handler_gathers():
     async def gather():
         return await asyncio.gather(double(1), double(2), double(3))
 
-    assert TestClient(app).get("/gather").json() == [2, 4, 6]
+    assert make_client(app).get("/gather").json() == [2, 4, 6]
 
 
-def test_async_handler_sees_running_loop():
+def test_async_handler_sees_running_loop(make_client):
     app = FastAPI()
 
     @app.get("/loop")
@@ -68,10 +69,10 @@ def test_async_handler_sees_running_loop():
         running.call_soon(future.set_result, "done")
         return {"result": await future}
 
-    assert TestClient(app).get("/loop").json() == {"result": "done"}
+    assert make_client(app).get("/loop").json() == {"result": "done"}
 
 
-def test_request_object():
+def test_request_object(make_client):
     app = FastAPI()
 
     @app.post("/req/{name}")
@@ -86,7 +87,7 @@ def test_request_object():
             "cookie": request.cookies.get("c"),
         }
 
-    client = TestClient(app)
+    client = make_client(app)
     response = client.post(
         "/req/joe?a=1&b=2",
         content=b"raw",
@@ -103,14 +104,14 @@ def test_request_object():
     }
 
 
-def test_request_json():
+def test_request_json(make_client):
     app = FastAPI()
 
     @app.post("/json")
     async def json_(request: Request):
         return {"got": await request.json()}
 
-    assert TestClient(app).post("/json", json={"k": [1]}).json() == {"got": {"k": [1]}}
+    assert make_client(app).post("/json", json={"k": [1]}).json() == {"got": {"k": [1]}}
 
 
 def has_running_loop():
@@ -139,20 +140,20 @@ def thread_app():
     return app, seen
 
 
-def test_sync_and_async_handlers_both_record_threads():
+def test_sync_and_async_handlers_both_record_threads(door):
     app, seen = thread_app()
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         assert client.get("/async-thread").status_code == 200
         assert client.get("/sync-thread").status_code == 200
     assert set(seen) == {"async", "sync", "sync_has_loop"}
 
 
 @pytest.mark.fasterapi_only
-def test_sync_handler_runs_on_event_loop_thread():
+def test_sync_handler_runs_on_event_loop_thread(door):
     # FastAPI runs def handlers in a thread pool; FasterAPI runs them inline on the loop.
     # `with` keeps one loop thread alive, so the thread ids are comparable.
     app, seen = thread_app()
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         client.get("/async-thread")
         client.get("/sync-thread")
     assert seen["sync"] == seen["async"]
@@ -160,7 +161,7 @@ def test_sync_handler_runs_on_event_loop_thread():
 
 
 @pytest.mark.fasterapi_only
-def test_threadpool_route_option_runs_sync_handler_in_worker_thread():
+def test_threadpool_route_option_runs_sync_handler_in_worker_thread(door):
     app = FastAPI()
     seen = {}
 
@@ -180,7 +181,7 @@ def test_threadpool_route_option_runs_sync_handler_in_worker_thread():
         seen["inline"] = threading.get_ident()
         return {}
 
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         client.get("/loop")
         response = client.get("/t", params={"x": "3"})
         client.get("/inline")
@@ -192,7 +193,7 @@ def test_threadpool_route_option_runs_sync_handler_in_worker_thread():
 
 
 @pytest.mark.fasterapi_only
-def test_threadpool_route_option_on_router():
+def test_threadpool_route_option_on_router(door):
     router = APIRouter(prefix="/r")
     seen = {}
 
@@ -208,7 +209,7 @@ def test_threadpool_route_option_on_router():
 
     app = FastAPI()
     app.include_router(router)
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         assert client.get("/r/t").json() == {"ok": True}
         client.get("/r/loop")
     assert seen["pool"] != seen["loop"]

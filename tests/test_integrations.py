@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,8 @@ from FasterAPI.responses import StreamingResponse
 from FasterAPI.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 
 from tests.apps.streams_ref import build
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 REFERENCE = Path(__file__).parent / "apps" / "streams_ref_fastapi.json"
 

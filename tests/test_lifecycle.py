@@ -13,7 +13,8 @@ from FasterAPI.responses import JSONResponse
 from FasterAPI.testclient import TestClient
 
 from tests.apps import deps_app
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 
 def test_startup_and_shutdown_hooks_in_order_with_app_state():

@@ -12,8 +12,8 @@ from FasterAPI import APIRouter, Faster
 from FasterAPI.testclient import TestClient
 
 from tests.apps import body_limit_app
-from tests.test_native_server import Reader, native_server
-from tests.test_servers import running_server
+from tests.support.raw_http import Reader
+from tests.support.servers import native_server, running_server
 
 BODY = b'{"a":"' + b"x" * 200 + b'"}'  # 208 bytes: past every limit but /big's
 PLAIN = (413, "text/plain; charset=utf-8", b"Content Too Large")

@@ -12,11 +12,13 @@ import pytest
 from FasterAPI import BackgroundTasks, FastAPI, Request, TestClient
 from FasterAPI.middleware import Middleware
 from FasterAPI.middleware.base import BaseHTTPMiddleware
+from FasterAPI.middleware.httpsredirect import HTTPSRedirectMiddleware
 from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
 from FasterAPI.responses import PlainTextResponse, StreamingResponse
 
 from tests.apps.middleware_ref import COMPARED, REQUESTS, answer, build
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 EXPECTED = json.loads((Path(__file__).parent / "apps" / "middleware_ref_fastapi.json").read_text())
 CASES = [(*req, expected) for req, expected in zip(REQUESTS, EXPECTED, strict=True)]
@@ -262,3 +264,38 @@ def test_wildcards_must_be_leading_subdomains():
     for pattern in ("example.*", "*example.com", "a.*.com"):
         with pytest.raises(ValueError, match=r"\*\.example\.com"):
             TrustedHostMiddleware(None, allowed_hosts=[pattern])
+
+
+def host_app(middleware, **options):
+    app = FastAPI()
+    app.add_middleware(middleware, **options)
+
+    @app.get("/where")
+    async def where(request: Request):
+        return {"url": str(request.url)}
+
+    return app
+
+
+@pytest.mark.parametrize("host", ["evil.com/x.example.com", "evil.com#.example.com", "a:b:c", ""])
+def test_trusted_host_refuses_malformed_hosts(host):
+    app = host_app(TrustedHostMiddleware, allowed_hosts=["*.example.com"])
+    with TestClient(app) as client:
+        response = client.get("/where", headers={"host": host})
+    assert (response.status_code, response.text) == (400, "Invalid host header")
+
+
+def test_a_malformed_host_never_reaches_urls_or_redirects():
+    with TestClient(host_app(HTTPSRedirectMiddleware)) as client:
+        for host in ("a:b:c", "evil.com/foo"):
+            response = client.get("/where", headers={"host": host}, follow_redirects=False)
+            assert response.status_code == 307
+            assert response.headers["location"] == "https://testserver/where"
+    with TestClient(FastAPI()) as client:
+        app = client.app
+
+        @app.get("/url")
+        async def url(request: Request):
+            return str(request.url)
+
+        assert client.get("/url", headers={"host": "evil.com/x"}).json() == "http://testserver/url"

@@ -8,7 +8,8 @@ from FasterAPI import Faster
 from FasterAPI.testclient import TestClient
 
 from tests.apps.native_app import StampMiddleware, wrapped
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 
 def test_a_mounted_app_sees_its_prefix_as_root_path():

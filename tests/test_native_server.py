@@ -11,178 +11,21 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT = 20.0
+from tests.support.processes import rss_kib
+from tests.support.raw_http import Reader, exchange, request
+from tests.support.servers import ROOT, Server, free_port, native_server
 
 pytestmark = pytest.mark.fasterapi_only
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A native server in a subprocess; its stdout (the app's event lines and logs) is kept."""
-
-    def __init__(self, app: str, port: int, proc: subprocess.Popen, log: Path) -> None:
-        self.app, self.port, self.proc, self.log = app, port, proc, log
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def connect(self, timeout: float = 5.0) -> socket.socket:
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-
-    def wait_for_output(self, text: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            if time.monotonic() > deadline:
-                pytest.fail(f"{text!r} not in the server output:\n{self.output()}")
-            time.sleep(0.05)
-
-
-@contextmanager
-def native_server(tmp_path: Path, app: str = "app", module: str = "native_app", **config):
-    port = free_port()
-    log = tmp_path / f"server-{port}.log"
-    options = ", ".join(f"{k}={v!r}" for k, v in config.items())
-    code = (
-        "import logging, sys\n"
-        "logging.basicConfig(level=logging.INFO, stream=sys.stdout)\n"
-        "from FasterAPI.server import Config, serve\n"
-        f"from tests.apps.{module} import {app} as app\n"
-        f"sys.exit(serve(app, Config(host='127.0.0.1', port={port}, {options})))\n"
-    )
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    server = Server(app, port, proc, log)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{server.output()}")
-            try:
-                server.connect(timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"server did not start:\n{server.output()}")
-                time.sleep(0.05)
-        yield server
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture
 def server(tmp_path):
     with native_server(tmp_path) as running:
         yield running
-
-
-# -- reading responses off a raw socket -------------------------------------------------------
-
-
-class Reader:
-    """Reads whole HTTP responses (Content-Length, chunked or until close) from a socket."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buf = b""
-
-    def _fill(self) -> bool:
-        data = self.sock.recv(65536)
-        self.buf += data
-        return bool(data)
-
-    def _until(self, marker: bytes) -> bytes:
-        while marker not in self.buf:
-            if not self._fill():
-                raise ConnectionError(f"closed before {marker!r}; got {self.buf!r}")
-        part, self.buf = self.buf.split(marker, 1)
-        return part
-
-    def _exactly(self, n: int) -> bytes:
-        while len(self.buf) < n:
-            if not self._fill():
-                raise ConnectionError("closed mid-body")
-        part, self.buf = self.buf[:n], self.buf[n:]
-        return part
-
-    def response(self, head_request: bool = False) -> tuple[int, dict[str, str], bytes]:
-        head = self._until(b"\r\n\r\n").decode("latin-1")
-        status_line, *lines = head.split("\r\n")
-        version, status = status_line.split(" ")[:2]
-        assert version == "HTTP/1.1", status_line
-        headers: dict[str, str] = {}
-        for line in lines:
-            name, value = line.split(":", 1)
-            assert name.lower() not in headers, f"duplicate header {name}"
-            headers[name.lower()] = value.strip()
-        code = int(status)
-        if head_request or code in (204, 304) or code < 200:
-            return code, headers, b""
-        if "content-length" in headers:
-            return code, headers, self._exactly(int(headers["content-length"]))
-        if headers.get("transfer-encoding") == "chunked":
-            chunks = []
-            while True:
-                size = int(self._until(b"\r\n").split(b";")[0], 16)
-                if size == 0:
-                    self._until(b"\r\n")
-                    return code, headers, b"".join(chunks)
-                chunks.append(self._exactly(size))
-                assert self._exactly(2) == b"\r\n"
-        while self._fill():
-            pass
-        body, self.buf = self.buf, b""
-        return code, headers, body
-
-    def closed(self, timeout: float = 5.0) -> bool:
-        """True once the server closes the connection (nothing more may arrive)."""
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(1)
-        except ConnectionResetError:
-            return True
-        except TimeoutError:
-            return False
-        assert not data, f"unexpected bytes {data!r}"
-        return True
-
-
-def request(
-    method: str, target: str, body: bytes = b"", headers: dict | None = None, version="1.1"
-) -> bytes:
-    lines = [f"{method} {target} HTTP/{version}", "Host: test"]
-    for name, value in (headers or {}).items():
-        lines.append(f"{name}: {value}")
-    if body and not any(k.lower() == "transfer-encoding" for k in headers or {}):
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-def exchange(server: Server, raw: bytes, head_request: bool = False):
-    with server.connect() as sock:
-        sock.sendall(raw)
-        return Reader(sock).response(head_request)
 
 
 # -- the tests ----------------------------------------------------------------------------------
@@ -451,17 +294,10 @@ def test_a_thousand_concurrent_keep_alive_connections(server):
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def test_a_100_mb_upload_is_streamed_not_buffered(tmp_path):
     size = 100_000_000
     with native_server(tmp_path, app="raw") as server:
-        before = _rss_kib(server.proc.pid)
+        before = rss_kib(server.proc.pid)
         peak = before
         piece = b"x" * (1 << 20)
         with server.connect(timeout=30) as sock:
@@ -472,9 +308,9 @@ def test_a_100_mb_upload_is_streamed_not_buffered(tmp_path):
                 sock.sendall(piece[:n])
                 sent += n
                 if sent % (10 << 20) < (1 << 20):
-                    peak = max(peak, _rss_kib(server.proc.pid))
+                    peak = max(peak, rss_kib(server.proc.pid))
             status, _, body = Reader(sock).response()
-        peak = max(peak, _rss_kib(server.proc.pid))
+        peak = max(peak, rss_kib(server.proc.pid))
     assert status == 200
     result = json.loads(body)
     assert result["size"] == size and result["pieces"] > 10
@@ -655,12 +491,12 @@ def test_blank_lines_between_requests_do_not_delay_the_idle_close(tmp_path):
 
 def test_a_stream_to_a_slow_reader_waits_instead_of_piling_up(tmp_path):
     with native_server(tmp_path, app="raw") as server:
-        before = _rss_kib(server.proc.pid)
+        before = rss_kib(server.proc.pid)
         with server.connect(timeout=30) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
             sock.sendall(request("GET", "/big?512"))  # 32 MiB
             time.sleep(1.0)  # not reading: the server must wait for us
-            peak = _rss_kib(server.proc.pid)
+            peak = rss_kib(server.proc.pid)
             status, headers, body = Reader(sock).response()
     assert status == 200 and headers["transfer-encoding"] == "chunked"
     assert len(body) == 512 * 65536

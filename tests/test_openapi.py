@@ -17,7 +17,8 @@ from FasterAPI.openapi.docs import get_swagger_ui_html
 from FasterAPI.openapi.utils import get_openapi
 
 from tests.apps import openapi_ref
-from tests.test_native_server import Reader, native_server
+from tests.support.raw_http import Reader
+from tests.support.servers import native_server
 
 REFERENCE = Path(__file__).parent / "apps" / "openapi_ref_fastapi.json"
 

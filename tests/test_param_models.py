@@ -10,7 +10,8 @@ from FasterAPI.testclient import TestClient
 from pydantic import BaseModel
 
 from tests.apps.param_models_app import app
-from tests.test_native_server import exchange, native_server, request
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 client = TestClient(app)
 

@@ -9,8 +9,9 @@ from uuid import UUID
 
 import pytest
 from FasterAPI import Body, Cookie, FastAPI, Header, Path, Query
-from FasterAPI.testclient import TestClient
 from pydantic import BaseModel
+
+from tests.support.doors import open_client
 
 
 class Color(StrEnum):
@@ -43,7 +44,7 @@ def detail(response):
 
 
 @pytest.fixture(scope="module")
-def inference_client():
+def inference_client(door):
     app = FastAPI()
 
     @app.get("/items/{item_id}")
@@ -66,7 +67,8 @@ def inference_client():
     async def dataclass_body(point: Point):
         return {"x": point.x, "y": point.y, "is_point": isinstance(point, Point)}
 
-    return TestClient(app)
+    with open_client(app, door) as client:
+        yield client
 
 
 def test_path_names_are_path_params_other_scalars_query(inference_client):
@@ -133,7 +135,7 @@ def test_dataclass_is_body(inference_client):
 
 
 @pytest.fixture(scope="module")
-def explicit_client():
+def explicit_client(door):
     app = FastAPI()
 
     @app.get("/default-style/{item_id}")
@@ -182,7 +184,8 @@ def explicit_client():
     async def body_scalar(count: Annotated[int, Body()], label: str = Query()):
         return {"count": count, "label": label}
 
-    return TestClient(app)
+    with open_client(app, door) as client:
+        yield client
 
 
 @pytest.mark.parametrize("style", ["default-style", "annotated-style"])
@@ -300,7 +303,7 @@ def test_scalar_body_marker(explicit_client):
 
 
 @pytest.fixture(scope="module")
-def types_client():
+def types_client(door):
     app = FastAPI()
 
     @app.get("/str")
@@ -364,7 +367,8 @@ def types_client():
     async def int_path(v: int):
         return {"v": v}
 
-    return TestClient(app)
+    with open_client(app, door) as client:
+        yield client
 
 
 def test_str(types_client):
@@ -627,7 +631,7 @@ def test_optional_defaults(types_client):
 
 
 @pytest.fixture(scope="module")
-def constraints_client():
+def constraints_client(door):
     app = FastAPI()
 
     @app.get("/numbers")
@@ -646,7 +650,8 @@ def constraints_client():
     ):
         return {"s": s, "code": code}
 
-    return TestClient(app)
+    with open_client(app, door) as client:
+        yield client
 
 
 def test_constraints_accept_valid_values(constraints_client):
@@ -777,14 +782,14 @@ def test_all_errors_reported_at_once(constraints_client):
     ]
 
 
-def test_errors_from_several_sources_at_once():
+def test_errors_from_several_sources_at_once(make_client):
     app = FastAPI()
 
     @app.post("/mixed/{item_id}")
     async def mixed(item_id: int, q: int, item: Item, x_key: Annotated[str, Header()]):
         return {}
 
-    response = TestClient(app).post("/mixed/abc", params={"q": "z"}, json={"name": "n"})
+    response = make_client(app).post("/mixed/abc", params={"q": "z"}, json={"name": "n"})
     assert detail(response) == [
         {
             "type": "int_parsing",
@@ -812,14 +817,15 @@ def test_errors_from_several_sources_at_once():
 
 
 @pytest.fixture(scope="module")
-def compute_client():
+def compute_client(door):
     app = FastAPI()
 
     @app.get("/compute")
     async def compute(n: int = 1_000_000):
         return {"n": n, "type": type(n).__name__}
 
-    return TestClient(app)
+    with open_client(app, door) as client:
+        yield client
 
 
 def test_compute_with_n(compute_client):
@@ -849,11 +855,10 @@ def test_compute_invalid(compute_client):
     }
 
 
-def test_integers_beyond_64_bits_still_meet_their_bounds():
+def test_integers_beyond_64_bits_still_meet_their_bounds(make_client):
     """A query or path integer past i64 was once handed over unchecked (-2**63-1 passed
     ge=0); it gets pydantic's bound error like any other."""
     from FasterAPI import FastAPI, Path, Query
-    from FasterAPI.testclient import TestClient
 
     app = FastAPI()
 
@@ -865,7 +870,7 @@ def test_integers_beyond_64_bits_still_meet_their_bounds():
     async def p(n: int = Path(ge=1, le=100)):
         return {"n": n}
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/q?n=9223372036854775807").json() == {"n": 2**63 - 1}
     for url, kind in [
         ("/q?n=9223372036854775808", "less_than_equal"),

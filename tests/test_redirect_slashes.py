@@ -7,7 +7,8 @@ from FasterAPI import APIRouter, FastAPI
 from FasterAPI.testclient import TestClient
 
 from tests.apps.routing_app import app, no_redirects
-from tests.test_native_server import Reader, native_server
+from tests.support.raw_http import Reader
+from tests.support.servers import native_server
 
 
 @pytest.fixture

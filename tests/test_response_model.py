@@ -6,6 +6,7 @@ real HTTP, and the dependency solver. The routes are in tests/apps/models_app.py
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 from FasterAPI import APIRouter, Depends, FastAPI, Request
 from FasterAPI.exceptions import ResponseValidationError
@@ -13,7 +14,9 @@ from FasterAPI.responses import JSONResponse
 from FasterAPI.testclient import TestClient
 from pydantic import BaseModel
 
-from tests.test_native_server import Reader, exchange, native_server, request
+from tests.support.doors import open_client
+from tests.support.raw_http import Reader, exchange, request
+from tests.support.servers import native_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,10 +126,10 @@ def _ids(case):
 
 
 @pytest.fixture(scope="module")
-def models_client():
+def models_client(door):
     from tests.apps.models_app import app
 
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with open_client(app, door, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -198,6 +201,7 @@ class UserIn(UserOut):
 
 
 def test_a_mismatch_raises_response_validation_error_with_its_errors_and_body():
+    # The ASGI door only: TestClient raises the server's exception into the test.
     app = FastAPI()
 
     @app.get("/user", response_model=UserOut)
@@ -217,7 +221,7 @@ def test_a_mismatch_raises_response_validation_error_with_its_errors_and_body():
     assert info.value.body == {"email": "x@example.com"}
 
 
-def test_an_exception_handler_for_response_validation_error_answers_it():
+def test_an_exception_handler_for_response_validation_error_answers_it(make_client):
     app = FastAPI()
 
     @app.exception_handler(ResponseValidationError)
@@ -228,11 +232,11 @@ def test_an_exception_handler_for_response_validation_error_answers_it():
     def user():
         return {"name": ["not", "a", "string"]}
 
-    response = TestClient(app).get("/user")
+    response = make_client(app).get("/user")
     assert (response.status_code, response.json()) == (502, {"invalid": [["response", "name"]]})
 
 
-def test_include_router_and_dependency_overrides_keep_the_model_and_its_options():
+def test_include_router_and_dependency_overrides_keep_the_model_and_its_options(make_client):
     def current() -> UserIn:
         return UserIn(name="alice", password="s3cret")
 
@@ -249,13 +253,13 @@ def test_include_router_and_dependency_overrides_keep_the_model_and_its_options(
 
     app = FastAPI()
     app.include_router(router, prefix="/v1")
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/v1/users/me").content == b'{"name":"alice"}'
     app.dependency_overrides[current] = lambda: UserIn(name="bob", email="b@x.io", password="p")
     assert client.get("/v1/users/me").content == b'{"name":"bob"}'
 
 
-def test_a_returned_model_instance_keeps_what_was_set_for_exclude_unset():
+def test_a_returned_model_instance_keeps_what_was_set_for_exclude_unset(make_client):
     app = FastAPI()
 
     @app.get("/user", response_model=UserOut, response_model_exclude_unset=True)
@@ -266,7 +270,7 @@ def test_a_returned_model_instance_keeps_what_was_set_for_exclude_unset():
     async def explicit():
         return UserOut(name="alice", email=None)
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/user").content == b'{"name":"alice"}'
     assert client.get("/explicit").content == b'{"name":"alice","email":null}'
 
@@ -275,7 +279,7 @@ def test_a_returned_model_instance_keeps_what_was_set_for_exclude_unset():
 
 
 @pytest.mark.fasterapi_only
-def test_route_attributes_and_no_model_without_one():
+def test_route_attributes_and_no_model_without_one(make_client):
     app = FastAPI()
 
     @app.get("/inferred")
@@ -297,7 +301,7 @@ def test_route_attributes_and_no_model_without_one():
     assert none_route.response_model is None and none_route.serialize_response is None
     # no body for a 204: nothing to validate
     assert gone_route.serialize_response is None
-    assert TestClient(app).delete("/gone").status_code == 204
+    assert make_client(app).delete("/gone").status_code == 204
 
 
 @pytest.mark.fasterapi_only
@@ -359,3 +363,21 @@ def test_no_benchmark_route_has_a_response_model(name, monkeypatch):
     benchmarked = [r for r in app.routes if r.endpoint.__module__ in (name, "fasterapi_app")]
     assert benchmarked
     assert all(route.serialize_response is None for route in benchmarked), benchmarked
+
+
+class Account(msgspec.Struct):
+    name: str
+    password: str
+    tags: dict[str, str]
+
+
+@pytest.mark.fasterapi_only  # a msgspec Struct model
+def test_an_ellipsis_in_response_model_exclude_drops_the_field(door):
+    app = FastAPI()
+
+    @app.get("/account", response_model=Account, response_model_exclude={"password": ...})
+    async def account():
+        return {"name": "ann", "password": "secret", "tags": {"a": "1"}}
+
+    with open_client(app, door) as client:
+        assert client.get("/account").json() == {"name": "ann", "tags": {"a": "1"}}

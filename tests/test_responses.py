@@ -20,6 +20,8 @@ from FasterAPI.responses import (
 from FasterAPI.testclient import TestClient
 from pydantic import BaseModel
 
+from tests.support.doors import open_client
+
 U1 = UUID("12345678-1234-5678-1234-567812345678")
 U2 = UUID("87654321-4321-8765-4321-876543218765")
 
@@ -264,7 +266,7 @@ def test_response_set_cookie():
     assert "HttpOnly" in set_cookie
 
 
-def test_response_class_on_decorator():
+def test_response_class_on_decorator(make_client):
     app = FastAPI()
 
     @app.get("/page", response_class=HTMLResponse)
@@ -275,7 +277,7 @@ def test_response_class_on_decorator():
     async def text():
         return "plain"
 
-    client = TestClient(app)
+    client = make_client(app)
     html = client.get("/page")
     assert html.text == "<p>page</p>"
     assert html.headers["content-type"] == "text/html; charset=utf-8"
@@ -284,7 +286,7 @@ def test_response_class_on_decorator():
     assert plain.headers["content-type"] == "text/plain; charset=utf-8"
 
 
-def test_injected_response_sets_headers_and_status():
+def test_injected_response_sets_headers_and_status(make_client):
     app = FastAPI()
 
     @app.get("/r")
@@ -293,20 +295,20 @@ def test_injected_response_sets_headers_and_status():
         response.status_code = 203
         return {"ok": True}
 
-    result = TestClient(app).get("/r")
+    result = make_client(app).get("/r")
     assert result.status_code == 203
     assert result.headers["x-injected"] == "yes"
     assert result.json() == {"ok": True}
 
 
-def test_sync_handler_return_value():
+def test_sync_handler_return_value(make_client):
     app = FastAPI()
 
     @app.get("/s")
     def s():
         return {"sync": [1, 2]}
 
-    assert TestClient(app).get("/s").json() == {"sync": [1, 2]}
+    assert make_client(app).get("/s").json() == {"sync": [1, 2]}
 
 
 @pytest.mark.fasterapi_only
@@ -345,7 +347,7 @@ class Pair(msgspec.Struct, array_like=True):
 
 
 @pytest.mark.fasterapi_only  # msgspec Structs
-def test_returned_structs_are_written_as_msgspec_writes_them():
+def test_returned_structs_are_written_as_msgspec_writes_them(door):
     app = FastAPI()
     values = {
         "camel": CamelItem("ann"),
@@ -360,6 +362,42 @@ def test_returned_structs_are_written_as_msgspec_writes_them():
     async def value(name: str):
         return values[name]
 
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         for name, value in values.items():
             assert client.get(f"/value/{name}").content == msgspec.json.encode(value), name
+
+
+def test_redirect_response_class_answers_307_and_says_so(door):
+    app = FastAPI()
+
+    @app.get("/go", response_class=RedirectResponse)
+    async def go():
+        return "/target"
+
+    with open_client(app, door) as client:
+        response = client.get("/go", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (307, "/target")
+    assert list(app.openapi()["paths"]["/go"]["get"]["responses"]) == ["307"]
+
+
+def test_a_response_with_its_own_call_is_sent_by_it(door, tmp_path):
+    class Custom(Response):
+        async def __call__(self, scope, receive, send):
+            await send(
+                {"type": "http.response.start", "status": 201, "headers": [(b"x-custom", b"1")]}
+            )
+            await send({"type": "http.response.body", "body": b"custom"})
+
+    app = FastAPI()
+
+    @app.get("/custom")
+    async def custom():
+        return Custom("ignored")
+
+    with open_client(app, door) as client:
+        response = client.get("/custom")
+    assert (response.status_code, response.text, response.headers["x-custom"]) == (
+        201,
+        "custom",
+        "1",
+    )

@@ -8,16 +8,17 @@ not have (or FasterAPI does not serve) refused by name. Also: TestClient after i
 import gzip
 import json
 from contextlib import asynccontextmanager
-from typing import Annotated
 
 import pytest
-from FasterAPI import APIRouter, Body, Depends, FastAPI, HTTPException, Request, Response
-from FasterAPI.exceptions import FastAPIError, RequestValidationError
+from FasterAPI import APIRouter, FastAPI, Request
+from FasterAPI.exceptions import FastAPIError
 from FasterAPI.responses import HTMLResponse, PlainTextResponse
 from FasterAPI.routing import APIRoute
 from FasterAPI.testclient import TestClient
 
-from tests.test_native_server import Reader, native_server
+from tests.apps.router_options_app import strict_app, wrapped_app
+from tests.support.raw_http import Reader
+from tests.support.servers import native_server
 
 
 class TaggedRoute(APIRoute):
@@ -47,58 +48,6 @@ def test_route_class_can_be_set_after_the_router_is_made():
         return "b"
 
     assert type(app.routes[-1]) is TaggedRoute
-
-
-class GzipRequest(Request):
-    """FastAPI's custom-request example: the body is gunzipped when it says so."""
-
-    async def body(self) -> bytes:
-        if not hasattr(self, "_body"):
-            body = await super().body()
-            if "gzip" in self.headers.getlist("content-encoding"):
-                body = gzip.decompress(body)
-            self._body = body
-        return self._body
-
-
-class WrappingRoute(APIRoute):
-    """A route class wrapping the request handling, as FastAPI's docs and plugins do: a
-    custom Request, a header on the response, and validation errors caught."""
-
-    def get_route_handler(self):
-        original = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            request = GzipRequest(request.scope, request.receive)
-            try:
-                response = await original(request)
-            except RequestValidationError as exc:
-                body = await request.body()
-                detail = {"errors": len(exc.errors()), "body": body.decode()}
-                raise HTTPException(422, detail) from exc
-            response.headers["x-wrapped"] = type(request).__name__
-            return response
-
-        return handler
-
-
-def wrapped_app() -> FastAPI:
-    def dependency():
-        return "dep"
-
-    router = APIRouter(route_class=WrappingRoute)
-
-    @router.post("/sum/{label}")
-    def total(label: str, numbers: Annotated[list[int], Body()], dep=Depends(dependency)):
-        return {"label": label, "sum": sum(numbers), "dep": dep}
-
-    @router.get("/class")
-    def request_class(request: Request):
-        return type(request).__name__
-
-    app = FastAPI()
-    app.include_router(router, prefix="/w")
-    return app
 
 
 def test_a_route_class_can_wrap_the_request_handling():
@@ -215,24 +164,6 @@ def test_default_response_class_precedence():
         "/b/inner": "text/html",
         "/html": "text/html",
     }
-
-
-def strict_app() -> FastAPI:
-    lax = APIRouter(prefix="/lax", strict_content_type=False)
-    strict = APIRouter(prefix="/strict")
-
-    @lax.post("/items")
-    def lax_items(data: dict):
-        return data
-
-    @strict.post("/items")
-    def strict_items(data: dict):
-        return data
-
-    app = FastAPI()
-    app.include_router(lax)
-    app.include_router(strict)
-    return app
 
 
 def test_strict_content_type_per_router():

@@ -4,13 +4,15 @@ import pytest
 from FasterAPI import APIRouter, FastAPI, Faster, FasterRouter
 from FasterAPI.testclient import TestClient
 
+from tests.support.doors import open_client
+
 
 def allow_set(response):
     return {m.strip() for m in response.headers["allow"].split(",") if m.strip()}
 
 
 @pytest.fixture
-def client():
+def client(door):
     app = FastAPI()
 
     @app.get("/items")
@@ -61,7 +63,8 @@ def client():
     async def gone():
         return None
 
-    return TestClient(app)
+    with open_client(app, door) as client:
+        yield client
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -71,14 +74,14 @@ def test_each_method_decorator(client, method):
     assert response.json() == {"method": method}
 
 
-def test_head_decorator():
+def test_head_decorator(make_client):
     app = FastAPI()
 
     @app.head("/h")
     async def head_only():
         return {"ok": 1}
 
-    client = TestClient(app)
+    client = make_client(app)
     response = client.head("/h")
     assert response.status_code == 200
     assert response.content == b""
@@ -174,8 +177,8 @@ def three_method_app():
     return app
 
 
-def test_method_not_allowed_on_path_with_several_routes():
-    response = TestClient(three_method_app()).post("/r")
+def test_method_not_allowed_on_path_with_several_routes(make_client):
+    response = make_client(three_method_app()).post("/r")
     assert response.status_code == 405
     assert response.json() == {"detail": "Method Not Allowed"}
     # FastAPI reports only the first matching route's methods ("GET") here.
@@ -184,14 +187,14 @@ def test_method_not_allowed_on_path_with_several_routes():
 
 
 @pytest.mark.fasterapi_only
-def test_allow_header_merges_methods_of_all_routes_on_the_path():
-    response = TestClient(three_method_app()).post("/r")
+def test_allow_header_merges_methods_of_all_routes_on_the_path(make_client):
+    response = make_client(three_method_app()).post("/r")
     assert response.status_code == 405
     assert allow_set(response) >= {"GET", "PUT", "DELETE"}
     assert "POST" not in allow_set(response)
 
 
-def test_router_prefix_and_tags():
+def test_router_prefix_and_tags(make_client):
     router = APIRouter(prefix="/users", tags=["users"])
 
     @router.get("/")
@@ -208,7 +211,7 @@ def test_router_prefix_and_tags():
 
     app = FastAPI()
     app.include_router(router)
-    client = TestClient(app)
+    client = make_client(app)
 
     assert client.get("/users/").json() == [{"id": 1}]
     assert client.get("/users/7").json() == {"id": 7}
@@ -218,7 +221,7 @@ def test_router_prefix_and_tags():
     assert client.get("/7").status_code == 404
 
 
-def test_include_router_with_prefix_argument():
+def test_include_router_with_prefix_argument(make_client):
     router = APIRouter()
 
     @router.get("/ping")
@@ -227,12 +230,12 @@ def test_include_router_with_prefix_argument():
 
     app = FastAPI()
     app.include_router(router, prefix="/api", tags=["misc"])
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/api/ping").json() == {"pong": True}
     assert client.get("/ping").status_code == 404
 
 
-def test_nested_routers_combine_prefixes():
+def test_nested_routers_combine_prefixes(make_client):
     items = APIRouter(prefix="/items")
 
     @items.get("/{item_id}")
@@ -246,13 +249,13 @@ def test_nested_routers_combine_prefixes():
     app = FastAPI()
     app.include_router(api)
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/api/v1/items/abc").json() == {"item_id": "abc"}
     assert client.get("/v1/items/abc").status_code == 404
     assert client.get("/items/abc").status_code == 404
 
 
-def test_router_without_prefix_included_twice_with_different_prefixes():
+def test_router_without_prefix_included_twice_with_different_prefixes(make_client):
     router = APIRouter()
 
     @router.get("/hello")
@@ -262,7 +265,7 @@ def test_router_without_prefix_included_twice_with_different_prefixes():
     app = FastAPI()
     app.include_router(router, prefix="/a")
     app.include_router(router, prefix="/b")
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/a/hello").json() == {"hello": True}
     assert client.get("/b/hello").json() == {"hello": True}
 
@@ -304,51 +307,51 @@ def test_static_segment_wins_over_parameter_declared_first():
     assert client.get("/users/42").json() == {"user_id": "42"}
 
 
-def test_path_converter_captures_slashes():
+def test_path_converter_captures_slashes(make_client):
     app = FastAPI()
 
     @app.get("/files/{file_path:path}")
     async def read_file(file_path: str):
         return {"file_path": file_path}
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/files/a/b/c.txt").json() == {"file_path": "a/b/c.txt"}
     assert client.get("/files/single.txt").json() == {"file_path": "single.txt"}
 
 
-def test_several_path_params():
+def test_several_path_params(make_client):
     app = FastAPI()
 
     @app.get("/orgs/{org}/repos/{repo}")
     async def repo(org: str, repo: str):
         return {"org": org, "repo": repo}
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/orgs/acme/repos/rocket").json() == {"org": "acme", "repo": "rocket"}
 
 
-def test_path_params_are_percent_decoded():
+def test_path_params_are_percent_decoded(make_client):
     app = FastAPI()
 
     @app.get("/names/{name}")
     async def name(name: str):
         return {"name": name}
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/names/hello%20world").json() == {"name": "hello world"}
 
 
-def test_add_api_route():
+def test_add_api_route(make_client):
     app = FastAPI()
 
     async def endpoint():
         return {"added": True}
 
     app.add_api_route("/added", endpoint, methods=["GET"])
-    assert TestClient(app).get("/added").json() == {"added": True}
+    assert make_client(app).get("/added").json() == {"added": True}
 
 
-def test_sync_and_async_routes_in_router():
+def test_sync_and_async_routes_in_router(make_client):
     router = APIRouter(prefix="/r")
 
     @router.get("/sync")
@@ -361,13 +364,13 @@ def test_sync_and_async_routes_in_router():
 
     app = FastAPI()
     app.include_router(router)
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/r/sync").json() == {"kind": "sync"}
     assert client.get("/r/async").json() == {"kind": "async"}
 
 
 @pytest.mark.fasterapi_only
-def test_faster_and_faster_router_names():
+def test_faster_and_faster_router_names(make_client):
     router = FasterRouter(prefix="/fr")
 
     @router.get("/x")
@@ -376,7 +379,7 @@ def test_faster_and_faster_router_names():
 
     app = Faster()
     app.include_router(router)
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/fr/x").json() == {"x": 1}
     assert isinstance(app, FastAPI)
     assert isinstance(router, APIRouter)

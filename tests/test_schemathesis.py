@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_native_server import free_port
-from tests.test_servers import stop, wait_until_up
+from tests.support.servers import free_port, stop, wait_until_up
 
 pytestmark = pytest.mark.fasterapi_only  # the example's models are msgspec Structs
 

@@ -15,7 +15,9 @@ from FasterAPI.security import HTTPBearer, OAuth2PasswordBearer
 from FasterAPI.security.utils import get_authorization_scheme_param
 
 from tests.apps.security_ref import build
-from tests.test_native_server import exchange, native_server, request
+from tests.support.doors import open_client
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 REFERENCE = Path(__file__).parent / "apps" / "security_ref_fastapi.json"
 
@@ -233,6 +235,8 @@ def test_login_forms_on_the_native_server(secure_server, url, form, status, body
 
 @pytest.fixture(scope="module")
 def client():
+    """The ASGI door; the *_on_the_native_server tests send the same cases over a socket (some
+    carry header values httpx will not send, such as "Bearer ")."""
     with TestClient(build(FasterAPI)) as client:
         yield client
 
@@ -290,7 +294,7 @@ def test_security_schemes_in_the_document():
     ]
 
 
-def test_a_scheme_on_a_websocket_route():
+def test_a_scheme_on_a_websocket_route():  # websocket_connect: TestClient's
     app = FasterAPI.FastAPI()
     bearer = HTTPBearer()
 
@@ -305,7 +309,7 @@ def test_a_scheme_on_a_websocket_route():
             assert ws.receive_text() == "xyz"
 
 
-def test_subclassing_a_scheme_keeps_working():
+def test_subclassing_a_scheme_keeps_working(door):
     """The common FastAPI pattern: a subclass that checks the token after the base class
     has read it."""
 
@@ -330,7 +334,7 @@ def test_subclassing_a_scheme_keeps_working():
     async def cookie(token: str = FasterAPI.Depends(CookieBearer(tokenUrl="login"))):
         return token
 
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         assert client.get("/jwt", headers={"Authorization": "Bearer valid"}).json() == "valid"
         assert client.get("/jwt", headers={"Authorization": "Bearer bad"}).status_code == 403
         assert client.get("/jwt").status_code == 401

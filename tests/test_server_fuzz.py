@@ -24,7 +24,7 @@ from benchmarks.fuzz_server import (
     rss_kib,
     start_server,
 )
-from tests.test_native_server import free_port
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.fasterapi_only
 

@@ -15,8 +15,9 @@ import pytest
 from FasterAPI.testclient import TestClient
 
 from tests.apps import hardening_app
-from tests.test_native_server import Reader, _rss_kib, exchange, native_server, request
-from tests.test_servers import running_server
+from tests.support.processes import rss_kib
+from tests.support.raw_http import Reader, exchange, request
+from tests.support.servers import native_server, running_server
 
 pytestmark = pytest.mark.fasterapi_only
 
@@ -52,7 +53,7 @@ def test_a_pipelining_client_that_never_reads_cannot_grow_the_server(tmp_path):
     one = request("GET", "/hello")
     batch = one * (1024 * 1024 // len(one))  # 1 MiB of requests
     with hardening_server(tmp_path) as server:
-        before = _rss_kib(server.proc.pid)
+        before = rss_kib(server.proc.pid)
         sock = server.connect(timeout=2)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         sent = 0
@@ -62,7 +63,7 @@ def test_a_pipelining_client_that_never_reads_cannot_grow_the_server(tmp_path):
                 sent += len(batch)
         except TimeoutError:
             pass  # the server stopped reading: the kernel's buffers are full
-        grown = _rss_kib(server.proc.pid) - before
+        grown = rss_kib(server.proc.pid) - before
         assert sent < 64 * 1024 * 1024, f"the server read {sent >> 20} MiB it could not answer"
         assert grown < 32 * 1024, f"RSS grew by {grown >> 10} MiB"
         reader = Reader(sock)

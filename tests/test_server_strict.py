@@ -10,7 +10,8 @@ import json
 import pytest
 from FasterAPI import _core
 
-from tests.test_native_server import Reader, native_server
+from tests.support.raw_http import Reader, exchange
+from tests.support.servers import native_server
 
 pytestmark = pytest.mark.fasterapi_only
 
@@ -275,3 +276,12 @@ def test_a_malformed_version_is_a_400_not_a_505(server, version):
     status, _, _ = send(server, b"GET /hello " + version + b"\r\nHost: h\r\n\r\n")
     assert status == 400
     assert send(server, b"GET /hello HTTP/2.0\r\nHost: h\r\n\r\n")[0] == 505
+
+
+@pytest.mark.fasterapi_only
+def test_native_forged_host_and_file_disconnect(tmp_path):
+    with native_server(tmp_path, app="streams") as server:
+        status, _, body = exchange(server, b"GET /count?n=1 HTTP/1.1\r\nHost: a:b:c\r\n\r\n")
+        # a malformed Host is refused by the server itself (RFC 9112 3.2)
+        assert (status, body) == (400, b'{"detail":"invalid Host header"}')
+    assert "Traceback" not in server.output()

@@ -1,103 +1,10 @@
 """The app as a plain ASGI app under real servers (uvicorn, hypercorn), over real HTTP."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
-from pathlib import Path
-
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = "tests.apps.server_app:app"
-STARTUP_TIMEOUT = 20.0
-SERVERS = ["uvicorn", "hypercorn"]
+from tests.support.servers import ASGI_SERVERS, running_server, stop
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_command(server: str, port: int, app: str = APP) -> list[str]:
-    if server == "uvicorn":
-        return [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "on",
-            "--log-level",
-            "warning",
-        ]
-    return [sys.executable, "-m", "hypercorn", app, "--bind", f"127.0.0.1:{port}"]
-
-
-def wait_until_up(
-    proc: subprocess.Popen, base_url: str, log_path: Path, path: str = "/health"
-) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base_url}{path}", timeout=1.0, trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"server did not answer within {STARTUP_TIMEOUT}s:\n{log_path.read_text()}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-@contextmanager
-def running_server(name: str, tmp: Path, app: str = APP):
-    log_path = tmp / "server.log"
-    events_path = tmp / "events.txt"
-    port = free_port()
-    env = dict(os.environ)
-    env["SERVER_APP_EVENTS_FILE"] = str(events_path)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            server_command(name, port, app),
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_until_up(proc, base_url, log_path)
-            with httpx.Client(base_url=base_url, timeout=10.0, trust_env=False) as client:
-                yield {
-                    "client": client,
-                    "proc": proc,
-                    "events": events_path,
-                    "log": log_path,
-                    "port": port,
-                }
-        finally:
-            stop(proc)
+SERVERS = ASGI_SERVERS
 
 
 @pytest.fixture(scope="module", params=SERVERS)

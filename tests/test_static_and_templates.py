@@ -9,7 +9,9 @@ from FasterAPI.staticfiles import StaticFiles
 from FasterAPI.templating import Jinja2Templates
 
 from tests.apps import site_app
-from tests.test_native_server import exchange, native_server, request
+from tests.support.doors import open_client
+from tests.support.raw_http import exchange, request
+from tests.support.servers import native_server
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +156,46 @@ def test_native_static_file_and_page(server):
     status, _, body = exchange(server, request("GET", "/items/5?note=x"))
     assert status == 200
     assert b'<a href="http://test/items/5">Item 5</a>' in body
+
+
+def test_static_files_crafted_paths_and_a_root_mount(door, tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "index.html").write_text("sub index")
+    (tmp_path / "index.html").write_text("home")
+    app = FastAPI()
+
+    @app.get("/api")
+    async def api():
+        return "api"
+
+    app.mount("/", StaticFiles(directory=tmp_path, html=True), name="site")
+    with open_client(app, door) as client:
+        assert client.get("/api").json() == "api"
+        assert client.get("/").text == "home"
+        assert client.get("/a%00b").status_code == 404
+        redirect = client.get("//evil.com/../sub", follow_redirects=False)
+        assert redirect.status_code == 307
+        assert redirect.headers["location"].startswith("http://testserver/")
+
+
+def test_url_for_a_route_of_a_mounted_app_and_template_responses(tmp_path):
+    (tmp_path / "page.html").write_text("{{ url_for('v1:item', item_id=1) }}")
+    templates = Jinja2Templates(directory=tmp_path)
+    sub = FastAPI()
+
+    @sub.get("/items/{item_id}", name="item")
+    async def item(item_id: int):
+        return item_id
+
+    app = FastAPI()
+    app.mount("/v1", sub, name="v1")
+
+    @app.get("/page")
+    async def page(request: Request):
+        return templates.TemplateResponse(request, "page.html", {"x": 1})
+
+    with TestClient(app) as client:
+        response = client.get("/page")
+    assert response.text == "http://testserver/v1/items/1"
+    assert response.template.name == "page.html"
+    assert response.context["x"] == 1

@@ -2,14 +2,18 @@
 the native server over real HTTP (chunked bodies, a client leaving an endless stream, files
 with ranges and conditional requests)."""
 
+import asyncio
 import hashlib
 import os
 
 import pytest
-from FasterAPI import TestClient
+from FasterAPI import FastAPI, TestClient
+from FasterAPI.responses import FileResponse
 
 from tests.apps import stream_app
-from tests.test_native_server import Reader, exchange, native_server, request
+from tests.support.doors import open_client
+from tests.support.raw_http import Reader, exchange, request
+from tests.support.servers import native_server
 
 DATA = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and a bit: several chunks
 
@@ -210,3 +214,60 @@ def test_native_keep_alive_after_a_file(server):
         sock.sendall(request("GET", "/files/notes.txt") + request("GET", "/count?n=2"))
         assert reader.response()[::2] == (200, b"hello, file\n")
         assert reader.response()[::2] == (200, b"0\n1\n")
+
+
+def test_a_file_stops_being_read_when_its_client_leaves(tmp_path):
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"x" * (64 * 1024 * 50))  # 50 chunks
+    sent: list[dict] = []
+    first_chunk = asyncio.Event()
+
+    async def receive():
+        await first_chunk.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        if message["type"] == "http.response.body":
+            first_chunk.set()
+            await asyncio.sleep(0.01)  # a slow client
+
+    scope = {"type": "http", "method": "GET", "headers": []}
+    asyncio.run(FileResponse(path)(scope, receive, send))
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    assert 1 <= len(bodies) < 5
+
+
+@pytest.mark.fasterapi_only  # Starlette's FileResponse has no 304s
+def test_file_headers_given_are_kept_and_ranges_apply_to_get_only(door, tmp_path):
+    (tmp_path / "data.unknownext").write_bytes(b"hello, file")
+    app = FastAPI()
+
+    @app.api_route("/file", methods=["GET", "POST"])
+    async def file():
+        return FileResponse(tmp_path / "data.unknownext", headers={"ETag": '"v1"'})
+
+    with open_client(app, door) as client:
+        response = client.get("/file")
+        assert response.headers["content-type"] == "application/octet-stream"
+        assert response.headers.get_list("etag") == ['"v1"']
+        assert client.get("/file", headers={"if-none-match": '"v1"'}).status_code == 304
+        posted = client.post("/file", headers={"range": "bytes=0-4"})
+        assert (posted.status_code, posted.content) == (200, b"hello, file")
+        odd_date = "Wed, 21 Oct 2015 07:28:00 +99999999999999999999"
+        assert client.get("/file", headers={"if-modified-since": odd_date}).status_code == 200
+
+
+@pytest.mark.fasterapi_only
+def test_native_client_leaving_a_stream_logs_no_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("STREAM_APP_FILES", str(tmp_path))
+    with native_server(tmp_path, app="streams") as server:
+        with server.connect() as sock:
+            sock.sendall(request("GET", "/endless"))
+            received = b""
+            while received.count(b"data: ") < 3:
+                received += sock.recv(4096)
+        server.wait_for_output("endless stream closed")
+        status, _, _ = exchange(server, request("GET", "/count?n=1"))
+        assert status == 200
+    assert "AttributeError" not in server.output()

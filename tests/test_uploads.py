@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from tests.test_native_server import Reader, _rss_kib, native_server
-from tests.test_servers import running_server
+from tests.support.processes import rss_kib
+from tests.support.raw_http import Reader
+from tests.support.servers import native_server, running_server
 
 BOUNDARY = b"uploadB0undary"
 MIB = 1024 * 1024
@@ -42,7 +43,7 @@ def upload(port: int, pid: int, size: int) -> tuple[dict, int]:
     before, after = multipart_head(size)
     piece = bytes(range(256)) * (MIB // 256)
     digest = hashlib.sha256()
-    start = _rss_kib(pid)
+    start = rss_kib(pid)
     peak = start
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
         sock.sendall(request_head(len(before) + size + len(after)) + before)
@@ -52,10 +53,10 @@ def upload(port: int, pid: int, size: int) -> tuple[dict, int]:
             sock.sendall(chunk)
             digest.update(chunk)
             sent += len(chunk)
-            peak = max(peak, _rss_kib(pid))
+            peak = max(peak, rss_kib(pid))
         sock.sendall(after)
         status, _, body = Reader(sock).response()
-    peak = max(peak, _rss_kib(pid))
+    peak = max(peak, rss_kib(pid))
     assert status == 200, body
     answer = json.loads(body)
     assert answer["sha256"] == digest.hexdigest()

@@ -16,8 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.apps.ws_denial_app import app
-from tests.test_native_server import native_server
-from tests.test_servers import running_server
+from tests.support.servers import native_server, running_server
 
 
 @pytest.fixture

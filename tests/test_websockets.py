@@ -3,6 +3,7 @@ through TestClient, then over real sockets on the native server and under uvicor
 (tests/apps/ws_app.py)."""
 
 import json
+import logging
 import signal
 import socket
 import time
@@ -23,8 +24,7 @@ from websockets.sync.client import connect
 
 from tests.apps import ws_app
 from tests.apps.ws_app import EVENTS, app
-from tests.test_native_server import native_server
-from tests.test_servers import running_server
+from tests.support.servers import native_server, running_server
 
 
 @pytest.fixture(autouse=True)
@@ -271,11 +271,16 @@ def test_leaving_a_streaming_endpoint_is_quick_and_clean(client):
     assert EVENTS == ["stream ended"]
 
 
-def test_a_send_after_the_test_left_ends_the_app_quietly(client):
+def test_a_send_after_the_test_left_ends_the_app_quietly(client, caplog):
     # Starlette's TestClient cancels the app when the block ends; ours tells its next send
     # that the client has gone: the WebSocketDisconnect that comes out is not the test's.
     with client.websocket_connect("/flood") as ws:
         assert ws.receive_text() == "x"
+    # Leaving the block did not raise; the app's next send failed with Starlette's 1006 (the
+    # client is gone), so the app ended...
+    assert EVENTS == ["flood disconnect 1006"]
+    # ...and nothing was logged as an error.
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_receive_after_the_app_ended_keeps_saying_closed(client):

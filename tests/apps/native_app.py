@@ -249,11 +249,11 @@ def __getattr__(name):
 
         return build(FasterAPI)[name.removeprefix("middleware_")]
     if name == "extras":  # tests/test_request_extras.py
-        from tests.test_request_extras import extras_app
+        from tests.apps.extras_app import extras_app
 
         return extras_app()
     if name == "gzip":  # tests/test_gzip.py
-        from tests.test_gzip import gzip_app
+        from tests.apps.gzip_app import gzip_app
 
         return gzip_app()
     if name == "item_streams":  # tests/test_item_streams.py

@@ -181,10 +181,14 @@ async def stream(websocket: WebSocket):
 
 @app.websocket("/flood")
 async def flood(websocket: WebSocket):
-    """Sends until a send fails, letting that WebSocketDisconnect out."""
+    """Sends until a send fails, letting that WebSocketDisconnect out (recorded first)."""
     await websocket.accept()
-    while True:
-        await websocket.send_text("x")
+    try:
+        while True:
+            await websocket.send_text("x")
+    except WebSocketDisconnect as exc:
+        EVENTS.append(f"flood disconnect {exc.code}")
+        raise
 
 
 @app.websocket("/ignore")
