@@ -40,6 +40,7 @@ from .exceptions import (
 )
 from .middleware.base import BaseHTTPMiddleware
 from .middleware.errors import ServerErrorMiddleware, answer_errors_before_start
+from .middleware.exceptions import ExceptionMiddleware, answer, lookup_handler
 from .openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -170,6 +171,8 @@ class Faster(FasterRouter, _core.AsgiApp):
         #: `middleware=[Middleware(cls, ...)]` gives the first ones, the first outermost.
         self.user_middleware: list[tuple[Any, tuple, dict]] = [tuple(m) for m in middleware or ()]
         self._middleware_stack: Any = None
+        #: The stack's innermost layer, around the routes (None until the stack is built).
+        self._exception_middleware: ExceptionMiddleware | None = None
         #: What build_middleware_stack() made when it had no middleware to add: a stack that
         #: calls can skip, the routes answering their errors as it would.
         self._plain_stack: Any = None
@@ -431,21 +434,30 @@ class Faster(FasterRouter, _core.AsgiApp):
 
     def build_middleware_stack(self) -> Any:
         """Starlette's: the ASGI app that the app's calls go through, ServerErrorMiddleware
-        around the user's middleware (the last added outermost) around the routes. Built
-        once, on the first call, into `middleware_stack`. An override (a subclass's, or one
-        set on the app, as OpenTelemetry's instrumentation sets one) is honoured: calls then
-        go through what it returns. Without middleware or override they skip the stack."""
-
-        async def routes(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            scope["fasterapi.routes"] = self  # marks the call that runs the routes themselves
-            await self(scope, receive, send)
-
-        app: Any = routes
+        around the user's middleware (the last added outermost) around ExceptionMiddleware
+        around the routes. Built once, on the first call, into `middleware_stack`. An
+        override (a subclass's, or one set on the app, as OpenTelemetry's instrumentation sets
+        one) is honoured: calls then go through what it returns. Without middleware or
+        override they skip the stack: a route's run answers its exceptions as the stack
+        would (FasterAPI._runtime.runner)."""
+        app: Any = ExceptionMiddleware(self._routes, handlers=self.exception_handlers)
+        self._exception_middleware = app
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         stack = ServerErrorMiddleware(app, handler=self._error_response, debug=self.debug)
         self._plain_stack = None if self.user_middleware else stack
         return stack
+
+    def _routes(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        """The stack's innermost app: the routes, through the Rust door, which sees from the
+        scope that the call is inside the stack (`_in_stack`) and serves it."""
+        return _core.AsgiApp.__call__(self, scope, receive, send)
+
+    def _in_stack(self, scope: dict[str, Any]) -> bool:
+        """Whether a call with `scope` has come through the app's middleware stack (its
+        ExceptionMiddleware put its handlers in the scope)."""
+        middleware = self._exception_middleware
+        return middleware is not None and middleware.handles(scope)
 
     @property
     def middleware_stack(self) -> Any:
@@ -496,7 +508,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         """What the Rust front door hands back: calls that go through the middleware first,
         lifespan, other scope types, and the first request (or the first after
         dependency_overrides changed), which compiles the routes."""
-        if scope.get("fasterapi.routes") is not self and self._middleware_first():
+        if not self._in_stack(scope) and self._middleware_first():
             return await self._through_middleware(scope, receive, send)
         if scope["type"] == "lifespan":
             return await self._lifespan(scope, receive, send)
@@ -540,7 +552,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         auth dependency, say) gets its response, which refuses the handshake (`deny`).
         Anything else, a WebSocketDisconnect the endpoint let through included, is re-raised
         for the server (and TestClient), as in FastAPI."""
-        handler = self._lookup_handler(exc)
+        handler = lookup_handler(self.exception_handlers, exc)
         if handler is None:
             raise exc
         response = handler(websocket, exc)
@@ -609,9 +621,8 @@ class Faster(FasterRouter, _core.AsgiApp):
             found = self._frontend_dispatcher.resolve(scope)
             if found is not None:
                 return await self._serve_found(scope, receive, send, *found)
-        if 404 in self.exception_handlers or self._lookup_handler(HTTPException(404)) is not (
-            http_exception_handler
-        ):
+        handler = lookup_handler(self.exception_handlers, HTTPException(404))
+        if 404 in self.exception_handlers or handler is not http_exception_handler:
             return await self._handle_exception(scope, receive, send, HTTPException(404))
         start, end = _core.json_messages(_NOT_FOUND, 404)  # fresh: middleware may edit them
         await send(start)
@@ -672,27 +683,6 @@ class Faster(FasterRouter, _core.AsgiApp):
                 return prefix, app
         return None
 
-    def _lookup_handler(self, exc: Exception) -> Callable[..., Any] | None:
-        """The handler for `exc`: by status code for an HTTPException, else by class along
-        its MRO. Handlers for Exception and 500 are the server-error handler, not looked up."""
-        if isinstance(exc, StarletteHTTPException) and exc.status_code in self.exception_handlers:
-            return self.exception_handlers[exc.status_code]
-        for cls in type(exc).__mro__:
-            if cls is Exception:
-                return None
-            if cls in self.exception_handlers:
-                return self.exception_handlers[cls]
-        return None
-
-    async def _call_handler(
-        self, handler: Callable[..., Any], scope: dict[str, Any], receive: Any, send: Any, exc: Any
-    ) -> None:
-        scope["app"] = self
-        response = handler(Request(scope, receive, send), exc)
-        if inspect.isawaitable(response):
-            response = await response
-        await response(scope, receive, send)
-
     async def _handle_exception(
         self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
     ) -> None:
@@ -703,11 +693,12 @@ class Faster(FasterRouter, _core.AsgiApp):
             raise exc  # to the route class's get_route_handler() wrapper (_call_route)
         if isinstance(exc, ValidationException) and exc.endpoint_ctx is None:
             exc.endpoint_ctx = self._endpoint_context(scope)
-        handler = self._lookup_handler(exc)
+        handler = lookup_handler(self.exception_handlers, exc)
         if handler is not None:
-            return await self._call_handler(handler, scope, receive, send, exc)
-        if scope.get("fasterapi.routes") is self:
-            raise exc  # to the middleware stack, whose ServerErrorMiddleware answers it
+            scope["app"] = self
+            return await answer(handler, scope, receive, send, exc)
+        if self._in_stack(scope):
+            raise exc  # up the middleware stack, whose ServerErrorMiddleware answers it
         await self._server_error(scope, receive, send, exc)
 
     def _endpoint_context(self, scope: dict[str, Any]) -> EndpointContext | None:

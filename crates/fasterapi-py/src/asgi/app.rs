@@ -312,9 +312,7 @@ impl AsgiCall {
         let (dispatcher, root_path) = {
             let core = app.borrow();
             let through_middleware = (core.stack_first || core.user_middleware.bind(py).len() > 0)
-                && !scope
-                    .get_item(pyo3::intern!(py, "fasterapi.routes"))?
-                    .is_some_and(|marker| marker.is(app.as_any()));
+                && !in_stack(app.as_any(), scope)?;
             let is_http = scope
                 .get_item(pyo3::intern!(py, "type"))?
                 .is_some_and(|kind| is_str(&kind, "http"));
@@ -524,6 +522,18 @@ impl AsgiCall {
             Some(err.into_value(py).into_bound(py).into_any()),
         )
     }
+}
+
+/// Whether the call has come through the app's middleware stack: its ExceptionMiddleware
+/// (`app._exception_middleware`) put its handlers in the scope, as Starlette's does.
+fn in_stack(app: &Bound<'_, PyAny>, scope: &Bound<'_, PyDict>) -> PyResult<bool> {
+    let py = app.py();
+    let Some(handlers) = scope.get_item(pyo3::intern!(py, "starlette.exception_handlers"))? else {
+        return Ok(false);
+    };
+    let middleware = app.getattr(pyo3::intern!(py, "_exception_middleware"))?;
+    Ok(!middleware.is_none()
+        && handlers.is(&middleware.getattr(pyo3::intern!(py, "scope_handlers"))?))
 }
 
 /// The request's Content-Type header (bytes), or None.
