@@ -345,10 +345,10 @@ impl AsgiCall {
         };
         if let Some(limit) = found.entry.call.max_body {
             // max_body_size: a Content-Length past it is answered at once; else the body
-            // is counted as it is read (FasterAPI._body_limit).
+            // is counted as it is read (FasterAPI._http.body_limit).
             static LIMIT_RECEIVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
             let limit_receive =
-                LIMIT_RECEIVE.import(py, "FasterAPI._body_limit", "limit_receive")?;
+                LIMIT_RECEIVE.import(py, "FasterAPI._http.body_limit", "limit_receive")?;
             let limited = limit_receive.call1((scope, self.receive.bind(py), limit))?;
             if limited.is_none() {
                 return self.delegate(py, pyo3::intern!(py, "_content_too_large"), None);
@@ -434,14 +434,14 @@ impl AsgiCall {
             .is_some_and(|b| b.form);
         let rest = if form {
             // A multipart upload is parsed as it arrives, its files spooled to disk
-            // (FasterAPI.forms.stream_form): never held whole in memory.
+            // (FasterAPI._http.forms.stream_form): never held whole in memory.
             static STREAM_FORM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            let stream_form = STREAM_FORM.import(py, "FasterAPI.forms", "stream_form")?;
+            let stream_form = STREAM_FORM.import(py, "FasterAPI._http.forms", "stream_form")?;
             let media = content_type(self.scope.bind(py))?;
             stream_form.call1((self.receive.bind(py), message, media))?
         } else {
             static READ_BODY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            let read_body = READ_BODY.import(py, "FasterAPI.body", "read_body")?;
+            let read_body = READ_BODY.import(py, "FasterAPI._http.body", "read_body")?;
             read_body.call1((self.receive.bind(py), message))?
         };
         Ok(Some((rest, Step::ReadBody)))
@@ -511,7 +511,8 @@ impl AsgiCall {
     /// Exception (a body past max_body_size, say) goes to the app's exception handlers.
     fn on_error<'py>(&mut self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
         static CLIENT_DISCONNECT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-        let disconnect = CLIENT_DISCONNECT.import(py, "FasterAPI.body", "ClientDisconnect")?;
+        let disconnect =
+            CLIENT_DISCONNECT.import(py, "FasterAPI._http.body", "ClientDisconnect")?;
         if err.is_instance(py, disconnect) {
             return Ok(None);
         }
