@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from . import _core
+from ._body_limit import CONTENT_TOO_LARGE
 from ._compiler.signature import path_param_names
-from ._http.body_limit import CONTENT_TOO_LARGE
 from ._runtime.runner import run, run_websocket, run_with_dependencies
 from ._starlette import (
     StarletteHTTPException,

@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from ._compiler.form_limits import merge_form_limits, validate_form_limits
+from ._body_limit import validate_max_body_size
 from ._compiler.form_plan import FormPlan
 from ._compiler.item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
 from ._compiler.response_model import check_response_model, response_serializer
 from ._compiler.signature import _PATH_CONVERTORS, compile_endpoint
-from ._http.body_limit import validate_max_body_size
+from ._form_limits import merge_form_limits, validate_form_limits
 from ._starlette import Match, StarletteResponse
 from ._types import is_subclass
 from .datastructures import DefaultPlaceholder

@@ -18,12 +18,12 @@ import msgspec
 
 from .. import _core
 from .. import params as p
+from .._form_limits import DEFAULT_FORM_LIMITS, _FormLimits
 from .._http.forms import FILES_KEY, _close_uploads, _form_data
 from .._types import is_subclass, sequence_item, unwrap_optional
 from ..datastructures import FormData, UploadFile
 from ..exceptions import HTTPException
 from .body import BodyField, Validator, request_aliases
-from .form_limits import DEFAULT_FORM_LIMITS, _FormLimits
 from .specs import param_spec, scalar_kind
 
 # What a form parameter is, which decides how its value is read.
@@ -322,8 +322,8 @@ class FormPlan:
         self.limit({})
 
     def limit(self, form_limits: _FormLimits) -> None:
-        """Reads forms within `form_limits` (the route's, FasterAPI._compiler.form_limits),
-        Starlette's defaults for those it does not set."""
+        """Reads forms within `form_limits` (the route's, FasterAPI._form_limits), Starlette's
+        defaults for those it does not set."""
         self.limits: _FormLimits = {**DEFAULT_FORM_LIMITS, **form_limits}
         self.reader = _core.FormReader(self._specs, self._needs_items, **self.limits)
 

@@ -26,8 +26,8 @@ from asyncio.tasks import _enter_task, _leave_task
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
+from .._body_limit import CONTENT_TOO_LARGE
 from .._http.body import ClientDisconnect
-from .._http.body_limit import CONTENT_TOO_LARGE
 from .._runtime import runner
 from ..applications import Faster
 from ..exceptions import HTTPException

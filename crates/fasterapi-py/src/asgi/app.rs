@@ -345,10 +345,10 @@ impl AsgiCall {
         };
         if let Some(limit) = found.entry.call.max_body {
             // max_body_size: a Content-Length past it is answered at once; else the body
-            // is counted as it is read (FasterAPI._http.body_limit).
+            // is counted as it is read (FasterAPI._body_limit).
             static LIMIT_RECEIVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
             let limit_receive =
-                LIMIT_RECEIVE.import(py, "FasterAPI._http.body_limit", "limit_receive")?;
+                LIMIT_RECEIVE.import(py, "FasterAPI._body_limit", "limit_receive")?;
             let limited = limit_receive.call1((scope, self.receive.bind(py), limit))?;
             if limited.is_none() {
                 return self.delegate(py, pyo3::intern!(py, "_content_too_large"), None);

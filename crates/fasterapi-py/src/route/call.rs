@@ -17,7 +17,7 @@ pub struct RouteCall {
     pub route: Py<PyAny>,
     /// None: the route reads no body (a body sent to it is dropped).
     pub body: Option<BodyCall>,
-    /// `max_body_size`: the largest body accepted, in bytes (FasterAPI._http.body_limit).
+    /// `max_body_size`: the largest body accepted, in bytes (FasterAPI._body_limit).
     pub max_body: Option<u64>,
     /// The route has dependencies: the app's `_serve_dependant` serves it.
     pub solve: bool,

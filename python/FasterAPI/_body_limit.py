@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..exceptions import HTTPException
+from .exceptions import HTTPException
 
 CONTENT_TOO_LARGE = "Content Too Large"
 
