@@ -19,7 +19,7 @@ import socket
 import time
 
 import pytest
-from FasterAPI.body import ClientDisconnect
+from FasterAPI.requests import ClientDisconnect
 from FasterAPI.responses import FileResponse, StreamingResponse
 from FasterAPI.sse import EventSourceResponse
 

@@ -1,6 +1,7 @@
-"""Endpoints that yield (FasterAPI.item_streams, FasterAPI.sse): JSON Lines, Server-Sent Events
-and raw streams, with item models, as FastAPI serves them (tests/apps/streams_ref.py; the
-answers below are FastAPI 0.165.0's, but for JSON written without spaces); keep-alives; a
+"""Endpoints that yield (FasterAPI._compiler.item_streams, FasterAPI.sse): JSON Lines,
+Server-Sent Events and raw streams, with item models, as FastAPI serves them
+(tests/apps/streams_ref.py; the answers below are FastAPI 0.165.0's, but for JSON written
+without spaces); keep-alives; a
 client leaving an endless event stream on the native server; yield dependencies open until
 the stream ends; the OpenAPI document, the same as FastAPI's."""
 

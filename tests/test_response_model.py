@@ -307,7 +307,7 @@ def test_route_attributes_and_no_model_without_one(make_client):
 @pytest.mark.fasterapi_only
 def test_the_exact_struct_is_not_converted():
     import msgspec
-    from FasterAPI.response_model import response_serializer
+    from FasterAPI._compiler.response_model import response_serializer
 
     class Item(msgspec.Struct):
         name: str
@@ -322,7 +322,7 @@ def test_the_exact_struct_is_not_converted():
 @pytest.mark.fasterapi_only
 def test_struct_options_follow_msgspec_names_and_unset_fields():
     import msgspec
-    from FasterAPI.response_model import response_serializer
+    from FasterAPI._compiler.response_model import response_serializer
 
     class Owner(msgspec.Struct, rename="camel"):
         first_name: str

@@ -1,4 +1,6 @@
-"""The Request object a handler gets by annotating a parameter with `Request`."""
+"""The Request object a handler gets by annotating a parameter with `Request`, and
+`ClientDisconnect`, which reading its body raises when the client leaves first (as
+starlette.requests has it)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
 
-from ._hosts import request_netloc
+from ._http.body import ClientDisconnect, read_body
+from ._http.forms import read_form
+from ._http.hosts import request_netloc
 from ._starlette import register_as_starlettes
 from .datastructures import URL, Address, FormData, Headers, QueryParams, State
 
@@ -118,8 +122,6 @@ class Request(HTTPConnection):
 
     async def body(self) -> bytes:
         if not hasattr(self, "_body"):  # a subclass may set it (FastAPI's GzipRequest)
-            from .body import read_body
-
             self._body = await read_body(self._receive)
         return self._body
 
@@ -133,8 +135,6 @@ class Request(HTTPConnection):
         if self._streamed:
             raise RuntimeError("Stream consumed")
         self._streamed = True
-        from .body import ClientDisconnect
-
         while True:
             message = await self._receive()
             if message["type"] == "http.disconnect":
@@ -162,8 +162,6 @@ class Request(HTTPConnection):
 
     async def _read_form(self, max_files: int, max_fields: int, max_part_size: int) -> FormData:
         if self._form is None:
-            from .forms import read_form
-
             # A route with form parameters has read the form already, within its limits:
             # as in FastAPI, that form is the one returned, whatever limits are asked now.
             limits = getattr(getattr(self.scope.get("route"), "body", None), "limits", None)

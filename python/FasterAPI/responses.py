@@ -23,8 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import _core
-from ._starlette import StarletteResponse
-from ._streaming import (
+from ._http.streaming import (
     CHUNK_SIZE,
     _aiter,
     _BadRange,
@@ -37,6 +36,7 @@ from ._streaming import (
     _Unsatisfiable,
     _until_disconnect,
 )
+from ._starlette import StarletteResponse
 from .concurrency import run_in_threadpool
 from .datastructures import MutableHeaders
 from .exceptions import FastAPIDeprecationWarning

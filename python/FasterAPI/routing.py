@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from ._body_limit import validate_max_body_size
 from ._compiler.form_plan import FormPlan
+from ._compiler.item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
+from ._compiler.response_model import check_response_model, response_serializer
 from ._compiler.signature import _PATH_CONVERTORS, compile_endpoint
 from ._form_limits import merge_form_limits, validate_form_limits
 from ._starlette import Match, StarletteResponse
@@ -23,9 +25,7 @@ from ._types import is_subclass
 from .datastructures import DefaultPlaceholder
 from .dependencies.models import called_function, is_coroutine_callable
 from .exceptions import FastAPIError, HTTPException
-from .item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
 from .requests import Request
-from .response_model import check_response_model, response_serializer
 from .responses import JSONResponse, Response
 from .sse import ServerSentEvent
 from .staticfiles import FrontendStaticFiles
@@ -279,7 +279,7 @@ class APIRoute:
         self.solve = self.plan.dependant is not None
         self.body_allowed = not (self.status_code < 200 or self.status_code in (204, 304))
         #: Validates and serializes a return value that is not a Response through the
-        #: response model (FasterAPI.response_model); None without one, or without a body.
+        #: response model (FasterAPI._compiler.response_model); None without one, or without a body.
         self.serialize_response = (
             self._serializer(self.response_model) if self.body_allowed else None
         )
@@ -293,7 +293,7 @@ class APIRoute:
 
     def _serializer(self, model: Any) -> Callable[[Any], Any] | None:
         """What validates and serializes a value for `model`, with the route's
-        response_model_* options (FasterAPI.response_model)."""
+        response_model_* options (FasterAPI._compiler.response_model)."""
         return response_serializer(
             model,
             include=self.response_model_include,
@@ -306,7 +306,7 @@ class APIRoute:
 
     def _stream_items(self, endpoint: Callable[..., Any], response_model: Any) -> Any:
         """Serves a generator endpoint through an `async def` that streams its items
-        (FasterAPI.item_streams), each validated by the item type of its return annotation
+        (FasterAPI._compiler.item_streams), each validated by the item type of its return annotation
         (`AsyncIterator[Item]`) or by `response_model`."""
         if response_model is Default:
             response_model = stream_item_type(return_annotation(endpoint))

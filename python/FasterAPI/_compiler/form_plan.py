@@ -19,11 +19,11 @@ import msgspec
 from .. import _core
 from .. import params as p
 from .._form_limits import DEFAULT_FORM_LIMITS, _FormLimits
+from .._http.forms import FILES_KEY, _close_uploads, _form_data
 from .._types import is_subclass, sequence_item, unwrap_optional
-from ..body import BodyField, Validator, request_aliases
 from ..datastructures import FormData, UploadFile
 from ..exceptions import HTTPException
-from ..forms import FILES_KEY, _close_uploads, _form_data
+from .body import BodyField, Validator, request_aliases
 from .specs import param_spec, scalar_kind
 
 # What a form parameter is, which decides how its value is read.

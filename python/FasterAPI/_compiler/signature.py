@@ -10,7 +10,7 @@ Form() or File() parameter is a form (FasterAPI._compiler.form_plan).
 
 A path, query, header or cookie parameter Rust can read itself (scalars and lists of them,
 with the usual constraints) is checked in Rust; parameter models, alias choices and what
-only pydantic reads are validated by FasterAPI.param_models, which Rust calls.
+only pydantic reads are validated by FasterAPI._compiler.param_models, which Rust calls.
 """
 
 from __future__ import annotations
@@ -31,17 +31,17 @@ from .. import params as p
 from .._starlette import special_parameter
 from .._types import is_subclass, reject_pydantic_v1, unwrap_optional
 from ..background import BackgroundTasks
-from ..body import BodyField, BodyPlan, _pydantic, request_aliases
 from ..dependencies.models import Dependant, cache_key, call_name, called_function, check_scopes
-from ..param_models import (
-    ModelValidator,
-    field_info,
-)
 from ..requests import HTTPConnection, Request
 from ..responses import Response
 from ..security import SecurityScopes
 from ..websockets import WebSocket
+from .body import BodyField, BodyPlan, _pydantic, request_aliases
 from .form_plan import FormPlan, is_upload
+from .param_models import (
+    ModelValidator,
+    field_info,
+)
 from .specs import MARKERS, is_complex, merged, param_spec
 
 #: Starlette's path convertors that change the type of a `request.path_params` value.

@@ -20,10 +20,10 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 import msgspec
 
 from .. import params as p
-from .._converters import CONVERTERS
 from .._types import is_subclass, sequence_item, unwrap_optional
-from ..body import _pydantic
-from ..param_models import (
+from .body import _pydantic
+from .converters import CONVERTERS
+from .param_models import (
     Default,
     ModelValidator,
     ParamValidator,

@@ -30,10 +30,10 @@ import contextlib
 from collections.abc import Awaitable
 from typing import Any, Protocol, TypeVar
 
+from .._http.forms import FILES_KEY
 from ..concurrency import run_in_threadpool
 from ..dependencies.solve import Context, solve
 from ..exceptions import RequestValidationError, WebSocketRequestValidationError, endpoint_context
-from ..forms import FILES_KEY
 from ..responses import RESPONSE_TYPES, Response
 from ..websockets import WebSocket
 

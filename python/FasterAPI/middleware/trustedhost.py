@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .._hosts import parse_host
+from .._http.hosts import parse_host
 from ..datastructures import Headers
 from ..requests import HTTPConnection
 from ..responses import PlainTextResponse, RedirectResponse

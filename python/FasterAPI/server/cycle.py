@@ -8,7 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
-from ..body import ClientDisconnect
+from .._http.body import ClientDisconnect
 
 if TYPE_CHECKING:
     from .protocol import HttpProtocol

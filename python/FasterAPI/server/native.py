@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from .._body_limit import CONTENT_TOO_LARGE
+from .._http.body import ClientDisconnect
 from .._runtime import runner
 from ..applications import Faster
-from ..body import ClientDisconnect
 from ..exceptions import HTTPException
 from ..responses import Response, inject_response
 from .cycle import RequestCycle, log_access

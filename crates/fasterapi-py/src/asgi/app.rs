@@ -432,14 +432,14 @@ impl AsgiCall {
             .is_some_and(|b| b.form);
         let rest = if form {
             // A multipart upload is parsed as it arrives, its files spooled to disk
-            // (FasterAPI.forms.stream_form): never held whole in memory.
+            // (FasterAPI._http.forms.stream_form): never held whole in memory.
             static STREAM_FORM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            let stream_form = STREAM_FORM.import(py, "FasterAPI.forms", "stream_form")?;
+            let stream_form = STREAM_FORM.import(py, "FasterAPI._http.forms", "stream_form")?;
             let media = content_type(self.scope.bind(py))?;
             stream_form.call1((self.receive.bind(py), message, media))?
         } else {
             static READ_BODY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-            let read_body = READ_BODY.import(py, "FasterAPI.body", "read_body")?;
+            let read_body = READ_BODY.import(py, "FasterAPI._http.body", "read_body")?;
             read_body.call1((self.receive.bind(py), message))?
         };
         Ok(Some((rest, Step::ReadBody)))
@@ -509,7 +509,8 @@ impl AsgiCall {
     /// Exception (a body past max_body_size, say) goes to the app's exception handlers.
     fn on_error<'py>(&mut self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
         static CLIENT_DISCONNECT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-        let disconnect = CLIENT_DISCONNECT.import(py, "FasterAPI.body", "ClientDisconnect")?;
+        let disconnect =
+            CLIENT_DISCONNECT.import(py, "FasterAPI._http.body", "ClientDisconnect")?;
         if err.is_instance(py, disconnect) {
             return Ok(None);
         }

@@ -55,7 +55,7 @@ enum Kind {
     Convert(Py<PyAny>),
     /// A Python validator given every `(name, value)` pair of the source, which returns
     /// `(value, errors)`: parameter models, alias choices and types only pydantic reads
-    /// (FasterAPI.param_models).
+    /// (FasterAPI._compiler.param_models).
     Validate(Py<PyAny>),
 }
 

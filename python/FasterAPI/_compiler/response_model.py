@@ -27,10 +27,10 @@ from typing import Any
 
 import msgspec
 
-from ._msgspec_errors import msgspec_errors
-from ._types import reject_pydantic_v1
+from .._types import reject_pydantic_v1
+from ..exceptions import FastAPIError, ResponseValidationError
 from .body import _pydantic, _pydantic_errors
-from .exceptions import FastAPIError, ResponseValidationError
+from .msgspec_errors import msgspec_errors
 
 _LOC = ("response",)
 
@@ -141,7 +141,7 @@ def _pydantic_serializer(
     validate = adapter.validate_python
     dump = adapter.dump_python
     if "fallback" in inspect.signature(dump).parameters:  # pydantic 2.7+
-        from .encoders import to_builtin
+        from ..encoders import to_builtin
 
         # What pydantic cannot serialize (a Struct inside `-> dict`, say) is converted as
         # the encoder would, then serialized by pydantic.

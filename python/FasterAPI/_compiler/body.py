@@ -1,5 +1,6 @@
-"""Request bodies: reading them from ASGI, decoding JSON and validating into the
-declared type, with FastAPI's 422 errors.
+"""A route's body plan (`BodyPlan`, its `BodyField`s and their `Validator`s), compiled once
+when the route is registered: each request's body is decoded as JSON and validated into the
+declared types with FastAPI's 422 errors. Reading the body is FasterAPI._http.body's.
 
 msgspec.Struct bodies decode straight from bytes with msgspec; pydantic models
 validate with pydantic-core; dataclasses, TypedDict and other types go through
@@ -16,9 +17,12 @@ from typing import Any
 
 import msgspec
 
-from ._msgspec_errors import msgspec_errors
-from ._types import unwrap_optional
-from .exceptions import HTTPException
+from .._types import unwrap_optional
+from ..exceptions import HTTPException
+from .msgspec_errors import msgspec_errors
+
+#: Where a value is in the request, as an error's `loc` gives it: `("body", "name")`.
+Loc = tuple[str | int, ...]
 
 
 def _pydantic() -> Any:
@@ -29,23 +33,6 @@ def _pydantic() -> Any:
     except ImportError:
         return None
     return pydantic
-
-
-class ClientDisconnect(Exception):
-    """The client went away before sending the whole body."""
-
-
-async def read_body(receive: Any, first: dict[str, Any] | None = None) -> bytes:
-    """The whole request body; `first` is a message already received, if any."""
-    chunks = []
-    message = first if first is not None else await receive()
-    while True:
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-        message = await receive()
 
 
 def load_json(raw: bytes) -> tuple[Any, list[dict[str, Any]]]:
@@ -105,7 +92,7 @@ class Validator:
                     raise
                 self.adapter = None
 
-    def from_json(self, raw: bytes, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:
+    def from_json(self, raw: bytes, loc: Loc) -> tuple[Any, list[dict[str, Any]]]:
         """Decodes and validates JSON bytes in one step (the fast path for a whole-body Struct)."""
         if self.is_struct:
             try:
@@ -120,7 +107,7 @@ class Validator:
             return None, errors
         return self.from_python(value, loc)
 
-    def from_python(self, value: Any, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:
+    def from_python(self, value: Any, loc: Loc) -> tuple[Any, list[dict[str, Any]]]:
         if value is None and self.optional:
             return None, []
         if self.is_pydantic:
@@ -148,8 +135,8 @@ class Validator:
             return None, msgspec_errors(exc, value, loc)
 
 
-def _pydantic_errors(exc: Any, loc: tuple) -> list[dict[str, Any]]:
-    errors = exc.errors(include_url=False)
+def _pydantic_errors(exc: Any, loc: Loc) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = exc.errors(include_url=False)
     for err in errors:
         err["loc"] = (*loc, *err["loc"])
         if isinstance(err.get("input"), bytes):  # a body that is not JSON, echoed as text
@@ -169,7 +156,7 @@ def request_aliases(name: str, marker: Any) -> list[str]:
     return [getattr(marker, "alias", None) or name]
 
 
-def missing(loc: tuple) -> dict[str, Any]:
+def missing(loc: Loc) -> dict[str, Any]:
     """FastAPI's error for a required value not sent."""
     return {"type": "missing", "loc": loc, "msg": "Field required", "input": None}
 
@@ -195,7 +182,7 @@ class BodyField:
     #: FastAPI's field_info.annotation is); `annotation` if not given.
     declared: Any = None
     #: The Annotated metadata it was declared with (validators, a pydantic Field()).
-    metadata: tuple = ()
+    metadata: tuple[Any, ...] = ()
     validator: Validator = field(init=False)
 
     def __post_init__(self) -> None:
@@ -205,7 +192,7 @@ class BodyField:
         if not self.aliases:
             self.aliases = [self.alias]
 
-    def absent(self, loc: tuple, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    def absent(self, loc: Loc, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         """Puts the default into `kwargs` for a value not sent; `[missing]` if required."""
         if self.required:
             return [missing(loc)]

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterable
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from ..concurrency import run_in_threadpool
 from .body import ClientDisconnect
-from .concurrency import run_in_threadpool
 
 #: How much of a file is read (off the loop) and sent at a time.
 CHUNK_SIZE = 64 * 1024
@@ -56,7 +56,7 @@ async def _open(path: Any) -> Any:
         raise
 
 
-def _close_opened(opening: asyncio.Future) -> None:
+def _close_opened(opening: asyncio.Future[Any]) -> None:
     if not opening.cancelled() and opening.exception() is None:
         opening.result().close()
 
@@ -110,7 +110,7 @@ async def _aiter(content: Any) -> Any:
     loop = asyncio.get_running_loop()
     iterator = iter(content)
     done = object()
-    step: asyncio.Future | None = None
+    step: asyncio.Future[Any] | None = None
     try:
         while True:
             # shielded: cancelling this leaves the thread's `next` to finish (it cannot be
@@ -128,7 +128,7 @@ async def _aiter(content: Any) -> Any:
             await run_in_threadpool(close)
 
 
-def _length(pieces: list) -> int:
+def _length(pieces: list[Any]) -> int:
     """The number of bytes of a body made of `pieces` (see FileResponse._send_file)."""
     return sum(len(p) if isinstance(p, bytes) else p[1] - p[0] for p in pieces)
 

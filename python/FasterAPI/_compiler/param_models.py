@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from . import params as p
-from ._types import unwrap_optional
-from .body import _pydantic, _pydantic_errors
+from .. import params as p
+from .._types import unwrap_optional
+from .body import Loc, _pydantic, _pydantic_errors
 
 _SEQUENCES = (list, set, frozenset, tuple, collections.deque, collections.abc.Sequence)
 
@@ -140,7 +140,7 @@ class Default:
     factory: Any = None
     validate: bool = False
 
-    def absent(self, adapter: Any, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:
+    def absent(self, adapter: Any, loc: Loc) -> tuple[Any, list[dict[str, Any]]]:
         if self.required:
             return None, [_missing(loc)]
         value = self.factory() if self.factory is not None else copy.deepcopy(self.default)
@@ -235,11 +235,11 @@ class ModelValidator:
         return value, errors
 
 
-def _missing(loc: tuple) -> dict[str, Any]:
+def _missing(loc: Loc) -> dict[str, Any]:
     return {"type": "missing", "loc": loc, "msg": "Field required", "input": None}
 
 
-def _validate(adapter: Any, value: Any, loc: tuple) -> tuple[Any, list[dict[str, Any]]]:
+def _validate(adapter: Any, value: Any, loc: Loc) -> tuple[Any, list[dict[str, Any]]]:
     pydantic = _pydantic()
     try:
         return adapter.validate_python(value, from_attributes=True), []
@@ -247,7 +247,7 @@ def _validate(adapter: Any, value: Any, loc: tuple) -> tuple[Any, list[dict[str,
         return None, _pydantic_errors(exc, loc)
 
 
-def param_model(annotation: Any, marker: p.Param | None, metadata: tuple = ()) -> Any:
+def param_model(annotation: Any, marker: p.Param | None, metadata: tuple[Any, ...] = ()) -> Any:
     """The pydantic model of a parameter model (`Model` or `Model | None` as a Query(),
     Header() or Cookie()), or None; `Json[Model]` is one parameter, not a model's fields."""
     pydantic = _pydantic()

@@ -29,13 +29,13 @@ from collections.abc import (
 )
 from typing import Any, get_args, get_origin
 
-from . import _core
-from ._streaming import _aiter
-from ._types import is_subclass
-from .dependencies.models import called_function
-from .encoders import jsonable_encoder
-from .responses import JSONResponse, Response, StreamingResponse
-from .sse import KEEPALIVE_COMMENT, EventSourceResponse, ServerSentEvent, format_sse_event
+from .. import _core
+from .._http.streaming import _aiter
+from .._types import is_subclass
+from ..dependencies.models import called_function
+from ..encoders import jsonable_encoder
+from ..responses import JSONResponse, Response, StreamingResponse
+from ..sse import KEEPALIVE_COMMENT, EventSourceResponse, ServerSentEvent, format_sse_event
 
 _STREAM_ORIGINS = {AsyncIterable, AsyncIterator, AsyncGenerator, Iterable, Iterator, Generator}
 
@@ -123,7 +123,8 @@ def _json(item: Any, serialize: Callable[[Any], Any] | None) -> bytes:
 def _untyped_json(value: Any) -> str:
     pydantic = sys.modules.get("pydantic")
     if pydantic is not None and isinstance(value, pydantic.BaseModel):
-        return value.model_dump_json()  # as the model says (ser_json_inf_nan, aliases)
+        json_text: str = value.model_dump_json()  # as the model says (ser_json_inf_nan, aliases)
+        return json_text
     return json.dumps(_finite(jsonable_encoder(value)))
 
 
@@ -150,9 +151,9 @@ async def _events(items: Any, serialize: Callable[[Any], Any] | None) -> Any:
     """Each item as an event, with a keep-alive comment after PING_INTERVAL seconds without
     one. The generator runs in a task of its own, so waiting for it with a timeout never
     cancels it halfway."""
-    from . import sse  # PING_INTERVAL read at each wait: tests shorten it
+    from .. import sse  # PING_INTERVAL read at each wait: tests shorten it
 
-    queue: asyncio.Queue = asyncio.Queue(maxsize=1)
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
     done = object()
 
     async def produce() -> None:

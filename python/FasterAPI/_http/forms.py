@@ -5,12 +5,13 @@ multipart body as it arrives, its files spooled to disk. What a route does with 
 The body is parsed in Rust (`_core.FormReader`: fasterapi-core's params::form and
 params::multipart). Scalar fields and lists of them (str, int, float, bool, Enum, Literal,
 UUID, datetime...) are coerced and checked there too, as query parameters are; files, form
-models (`Annotated[Model, Form()]`) and any other type are made and validated here. As in
-FastAPI, an empty text field or an empty file input (no filename, no bytes) counts as absent,
-a parameter given several values gets the last one, and a list gets them all.
+models (`Annotated[Model, Form()]`) and any other type are made and validated by the
+route's FormPlan. As in FastAPI, an empty text field or an empty file input (no filename, no
+bytes) counts as absent, a parameter given several values gets the last one, and a list gets
+them all.
 
-A form route is served by the dependency solver, which closes the request's files once the
-response is sent and the background tasks have run (see `FILES_KEY`).
+The runner (FasterAPI._runtime.runner) closes a form route's files once the response is sent
+and the background tasks have run (see `FILES_KEY`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from __future__ import annotations
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
-from . import _core
+from .. import _core
+from ..datastructures import FormData, Headers, UploadFile
+from ..exceptions import HTTPException
 from .body import ClientDisconnect, read_body
-from .datastructures import FormData, Headers, UploadFile
-from .exceptions import HTTPException
 
 #: Where `FormPlan.parse` leaves the request's UploadFiles among the extracted values, for the
-#: dependency solver to close after the response (not a Python identifier: no parameter's).
+#: runner to close after the response (not a Python identifier: no parameter's).
 FILES_KEY = "fasterapi.files"
 
 
