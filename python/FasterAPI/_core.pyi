@@ -71,7 +71,7 @@ _Errors: TypeAlias = list[_ErrorDict] | None
 _ParamSpec: TypeAlias = dict[str, Any]
 
 class _BodyPlan(Protocol):
-    """What Rust reads of a route's body plan (`FasterAPI.body.BodyPlan`,
+    """What Rust reads of a route's body plan (`FasterAPI._compiler.body.BodyPlan`,
     `_compiler.form_plan.FormPlan`): whether the body is a form (read as it arrives)."""
 
     @property
