@@ -62,8 +62,37 @@ from .websockets import WebSocket, WebSocketClose, deny
 _NOT_FOUND = {"detail": "Not Found"}
 
 
-class Faster(FasterRouter, _core.AsgiApp):
-    """A FastAPI-style app: route decorators, routers, exception handlers, lifespan."""
+class _AppRouter(FasterRouter):
+    """An app's own router (`app.router`): the routes it serves, whose paths start with '/'
+    (a router's need not: a webhook's is a name, a callback's an expression)."""
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
+        if not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/'")
+        return super().add_api_route(path, endpoint, **options)
+
+    add_api_route.__signature__ = FasterRouter.add_api_route.__signature__  # type: ignore[attr-defined]
+
+
+def _router_attribute(name: str) -> Any:
+    """`app.<name>`: the app's router's, read and set (as FastAPI's app forwards them)."""
+
+    def get(app: Faster) -> Any:
+        return getattr(app.router, name)
+
+    def set_(app: Faster, value: Any) -> None:
+        setattr(app.router, name, value)
+
+    return property(get, set_, doc=f"`app.router.{name}`")
+
+
+class Faster(_core.AsgiApp):
+    """A FastAPI-style app: route decorators, routers, exception handlers, lifespan.
+
+    It holds its routes in a router (`app.router`, a FasterRouter: FastAPI's APIRouter), whose
+    route decorators and settings it forwards, as FastAPI's app does; it is the ASGI app
+    (`app(scope, receive, send)` is the Rust door, `_core.AsgiApp`), with its middleware stack
+    built once (`build_middleware_stack`)."""
 
     def __init__(
         self,
@@ -97,7 +126,18 @@ class Faster(FasterRouter, _core.AsgiApp):
         middleware: Sequence[Any] | None = None,
         webhooks: FasterRouter | None = None,
         telemetry: dict[str, Any] | None = None,
-        **router_options: Any,
+        # the router's (app.router)
+        routes: Sequence[Any] | None = None,
+        dependencies: Sequence[Any] | None = None,
+        default_response_class: type[Response] = Default,
+        redirect_slashes: bool = True,
+        responses: dict[Any, Any] | None = None,
+        callbacks: list[Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default,
+        max_body_size: int | None = None,
+        form_limits: dict[str, int] | None = None,
     ) -> None:
         if telemetry is not None:
             raise NotImplementedError(
@@ -105,12 +145,24 @@ class Faster(FasterRouter, _core.AsgiApp):
                 "FasterAPI; instrument the app with opentelemetry-instrumentation-fastapi "
                 "(docs/migrating-from-fastapi.md)"
             )
-        super().__init__(
+        #: The app's routes, and the settings they are added with (FastAPI's `app.router`).
+        self.router: FasterRouter = _AppRouter(
             lifespan=lifespan,
             on_startup=on_startup,
             on_shutdown=on_shutdown,
             strict_content_type=strict_content_type,
-            **router_options,
+            dependency_overrides_provider=self,
+            routes=routes,
+            dependencies=dependencies,
+            default_response_class=default_response_class,
+            redirect_slashes=redirect_slashes,
+            responses=responses,
+            callbacks=callbacks,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
+            generate_unique_id_function=generate_unique_id_function,
+            max_body_size=max_body_size,
+            form_limits=form_limits,
         )
         #: Routes documented under the OpenAPI document's "webhooks" (requests the app sends).
         self.webhooks = webhooks or FasterRouter()
@@ -176,7 +228,7 @@ class Faster(FasterRouter, _core.AsgiApp):
         #: What build_middleware_stack() made when it had no middleware to add: a stack that
         #: calls can skip, the routes answering their errors as it would.
         self._plain_stack: Any = None
-        self._listeners.append(self._routes_changed)
+        self.router._listeners.append(self._routes_changed)
         #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` resets it.
         self.dependency_overrides: dict[Any, Any] = {}
         self.__call__ = self._asgi  # type: ignore[method-assign,assignment]  # see _asgi
@@ -249,22 +301,82 @@ class Faster(FasterRouter, _core.AsgiApp):
         for url, endpoint in pages:
             if url:
                 self.routes.append(APIRoute(url, endpoint, include_in_schema=False))
-        self._changed()
+        self.router._changed()
 
-    # -- configuration --------------------------------------------------------------------------
+    # -- the router's, forwarded (as FastAPI's app forwards them) -------------------------------
 
-    @property
-    def router(self) -> FasterRouter:
-        return self
+    routes = _router_attribute("routes")
+    frontends = _router_attribute("frontends")
+    redirect_slashes = _router_attribute("redirect_slashes")
+    strict_content_type = _router_attribute("strict_content_type")
+    lifespan_context = _router_attribute("lifespan_context")
+    on_startup = _router_attribute("on_startup")
+    on_shutdown = _router_attribute("on_shutdown")
+    dependencies = _router_attribute("dependencies")
+    default_response_class = _router_attribute("default_response_class")
+    route_class = _router_attribute("route_class")
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
-        """A route the app serves: its path starts with '/' (a router's need not: a
-        webhook's is a name, a callback's an expression)."""
-        if not path.startswith("/"):
-            raise ValueError(f"route path {path!r} must start with '/'")
-        return super().add_api_route(path, endpoint, **options)
+        return self.router.add_api_route(path, endpoint, **options)
 
-    add_api_route.__signature__ = FasterRouter.add_api_route.__signature__  # type: ignore[attr-defined]
+    def api_route(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.api_route(path, **options)
+
+    def add_api_websocket_route(
+        self, path: str, endpoint: Callable[..., Any], **options: Any
+    ) -> Any:
+        return self.router.add_api_websocket_route(path, endpoint, **options)
+
+    def websocket(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.websocket(path, **options)
+
+    def websocket_route(self, path: str, name: str | None = None) -> Callable[[Any], Any]:
+        return self.router.websocket_route(path, name)
+
+    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Any:
+        return self.router.add_websocket_route(path, endpoint, **options)
+
+    def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Any:
+        return self.router.add_route(path, endpoint, **options)
+
+    def route(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.route(path, **options)
+
+    def include_router(self, router: FasterRouter, **options: Any) -> None:
+        self.router.include_router(router, **options)
+
+    def frontend(self, *args: Any, **options: Any) -> Any:
+        return self.router.frontend(*args, **options)
+
+    def on_event(self, event_type: str) -> Callable[[Any], Any]:
+        return self.router.on_event(event_type)
+
+    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
+        self.router.add_event_handler(event_type, func)
+
+    def get(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.get(path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.post(path, **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.put(path, **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.patch(path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.delete(path, **options)
+
+    def head(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.head(path, **options)
+
+    def options(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.options(path, **options)
+
+    def trace(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        return self.router.trace(path, **options)
 
     def _routes_changed(self) -> None:
         self._dispatcher = None
@@ -409,7 +521,7 @@ class Faster(FasterRouter, _core.AsgiApp):
                 return prefix + app.url_path_for(inner, **path_params)
             if not inner and set(path_params) == {"path"}:
                 return prefix + "/" + str(path_params["path"]).lstrip("/")
-        return super().url_path_for(name, **path_params)
+        return self.router.url_path_for(name, **path_params)
 
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
         """Wraps the app in a pure-ASGI middleware, `middleware_class(app, *args, **kwargs)`;
@@ -767,6 +879,14 @@ class Faster(FasterRouter, _core.AsgiApp):
 
 
 FastAPI = Faster
+
+# The forwarded methods take what the router's take (help(), editors, FastAPI's signatures).
+for _name in (
+    "add_api_route", "api_route", "add_api_websocket_route", "websocket", "websocket_route",
+    "add_websocket_route", "add_route", "route", "include_router", "frontend", "on_event",
+    "add_event_handler", "get", "post", "put", "patch", "delete", "head", "options", "trace",
+):  # fmt: skip
+    getattr(Faster, _name).__signature__ = inspect.signature(getattr(FasterRouter, _name))
 
 
 class _RouteHandlerApp(Faster):

@@ -9,7 +9,6 @@ import inspect
 import os
 import re
 import typing
-import warnings
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from ._compiler.signature import _PATH_CONVERTORS, compile_endpoint
 from ._form_limits import merge_form_limits, validate_form_limits
 from ._starlette import Match, StarletteResponse
 from ._types import is_subclass
+from ._warn import warn
 from .datastructures import DefaultPlaceholder
 from .dependencies.models import called_function, is_coroutine_callable
 from .exceptions import FastAPIError, HTTPException
@@ -704,10 +704,9 @@ def _check_frontend_dir(directory: str | os.PathLike[str], check_dir: bool | str
     if os.environ.get("FASTAPI_ENV") != "development":
         return True
     if not os.path.isdir(directory):
-        warnings.warn(
+        warn(
             f"Frontend directory '{directory}' does not exist. "
-            f"Resolved absolute path: '{os.path.realpath(directory)}'",
-            stacklevel=3,  # the caller of frontend()
+            f"Resolved absolute path: '{os.path.realpath(directory)}'"
         )
     return False
 
@@ -1060,11 +1059,7 @@ class FasterRouter:
     def on_event(self, event_type: str) -> Callable[[Any], Any]:
         """add_event_handler as a decorator: FastAPI's deprecated form of a lifespan, which
         warns as FastAPI does (DeprecationWarning)."""
-        warnings.warn(
-            "on_event is deprecated, use lifespan event handlers instead.",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        warn("on_event is deprecated, use lifespan event handlers instead.", DeprecationWarning)
         self._handlers(event_type)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
