@@ -2,19 +2,22 @@
 //! fields (`HeadEvent`, `RouteEvent`, `UpgradeEvent`, `BodyEvent`, `EndEvent`, `ErrorEvent`),
 //! and `Framing`, how `response_head` frames a body it is given no Content-Length for.
 //!
-//! The fields of the events made per request are Python objects, made with the event: a frozen
-//! class's `Py` field is a plain struct member for Python (read as fast as a `__slots__`
-//! attribute), where a Rust `bool` or `u8` field would take a getter call on every read.
+//! Events are made per request and per body piece, so they cost no more than the tuples they
+//! replace: the fields of the per-request ones are Python objects, made with the event (a frozen
+//! class's `Py` field is a plain struct member for Python, read as fast as a `__slots__`
+//! attribute, where a Rust `bool` or `u8` field would take a getter call on every read); their
+//! memory is kept on a free list; and the one `EndEvent` serves every request.
 
 use fasterapi_core::http::{BodyFraming, RequestHead};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString};
 
 use super::parser::NativeRequest;
 
 /// A request head for the ASGI path: a route the parser does not run itself (or no
 /// dispatcher). Its body follows as `BodyEvent`s, then an `EndEvent`.
-#[pyclass(module = "FasterAPI._core", frozen, get_all)]
+#[pyclass(module = "FasterAPI._core", freelist = 16, frozen, get_all)]
 pub struct HeadEvent {
     method: Py<PyString>,
     path: Py<PyString>,
@@ -49,7 +52,7 @@ impl HeadEvent {
 /// A request for a route the parser matched and ran the parameter plan of (a native route):
 /// `kwargs` holds the parameters extracted, `errors` None or their validation errors. Unless
 /// `complete` (no body), its body follows as `BodyEvent`s, then an `EndEvent`.
-#[pyclass(module = "FasterAPI._core", frozen, get_all)]
+#[pyclass(module = "FasterAPI._core", freelist = 16, frozen, get_all)]
 pub struct RouteEvent {
     /// The route object given to `Dispatcher.add_route`.
     pub(crate) route: Py<PyAny>,
@@ -93,7 +96,7 @@ pub(crate) fn py_bool(py: Python<'_>, value: bool) -> Py<PyBool> {
 }
 
 /// A piece of the request's body.
-#[pyclass(module = "FasterAPI._core", frozen, get_all)]
+#[pyclass(module = "FasterAPI._core", freelist = 16, frozen, get_all)]
 pub struct BodyEvent {
     pub(crate) data: Py<PyBytes>,
 }
@@ -101,6 +104,16 @@ pub struct BodyEvent {
 /// The request's body is complete.
 #[pyclass(module = "FasterAPI._core", frozen)]
 pub struct EndEvent;
+
+static END: PyOnceLock<Py<EndEvent>> = PyOnceLock::new();
+
+impl EndEvent {
+    /// The one `EndEvent` (it has no fields: one object serves every request).
+    pub(crate) fn get(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        let end = END.get_or_try_init(py, || Py::new(py, EndEvent))?;
+        Ok(end.bind(py).clone().into_any())
+    }
+}
 
 /// A protocol error: `response` is the whole error response to write, after which the
 /// connection is closed.

@@ -165,7 +165,7 @@ impl HttpParser {
             State::Failed | State::Upgraded => Ok(None),
             State::End => {
                 self.state = State::Head;
-                Ok(Some(Bound::new(py, EndEvent)?.into_any()))
+                Ok(Some(EndEvent::get(py)?))
             }
             State::Head => {
                 if pending.is_empty() {
