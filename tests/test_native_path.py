@@ -43,21 +43,23 @@ def test_a_native_route_arrives_routed_with_its_arguments_coerced():
     (route_event,) = events(
         parser, b"GET /items/42?q=hi HTTP/1.1\r\nHost: x\r\nX-Token: abc\r\n\r\n"
     )
-    kind, route, kwargs, errors, is_json, request, complete = route_event
-    assert kind == "route" and complete is True  # no body: no "end" event follows
-    assert route.endpoint.__name__ == "get_item"
-    assert kwargs == {"item_id": 42, "q": "hi", "x_token": "abc"}
-    assert errors is None and is_json is False
+    assert isinstance(route_event, _core.RouteEvent)
+    assert route_event.complete is True  # no body: no EndEvent follows
+    assert route_event.route.endpoint.__name__ == "get_item"
+    assert route_event.kwargs == {"item_id": 42, "q": "hi", "x_token": "abc"}
+    assert route_event.errors is None and route_event.is_json is False
+    request = route_event.request
     assert (request.method, request.http_minor, request.keep_alive) == ("GET", 1, True)
     head = request.head_event()  # the ASGI view, built only when asked for
-    assert head[0] == "head" and head[2] == "/items/42" and head[4] == b"q=hi"
-    assert (b"x-token", b"abc") in head[6]
+    assert isinstance(head, _core.HeadEvent)
+    assert head.path == "/items/42" and head.query == b"q=hi"
+    assert (b"x-token", b"abc") in head.headers
 
 
 def test_invalid_parameters_arrive_as_fastapi_errors():
     parser, _ = make_parser()
     (route_event,) = events(parser, b"GET /items/abc HTTP/1.1\r\nHost: x\r\n\r\n")
-    errors = route_event[3]
+    errors = route_event.errors
     assert [e["loc"] for e in errors] == [("path", "item_id")]
     assert errors[0]["type"] == "int_parsing"
 
@@ -70,17 +72,17 @@ def test_the_body_follows_a_route_event_and_json_is_detected():
         b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n%s" % (len(body), body),
     )
-    assert [e[0] for e in evs] == ["route", "body", "end"]
-    assert evs[0][4] is True and evs[0][6] is False and evs[1][1] == body
+    assert [type(e) for e in evs] == [_core.RouteEvent, _core.BodyEvent, _core.EndEvent]
+    assert evs[0].is_json is True and evs[0].complete is False and evs[1].data == body
     evs = events(parser, b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
-    assert evs[0][4] is False  # no Content-Type: not JSON (strict_content_type)
+    assert evs[0].is_json is False  # no Content-Type: not JSON (strict_content_type)
 
 
 def test_routes_taking_a_request_and_unknown_paths_go_through_asgi():
     parser, _ = make_parser()
-    assert events(parser, b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\n")[0][0] == "head"
-    assert events(parser, b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")[0][0] == "head"
-    assert events(parser, b"DELETE /items HTTP/1.1\r\nHost: x\r\n\r\n")[0][0] == "head"
+    for raw in (b"GET /raw", b"GET /nowhere", b"DELETE /items"):
+        head, _end = events(parser, raw + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert isinstance(head, _core.HeadEvent)
 
 
 def test_json_response_is_one_whole_http_response():

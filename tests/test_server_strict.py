@@ -117,13 +117,15 @@ def test_an_absolute_form_target_makes_the_url_on_the_asgi_path(server):
 
 
 def test_parser_head_events_carry_the_authority_as_host():
-    """The "head" event the server builds an ASGI scope from: the Host value is replaced by
-    the target's authority, in place."""
+    """The HeadEvent the server builds an ASGI scope from: the Host value is replaced by the
+    target's authority, in place."""
     parser = _core.HttpParser(1024)
     parser.feed(b"GET http://a.example/x?q=1 HTTP/1.1\r\nX-A: 1\r\nHost: b.example\r\n\r\n")
     event = parser.next_event()
-    assert event[:6] == ("head", "GET", "/x", b"/x", b"q=1", 1)
-    assert event[6] == [(b"x-a", b"1"), (b"host", b"a.example")]
+    assert isinstance(event, _core.HeadEvent)
+    target = (event.method, event.path, event.raw_path, event.query, event.http_minor)
+    assert target == ("GET", "/x", b"/x", b"q=1", 1)
+    assert event.headers == [(b"x-a", b"1"), (b"host", b"a.example")]
 
 
 def test_valid_hosts_keep_the_connection(server):

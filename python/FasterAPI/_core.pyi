@@ -6,14 +6,14 @@ the extension exports, with the types the Rust side accepts and returns. `make l
 disagree (a name missing on either side, a parameter renamed, a default changed).
 
 Classes that cannot be subclassed at runtime (every PyO3 class but `AsgiApp`, the base of
-`Faster`) are `@final`. The private names below (`_HeadEvent`, `_Route`...) exist only here:
+`Faster`) are `@final`. The private names below (`_Route`, `_HttpEvent`...) exist only here:
 they name the shapes of the tuples and objects that cross the boundary. A change on the Rust
 side (a new function, a parameter renamed) is made here too, or `make lint` fails.
 """
 
 from collections.abc import Callable, Generator, Iterable, Sequence
 from types import TracebackType
-from typing import Any, Final, Literal, Protocol, Self, TypeAlias, final
+from typing import Any, ClassVar, Final, Literal, Protocol, Self, TypeAlias, final
 
 from typing_extensions import disjoint_base
 
@@ -37,13 +37,22 @@ __all__ = [
     "MultipartParser",
     "multipart_parser",
     "HttpParser",
+    "HeadEvent",
+    "RouteEvent",
+    "UpgradeEvent",
+    "BodyEvent",
+    "EndEvent",
+    "ErrorEvent",
     "NativeRequest",
+    "Framing",
     "response_head",
     "chunk",
     "error_response",
     "json_response",
     "whole_response",
     "WebSocketSession",
+    "WebSocketMessage",
+    "WebSocketClose",
     "websocket_check",
     "websocket_handshake",
     "websocket_reject",
@@ -93,35 +102,10 @@ class _Route(Protocol):
     @property
     def native(self) -> object: ...
 
-# HttpParser.next_event(): "head" and "websocket" carry method, path, raw_path, query,
-# http_minor and headers ("head" then keep_alive and expect_continue); "route" carries the
-# route object given to Dispatcher.add_route, its kwargs, errors, is_json, the request and
-# whether it has no body to wait for.
-_HeadEvent: TypeAlias = tuple[Literal["head"], str, str, bytes, bytes, int, _HeaderList, bool, bool]
-_RouteEvent: TypeAlias = tuple[
-    Literal["route"], Any, dict[str, Any], _Errors, bool, NativeRequest, bool
-]
-_BodyEvent: TypeAlias = tuple[Literal["body"], bytes]
-_EndEvent: TypeAlias = tuple[Literal["end"]]
-_ErrorEvent: TypeAlias = tuple[Literal["error"], int, bytes]
-_WebSocketEvent: TypeAlias = tuple[Literal["websocket"], str, str, bytes, bytes, int, _HeaderList]
-# What next_event() returns is one of these; it is typed `tuple[Any, ...]` because the native
-# server reads `kind = event[0]` and then indexes, which mypy cannot narrow (it narrows
-# `event[0] == "body"`). The union replaces it once the server's protocol narrows so.
-_HttpEventUnion: TypeAlias = (
-    _HeadEvent | _RouteEvent | _BodyEvent | _EndEvent | _ErrorEvent | _WebSocketEvent
-)
-_HttpEvent: TypeAlias = tuple[Any, ...]
-
-# WebSocketSession.feed(): messages, the peer's close (code, reason), or a protocol error;
-# `tuple[Any, ...]` for now, as _HttpEvent is.
-_WebSocketFrameEventUnion: TypeAlias = (
-    tuple[Literal["text"], str]
-    | tuple[Literal["bytes"], bytes]
-    | tuple[Literal["close"], int, str]
-    | tuple[Literal["error"], int, str]
-)
-_WebSocketFrameEvent: TypeAlias = tuple[Any, ...]
+# What HttpParser.next_event() returns (the classes are below it).
+_HttpEvent: TypeAlias = HeadEvent | RouteEvent | UpgradeEvent | BodyEvent | EndEvent | ErrorEvent
+# What WebSocketSession.feed() returns a list of.
+_WebSocketEvent: TypeAlias = WebSocketMessage | WebSocketClose
 
 # A form field: a text field's value is a str; a file's is (filename, headers, start, end),
 # its data `body[start:end]`.
@@ -291,6 +275,83 @@ class HttpParser:
     def next_event(self) -> _HttpEvent | None: ...
 
 @final
+class HeadEvent:
+    """A request head for the ASGI path; its body follows (`BodyEvent`s, then `EndEvent`)."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def raw_path(self) -> bytes: ...
+    @property
+    def query(self) -> bytes: ...
+    @property
+    def http_minor(self) -> int: ...
+    @property
+    def headers(self) -> _HeaderList: ...
+    @property
+    def keep_alive(self) -> bool: ...
+    @property
+    def expect_continue(self) -> bool: ...
+
+@final
+class RouteEvent:
+    """A request for a native route, its parameters extracted; unless `complete`, its body
+    follows (`BodyEvent`s, then `EndEvent`)."""
+
+    @property
+    def route(self) -> Any:
+        """The route object given to `Dispatcher.add_route`."""
+    @property
+    def kwargs(self) -> dict[str, Any]: ...
+    @property
+    def errors(self) -> _Errors: ...
+    @property
+    def is_json(self) -> bool: ...
+    @property
+    def request(self) -> NativeRequest: ...
+    @property
+    def complete(self) -> bool: ...
+
+@final
+class UpgradeEvent:
+    """A WebSocket handshake: a `HeadEvent`'s fields up to `headers`; the parser is then done."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def raw_path(self) -> bytes: ...
+    @property
+    def query(self) -> bytes: ...
+    @property
+    def http_minor(self) -> int: ...
+    @property
+    def headers(self) -> _HeaderList: ...
+
+@final
+class BodyEvent:
+    """A piece of the request's body."""
+
+    @property
+    def data(self) -> bytes: ...
+
+@final
+class EndEvent:
+    """The request's body is complete."""
+
+@final
+class ErrorEvent:
+    """A protocol error: write `response`, then close the connection."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def response(self) -> bytes: ...
+
+@final
 class NativeRequest:
     """A request head the native server routed itself ("route" events)."""
 
@@ -304,12 +365,21 @@ class NativeRequest:
     def method(self) -> str: ...
     @property
     def content_length(self) -> int | None: ...
-    def head_event(self) -> _HeadEvent: ...
+    def head_event(self) -> HeadEvent: ...
+
+@final
+class Framing:
+    """How `response_head` frames a body it is given no Content-Length for."""
+
+    CHUNKED: ClassVar[Framing]
+    """`Transfer-Encoding: chunked`."""
+    NONE: ClassVar[Framing]
+    """No framing header: a status without a body, or a body that ends with the connection."""
 
 def response_head(
-    http_minor: int, status: int, headers: _Headers, keep_alive: bool, framing: int
+    http_minor: int, status: int, headers: _Headers, keep_alive: bool, framing: int | Framing
 ) -> bytes:
-    """A response head; `framing` is a Content-Length, -1 for chunked or -2 for none."""
+    """A response head; `framing` is a Content-Length or a `Framing`."""
 
 def chunk(data: bytes) -> bytes: ...
 def error_response(status: int, detail: str) -> bytes: ...
@@ -332,7 +402,7 @@ class WebSocketSession:
     """One WebSocket connection's frames; each send returns the bytes to write now."""
 
     def __new__(cls, max_message_size: int = ...) -> Self: ...  # 16 MiB
-    def feed(self, data: bytes) -> list[_WebSocketFrameEvent]: ...
+    def feed(self, data: bytes) -> list[_WebSocketEvent]: ...
     def send_text(self, text: str) -> bytes: ...
     def send_bytes(self, data: bytes) -> bytes: ...
     def ping(self) -> bytes: ...
@@ -340,6 +410,25 @@ class WebSocketSession:
     def take_output(self) -> bytes: ...
     @property
     def closed(self) -> bool: ...
+
+@final
+class WebSocketMessage:
+    """A message from the client: a str for a text message, bytes for a binary one."""
+
+    @property
+    def data(self) -> str | bytes: ...
+
+@final
+class WebSocketClose:
+    """The client's close frame (`code` 1005 if it had none) or, when `error`, a protocol
+    violation (the code and reason of the close frame sent back)."""
+
+    @property
+    def code(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def error(self) -> bool: ...
 
 def websocket_check(headers: _Headers) -> bytes | None: ...
 def websocket_handshake(

@@ -172,19 +172,20 @@ class RequestCycle:
                 headers = [(k, v) for k, v in headers if k.lower() != b"connection"]
                 if b"close" in connection.lower():
                     self.keep_alive = False
+            framing: int | _core.Framing
             if no_body:
-                framing = -2
+                framing = _core.Framing.NONE
             elif length is not None:
                 framing = length
             elif self.http_minor == 1:
-                framing, self.chunked = -1, True
+                framing, self.chunked = _core.Framing.CHUNKED, True
             else:  # an HTTP/1.0 client: the body ends when the connection closes
-                framing, self.keep_alive = -2, False
+                framing, self.keep_alive = _core.Framing.NONE, False
             if not self.body_complete:  # answered before the body was in: it is not read
                 self.keep_alive = False
             self.expect_continue = False
             self.no_body = no_body
-            self.remaining = length if framing >= 0 else None
+            self.remaining = framing if isinstance(framing, int) else None
             try:
                 head = _core.response_head(
                     self.http_minor, status, headers, self.keep_alive, framing

@@ -2,7 +2,7 @@
 
 When the app is a FasterAPI app, the Rust parser matches each request head against the app's
 routes and runs the route's parameter plan itself. For a route marked native (one that does not
-take a `Request`), it hands over `("route", route, kwargs, errors, is_json, request)`, and
+take a `Request`), it hands over a `_core.RouteEvent` (route, kwargs, errors, is_json...), and
 `NativeCycle` gathers the body and runs the route (FasterAPI._runtime.runner.run, the same run
 as the ASGI door's) with itself as the door: it writes the whole response, encoded by Rust, in
 one write. Anything off that path (an exception to hand to the app's handlers, a streaming
@@ -171,10 +171,13 @@ class NativeCycle:
         "response_complete",
     )
 
-    def __init__(self, conn: HttpProtocol, event: tuple[Any, ...]) -> None:
-        _, self.route, self.kwargs, self.errors, self.is_json, request, _ = event
+    def __init__(self, conn: HttpProtocol, event: _core.RouteEvent) -> None:
+        self.route = event.route
+        self.kwargs = event.kwargs
+        self.errors = event.errors
+        self.is_json = event.is_json
+        self.request = request = event.request
         self.conn = conn
-        self.request = request
         self.http_minor = request.http_minor
         self.keep_alive = request.keep_alive and not conn.state.shutting_down
         self.head_only = request.method == "HEAD"
@@ -347,7 +350,7 @@ class NativeCycle:
         conn = self.conn
         if conn.config.access_log:
             head = self.request.head_event()
-            path = conn.config.root_path + head[2]
+            path = conn.config.root_path + head.path
             status = int(response[9:12])  # "HTTP/1.1 200 ..."
-            log_access(conn.client, head[1], path, head[4], self.http_minor, status)
+            log_access(conn.client, head.method, path, head.query, self.http_minor, status)
         conn.response_complete(self)

@@ -1,10 +1,12 @@
 """One HTTP/1.1 connection of the native server, as an asyncio Protocol.
 
 The bytes are parsed and framed by Rust (`_core.HttpParser`), which hands this protocol events:
-a request head, pieces of its body, its end, or a protocol error with the complete error response
-to write. Each request runs the app through ASGI (`RequestCycle`); requests on one connection are
-answered one at a time, in order, so pipelining needs no extra bookkeeping. Reading pauses while
-a request's unread body piles up (flow control), and timers close slow or idle connections.
+a request head (`HeadEvent`, or a `RouteEvent` for a route it ran itself), pieces of its body
+(`BodyEvent`), its end (`EndEvent`), a WebSocket handshake (`UpgradeEvent`), or a protocol error
+with the complete error response to write (`ErrorEvent`). Each request runs the app through ASGI
+(`RequestCycle`), or the route directly (`NativeCycle`); requests on one connection are answered
+one at a time, in order, so pipelining needs no extra bookkeeping. Reading pauses while a
+request's unread body piles up (flow control), and timers close slow or idle connections.
 """
 
 from __future__ import annotations
@@ -191,55 +193,58 @@ class HttpProtocol(asyncio.Protocol):
                 if self.eof and cycle is None:
                     self.close()
                 return
-            kind = event[0]
-            if kind == "route":
+            # (`type(event) is`: the event classes are final, and it costs less than isinstance)
+            if type(event) is _core.RouteEvent:
                 self._start_native(event)
-            elif kind == "head":
-                self._start(event)
-            elif kind == "websocket":
-                self._start_websocket(event)
-                return
-            elif kind == "body":
-                cycle.body_received(event[1])  # type: ignore[union-attr]
-                if cycle.unread <= HIGH_WATER:  # type: ignore[union-attr]
+            elif type(event) is _core.BodyEvent:
+                # (a body's events follow its head's, which made `cycle`)
+                assert isinstance(cycle, (NativeCycle, RequestCycle))
+                cycle.body_received(event.data)
+                if cycle.unread <= HIGH_WATER:
                     # the next piece of the body must come in time (else _flow pauses reading)
                     self._arm_request()
-            elif kind == "end":
+            elif type(event) is _core.EndEvent:
+                assert isinstance(cycle, (NativeCycle, RequestCycle))
                 self._disarm()  # before the handler runs: it may finish, and arm keep-alive
-                cycle.body_received(b"", complete=True)  # type: ignore[union-attr]
-            else:  # ("error", status, response bytes): the connection cannot continue
-                self._protocol_error(event[1], event[2])
+                cycle.body_received(b"", complete=True)
+            elif type(event) is _core.HeadEvent:
+                self._start(event)
+            elif type(event) is _core.UpgradeEvent:
+                self._start_websocket(event)
+                return
+            else:  # an ErrorEvent: the connection cannot continue
+                self._protocol_error(event.status, event.response)
                 return
 
-    def _start(self, head: tuple[Any, ...]) -> None:
-        _, method, path, raw_path, query, http_minor, headers, keep_alive, expect = head
+    def _start(self, head: _core.HeadEvent) -> None:
         self._disarm()
         state = self.state
-        if state.shutting_down:
-            keep_alive = False
+        keep_alive = head.keep_alive and not state.shutting_down
         scope = self.scope(head)
-        self.cycle = cycle = RequestCycle(self, scope, http_minor, keep_alive, expect)
+        self.cycle = cycle = RequestCycle(
+            self, scope, head.http_minor, keep_alive, head.expect_continue
+        )
         if self._over_limit(cycle):
             return
         cycle.task = self._run(cycle.call(state.app))
         self._arm_request()  # until the body is in
 
-    def _start_native(self, event: tuple[Any, ...]) -> None:
+    def _start_native(self, event: _core.RouteEvent) -> None:
         """A request for a route the parser matched and extracted itself
         (FasterAPI.server.native)."""
         self._disarm()
         self.cycle = cycle = NativeCycle(self, event)
         if self._over_limit(cycle) or cycle.refuse_oversized():
             return
-        if event[6]:  # no body to wait for
+        if event.complete:  # no body to wait for
             cycle.body_received(b"", complete=True)
         else:
             self._arm_request()  # until the body is in
 
-    def _start_websocket(self, event: tuple[Any, ...]) -> None:
+    def _start_websocket(self, event: _core.UpgradeEvent) -> None:
         """An upgrade request: the app answers it as a WebSocket (FasterAPI.server.websocket)."""
         self._disarm()  # an open WebSocket has no idle or request timeout
-        rejection = _core.websocket_check(event[6])
+        rejection = _core.websocket_check(event.headers)
         if rejection is None and self._at_limit():
             rejection = _core.websocket_reject(503)
         if rejection is not None:
@@ -270,20 +275,20 @@ class HttpProtocol(asyncio.Protocol):
         cycle.send_error(503, _ERROR_503)
         return True
 
-    def scope(self, head: tuple[Any, ...]) -> dict[str, Any]:
-        """The ASGI scope of a request head (a parser "head" event)."""
-        _, method, path, raw_path, query, http_minor, headers, _, _ = head
-        scope = self.connection_scope("http", path, raw_path, query, http_minor, headers)
-        scope["method"] = method
+    def scope(self, head: _core.HeadEvent) -> dict[str, Any]:
+        """The ASGI scope of a request head."""
+        scope = self.connection_scope("http", head)
+        scope["method"] = head.method
         return scope
 
     def connection_scope(
-        self, kind: str, path: str, raw_path: bytes, query: bytes, http_minor: int, headers: Any
+        self, kind: str, head: _core.HeadEvent | _core.UpgradeEvent
     ) -> dict[str, Any]:
         """What an ASGI scope of `kind` ("http" or "websocket") says of the connection and the
         request's target: the client and scheme (from proxy headers when trusted), the paths."""
         state = self.state
         config = self.config
+        headers = head.headers
         client, scheme = self.client, "http"
         if config.proxy_headers and state.trusts(client):
             client, scheme = _forwarded(headers, client, scheme)
@@ -292,14 +297,14 @@ class HttpProtocol(asyncio.Protocol):
         return {
             "type": kind,
             "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": "1.1" if http_minor else "1.0",
+            "http_version": "1.1" if head.http_minor else "1.0",
             "server": self.server,
             "client": client,
             "scheme": scheme,
             "root_path": config.root_path,
-            "path": config.root_path + path,
-            "raw_path": raw_path,
-            "query_string": query,
+            "path": config.root_path + head.path,
+            "raw_path": head.raw_path,
+            "query_string": head.query,
             "headers": headers,
             "state": state.app_state.copy(),
         }

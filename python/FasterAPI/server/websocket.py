@@ -86,13 +86,14 @@ class WebSocketCycle:
         if output:
             self.conn.write(output)
         for event in events:
-            kind = event[0]
-            if kind == "text" or kind == "bytes":
+            if isinstance(event, _core.WebSocketMessage):
                 if not self.gone and not self.finished:
-                    self.messages.append({"type": "websocket.receive", kind: event[1]})
-                    self.queued_bytes += len(event[1])
-            else:  # "close" from the client, or "error": the protocol was broken
-                self._gone(event[1], event[2])
+                    message = event.data
+                    key = "text" if isinstance(message, str) else "bytes"
+                    self.messages.append({"type": "websocket.receive", key: message})
+                    self.queued_bytes += len(message)
+            else:  # the client's close, or a protocol error (event.error)
+                self._gone(event.code, event.reason)
                 self.conn.close()
                 break
         self._keep_alive()
@@ -322,7 +323,7 @@ class WebSocketCycle:
         ]
         length, _ = framing_headers(headers)
         # Without a Content-Length the body ends when the connection closes.
-        framing = -2 if length is None or status in (204, 304) else length
+        framing = _core.Framing.NONE if length is None or status in (204, 304) else length
         minor = 0 if self.scope.get("http_version") == "1.0" else 1
         try:
             head = _core.response_head(minor, status, headers, False, framing)
@@ -372,13 +373,12 @@ class WebSocketCycle:
             log_websocket(scope["client"], scope["path"], scope["query_string"], status)
 
 
-def websocket_scope(conn: HttpProtocol, event: tuple[Any, ...]) -> dict[str, Any]:
-    """The ASGI websocket scope of a parser "websocket" event."""
-    _, _method, path, raw_path, query, http_minor, headers = event
-    scope = conn.connection_scope("websocket", path, raw_path, query, http_minor, headers)
+def websocket_scope(conn: HttpProtocol, event: _core.UpgradeEvent) -> dict[str, Any]:
+    """The ASGI websocket scope of a WebSocket handshake."""
+    scope = conn.connection_scope("websocket", event)
     scope["subprotocols"] = [
         token.strip()
-        for name, value in headers
+        for name, value in event.headers
         if name == b"sec-websocket-protocol"
         for token in value.decode("latin-1").split(",")
         if token.strip()

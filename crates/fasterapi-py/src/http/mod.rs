@@ -1,15 +1,17 @@
-//! The native door's HTTP/1.1: `HttpParser` turns a connection's bytes into request events and
-//! the module functions write responses ([`parser`]), on fasterapi-core's `http`.
+//! The native door's HTTP/1.1: `HttpParser` turns a connection's bytes into request events
+//! ([`events`]) and the module functions write responses ([`parser`]), on fasterapi-core's `http`.
 
+pub(crate) mod events;
 pub(crate) mod parser;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-/// Adds `HttpParser`, `NativeRequest`, the response writers and the `LAST_CHUNK` and `CONTINUE`
-/// bytes to `FasterAPI._core`.
+/// Adds `HttpParser`, its events, `NativeRequest`, the response writers, `Framing` and the
+/// `LAST_CHUNK` and `CONTINUE` bytes to `FasterAPI._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<parser::HttpParser>()?;
+    events::register(m)?;
     m.add_function(wrap_pyfunction!(parser::response_head, m)?)?;
     m.add_function(wrap_pyfunction!(parser::chunk, m)?)?;
     m.add_function(wrap_pyfunction!(parser::error_response, m)?)?;

@@ -1,6 +1,7 @@
 //! The native server's HTTP/1.1 framing, for Python: `HttpParser` turns a connection's bytes into
-//! request events, and the module functions write response heads and chunks. The parsing itself
-//! is fasterapi-core's `http` module; this layer only converts to and from Python objects.
+//! request events ([`super::events`]), and the module functions write response heads and chunks.
+//! The parsing itself is fasterapi-core's `http` module; this layer only converts to and from
+//! Python objects.
 
 use std::cell::RefCell;
 
@@ -11,8 +12,11 @@ use fasterapi_core::http::{
 use fasterapi_core::route::Lookup;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict};
 
+use super::events::{
+    body_framing, py_bool, BodyEvent, EndEvent, ErrorEvent, HeadEvent, RouteEvent, UpgradeEvent,
+};
 use crate::headers::visit_headers;
 use crate::json::{write_str, write_value};
 use crate::route::dispatch::{run_plan, Dispatcher};
@@ -34,17 +38,14 @@ enum State {
 }
 
 /// Parses one connection's requests, one at a time. `feed` bytes as they arrive, then call
-/// `next_event` until it returns None:
-/// `("head", method, path, raw_path, query, http_minor, headers, keep_alive, expect_continue)`,
-/// or, for a route of `dispatcher` marked native, `("route", route, kwargs, errors, is_json,
-/// request, complete)` with the parameters already extracted and `request` a `NativeRequest`;
-/// then, unless `complete` (no body), `("body", bytes)` pieces, then `("end",)`; or `("error", status, response_bytes)`,
-/// after which the connection must be closed.
+/// `next_event` until it returns None: a `HeadEvent`, or, for a route of `dispatcher` marked
+/// native, a `RouteEvent` with the parameters already extracted; then, unless the route event is
+/// `complete` (no body), `BodyEvent` pieces, then an `EndEvent`; or an `ErrorEvent`, after which
+/// the connection must be closed.
 /// A GET asking for a WebSocket upgrade (`Connection: upgrade`, `Upgrade: websocket`; with or
-/// without a dispatcher) is instead `("websocket", method, path, raw_path, query, http_minor,
-/// headers)`, the first fields of a "head" event; the parser is then done (`next_event` returns
-/// None, `buffered` is 0) and `take_buffered()` returns the bytes the client sent after its
-/// handshake, the start of its WebSocket frames.
+/// without a dispatcher) is instead an `UpgradeEvent`; the parser is then done (`next_event`
+/// returns None, `buffered` is 0) and `take_buffered()` returns the bytes the client sent after
+/// its handshake, the start of its WebSocket frames.
 #[pyclass(module = "FasterAPI._core")]
 pub struct HttpParser {
     buf: Vec<u8>,
@@ -100,48 +101,10 @@ impl NativeRequest {
         }
     }
 
-    /// The same tuple as a "head" event, to build an ASGI scope from.
-    fn head_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        head_event(py, &self.head)
+    /// The request's `HeadEvent`, to build an ASGI scope from.
+    fn head_event(&self, py: Python<'_>) -> PyResult<HeadEvent> {
+        HeadEvent::new(py, &self.head)
     }
-}
-
-fn header_list<'py>(py: Python<'py>, head: &RequestHead) -> PyResult<Bound<'py, PyList>> {
-    let headers = PyList::empty(py);
-    for (name, value) in &head.headers {
-        headers.append((PyBytes::new(py, name), PyBytes::new(py, value)))?;
-    }
-    Ok(headers)
-}
-
-fn head_event<'py>(py: Python<'py>, head: &RequestHead) -> PyResult<Bound<'py, PyTuple>> {
-    let headers = header_list(py, head)?;
-    let event = (
-        "head",
-        &head.method,
-        &head.path,
-        PyBytes::new(py, &head.raw_path),
-        PyBytes::new(py, &head.query),
-        head.http_minor,
-        headers,
-        head.keep_alive,
-        head.expect_continue,
-    );
-    event.into_pyobject(py)
-}
-
-/// The "websocket" event: a "head" event's fields up to `headers`.
-fn websocket_event<'py>(py: Python<'py>, head: &RequestHead) -> PyResult<Bound<'py, PyTuple>> {
-    let event = (
-        "websocket",
-        &head.method,
-        &head.path,
-        PyBytes::new(py, &head.raw_path),
-        PyBytes::new(py, &head.query),
-        head.http_minor,
-        header_list(py, head)?,
-    );
-    event.into_pyobject(py)
 }
 
 #[pymethods]
@@ -195,14 +158,14 @@ impl HttpParser {
         rest
     }
 
-    fn next_event<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    fn next_event<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.skip_empty_lines();
         let pending = &self.buf[self.pos..];
         match &mut self.state {
             State::Failed | State::Upgraded => Ok(None),
             State::End => {
                 self.state = State::Head;
-                Ok(Some(PyTuple::new(py, ["end"])?))
+                Ok(Some(EndEvent::get(py)?))
             }
             State::Head => {
                 if pending.is_empty() {
@@ -220,7 +183,8 @@ impl HttpParser {
                         self.skipped = 0;
                         if head.websocket {
                             self.state = State::Upgraded;
-                            return Ok(Some(websocket_event(py, &head)?));
+                            let event = UpgradeEvent::new(py, &head)?;
+                            return Ok(Some(Bound::new(py, event)?.into_any()));
                         }
                         let limit = self.body_limit(py, &head);
                         self.state = match head.framing {
@@ -247,7 +211,8 @@ impl HttpParser {
                             }
                             None => head,
                         };
-                        Ok(Some(head_event(py, &head)?))
+                        let event = HeadEvent::new(py, &head)?;
+                        Ok(Some(Bound::new(py, event)?.into_any()))
                     }
                 }
             }
@@ -258,13 +223,13 @@ impl HttpParser {
                 let take = pending
                     .len()
                     .min(usize::try_from(*left).unwrap_or(usize::MAX));
-                let data = PyBytes::new(py, &pending[..take]);
+                let data = PyBytes::new(py, &pending[..take]).unbind();
                 *left -= take as u64;
                 if *left == 0 {
                     self.state = State::End;
                 }
                 self.pos += take;
-                Ok(Some(("body", data).into_pyobject(py)?))
+                Ok(Some(Bound::new(py, BodyEvent { data })?.into_any()))
             }
             State::Chunked(decoder) => {
                 if pending.is_empty() {
@@ -284,7 +249,8 @@ impl HttpParser {
                     // Only framing was read: "end" if the body is over, else wait for more.
                     return if done { self.next_event(py) } else { Ok(None) };
                 }
-                Ok(Some(("body", PyBytes::new(py, &data)).into_pyobject(py)?))
+                let data = PyBytes::new(py, &data).unbind();
+                Ok(Some(Bound::new(py, BodyEvent { data })?.into_any()))
             }
         }
     }
@@ -335,21 +301,25 @@ impl HttpParser {
         }
     }
 
-    fn fail<'py>(&mut self, py: Python<'py>, err: &HttpError) -> PyResult<Bound<'py, PyTuple>> {
+    fn fail<'py>(&mut self, py: Python<'py>, err: &HttpError) -> PyResult<Bound<'py, PyAny>> {
         self.state = State::Failed;
         let response = with_date(|date| fasterapi_core::http::error_response(err, date));
-        ("error", err.status(), PyBytes::new(py, &response)).into_pyobject(py)
+        let event = ErrorEvent {
+            status: err.status(),
+            response: PyBytes::new(py, &response).unbind(),
+        };
+        Ok(Bound::new(py, event)?.into_any())
     }
 }
 
-/// The "route" event for a head whose route the native server may call directly; the head
+/// The `RouteEvent` for a head whose route the native server may call directly; the head
 /// back when the route is not native (or there is none).
 fn route_event<'py>(
     py: Python<'py>,
     dispatcher: &Py<Dispatcher>,
     head: RequestHead,
     complete: bool,
-) -> PyResult<Result<Bound<'py, PyTuple>, RequestHead>> {
+) -> PyResult<Result<Bound<'py, PyAny>, RequestHead>> {
     let dispatcher = dispatcher.bind(py).borrow();
     let routed = match dispatcher.router.lookup(&head.method, &head.path) {
         Lookup::Found {
@@ -369,16 +339,22 @@ fn route_event<'py>(
                     None => !entry.strict_content_type,
                 }
             };
-            Some((entry.call.route.bind(py).clone(), kwargs, errors, is_json))
+            Some((entry.call.route.clone_ref(py), kwargs, errors, is_json))
         }
         _ => None,
     };
     let Some((route, kwargs, errors, is_json)) = routed else {
         return Ok(Err(head));
     };
-    let request = Bound::new(py, NativeRequest { head })?;
-    let event = ("route", route, kwargs, errors, is_json, request, complete);
-    Ok(Ok(event.into_pyobject(py)?))
+    let event = RouteEvent {
+        route,
+        kwargs: kwargs.unbind(),
+        errors: errors.unbind(),
+        is_json: py_bool(py, is_json),
+        request: Py::new(py, NativeRequest { head })?,
+        complete: py_bool(py, complete),
+    };
+    Ok(Ok(Bound::new(py, event)?.into_any()))
 }
 
 thread_local! {
@@ -389,8 +365,9 @@ pub(crate) fn with_date<T>(f: impl FnOnce(&[u8]) -> T) -> T {
     DATE.with(|date| f(date.borrow_mut().get()))
 }
 
-/// The bytes of a response head. `framing`: a Content-Length (>= 0), -1 for chunked, or -2
-/// for no body framing at all (1xx/204/304, or a body that ends when the connection closes).
+/// The bytes of a response head. `framing`: a Content-Length, `Framing.CHUNKED`, or
+/// `Framing.NONE` for no body framing at all (1xx/204/304, or a body that ends when the
+/// connection closes).
 #[pyfunction]
 pub fn response_head<'py>(
     py: Python<'py>,
@@ -398,15 +375,11 @@ pub fn response_head<'py>(
     status: u16,
     headers: &Bound<'py, PyAny>,
     keep_alive: bool,
-    framing: i64,
+    framing: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let owned = owned_headers(headers, |_| true)?;
     let pairs = header_slices(&owned);
-    let framing = match framing {
-        -1 => BodyFraming::Chunked,
-        n if n < 0 => BodyFraming::None,
-        n => BodyFraming::Length(n as u64),
-    };
+    let framing = body_framing(framing)?;
     let mut out = Vec::with_capacity(256);
     with_date(|date| {
         write_head(

@@ -1,22 +1,21 @@
 //! WebSocket for the native server, for Python: the handshake's answers (`websocket_check`,
-//! `websocket_handshake`, `websocket_reject`) and `WebSocketSession`, one connection's framing.
+//! `websocket_handshake`, `websocket_reject`) and `WebSocketSession`, one connection's framing,
+//! with the events it hands out (`WebSocketMessage`, `WebSocketClose`).
 //! The protocol itself is fasterapi-core's `ws` module; this layer only converts to and from
 //! Python objects.
 
 use fasterapi_core::ws::{self, Event, Session};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList};
+use pyo3::types::{PyBytes, PyList, PyString};
 
 use crate::http::parser::{header_slices, owned_headers, with_date};
 
 /// The server side of one WebSocket connection, after the 101 response. `feed` it the socket's
-/// bytes and get back the events they complete: `("text", str)`, `("bytes", bytes)`,
-/// `("close", code, reason)` (the client's close frame, code 1005 if it had none; the reply is
-/// in `take_output()`) or `("error", code, reason)` (a protocol violation: a close frame with
-/// `code` is in `take_output()`). After "close" or "error" `closed` is true: write the output,
-/// then close the socket. Each send returns the bytes to write now, pongs and close replies
-/// included; once a close frame was sent or received, sends send nothing (check `closed`).
+/// bytes and get back the events they complete: `WebSocketMessage`s, and a `WebSocketClose`
+/// last. After a `WebSocketClose` `closed` is true: write the output, then close the socket.
+/// Each send returns the bytes to write now, pongs and close replies included; once a close
+/// frame was sent or received, sends send nothing (check `closed`).
 #[pyclass(module = "FasterAPI._core")]
 pub struct WebSocketSession {
     session: Session,
@@ -38,10 +37,10 @@ impl WebSocketSession {
         let events = PyList::empty(py);
         while let Some(event) = self.session.next_event() {
             let event = match event {
-                Event::Text(text) => ("text", text).into_pyobject(py)?,
-                Event::Binary(data) => ("bytes", PyBytes::new(py, &data)).into_pyobject(py)?,
-                Event::Close { code, reason } => ("close", code, reason).into_pyobject(py)?,
-                Event::Error { code, reason } => ("error", code, reason).into_pyobject(py)?,
+                Event::Text(text) => message(py, PyString::new(py, &text).into_any())?,
+                Event::Binary(data) => message(py, PyBytes::new(py, &data).into_any())?,
+                Event::Close { code, reason } => close(py, code, reason, false)?,
+                Event::Error { code, reason } => close(py, code, reason, true)?,
             };
             events.append(event)?;
         }
@@ -95,6 +94,36 @@ impl WebSocketSession {
     fn closed(&self) -> bool {
         self.session.is_closed()
     }
+}
+
+/// A message from the client: `data` is a str for a text message, bytes for a binary one.
+#[pyclass(module = "FasterAPI._core", frozen, get_all)]
+pub struct WebSocketMessage {
+    data: Py<PyAny>,
+}
+
+fn message<'py>(py: Python<'py>, data: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let data = data.unbind();
+    Ok(Bound::new(py, WebSocketMessage { data })?.into_any())
+}
+
+/// The end of the connection for the app: the client's close frame (`code` 1005 if it had
+/// none; the reply is in `take_output()`) or, when `error`, a protocol violation (`code` and
+/// `reason` are those of the close frame in `take_output()`).
+#[pyclass(module = "FasterAPI._core", frozen, get_all)]
+pub struct WebSocketClose {
+    code: u16,
+    reason: String,
+    error: bool,
+}
+
+fn close(py: Python<'_>, code: u16, reason: String, error: bool) -> PyResult<Bound<'_, PyAny>> {
+    let event = WebSocketClose {
+        code,
+        reason,
+        error,
+    };
+    Ok(Bound::new(py, event)?.into_any())
 }
 
 /// None if `headers` (the request's `(name, value)` pairs) are a valid version-13 handshake with a
@@ -154,10 +183,12 @@ pub fn websocket_reject(py: Python<'_>, status: i64) -> PyResult<Bound<'_, PyByt
     Ok(PyBytes::new(py, &response))
 }
 
-/// Adds `WebSocketSession`, `websocket_check`, `websocket_handshake` and `websocket_reject` to
+/// Adds `WebSocketSession` and its events, `websocket_check`, `websocket_handshake` and `websocket_reject` to
 /// `FasterAPI._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<WebSocketSession>()?;
+    m.add_class::<WebSocketMessage>()?;
+    m.add_class::<WebSocketClose>()?;
     m.add_function(wrap_pyfunction!(websocket_check, m)?)?;
     m.add_function(wrap_pyfunction!(websocket_handshake, m)?)?;
     m.add_function(wrap_pyfunction!(websocket_reject, m)?)?;
