@@ -276,7 +276,7 @@ impl HttpParser {
 
     /// The body limit of the request `head`: the server's, but none for a multipart body sent
     /// to a form route of the app, which is parsed as it arrives and its files written to disk
-    /// (FasterAPI.forms.stream_form): memory does not grow with it. The app's `max_body_size`
+    /// (FasterAPI._http.forms.stream_form): memory does not grow with it. The app's `max_body_size`
     /// still applies to it.
     fn body_limit(&self, py: Python<'_>, head: &RequestHead) -> u64 {
         let Some(dispatcher) = &self.dispatcher else {
