@@ -1,7 +1,7 @@
 """Form models (optional, extra="forbid", unions with a discriminator), validation_alias and
 AliasChoices on Form/File/Body, form_limits and bytes files shared with dependencies: each
-request answered as FastAPI 0.165 answers it, through TestClient and on the native server
-(tests/apps/form_models_app.py)."""
+request answered as FastAPI 0.165 answers it, through TestClient and over raw sockets on the
+native server (tests/apps/form_models_app.py), the other tests through both doors."""
 
 import json
 from pathlib import Path
@@ -233,8 +233,8 @@ def test_form_models_on_the_native_server(server, case):
     assert (got_status, json.loads(got_body)) == (status, expected)
 
 
-def test_body_alias_choices_and_a_default_factory_called_per_request():
-    client = TestClient(form_models_app.app)
+def test_body_alias_choices_and_a_default_factory_called_per_request(make_client):
+    client = make_client(form_models_app.app)
     form_models_app.calls.clear()
     assert client.post("/body-choices", json={"b": 2, "a": None}).json() is None
     assert client.post("/body-choices", json={"b": 2}).json() == 2
@@ -246,7 +246,7 @@ def test_body_alias_choices_and_a_default_factory_called_per_request():
     assert (response.status_code, response.json()) == (422, {"detail": [missing("body", "a")]})
 
 
-def test_form_limits_nest_the_most_specific_winning():
+def test_form_limits_nest_the_most_specific_winning(make_client):
     from FasterAPI import APIRouter
 
     async def field(text: str = Form()):
@@ -258,7 +258,7 @@ def test_form_limits_nest_the_most_specific_winning():
     parent.include_router(child, form_limits={"max_fields": 4})
     app = FastAPI(form_limits={"max_part_size": 1})
     app.include_router(parent, prefix="/one", form_limits={"max_files": 0})
-    client = TestClient(app)
+    client = make_client(app)
     assert client.post("/one/", files={"text": (None, "abc")}).json() == "abc"
     assert client.post("/one/", files={"text": (None, "abcd")}).status_code == 400
     assert (

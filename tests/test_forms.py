@@ -1,6 +1,7 @@
 """Forms and file uploads: Form() and File() parameters, UploadFile, form models, Request.form(),
-malformed bodies and limits, and the OpenAPI document. Through TestClient (the Rust ASGI front
-door), over real HTTP on the native server and under uvicorn (tests/apps/forms_app.py)."""
+malformed bodies and limits, and the OpenAPI document. Through both doors (the ASGI door's
+TestClient and the native server), over raw sockets on the native server and under uvicorn
+(tests/apps/forms_app.py)."""
 
 import asyncio
 import json
@@ -20,7 +21,8 @@ from tests.apps import forms_app, openapi_forms_ref
 from tests.support.raw_http import Reader, exchange, request
 from tests.support.servers import native_server, running_server
 
-client = TestClient(forms_app.app)
+#: the ASGI door, for the CASES the native server also answers over raw sockets
+testclient = TestClient(forms_app.app)
 
 MIB = 1024 * 1024
 
@@ -469,8 +471,13 @@ def case_id(case):
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_forms_through_testclient(case):
     path, body, headers, status, expected = case
-    response = client.post(path, content=body, headers=headers)
+    response = testclient.post(path, content=body, headers=headers)
     assert (response.status_code, response.json()) == (status, expected)
+
+
+@pytest.fixture(scope="module")
+def app():
+    return forms_app.app
 
 
 @pytest.fixture(scope="module")
@@ -487,7 +494,7 @@ def test_forms_on_the_native_server(forms_server, case):
     assert got_headers["content-type"] == "application/json"
 
 
-def test_testclient_sends_data_and_files_as_httpx_does():
+def test_testclient_sends_data_and_files_as_httpx_does(client):
     response = client.post("/login", data={"username": "ann", "password": "abc"})
     assert response.request.headers["content-type"] == "application/x-www-form-urlencoded"
     assert response.json() == {"username": "ann", "password": "abc", "remember": False}
@@ -515,7 +522,7 @@ def test_testclient_sends_data_and_files_as_httpx_does():
     assert response.json() == {"tags": ["a", "b"], "ids": [1]}
 
 
-def test_a_file_over_one_mebibyte_spills_to_disk_and_files_are_closed_after_the_response():
+def test_a_file_over_one_mebibyte_spills_to_disk_and_files_are_closed_after_the_response(client):
     data = bytes(range(256)) * (4 * 1024 + 1)  # 1 MiB and 256 bytes
     response = client.post("/upload", files={"file": ("big.bin", data)})
     assert response.status_code == 200
@@ -528,7 +535,7 @@ def test_a_file_over_one_mebibyte_spills_to_disk_and_files_are_closed_after_the_
     assert client.get("/uploads/closed").json() == {"closed": [True]}
 
 
-def test_files_are_closed_after_a_failed_request_too():
+def test_files_are_closed_after_a_failed_request_too(client, make_client):
     response = client.post(
         "/uploads", files=[("files", ("1.txt", b"1")), ("files", ("2.txt", b"2"))]
     )
@@ -541,14 +548,14 @@ def test_files_are_closed_after_a_failed_request_too():
         seen.append(file)
         raise RuntimeError("boom")
 
-    response = TestClient(app, raise_server_exceptions=False).post(
+    response = make_client(app, raise_server_exceptions=False).post(
         "/fail", files={"file": ("a", b"a")}
     )
     assert response.status_code == 500
     assert seen[0].file.closed
 
 
-def test_files_stay_open_for_background_tasks():
+def test_files_stay_open_for_background_tasks(make_client):
     app = FastAPI()
     seen = []
 
@@ -560,11 +567,11 @@ def test_files_stay_open_for_background_tasks():
         tasks.add_task(work)
         return {}
 
-    assert TestClient(app).post("/later", files={"file": ("a", b"data")}).json() == {}
+    assert make_client(app).post("/later", files={"file": ("a", b"data")}).json() == {}
     assert seen == [(b"data", False)]
 
 
-def test_request_form_parses_in_rust_and_closes_its_files():
+def test_request_form_parses_in_rust_and_closes_its_files(client):
     response = client.post(
         "/raw-form",
         data={"a": "1", "b": ["2", "3"]},
@@ -641,7 +648,7 @@ def test_routes_without_forms_do_not_pay_for_them():
     assert health.body is None and health.native
 
 
-def test_form_fields_shared_with_a_dependency_and_its_query_parameters():
+def test_form_fields_shared_with_a_dependency_and_its_query_parameters(client):
     response = client.post(
         "/with-deps?q=x&z=y", data={"username": "ann", "token": "t", "extra": "e"}
     )
@@ -662,7 +669,7 @@ def test_form_fields_shared_with_a_dependency_and_its_query_parameters():
     }
 
 
-def test_a_shared_form_parameter_and_an_optional_form_model():
+def test_a_shared_form_parameter_and_an_optional_form_model(make_client):
     app = FastAPI()
 
     def who(username: Annotated[str, Form()]):
@@ -678,7 +685,7 @@ def test_a_shared_form_parameter_and_an_optional_form_model():
     ):
         return profile
 
-    test = TestClient(app)
+    test = make_client(app)
     assert test.post("/both", data={"username": "u"}).json() == ["u", "u"]
     assert test.post("/optional", data={"unrelated": "1"}).json() is None
     assert test.post("/optional", data={"name": "n"}).json() == {"name": "n", "age": 0, "tags": []}
@@ -781,7 +788,7 @@ def test_openapi_struct_form_model():
     assert "requestBody" not in document["paths"]["/raw-form"]["post"]
 
 
-def test_validate_default_and_default_factory_of_body_and_form_parameters():
+def test_validate_default_and_default_factory_of_body_and_form_parameters(make_client):
     """validate_default (the marker's, or a pydantic Field()'s on an inferred body parameter)
     validates the default, made by its factory once per request, as FastAPI."""
     import pydantic
@@ -807,13 +814,13 @@ def test_validate_default_and_default_factory_of_body_and_form_parameters():
     ):
         return values
 
-    with TestClient(app) as client:
-        assert client.post("/form").json() == 20
-        assert made == [1]
-        assert client.post("/form", data={"value": "1"}).json() == 2
-        assert made == [1]
-        response = client.post("/inferred")
-        assert response.status_code == 422
-        assert response.json()["detail"][0]["type"] == "too_short"
-        assert response.json()["detail"][0]["loc"] == ["body"]
-        assert client.post("/inferred", json=[1]).json() == [1]
+    client = make_client(app)
+    assert client.post("/form").json() == 20
+    assert made == [1]
+    assert client.post("/form", data={"value": "1"}).json() == 2
+    assert made == [1]
+    response = client.post("/inferred")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "too_short"
+    assert response.json()["detail"][0]["loc"] == ["body"]
+    assert client.post("/inferred", json=[1]).json() == [1]

@@ -1,7 +1,7 @@
 """app.frontend() / APIRouter.frontend(), as FastAPI 0.165 serves a static frontend build: at
 low priority (routes, mounts and slash redirects first), the longest frontend path first,
-with the fallback pages for missing paths and the router's dependencies; through TestClient
-and over real sockets on the native server."""
+with the fallback pages for missing paths and the router's dependencies; through both doors,
+and over raw sockets on the native server."""
 
 from pathlib import Path
 
@@ -10,6 +10,7 @@ from FasterAPI import APIRouter, Depends, FastAPI, HTTPException
 from FasterAPI.testclient import TestClient
 
 from tests.apps import routing_app
+from tests.support.doors import open_client
 from tests.support.raw_http import Reader
 from tests.support.servers import native_server
 
@@ -25,9 +26,10 @@ def build(tmp_path: Path, files: dict[str, str]) -> Path:
     return dist
 
 
-@pytest.fixture
-def client():
-    return TestClient(routing_app.app, follow_redirects=False)
+@pytest.fixture(scope="module")
+def client(door):
+    with open_client(routing_app.app, door, follow_redirects=False) as client:
+        yield client
 
 
 def test_files_index_and_folder_redirect(client):
@@ -77,23 +79,23 @@ def test_router_dependencies_guard_its_frontend(client):
     assert response.text == "app shell"
 
 
-def test_auto_fallback_prefers_404_html(tmp_path):
+def test_auto_fallback_prefers_404_html(make_client, tmp_path):
     dist = build(tmp_path, {"index.html": "shell", "404.html": "missing"})
     app = FastAPI()
     app.frontend("/", directory=dist)
-    response = TestClient(app).get("/nowhere", headers=HTML)
+    response = make_client(app).get("/nowhere", headers=HTML)
     assert (response.status_code, response.text) == (404, "missing")
 
 
-def test_no_fallback_is_the_apps_404(tmp_path):
+def test_no_fallback_is_the_apps_404(make_client, tmp_path):
     dist = build(tmp_path, {"index.html": "shell"})
     app = FastAPI()
     app.frontend("/", directory=dist, fallback=None)
-    response = TestClient(app).get("/nowhere", headers=HTML)
+    response = make_client(app).get("/nowhere", headers=HTML)
     assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})
 
 
-def test_longest_path_wins_and_include_prefixes_apply(tmp_path):
+def test_longest_path_wins_and_include_prefixes_apply(make_client, tmp_path):
     site = build(tmp_path / "site", {"index.html": "site"})
     admin = build(tmp_path / "admin", {"index.html": "admin"})
     child = APIRouter()
@@ -103,12 +105,12 @@ def test_longest_path_wins_and_include_prefixes_apply(tmp_path):
     app = FastAPI()
     app.frontend("/", directory=site, fallback="index.html")
     app.include_router(parent)
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/parent/child/settings", headers=HTML).text == "admin"
     assert client.get("/parent/children", headers=HTML).text == "site"  # segment boundary
 
 
-def test_dependencies_run_in_include_order_and_overrides_apply(tmp_path):
+def test_dependencies_run_in_include_order_and_overrides_apply(make_client, tmp_path):
     dist = build(tmp_path, {"index.html": "shell"})
     calls = []
 
@@ -124,11 +126,11 @@ def test_dependencies_run_in_include_order_and_overrides_apply(tmp_path):
     app = FastAPI(dependencies=[Depends(forbidden)])
     app.include_router(child, dependencies=[Depends(record("include"))])
     app.dependency_overrides[forbidden] = record("override")
-    assert TestClient(app).get("/ui/").text == "shell"
+    assert make_client(app).get("/ui/").text == "shell"
     assert calls == ["override", "include", "child"]
 
 
-def test_a_route_raising_404_is_not_replaced_by_the_fallback(tmp_path):
+def test_a_route_raising_404_is_not_replaced_by_the_fallback(make_client, tmp_path):
     dist = build(tmp_path, {"index.html": "shell"})
     app = FastAPI()
 
@@ -137,23 +139,23 @@ def test_a_route_raising_404_is_not_replaced_by_the_fallback(tmp_path):
         raise HTTPException(404, "api missing")
 
     app.frontend("/", directory=dist, fallback="index.html")
-    response = TestClient(app).get("/api/users", headers=HTML)
+    response = make_client(app).get("/api/users", headers=HTML)
     assert response.json() == {"detail": "api missing"}
 
 
-def test_paths_outside_the_folder_are_not_served(tmp_path):
+def test_paths_outside_the_folder_are_not_served(make_client, tmp_path):
     dist = build(tmp_path, {"index.html": "shell"})
     (tmp_path / "secret.txt").write_text("secret")
     app = FastAPI()
     app.frontend("/", directory=dist)
-    client = TestClient(app)
+    client = make_client(app)
     for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt"):
         response = client.get(path)
         assert response.status_code == 404
         assert "secret" not in response.text
 
 
-def test_arguments_are_checked(tmp_path, monkeypatch):
+def test_arguments_are_checked(tmp_path, monkeypatch):  # the last error: raised in process
     dist = build(tmp_path, {"asset.txt": "ok"})
     app = FastAPI()
     with pytest.raises(AssertionError, match="fallback"):

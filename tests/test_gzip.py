@@ -1,13 +1,13 @@
 """GZipMiddleware (compression in Rust, fasterapi-core's compress module): which responses are
 compressed and their headers, as FastAPI's (Starlette 1.10) GZipMiddleware answers (compared
 request by request, but for the compressed sizes, which depend on the deflate library);
-streamed bodies flushed piece by piece; over real HTTP on the native server."""
+streamed bodies flushed piece by piece; through both doors, and over raw sockets on the
+native server."""
 
 import gzip
 import zlib
 
 import pytest
-from FasterAPI import TestClient
 
 from tests.apps.gzip_app import gzip_app
 from tests.support.raw_http import Reader, exchange, request
@@ -26,9 +26,8 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def client():
-    with TestClient(gzip_app()) as client:
-        yield client
+def app(door):  # a fresh app for each door
+    return gzip_app()
 
 
 @pytest.mark.parametrize("url, compressed, vary, length", CASES)

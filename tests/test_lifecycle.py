@@ -1,6 +1,6 @@
 """Lifecycle and background work: lifespan state in request.state, on_startup/on_shutdown and
-@app.on_event, app.state, BackgroundTasks and Response(background=...), through TestClient
-and over real HTTP on the native server (tests/apps/deps_app.py)."""
+@app.on_event, app.state, BackgroundTasks and Response(background=...), through both doors,
+and over real HTTP on the native server run as `fasterapi run` runs it (tests/apps/deps_app.py)."""
 
 import json
 import logging
@@ -13,11 +13,12 @@ from FasterAPI.responses import JSONResponse
 from FasterAPI.testclient import TestClient
 
 from tests.apps import deps_app
+from tests.support.doors import open_client
 from tests.support.raw_http import exchange, request
 from tests.support.servers import native_server
 
 
-def test_startup_and_shutdown_hooks_in_order_with_app_state():
+def test_startup_and_shutdown_hooks_in_order_with_app_state(door):
     events = []
 
     @asynccontextmanager
@@ -48,7 +49,7 @@ def test_startup_and_shutdown_hooks_in_order_with_app_state():
     def root(request: Request):
         return {"answer": request.app.state.answer}
 
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         assert client.get("/").json() == {"answer": 42}
         assert events == ["on_startup", "on_startup async", "on_event startup", "lifespan enter"]
     assert events[4:] == ["lifespan exit", "on_shutdown", "on_event shutdown"]
@@ -56,14 +57,14 @@ def test_startup_and_shutdown_hooks_in_order_with_app_state():
         app.on_event("boot")
 
 
-def test_lifespan_state_reaches_dependencies_through_request_state():
+def test_lifespan_state_reaches_dependencies_through_request_state():  # native twin: below
     with TestClient(deps_app.app) as client:
         response = client.get("/work", headers={"request-id": "1"})
     assert response.json() == {"session": "session-1", "greeting": "hello", "startups": 1}
 
 
 def test_background_tasks_run_after_the_response_in_order_and_a_failure_is_only_logged(
-    caplog,
+    make_client, caplog
 ):
     app = Faster()
     done = []
@@ -82,7 +83,7 @@ def test_background_tasks_run_after_the_response_in_order_and_a_failure_is_only_
         done.append("handler")
         return {"queued": 3}
 
-    client = TestClient(app)
+    client = make_client(app)
     with caplog.at_level(logging.ERROR, logger="fasterapi.error"):
         response = client.post("/")
     assert (response.status_code, response.json()) == (200, {"queued": 3})
@@ -93,7 +94,7 @@ def test_background_tasks_run_after_the_response_in_order_and_a_failure_is_only_
     assert done == ["handler", "sync", "async"]
 
 
-def test_a_response_background_task():
+def test_a_response_background_task(make_client):
     app = Faster()
     done = []
 
@@ -106,7 +107,7 @@ def test_a_response_background_task():
         tasks.add_task(done.append, "injected")
         return JSONResponse({}, background=BackgroundTask(done.append, "own"))
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/").json() == {"ok": True}
     assert done == ["after"]
     done.clear()
@@ -114,7 +115,7 @@ def test_a_response_background_task():
     assert done == ["own", "injected"]  # neither is dropped
 
 
-def test_background_tasks_in_a_dependency_run_before_its_teardown():
+def test_background_tasks_in_a_dependency_run_before_its_teardown(make_client):
     app = Faster()
     events = []
 
@@ -129,7 +130,7 @@ def test_background_tasks_in_a_dependency_run_before_its_teardown():
     def handler(r: str = Depends(resource)):
         return {"r": r}
 
-    assert TestClient(app).get("/").json() == {"r": "r"}
+    assert make_client(app).get("/").json() == {"r": "r"}
     assert events == ["task", "teardown"]
 
 

@@ -1,10 +1,11 @@
 """The bundled middleware: CORS, TrustedHost and HTTPSRedirect answer as FastAPI (Starlette
 1.10) does (tests/apps/middleware_ref.py, its answers kept in middleware_ref_fastapi.json),
-through TestClient and over real HTTP on the native server; BaseHTTPMiddleware and
+through both doors (the CORS cases over raw sockets too); BaseHTTPMiddleware and
 @app.middleware("http"); FastAPI(middleware=[...])."""
 
 import asyncio
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import FasterAPI
@@ -17,6 +18,7 @@ from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
 from FasterAPI.responses import PlainTextResponse, StreamingResponse
 
 from tests.apps.middleware_ref import COMPARED, REQUESTS, answer, build
+from tests.support.doors import open_client
 from tests.support.raw_http import exchange, request
 from tests.support.servers import native_server
 
@@ -25,14 +27,18 @@ CASES = [(*req, expected) for req, expected in zip(REQUESTS, EXPECTED, strict=Tr
 
 
 @pytest.fixture(scope="module")
-def apps():
-    return build(FasterAPI)
+def clients(door):
+    """A client for each of middleware_ref's apps, through `door`."""
+    with ExitStack() as stack:
+        yield {
+            name: stack.enter_context(open_client(app, door))
+            for name, app in build(FasterAPI).items()
+        }
 
 
 @pytest.mark.parametrize("name, method, url, headers, expected", CASES)
-def test_answers_as_fastapi_does(apps, name, method, url, headers, expected):
-    with TestClient(apps[name]) as client:
-        assert answer(client, method, url, headers) == expected
+def test_answers_as_fastapi_does(clients, name, method, url, headers, expected):
+    assert answer(clients[name], method, url, headers) == expected
 
 
 NATIVE_CASES = [case for case in CASES if case[0] in ("cors", "cors_any", "cors_regex")]
@@ -107,11 +113,18 @@ def layered_app(events):
     return app
 
 
-@pytest.fixture
-def layered():
+@pytest.fixture(scope="module")
+def layered_server(door):
     events = []
-    with TestClient(layered_app(events), raise_server_exceptions=False) as client:
+    with open_client(layered_app(events), door, raise_server_exceptions=False) as client:
         yield client, events
+
+
+@pytest.fixture
+def layered(layered_server):
+    client, events = layered_server
+    events.clear()
+    return client, events
 
 
 def test_call_next_gives_the_response_to_change(layered):
@@ -163,7 +176,7 @@ def test_an_unhandled_error_comes_out_of_call_next(layered):
         TestClient(layered_app([])).get("/boom")
 
 
-def test_a_middleware_can_catch_the_routes_error():
+def test_a_middleware_can_catch_the_routes_error(make_client):
     app = FastAPI()
 
     @app.middleware("http")
@@ -177,12 +190,11 @@ def test_a_middleware_can_catch_the_routes_error():
     async def fails():
         raise ValueError("boom")
 
-    with TestClient(app) as client:
-        response = client.get("/fails")
+    response = make_client(app).get("/fails")
     assert (response.status_code, response.json()) == (503, {"caught": "boom"})
 
 
-def test_a_subclass_with_dispatch_and_the_middleware_list():
+def test_a_subclass_with_dispatch_and_the_middleware_list(make_client):
     class Stamp(BaseHTTPMiddleware):
         def __init__(self, app, value):
             super().__init__(app)
@@ -200,8 +212,7 @@ def test_a_subclass_with_dispatch_and_the_middleware_list():
     async def root():
         return "ok"
 
-    with TestClient(app) as client:
-        response = client.get("/")
+    response = make_client(app).get("/")
     # The list's first entry is the outermost; add_middleware goes outside all of them.
     assert response.headers.get_list("x-stamp") == ["second", "first", "added"]
     assert repr(Middleware(Stamp, "first", x=1)) == "Middleware(Stamp, 'first', x=1)"
@@ -213,7 +224,7 @@ def test_only_http_middleware_can_be_declared():
         FastAPI().middleware("websocket")
 
 
-def test_a_dropped_endless_response_is_stopped():
+def test_a_dropped_endless_response_is_stopped(make_client):
     closed = asyncio.Event()
     app = FastAPI()
 
@@ -234,11 +245,11 @@ def test_a_dropped_endless_response_is_stopped():
 
         return StreamingResponse(ticks())
 
-    with TestClient(app) as client:
-        assert client.get("/endless").text == "replaced"
+    assert make_client(app).get("/endless").text == "replaced"
     assert closed.is_set()
 
 
+# ASGI door only: websocket_connect is TestClient's.
 @pytest.mark.fasterapi_only  # refused at the handshake; Starlette sends an HTTP denial
 def test_trusted_host_refuses_a_websocket_with_another_host():
     app = FastAPI()
@@ -277,25 +288,40 @@ def host_app(middleware, **options):
     return app
 
 
-@pytest.mark.parametrize("host", ["evil.com/x.example.com", "evil.com#.example.com", "a:b:c", ""])
-def test_trusted_host_refuses_malformed_hosts(host):
+#: the native server refuses a Host that is not a host[:port] before the app sees it
+REFUSED_BY_THE_SERVER = pytest.mark.native_xfail(
+    reason='the native server answers a malformed Host itself: 400 {"detail":"invalid Host '
+    'header"} (JSON), before TrustedHostMiddleware or HTTPSRedirectMiddleware runs'
+)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        pytest.param("evil.com/x.example.com", marks=REFUSED_BY_THE_SERVER),
+        pytest.param("evil.com#.example.com", marks=REFUSED_BY_THE_SERVER),
+        pytest.param("a:b:c", marks=REFUSED_BY_THE_SERVER),
+        "",
+    ],
+)
+def test_trusted_host_refuses_malformed_hosts(make_client, host):
     app = host_app(TrustedHostMiddleware, allowed_hosts=["*.example.com"])
-    with TestClient(app) as client:
-        response = client.get("/where", headers={"host": host})
+    response = make_client(app).get("/where", headers={"host": host})
     assert (response.status_code, response.text) == (400, "Invalid host header")
 
 
-def test_a_malformed_host_never_reaches_urls_or_redirects():
-    with TestClient(host_app(HTTPSRedirectMiddleware)) as client:
-        for host in ("a:b:c", "evil.com/foo"):
-            response = client.get("/where", headers={"host": host}, follow_redirects=False)
-            assert response.status_code == 307
-            assert response.headers["location"] == "https://testserver/where"
-    with TestClient(FastAPI()) as client:
-        app = client.app
+@REFUSED_BY_THE_SERVER
+def test_a_malformed_host_never_reaches_urls_or_redirects(make_client):
+    client = make_client(host_app(HTTPSRedirectMiddleware))
+    for host in ("a:b:c", "evil.com/foo"):
+        response = client.get("/where", headers={"host": host}, follow_redirects=False)
+        assert response.status_code == 307
+        assert response.headers["location"] == "https://testserver/where"
+    app = FastAPI()
 
-        @app.get("/url")
-        async def url(request: Request):
-            return str(request.url)
+    @app.get("/url")
+    async def url(request: Request):
+        return str(request.url)
 
-        assert client.get("/url", headers={"host": "evil.com/x"}).json() == "http://testserver/url"
+    client = make_client(app)
+    assert client.get("/url", headers={"host": "evil.com/x"}).json() == "http://testserver/url"

@@ -1,6 +1,6 @@
 """OpenAPI: the document `app.openapi()` makes (the same as FastAPI's for the same app), its
 routes (/openapi.json, /docs, /docs/oauth2-redirect, /redoc) and their options, msgspec
-models, and the same pages on the native server over real HTTP."""
+models; the pages fetched through both doors, and over raw sockets on the native server."""
 
 import json
 import warnings
@@ -17,6 +17,7 @@ from FasterAPI.openapi.docs import get_swagger_ui_html
 from FasterAPI.openapi.utils import get_openapi
 
 from tests.apps import openapi_ref
+from tests.support.doors import open_client
 from tests.support.raw_http import Reader
 from tests.support.servers import native_server
 
@@ -38,18 +39,18 @@ def test_the_document_is_fastapis_for_the_same_app():
     assert reference_app().openapi() == expected
 
 
-def test_openapi_json_is_served_and_the_same_document():
+def test_openapi_json_is_served_and_the_same_document(door):
     app = reference_app()
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         response = client.get("/openapi.json")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == json.loads(REFERENCE.read_text())
 
 
-def test_docs_pages_point_at_the_schema():
+def test_docs_pages_point_at_the_schema(door):
     app = FastAPI(title="Shop <API>")
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         docs = client.get("/docs")
         redoc = client.get("/redoc")
         redirect = client.get("/docs/oauth2-redirect")
@@ -77,9 +78,9 @@ def test_the_docs_routes_are_not_in_the_schema():
     assert "components" not in app.openapi()  # no parameters: no validation error schemas
 
 
-def test_custom_urls_and_turning_pages_off():
+def test_custom_urls_and_turning_pages_off(door):
     app = FastAPI(openapi_url="/api/schema.json", docs_url="/api/docs", redoc_url=None)
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         assert client.get("/api/schema.json").json()["info"] == {
             "title": "FastAPI",
             "version": "0.1.0",
@@ -89,18 +90,18 @@ def test_custom_urls_and_turning_pages_off():
         assert client.get("/openapi.json").status_code == 404
 
     no_schema = FastAPI(openapi_url=None)
-    with TestClient(no_schema) as client:
+    with open_client(no_schema, door) as client:
         for url in ("/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"):
             assert client.get(url).status_code == 404, url
 
 
-def test_swagger_ui_parameters_and_oauth_settings():
+def test_swagger_ui_parameters_and_oauth_settings(door):
     app = FastAPI(
         swagger_ui_parameters={"deepLinking": False, "syntaxHighlight": {"theme": "obsidian"}},
         swagger_ui_init_oauth={"clientId": "my-client"},
         swagger_ui_oauth2_redirect_url=None,
     )
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         page = client.get("/docs").text
         assert client.get("/docs/oauth2-redirect").status_code == 404
     assert '"deepLinking": false' in page
@@ -117,7 +118,7 @@ def test_script_in_settings_cannot_close_the_script_element():
     assert '"x": "\\u003c/script\\u003e\\u003cb\\u003e"' in page
 
 
-def test_root_path_goes_into_servers_and_the_pages():
+def test_root_path_goes_into_servers_and_the_pages(door):
     with pytest.warns(FastAPIDeprecationWarning, match="root_path"):  # as in FastAPI 0.165
         app = FastAPI(root_path="/api/v1")
 
@@ -125,7 +126,7 @@ def test_root_path_goes_into_servers_and_the_pages():
     async def ping():
         return "pong"
 
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         schema = client.get("/openapi.json").json()
         docs = client.get("/docs").text
     assert schema["servers"] == [{"url": "/api/v1"}]
@@ -134,15 +135,15 @@ def test_root_path_goes_into_servers_and_the_pages():
 
     with pytest.warns(FastAPIDeprecationWarning):
         listed = FastAPI(root_path="/api/v1", servers=[{"url": "/api/v1"}])
-    with TestClient(listed) as client:
+    with open_client(listed, door) as client:
         assert client.get("/openapi.json").json()["servers"] == [{"url": "/api/v1"}]
     with pytest.warns(FastAPIDeprecationWarning):
         off = FastAPI(root_path="/api/v1", root_path_in_servers=False)
-    with TestClient(off) as client:
+    with open_client(off, door) as client:
         assert "servers" not in client.get("/openapi.json").json()
 
 
-def test_app_dependencies_do_not_guard_the_docs():
+def test_app_dependencies_do_not_guard_the_docs(door):
     def token(x_token: Annotated[str, FasterAPI.Header()]):
         if x_token != "secret":
             raise HTTPException(401, "no")
@@ -153,7 +154,7 @@ def test_app_dependencies_do_not_guard_the_docs():
     async def data():
         return 1
 
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         assert client.get("/data").status_code == 422
         assert client.get("/docs").status_code == 200
         schema = client.get("/openapi.json").json()
@@ -169,7 +170,7 @@ def test_app_dependencies_do_not_guard_the_docs():
     ]
 
 
-def test_the_document_is_kept_and_can_be_replaced():
+def test_the_document_is_kept_and_can_be_replaced(door):
     app = FastAPI()
 
     @app.get("/a")
@@ -185,7 +186,7 @@ def test_the_document_is_kept_and_can_be_replaced():
         return schema
 
     app.openapi = custom_openapi
-    with TestClient(app) as client:
+    with open_client(app, door) as client:
         info = client.get("/openapi.json").json()["info"]
     assert info == {"title": "Custom", "version": "9", "x-logo": {"url": "logo.png"}}
 

@@ -1,19 +1,21 @@
 """redirect_slashes, as Starlette's router does it (on by default): a request no route
 matches, whose path with its trailing '/' added (or taken off) has a route (for any method),
-gets a 307 to that URL; through TestClient and over real sockets on the native server."""
+gets a 307 to that URL; through both doors, and over raw sockets on the native server."""
 
 import pytest
 from FasterAPI import APIRouter, FastAPI
 from FasterAPI.testclient import TestClient
 
 from tests.apps.routing_app import app, no_redirects
+from tests.support.doors import open_client
 from tests.support.raw_http import Reader
 from tests.support.servers import native_server
 
 
-@pytest.fixture
-def client():
-    return TestClient(app, follow_redirects=False)
+@pytest.fixture(scope="module")
+def client(door):
+    with open_client(app, door, follow_redirects=False) as client:
+        yield client
 
 
 @pytest.mark.parametrize(
@@ -32,8 +34,8 @@ def test_the_other_path_is_redirected_to(client, path, location):
     assert response.content == b""
 
 
-def test_following_the_redirect_reaches_the_route():
-    assert TestClient(app).get("/items").json() == ["a", "b"]
+def test_following_the_redirect_reaches_the_route(client):
+    assert client.get("/items", follow_redirects=True).json() == ["a", "b"]
 
 
 def test_a_route_for_another_method_is_enough(client):
@@ -43,26 +45,26 @@ def test_a_route_for_another_method_is_enough(client):
     assert client.post("/items/").status_code == 405
 
 
-def test_no_route_on_either_path_is_a_404(client):
+def test_no_route_on_either_path_is_a_404(make_client):
     no_frontend = FastAPI()
 
     @no_frontend.get("/items/")
     def items():
         return []
 
-    plain = TestClient(no_frontend, follow_redirects=False)
+    plain = make_client(no_frontend, follow_redirects=False)
     assert plain.get("/nothing").json() == {"detail": "Not Found"}
     assert plain.get("/nothing/").status_code == 404
     assert plain.get("/").status_code == 404
 
 
-def test_redirect_slashes_false_turns_it_off():
-    client = TestClient(no_redirects, follow_redirects=False)
+def test_redirect_slashes_false_turns_it_off(make_client):
+    client = make_client(no_redirects, follow_redirects=False)
     assert client.get("/api/things/").json() == ["t"]
     assert client.get("/api/things").status_code == 404
 
 
-def test_an_empty_route_path_under_a_prefix_answers_both():
+def test_an_empty_route_path_under_a_prefix_answers_both(make_client):
     # FastAPI's test_empty_router: `@router.get("")` included with a prefix.
     router = APIRouter()
 
@@ -72,12 +74,12 @@ def test_an_empty_route_path_under_a_prefix_answers_both():
 
     app = FastAPI()
     app.include_router(router, prefix="/prefix")
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/prefix").json() == ["OK"]
     assert client.get("/prefix/").json() == ["OK"]
 
 
-def test_root_path_is_kept_in_the_location():
+def test_root_path_is_kept_in_the_location():  # root_path: a TestClient option
     app = FastAPI()
 
     @app.get("/items/")

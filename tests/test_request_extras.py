@@ -1,10 +1,10 @@
 """Starlette-style routes (`app.add_route`, `@app.route`), `request.stream()` and
-`request.is_disconnected()`, through TestClient and over real HTTP on the native server."""
+`request.is_disconnected()`, through both doors, and over raw sockets on the native server."""
 
 import asyncio
 
 import pytest
-from FasterAPI import Request, TestClient
+from FasterAPI import Request
 
 from tests.apps.extras_app import extras_app
 from tests.support.raw_http import exchange, request
@@ -12,18 +12,17 @@ from tests.support.servers import native_server
 
 
 @pytest.fixture(scope="module")
-def client():
-    with TestClient(extras_app()) as client:
-        yield client
+def app(door):  # a fresh app for each door
+    return extras_app()
 
 
-def test_starlette_style_routes(client):
+def test_starlette_style_routes(app, client):
     assert client.get("/metrics").text == "requests_total 1\npath /metrics\n"
     assert client.post("/page").text == "sync POST"
     assert client.head("/metrics").status_code == 200
     assert client.delete("/page").status_code == 405
-    assert client.app.url_path_for("page") == "/page"
-    assert "/metrics" not in client.app.openapi()["paths"]
+    assert app.url_path_for("page") == "/page"
+    assert "/metrics" not in app.openapi()["paths"]
 
 
 @pytest.mark.fasterapi_only  # FastAPI drops a router's Starlette-style routes on include

@@ -1,4 +1,5 @@
-"""Responses: JSON encoding of returned values and Response objects sent as they are."""
+"""Responses: JSON encoding of returned values and Response objects sent as they are, through
+both doors."""
 
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -17,7 +18,6 @@ from FasterAPI.responses import (
     RedirectResponse,
     Response,
 )
-from FasterAPI.testclient import TestClient
 from pydantic import BaseModel
 
 from tests.support.doors import open_client
@@ -54,14 +54,21 @@ class StructItem(msgspec.Struct):
     tags: list[str] = []
 
 
-def app_returning(value, **route_kwargs):
-    app = FastAPI()
+@pytest.fixture
+def app_returning(make_client):
+    """`app_returning(value, **route_kwargs)`: a client for an app whose one route, GET /
+    declared with `route_kwargs`, returns `value` (a fresh app and route for each value)."""
 
-    @app.get("/", **route_kwargs)
-    async def endpoint():
-        return value
+    def returning(value, **route_kwargs):
+        app = FastAPI()
 
-    return TestClient(app)
+        @app.get("/", **route_kwargs)
+        async def endpoint():
+            return value
+
+        return make_client(app)
+
+    return returning
 
 
 @pytest.mark.parametrize(
@@ -80,7 +87,7 @@ def app_returning(value, **route_kwargs):
         ({"unicode": "héllo ☃"}, '{"unicode":"héllo ☃"}'.encode()),
     ],
 )
-def test_plain_values_are_json(value, body):
+def test_plain_values_are_json(app_returning, value, body):
     response = app_returning(value).get("/")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -88,13 +95,13 @@ def test_plain_values_are_json(value, body):
     assert response.headers["content-length"] == str(len(body))
 
 
-def test_pydantic_model():
+def test_pydantic_model(app_returning):
     item = Item(name="Foo", price=1.5, when=datetime(2024, 1, 2, 3, 4, 5))
     response = app_returning(item).get("/")
     assert response.json() == {"name": "Foo", "price": 1.5, "when": "2024-01-02T03:04:05"}
 
 
-def test_list_of_models():
+def test_list_of_models(app_returning):
     response = app_returning([Item(name="a", price=1), Item(name="b", price=2)]).get("/")
     assert response.json() == [
         {"name": "a", "price": 1.0, "when": None},
@@ -102,42 +109,42 @@ def test_list_of_models():
     ]
 
 
-def test_dataclass():
+def test_dataclass(app_returning):
     assert app_returning(DCItem(name="d", count=3)).get("/").json() == {"name": "d", "count": 3}
 
 
-def test_datetime_is_iso_string():
+def test_datetime_is_iso_string(app_returning):
     assert app_returning(datetime(2024, 1, 2, 3, 4, 5)).get("/").json() == "2024-01-02T03:04:05"
 
 
-def test_aware_datetime_and_microseconds():
+def test_aware_datetime_and_microseconds(app_returning):
     value = datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     assert app_returning(value).get("/").json() == "2024-01-02T03:04:05.123456+00:00"
     value = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5)))
     assert app_returning(value).get("/").json() == "2024-01-02T03:04:05-05:00"
 
 
-def test_date_and_time():
+def test_date_and_time(app_returning):
     assert app_returning(date(2024, 2, 29)).get("/").json() == "2024-02-29"
     assert app_returning(time(13, 45, 10)).get("/").json() == "13:45:10"
 
 
-def test_uuid_is_string():
+def test_uuid_is_string(app_returning):
     assert app_returning(U1).get("/").json() == "12345678-1234-5678-1234-567812345678"
 
 
-def test_decimal():
+def test_decimal(app_returning):
     # FastAPI's jsonable_encoder: an integral Decimal becomes an int, anything else a float.
     response = app_returning({"a": Decimal("1.10"), "b": Decimal("3"), "c": Decimal("0.5")})
     assert response.get("/").content == b'{"a":1.1,"b":3,"c":0.5}'
 
 
-def test_decimal_exponent_forms():
+def test_decimal_exponent_forms(app_returning):
     value = {"e": Decimal("1E+2"), "neg": Decimal("-2.50")}
     assert app_returning(value).get("/").content == b'{"e":100,"neg":-2.5}'
 
 
-def test_decimal_inside_pydantic_model_is_a_string():
+def test_decimal_inside_pydantic_model_is_a_string(app_returning):
     # Models are dumped with pydantic's JSON mode, which keeps Decimal exact as a string.
     class Price(BaseModel):
         amount: Decimal
@@ -146,7 +153,7 @@ def test_decimal_inside_pydantic_model_is_a_string():
     assert response.content == b'{"amount":"1.10"}'
 
 
-def test_timedelta_is_seconds_and_bytes_are_text():
+def test_timedelta_is_seconds_and_bytes_are_text(app_returning):
     value = {"td": timedelta(minutes=1, seconds=30), "raw": b"hi"}
     assert app_returning(value).get("/").content == b'{"td":90.0,"raw":"hi"}'
 
@@ -156,12 +163,12 @@ def test_top_level_response_names():
     assert FasterAPI.JSONResponse is JSONResponse
 
 
-def test_enum_is_its_value():
+def test_enum_is_its_value(app_returning):
     assert app_returning(Color.red).get("/").json() == "red"
     assert app_returning({"level": Level.high}).get("/").content == b'{"level":2}'
 
 
-def test_nested_combination():
+def test_nested_combination(app_returning):
     value = {
         "when": datetime(2024, 5, 6, 7, 8, 9),
         "ids": [U1, U2],
@@ -182,13 +189,13 @@ def test_nested_combination():
     }
 
 
-def test_status_code_from_decorator_applies_to_returned_value():
+def test_status_code_from_decorator_applies_to_returned_value(app_returning):
     response = app_returning({"ok": True}, status_code=status.HTTP_202_ACCEPTED).get("/")
     assert response.status_code == 202
     assert response.json() == {"ok": True}
 
 
-def test_json_response_status_and_headers():
+def test_json_response_status_and_headers(app_returning):
     response = app_returning(JSONResponse({"made": True}, status_code=201, headers={"X-A": "1"}))
     response = response.get("/")
     assert response.status_code == 201
@@ -197,12 +204,12 @@ def test_json_response_status_and_headers():
     assert response.json() == {"made": True}
 
 
-def test_returned_response_ignores_decorator_status_code():
+def test_returned_response_ignores_decorator_status_code(app_returning):
     client = app_returning(JSONResponse({"a": 1}, status_code=200), status_code=201)
     assert client.get("/").status_code == 200
 
 
-def test_html_response():
+def test_html_response(app_returning):
     response = app_returning(HTMLResponse("<h1>Hi</h1>", headers={"X-B": "2"})).get("/")
     assert response.status_code == 200
     assert response.text == "<h1>Hi</h1>"
@@ -210,7 +217,7 @@ def test_html_response():
     assert response.headers["x-b"] == "2"
 
 
-def test_plain_text_response():
+def test_plain_text_response(app_returning):
     response = app_returning(PlainTextResponse("just text", status_code=418)).get("/")
     assert response.status_code == 418
     assert response.text == "just text"
@@ -218,7 +225,7 @@ def test_plain_text_response():
     assert response.headers["content-length"] == "9"
 
 
-def test_redirect_response_default_307():
+def test_redirect_response_default_307(app_returning):
     client = app_returning(RedirectResponse("/elsewhere"))
     response = client.get("/", follow_redirects=False)
     assert response.status_code == 307
@@ -226,14 +233,14 @@ def test_redirect_response_default_307():
     assert response.content == b""
 
 
-def test_redirect_response_custom_status():
+def test_redirect_response_custom_status(app_returning):
     client = app_returning(RedirectResponse("https://example.org/x", status_code=302))
     response = client.get("/", follow_redirects=False)
     assert response.status_code == 302
     assert response.headers["location"] == "https://example.org/x"
 
 
-def test_raw_response_with_media_type():
+def test_raw_response_with_media_type(app_returning):
     client = app_returning(Response(content=b"a,b\n1,2\n", media_type="text/csv"))
     response = client.get("/")
     assert response.status_code == 200
@@ -242,21 +249,21 @@ def test_raw_response_with_media_type():
     assert response.headers["content-length"] == "8"
 
 
-def test_raw_response_binary_media_type_has_no_charset():
+def test_raw_response_binary_media_type_has_no_charset(app_returning):
     client = app_returning(Response(content=b"\x00\x01", media_type="application/octet-stream"))
     response = client.get("/")
     assert response.content == b"\x00\x01"
     assert response.headers["content-type"] == "application/octet-stream"
 
 
-def test_raw_response_status_and_header():
+def test_raw_response_status_and_header(app_returning):
     response = app_returning(Response(status_code=204, headers={"X-Empty": "yes"})).get("/")
     assert response.status_code == 204
     assert response.content == b""
     assert response.headers["x-empty"] == "yes"
 
 
-def test_response_set_cookie():
+def test_response_set_cookie(app_returning):
     resp = JSONResponse({"ok": True})
     resp.set_cookie("session", "abc", httponly=True)
     response = app_returning(resp).get("/")
@@ -312,7 +319,7 @@ def test_sync_handler_return_value(make_client):
 
 
 @pytest.mark.fasterapi_only
-def test_msgspec_struct_return():
+def test_msgspec_struct_return(app_returning):
     response = app_returning(StructItem(name="S", price=1.5, tags=["t"])).get("/")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -320,7 +327,7 @@ def test_msgspec_struct_return():
 
 
 @pytest.mark.fasterapi_only
-def test_msgspec_struct_list_and_nested_return():
+def test_msgspec_struct_list_and_nested_return(app_returning):
     value = {"items": [StructItem(name="a", price=1), StructItem(name="b", price=2)]}
     response = app_returning(value).get("/")
     assert response.json() == {

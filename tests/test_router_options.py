@@ -25,7 +25,7 @@ class TaggedRoute(APIRoute):
     kind = "tagged"
 
 
-def test_route_class_is_kept_through_includes():
+def test_route_class_is_kept_through_includes(make_client):
     router = APIRouter(route_class=TaggedRoute)
 
     @router.get("/a")
@@ -36,7 +36,7 @@ def test_route_class_is_kept_through_includes():
     app.include_router(router, prefix="/x")
     [route] = [r for r in app.routes if r.path == "/x/a"]
     assert type(route) is TaggedRoute
-    assert TestClient(app).get("/x/a").json() == "a"
+    assert make_client(app).get("/x/a").json() == "a"
 
 
 def test_route_class_can_be_set_after_the_router_is_made():
@@ -50,7 +50,7 @@ def test_route_class_can_be_set_after_the_router_is_made():
     assert type(app.routes[-1]) is TaggedRoute
 
 
-def test_a_route_class_can_wrap_the_request_handling():
+def test_a_route_class_can_wrap_the_request_handling():  # the native twin: over raw sockets
     client = TestClient(wrapped_app())
     body = gzip.compress(b"[1, 2, 3]")
     headers = {"content-encoding": "gzip", "content-type": "application/json"}
@@ -133,7 +133,7 @@ def test_generate_unique_id_function_precedence():
     }
 
 
-def test_default_response_class_precedence():
+def test_default_response_class_precedence(make_client):
     inner = APIRouter()
     html = APIRouter(default_response_class=HTMLResponse)
 
@@ -153,7 +153,7 @@ def test_default_response_class_precedence():
     app.include_router(inner, prefix="/a")
     app.include_router(inner, prefix="/b", default_response_class=HTMLResponse)
     app.include_router(html, default_response_class=PlainTextResponse)
-    client = TestClient(app)
+    client = make_client(app)
     kinds = {
         path: client.get(path).headers["content-type"].split(";")[0]
         for path in ("/a/inner", "/a/own", "/b/inner", "/html")
@@ -166,7 +166,7 @@ def test_default_response_class_precedence():
     }
 
 
-def test_strict_content_type_per_router():
+def test_strict_content_type_per_router():  # the native twin: over raw sockets
     client = TestClient(strict_app())
     assert client.post("/lax/items", content='{"a": 1}').json() == {"a": 1}
     assert client.post("/strict/items", content='{"a": 1}').status_code == 422
@@ -186,19 +186,19 @@ def test_strict_content_type_per_router_on_the_native_server(tmp_path):
                     assert json.loads(body) == {"a": 1}
 
 
-def test_routes_keyword():
+def test_routes_keyword(make_client):
     async def endpoint():
         return "given"
 
     router = APIRouter(routes=[APIRoute("/given", endpoint)])
     app = FastAPI()
     app.include_router(router)
-    assert TestClient(app).get("/given").json() == "given"
+    assert make_client(app).get("/given").json() == "given"
     with pytest.raises(TypeError, match="routes"):
         APIRouter(routes=[object()])
 
 
-def test_events_and_lifespans_are_merged_on_include():
+def test_events_and_lifespans_are_merged_on_include():  # app_state: TestClient's
     events = []
 
     @asynccontextmanager
@@ -254,7 +254,7 @@ def test_what_may_not_be_included():
         FastAPI().include_router(empty_path, prefix="/api/")
 
 
-def test_routes_added_after_the_include_are_served():
+def test_routes_added_after_the_include_are_served(make_client):
     router = APIRouter(prefix="/r", tags=["r"])
     child = APIRouter()
     router.include_router(child, prefix="/c")
@@ -269,7 +269,7 @@ def test_routes_added_after_the_include_are_served():
     def later():
         return "later"
 
-    client = TestClient(app)
+    client = make_client(app)
     assert client.get("/v1/r/c/late").json() == "late"
     assert client.get("/v1/r/later").json() == "later"
     assert app.openapi()["paths"]["/v1/r/c/late"]["get"]["tags"] == ["r"]

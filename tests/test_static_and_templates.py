@@ -1,5 +1,5 @@
-"""StaticFiles, Jinja2Templates and url_for (tests/apps/site_app.py), through TestClient and
-over real HTTP on the native server, where raw paths that try to leave the static folder are
+"""StaticFiles, Jinja2Templates and url_for (tests/apps/site_app.py), through both doors, and
+over raw sockets on the native server, where raw paths that try to leave the static folder are
 sent as they are."""
 
 import pytest
@@ -15,9 +15,8 @@ from tests.support.servers import native_server
 
 
 @pytest.fixture(scope="module")
-def client():
-    with TestClient(site_app.app) as client:
-        yield client
+def app():
+    return site_app.app
 
 
 def test_a_static_file(client):
@@ -46,14 +45,14 @@ def test_methods_other_than_get_and_head_are_405(client):
     assert response.headers["allow"] == "GET, HEAD"
 
 
-def test_without_html_a_missing_file_is_a_json_404(tmp_path):
+def test_without_html_a_missing_file_is_a_json_404(make_client, tmp_path):
     (tmp_path / "sub").mkdir()
     app = FastAPI()
     app.mount("/files", StaticFiles(directory=tmp_path))
-    with TestClient(app) as client:
-        for path in ("/files/none.txt", "/files/sub", "/files/"):
-            response = client.get(path)
-            assert (response.status_code, response.json()) == (404, {"detail": "Not Found"}), path
+    client = make_client(app)
+    for path in ("/files/none.txt", "/files/sub", "/files/"):
+        response = client.get(path)
+        assert (response.status_code, response.json()) == (404, {"detail": "Not Found"}), path
 
 
 def test_a_missing_folder_is_an_error_at_start(tmp_path):
@@ -61,7 +60,7 @@ def test_a_missing_folder_is_an_error_at_start(tmp_path):
         StaticFiles(directory=tmp_path / "nope")
 
 
-def test_packages_statics(tmp_path, monkeypatch):
+def test_packages_statics(make_client, tmp_path, monkeypatch):
     package = tmp_path / "shop_assets"
     (package / "statics").mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -69,8 +68,8 @@ def test_packages_statics(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     app = FastAPI()
     app.mount("/assets", StaticFiles(packages=["shop_assets"]))
-    with TestClient(app) as client:
-        response = client.get("/assets/logo.svg")
+    client = make_client(app)
+    response = client.get("/assets/logo.svg")
     assert (response.text, response.headers["content-type"]) == ("<svg/>", "image/svg+xml")
 
 
@@ -101,7 +100,7 @@ def test_url_path_for_routes_and_mounts():
         app.url_path_for("nothing")
 
 
-def test_template_response_keeps_template_and_context(tmp_path):
+def test_template_response_keeps_template_and_context(make_client, tmp_path):
     (tmp_path / "hello.txt").write_text("Hello {{ name }}")
     templates = Jinja2Templates(directory=tmp_path)
     app = FastAPI()
@@ -115,8 +114,8 @@ def test_template_response_keeps_template_and_context(tmp_path):
         assert response.context["name"] == "Ann" and response.context["request"] is request
         return response
 
-    with TestClient(app) as client:
-        response = client.get("/")
+    client = make_client(app)
+    response = client.get("/")
     assert (response.status_code, response.text) == (201, "Hello Ann")
 
 
@@ -178,6 +177,7 @@ def test_static_files_crafted_paths_and_a_root_mount(door, tmp_path):
         assert redirect.headers["location"].startswith("http://testserver/")
 
 
+# ASGI door only: response.template and .context are TestClient's.
 def test_url_for_a_route_of_a_mounted_app_and_template_responses(tmp_path):
     (tmp_path / "page.html").write_text("{{ url_for('v1:item', item_id=1) }}")
     templates = Jinja2Templates(directory=tmp_path)

@@ -7,7 +7,10 @@
 
 Serving the app object in process lets the native door serve any app a test builds (in a
 fixture, in the test body), and lets the test see what the endpoint did (a list it appends to,
-dependency exits, background tasks) as it does through TestClient. The native client talks to
+dependency exits, background tasks) as it does through TestClient: TestClient returns once the
+app's call has ended, and the native client, once it has read a response, waits likewise until
+the server has no request in hand (its handler, background tasks and dependency exits, which
+run after the response is sent, have ended). The native client talks to
 ``127.0.0.1:<port>`` while sending what TestClient sends (``Host: testserver``,
 ``User-Agent: testclient``, redirects followed), so a test reads the same through both doors.
 
@@ -104,17 +107,45 @@ def native_app_server(app: Any, **config: Any) -> Iterator[NativeServer]:
         server.stop()
 
 
-class _ToServer(httpx.HTTPTransport):
-    """Sends every request to the server on `port`, whatever host its URL names (as TestClient
-    sends every request to its app); the Host header keeps the URL's host."""
+SETTLE_TIMEOUT = 5.0  # seconds a read response waits for the server's work on it to end
 
-    def __init__(self, port: int) -> None:
+
+class _Settling(httpx.SyncByteStream):
+    """A response's body that, once read and closed, waits for the server to be idle."""
+
+    def __init__(self, stream: httpx.SyncByteStream, server: NativeServer) -> None:
+        self.stream = stream
+        self.server = server
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.stream
+
+    def close(self) -> None:
+        self.stream.close()
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while self.server.server.state.active and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+
+class _ToServer(httpx.HTTPTransport):
+    """Sends every request to `server`, whatever host its URL names (as TestClient sends every
+    request to its app); the Host header keeps the URL's host. A response, once read, returns
+    when the server's work on it has ended, as TestClient's does."""
+
+    def __init__(self, server: NativeServer) -> None:
         super().__init__()
-        self.port = port
+        self.server = server
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
-        return super().handle_request(request)
+        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.server.port)
+        response = super().handle_request(request)
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_Settling(response.stream, self.server),
+            extensions=response.extensions,
+        )
 
 
 @contextmanager
@@ -135,6 +166,6 @@ def open_client(app: Any, door: str, **options: Any) -> Iterator[httpx.Client]:
     options.setdefault("base_url", "http://testserver")
     options.setdefault("follow_redirects", True)
     with native_app_server(app) as server:
-        transport = _ToServer(server.port)
+        transport = _ToServer(server)
         with httpx.Client(transport=transport, headers=headers, timeout=30, **options) as client:
             yield client
