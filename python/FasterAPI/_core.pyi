@@ -11,7 +11,7 @@ they name the shapes of the tuples and objects that cross the boundary. A change
 side (a new function, a parameter renamed) is made here too, or `make lint` fails.
 """
 
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Final, Literal, Protocol, Self, TypeAlias, final
 
@@ -77,7 +77,7 @@ _ErrorDict: TypeAlias = dict[str, Any]
 _Errors: TypeAlias = list[_ErrorDict] | None
 #: One parameter of a route's plan (`FasterAPI._compiler.specs`): source, kind, name, key, loc_name,
 #: many, required, default and the constraints (gt, ge, lt, le, min_length, max_length, pattern).
-_ParamSpec: TypeAlias = dict[str, Any]
+_ParamSpec: TypeAlias = Mapping[str, Any]  # declared in FasterAPI._compiler.specs.ParamSpec
 
 class _BodyPlan(Protocol):
     """What Rust reads of a route's body plan (`FasterAPI._compiler.body.BodyPlan`,

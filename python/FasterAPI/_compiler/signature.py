@@ -42,7 +42,7 @@ from .param_models import (
     ModelValidator,
     field_info,
 )
-from .specs import MARKERS, is_complex, merged, param_spec
+from .specs import MARKERS, ParamSpec, is_complex, merged, param_spec
 
 #: Starlette's path convertors that change the type of a `request.path_params` value.
 _PATH_CONVERTORS: dict[str, Any] = {"int": int, "float": float, "uuid": uuid.UUID}
@@ -53,7 +53,7 @@ class Plan:
     """What a route needs per request: specs for the Rust plan, the body, injections, and the
     dependency graph when there is one to solve."""
 
-    params: list[dict[str, Any]] = field(default_factory=list)
+    params: list[ParamSpec] = field(default_factory=list)
     body: BodyPlan | FormPlan | None = None
     request_params: list[str] = field(default_factory=list)
     response_params: list[str] = field(default_factory=list)
@@ -231,7 +231,9 @@ class _Compiler:
         injected objects; the root (the handler) has no key suffix."""
         call, root = dependant.call, not key_suffix
         hints = _hints(call)
-        specs, body_fields = [], []  # after the dependencies', as FastAPI validates them
+        # after the dependencies', as FastAPI validates them
+        specs: list[ParamSpec] = []
+        body_fields: list[BodyField] = []
         for param in _parameters(call):
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
@@ -442,7 +444,7 @@ def _doc_marker(marker: p.Param, metadata: tuple[Any, ...]) -> p.Param:
     return merged
 
 
-def _param_docs(spec: dict[str, Any], annotation: Any, marker: p.Param | None) -> list[ParamDoc]:
+def _param_docs(spec: ParamSpec, annotation: Any, marker: p.Param | None) -> list[ParamDoc]:
     """How a parameter is documented: as itself, or a parameter model as its fields (none
     required when the model is optional and not required), each titled after its alias and
     shown or hidden with the model."""

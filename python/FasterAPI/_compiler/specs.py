@@ -14,8 +14,8 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, get_args, get_origin
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, NotRequired, TypedDict, cast, get_args, get_origin
 
 import msgspec
 
@@ -34,6 +34,40 @@ from .param_models import (
 )
 
 SCALARS = {str: "str", int: "int", float: "float", bool: "bool", bytes: "bytes"}
+
+
+class ParamSpec(TypedDict):
+    """One parameter of a route's plan, as Rust reads it (crates/fasterapi-py/src/route/plan.rs
+    reads these keys and no others)."""
+
+    #: The handler's keyword argument.
+    name: str
+    source: Literal["path", "query", "header", "cookie", "form"]
+    #: The name it is sent by (a header's in lower case).
+    key: str
+    #: The name an error's `loc` gives it.
+    loc_name: str
+    #: A list of the values sent (a query's `?a=1&a=2`), else the last one.
+    many: bool
+    required: bool
+    #: The value when it is not sent and not required.
+    default: Any
+    #: How Rust reads it: coerced to a scalar, one of `choices`, by `converter`, or by
+    #: `validate` (a validator object of FasterAPI._compiler.param_models).
+    kind: Literal["str", "int", "float", "bool", "bytes", "convert", "choice", "validate"]
+    gt: NotRequired[float | None]
+    ge: NotRequired[float | None]
+    lt: NotRequired[float | None]
+    le: NotRequired[float | None]
+    min_length: NotRequired[int | None]
+    max_length: NotRequired[int | None]
+    pattern: NotRequired[str | None]
+    converter: NotRequired[Callable[[str], Any]]
+    #: `(text sent, value given)` pairs of an enum's or a Literal's values.
+    choices: NotRequired[list[tuple[str, Any]]]
+    choice_error: NotRequired[str]
+    expected: NotRequired[str]
+    validate: NotRequired[Any]
 
 
 def scalar_kind(tp: Any) -> dict[str, Any] | None:
@@ -160,7 +194,7 @@ def param_spec(
     default: Any,
     metadata: tuple[Any, ...] = (),
     path_names: set[str] = frozenset(),  # type: ignore[assignment]
-) -> dict[str, Any]:
+) -> ParamSpec:
     """The Rust plan's spec of a path, query, header or cookie parameter: read and checked
     by Rust when it can, else (parameter models, alias choices, types and options only
     pydantic has, `metadata` such as validators) by a pydantic validator it calls."""
@@ -192,7 +226,7 @@ def param_spec(
     check_readable(name, source, annotation)
     if model is not None:
         validate = ModelValidator(source, annotation, model, marker, absent)
-        return {**spec, "kind": "validate", "validate": validate}
+        return cast(ParamSpec, {**spec, "kind": "validate", "validate": validate})
     pydantic = _pydantic()
     # A list's constraints are the list's (its length), as pydantic checks them; without
     # pydantic, Rust checks each item.
@@ -211,13 +245,13 @@ def param_spec(
         if factory is not None:  # without pydantic: one default, made now
             spec["default"] = factory()
         options = {option: getattr(marker, option) for option in ALL_RUST_OPTIONS}
-        return {**spec, **options, **kind}
+        return cast(ParamSpec, {**spec, **options, **kind})
     if pydantic is None:  # what the Rust plan cannot read, pydantic validates
         raise TypeError(f"parameter {name!r}: {annotation!r} cannot be read from the {source}")
     full = Annotated[(annotation, *metadata)] if metadata else annotation
     aliases = field_aliases(name, key, validation_alias, None)
     validator = ParamValidator(source, constrained(full, marker), aliases, absent)
-    return {**spec, "kind": "validate", "validate": validator}
+    return cast(ParamSpec, {**spec, "kind": "validate", "validate": validator})
 
 
 #: The marker of a parameter declared without one, by where it is read from.
