@@ -83,6 +83,9 @@ def main():
         for key, title in optional
         if getattr(a, key)
     )
+    fuzzing = Path(__file__).with_name("FUZZING.md")  # long `make fuzz` runs, kept by hand
+    if fuzzing.exists():
+        sections += f"## Fuzzing (`make fuzz`, separate runs)\n\n{fuzzing.read_text().strip()}\n\n"
     cmds = "\n".join(a.cmd)
     text = f"""# Benchmark results
 
