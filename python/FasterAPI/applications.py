@@ -10,12 +10,12 @@ import inspect
 import traceback
 import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from ._body_limit import CONTENT_TOO_LARGE
 from ._compiler.signature import path_param_names
-from ._runtime.runner import run, run_websocket, run_with_dependencies
+from ._runtime.runner import App, run, run_websocket, run_with_dependencies
 from ._starlette import (
     StarletteHTTPException,
     StarletteWebSocketException,
@@ -879,6 +879,13 @@ class Faster(_core.AsgiApp):
 
 
 FastAPI = Faster
+
+if TYPE_CHECKING:
+
+    def _provides_app(app: Faster) -> App:
+        """mypy checks here that Faster gives the Rust doors and the runner what they call."""
+        return app
+
 
 # The forwarded methods take what the router's take (help(), editors, FastAPI's signatures).
 for _name in (

@@ -42,8 +42,25 @@ _Encoded_co = TypeVar("_Encoded_co", covariant=True)
 
 
 class App(Protocol):
-    """What a route's run asks of the app the route belongs to (FasterAPI.applications.Faster,
-    which the runner does not import: the app imports the runner)."""
+    """Everything the Rust doors (`_core.AsgiCall`, `_core.AsgiDoor`) and a route's run call on
+    the app (FasterAPI.applications.Faster, which the runner does not import: the app imports
+    the runner), declared in one place; applications.py has mypy check that Faster provides it.
+    """
+
+    #: Its ExceptionMiddleware, whose `scope_handlers` in the scope say a call came through the
+    #: middleware stack (Rust reads it: crates/fasterapi-py/src/asgi/app.rs `in_stack`).
+    _exception_middleware: Any
+
+    def _asgi_other(self, scope: dict[str, Any], receive: Any, send: Any) -> Awaitable[None]:
+        """A call off the route path: through the middleware, lifespan, the first request."""
+
+    def _no_route(
+        self, scope: dict[str, Any], receive: Any, send: Any, allow: Any
+    ) -> Awaitable[None]:
+        """No route matched (`allow`: the methods the path has, for a 405; else None)."""
+
+    def _content_too_large(self, scope: dict[str, Any], receive: Any, send: Any) -> Awaitable[None]:
+        """A Content-Length past the route's max_body_size."""
 
     def _prepare(
         self, route: Any, scope: dict[str, Any], receive: Any, send: Any, values: dict[str, Any]
