@@ -613,7 +613,9 @@ class Faster(_core.AsgiApp):
     async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """`app(scope, receive, send)` as a coroutine function, set as the instance's
         `__call__` attribute: ASGI servers tell an ASGI 3 app by asking whether
-        `app.__call__` is a coroutine function (calling `app` itself still goes to Rust)."""
+        `app.__call__` is a coroutine function, while calling `app` itself goes to the type's
+        `__call__`, Rust's. Deliberate: an `async def __call__` on the class would put a
+        Python coroutine around every request (+0.16 us of 1.2 in-process, measured)."""
         await _core.AsgiApp.__call__(self, scope, receive, send)
 
     async def _asgi_other(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
