@@ -27,7 +27,7 @@ exception handlers answer whatever comes out.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from .._http.forms import FILES_KEY
@@ -218,21 +218,11 @@ async def run_with_dependencies(
 ) -> None:
     """Serves one request to a route with dependencies (see the module's docstring)."""
     ctx = Context(app, route, values, scope, receive, send)
-    try:
-        if route.body is not None:
-            errors = read_body(route, raw, media, values, errors)
-        files = values.pop(FILES_KEY, None)
-        if files:  # closed last, once the response is sent (or the request failed)
-            ctx.stack.push_async_callback(_close_files, files)
-        response = await _in_function_scope(ctx, _respond(route, ctx, errors))
-    except Exception as exc:
-        exc = await _throw_into(ctx.stack, exc)
-        await app._handle_exception(scope, receive, send, exc)
-        return
-    except BaseException as exc:  # cancelled: the dependencies see it too
-        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
-        raise
-    await _finish(ctx, response)
+
+    def answer(exc: Exception) -> Awaitable[None]:
+        return app._handle_exception(scope, receive, send, exc)
+
+    await _in_scopes(ctx, _respond(route, ctx, errors, raw, media), answer)
 
 
 async def run_websocket(
@@ -250,21 +240,43 @@ async def run_websocket(
     scope["app"] = app
     scope["path_params"] = route.plan.path_params(scope, values)
     ctx.websocket = websocket = WebSocket(scope, receive, send)
+
+    def answer(exc: Exception) -> Awaitable[None]:
+        return app._handle_websocket_exception(websocket, exc)
+
+    await _in_scopes(ctx, _run_websocket(route, ctx, errors), answer)
+
+
+async def _in_scopes(
+    ctx: Context, work: Awaitable[Any], answer: Callable[[Exception], Awaitable[None]]
+) -> None:
+    """Runs `work` (the dependencies and the endpoint) in the request's scopes: the code after
+    `yield` of "function" yield dependencies when it is over, then the response sent (if it
+    made one) and the background tasks, then the code after `yield` of the other yield
+    dependencies. An exception is thrown into the yield dependencies first, then `answer`ed
+    (by the app's exception handlers); a cancellation goes through them and on up."""
     try:
-        await _in_function_scope(ctx, _run_websocket(route, ctx, errors))
+        response = await _in_function_scope(ctx, work)
     except Exception as exc:
-        exc = await _throw_into(ctx.stack, exc)
-        await app._handle_websocket_exception(websocket, exc)
+        await answer(await _throw_into(ctx.stack, exc))
         return
-    except BaseException as exc:
+    except BaseException as exc:  # cancelled: the dependencies see it too
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
-    await _finish(ctx)
+    await _finish(ctx, response)
 
 
-async def _respond(route: Any, ctx: Context, errors: list[dict[str, Any]] | None) -> Any:
-    """Solves the dependencies, calls the handler and makes its response (not sent)."""
+async def _respond(
+    route: Any, ctx: Context, errors: list[dict[str, Any]] | None, raw: Any, media: Any
+) -> Any:
+    """Reads the body, solves the dependencies, calls the handler and makes its response (not
+    sent)."""
     scope = ctx.scope
+    if route.body is not None:
+        errors = read_body(route, raw, media, ctx.values, errors)
+    files = ctx.values.pop(FILES_KEY, None)
+    if files:  # closed last, once the response is sent (or the request failed)
+        ctx.stack.push_async_callback(_close_files, files)
     invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
     if invalid_json:  # as FastAPI: before any dependency runs
         raise RequestValidationError(invalid_json, body=scope.get("fasterapi.body"))
