@@ -17,6 +17,7 @@ from typing import Any
 
 from .._starlette import StarletteHTTPException
 from ..requests import Request
+from .errors import answer_errors_before_start
 
 #: `scope[SCOPE_KEY]`: Starlette's `(handlers by class, handlers by status code)`; here both are
 #: the one dict of the app's, keyed by class or by status code.
@@ -66,22 +67,15 @@ class ExceptionMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         scope[SCOPE_KEY] = self.scope_handlers  # (a lifespan's too: the app sees it is inside)
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = False
+        await answer_errors_before_start(self.app, scope, receive, send, self._answer)
 
-        async def watched(message: dict[str, Any]) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched)
-        except Exception as exc:
-            handler = lookup_handler(self.handlers, exc)
-            if handler is None or started or scope["type"] != "http":
-                raise
-            await answer(handler, scope, receive, send, exc)
+    async def _answer(self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception) -> None:
+        handler = lookup_handler(self.handlers, exc)
+        if handler is None:
+            raise exc
+        await answer(handler, scope, receive, send, exc)
 
 
 async def answer(
