@@ -167,7 +167,7 @@ def test_background_tasks_run_between_function_and_request_exits():
     assert events == ["enter request", "enter function", "exit function", "task", "exit request"]
 
 
-def test_websocket_function_scope_ends_when_the_endpoint_returns():
+def test_websocket_function_scope_ends_when_the_endpoint_returns(make_client):
     events, dependency = recorder()
     app = Faster()
 
@@ -182,7 +182,7 @@ def test_websocket_function_scope_ends_when_the_endpoint_returns():
         await websocket.close()
         events.append("endpoint done")
 
-    with TestClient(app).websocket_connect("/ws") as websocket:
+    with make_client(app).websocket_connect("/ws") as websocket:
         assert websocket.receive_text() == "requestfunction"
     assert events == [
         "enter request",

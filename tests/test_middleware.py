@@ -249,9 +249,12 @@ def test_a_dropped_endless_response_is_stopped(make_client):
     assert closed.is_set()
 
 
-# ASGI door only: websocket_connect is TestClient's.
 @pytest.mark.fasterapi_only  # refused at the handshake; Starlette sends an HTTP denial
-def test_trusted_host_refuses_a_websocket_with_another_host():
+@pytest.mark.native_xfail(
+    reason="the native server answers a close before accept() with an HTTP 403, as ASGI "
+    "servers do: the client sees 1006, not the middleware's 1008"
+)
+def test_trusted_host_refuses_a_websocket_with_another_host(make_client):
     app = FastAPI()
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=["example.com"])
 
@@ -260,13 +263,13 @@ def test_trusted_host_refuses_a_websocket_with_another_host():
         await websocket.accept()
         await websocket.send_text("hi")
 
-    with TestClient(app, base_url="http://example.com") as client:
-        with client.websocket_connect("/ws") as socket:
-            assert socket.receive_text() == "hi"
-    with TestClient(app, base_url="http://evil.com") as client:
-        with pytest.raises(FasterAPI.WebSocketDisconnect) as refused:
-            with client.websocket_connect("/ws"):
-                pass
+    client = make_client(app, base_url="http://example.com")
+    with client.websocket_connect("/ws") as socket:
+        assert socket.receive_text() == "hi"
+    client = make_client(app, base_url="http://evil.com")
+    with pytest.raises(FasterAPI.WebSocketDisconnect) as refused:
+        with client.websocket_connect("/ws"):
+            pass
     assert refused.value.code == 1008
 
 

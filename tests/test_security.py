@@ -294,19 +294,19 @@ def test_security_schemes_in_the_document():
     ]
 
 
-def test_a_scheme_on_a_websocket_route():  # websocket_connect: TestClient's
+def test_a_scheme_on_a_websocket_route(make_client):
     app = FasterAPI.FastAPI()
     bearer = HTTPBearer()
 
     @app.websocket("/ws")
-    async def ws(websocket: FasterAPI.WebSocket, credentials=FasterAPI.Depends(bearer)):
+    async def endpoint(websocket: FasterAPI.WebSocket, credentials=FasterAPI.Depends(bearer)):
         await websocket.accept()
         await websocket.send_text(credentials.credentials)
         await websocket.close()
 
-    with TestClient(app) as client:
-        with client.websocket_connect("/ws", headers={"Authorization": "Bearer xyz"}) as ws:
-            assert ws.receive_text() == "xyz"
+    client = make_client(app)
+    with client.websocket_connect("/ws", headers={"Authorization": "Bearer xyz"}) as ws:
+        assert ws.receive_text() == "xyz"
 
 
 def test_subclassing_a_scheme_keeps_working(door):

@@ -1,15 +1,17 @@
 """The WebSocket Denial Response: an HTTPException raised before `accept()` (by an auth
 dependency, say) refuses the handshake with its HTTP response (401, `{"detail": ...}`,
 WWW-Authenticate) where the server offers the "websocket.http.response" ASGI extension, as
-FastAPI does; TestClient raises WebSocketDenialResponse. Through TestClient, a bare ASGI call
-without the extension, the native server over real sockets, uvicorn and hypercorn
+FastAPI does; TestClient raises WebSocketDenialResponse. Through both doors (the `client`
+fixture: TestClient, and the native server with the websockets client), a bare ASGI call
+without the extension, the native server's wire over real sockets, uvicorn and hypercorn
 (tests/apps/ws_denial_app.py)."""
 
 import asyncio
 import socket
+from typing import Any
 
 import pytest
-from FasterAPI import HTTPException, TestClient, WebSocketDisconnect
+from FasterAPI import HTTPException, WebSocketDisconnect
 from FasterAPI.responses import PlainTextResponse
 from FasterAPI.testclient import WebSocketDenialResponse
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -19,20 +21,19 @@ from tests.apps.ws_denial_app import app
 from tests.support.servers import native_server, running_server
 
 
-@pytest.fixture
-def client():
-    with TestClient(app) as client:
-        yield client
+@pytest.fixture(scope="module", name="app")
+def denial_app():
+    return app
 
 
-def denied(client: TestClient, url: str) -> WebSocketDenialResponse:
+def denied(client: Any, url: str) -> WebSocketDenialResponse:
     with pytest.raises(WebSocketDenialResponse) as info:
         with client.websocket_connect(url):
             pass  # pragma: no cover
     return info.value
 
 
-# -- TestClient ---------------------------------------------------------------------------------
+# -- both doors ---------------------------------------------------------------------------------
 
 
 def test_http_exception_before_accept_is_the_response(client):
@@ -65,7 +66,7 @@ def test_endpoint_sends_its_own_denial_response(client):
     assert (response.status_code, response.text) == (403, "go away")
 
 
-def test_the_http_exception_handler_makes_the_response():
+def test_the_http_exception_handler_makes_the_response(make_client):
     from tests.apps import ws_denial_app
 
     def handler(request, exc):
@@ -73,7 +74,7 @@ def test_the_http_exception_handler_makes_the_response():
 
     ws_denial_app.app.exception_handlers[HTTPException] = handler
     try:
-        response = denied(TestClient(ws_denial_app.app), "/token")
+        response = denied(make_client(ws_denial_app.app), "/token")
     finally:
         del ws_denial_app.app.exception_handlers[HTTPException]
     assert (response.status_code, response.text) == (401, "custom no token")

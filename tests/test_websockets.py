@@ -1,6 +1,7 @@
 """WebSockets: routes with parameters and dependencies, the WebSocket API, refusals and errors,
-through TestClient, then over real sockets on the native server and under uvicorn
-(tests/apps/ws_app.py)."""
+through both doors (the `client` fixture: TestClient, and the native server with the
+websockets client), then the native server's wire behaviour over real sockets, and under
+uvicorn (tests/apps/ws_app.py)."""
 
 import json
 import logging
@@ -35,13 +36,23 @@ def clear_events():
     app.dependency_overrides = {}
 
 
-@pytest.fixture
-def client():
-    with TestClient(app) as client:
-        yield client
+@pytest.fixture(scope="module", name="app")
+def ws_app_fixture():
+    return app
 
 
-# -- TestClient ---------------------------------------------------------------------------------
+#: What the native door cannot give: the server keeps to the wire.
+REFUSED_WITH_403 = (
+    "the native server answers a close before accept() with an HTTP 403, as ASGI servers do: "
+    "the client sees 1006, not the close code and reason (test_native_refusals_are_403)"
+)
+ERROR_IS_THE_SERVERS = (
+    "an exception out of the app is the native server's to log, not raised to the test: the "
+    "connection closes with 1011 (a 500 before accept()), or quietly for a WebSocketDisconnect"
+)
+
+
+# -- both doors ---------------------------------------------------------------------------------
 
 
 def test_websocket_connect_passes_request_options_and_refuses_unknown_ones(client):
@@ -92,6 +103,7 @@ def test_endpoint_closes_with_code_and_reason(client):
     assert (info.value.code, info.value.reason) == (4000, "bye")
 
 
+@pytest.mark.native_xfail(reason=ERROR_IS_THE_SERVERS)
 def test_error_in_endpoint_is_thrown_into_yield_dependency_and_raised(client):
     with pytest.raises(RuntimeError, match="boom"):
         with client.websocket_connect("/echo/a") as ws:
@@ -101,6 +113,7 @@ def test_error_in_endpoint_is_thrown_into_yield_dependency_and_raised(client):
     assert EVENTS == ["open", "error RuntimeError", "teardown"]
 
 
+@pytest.mark.native_xfail(reason=REFUSED_WITH_403)
 @pytest.mark.parametrize(
     ("url", "code", "reason"),
     [
@@ -125,6 +138,7 @@ def test_http_exception_before_accept_is_its_response(client):
     assert (info.value.status_code, info.value.json()) == (401, {"detail": "no token"})
 
 
+@pytest.mark.native_xfail(reason=REFUSED_WITH_403)
 def test_invalid_parameter_closes_with_1008_and_the_errors(client):
     with pytest.raises(WebSocketDisconnect) as info:
         with client.websocket_connect("/echo/a?times=many"):
@@ -144,6 +158,7 @@ def test_iter_text_ends_when_the_client_leaves(client):
     assert EVENTS == ["lines 3"]
 
 
+@pytest.mark.native_xfail(reason=ERROR_IS_THE_SERVERS)
 def test_unhandled_disconnect_is_raised_to_the_test(client):
     # Leaving the block disconnects; the WebSocketDisconnect the endpoint lets through comes
     # out of the app, and TestClient raises it, as Starlette's does (the native server does
@@ -214,7 +229,8 @@ def test_registration_errors():
             pass
 
 
-def test_state_errors_raise_in_the_endpoint():
+@pytest.mark.native_xfail(reason=ERROR_IS_THE_SERVERS)
+def test_state_errors_raise_in_the_endpoint(make_client):
     local = Faster()
 
     @local.websocket("/early")
@@ -227,7 +243,7 @@ def test_state_errors_raise_in_the_endpoint():
         await websocket.close()
         await websocket.send_text("after close")
 
-    client = TestClient(local)
+    client = make_client(local)
     with pytest.raises(RuntimeError, match='Need to call "accept" first'):
         with client.websocket_connect("/early"):
             pass
@@ -236,7 +252,7 @@ def test_state_errors_raise_in_the_endpoint():
             ws.receive()
 
 
-def test_middleware_and_mounts_see_websockets():
+def test_middleware_and_mounts_see_websockets():  # TestClient: no lifespan to record
     seen: list[str] = []
 
     class Recorder:
@@ -271,10 +287,14 @@ def test_leaving_a_streaming_endpoint_is_quick_and_clean(client):
     assert EVENTS == ["stream ended"]
 
 
-def test_a_send_after_the_test_left_ends_the_app_quietly(client, caplog):
+def test_a_send_after_the_test_left_ends_the_app_quietly(caplog):
     # Starlette's TestClient cancels the app when the block ends; ours tells its next send
     # that the client has gone: the WebSocketDisconnect that comes out is not the test's.
-    with client.websocket_connect("/flood") as ws:
+    # TestClient only: on the native server, an app that sends in a loop with nothing else to
+    # await never yields while the socket takes its bytes, and once the client has gone its
+    # sends neither fail nor yield (the loop never runs connection_lost), so the server's loop
+    # is held for good.
+    with TestClient(app) as client, client.websocket_connect("/flood") as ws:
         assert ws.receive_text() == "x"
     # Leaving the block did not raise; the app's next send failed with Starlette's 1006 (the
     # client is gone), so the app ended...

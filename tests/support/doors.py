@@ -14,11 +14,20 @@ run after the response is sent, have ended). The native client talks to
 ``127.0.0.1:<port>`` while sending what TestClient sends (``Host: testserver``,
 ``User-Agent: testclient``, redirects followed), so a test reads the same through both doors.
 
+The native client's ``websocket_connect`` is TestClient's over a real socket (the
+``websockets`` package's sync client): the same session interface (send_*/receive_*/receive/
+close, ``accepted_subprotocol``), raising WebSocketDisconnect when the server closes and
+WebSocketDenialResponse when it refuses the handshake with a response of the app's. What only
+an in-process call can give is not made up: a server answers a close before ``accept()`` with
+a bare 403 (the close code and reason stay on the server: the client sees 1006, as a browser
+does), and an exception in the app is the server's to log, not the test's to catch.
+
 The ``door``, ``client`` and ``make_client`` fixtures of tests/conftest.py are built on
 `open_client`.
 """
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -29,7 +38,10 @@ from typing import Any
 import httpx
 import pytest
 from FasterAPI.server.serving import Config, Server
-from FasterAPI.testclient import TestClient
+from FasterAPI.testclient import TestClient, WebSocketDenialResponse
+from FasterAPI.websockets import WebSocketDisconnect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
 
 from tests.support.servers import STARTUP_TIMEOUT, free_port
 
@@ -110,6 +122,13 @@ def native_app_server(app: Any, **config: Any) -> Iterator[NativeServer]:
 SETTLE_TIMEOUT = 5.0  # seconds a read response waits for the server's work on it to end
 
 
+def _settle(server: NativeServer) -> None:
+    """Waits (SETTLE_TIMEOUT at most) until `server` has no request or WebSocket in hand."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while server.server.state.active and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
 class _Settling(httpx.SyncByteStream):
     """A response's body that, once read and closed, waits for the server to be idle."""
 
@@ -122,9 +141,7 @@ class _Settling(httpx.SyncByteStream):
 
     def close(self) -> None:
         self.stream.close()
-        deadline = time.monotonic() + SETTLE_TIMEOUT
-        while self.server.server.state.active and time.monotonic() < deadline:
-            time.sleep(0.001)
+        _settle(self.server)
 
 
 class _ToServer(httpx.HTTPTransport):
@@ -148,6 +165,150 @@ class _ToServer(httpx.HTTPTransport):
         )
 
 
+#: The 403 the native server answers a close before `accept()` with (ASGI's rule for servers).
+REFUSAL = (403, b'{"detail":"Forbidden"}')
+#: Handshake headers the WebSocket client writes itself.
+HANDSHAKE_HEADERS = {"host", "connection", "upgrade", "user-agent"}
+RECEIVE_TIMEOUT = 10.0  # seconds a receive waits for the server
+CLOSE_TIMEOUT = 0.5  # seconds leaving a session waits for the server's close frame
+
+
+class NativeWebSocketSession:
+    """TestClient's WebSocketTestSession, over a socket to the native server: entering it
+    connects, leaving it closes (with 1000) and waits for the server's work on it to end."""
+
+    __test__ = False
+
+    def __init__(self, server: NativeServer, request: httpx.Request, subprotocols: Any) -> None:
+        self.server = server
+        self.request = request
+        self.subprotocols = list(subprotocols or [])
+        self.accepted_subprotocol: str | None = None
+        self.extra_headers: list[tuple[bytes, bytes]] | None = None
+        self._ws: ClientConnection | None = None
+
+    def __enter__(self) -> "NativeWebSocketSession":
+        url, headers = self.request.url, self.request.headers
+        sock = socket.create_connection(("127.0.0.1", self.server.port))
+        try:  # the URL's host is the Host header, as in TestClient's scope
+            self._ws = connect(  # entered, as websockets asks; left by close()
+                f"ws://{url.netloc.decode()}{url.raw_path.decode()}",
+                sock=sock,
+                subprotocols=self.subprotocols or None,
+                additional_headers=[
+                    (name, value)
+                    for name, value in headers.multi_items()
+                    if name not in HANDSHAKE_HEADERS and not name.startswith("sec-websocket-")
+                ],
+                user_agent_header=headers.get("user-agent"),
+                compression=None,
+                open_timeout=RECEIVE_TIMEOUT,
+                close_timeout=CLOSE_TIMEOUT,
+            ).__enter__()
+        except InvalidStatus as exc:
+            sock.close()
+            _settle(self.server)
+            response = exc.response
+            body = bytes(response.body or b"")
+            if (response.status_code, body) == REFUSAL:
+                raise WebSocketDisconnect(1006, "") from None
+            raise WebSocketDenialResponse(
+                status_code=response.status_code,
+                headers=list(response.headers.raw_items()),
+                content=body,
+            ) from None
+        except BaseException:
+            sock.close()
+            raise
+        self.accepted_subprotocol = self._ws.subprotocol
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close(1000)
+        _settle(self.server)
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Sends an ASGI "websocket.receive" message's text or bytes."""
+        assert self._ws is not None
+        data = message.get("text")
+        self._ws.send(message["bytes"] if data is None else data)
+
+    def receive(self, timeout: float | None = RECEIVE_TIMEOUT) -> dict[str, Any]:
+        """The next message from the server, as an ASGI message: "websocket.send", or
+        "websocket.close" (every time, once the connection is closed)."""
+        assert self._ws is not None
+        try:
+            data = self._ws.recv(timeout=timeout)
+        except ConnectionClosed as exc:
+            close = exc.rcvd
+            code, reason = (1006, "") if close is None else (close.code, close.reason)
+            return {"type": "websocket.close", "code": code, "reason": reason}
+        key = "text" if isinstance(data, str) else "bytes"
+        return {"type": "websocket.send", key: data}
+
+    def _raise_on_close(self, message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.close":
+            raise WebSocketDisconnect(message["code"], message["reason"])
+
+    def send_text(self, data: str) -> None:
+        self.send({"type": "websocket.receive", "text": data})
+
+    def send_bytes(self, data: bytes) -> None:
+        self.send({"type": "websocket.receive", "bytes": data})
+
+    def send_json(self, data: Any, mode: str = "text") -> None:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        if mode == "text":
+            self.send_text(text)
+        else:
+            self.send_bytes(text.encode())
+
+    def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Closes the connection: a close frame, then the server's reply is waited for
+        CLOSE_TIMEOUT at most (it may be stuck behind what the test left unread, as the
+        server's reading is behind its writing) before the socket is dropped; as TestClient
+        gives the app a moment to end once the test has left."""
+        if self._ws is not None:
+            self._ws.close(code, reason or "")
+
+    def receive_text(self) -> str:
+        message = self.receive()
+        self._raise_on_close(message)
+        return message["text"]
+
+    def receive_bytes(self) -> bytes:
+        message = self.receive()
+        self._raise_on_close(message)
+        return message["bytes"]
+
+    def receive_json(self, mode: str = "text") -> Any:
+        message = self.receive()
+        self._raise_on_close(message)
+        if mode == "text":
+            return json.loads(message["text"])
+        return json.loads(message["bytes"].decode())
+
+
+class NativeClient(httpx.Client):
+    """An httpx client of the native server, with TestClient's `websocket_connect`."""
+
+    def __init__(self, server: NativeServer, **options: Any) -> None:
+        super().__init__(transport=_ToServer(server), **options)
+        self.server = server
+
+    def websocket_connect(
+        self,
+        url: str,
+        subprotocols: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+        **request_options: Any,
+    ) -> NativeWebSocketSession:
+        """As TestClient's: the client's base URL, headers and cookies go with the handshake,
+        and other keywords (`params`...) too; httpx refuses one it does not know."""
+        request = self.build_request("GET", url, headers=headers, **request_options)
+        return NativeWebSocketSession(self.server, request, subprotocols)
+
+
 @contextmanager
 def open_client(app: Any, door: str, **options: Any) -> Iterator[httpx.Client]:
     """A client for `app` through `door` ("asgi" or "native"), its lifespan started.
@@ -166,6 +327,5 @@ def open_client(app: Any, door: str, **options: Any) -> Iterator[httpx.Client]:
     options.setdefault("base_url", "http://testserver")
     options.setdefault("follow_redirects", True)
     with native_app_server(app) as server:
-        transport = _ToServer(server)
-        with httpx.Client(transport=transport, headers=headers, timeout=30, **options) as client:
+        with NativeClient(server, headers=headers, timeout=30, **options) as client:
             yield client
