@@ -3,6 +3,7 @@ on an event loop in a background thread. `with TestClient(app)` runs lifespan.""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 import queue
@@ -153,7 +154,55 @@ class _ClientDisconnected(OSError):
     """What the app's `send` raises once the test has closed the connection."""
 
 
-class WebSocketTestSession:
+class WebSocketMessages(abc.ABC):
+    """The send_*/receive_* methods of a test's WebSocket session, over its `send(message)`,
+    `receive()` and `_raise_on_close(message)` (ASGI messages): TestClient's session, and the
+    tests' native-server session (tests/support/doors.py), share them."""
+
+    @abc.abstractmethod
+    def send(self, message: dict[str, Any]) -> None:
+        """Sends the app an ASGI "websocket.receive" message."""
+
+    @abc.abstractmethod
+    def receive(self) -> dict[str, Any]:
+        """The next ASGI message from the app."""
+
+    @abc.abstractmethod
+    def _raise_on_close(self, message: dict[str, Any]) -> None:
+        """Raises WebSocketDisconnect (or the denial) if `message` ends the connection."""
+
+    def send_text(self, data: str) -> None:
+        self.send({"type": "websocket.receive", "text": data})
+
+    def send_bytes(self, data: bytes) -> None:
+        self.send({"type": "websocket.receive", "bytes": data})
+
+    def send_json(self, data: Any, mode: str = "text") -> None:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        if mode == "text":
+            self.send({"type": "websocket.receive", "text": text})
+        else:
+            self.send({"type": "websocket.receive", "bytes": text.encode()})
+
+    def receive_text(self) -> str:
+        message = self.receive()
+        self._raise_on_close(message)
+        return message["text"]
+
+    def receive_bytes(self) -> bytes:
+        message = self.receive()
+        self._raise_on_close(message)
+        return message["bytes"]
+
+    def receive_json(self, mode: str = "text") -> Any:
+        message = self.receive()
+        self._raise_on_close(message)
+        if mode == "text":
+            return json.loads(message["text"])
+        return json.loads(message["bytes"].decode())
+
+
+class WebSocketTestSession(WebSocketMessages):
     """A WebSocket connection to the app, as Starlette's TestClient gives it: entering it
     connects (raising WebSocketDisconnect if the app refuses with a close, or
     WebSocketDenialResponse if it refuses with an HTTP response), then send_*/receive_*;
@@ -288,40 +337,10 @@ class WebSocketTestSession:
                 content=b"".join(body),
             )
 
-    def send_text(self, data: str) -> None:
-        self.send({"type": "websocket.receive", "text": data})
-
-    def send_bytes(self, data: bytes) -> None:
-        self.send({"type": "websocket.receive", "bytes": data})
-
-    def send_json(self, data: Any, mode: str = "text") -> None:
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        if mode == "text":
-            self.send({"type": "websocket.receive", "text": text})
-        else:
-            self.send({"type": "websocket.receive", "bytes": text.encode()})
-
     def close(self, code: int = 1000, reason: str | None = None) -> None:
         if not self._disconnected:
             self._disconnected = True
             self.send({"type": "websocket.disconnect", "code": code, "reason": reason or ""})
-
-    def receive_text(self) -> str:
-        message = self.receive()
-        self._raise_on_close(message)
-        return message["text"]
-
-    def receive_bytes(self) -> bytes:
-        message = self.receive()
-        self._raise_on_close(message)
-        return message["bytes"]
-
-    def receive_json(self, mode: str = "text") -> Any:
-        message = self.receive()
-        self._raise_on_close(message)
-        if mode == "text":
-            return json.loads(message["text"])
-        return json.loads(message["bytes"].decode())
 
 
 class TestClient(httpx.Client):

@@ -27,7 +27,6 @@ The ``door``, ``client`` and ``make_client`` fixtures of tests/conftest.py are b
 """
 
 import asyncio
-import json
 import socket
 import threading
 import time
@@ -38,7 +37,7 @@ from typing import Any
 import httpx
 import pytest
 from FasterAPI.server.serving import Config, Server
-from FasterAPI.testclient import TestClient, WebSocketDenialResponse
+from FasterAPI.testclient import TestClient, WebSocketDenialResponse, WebSocketMessages
 from FasterAPI.websockets import WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
@@ -173,7 +172,7 @@ RECEIVE_TIMEOUT = 10.0  # seconds a receive waits for the server
 CLOSE_TIMEOUT = 0.5  # seconds leaving a session waits for the server's close frame
 
 
-class NativeWebSocketSession:
+class NativeWebSocketSession(WebSocketMessages):
     """TestClient's WebSocketTestSession, over a socket to the native server: entering it
     connects, leaving it closes (with 1000) and waits for the server's work on it to end."""
 
@@ -250,19 +249,6 @@ class NativeWebSocketSession:
         if message["type"] == "websocket.close":
             raise WebSocketDisconnect(message["code"], message["reason"])
 
-    def send_text(self, data: str) -> None:
-        self.send({"type": "websocket.receive", "text": data})
-
-    def send_bytes(self, data: bytes) -> None:
-        self.send({"type": "websocket.receive", "bytes": data})
-
-    def send_json(self, data: Any, mode: str = "text") -> None:
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        if mode == "text":
-            self.send_text(text)
-        else:
-            self.send_bytes(text.encode())
-
     def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Closes the connection: a close frame, then the server's reply is waited for
         CLOSE_TIMEOUT at most (it may be stuck behind what the test left unread, as the
@@ -270,23 +256,6 @@ class NativeWebSocketSession:
         gives the app a moment to end once the test has left."""
         if self._ws is not None:
             self._ws.close(code, reason or "")
-
-    def receive_text(self) -> str:
-        message = self.receive()
-        self._raise_on_close(message)
-        return message["text"]
-
-    def receive_bytes(self) -> bytes:
-        message = self.receive()
-        self._raise_on_close(message)
-        return message["bytes"]
-
-    def receive_json(self, mode: str = "text") -> Any:
-        message = self.receive()
-        self._raise_on_close(message)
-        if mode == "text":
-            return json.loads(message["text"])
-        return json.loads(message["bytes"].decode())
 
 
 class NativeClient(httpx.Client):
