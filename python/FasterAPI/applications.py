@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
+import functools
 import inspect
 import traceback
 import warnings
@@ -84,6 +85,19 @@ def _router_attribute(name: str) -> Any:
         setattr(app.router, name, value)
 
     return property(get, set_, doc=f"`app.router.{name}`")
+
+
+def _router_method(name: str) -> Any:
+    """`app.<name>(...)`: the app's router's method (as FastAPI's app forwards them), with its
+    signature for help(), editors and FastAPI's keyword checks."""
+    method = getattr(FasterRouter, name)
+
+    @functools.wraps(method)
+    def forward(app: Faster, /, *args: Any, **kwargs: Any) -> Any:
+        return getattr(app.router, name)(*args, **kwargs)
+
+    forward.__qualname__ = f"Faster.{name}"
+    return forward
 
 
 class Faster(_core.AsgiApp):
@@ -316,67 +330,26 @@ class Faster(_core.AsgiApp):
     default_response_class = _router_attribute("default_response_class")
     route_class = _router_attribute("route_class")
 
-    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> APIRoute:
-        return self.router.add_api_route(path, endpoint, **options)
-
-    def api_route(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.api_route(path, **options)
-
-    def add_api_websocket_route(
-        self, path: str, endpoint: Callable[..., Any], **options: Any
-    ) -> Any:
-        return self.router.add_api_websocket_route(path, endpoint, **options)
-
-    def websocket(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.websocket(path, **options)
-
-    def websocket_route(self, path: str, name: str | None = None) -> Callable[[Any], Any]:
-        return self.router.websocket_route(path, name)
-
-    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Any:
-        return self.router.add_websocket_route(path, endpoint, **options)
-
-    def add_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> Any:
-        return self.router.add_route(path, endpoint, **options)
-
-    def route(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.route(path, **options)
-
-    def include_router(self, router: FasterRouter, **options: Any) -> None:
-        self.router.include_router(router, **options)
-
-    def frontend(self, *args: Any, **options: Any) -> Any:
-        return self.router.frontend(*args, **options)
-
-    def on_event(self, event_type: str) -> Callable[[Any], Any]:
-        return self.router.on_event(event_type)
-
-    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
-        self.router.add_event_handler(event_type, func)
-
-    def get(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.get(path, **options)
-
-    def post(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.post(path, **options)
-
-    def put(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.put(path, **options)
-
-    def patch(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.patch(path, **options)
-
-    def delete(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.delete(path, **options)
-
-    def head(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.head(path, **options)
-
-    def options(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.options(path, **options)
-
-    def trace(self, path: str, **options: Any) -> Callable[[Any], Any]:
-        return self.router.trace(path, **options)
+    add_api_route = _router_method("add_api_route")
+    api_route = _router_method("api_route")
+    add_api_websocket_route = _router_method("add_api_websocket_route")
+    websocket = _router_method("websocket")
+    websocket_route = _router_method("websocket_route")
+    add_websocket_route = _router_method("add_websocket_route")
+    add_route = _router_method("add_route")
+    route = _router_method("route")
+    include_router = _router_method("include_router")
+    frontend = _router_method("frontend")
+    on_event = _router_method("on_event")
+    add_event_handler = _router_method("add_event_handler")
+    get = _router_method("get")
+    post = _router_method("post")
+    put = _router_method("put")
+    patch = _router_method("patch")
+    delete = _router_method("delete")
+    head = _router_method("head")
+    options = _router_method("options")
+    trace = _router_method("trace")
 
     def _routes_changed(self) -> None:
         self._dispatcher = None
@@ -887,15 +860,6 @@ if TYPE_CHECKING:
     def _provides_app(app: Faster) -> App:
         """mypy checks here that Faster gives the Rust doors and the runner what they call."""
         return app
-
-
-# The forwarded methods take what the router's take (help(), editors, FastAPI's signatures).
-for _name in (
-    "add_api_route", "api_route", "add_api_websocket_route", "websocket", "websocket_route",
-    "add_websocket_route", "add_route", "route", "include_router", "frontend", "on_event",
-    "add_event_handler", "get", "post", "put", "patch", "delete", "head", "options", "trace",
-):  # fmt: skip
-    getattr(Faster, _name).__signature__ = inspect.signature(getattr(FasterRouter, _name))
 
 
 class _RouteHandlerApp(Faster):
