@@ -133,6 +133,16 @@ class Validator:
             return msgspec.convert(value, self.annotation, strict=False), []
         except msgspec.ValidationError as exc:
             return None, msgspec_errors(exc, value, loc)
+        except UnicodeEncodeError:  # a lone surrogate (`"\\ud800"` in the JSON) read as text
+            return None, [
+                {
+                    "type": "string_unicode",
+                    "loc": loc,
+                    "msg": "Input should be a valid string, unable to parse raw data as a "
+                    "unicode string",
+                    "input": value,
+                }
+            ]
 
 
 def _pydantic_errors(exc: Any, loc: Loc) -> list[dict[str, Any]]:
