@@ -1,50 +1,54 @@
 """Malformed request bodies never give a 500: JSON syntax errors get FastAPI's 422 `json_invalid`,
 bytes that are not text or nest too deep get its 400, and a value of the wrong shape gets the
 validation error of the body's kind (msgspec Struct, pydantic model, dataclass, TypedDict, dict,
-list, embedded bodies). Checked through TestClient, on the native server and under uvicorn, with
-the answers FastAPI 0.165 gives, and by a property test that feeds random bytes to every kind."""
+list, embedded bodies). Checked on both doors (TestClient and the native server) and under
+uvicorn (the ASGI door with the body read off a socket), with the answers FastAPI 0.165 gives,
+and by a property test that feeds random bytes to every kind."""
 
 import json
-import socket
 
+import httpx
 import pytest
-from FasterAPI.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.apps.body_errors_app import app
-from tests.support.raw_http import Reader
-from tests.support.servers import native_server, running_server
+from tests.apps import body_errors_app
+from tests.support.doors import DOORS, open_client
+from tests.support.servers import running_server
 
 KINDS = ["/struct", "/model", "/dataclass", "/typeddict", "/dict", "/embedded"]
-DOORS = ["testclient", "native", "uvicorn"]
 PARSE_ERROR = {"detail": "There was an error parsing the body"}
 
 
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(door, marks=pytest.mark.fasterapi_only) if door == "native" else door
+        for door in [*DOORS, "uvicorn"]
+    ],
+)
+def door(request):
+    """The two doors of tests/conftest.py, and uvicorn as a third."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def ports(tmp_path_factory):
-    """The app on the native server and under uvicorn, for the whole module."""
+def client(door, tmp_path_factory):
+    """A client of tests/apps/body_errors_app.py through `door`."""
+    if door != "uvicorn":
+        with open_client(body_errors_app.app, door) as client:
+            yield client
+        return
     tmp = tmp_path_factory.mktemp("body-errors")
-    with native_server(tmp, module="body_errors_app") as native:
-        with running_server("uvicorn", tmp, "tests.apps.body_errors_app:app") as uvicorn:
-            yield {"native": native.port, "uvicorn": uvicorn["port"]}
+    with running_server("uvicorn", tmp, "tests.apps.body_errors_app:app") as server:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server['port']}", timeout=30) as client:
+            yield client
 
 
-def post(ports, door: str, path: str, body: bytes) -> tuple[int, object]:
-    """POSTs `body` as JSON through `door`; (status, decoded JSON answer)."""
-    if door == "testclient":
-        response = TestClient(app).post(
-            path, content=body, headers={"content-type": "application/json"}
-        )
-        return response.status_code, response.json()
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    with socket.create_connection(("127.0.0.1", ports[door]), timeout=10) as sock:
-        sock.sendall(head + body)
-        status, _, answer = Reader(sock).response()
-    return status, json.loads(answer)
+def post(client, path: str, body: bytes) -> tuple[int, object]:
+    """POSTs `body` as JSON; (status, decoded JSON answer)."""
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    return response.status_code, response.json()
 
 
 def json_invalid(pos: int, error: str) -> dict:
@@ -61,7 +65,6 @@ def json_invalid(pos: int, error: str) -> dict:
     }
 
 
-@pytest.mark.parametrize("door", DOORS)
 @pytest.mark.parametrize("path", KINDS)
 @pytest.mark.parametrize(
     "body,status,answer",
@@ -74,19 +77,18 @@ def json_invalid(pos: int, error: str) -> dict:
     ],
     ids=["trailing", "unclosed", "binary", "invalid-utf8", "deep-nesting"],
 )
-def test_undecodable_json_gets_fastapis_answer(ports, door, path, body, status, answer):
-    assert post(ports, door, path, body) == (status, answer)
+def test_undecodable_json_gets_fastapis_answer(client, path, body, status, answer):
+    assert post(client, path, body) == (status, answer)
 
 
-@pytest.mark.parametrize("door", DOORS)
 @pytest.mark.parametrize("path", KINDS)
 @pytest.mark.parametrize(
     "body",
     [b"1", b"null", b'"' + b"a" * 10_000_000 + b'"', b"[1, 2]"],
     ids=["number", "null", "10mb-string", "array"],
 )
-def test_json_of_the_wrong_shape_is_a_422_of_the_body_kind(ports, door, path, body):
-    status, answer = post(ports, door, path, body)
+def test_json_of_the_wrong_shape_is_a_422_of_the_body_kind(client, path, body):
+    status, answer = post(client, path, body)
     assert status == 422, answer
     first = answer["detail"][0]
     if path == "/embedded":  # the body is an object keyed by the parameters' names
@@ -105,14 +107,13 @@ def test_json_of_the_wrong_shape_is_a_422_of_the_body_kind(ports, door, path, bo
         }
 
 
-@pytest.mark.parametrize("door", DOORS)
-def test_valid_bodies_still_work(ports, door):
-    assert post(ports, door, "/struct", b'{"a": 1}') == (200, {"a": 1})
-    assert post(ports, door, "/model", b'{"a": "2"}') == (200, {"a": 2})
-    assert post(ports, door, "/list", b"[1, 2, 3]") == (200, {"n": 3})
-    assert post(ports, door, "/embedded", b'{"x": {"a": 1}, "y": 2}') == (200, {"a": 1, "y": 2})
+def test_valid_bodies_still_work(client):
+    assert post(client, "/struct", b'{"a": 1}') == (200, {"a": 1})
+    assert post(client, "/model", b'{"a": "2"}') == (200, {"a": 2})
+    assert post(client, "/list", b"[1, 2, 3]") == (200, {"n": 3})
+    assert post(client, "/embedded", b'{"x": {"a": 1}, "y": 2}') == (200, {"a": 1, "y": 2})
     big = json.dumps({str(i): "v" * 100 for i in range(50_000)}).encode()  # about 5.6 MB
-    assert post(ports, door, "/dict", big) == (200, {"keys": 50_000})
+    assert post(client, "/dict", big) == (200, {"keys": 50_000})
 
 
 JSONISH = st.recursive(
@@ -141,58 +142,35 @@ BODIES = st.one_of(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(KINDS + ["/list"]), body=BODIES)
-def test_random_bodies_never_get_a_5xx_through_testclient(path, body):
-    status, _ = post({}, "testclient", path, body)
-    assert status < 500
-
-
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(path=st.sampled_from(KINDS + ["/list"]), body=BODIES)
-def test_random_bodies_never_get_a_5xx_on_the_native_server(ports, path, body):
-    status, _ = post(ports, "native", path, body)
+def test_random_bodies_never_get_a_5xx(client, path, body):
+    status, _ = post(client, path, body)
     assert status < 500
 
 
 @pytest.mark.fasterapi_only  # FastAPI itself answers this one with a 500
-@pytest.mark.parametrize("door", DOORS)
-def test_a_lone_surrogate_in_the_input_is_echoed_as_a_replacement_character(ports, door):
+def test_a_lone_surrogate_in_the_input_is_echoed_as_a_replacement_character(client):
     """`"\\ud800"` is valid JSON for a lone surrogate, which has no UTF-8 form: the 422 that
     echoes the input writes U+FFFD for it (found by the property test below)."""
-    status, answer = post(ports, door, "/model", b'{"b": "\\ud800x"}')
+    status, answer = post(client, "/model", b'{"b": "\\ud800x"}')
     assert status == 422
     assert answer["detail"][0]["input"] == {"b": "\ufffdx"}
 
 
 @pytest.mark.fasterapi_only  # msgspec Structs are FasterAPI's; FastAPI has no such body
-@pytest.mark.parametrize("door", DOORS)
 @pytest.mark.parametrize("path", ["/struct", "/model", "/dataclass", "/typeddict"])
-def test_a_lone_surrogate_where_a_number_goes_is_a_422(ports, door, path):
+def test_a_lone_surrogate_where_a_number_goes_is_a_422(client, path):
     """`{"a": "\\uda00"}` for an int field: msgspec's lax conversion cannot read the text
     (no UTF-8 form) and says so with a UnicodeEncodeError, answered as pydantic's
     string_unicode error instead of a 500 (found by the property test below)."""
-    status, answer = post(ports, door, path, b'{"a":"\\uda00"}')
+    status, answer = post(client, path, b'{"a":"\\uda00"}')
     assert status == 422
     assert answer["detail"][0]["type"] == "string_unicode"
 
 
 @pytest.mark.fasterapi_only  # FastAPI answers this one with a 500 (its encoder decodes bytes)
-@pytest.mark.parametrize("door", DOORS)
-def test_a_body_without_content_type_that_is_not_utf8_gets_a_422(ports, door):
+def test_a_body_without_content_type_that_is_not_utf8_gets_a_422(client):
     """Without a Content-Type the body is not JSON: the 422 echoes it as text, with U+FFFD for
     bytes that are not UTF-8 (the socket fuzzer found the 500 this was)."""
-    raw = b'{"a":[\xbb,2]}'
-    if door == "testclient":
-        response = TestClient(app).post("/dict", content=raw)
-        status, answer = response.status_code, response.json()
-    else:
-        head = f"POST /dict HTTP/1.1\r\nHost: t\r\nContent-Length: {len(raw)}\r\n\r\n".encode()
-        with socket.create_connection(("127.0.0.1", ports[door]), timeout=10) as sock:
-            sock.sendall(head + raw)
-            status, _, body = Reader(sock).response()
-        answer = json.loads(body)
-    assert status == 422
-    assert answer["detail"][0]["input"] == '{"a":[\ufffd,2]}'
+    response = client.post("/dict", content=b'{"a":[\xbb,2]}')
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["input"] == '{"a":[\ufffd,2]}'
