@@ -1,18 +1,10 @@
 """Aliased parameters (validation_alias, AliasChoices, a path's validation alias) and types
 only pydantic reads (HttpUrl, SecretStr, IPv4Address, `int | str`, a constrained set) as
-query parameters, with FastAPI's 422 bodies, through TestClient and on the native server
-(tests/apps/param_models_app.py)."""
-
-import json
+query parameters, with FastAPI's 422 bodies, on both doors (tests/apps/param_models_app.py)."""
 
 import pytest
-from FasterAPI.testclient import TestClient
 
-from tests.apps.param_models_app import app
-from tests.support.raw_http import exchange, request
-from tests.support.servers import native_server
-
-client = TestClient(app)
+from tests.apps import param_models_app
 
 #: (target, headers, status, body)
 CASES = [
@@ -116,28 +108,19 @@ def case_id(case):
     return f"{case[0]}-{case[2]}"
 
 
+@pytest.fixture(scope="module")
+def app():
+    return param_models_app.app
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_aliases_through_testclient(case):
+def test_aliases(client, case):
     target, headers, status, expected = case
     response = client.get(target, headers=headers)
     assert (response.status_code, response.json()) == (status, expected)
 
 
-@pytest.fixture(scope="module")
-def aliases_server(tmp_path_factory):
-    with native_server(tmp_path_factory.mktemp("aliases"), module="param_models_app") as server:
-        yield server
-
-
-@pytest.mark.fasterapi_only
-@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_aliases_on_the_native_server(aliases_server, case):
-    target, headers, status, expected = case
-    got_status, _, body = exchange(aliases_server, request("GET", target, headers=headers))
-    assert (got_status, json.loads(body)) == (status, expected)
-
-
-def test_alias_choices_are_documented_by_the_first():
+def test_alias_choices_are_documented_by_the_first(app):
     parameters = app.openapi()["paths"]["/choices"]["get"]["parameters"]
     assert [(p["name"], p["in"]) for p in parameters] == [("v", "query"), ("X-Token", "header")]
     path = app.openapi()["paths"]["/items/{item_id}"]["get"]["parameters"]

@@ -1,19 +1,11 @@
 """Parameter models: a pydantic model as a Query(), Header() or Cookie() parameter reads its
-fields from the request (FastAPI 0.115+), through TestClient and over real sockets on the
-native server (tests/apps/param_models_app.py)."""
-
-import json
+fields from the request (FastAPI 0.115+), on both doors (tests/apps/param_models_app.py)."""
 
 import pytest
 from FasterAPI import FastAPI, Query
-from FasterAPI.testclient import TestClient
 from pydantic import BaseModel
 
-from tests.apps.param_models_app import app
-from tests.support.raw_http import exchange, request
-from tests.support.servers import native_server
-
-client = TestClient(app)
+from tests.apps import param_models_app
 
 
 def missing(loc, given):
@@ -78,28 +70,19 @@ def case_id(case):
     return f"{case[0]}-{case[2]}"
 
 
+@pytest.fixture(scope="module")
+def app():
+    return param_models_app.app
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_param_models_through_testclient(case):
+def test_param_models(client, case):
     target, headers, status, expected = case
     response = client.get(target, headers=headers)
     assert (response.status_code, response.json()) == (status, expected)
 
 
-@pytest.fixture(scope="module")
-def models_server(tmp_path_factory):
-    with native_server(tmp_path_factory.mktemp("params"), module="param_models_app") as server:
-        yield server
-
-
-@pytest.mark.fasterapi_only
-@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_param_models_on_the_native_server(models_server, case):
-    target, headers, status, expected = case
-    got_status, _, body = exchange(models_server, request("GET", target, headers=headers))
-    assert (got_status, json.loads(body)) == (status, expected)
-
-
-def test_param_models_are_documented_as_their_fields():
+def test_param_models_are_documented_as_their_fields(app):
     schema = app.openapi()
     parameters = schema["paths"]["/filters"]["get"]["parameters"]
     assert [(p["name"], p["in"], p["required"]) for p in parameters] == [
