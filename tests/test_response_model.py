@@ -1,7 +1,7 @@
 """Response models: the return value validated against `response_model` (or the return
-annotation) and serialized through it, with the response_model_* options, on every path a
-route is served by: TestClient (the Rust ASGI front door), the native server's short path over
-real HTTP, and the dependency solver. The routes are in tests/apps/models_app.py."""
+annotation) and serialized through it, with the response_model_* options, on both doors
+(TestClient, and the native server over a socket) and through the dependency solver. The
+routes are in tests/apps/models_app.py."""
 
 import sys
 from pathlib import Path
@@ -135,42 +135,28 @@ def models_client(door):
 
 @pytest.fixture(scope="module")
 def models_server(tmp_path_factory):
+    """The app served by `fasterapi run`, whose output (the logged errors) the test reads."""
     with native_server(tmp_path_factory.mktemp("models"), app="models") as server:
         yield server
 
 
 @pytest.mark.fasterapi_only  # Structs, and FasterAPI's JSON 500 for unhandled errors
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-def test_response_models_through_testclient(models_client, case):
+def test_response_models(models_client, case):
     method, path, status, body = case
     response = models_client.request(method, path)
     assert (response.status_code, response.content) == (status, body)
+    assert response.headers["content-length"] == str(len(body))
     if status == 200 and body.startswith(b"{"):
         assert response.headers["content-type"] == "application/json"
 
 
 @pytest.mark.fasterapi_only
-@pytest.mark.parametrize("case", CASES, ids=_ids)
-def test_response_models_on_the_native_server(models_server, case):
-    method, path, status, body = case
-    got_status, headers, got_body = exchange(models_server, request(method, path))
-    assert (got_status, got_body) == (status, body)
-    assert headers["content-length"] == str(len(body))
-
-
-@pytest.mark.fasterapi_only
-def test_headers_of_an_injected_response_and_head_requests(models_client, models_server):
-    response = models_client.get("/injected")
-    assert response.headers["x-injected"] == "yes"
-    _, headers, _ = exchange(models_server, request("GET", "/injected"))
-    assert headers["x-injected"] == "yes"
+def test_headers_of_an_injected_response_and_head_requests(models_client):
+    assert models_client.get("/injected").headers["x-injected"] == "yes"
     response = models_client.head("/users/dict")
     assert (response.status_code, response.content) == (200, b"")
     assert response.headers["content-length"] == str(len(ALICE))
-    status, headers, body = exchange(
-        models_server, request("HEAD", "/users/dict"), head_request=True
-    )
-    assert (status, body, headers["content-length"]) == (200, b"", str(len(ALICE)))
 
 
 @pytest.mark.fasterapi_only
@@ -372,12 +358,11 @@ class Account(msgspec.Struct):
 
 
 @pytest.mark.fasterapi_only  # a msgspec Struct model
-def test_an_ellipsis_in_response_model_exclude_drops_the_field(door):
+def test_an_ellipsis_in_response_model_exclude_drops_the_field(make_client):
     app = FastAPI()
 
     @app.get("/account", response_model=Account, response_model_exclude={"password": ...})
     async def account():
         return {"name": "ann", "password": "secret", "tags": {"a": "1"}}
 
-    with open_client(app, door) as client:
-        assert client.get("/account").json() == {"name": "ann", "tags": {"a": "1"}}
+    assert make_client(app).get("/account").json() == {"name": "ann", "tags": {"a": "1"}}
