@@ -1,7 +1,6 @@
 """Form models (optional, extra="forbid", unions with a discriminator), validation_alias and
 AliasChoices on Form/File/Body, form_limits and bytes files shared with dependencies: each
-request answered as FastAPI 0.165 answers it, through TestClient and over raw sockets on the
-native server (tests/apps/form_models_app.py), the other tests through both doors."""
+request answered as FastAPI 0.165 answers it, through both doors (tests/apps/form_models_app.py)."""
 
 import json
 from pathlib import Path
@@ -9,11 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 from FasterAPI import FastAPI, Form
-from FasterAPI.testclient import TestClient
 
 from tests.apps import form_models_app
-from tests.support.raw_http import exchange, request
-from tests.support.servers import native_server
 
 URLENCODED = {"content-type": "application/x-www-form-urlencoded"}
 BOUNDARY = "formmodelsboundary"
@@ -213,28 +209,19 @@ def case_id(case):
     return f"{case[0]}-{case[3]}-{case[1][:40]!r}"
 
 
+@pytest.fixture(scope="module")
+def app():
+    return form_models_app.app
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_form_models_through_testclient(case):
+def test_form_models(client, case):
     path, body, headers, status, expected = case
-    response = TestClient(form_models_app.app).post(path, content=body, headers=headers)
+    response = client.post(path, content=body, headers=headers)
     assert (response.status_code, response.json()) == (status, expected)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with native_server(tmp_path_factory.mktemp("form_models"), module="form_models_app") as running:
-        yield running
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_form_models_on_the_native_server(server, case):
-    path, body, headers, status, expected = case
-    got_status, _, got_body = exchange(server, request("POST", path, body, headers))
-    assert (got_status, json.loads(got_body)) == (status, expected)
-
-
-def test_body_alias_choices_and_a_default_factory_called_per_request(make_client):
-    client = make_client(form_models_app.app)
+def test_body_alias_choices_and_a_default_factory_called_per_request(client):
     form_models_app.calls.clear()
     assert client.post("/body-choices", json={"b": 2, "a": None}).json() is None
     assert client.post("/body-choices", json={"b": 2}).json() == 2

@@ -16,14 +16,10 @@ import pytest
 from FasterAPI import Body, Depends, FastAPI, File, Form, UploadFile
 from FasterAPI.datastructures import FormData
 from FasterAPI.datastructures import UploadFile as DataStructuresUploadFile
-from FasterAPI.testclient import TestClient
 
 from tests.apps import forms_app, openapi_forms_ref
-from tests.support.raw_http import Reader, exchange, request
+from tests.support.raw_http import Reader, request
 from tests.support.servers import native_server, running_server
-
-#: the ASGI door, for the CASES the native server also answers over raw sockets
-testclient = TestClient(forms_app.app)
 
 MIB = 1024 * 1024
 
@@ -55,9 +51,9 @@ MULTIPART = {"content-type": "multipart/form-data; boundary=xx"}
 URLENCODED = {"content-type": "application/x-www-form-urlencoded"}
 
 
-# Requests answered the same way through TestClient and on the native server, each with the
-# status and body FastAPI answers (checked against FastAPI 0.165 with python-multipart), but
-# for the malformed bodies marked "ours".
+# Requests answered the same way through both doors, each with the status and body FastAPI
+# answers (checked against FastAPI 0.165 with python-multipart), but for the malformed bodies
+# marked "ours".
 CASES = [
     # Annotated validators run on a sent value; on a default, with validate_default=True
     (
@@ -469,30 +465,23 @@ def case_id(case):
     return f"{path}-{status}-{len(body)}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_forms_through_testclient(case):
-    path, body, headers, status, expected = case
-    response = testclient.post(path, content=body, headers=headers)
-    assert (response.status_code, response.json()) == (status, expected)
-
-
 @pytest.fixture(scope="module")
 def app():
     return forms_app.app
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_forms(client, case):
+    path, body, headers, status, expected = case
+    response = client.post(path, content=body, headers=headers)
+    assert (response.status_code, response.json()) == (status, expected)
+    assert response.headers["content-type"] == "application/json"
 
 
 @pytest.fixture(scope="module")
 def forms_server(tmp_path_factory):
     with native_server(tmp_path_factory.mktemp("forms"), app="forms") as server:
         yield server
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
-def test_forms_on_the_native_server(forms_server, case):
-    path, body, headers, status, expected = case
-    got_status, got_headers, got_body = exchange(forms_server, request("POST", path, body, headers))
-    assert (got_status, json.loads(got_body)) == (status, expected)
-    assert got_headers["content-type"] == "application/json"
 
 
 def test_testclient_sends_data_and_files_as_httpx_does(client):
@@ -692,16 +681,12 @@ def test_a_shared_form_parameter_and_an_optional_form_model(make_client):
     assert test.post("/optional", data={"name": "n"}).json() == {"name": "n", "age": 0, "tags": []}
 
 
-def test_chunked_multipart_on_the_native_server(forms_server):
+def test_chunked_multipart(client):
+    """A multipart body without a Content-Length, in 50-byte pieces (chunked on the wire)."""
     body = multipart([('name="username"', "", "ann"), ('name="password"', "", "abcd")])
-    chunked = b"".join(
-        b"%x\r\n%s\r\n" % (len(body[i : i + 50]), body[i : i + 50]) for i in range(0, len(body), 50)
-    )
-    headers = {**MULTIPART, "Transfer-Encoding": "chunked"}
-    status, _, raw = exchange(
-        forms_server, request("POST", "/login", chunked + b"0\r\n\r\n", headers)
-    )
-    assert (status, json.loads(raw)) == (
+    pieces = iter([body[i : i + 50] for i in range(0, len(body), 50)])
+    response = client.post("/login", content=pieces, headers=MULTIPART)
+    assert (response.status_code, response.json()) == (
         200,
         {"username": "ann", "password": "abcd", "remember": False},
     )

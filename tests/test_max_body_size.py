@@ -1,15 +1,15 @@
 """`max_body_size` on the app, a route, a router and include_router, answered as FastAPI 0.165
 answers it: a Content-Length past the limit gets a plain-text 413 before the body is read, a
 chunked body that grows past it gets `{"detail": "Content Too Large"}`, the most specific limit
-wins, and bad values are refused. Through TestClient, under uvicorn, and on the native server
-(native routes and the ASGI path) over raw sockets."""
+wins, and bad values are refused. Through both doors (on the native server: its native routes
+and, behind a middleware, the ASGI path), under uvicorn, and over a raw socket on the native
+server (a body far past the limit)."""
 
 import json
 import socket
 
 import pytest
 from FasterAPI import APIRouter, Faster
-from FasterAPI.testclient import TestClient
 
 from tests.apps import body_limit_app
 from tests.support.raw_http import Reader
@@ -49,23 +49,14 @@ def over_socket(port: int, raw: bytes) -> tuple[int, str, bytes]:
 
 
 @pytest.mark.parametrize("app", ["app", "wrapped"])
-def test_through_testclient(app):
-    client = TestClient(getattr(body_limit_app, app))
+def test_the_limits(make_client, app):
+    client = make_client(getattr(body_limit_app, app))
     for path, whole, chunked in CASES:
         headers = {"content-type": "application/json"}
         r = client.post(path, content=BODY, headers=headers)
         assert (r.status_code, r.headers["content-type"], r.content) == whole, path
         r = client.post(path, content=iter([BODY[:100], BODY[100:]]), headers=headers)
         assert (r.status_code, r.headers["content-type"], r.content) == chunked, path
-
-
-@pytest.mark.fasterapi_only
-@pytest.mark.parametrize("app", ["app", "wrapped"])
-def test_on_the_native_server(tmp_path, app):
-    with native_server(tmp_path, app=app, module="body_limit_app") as server:
-        for path, whole, chunked in CASES:
-            assert over_socket(server.port, raw_post(path, chunked=False)) == whole, path
-            assert over_socket(server.port, raw_post(path, chunked=True)) == chunked, path
 
 
 def test_under_uvicorn(tmp_path):
