@@ -1,7 +1,6 @@
 """The bundled middleware: CORS, TrustedHost and HTTPSRedirect answer as FastAPI (Starlette
 1.10) does (tests/apps/middleware_ref.py, its answers kept in middleware_ref_fastapi.json),
-through both doors (the CORS cases over raw sockets too); BaseHTTPMiddleware and
-@app.middleware("http"); FastAPI(middleware=[...])."""
+through both doors; BaseHTTPMiddleware and @app.middleware("http"); FastAPI(middleware=[...])."""
 
 import asyncio
 import json
@@ -17,10 +16,8 @@ from FasterAPI.middleware.httpsredirect import HTTPSRedirectMiddleware
 from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
 from FasterAPI.responses import PlainTextResponse, StreamingResponse
 
-from tests.apps.middleware_ref import COMPARED, REQUESTS, answer, build
+from tests.apps.middleware_ref import REQUESTS, answer, build
 from tests.support.doors import open_client
-from tests.support.raw_http import exchange, request
-from tests.support.servers import native_server
 
 EXPECTED = json.loads((Path(__file__).parent / "apps" / "middleware_ref_fastapi.json").read_text())
 CASES = [(*req, expected) for req, expected in zip(REQUESTS, EXPECTED, strict=True)]
@@ -39,31 +36,6 @@ def clients(door):
 @pytest.mark.parametrize("name, method, url, headers, expected", CASES)
 def test_answers_as_fastapi_does(clients, name, method, url, headers, expected):
     assert answer(clients[name], method, url, headers) == expected
-
-
-NATIVE_CASES = [case for case in CASES if case[0] in ("cors", "cors_any", "cors_regex")]
-
-
-@pytest.fixture(scope="module")
-def cors_servers(tmp_path_factory):
-    servers = {}
-    with (
-        native_server(tmp_path_factory.mktemp("cors"), app="middleware_cors") as cors,
-        native_server(tmp_path_factory.mktemp("any"), app="middleware_cors_any") as cors_any,
-        native_server(tmp_path_factory.mktemp("regex"), app="middleware_cors_regex") as regex,
-    ):
-        servers.update(cors=cors, cors_any=cors_any, cors_regex=regex)
-        yield servers
-
-
-@pytest.mark.fasterapi_only
-@pytest.mark.parametrize("name, method, url, headers, expected", NATIVE_CASES)
-def test_cors_on_the_native_server(cors_servers, name, method, url, headers, expected):
-    status, response_headers, body = exchange(
-        cors_servers[name], request(method, url, headers=headers)
-    )
-    kept = {k: v for k, v in response_headers.items() if k.startswith(COMPARED)}
-    assert [status, body.decode(), kept] == expected
 
 
 # -- BaseHTTPMiddleware and @app.middleware("http") -------------------------------------------

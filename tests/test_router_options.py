@@ -6,7 +6,6 @@ and lifespans merged on include, the checks on what is included, and keywords Fa
 not have (or FasterAPI does not serve) refused by name. Also: TestClient after its `with`."""
 
 import gzip
-import json
 from contextlib import asynccontextmanager
 
 import pytest
@@ -17,8 +16,7 @@ from FasterAPI.routing import APIRoute
 from FasterAPI.testclient import TestClient
 
 from tests.apps.router_options_app import strict_app, wrapped_app
-from tests.support.raw_http import Reader
-from tests.support.servers import native_server
+from tests.support.doors import open_client
 
 
 class TaggedRoute(APIRoute):
@@ -50,8 +48,8 @@ def test_route_class_can_be_set_after_the_router_is_made():
     assert type(app.routes[-1]) is TaggedRoute
 
 
-def test_a_route_class_can_wrap_the_request_handling():  # the native twin: over raw sockets
-    client = TestClient(wrapped_app())
+def test_a_route_class_can_wrap_the_request_handling(make_client):
+    client = make_client(wrapped_app())
     body = gzip.compress(b"[1, 2, 3]")
     headers = {"content-encoding": "gzip", "content-type": "application/json"}
     response = client.post("/w/sum/a", content=body, headers=headers)
@@ -61,22 +59,6 @@ def test_a_route_class_can_wrap_the_request_handling():  # the native twin: over
     response = client.post("/w/sum/a", json=["x"])
     assert response.status_code == 422
     assert response.json() == {"detail": {"errors": 1, "body": '["x"]'}}
-
-
-@pytest.mark.fasterapi_only
-def test_a_route_class_can_wrap_the_request_handling_on_the_native_server(tmp_path):
-    with native_server(tmp_path, app="wrapped", module="router_options_app") as server:
-        with server.connect() as sock:
-            reader = Reader(sock)
-            body = gzip.compress(b"[1, 2]")
-            head = (
-                "POST /w/sum/b HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                f"Content-Encoding: gzip\r\nContent-Length: {len(body)}\r\n\r\n"
-            )
-            sock.sendall(head.encode() + body)
-            status, headers, content = reader.response()
-            assert (status, headers["x-wrapped"]) == (200, "GzipRequest")
-            assert json.loads(content) == {"label": "b", "sum": 3, "dep": "dep"}
 
 
 def operation_ids(app):
@@ -166,24 +148,10 @@ def test_default_response_class_precedence(make_client):
     }
 
 
-def test_strict_content_type_per_router():  # the native twin: over raw sockets
-    client = TestClient(strict_app())
+def test_strict_content_type_per_router(make_client):
+    client = make_client(strict_app())
     assert client.post("/lax/items", content='{"a": 1}').json() == {"a": 1}
     assert client.post("/strict/items", content='{"a": 1}').status_code == 422
-
-
-@pytest.mark.fasterapi_only
-def test_strict_content_type_per_router_on_the_native_server(tmp_path):
-    with native_server(tmp_path, app="strict", module="router_options_app") as server:
-        with server.connect() as sock:
-            reader = Reader(sock)
-            for path, status in (("/lax/items", 200), ("/strict/items", 422)):
-                head = f"POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 8\r\n\r\n"
-                sock.sendall(head.encode() + b'{"a": 1}')
-                code, _, body = reader.response()
-                assert code == status, body
-                if status == 200:
-                    assert json.loads(body) == {"a": 1}
 
 
 def test_routes_keyword(make_client):
@@ -198,7 +166,7 @@ def test_routes_keyword(make_client):
         APIRouter(routes=[object()])
 
 
-def test_events_and_lifespans_are_merged_on_include():  # app_state: TestClient's
+def test_events_and_lifespans_are_merged_on_include(door):
     events = []
 
     @asynccontextmanager
@@ -221,13 +189,12 @@ def test_events_and_lifespans_are_merged_on_include():  # app_state: TestClient'
 
     @router.get("/state")
     def state(request: Request):
-        return {"app": request.state.app, "router": request.state.router}
+        return {key: getattr(request.state, key) for key in ("shared", "app", "router")}
 
     app = FastAPI(lifespan=app_lifespan)
     app.include_router(router)
-    with TestClient(app) as client:
-        assert client.app_state == {"shared": "app", "app": True, "router": True}
-        assert client.get("/state").json() == {"app": True, "router": True}
+    with open_client(app, door) as client:
+        assert client.get("/state").json() == {"shared": "app", "app": True, "router": True}
     assert events == ["start", "app", "router", "router done", "stop"]
 
 

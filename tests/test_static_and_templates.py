@@ -24,6 +24,7 @@ def test_a_static_file(client):
     assert response.status_code == 200
     assert response.text == "body { color: teal; }\n"
     assert response.headers["content-type"] == "text/css; charset=utf-8"
+    assert response.headers["content-length"] == str(len(response.content))
     etag = response.headers["etag"]
     assert client.get("/static/app.css", headers={"if-none-match": etag}).status_code == 304
     assert client.head("/static/app.css").content == b""
@@ -147,16 +148,6 @@ def test_native_paths_out_of_the_folder_are_not_served(server, path):
     assert status in (404, 400), (status, body)
 
 
-@pytest.mark.fasterapi_only
-def test_native_static_file_and_page(server):
-    status, headers, body = exchange(server, request("GET", "/static/app.css"))
-    assert (status, body) == (200, b"body { color: teal; }\n")
-    assert headers["content-length"] == str(len(body))
-    status, _, body = exchange(server, request("GET", "/items/5?note=x"))
-    assert status == 200
-    assert b'<a href="http://test/items/5">Item 5</a>' in body
-
-
 def test_static_files_crafted_paths_and_a_root_mount(door, tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "index.html").write_text("sub index")
@@ -177,10 +168,10 @@ def test_static_files_crafted_paths_and_a_root_mount(door, tmp_path):
         assert redirect.headers["location"].startswith("http://testserver/")
 
 
-# ASGI door only: response.template and .context are TestClient's.
-def test_url_for_a_route_of_a_mounted_app_and_template_responses(tmp_path):
-    (tmp_path / "page.html").write_text("{{ url_for('v1:item', item_id=1) }}")
-    templates = Jinja2Templates(directory=tmp_path)
+def mounted_page_app(folder):
+    """An app whose page links, with url_for, to a route of an app mounted at /v1."""
+    (folder / "page.html").write_text("{{ url_for('v1:item', item_id=1) }}")
+    templates = Jinja2Templates(directory=folder)
     sub = FastAPI()
 
     @sub.get("/items/{item_id}", name="item")
@@ -194,8 +185,17 @@ def test_url_for_a_route_of_a_mounted_app_and_template_responses(tmp_path):
     async def page(request: Request):
         return templates.TemplateResponse(request, "page.html", {"x": 1})
 
-    with TestClient(app) as client:
-        response = client.get("/page")
+    return app
+
+
+def test_url_for_a_route_of_a_mounted_app(make_client, tmp_path):
+    response = make_client(mounted_page_app(tmp_path)).get("/page")
     assert response.text == "http://testserver/v1/items/1"
+
+
+# ASGI door only: response.template and .context are TestClient's.
+def test_template_responses_give_testclient_their_template_and_context(tmp_path):
+    with TestClient(mounted_page_app(tmp_path)) as client:
+        response = client.get("/page")
     assert response.template.name == "page.html"
     assert response.context["x"] == 1

@@ -1,13 +1,13 @@
-"""StreamingResponse and FileResponse (tests/apps/stream_app.py): through TestClient, and on
-the native server over real HTTP (chunked bodies, a client leaving an endless stream, files
-with ranges and conditional requests)."""
+"""StreamingResponse and FileResponse (tests/apps/stream_app.py): through both doors, and on
+the native server over raw sockets (chunked bodies, a client leaving an endless stream, an
+error mid-stream, keep-alive after a file)."""
 
 import asyncio
 import hashlib
 import os
 
 import pytest
-from FasterAPI import FastAPI, TestClient
+from FasterAPI import FastAPI
 from FasterAPI.responses import FileResponse
 
 from tests.apps import stream_app
@@ -28,15 +28,15 @@ def files(tmp_path_factory):
     return folder
 
 
-@pytest.fixture
-def client(files, monkeypatch):
-    monkeypatch.setattr(stream_app, "FILES", files)
-    stream_app.EVENTS.clear()
-    with TestClient(stream_app.app) as client:
-        yield client
+@pytest.fixture(scope="module")
+def app(files):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stream_app, "FILES", files)
+        yield stream_app.app
 
 
 def test_async_generator_is_streamed_then_the_background_task_runs(client):
+    stream_app.EVENTS.clear()
     response = client.get("/count?n=4")
     assert response.status_code == 200
     assert response.text == "0\n1\n2\n3\n"
@@ -57,6 +57,9 @@ def test_head_sends_no_streamed_body(client):
     response = client.head("/count")
     assert response.status_code == 200
     assert response.content == b""
+    file = client.head("/files/data.bin")
+    assert (file.status_code, file.content) == (200, b"")
+    assert file.headers["content-length"] == str(len(DATA))
 
 
 def test_file_with_its_headers(client):
@@ -73,11 +76,14 @@ def test_file_with_its_headers(client):
     assert "content-disposition" not in response.headers
 
 
-def test_big_file_in_chunks(client):
+def test_big_file_in_chunks_and_a_range_of_it(client):
     response = client.get("/files/data.bin")
     assert response.content == DATA
     assert response.headers["content-type"] == "application/octet-stream"
     assert response.headers["content-length"] == str(len(DATA))
+    tail = client.get("/files/data.bin", headers={"range": "bytes=1048576-"})
+    assert (tail.status_code, tail.content) == (206, b"tail")
+    assert tail.headers["content-range"] == f"bytes 1048576-1048579/{len(DATA)}"
 
 
 def test_download_names(client):
@@ -136,9 +142,8 @@ def test_if_range_with_another_version_sends_the_whole_file(client):
 
 
 @pytest.mark.fasterapi_only  # a JSON 500
-def test_missing_file_and_folder_are_server_errors(files, monkeypatch):
-    monkeypatch.setattr(stream_app, "FILES", files)
-    client = TestClient(stream_app.app, raise_server_exceptions=False)
+def test_missing_file_and_folder_are_server_errors(app, make_client):
+    client = make_client(app, raise_server_exceptions=False)
     for name in ("nothing.txt", "sub"):
         response = client.get(f"/files/{name}")
         assert response.status_code == 500
@@ -189,22 +194,6 @@ def test_native_error_mid_stream_cuts_the_connection(server):
     assert not received.endswith(b"0\r\n\r\n")  # no clean end: the client can tell
     status, _, body = exchange(server, request("GET", "/count?n=1"))  # still serving
     assert (status, body) == (200, b"0\n")
-
-
-@pytest.mark.fasterapi_only
-def test_native_file_and_range(server):
-    status, headers, body = exchange(server, request("GET", "/files/data.bin"))
-    assert status == 200
-    assert body == DATA
-    assert headers["content-length"] == str(len(DATA))
-    status, headers, body = exchange(
-        server, request("GET", "/files/data.bin", headers={"Range": "bytes=1048576-"})
-    )
-    assert (status, body) == (206, b"tail")
-    assert headers["content-range"] == f"bytes 1048576-1048579/{len(DATA)}"
-    status, headers, body = exchange(server, request("HEAD", "/files/data.bin"), head_request=True)
-    assert (status, body) == (200, b"")
-    assert headers["content-length"] == str(len(DATA))
 
 
 @pytest.mark.fasterapi_only
