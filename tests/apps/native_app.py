@@ -242,12 +242,6 @@ def __getattr__(name):
         from tests.apps.forms_app import app
 
         return app
-    if name.startswith("middleware_"):  # tests/test_middleware.py
-        import FasterAPI
-
-        from tests.apps.middleware_ref import build
-
-        return build(FasterAPI)[name.removeprefix("middleware_")]
     if name == "extras":  # tests/test_request_extras.py
         from tests.apps.extras_app import extras_app
 
@@ -266,12 +260,6 @@ def __getattr__(name):
         from tests.apps.stream_app import app
 
         return app
-    if name == "secure":  # tests/test_security.py
-        import FasterAPI
-
-        from tests.apps.security_ref import build
-
-        return build(FasterAPI)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -294,14 +282,5 @@ def _item_streams():
                 await asyncio.sleep(0.01)
         finally:
             print("ticks closed", flush=True)
-
-    def accept(response: FasterAPI.Response) -> None:
-        response.status_code = 202
-        response.headers["x-queue"] = "default"
-        response.set_cookie("ticket", "7")
-
-    @streams.post("/accepted", status_code=201, dependencies=[FasterAPI.Depends(accept)])
-    async def accepted(response: FasterAPI.Response):
-        yield {"queued": True}
 
     return streams

@@ -1,8 +1,10 @@
 """A small website (tests/test_static_and_templates.py): static files mounted with StaticFiles
 (html=True) and pages from Jinja2 templates linking to routes and files with url_for. Its
 files are written at import into a folder of its own, beside a `secret.txt` the static
-mount must never serve."""
+mount must never serve; the folder is removed when the process exits."""
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +14,7 @@ from FasterAPI.staticfiles import StaticFiles
 from FasterAPI.templating import Jinja2Templates
 
 SITE = Path(tempfile.mkdtemp(prefix="fasterapi-site-"))
+atexit.register(shutil.rmtree, SITE, ignore_errors=True)
 FILES = {
     "secret.txt": "do not serve\n",
     "public/app.css": "body { color: teal; }\n",
