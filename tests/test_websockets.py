@@ -17,7 +17,6 @@ from FasterAPI import (
     Depends,
     Faster,
     Request,
-    TestClient,
     WebSocket,
     WebSocketDisconnect,
 )
@@ -82,10 +81,13 @@ def test_echo_with_parameters_and_injected_websocket(client):
             "greeting": "hello",
             "scheme": "ws",
         }
-        ws.send_text("hi")
-        assert ws.receive_text() == "HIHI"
+        ws.send_text("hé")
+        assert ws.receive_text() == "HÉHÉ"
         ws.send_bytes(b"abc")
         assert ws.receive_bytes() == b"cba"
+        big = bytes(range(256)) * 4096  # 1 MiB (in many TCP segments on the native door)
+        ws.send_bytes(big)
+        assert ws.receive_bytes() == big[::-1]
     # The yield dependency's teardown runs once the endpoint is over.
     assert EVENTS == ["open", "disconnect 1000", "teardown"]
 
@@ -255,7 +257,7 @@ def test_state_errors_raise_in_the_endpoint(make_client):
             ws.receive()
 
 
-def test_middleware_and_mounts_see_websockets():  # TestClient: no lifespan to record
+def test_middleware_and_mounts_see_websockets(make_client):
     seen: list[str] = []
 
     class Recorder:
@@ -277,9 +279,9 @@ def test_middleware_and_mounts_see_websockets():  # TestClient: no lifespan to r
     outer = Faster()
     outer.add_middleware(Recorder)
     outer.mount("/sub", sub)
-    with TestClient(outer).websocket_connect("/sub/ws") as ws:
+    with make_client(outer).websocket_connect("/sub/ws") as ws:
         assert ws.receive_text() == "/sub"
-    assert seen == ["websocket"]
+    assert seen == ["lifespan", "websocket"]
 
 
 def test_leaving_a_streaming_endpoint_is_quick_and_clean(client):
@@ -414,36 +416,15 @@ def wait_for_event(port: int, event: str) -> list[str]:
     return events
 
 
-def test_native_echo(native):
-    url = f"ws://127.0.0.1:{native.port}/echo/lobby?times=2"
-    headers = {"x-client": "native", "cookie": "flavour=lemon"}
-    with connect(url, subprotocols=["chat"], additional_headers=headers) as ws:
-        assert ws.subprotocol == "chat"
-        first = json.loads(ws.recv())
-        assert first["room"] == "lobby" and first["times"] == 2
-        assert (first["client"], first["flavour"], first["same_websocket"]) == (
-            "native",
-            "lemon",
-            True,
-        )
-        ws.send("hé")
-        assert ws.recv() == "HÉHÉ"
-        big = bytes(range(256)) * 4096  # 1 MiB, in many TCP segments
-        ws.send(big)
-        assert ws.recv() == big[::-1]
+def test_native_answers_pings(native):
+    with connect(f"ws://127.0.0.1:{native.port}/echo/lobby") as ws:
+        assert json.loads(ws.recv())["room"] == "lobby"
         ws.ping(b"are you there").wait(5)  # answered by the Rust session itself
-        ws.close(code=4001)
-    wait_for_event(native.port, "disconnect 4001")
+        ws.send("still")
+        assert ws.recv(timeout=5) == "STILL"
 
 
-def test_native_close_codes(native):
-    with connect(f"ws://127.0.0.1:{native.port}/echo/a") as ws:
-        ws.recv()
-        ws.send("close")
-        with pytest.raises(ConnectionClosed) as info:
-            ws.recv()
-    assert (info.value.rcvd.code, info.value.rcvd.reason) == (4000, "bye")
-
+def test_native_error_in_endpoint_closes_with_1011(native):
     with connect(f"ws://127.0.0.1:{native.port}/echo/a") as ws:
         ws.recv()
         ws.send("boom")
@@ -459,16 +440,6 @@ def test_native_refusals_are_403(native, path):
     with pytest.raises(InvalidStatus) as info:
         connect(f"ws://127.0.0.1:{native.port}{path}")
     assert info.value.response.status_code == 403
-
-
-def test_native_http_exception_before_accept_is_its_response(native):
-    # (tests/test_websocket_denial.py: the WebSocket Denial Response)
-    with pytest.raises(InvalidStatus) as info:
-        connect(f"ws://127.0.0.1:{native.port}/echo/a?token=http")
-    assert (info.value.response.status_code, info.value.response.body) == (
-        401,
-        b'{"detail":"no token"}',
-    )
 
 
 def raw_handshake(
@@ -552,11 +523,6 @@ def test_native_invalid_messages_from_the_app_close_with_1011(native, path):
         with pytest.raises(ConnectionClosed) as info:
             ws.recv(timeout=5)
     assert info.value.rcvd.code == 1011
-
-
-def test_native_response_dependency_on_a_websocket_route(native):
-    with connect(f"ws://127.0.0.1:{native.port}/with-response") as ws:
-        assert ws.recv(timeout=5) == "ok"
 
 
 def test_native_keepalive_drops_a_silent_client(tmp_path):
