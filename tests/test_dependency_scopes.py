@@ -2,12 +2,12 @@
 dependency of scope "function" ends once the handler has returned (before the response is
 sent), one of scope "request" (the default) after the response and the background tasks; a
 "request" one cannot depend on a "function" one; max_concurrency limits the calls of one
-declaration running at once. Through TestClient, the ASGI door driven by hand (to run
-requests side by side), and the native server over real sockets."""
+declaration running at once. Through both doors (the `client` and `make_client` fixtures:
+TestClient, and the native server over a socket), and the ASGI door driven by hand (to run
+requests side by side)."""
 
 import asyncio
 import dataclasses
-import json
 import threading
 from typing import Annotated
 
@@ -15,12 +15,9 @@ import pytest
 from FasterAPI import BackgroundTasks, Depends, Faster, HTTPException, Security, WebSocket
 from FasterAPI.dependencies.models import _get_cache_key
 from FasterAPI.exceptions import DependencyScopeError, FastAPIError
-from FasterAPI.testclient import TestClient
 
 from tests.apps import scopes_app
 from tests.support.asgi import Peer, scope
-from tests.support.raw_http import Reader, exchange, request
-from tests.support.servers import native_server
 
 
 def recorder():
@@ -86,15 +83,20 @@ def test_replace_keeps_the_limit_unless_it_changes():
 # -- when the code after yield runs -------------------------------------------------------------
 
 
-def test_function_scope_ends_before_the_response_request_scope_after():
+@pytest.fixture(scope="module", name="app")
+def scopes_app_fixture():
+    return scopes_app.app
+
+
+def test_function_scope_ends_before_the_response_request_scope_after(client):
     scopes_app.events.clear()
-    response = TestClient(scopes_app.app).get("/scopes", headers={"request-id": "1"})
+    response = client.get("/scopes", headers={"request-id": "1"})
     assert response.json() == {"function": False, "request": True}
     # two sessions (each scope is its own cached value); function's closes before the body
     assert scopes_app.events == ["open 1", "open 1", "close 1", "stream 1", "task 1", "close 1"]
 
 
-def test_an_exception_reaches_function_scope_first_then_request_scope():
+def test_an_exception_reaches_function_scope_first_then_request_scope(make_client):
     events, dependency = recorder()
     app = Faster()
 
@@ -105,7 +107,7 @@ def test_an_exception_reaches_function_scope_first_then_request_scope():
     ):
         raise ValueError("boom")
 
-    response = TestClient(app, raise_server_exceptions=False).get("/")
+    response = make_client(app, raise_server_exceptions=False).get("/")
     assert response.status_code == 500
     assert events == [
         "enter request",
@@ -117,7 +119,7 @@ def test_an_exception_reaches_function_scope_first_then_request_scope():
     ]
 
 
-def test_function_scope_may_turn_an_exception_into_the_answer():
+def test_function_scope_may_turn_an_exception_into_the_answer(make_client):
     def translate():
         try:
             yield
@@ -130,12 +132,11 @@ def test_function_scope_may_turn_an_exception_into_the_answer():
     def endpoint():
         raise KeyError("item")
 
-    response = TestClient(app).get("/")
+    response = make_client(app).get("/")
     assert (response.status_code, response.json()) == (404, {"detail": "no 'item'"})
 
 
-def test_an_error_after_yield_answers_in_function_scope_only():
-    client = TestClient(scopes_app.app)
+def test_an_error_after_yield_answers_in_function_scope_only(client, make_client):
     response = client.get("/fail/function")
     assert (response.status_code, response.json()) == (503, {"detail": "failed after yield"})
 
@@ -146,11 +147,11 @@ def test_an_error_after_yield_answers_in_function_scope_only():
         return "sent"
 
     # the response is out before the error: the client gets it, the server logs the error
-    response = TestClient(app, raise_server_exceptions=False).get("/")
+    response = make_client(app, raise_server_exceptions=False).get("/")
     assert (response.status_code, response.json()) == (200, "sent")
 
 
-def test_background_tasks_run_between_function_and_request_exits():
+def test_background_tasks_run_between_function_and_request_exits(make_client):
     events, dependency = recorder()
     app = Faster()
 
@@ -163,7 +164,7 @@ def test_background_tasks_run_between_function_and_request_exits():
         tasks.add_task(events.append, "task")
         return "ok"
 
-    assert TestClient(app).get("/").json() == "ok"
+    assert make_client(app).get("/").json() == "ok"
     assert events == ["enter request", "enter function", "exit function", "task", "exit request"]
 
 
@@ -193,7 +194,7 @@ def test_websocket_function_scope_ends_when_the_endpoint_returns(make_client):
     ]
 
 
-def test_a_request_scoped_dependency_cannot_depend_on_a_function_scoped_one():
+def test_a_request_scoped_dependency_cannot_depend_on_a_function_scoped_one(make_client):
     def inner():
         yield "inner"
 
@@ -220,10 +221,10 @@ def test_a_request_scoped_dependency_cannot_depend_on_a_function_scoped_one():
     ):
         return value + plain
 
-    assert TestClient(app).get("/function").json() == "innerinner"
+    assert make_client(app).get("/function").json() == "innerinner"
 
 
-def test_each_scope_is_cached_apart():
+def test_each_scope_is_cached_apart(make_client):
     calls = []
 
     def dependency():
@@ -241,7 +242,7 @@ def test_each_scope_is_cached_apart():
         return [a, b, c]
 
     # no scope is "request" for a yield dependency: a and b are one value
-    assert TestClient(app).get("/").json() == [1, 1, 2]
+    assert make_client(app).get("/").json() == [1, 1, 2]
 
 
 # -- max_concurrency ----------------------------------------------------------------------------
@@ -355,34 +356,21 @@ def test_the_cache_key_holds_the_scope():
     )
 
 
-# -- the native server, over real sockets -------------------------------------------------------
+def test_max_concurrency_holds_for_requests_side_by_side(client):
+    scopes_app.state["peak"] = 0
+    answers = []
 
+    def get_limited():
+        response = client.get("/limited")
+        answers.append((response.status_code, response.json()))
 
-def test_scopes_and_max_concurrency_on_the_native_server(tmp_path):
-    with native_server(tmp_path, app="app", module="scopes_app") as server:
-        status, _, body = exchange(server, request("GET", "/scopes", headers={"request-id": "9"}))
-        assert (status, json.loads(body)) == (200, {"function": False, "request": True})
-        server.wait_for_output("task 9\nclose 9")
-        lines = [line for line in server.output().splitlines() if line.endswith(" 9")]
-        assert lines == ["open 9", "open 9", "close 9", "stream 9", "task 9", "close 9"]
-
-        status, _, body = exchange(server, request("GET", "/fail/function"))
-        assert (status, json.loads(body)) == (503, {"detail": "failed after yield"})
-
-        answers = []
-
-        def get_limited():
-            answers.append(exchange(server, request("GET", "/limited"))[::2])
-
-        threads = [threading.Thread(target=get_limited) for _ in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(10)
-        assert answers == [(200, b'"limited"')] * 6
-        with server.connect() as sock:
-            sock.sendall(request("GET", "/peak"))
-            assert Reader(sock).response()[2] == b"2"
+    threads = [threading.Thread(target=get_limited) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert answers == [(200, "limited")] * 6
+    assert client.get("/peak").json() == 2
 
 
 # -- `def` dependencies run where their route runs its `def` handler ----------------------------
@@ -393,17 +381,9 @@ THREADS = {
 }
 
 
-def test_def_dependencies_follow_the_routes_threadpool():
-    with TestClient(scopes_app.app) as client:
-        for path, expected in THREADS.items():
-            assert client.get(path).json() == expected
-
-
-def test_def_dependencies_follow_the_routes_threadpool_on_the_native_server(tmp_path):
-    with native_server(tmp_path, app="app", module="scopes_app") as server:
-        for path, expected in THREADS.items():
-            status, _, body = exchange(server, request("GET", path))
-            assert (status, json.loads(body)) == (200, expected)
+def test_def_dependencies_follow_the_routes_threadpool(client):
+    for path, expected in THREADS.items():
+        assert client.get(path).json() == expected
 
 
 # -- fastapi.dependencies.utils -------------------------------------------------------------------

@@ -153,19 +153,6 @@ def test_native_denial_is_a_real_http_response(native):
     assert body == b'{"detail":"no token"}'
 
 
-def test_native_denial_through_a_websocket_client(native):
-    with pytest.raises(InvalidStatus) as info:
-        connect(f"ws://127.0.0.1:{native.port}/bearer")
-    response = info.value.response
-    assert response.status_code == 401
-    assert response.headers["www-authenticate"] == "Bearer"
-    assert response.body == b'{"detail":"Not authenticated"}'
-    with connect(
-        f"ws://127.0.0.1:{native.port}/bearer", additional_headers={"Authorization": "Bearer x"}
-    ) as ws:
-        assert ws.recv(timeout=5) == "x"
-
-
 def test_native_streamed_denial_ends_with_the_connection(native):
     with native.connect() as sock:
         sock.sendall(handshake("/streamed"))
@@ -174,13 +161,6 @@ def test_native_streamed_denial_ends_with_the_connection(native):
     assert head.startswith(b"HTTP/1.1 403 Forbidden\r\n")
     assert b"content-length" not in head.lower() and b"chunked" not in head.lower()
     assert body == b"go away"
-
-
-def test_native_http_exception_after_accept_closes_with_1008(native):
-    with connect(f"ws://127.0.0.1:{native.port}/after-accept") as ws:
-        with pytest.raises(ConnectionClosed) as info:
-            ws.recv(timeout=5)
-    assert (info.value.rcvd.code, info.value.rcvd.reason) == (1008, "too late")
 
 
 def test_native_unhandled_disconnect_is_quiet(native):

@@ -7,15 +7,16 @@ import json
 import logging
 import signal
 import socket
+import threading
 import time
 
+import httpx
 import pytest
 from FasterAPI import (
     APIRouter,
     Depends,
     Faster,
     Request,
-    TestClient,
     WebSocket,
     WebSocketDisconnect,
 )
@@ -25,6 +26,7 @@ from websockets.sync.client import connect
 
 from tests.apps import ws_app
 from tests.apps.ws_app import EVENTS, app
+from tests.support.doors import native_app_server
 from tests.support.servers import native_server, running_server
 
 
@@ -79,10 +81,13 @@ def test_echo_with_parameters_and_injected_websocket(client):
             "greeting": "hello",
             "scheme": "ws",
         }
-        ws.send_text("hi")
-        assert ws.receive_text() == "HIHI"
+        ws.send_text("hé")
+        assert ws.receive_text() == "HÉHÉ"
         ws.send_bytes(b"abc")
         assert ws.receive_bytes() == b"cba"
+        big = bytes(range(256)) * 4096  # 1 MiB (in many TCP segments on the native door)
+        ws.send_bytes(big)
+        assert ws.receive_bytes() == big[::-1]
     # The yield dependency's teardown runs once the endpoint is over.
     assert EVENTS == ["open", "disconnect 1000", "teardown"]
 
@@ -252,7 +257,7 @@ def test_state_errors_raise_in_the_endpoint(make_client):
             ws.receive()
 
 
-def test_middleware_and_mounts_see_websockets():  # TestClient: no lifespan to record
+def test_middleware_and_mounts_see_websockets(make_client):
     seen: list[str] = []
 
     class Recorder:
@@ -274,9 +279,9 @@ def test_middleware_and_mounts_see_websockets():  # TestClient: no lifespan to r
     outer = Faster()
     outer.add_middleware(Recorder)
     outer.mount("/sub", sub)
-    with TestClient(outer).websocket_connect("/sub/ws") as ws:
+    with make_client(outer).websocket_connect("/sub/ws") as ws:
         assert ws.receive_text() == "/sub"
-    assert seen == ["websocket"]
+    assert seen == ["lifespan", "websocket"]
 
 
 def test_leaving_a_streaming_endpoint_is_quick_and_clean(client):
@@ -287,20 +292,85 @@ def test_leaving_a_streaming_endpoint_is_quick_and_clean(client):
     assert EVENTS == ["stream ended"]
 
 
-def test_a_send_after_the_test_left_ends_the_app_quietly(caplog):
+def test_a_send_after_the_test_left_ends_the_app_quietly(client, caplog):
     # Starlette's TestClient cancels the app when the block ends; ours tells its next send
-    # that the client has gone: the WebSocketDisconnect that comes out is not the test's.
-    # TestClient only: on the native server, an app that sends in a loop with nothing else to
-    # await never yields while the socket takes its bytes, and once the client has gone its
-    # sends neither fail nor yield (the loop never runs connection_lost), so the server's loop
-    # is held for good.
-    with TestClient(app) as client, client.websocket_connect("/flood") as ws:
+    # that the client has gone, as a server does: the WebSocketDisconnect that comes out is
+    # not the test's.
+    with client.websocket_connect("/flood") as ws:
         assert ws.receive_text() == "x"
     # Leaving the block did not raise; the app's next send failed with Starlette's 1006 (the
     # client is gone), so the app ended...
     assert EVENTS == ["flood disconnect 1006"]
     # ...and nothing was logged as an error.
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def tight_loop_app(seen: list[int]) -> Faster:
+    """An endpoint that sends in a loop with nothing else to await (the loop runs only if the
+    server's send lets it), recording the disconnect that ends it; a route; an echo."""
+    local = Faster()
+
+    @local.websocket("/tight")
+    async def tight(websocket: WebSocket):
+        await websocket.accept()
+        try:
+            while True:
+                await websocket.send_text("x")
+        except WebSocketDisconnect as exc:
+            seen.append(exc.code)
+
+    @local.get("/ping")
+    def ping():
+        return "pong"
+
+    @local.websocket("/echo")
+    async def echo(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+
+    return local
+
+
+def test_an_endpoint_sending_in_a_tight_loop_sees_the_client_leave(make_client):
+    seen: list[int] = []
+    client = make_client(tight_loop_app(seen))
+    with client.websocket_connect("/tight") as ws:
+        assert [ws.receive_text() for _ in range(3)] == ["x"] * 3
+    deadline = time.monotonic() + 5
+    while not seen:
+        assert time.monotonic() < deadline, "the endpoint never saw the client leave"
+        time.sleep(0.01)
+    assert seen == [1006]  # its send found the client gone, as under uvicorn
+    assert client.get("/ping").json() == "pong"  # and the server still answers
+
+
+@pytest.mark.fasterapi_only
+def test_native_serves_others_and_shuts_down_while_an_endpoint_sends_in_a_tight_loop():
+    # TestClient runs its sessions on one loop, which such an endpoint holds (and uvicorn's
+    # wsproto too): native server only.
+    seen: list[int] = []
+    with native_app_server(tight_loop_app(seen)) as server:
+        base = f"127.0.0.1:{server.port}"
+        closed: list[int] = []
+        with connect(f"ws://{base}/tight", close_timeout=1) as tight:
+
+            def read_all() -> None:  # the client reads as fast as it can: the server's
+                try:  # writes never wait
+                    while True:
+                        tight.recv(timeout=10)
+                except ConnectionClosed as exc:
+                    closed.append(exc.rcvd.code if exc.rcvd else 1006)
+
+            reader = threading.Thread(target=read_all, daemon=True)
+            reader.start()
+            assert httpx.get(f"http://{base}/ping", timeout=5, trust_env=False).json() == "pong"
+            with connect(f"ws://{base}/echo", open_timeout=5) as other:
+                other.send("hi")
+                assert other.recv(timeout=5) == "hi"
+            server.stop()  # closes the tight one with 1001, and stops
+            reader.join(5)
+        assert closed == [1001]
+    assert seen == [1006]
 
 
 def test_receive_after_the_app_ended_keeps_saying_closed(client):
@@ -335,8 +405,6 @@ def native(tmp_path_factory):
 
 
 def events_of(port: int) -> list[str]:
-    import httpx
-
     return httpx.get(f"http://127.0.0.1:{port}/events", trust_env=False).json()
 
 
@@ -348,36 +416,15 @@ def wait_for_event(port: int, event: str) -> list[str]:
     return events
 
 
-def test_native_echo(native):
-    url = f"ws://127.0.0.1:{native.port}/echo/lobby?times=2"
-    headers = {"x-client": "native", "cookie": "flavour=lemon"}
-    with connect(url, subprotocols=["chat"], additional_headers=headers) as ws:
-        assert ws.subprotocol == "chat"
-        first = json.loads(ws.recv())
-        assert first["room"] == "lobby" and first["times"] == 2
-        assert (first["client"], first["flavour"], first["same_websocket"]) == (
-            "native",
-            "lemon",
-            True,
-        )
-        ws.send("hé")
-        assert ws.recv() == "HÉHÉ"
-        big = bytes(range(256)) * 4096  # 1 MiB, in many TCP segments
-        ws.send(big)
-        assert ws.recv() == big[::-1]
+def test_native_answers_pings(native):
+    with connect(f"ws://127.0.0.1:{native.port}/echo/lobby") as ws:
+        assert json.loads(ws.recv())["room"] == "lobby"
         ws.ping(b"are you there").wait(5)  # answered by the Rust session itself
-        ws.close(code=4001)
-    wait_for_event(native.port, "disconnect 4001")
+        ws.send("still")
+        assert ws.recv(timeout=5) == "STILL"
 
 
-def test_native_close_codes(native):
-    with connect(f"ws://127.0.0.1:{native.port}/echo/a") as ws:
-        ws.recv()
-        ws.send("close")
-        with pytest.raises(ConnectionClosed) as info:
-            ws.recv()
-    assert (info.value.rcvd.code, info.value.rcvd.reason) == (4000, "bye")
-
+def test_native_error_in_endpoint_closes_with_1011(native):
     with connect(f"ws://127.0.0.1:{native.port}/echo/a") as ws:
         ws.recv()
         ws.send("boom")
@@ -393,16 +440,6 @@ def test_native_refusals_are_403(native, path):
     with pytest.raises(InvalidStatus) as info:
         connect(f"ws://127.0.0.1:{native.port}{path}")
     assert info.value.response.status_code == 403
-
-
-def test_native_http_exception_before_accept_is_its_response(native):
-    # (tests/test_websocket_denial.py: the WebSocket Denial Response)
-    with pytest.raises(InvalidStatus) as info:
-        connect(f"ws://127.0.0.1:{native.port}/echo/a?token=http")
-    assert (info.value.response.status_code, info.value.response.body) == (
-        401,
-        b'{"detail":"no token"}',
-    )
 
 
 def raw_handshake(
@@ -486,11 +523,6 @@ def test_native_invalid_messages_from_the_app_close_with_1011(native, path):
         with pytest.raises(ConnectionClosed) as info:
             ws.recv(timeout=5)
     assert info.value.rcvd.code == 1011
-
-
-def test_native_response_dependency_on_a_websocket_route(native):
-    with connect(f"ws://127.0.0.1:{native.port}/with-response") as ws:
-        assert ws.recv(timeout=5) == "ok"
 
 
 def test_native_keepalive_drops_a_silent_client(tmp_path):

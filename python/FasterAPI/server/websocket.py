@@ -31,6 +31,12 @@ HIGH_WATER_BYTES = 1024 * 1024
 #: Seconds to wait for the client's reply to our close frame, and for our last bytes to drain,
 #: before dropping the connection.
 CLOSE_TIMEOUT = 5.0
+#: What the app may send (bytes, each send counting SEND_COST more) without its sends having
+#: yielded to the loop before a send yields (asyncio.sleep(0)): an endpoint sending in a loop,
+#: with nothing else to await while the socket takes its bytes, never lets the loop run
+#: otherwise (the client's close frame and connection_lost, other connections, shutdown).
+YIELD_BYTES = 256 * 1024
+SEND_COST = 4096
 
 
 class WebSocketCycle:
@@ -70,6 +76,8 @@ class WebSocketCycle:
         self.finished = False
         self.disconnect: dict[str, Any] = {"type": "websocket.disconnect", "code": 1006}
         self.read_paused = False
+        #: What the app has sent (YIELD_BYTES) since its sends last let the loop run.
+        self.unyielded = 0
         #: HttpProtocol stops handing out parser events while this is set.
         self.body_complete = True
 
@@ -236,6 +244,7 @@ class WebSocketCycle:
             if self.gone:
                 return self.disconnect
             self.wakeup = self.conn.loop.create_future()
+            self.unyielded = 0
             try:
                 await self.wakeup
             finally:
@@ -271,6 +280,13 @@ class WebSocketCycle:
         if self.close_sent:
             raise RuntimeError(f"{kind!r} sent after the WebSocket was closed")
         if kind == "websocket.send":
+            conn = self.conn
+            transport = conn.transport
+            if transport is None or transport.is_closing():
+                # A write failed (the client has gone): connection_lost is on its way, but an
+                # app that does not yield would never see it.
+                self._gone(1006, "")
+                raise ClientDisconnected("the WebSocket client has disconnected")
             text, data = message.get("text"), message.get("bytes")
             if text is not None:
                 if not isinstance(text, str):
@@ -280,8 +296,15 @@ class WebSocketCycle:
                 output = self.session.send_bytes(bytes(data))
             else:
                 raise RuntimeError("websocket.send needs a 'text' or a 'bytes' value")
-            self.conn.write(output)
-            await self.conn.drain()
+            conn.write(output)
+            if conn.write_paused:
+                self.unyielded = 0
+                await conn.drain()
+            else:
+                self.unyielded += len(output) + SEND_COST
+                if self.unyielded > YIELD_BYTES:
+                    self.unyielded = 0
+                    await asyncio.sleep(0)  # the loop's turn (see YIELD_BYTES)
         elif kind == "websocket.close":
             self._send_close(message.get("code", 1000), message.get("reason") or "")
         else:
