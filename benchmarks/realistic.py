@@ -98,8 +98,6 @@ def listening(port, timeout=60):
 
 def check_one(name, cmd, port):
     """Serve once (unpinned) and compare the answers with CHECKS; the problems found."""
-    if not port_free(port):
-        raise SystemExit(f"port {port} is already in use: is another benchmark running?")
     p = subprocess.Popen(
         ["bash", "-c", "exec " + cmd], cwd=APPS, env=dict(os.environ, PEERS_VENV=PEERS_VENV),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -170,6 +168,9 @@ def main():
     a = ap.parse_args()
 
     chosen = {n: c for n, c in contenders(a.py).items() if not a.only or n in a.only.split(",")}
+    busy = [str(port) for _, port in chosen.values() if not port_free(port)]
+    if busy:
+        raise SystemExit(f"port(s) {', '.join(busy)} already in use: is another benchmark running?")
     if not a.no_check:
         problems = [p for n, (cmd, port) in chosen.items() for p in check_one(n, cmd, port)]
         if problems:
