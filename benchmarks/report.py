@@ -1,8 +1,8 @@
 """Assemble RESULTS.md from the tables that `make all` has just produced.
 
-usage: report.py --inprocess OUT.md --peers OUT.md [--targets OUT.md] [--chart PNG]
-                 [--latency OUT.md] [--memory OUT.md] [--scaling OUT.md] [--cpu OUT.md]
-                 [--ws OUT.md] [--flood OUT.md] [--upload OUT.md]
+usage: report.py --inprocess OUT.md --peers OUT.md [--realistic OUT.md] [--targets OUT.md]
+                 [--chart PNG] [--latency OUT.md] [--memory OUT.md] [--scaling OUT.md]
+                 [--cpu OUT.md] [--ws OUT.md] [--flood OUT.md] [--upload OUT.md]
                  --py PYTHON --peers-py PYTHON --cmd "COMMAND" [--cmd ...] [-o RESULTS.md]
 
 Adds the date, the machine (nproc, CPU model), the interpreter and package versions, and the
@@ -16,8 +16,9 @@ import subprocess
 from pathlib import Path
 
 VERSIONS = (
-    "fastapi faster-api-web uvicorn granian starlette blacksheep robyn pydantic msgspec".split()
-)
+    "fastapi faster-api-web uvicorn granian starlette blacksheep litestar robyn pydantic msgspec"
+).split()
+OURS = ["fasterapi", "uvicorn", "uvloop", "httptools", "granian", "pydantic", "msgspec"]
 
 
 def cpu_model():
@@ -50,10 +51,41 @@ def peers_table(path):
     return "\n".join(lines[: rows[0]] + [""] + lines[rows[0] :])
 
 
+def realistic_section(path):
+    """realistic.py's output under its heading; refuse failed contenders."""
+    text = Path(path).read_text().strip()
+    for line in text.splitlines():
+        if "did not answer" in line or "non-2xx" in line:
+            raise SystemExit(f"{path}: a contender did not answer or answered errors: {line}")
+    if "**native**" in text:
+        paths = "Which FasterAPI routes take the native short path, and which the ASGI path, is\n"
+        paths += "listed under the table (read from the app in this run)."
+    else:
+        paths = "**Every realistic route leaves FasterAPI's native short path** (`fasterapi run`\n"
+        paths += "serves them by the ASGI path): the CORS middleware sends every request through\n"
+        paths += "the ASGI middleware stack, and a route with dependencies leaves the short path\n"
+        paths += "even without middleware. Issue 14 is to change that; the reasons, per route,\n"
+        paths += "are listed under the table (read from the app in this run)."
+    return f"""## Realistic app (server pinned to one core, wrk on another)
+
+The same app for each framework (`apps/realistic_*.py`): CORS middleware, an HTTP bearer
+security dependency, a `yield` dependency standing in for a database session (no I/O), a
+pydantic `response_model` and a constrained query parameter; POST adds a pydantic body and a
+background task. Cells: requests/s, server CPU µs per request (x FastAPI+uvicorn's CPU µs per
+request).
+
+{paths}
+
+{text}
+
+"""
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inprocess", required=True)
     ap.add_argument("--peers", required=True)
+    ap.add_argument("--realistic", help="markdown made by `make realistic`")
     for section in ("targets", "latency", "memory", "scaling", "cpu", "ws", "flood", "upload"):
         ap.add_argument(f"--{section}", help="markdown made by `make {section}`")
     ap.add_argument("--chart", help="PNG beside RESULTS.md; linked if it exists")
@@ -64,6 +96,7 @@ def main():
     a = ap.parse_args()
 
     inprocess, peers = Path(a.inprocess).read_text().strip(), peers_table(a.peers)
+    realistic = realistic_section(a.realistic) if a.realistic else ""
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     chart = ""
     if a.chart and Path(a.chart).exists():
@@ -90,7 +123,7 @@ def main():
     text = f"""# Benchmark results
 
 Run on {now}, on {os.cpu_count()} CPUs ({cpu_model()}).
-Ours: {versions(a.py, ["fasterapi", "uvicorn", "uvloop", "httptools", "pydantic", "msgspec"])}.
+Ours: {versions(a.py, OURS)}.
 Peers: {versions(a.peers_py, VERSIONS)}.
 
 **Compare ratios, not absolute numbers.** Absolute requests/s depend on the machine and on
@@ -110,7 +143,7 @@ POST body model is a pydantic `BaseModel` instead of a `msgspec.Struct`.
 
 {peers}{chart}
 
-{sections}## Reproduce
+{realistic}{sections}## Reproduce
 
 ```
 {cmds}

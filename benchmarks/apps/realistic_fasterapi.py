@@ -1,0 +1,96 @@
+"""The realistic app (benchmarks/README.md, "Realistic app") for FasterAPI, with its FastAPI API.
+
+CORS middleware for one origin, an HTTP bearer security dependency, a `yield` dependency standing
+in for a database session (no I/O: an object made before the yield, closed after), a pydantic
+`response_model`, a constrained query parameter, a pydantic body and a background task.
+realistic_fastapi.py is this file with `FasterAPI` replaced by `fastapi`.
+Serve with: `fasterapi run realistic_fasterapi:app`, uvicorn or granian (from this folder).
+"""
+
+from collections import deque
+from typing import Annotated
+
+from FasterAPI import BackgroundTasks, Depends, FastAPI, HTTPException, Query, status
+from FasterAPI.middleware.cors import CORSMiddleware
+from FasterAPI.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+TOKEN = "bench-token"
+ORIGIN = "https://app.example.com"
+EVENTS: deque[str] = deque(maxlen=1000)  # what the background task writes to
+
+
+class Session:
+    """Stands in for a database session: no I/O, so that the framework's cost is measured."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def get_item(self, item_id: int) -> dict:
+        return {"id": item_id, "name": "widget", "price": 9.5, "tags": ["a", "b"], "owner": 7}
+
+    def add_item(self, item: "ItemIn") -> dict:
+        return {"id": 1, "name": item.name, "price": item.price, "tags": item.tags, "owner": 7}
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class ItemIn(BaseModel):
+    name: str
+    price: float
+    tags: list[str] = []
+
+
+class ItemOut(BaseModel):  # drops the row's "owner"
+    id: int
+    name: str
+    price: float
+    tags: list[str]
+
+
+async def get_db():
+    db = Session()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+bearer = HTTPBearer()
+
+
+async def current_user(
+    credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer)],
+) -> str:
+    if credentials.credentials != TOKEN:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "Invalid token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return "bench-user"
+
+
+async def record_event(name: str) -> None:
+    EVENTS.append(name)
+
+
+app = FastAPI()
+app.add_middleware(CORSMiddleware, allow_origins=[ORIGIN], allow_methods=["*"], allow_headers=["*"])
+
+User = Annotated[str, Depends(current_user)]
+DB = Annotated[Session, Depends(get_db)]
+
+
+@app.get("/items/{item_id}", response_model=ItemOut)
+async def read_item(
+    item_id: int, user: User, db: DB, limit: Annotated[int, Query(ge=1, le=100)] = 10
+):
+    row = db.get_item(item_id)
+    row["tags"] = row["tags"][:limit]
+    return row
+
+
+@app.post("/items", response_model=ItemOut, status_code=status.HTTP_201_CREATED)
+async def create_item(item: ItemIn, user: User, db: DB, background_tasks: BackgroundTasks):
+    background_tasks.add_task(record_event, item.name)
+    return db.add_item(item)
