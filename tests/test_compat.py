@@ -1,5 +1,5 @@
 """The drop-in mode (FasterAPI.compat): an unchanged FastAPI app, which imports `fastapi` and
-Starlette, runs on FasterAPI: through `FasterAPI.compat.install()` in-process (TestClient),
+Starlette, runs on FasterAPI: through `FasterAPI.compat.install()` in-process (both doors),
 and through `fasterapi run --fastapi` on the native server, in one process and in workers."""
 
 import json
@@ -106,10 +106,16 @@ FASTAPI_APP = textwrap.dedent(
 PLAIN_APP = FASTAPI_APP.replace("app.add_middleware(", "# app.add_middleware(")
 
 
-def run_python(code: str, cwd: Path) -> str:
-    env = dict(os.environ, PYTHONPATH=f"{cwd}{os.pathsep}{ROOT / 'python'}")
+def run_python(code: str, cwd: Path, *args: str) -> str:
+    path = os.pathsep.join([str(cwd), str(ROOT / "python"), str(ROOT)])
+    env = dict(os.environ, PYTHONPATH=path)
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -146,34 +152,44 @@ def test_install_makes_fastapi_modules_fasterapis(tmp_path):
     ]
 
 
-def test_an_unchanged_fastapi_app_through_the_testclient(tmp_path):
+def test_an_unchanged_fastapi_app(tmp_path, door):
+    """Through `door`, in a process of its own (the drop-in mode patches modules for the
+    whole process): FastAPI's TestClient, or the native server in that process
+    (tests/support/doors.py)."""
     (tmp_path / "main.py").write_text(FASTAPI_APP)
     out = run_python(
         textwrap.dedent(
             """
+            import sys
             import FasterAPI.compat
             FasterAPI.compat.install()
-            from fastapi.testclient import TestClient
             from main import app
-            client = TestClient(app)
-            for response in (
-                client.get("/items/3?q=x", headers={"x-token": "t"}),
-                client.post("/items", json={"name": "a", "price": 2}),
-                client.post("/items", json={"name": "a"}),
-                client.get("/teapot"),
-                client.get("/gone"),
-                client.get("/starlette-json"),
-                client.get("/old", follow_redirects=False),
-                client.get("/done"),
-            ):
-                print(response.status_code, response.text)
-            response = client.get("/starlette-json", headers={"origin": "https://a.example"})
-            print(response.headers["x-a"], response.headers["x-stamp"],
-                  response.headers["access-control-allow-origin"])
-            print(client.get("/old", follow_redirects=False).headers["location"])
+            if sys.argv[1] == "asgi":
+                from fastapi.testclient import TestClient
+                opened = TestClient(app)
+            else:
+                from tests.support.doors import open_client
+                opened = open_client(app, "native")
+            with opened as client:
+                for response in (
+                    client.get("/items/3?q=x", headers={"x-token": "t"}),
+                    client.post("/items", json={"name": "a", "price": 2}),
+                    client.post("/items", json={"name": "a"}),
+                    client.get("/teapot"),
+                    client.get("/gone"),
+                    client.get("/starlette-json"),
+                    client.get("/old", follow_redirects=False),
+                    client.get("/done"),
+                ):
+                    print(response.status_code, response.text)
+                response = client.get("/starlette-json", headers={"origin": "https://a.example"})
+                print(response.headers["x-a"], response.headers["x-stamp"],
+                      response.headers["access-control-allow-origin"])
+                print(client.get("/old", follow_redirects=False).headers["location"])
             """
         ),
         tmp_path,
+        door,
     )
     lines = out.splitlines()
     assert json.loads(lines[0].split(" ", 1)[1]) == {"item_id": 3, "q": "x", "token": "t"}

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from FasterAPI import Faster, run_in_threadpool
 from FasterAPI.subinterpreters import SubInterpreterPool, run_in_subinterpreter
-from FasterAPI.testclient import TestClient
 
 from tests.apps import cpu_work
 
@@ -35,7 +34,7 @@ def test_run_in_threadpool_runs_elsewhere_and_returns():
     assert total["sum"] == 9
 
 
-def test_a_process_pool_from_a_handler_as_the_primer_shows():
+def test_a_process_pool_from_a_handler_as_the_primer_shows(make_client):
     app = Faster()
     executor = ProcessPoolExecutor(max_workers=1)
 
@@ -46,7 +45,8 @@ def test_a_process_pool_from_a_handler_as_the_primer_shows():
         return {"result": result}
 
     try:
-        assert TestClient(app).get("/compute?n=1000").json() == {"result": sum(range(1000))}
+        response = make_client(app).get("/compute?n=1000")
+        assert response.json() == {"result": sum(range(1000))}
     finally:
         executor.shutdown()
 

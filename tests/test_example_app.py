@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from FasterAPI.testclient import TestClient
+
+from tests.support.doors import open_client
 
 # The example's models are msgspec Structs, which real FastAPI (FASTERAPI_SHIM) cannot take.
 pytestmark = pytest.mark.fasterapi_only
@@ -35,9 +36,8 @@ def load_app(db_path, monkeypatch):
 
 
 @pytest.fixture
-def client(load_app):
-    with TestClient(load_app()) as client:
-        yield client
+def client(load_app, make_client):
+    return make_client(load_app())
 
 
 def create(client, **fields):
@@ -143,12 +143,12 @@ def test_item_id_must_be_an_int(client):
     assert_422(client.get("/items/abc"), ["path", "item_id"])
 
 
-def test_data_persists_across_lifespans(load_app, db_path):
-    with TestClient(load_app()) as client:
+def test_data_persists_across_lifespans(load_app, db_path, door):
+    with open_client(load_app(), door) as client:
         item = create(client, name="anvil", tags=["heavy"])
     assert db_path.exists()
 
     # A fresh import, a new lifespan, a new connection: only the file is shared.
-    with TestClient(load_app()) as client:
+    with open_client(load_app(), door) as client:
         assert client.get(f"/items/{item['id']}").json() == item
         assert client.get("/items").json() == [item]

@@ -101,10 +101,9 @@ def test_contextmanager_in_threadpool_enters_and_exits_in_a_thread():
     assert events == [("enter", False), ("exit", False)] * 2
 
 
-def test_orjson_and_ujson_responses_are_deprecated_json_responses():
+def test_orjson_and_ujson_responses_are_deprecated_json_responses(make_client):
     from FasterAPI import FastAPI
     from FasterAPI.responses import ORJSONResponse, UJSONResponse
-    from FasterAPI.testclient import TestClient
 
     app = FastAPI(default_response_class=ORJSONResponse)
 
@@ -115,8 +114,9 @@ def test_orjson_and_ujson_responses_are_deprecated_json_responses():
     for cls in (ORJSONResponse, UJSONResponse):
         with pytest.warns(FastAPIDeprecationWarning, match=f"{cls.__name__} is deprecated"):
             assert cls({"x": 1}).body == b'{"x":1}'
+    client = make_client(app)
     with pytest.warns(FastAPIDeprecationWarning):
-        response = TestClient(app).get("/")
+        response = client.get("/")
     assert response.json() == {"a": [1, 2]}
     assert response.headers["content-type"] == "application/json"
 
@@ -225,29 +225,16 @@ def _says_where(text: str) -> None:
     assert text.endswith("GET /users/{user_id}")
 
 
-def test_a_validation_error_names_its_endpoint():
-    from FasterAPI.testclient import TestClient
-
+def test_a_validation_error_names_its_endpoint(make_client):
     from tests.apps.error_context_app import app
 
-    response = TestClient(app).get("/users/abc")
+    response = make_client(app).get("/users/abc")
     assert response.status_code == 422
     _says_where(response.text)
 
 
-def test_a_validation_error_names_its_endpoint_on_the_native_server(tmp_path):
-    from tests.support.raw_http import exchange, request
-    from tests.support.servers import native_server
-
-    with native_server(tmp_path, module="error_context_app") as server:
-        status, _, body = exchange(server, request("GET", "/users/abc"))
-    assert status == 422
-    _says_where(body.decode())
-
-
-def test_a_plain_object_returned_is_written_as_its_attributes():
+def test_a_plain_object_returned_is_written_as_its_attributes(make_client):
     from FasterAPI import FastAPI
-    from FasterAPI.testclient import TestClient
 
     class Credentials:
         def __init__(self) -> None:
@@ -259,16 +246,15 @@ def test_a_plain_object_returned_is_written_as_its_attributes():
     def plain():
         return Credentials()
 
-    assert TestClient(app).get("/").json() == {"username": "ann", "scopes": ["read"]}
+    assert make_client(app).get("/").json() == {"username": "ann", "scopes": ["read"]}
 
 
-def test_fastapis_default_placeholders_mean_not_given():
+def test_fastapis_default_placeholders_mean_not_given(make_client):
     """Code written for FastAPI (strawberry's GraphQLRouter) passes Default(...) for options
     it leaves to the defaults."""
     from FasterAPI import APIRouter, FastAPI
     from FasterAPI.responses import HTMLResponse, JSONResponse
     from FasterAPI.routing import generate_unique_id
-    from FasterAPI.testclient import TestClient
 
     router = APIRouter(
         default_response_class=Default(JSONResponse),
@@ -281,7 +267,7 @@ def test_fastapis_default_placeholders_mean_not_given():
 
     app = FastAPI(default_response_class=HTMLResponse)
     app.include_router(router, default_response_class=Default(JSONResponse))
-    response = TestClient(app).get("/a")
+    response = make_client(app).get("/a")
     assert response.headers["content-type"].startswith("text/html")  # the app's, as FastAPI
     assert app.openapi()["paths"]["/a"]["get"]["operationId"] == "a_a_get"
 

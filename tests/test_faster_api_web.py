@@ -1,21 +1,18 @@
 """faster-api-web's public API (the `FasterAPI` package on PyPI as faster-api-web): its module
 paths and top-level names, RadixRouter, `@app.on_startup` / `@app.on_shutdown`,
 `request.path`, `request.content_type`, `websocket.path` and FasterAPI.concurrency's
-`run_in_executor` / `is_coroutine`; through TestClient and on the native server
-(tests/apps/faster_api_web_app.py). See docs/migrating-from-faster-api-web.md."""
+`run_in_executor` / `is_coroutine`; through both doors (tests/apps/faster_api_web_app.py).
+See docs/migrating-from-faster-api-web.md."""
 
 import asyncio
 import functools
 import importlib
-import json
 
 import pytest
 from FasterAPI.exceptions import FastAPIDeprecationWarning
-from websockets.sync.client import connect
 
 from tests.apps import cpu_work, faster_api_web_app
-from tests.support.raw_http import exchange, request
-from tests.support.servers import native_server
+from tests.support.doors import open_client
 
 # faster-api-web's names: real FastAPI (FASTERAPI_SHIM) has none of them.
 pytestmark = pytest.mark.fasterapi_only
@@ -185,7 +182,7 @@ def test_radix_router_keeps_the_first_handler_and_refuses_bad_paths():
 # -- the app: on_startup / on_shutdown, request.path, content_type, websocket.path -------------
 
 
-def test_on_startup_is_a_decorator_and_fastapis_list():
+def test_on_startup_is_a_decorator_and_fastapis_list(door):
     from FasterAPI import FastAPI
 
     calls = []
@@ -199,69 +196,44 @@ def test_on_startup_is_a_decorator_and_fastapis_list():
     assert callable(returned)
     assert isinstance(app.on_startup, list) and len(app.on_startup) == 2
     app.on_startup.append(lambda: calls.append("appended"))
-    from FasterAPI import TestClient
 
-    with TestClient(app):
+    with open_client(app, door):
         assert calls == ["from the list", "decorated", "appended"]
     assert calls[-1] == "shutdown"
 
 
-@pytest.fixture
-def client():
-    from FasterAPI import TestClient
-
+def test_app_written_for_faster_api_web(door):
     faster_api_web_app.EVENTS.clear()
-    with TestClient(faster_api_web_app.app) as client:
-        yield client
-
-
-def test_app_written_for_faster_api_web_through_testclient(client):
-    assert faster_api_web_app.EVENTS == ["startup async", "startup sync"]
-    response = client.post("/inspect/ann?x=1", data={"a": "1"})
-    assert response.json() == {
-        "path": "/inspect/ann",
-        "content_type": "application/x-www-form-urlencoded",
-        "form": {"a": "1"},
-        "name": "ann",
-    }
-    with pytest.warns(FastAPIDeprecationWarning, match="UJSONResponse is deprecated"):
-        inspected = client.get("/inspect")  # UJSONResponse, deprecated as in FastAPI 0.165
-    assert inspected.json() == {"path": "/inspect", "content_type": None}
-    assert client.get("/users/3").json() == {"user_id": 3}
-    assert client.get("/later").json() == {"ok": True}
-    assert faster_api_web_app.EVENTS[-1] == "background ran"
-    with client.websocket_connect("/ws/lobby") as ws:
-        ws.send_text("hi")
-        assert ws.receive_json() == {"path": "/ws/lobby", "room": "lobby", "text": "hi"}
-
-
-def test_app_written_for_faster_api_web_on_the_native_server(tmp_path):
-    with native_server(tmp_path, module="faster_api_web_app") as server:
-        server.wait_for_output("startup sync")
-        raw = request(
-            "POST",
+    with open_client(faster_api_web_app.app, door) as client:
+        assert faster_api_web_app.EVENTS == ["startup async", "startup sync"]
+        response = client.post("/inspect/ann?x=1", data={"a": "1"})
+        assert response.json() == {
+            "path": "/inspect/ann",
+            "content_type": "application/x-www-form-urlencoded",
+            "form": {"a": "1"},
+            "name": "ann",
+        }
+        response = client.post(
             "/inspect/bob",
-            b"a=2",
-            {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            content=b"a=2",
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
         )
-        status, _, body = exchange(server, raw)
-        assert (status, json.loads(body)) == (
-            200,
-            {
-                "path": "/inspect/bob",
-                "content_type": "application/x-www-form-urlencoded; charset=utf-8",
-                "form": {"a": "2"},
-                "name": "bob",
-            },
-        )
-        status, _, body = exchange(server, request("GET", "/inspect"))
-        assert json.loads(body) == {"path": "/inspect", "content_type": None}
-        with connect(f"ws://127.0.0.1:{server.port}/ws/den") as ws:
-            ws.send("yo")
-            assert json.loads(ws.recv()) == {"path": "/ws/den", "room": "den", "text": "yo"}
-    output = server.output()
-    assert output.index("startup async") < output.index("startup sync")
-    assert "shutdown" in output
+        assert response.json() == {
+            "path": "/inspect/bob",
+            "content_type": "application/x-www-form-urlencoded; charset=utf-8",
+            "form": {"a": "2"},
+            "name": "bob",
+        }
+        with pytest.warns(FastAPIDeprecationWarning, match="UJSONResponse is deprecated"):
+            inspected = client.get("/inspect")  # UJSONResponse, deprecated as in FastAPI 0.165
+        assert inspected.json() == {"path": "/inspect", "content_type": None}
+        assert client.get("/users/3").json() == {"user_id": 3}
+        assert client.get("/later").json() == {"ok": True}
+        assert faster_api_web_app.EVENTS[-1] == "background ran"
+        with client.websocket_connect("/ws/lobby") as ws:
+            ws.send_text("hi")
+            assert ws.receive_json() == {"path": "/ws/lobby", "room": "lobby", "text": "hi"}
+    assert faster_api_web_app.EVENTS[-1] == "shutdown"
 
 
 def test_openapi_generator_and_ui():

@@ -1,7 +1,7 @@
 """app.frontend() / APIRouter.frontend(), as FastAPI 0.165 serves a static frontend build: at
 low priority (routes, mounts and slash redirects first), the longest frontend path first,
-with the fallback pages for missing paths and the router's dependencies; through both doors,
-and over raw sockets on the native server."""
+with the fallback pages for missing paths and the router's dependencies; through both
+doors."""
 
 from pathlib import Path
 
@@ -11,8 +11,6 @@ from FasterAPI.testclient import TestClient
 
 from tests.apps import routing_app
 from tests.support.doors import open_client
-from tests.support.raw_http import Reader
-from tests.support.servers import native_server
 
 HTML = {"accept": "text/html"}
 
@@ -59,6 +57,7 @@ def test_index_fallback_only_for_navigation(client):
         response = client.get("/assets/missing.js", headers={"accept": accept})
         assert response.status_code == 404
         assert response.json() == {"detail": "Not Found"}
+    assert client.get("/dashboard.js").json() == {"detail": "Not Found"}
 
 
 def test_other_methods_405_for_files_and_404_otherwise(client):
@@ -175,24 +174,3 @@ def test_arguments_are_checked(tmp_path, monkeypatch):  # the last error: raised
     assert warned[0].filename == __file__
     with pytest.raises(RuntimeError, match="does not exist"):
         TestClient(app).get("/late/x.js")
-
-
-@pytest.mark.fasterapi_only
-def test_on_the_native_server(tmp_path):
-    with native_server(tmp_path, module="routing_app") as server:
-        with server.connect() as sock:
-            reader = Reader(sock)
-            sock.sendall(b"GET /assets/app.js HTTP/1.1\r\nHost: t\r\n\r\n")
-            assert reader.response()[::2] == (200, b"console.log('ok')")
-            sock.sendall(b"GET /dashboard HTTP/1.1\r\nHost: t\r\nAccept: text/html\r\n\r\n")
-            assert reader.response()[::2] == (200, b"app shell")
-            sock.sendall(b"GET /dashboard.js HTTP/1.1\r\nHost: t\r\n\r\n")
-            assert reader.response()[::2] == (404, b'{"detail":"Not Found"}')
-            sock.sendall(b"POST /assets/app.js HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
-            assert reader.response()[0] == 405
-            sock.sendall(b"GET /admin/ HTTP/1.1\r\nHost: t\r\n\r\n")
-            assert reader.response()[0] == 401
-            sock.sendall(b"GET /admin/ HTTP/1.1\r\nHost: t\r\nCookie: session=ok\r\n\r\n")
-            assert reader.response()[::2] == (200, b"app shell")
-            sock.sendall(b"GET /users HTTP/1.1\r\nHost: t\r\n\r\n")
-            assert reader.response()[::2] == (200, b'["u"]')

@@ -60,10 +60,12 @@ def on_native_server(module: str, paths: list[str], tmp_path: Path) -> list:
     return answers
 
 
-@pytest.fixture(params=[through_testclient, on_native_server], ids=["testclient", "native"])
-def serve(request):
-    """Runs GETs of `paths` against an app module on one door; their [status, body]."""
-    return request.param
+@pytest.fixture
+def serve(door):
+    """Runs GETs of `paths` against an app module through `door`; their [status, body]. Each
+    door is in a process of its own (the drop-in mode patches modules for the whole process):
+    TestClient in a subprocess, or the native server's subprocess over real sockets."""
+    return through_testclient if door == "asgi" else on_native_server
 
 
 def test_sentry_names_transactions_after_routes_and_captures_errors(serve, tmp_path):

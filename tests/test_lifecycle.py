@@ -1,8 +1,6 @@
 """Lifecycle and background work: lifespan state in request.state, on_startup/on_shutdown and
-@app.on_event, app.state, BackgroundTasks and Response(background=...), through both doors,
-and over real HTTP on the native server run as `fasterapi run` runs it (tests/apps/deps_app.py)."""
+@app.on_event, app.state, BackgroundTasks and Response(background=...), through both doors."""
 
-import json
 import logging
 from contextlib import asynccontextmanager
 
@@ -10,12 +8,9 @@ import pytest
 from FasterAPI import BackgroundTasks, Depends, Faster, Request
 from FasterAPI.background import BackgroundTask
 from FasterAPI.responses import JSONResponse
-from FasterAPI.testclient import TestClient
 
 from tests.apps import deps_app
 from tests.support.doors import open_client
-from tests.support.raw_http import exchange, request
-from tests.support.servers import native_server
 
 
 def test_startup_and_shutdown_hooks_in_order_with_app_state(door):
@@ -55,12 +50,6 @@ def test_startup_and_shutdown_hooks_in_order_with_app_state(door):
     assert events[4:] == ["lifespan exit", "on_shutdown", "on_event shutdown"]
     with pytest.raises(ValueError, match="unknown event"):
         app.on_event("boot")
-
-
-def test_lifespan_state_reaches_dependencies_through_request_state():  # native twin: below
-    with TestClient(deps_app.app) as client:
-        response = client.get("/work", headers={"request-id": "1"})
-    assert response.json() == {"session": "session-1", "greeting": "hello", "startups": 1}
 
 
 def test_background_tasks_run_after_the_response_in_order_and_a_failure_is_only_logged(
@@ -134,28 +123,31 @@ def test_background_tasks_in_a_dependency_run_before_its_teardown(make_client):
     assert events == ["task", "teardown"]
 
 
-# -- on the native server, over real HTTP --------------------------------------------------------
-
-
-def test_dependencies_background_tasks_and_lifespan_state_on_the_native_server(tmp_path):
-    with native_server(tmp_path, app="deps") as server:
-        server.wait_for_output("lifespan enter")
-        raw = request("GET", "/work", headers={"request-id": "7"})
-        status, _, body = exchange(server, raw)
-        assert (status, json.loads(body)) == (
+def test_dependencies_background_tasks_and_lifespan_state(door, capsys):
+    """tests/apps/deps_app.py prints what happens after a response, one line each."""
+    deps_app.app.state.startups = 0  # the module's app: a lifespan earlier in this process
+    with open_client(deps_app.app, door) as client:
+        response = client.get("/work", headers={"request-id": "7"})
+        assert (response.status_code, response.json()) == (
             200,
             {"session": "session-7", "greeting": "hello", "startups": 1},
         )
-        server.wait_for_output("close 7")
-        lines = [line for line in server.output().splitlines() if line.endswith("7")]
-        assert lines == ["open 7", "task for session-7", "close 7"]
+        printed = capsys.readouterr().out.splitlines()
+        assert printed[0] == "lifespan enter"
+        assert [line for line in printed if line.endswith("7")] == [
+            "open 7",
+            "task for session-7",
+            "close 7",
+        ]
 
-        raw = request("GET", "/work?fail=true", headers={"request-id": "8"})
-        status, _, body = exchange(server, raw)
-        assert (status, json.loads(body)) == (409, {"detail": "conflict: told to fail"})
-        server.wait_for_output("close 8")
+        response = client.get("/work?fail=true", headers={"request-id": "8"})
+        assert (response.status_code, response.json()) == (
+            409,
+            {"detail": "conflict: told to fail"},
+        )
+        assert capsys.readouterr().out.splitlines() == ["open 8", "close 8"]
 
-        status, _, body = exchange(server, request("GET", "/work"))
-        assert status == 422
-        assert json.loads(body)["detail"][0]["loc"] == ["header", "request-id"]
-    assert "lifespan exit" in server.output()
+        response = client.get("/work")
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["header", "request-id"]
+    assert capsys.readouterr().out.splitlines() == ["lifespan exit"]

@@ -1,6 +1,7 @@
 """OpenAPI: the document `app.openapi()` makes (the same as FastAPI's for the same app), its
 routes (/openapi.json, /docs, /docs/oauth2-redirect, /redoc) and their options, msgspec
-models; the pages fetched through both doors, and over raw sockets on the native server."""
+models; the pages fetched through both doors, and the native server's root_path option over raw
+sockets."""
 
 import json
 import warnings
@@ -10,7 +11,7 @@ from typing import Annotated
 import FasterAPI
 import msgspec
 import pytest
-from FasterAPI import Depends, FastAPI, HTTPException, Query, TestClient
+from FasterAPI import Depends, FastAPI, HTTPException, Query
 from FasterAPI.exceptions import FastAPIDeprecationWarning
 from FasterAPI.openapi import schemas
 from FasterAPI.openapi.docs import get_swagger_ui_html
@@ -378,23 +379,6 @@ def get(server, path: str) -> tuple[int, dict[str, str], bytes]:
         sock.close()
 
 
-def test_docs_on_the_native_server(tmp_path):
-    from tests.apps.native_app import app
-
-    with native_server(tmp_path) as server:
-        status, headers, body = get(server, "/openapi.json")
-        assert status == 200
-        assert headers["content-type"] == "application/json"
-        assert json.loads(body) == app.openapi()
-        status, headers, body = get(server, "/docs")
-        assert status == 200
-        assert headers["content-type"] == "text/html; charset=utf-8"
-        assert b"url: '/openapi.json'" in body
-        status, _, body = get(server, "/redoc")
-        assert status == 200
-        assert b'<redoc spec-url="/openapi.json">' in body
-
-
 def test_root_path_on_the_native_server(tmp_path):
     with native_server(tmp_path, root_path="/prefix") as server:
         status, _, body = get(server, "/openapi.json")
@@ -404,7 +388,7 @@ def test_root_path_on_the_native_server(tmp_path):
         assert b"url: '/prefix/openapi.json'" in body
 
 
-def test_an_additional_response_key_that_is_no_status_is_an_error():
+def test_an_additional_response_key_that_is_no_status_is_an_error(make_client):
     app = FastAPI()
 
     @app.get("/a", responses={"hello": {"description": "Not a status"}})
@@ -413,11 +397,10 @@ def test_an_additional_response_key_that_is_no_status_is_an_error():
 
     with pytest.raises(ValueError, match="'hello': not a status code"):
         app.openapi()
-    with TestClient(app) as client:
-        assert client.get("/a").status_code == 200
+    assert make_client(app).get("/a").status_code == 200
 
 
-def test_a_default_factory_is_not_shown_as_a_default():
+def test_a_default_factory_is_not_shown_as_a_default(make_client):
     app = FastAPI()
 
     @app.get("/items")
@@ -427,11 +410,10 @@ def test_a_default_factory_is_not_shown_as_a_default():
     schemas = [p["schema"] for p in app.openapi()["paths"]["/items"]["get"]["parameters"]]
     assert "default" not in schemas[0]
     assert schemas[1]["default"] == 1
-    with TestClient(app) as client:
-        assert client.get("/items").json() == ["new"]
+    assert make_client(app).get("/items").json() == ["new"]
 
 
-def test_a_validation_alias_is_the_name_read_and_documented():
+def test_a_validation_alias_is_the_name_read_and_documented(make_client):
     app = FastAPI()
 
     @app.post("/items")
@@ -441,16 +423,16 @@ def test_a_validation_alias_is_the_name_read_and_documented():
     ):
         return {"q": q, "p": p}
 
-    with TestClient(app) as client:
-        ok = client.post("/items", params={"q_wire": "a"}, json={"p_wire": "b"})
-        assert ok.status_code == 200
-        assert ok.json() == {"q": "a", "p": "b"}
-        missing = client.post("/items", params={"q_alias": "a"}, json={"p_alias": "b"})
-        assert missing.status_code == 422
-        assert [e["loc"] for e in missing.json()["detail"]] == [
-            ["query", "q_wire"],
-            ["body", "p_wire"],
-        ]
+    client = make_client(app)
+    ok = client.post("/items", params={"q_wire": "a"}, json={"p_wire": "b"})
+    assert ok.status_code == 200
+    assert ok.json() == {"q": "a", "p": "b"}
+    missing = client.post("/items", params={"q_alias": "a"}, json={"p_alias": "b"})
+    assert missing.status_code == 422
+    assert [e["loc"] for e in missing.json()["detail"]] == [
+        ["query", "q_wire"],
+        ["body", "p_wire"],
+    ]
     document = app.openapi()
     assert document["paths"]["/items"]["post"]["parameters"][0]["name"] == "q_wire"
     body = document["components"]["schemas"]["Body_items_items_post"]

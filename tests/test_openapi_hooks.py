@@ -10,7 +10,7 @@ from pathlib import Path
 
 import FasterAPI
 import pytest
-from FasterAPI import APIRouter, FastAPI, TestClient
+from FasterAPI import APIRouter, FastAPI
 
 from tests.apps import openapi_hooks_ref
 
@@ -25,25 +25,23 @@ def reference_app():
         return openapi_hooks_ref.build(FasterAPI)
 
 
-def test_document_is_fastapis():
+def test_document_is_fastapis(make_client):
     app = reference_app()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with TestClient(app) as client:
-            document = client.get("/openapi.json").json()
+        document = make_client(app).get("/openapi.json").json()
     assert document == json.loads(REFERENCE.read_text())
 
 
-def test_webhooks_and_callbacks_are_documented_not_served():
-    app = reference_app()
-    with TestClient(app) as client:
-        assert client.post("/new-subscription", json={}).status_code == 404
-        assert client.get("/renewal").status_code == 404
-        created = client.post("/invoices/", json={"id": "a", "total": 1.5})
-        assert created.status_code == 200
-        assert created.json() == {"msg": "Invoice received"}
-        assert client.get("/invoices/a").status_code == 200
-        assert client.get("/inc/plain").status_code == 200
+def test_webhooks_and_callbacks_are_documented_not_served(make_client):
+    client = make_client(reference_app())
+    assert client.post("/new-subscription", json={}).status_code == 404
+    assert client.get("/renewal").status_code == 404
+    created = client.post("/invoices/", json={"id": "a", "total": 1.5})
+    assert created.status_code == 200
+    assert created.json() == {"msg": "Invoice received"}
+    assert client.get("/invoices/a").status_code == 200
+    assert client.get("/inc/plain").status_code == 200
 
 
 def test_callbacks_carry_through_includes_and_router_defaults():

@@ -1,5 +1,5 @@
 """Starlette-style routes (`app.add_route`, `@app.route`), `request.stream()` and
-`request.is_disconnected()`, through both doors, and over raw sockets on the native server."""
+`request.is_disconnected()`, through both doors."""
 
 import asyncio
 
@@ -7,8 +7,6 @@ import pytest
 from FasterAPI import Request
 
 from tests.apps.extras_app import extras_app
-from tests.support.raw_http import exchange, request
-from tests.support.servers import native_server
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +34,12 @@ def test_request_stream_and_is_disconnected(client):
     assert client.get("/alive").json() == {"disconnected": False}
 
 
+def test_a_chunked_upload_is_streamed(client):
+    pieces = iter([b"a" * 5000, b"b" * 7000])  # no length: httpx sends it chunked
+    response = client.post("/upload", content=pieces)
+    assert response.json() == {"total": 12000, "pieces": True}
+
+
 def test_is_disconnected_sees_a_client_that_left():
     seen = []
 
@@ -48,14 +52,3 @@ def test_is_disconnected_sees_a_client_that_left():
 
     asyncio.run(check())
     assert seen == [True]
-
-
-@pytest.mark.fasterapi_only
-def test_native_chunked_upload_streamed(tmp_path):
-    with native_server(tmp_path, app="extras") as server:
-        chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (b"a" * 5000, b"b" * 7000))
-        raw = request("POST", "/upload", chunks + b"0\r\n\r\n", {"Transfer-Encoding": "chunked"})
-        status, _, body = exchange(server, raw)
-        assert (status, body) == (200, b'{"total":12000,"pieces":true}')
-        status, _, body = exchange(server, request("GET", "/metrics"))
-        assert (status, body) == (200, b"requests_total 1\npath /metrics\n")

@@ -2,7 +2,6 @@
 
 import pytest
 from FasterAPI import APIRouter, FastAPI, Faster, FasterRouter
-from FasterAPI.testclient import TestClient
 
 from tests.support.doors import open_client
 
@@ -290,19 +289,19 @@ def static_and_param_app(static_first):
         add_param()
         add_static()
 
-    return TestClient(app)
+    return app
 
 
-def test_static_segment_declared_first_wins_over_parameter():
-    client = static_and_param_app(static_first=True)
+def test_static_segment_declared_first_wins_over_parameter(make_client):
+    client = make_client(static_and_param_app(static_first=True))
     assert client.get("/users/me").json() == {"user": "me"}
     assert client.get("/users/42").json() == {"user_id": "42"}
 
 
 @pytest.mark.fasterapi_only
-def test_static_segment_wins_over_parameter_declared_first():
+def test_static_segment_wins_over_parameter_declared_first(make_client):
     # FastAPI matches in declaration order, so there "/users/me" would hit the parameter route.
-    client = static_and_param_app(static_first=False)
+    client = make_client(static_and_param_app(static_first=False))
     assert client.get("/users/me").json() == {"user": "me"}
     assert client.get("/users/42").json() == {"user_id": "42"}
 
