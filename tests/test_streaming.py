@@ -52,6 +52,16 @@ def test_sync_iterator_and_headers(client):
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
 
 
+def test_a_response_read_as_a_stream(client):
+    """`client.stream(...)` hands the body over piece by piece (httpx's iter_raw/iter_lines),
+    as Starlette's TestClient does: the client has not read it first."""
+    with client.stream("GET", "/count?n=3") as response:
+        assert response.status_code == 200
+        assert list(response.iter_lines()) == ["0", "1", "2"]
+    with client.stream("GET", "/blocking") as response:
+        assert b"".join(response.iter_raw()) == b"slow sync iterator"
+
+
 @pytest.mark.fasterapi_only  # GET routes answer HEAD
 def test_head_sends_no_streamed_body(client):
     response = client.head("/count")

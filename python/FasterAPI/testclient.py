@@ -144,7 +144,6 @@ class _ASGITransport(httpx.BaseTransport):
             stream=httpx.ByteStream(b"".join(chunks)),
             request=request,
         )
-        response.read()
         for name, value in debug.items():  # `template` and `context`, as Starlette's
             setattr(response, name, value)
         return response

@@ -227,13 +227,12 @@ async def wrapped_item(item_id: int):
 
 app.mount("/sub", sub_app)
 
-from tests.apps.deps_app import app as deps  # noqa: E402, F401 - served in tests/test_lifecycle.py
 from tests.apps.ws_app import app as ws  # noqa: E402, F401 - served in tests/test_websockets.py
 
 
 def __getattr__(name):
-    """`models` (tests/test_response_model.py), imported only by the server that serves it:
-    it imports pydantic, which the other servers do without."""
+    """The apps a few raw-socket tests serve in a server subprocess, each imported only by the
+    server that serves it (`models` imports pydantic, which the other servers do without)."""
     if name == "models":
         from tests.apps.models_app import app
 
@@ -242,14 +241,6 @@ def __getattr__(name):
         from tests.apps.forms_app import app
 
         return app
-    if name == "extras":  # tests/test_request_extras.py
-        from tests.apps.extras_app import extras_app
-
-        return extras_app()
-    if name == "gzip":  # tests/test_gzip.py
-        from tests.apps.gzip_app import gzip_app
-
-        return gzip_app()
     if name == "item_streams":  # tests/test_item_streams.py
         return _item_streams()
     if name == "site":  # tests/test_static_and_templates.py
