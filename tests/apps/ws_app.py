@@ -191,6 +191,19 @@ async def flood(websocket: WebSocket):
         raise
 
 
+@app.websocket("/busy")
+async def busy(websocket: WebSocket):
+    """Works each message out before sending it and awaits nothing else: a client that reads
+    faster than it sends never makes the server's send wait, so only the server's own yields
+    let its loop run (the client's close, other connections, shutdown)."""
+    await websocket.accept()
+    try:
+        while True:
+            await websocket.send_text(str(sum(range(20000))))
+    except WebSocketDisconnect as exc:
+        print(f"busy disconnect {exc.code}", flush=True)  # for a server stopped by the test
+
+
 @app.websocket("/ignore")
 async def ignore(websocket: WebSocket):
     """Reads nothing, then closes."""
