@@ -31,7 +31,7 @@ from pathlib import Path
 
 from httpbench import APPS, HERE, PEERS_VENV, SHARED, port_free
 
-TOKEN, ORIGIN = "bench-token", "https://app.example.com"  # as in apps/realistic_*.py
+TOKEN, ORIGIN = "bench-token", "https://app.example.com"  # as in apps/realistic_common.py
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Origin": ORIGIN}
 POST_BODY = b'{"name":"widget","price":9.5,"tags":["a","b"]}'  # as in realistic_post.lua
 BASELINE = "FastAPI+uvicorn"

@@ -7,46 +7,12 @@ realistic_fasterapi.py is this file with `fastapi` replaced by `FasterAPI`.
 Serve with: uvicorn realistic_fastapi:app (from this folder, in the peers venv).
 """
 
-from collections import deque
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Query, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
-
-TOKEN = "bench-token"
-ORIGIN = "https://app.example.com"
-EVENTS: deque[str] = deque(maxlen=1000)  # what the background task writes to
-
-
-class Session:
-    """Stands in for a database session: no I/O, so that the framework's cost is measured."""
-
-    def __init__(self) -> None:
-        self.closed = False
-
-    def get_item(self, item_id: int) -> dict:
-        return {"id": item_id, "name": "widget", "price": 9.5, "tags": ["a", "b"], "owner": 7}
-
-    def add_item(self, item: "ItemIn") -> dict:
-        return {"id": 1, "name": item.name, "price": item.price, "tags": item.tags, "owner": 7}
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class ItemIn(BaseModel):
-    name: str
-    price: float
-    tags: list[str] = []
-
-
-class ItemOut(BaseModel):  # drops the row's "owner"
-    id: int
-    name: str
-    price: float
-    tags: list[str]
+from realistic_common import EVENTS, ORIGIN, TOKEN, ItemIn, ItemOut, Session
 
 
 async def get_db():

@@ -7,7 +7,6 @@ handler's pydantic return type; the background task rides on the Response.
 Serve with: uvicorn realistic_litestar:app (from this folder, in the peers venv).
 """
 
-from collections import deque
 from typing import Annotated
 
 from litestar import Litestar, Response, get, post
@@ -16,40 +15,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import Parameter
-from pydantic import BaseModel
-
-TOKEN = "bench-token"
-ORIGIN = "https://app.example.com"
-EVENTS: deque[str] = deque(maxlen=1000)  # what the background task writes to
-
-
-class Session:
-    """Stands in for a database session: no I/O, so that the framework's cost is measured."""
-
-    def __init__(self) -> None:
-        self.closed = False
-
-    def get_item(self, item_id: int) -> dict:
-        return {"id": item_id, "name": "widget", "price": 9.5, "tags": ["a", "b"], "owner": 7}
-
-    def add_item(self, item: "ItemIn") -> dict:
-        return {"id": 1, "name": item.name, "price": item.price, "tags": item.tags, "owner": 7}
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class ItemIn(BaseModel):
-    name: str
-    price: float
-    tags: list[str] = []
-
-
-class ItemOut(BaseModel):  # drops the row's "owner"
-    id: int
-    name: str
-    price: float
-    tags: list[str]
+from realistic_common import EVENTS, ORIGIN, TOKEN, ItemIn, ItemOut, Session
 
 
 async def get_db():
