@@ -5,7 +5,8 @@ usage: python3 instructions.py TREE [TREE ...] [--endpoints json,path+query,"POS
                                [--requests N]
 
 For each FasterAPI tree (a checkout with its Rust core built: python/FasterAPI/_core*.so) and
-each endpoint of asgi_worker.py, the benchmark app (apps/fasterapi_app.py of this folder) is
+each endpoint (asgi_worker.py's hello-world ones, on apps/fasterapi_app.py; "realistic GET" and
+"realistic POST", realistic.py's requests on apps/realistic_fasterapi.py), the app is
 called in-process N times after a warm-up, under `valgrind --tool=callgrind`, and once with no
 timed requests; the difference divided by N is the instructions one request costs, from the
 ASGI call to the response's last message: routing, parameters, the body, the endpoint and the
@@ -28,6 +29,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_ENDPOINTS = ["json", "path+query", "POST body"]
+#: realistic.py's two requests: (method, path, query, body), with its Authorization and Origin.
+REALISTIC = {
+    "realistic GET": ("GET", "/items/42", b"limit=5", b""),
+    "realistic POST": ("POST", "/items", b"", b'{"name":"widget","price":9.5,"tags":["a","b"]}'),
+}
 
 
 def child(endpoint: str, requests: int) -> None:
@@ -35,10 +41,19 @@ def child(endpoint: str, requests: int) -> None:
     sys.path.insert(0, str(HERE / "apps"))
     sys.path.insert(0, str(HERE))
     from asgi_worker import ENDPOINTS, make_scope
-    from fasterapi_app import app
 
-    method, path, query, body, _, _ = ENDPOINTS[endpoint]
-    scope = make_scope(method, path, query, body, {})
+    if endpoint in REALISTIC:
+        from realistic import HEADERS
+        from realistic_fasterapi import app
+
+        method, path, query, body = REALISTIC[endpoint]
+        scope = make_scope(method, path, query, body, {})
+        scope["headers"] += [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+    else:
+        from fasterapi_app import app
+
+        method, path, query, body, _, _ = ENDPOINTS[endpoint]
+        scope = make_scope(method, path, query, body, {})
     message = {"type": "http.request", "body": body, "more_body": False}
 
     async def receive():
