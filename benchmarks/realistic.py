@@ -124,27 +124,13 @@ def check_one(name, cmd, port):
 
 
 ROUTE_PATHS = r"""
-import realistic_fasterapi as m
-from FasterAPI.routing import APIRoute
-from FasterAPI.server.native import native_dispatcher
-app = m.app
-middleware = [getattr(x[0], "__name__", str(x[0])) for x in app.user_middleware]
-whole_app = native_dispatcher(app) is not None
-for r in app.routes:
-    if not isinstance(r, APIRoute) or not r.path.startswith("/items"):
-        continue
-    why = []
-    if not whole_app:
-        why.append("the app has middleware (" + ", ".join(middleware) + "), so every request"
-                   " goes through the ASGI middleware stack")
-    if r.solve:
-        deps = [d.call.__name__ for d in r.plan.dependant.dependencies]
-        why.append("the route has dependencies (" + ", ".join(deps) + ")")
-    if r.request_params:
-        why.append("the handler takes a Request")
-    path = "native" if whole_app and r.native else "ASGI"
-    why = ": " + "; ".join(why) if why else ""
-    print(f"- `{sorted(r.methods)[0]} {r.path}`: **{path}**{why}")
+import realistic_fasterapi
+from FasterAPI.server.native import route_paths
+for route in route_paths(realistic_fasterapi.app):
+    if route.path.startswith("/items"):
+        where = "native" if route.native else "ASGI"
+        why = ": " + "; ".join(route.reasons) if route.reasons else ""
+        print(f"- `{route.methods[0]} {route.path}`: **{where}**{why}")
 """
 
 

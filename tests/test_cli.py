@@ -798,3 +798,68 @@ def test_app_run_with_workers_from_a_script(tmp_path, cli_process):
     children = children_of(runner.proc.pid)
     assert runner.stop() == 0
     wait_until_gone(children)
+
+
+PATHS_APP = """
+from FasterAPI import BackgroundTasks, Depends, FastAPI, Form
+
+app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+async def user():
+    return "me"
+
+@app.get("/")
+async def root():
+    return "plain"
+
+@app.get("/me")
+async def me(name: str = Depends(user)):
+    return name
+
+@app.post("/form")
+async def form(a: str = Form()):
+    return a
+
+@app.get("/later")
+async def later(tasks: BackgroundTasks):
+    return "later"
+"""
+
+
+def test_debug_log_says_which_path_each_route_takes(tmp_path, cli_process):
+    write(tmp_path / "pathsapp.py", PATHS_APP)
+    port = free_port()
+    argv = ["run", "pathsapp:app", "--host=127.0.0.1", f"--port={port}", "--log-level=debug"]
+    runner = cli_process(argv)
+    runner.wait_for(lambda: fetch(port), "the app to answer")
+    output = runner.output()
+    assert "GET /: native path" in output
+    assert "GET /me: ASGI path: it has dependencies (user)" in output
+    assert "POST /form: ASGI path: its body is a form" in output
+    assert "GET /later: ASGI path: its handler takes BackgroundTasks or SecurityScopes" in output
+    assert runner.stop() == 0
+
+
+def test_with_middleware_every_route_takes_the_asgi_path_and_says_why():
+    from FasterAPI import FastAPI
+    from FasterAPI.middleware.cors import CORSMiddleware
+    from FasterAPI.server.native import route_paths
+
+    app = FastAPI(openapi_url=None)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"])
+
+    @app.middleware("http")
+    async def stamp(request, call_next):
+        return await call_next(request)
+
+    @app.get("/")
+    async def root():
+        return "plain"
+
+    [path] = route_paths(app)
+    assert not path.native
+    assert path.reasons == (
+        "the app has middleware (BaseHTTPMiddleware(stamp), CORSMiddleware), which every "
+        "request goes through",
+    )
+    assert route_paths(object()) == []  # another ASGI app: no routes of ours

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import functools
 import sys
 import types
@@ -32,6 +33,7 @@ from .._runtime import runner
 from ..applications import Faster
 from ..exceptions import HTTPException
 from ..responses import Response, inject_response
+from ..routing import APIRoute
 from .cycle import RequestCycle, log_access
 
 if TYPE_CHECKING:
@@ -145,6 +147,65 @@ def native_dispatcher(app: Any) -> Any:
     if not isinstance(app, Faster) or app._middleware_first():
         return None  # middleware must see every request: all of them go through ASGI
     return app._dispatcher or app._build_dispatcher()
+
+
+@dataclasses.dataclass(frozen=True)
+class RoutePath:
+    """Which path one route's requests take on the native server: the short path (`native`),
+    or the ASGI path, and why (`reasons`)."""
+
+    methods: tuple[str, ...]
+    path: str
+    native: bool
+    reasons: tuple[str, ...]
+
+    def __str__(self) -> str:
+        where = "native path" if self.native else "ASGI path: " + "; ".join(self.reasons)
+        return f"{','.join(self.methods)} {self.path}: {where}"
+
+
+def route_paths(app: Any) -> list[RoutePath]:
+    """For each HTTP route of a FasterAPI app, which path the native server serves its
+    requests by, and why (what `fasterapi run --log-level debug` prints at startup)."""
+    if not isinstance(app, Faster):
+        return []
+    whole_app = native_dispatcher(app) is not None
+    middleware = ", ".join(
+        _name(cls) + (f"({_name(kwargs['dispatch'])})" if "dispatch" in kwargs else "")
+        for cls, _, kwargs in app.user_middleware
+    )
+    paths = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        reasons = []
+        if not whole_app:
+            reasons.append(
+                f"the app has middleware ({middleware or 'an overridden middleware stack'}), "
+                "which every request goes through"
+            )
+        if route.solve:
+            reasons.append(_why_solved(route))
+        if route.request_params:
+            reasons.append("its handler takes a Request")
+        native = whole_app and route.native
+        paths.append(RoutePath(tuple(sorted(route.methods)), route.path, native, tuple(reasons)))
+    return paths
+
+
+def _why_solved(route: APIRoute) -> str:
+    dependant = route.plan.dependant
+    if dependant is not None and dependant.dependencies:
+        names = ", ".join(_name(sub.call) for sub in dependant.dependencies)
+        return f"it has dependencies ({names})"
+    if route.body is not None and route.body.form:
+        return "its body is a form"
+    return "its handler takes BackgroundTasks or SecurityScopes"
+
+
+def _name(thing: Any) -> str:
+    """A callable's or a class's name; an instance's class name (HTTPBearer())."""
+    return getattr(thing, "__name__", None) or type(thing).__name__
 
 
 class NativeCycle:

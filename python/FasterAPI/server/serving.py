@@ -15,7 +15,7 @@ import signal
 import socket
 from typing import Any
 
-from .native import native_dispatcher
+from .native import native_dispatcher, route_paths
 from .protocol import HttpProtocol
 
 logger = logging.getLogger("fasterapi.error")
@@ -111,6 +111,9 @@ class Server:
         if not await self.lifespan.startup():
             return 3
         self.state.dispatcher = native_dispatcher(self.state.app)
+        if logger.isEnabledFor(logging.DEBUG):
+            for route in route_paths(self.state.app):
+                logger.debug("%s", route)
         config = self.config
         try:
             if sock is None:
