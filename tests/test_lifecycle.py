@@ -96,12 +96,20 @@ def test_a_response_background_task(make_client):
         tasks.add_task(done.append, "injected")
         return JSONResponse({}, background=BackgroundTask(done.append, "own"))
 
+    @app.get("/same")
+    def same(tasks: BackgroundTasks):
+        tasks.add_task(done.append, "once")
+        return JSONResponse({}, background=tasks)
+
     client = make_client(app)
     assert client.get("/").json() == {"ok": True}
     assert done == ["after"]
     done.clear()
     client.get("/both")
     assert done == ["own", "injected"]  # neither is dropped
+    done.clear()
+    client.get("/same")
+    assert done == ["once"]  # the request's tasks, given back as the response's: run once
 
 
 def test_background_tasks_in_a_dependency_run_before_its_teardown(make_client):

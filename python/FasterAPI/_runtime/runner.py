@@ -321,7 +321,8 @@ async def _finish(ctx: Context, response: Any = None) -> None:
     try:
         if response is not None:
             await response(ctx.scope, ctx.receive, ctx.send)
-        if ctx.tasks is not None:
+        # (the request's tasks, unless the response ran them as its own background)
+        if ctx.tasks is not None and getattr(response, "background", None) is not ctx.tasks:
             await ctx.tasks()
     except BaseException as exc:
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
