@@ -17,7 +17,9 @@ from FasterAPI import (
     Response,
     Security,
 )
+from FasterAPI.exceptions import FastAPIError
 from FasterAPI.security import SecurityScopes
+from FasterAPI.testclient import TestClient
 
 # -- kinds of callables, nesting, caching ----------------------------------------------------
 
@@ -276,6 +278,44 @@ def test_an_http_exception_in_a_dependency_tears_down_the_ones_entered(make_clie
     response = make_client(app).get("/")
     assert (response.status_code, response.json()) == (403, {"detail": "no"})
     assert events == ["open", "close"]
+
+
+def test_a_dependency_that_swallows_the_exception_gives_fastapis_500(make_client):
+    """A yield dependency whose `except` does not raise again leaves no response to send:
+    FastAPI's "Response not awaited" error, a 500, whatever the exception was (a 404 here).
+    Swallowed in scope "function", it is that error the request-scoped dependencies see."""
+    app = Faster()
+    events = []
+
+    async def outer():
+        try:
+            yield
+        except Exception as exc:
+            events.append(type(exc).__name__)
+            raise
+
+    async def careless(_: None = Depends(outer)):
+        try:
+            yield
+        except Exception:
+            events.append("swallowed")
+
+    @app.get("/request", dependencies=[Depends(careless)])
+    def in_request_scope():
+        raise HTTPException(404, "no such item")
+
+    @app.get("/function", dependencies=[Depends(careless, scope="function")])
+    def in_function_scope():
+        raise HTTPException(404, "no such item")
+
+    client = make_client(app, raise_server_exceptions=False)
+    for path, seen in [("/request", ["swallowed"]), ("/function", ["swallowed", "FastAPIError"])]:
+        events.clear()
+        response = client.get(path)
+        assert (response.status_code, response.json()) == (500, {"detail": "Internal Server Error"})
+        assert events == seen
+    with TestClient(app) as raising, pytest.raises(FastAPIError, match="Response not awaited"):
+        raising.get("/request")
 
 
 # -- where dependencies are declared -------------------------------------------------------------

@@ -33,7 +33,12 @@ from typing import Any, Protocol, TypeVar
 from .._http.forms import FILES_KEY
 from ..concurrency import run_in_threadpool
 from ..dependencies.solve import Context, solve
-from ..exceptions import RequestValidationError, WebSocketRequestValidationError, endpoint_context
+from ..exceptions import (
+    FastAPIError,
+    RequestValidationError,
+    WebSocketRequestValidationError,
+    endpoint_context,
+)
 from ..responses import RESPONSE_TYPES, Response
 from ..websockets import WebSocket
 
@@ -258,7 +263,7 @@ async def _in_scopes(
     try:
         response = await _in_function_scope(ctx, work)
     except Exception as exc:
-        await answer(await _throw_into(ctx.stack, exc))
+        await answer(await _throw_into(ctx, ctx.stack, exc))
         return
     except BaseException as exc:  # cancelled: the dependencies see it too
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
@@ -310,7 +315,7 @@ async def _in_function_scope(ctx: Context, work: Awaitable[Any]) -> Any:
     try:
         result = await work
     except BaseException as exc:
-        raise await _throw_into(ctx.function_stack, exc)  # noqa: B904 - it is `exc` or replaces it
+        raise await _throw_into(ctx, ctx.function_stack, exc)  # noqa: B904 - `exc`, or replaced
     await ctx.function_stack.aclose()
     return result
 
@@ -335,15 +340,29 @@ async def _close_files(files: list[Any]) -> None:
         await file.close()
 
 
-async def _throw_into(stack: contextlib.AsyncExitStack[Any], exc: Any) -> Any:
+async def _throw_into(ctx: Context, stack: contextlib.AsyncExitStack[Any], exc: Any) -> Any:
     """Raises `exc` at the `yield` of each yield dependency on `stack`, innermost first;
-    returns the exception that comes out (`exc` itself if they let it through or swallow
-    it; one that is no Exception, a cancellation say, is raised)."""
+    returns the exception that comes out: `exc` itself if they let it through, the one that
+    replaced it (one that is no Exception, a cancellation say, is raised). An HTTP request's
+    Exception that a dependency swallows (a bare `except:` that does not raise again) is
+    FastAPI's "Response not awaited" error, a 500: there is no response to send."""
     try:
-        await stack.__aexit__(type(exc), exc, exc.__traceback__)
+        swallowed = await stack.__aexit__(type(exc), exc, exc.__traceback__)
     except Exception as replaced:
         return replaced
+    if swallowed and ctx.websocket is None and isinstance(exc, Exception):
+        return FastAPIError(RESPONSE_NOT_AWAITED)
     return exc
+
+
+#: FastAPI's words for a request whose exception a yield dependency swallowed.
+RESPONSE_NOT_AWAITED = (
+    "Response not awaited. There's a high chance that the application code is raising an "
+    "exception and a dependency with yield has a block with a bare except, or a block with "
+    "except Exception, and is not raising the exception again. Read more about it in the "
+    "docs: https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/"
+    "#dependencies-with-yield-and-except"
+)
 
 
 __all__ = ["Door", "run", "run_endpoint_function", "run_websocket", "run_with_dependencies"]
