@@ -521,6 +521,28 @@ def test_use_cache_false_leaves_the_cached_value(make_client):
     assert make_client(app).get("/").json() == [1, 2, 1]
 
 
+def test_use_cache_false_dependencies_of_a_cached_one_run_at_each_of_its_uses(make_client):
+    """As FastAPI: a dependency's own dependencies are solved before it is taken from the
+    cache, so one with use_cache=False runs again (its result unused) at the second use."""
+    app = Faster()
+    calls = []
+
+    def fresh():
+        calls.append("fresh")
+        return len(calls)
+
+    def cached(n: int = Depends(fresh, use_cache=False)):
+        calls.append("cached")
+        return n
+
+    @app.get("/")
+    def handler(a: int = Depends(cached), b: int = Depends(cached)):
+        return [a, b]
+
+    assert make_client(app).get("/").json() == [1, 1]
+    assert calls == ["fresh", "cached", "fresh"]
+
+
 def test_invalid_json_is_answered_before_any_dependency_runs(make_client):
     app = Faster()
     ran = []

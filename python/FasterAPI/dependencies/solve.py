@@ -87,14 +87,16 @@ async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> d
     kwargs: dict[str, Any] = {}
     valid = True
     for sub in dependant.dependencies:
+        # As FastAPI: a dependency's own dependencies are solved before it is looked up in the
+        # cache, so those with use_cache=False run again at each of its uses.
+        arguments = await solve(sub, values, ctx)
+        if arguments is None:
+            valid = False
+            continue
         key = sub.cache_key
         if sub.use_cache and key in ctx.cache:
             result = ctx.cache[key]
         else:
-            arguments = await solve(sub, values, ctx)
-            if arguments is None:
-                valid = False
-                continue
             result = await call(sub, arguments, ctx)
             ctx.cache.setdefault(key, result)  # use_cache=False leaves the cached one
         if sub.name is not None:
