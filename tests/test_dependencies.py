@@ -419,6 +419,10 @@ def test_dependency_overrides_replace_and_reset(make_client):
     assert client.get("/").json() == {"value": "replaced"}
     app.dependency_overrides = {}
     assert client.get("/").json() == {"value": "service(real)"}
+    app.dependency_overrides[service] = lambda: "replaced"
+    app.dependency_overrides = None  # as FastAPI takes it: no overrides
+    assert client.get("/").json() == {"value": "service(real)"}
+    assert app.dependency_overrides == {}
 
 
 # -- injected objects ----------------------------------------------------------------------------

@@ -156,7 +156,12 @@ class AsgiApp:
     root_path: str
     user_middleware: list[Any]
     _stack_first: bool
-    dependency_overrides: dict[Callable[..., Any], Callable[..., Any]]
+    @property
+    def dependency_overrides(self) -> dict[Callable[..., Any], Callable[..., Any]]: ...
+    @dependency_overrides.setter
+    def dependency_overrides(
+        self, value: dict[Callable[..., Any], Callable[..., Any]] | None
+    ) -> None: ...
     _overrides_compiled: dict[Callable[..., Any], Callable[..., Any]]
     def __new__(cls, *args: Any, **kwargs: Any) -> Self: ...
     def __call__(

@@ -243,8 +243,9 @@ class Faster(_core.AsgiApp):
         #: calls can skip, the routes answering their errors as it would.
         self._plain_stack: Any = None
         self.router._listeners.append(self._routes_changed)
-        #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` resets it.
-        self.dependency_overrides: dict[Any, Any] = {}
+        #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` (or, as
+        #: FastAPI takes it, `= None`) resets it.
+        self.dependency_overrides = {}
         self.__call__ = self._asgi  # type: ignore[method-assign,assignment]  # see _asgi
         self._add_docs_routes()
 

@@ -35,7 +35,6 @@ pub struct AsgiApp {
     #[pyo3(get, set, name = "_stack_first")]
     stack_first: bool,
     /// FastAPI's `app.dependency_overrides`: original dependency -> replacement.
-    #[pyo3(get, set)]
     dependency_overrides: Py<PyDict>,
     /// The overrides the dispatcher's routes were compiled with; when they differ from
     /// `dependency_overrides`, the routes are compiled again before the request.
@@ -60,6 +59,26 @@ impl AsgiApp {
             dependency_overrides: PyDict::new(py).unbind(),
             overrides_compiled: PyDict::new(py).unbind(),
         }
+    }
+
+    #[getter]
+    fn get_dependency_overrides(&self, py: Python<'_>) -> Py<PyDict> {
+        self.dependency_overrides.clone_ref(py)
+    }
+
+    /// A dict, or None for none, as FastAPI takes (`app.dependency_overrides = None`;
+    /// `del app.dependency_overrides` comes here as None too).
+    #[setter]
+    fn set_dependency_overrides(
+        &mut self,
+        py: Python<'_>,
+        value: Option<Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        self.dependency_overrides = match value {
+            Some(overrides) => overrides.unbind(),
+            None => PyDict::new(py).unbind(),
+        };
+        Ok(())
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
