@@ -3,11 +3,12 @@
 import os
 
 import pytest
-from FasterAPI import FastAPI, HTTPException, Request, status
+from FasterAPI import Depends, FastAPI, HTTPException, Request, status
 from FasterAPI.exceptions import HTTPException as ExceptionsHTTPException
 from FasterAPI.exceptions import RequestValidationError
 from FasterAPI.responses import JSONResponse, PlainTextResponse
 from FasterAPI.testclient import TestClient
+from pydantic import BaseModel
 
 
 class AppError(Exception):
@@ -324,3 +325,41 @@ def test_handler_registered_for_exception_catches_unhandled(make_client):
     response = client.get("/boom")
     assert response.status_code == 500
     assert response.json() == {"caught": "Unregistered"}
+
+
+@pytest.mark.parametrize("with_dependency", [False, True], ids=["plain", "with-dependency"])
+@pytest.mark.parametrize(
+    ("content", "body"),
+    [
+        (b'{"name": "towel", "size": "XL"}', {"name": "towel", "size": "XL"}),
+        (b"", None),
+        (b"null", None),
+        (b'{"name": ', '{"name": '),
+    ],
+    ids=["json", "empty", "null", "invalid"],
+)
+def test_a_validation_error_keeps_the_body_as_fastapi_does(
+    make_client, with_dependency, content, body
+):
+    """`exc.body`: what a JSON body holds (its text when it is not JSON), None when empty."""
+
+    class Item(BaseModel):
+        name: str
+        size: int
+
+    app = FastAPI()
+
+    @app.exception_handler(RequestValidationError)
+    async def keep_body(request: Request, exc: RequestValidationError):
+        return JSONResponse({"body": exc.body}, status_code=422)
+
+    async def nothing():
+        return None
+
+    @app.post("/items", dependencies=[Depends(nothing)] if with_dependency else [])
+    async def create(item: Item):
+        return item
+
+    headers = {"content-type": "application/json"}
+    response = make_client(app).post("/items", content=content, headers=headers)
+    assert (response.status_code, response.json()) == (422, {"body": body})

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import pytest
 from FasterAPI import Body, Cookie, FastAPI, Header, Path, Query
+from FasterAPI.params import Param
 from pydantic import BaseModel
 
 from tests.support.doors import open_client
@@ -180,6 +181,10 @@ def explicit_client(door):
     async def cookies(visits: Annotated[int, Cookie()], theme: str = Cookie("light")):
         return {"visits": visits, "theme": theme}
 
+    @app.get("/base-param")
+    async def base_param(q: str | None = Param(default=None)):
+        return {"q": q}
+
     @app.post("/explicit-query-model")
     async def body_scalar(count: Annotated[int, Body()], label: str = Query()):
         return {"count": count, "label": label}
@@ -224,6 +229,12 @@ def test_explicit_marker_constraints(explicit_client, style):
             "ctx": {"max_length": 5},
         },
     ]
+
+
+def test_the_base_param_marker_reads_the_query(explicit_client):
+    """`Param()` itself, FastAPI's base of the markers, reads the query, as in FastAPI."""
+    assert explicit_client.get("/base-param?q=foo").json() == {"q": "foo"}
+    assert explicit_client.get("/base-param").json() == {"q": None}
 
 
 def test_query_alias(explicit_client):

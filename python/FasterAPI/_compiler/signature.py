@@ -423,7 +423,7 @@ def _source(name: str, annotation: Any, marker: p.Param | None, path_names: set[
     if name in path_names:
         return "path"
     if marker is not None:
-        return marker.source
+        return marker.source or "query"  # the base Param reads the query, as FastAPI's
     return "body" if is_complex(annotation) else "query"
 
 

@@ -27,6 +27,7 @@ exception handlers answer whatever comes out.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -153,6 +154,20 @@ def read_body(
     return errors
 
 
+def error_body(route: Any, raw: Any, media: Any) -> Any:
+    """The request's body as its RequestValidationError keeps it (`exc.body`), as FastAPI
+    keeps it: what a JSON body holds (its text, if it is not valid JSON), None for an empty
+    body or a route that reads none, the bytes of another body, a form as read."""
+    if route.body is None or (isinstance(raw, bytes) and not raw):
+        return None
+    if media is True and isinstance(raw, bytes):
+        try:
+            return json.loads(raw)
+        except ValueError:  # invalid JSON (or not UTF-8): its text, as FastAPI's error has it
+            return raw.decode("utf-8", "replace")
+    return raw
+
+
 def response_for(route: Any, result: Any, injected: Response | None) -> Response:
     """The Response for a handler's (serialized) result; status and headers set on an
     injected `response: Response` parameter carry over, as in FastAPI."""
@@ -182,7 +197,7 @@ async def run(
         if route.body is not None:
             errors = read_body(route, raw, media, values, errors)
         if errors is not None:
-            raise RequestValidationError(errors, body=raw if route.body is not None else None)
+            raise RequestValidationError(errors, body=error_body(route, raw, media))
         injected = door.prepare(route, values) if route.prepare else None
         result = run_endpoint_function(route, values)
         if route.awaited:
@@ -276,7 +291,6 @@ async def _respond(
 ) -> Any:
     """Reads the body, solves the dependencies, calls the handler and makes its response (not
     sent)."""
-    scope = ctx.scope
     if route.body is not None:
         errors = read_body(route, raw, media, ctx.values, errors)
     files = ctx.values.pop(FILES_KEY, None)
@@ -284,10 +298,10 @@ async def _respond(
         ctx.stack.push_async_callback(_close_files, files)
     invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
     if invalid_json:  # as FastAPI: before any dependency runs
-        raise RequestValidationError(invalid_json, body=scope.get("fasterapi.body"))
+        raise RequestValidationError(invalid_json, body=error_body(route, raw, media))
     kwargs = await solve(route.plan.dependant, ctx.values, ctx)
     if errors or kwargs is None:
-        raise RequestValidationError(errors or [], body=scope.get("fasterapi.body"))
+        raise RequestValidationError(errors or [], body=error_body(route, raw, media))
     result = run_endpoint_function(route, kwargs)
     if route.awaited:
         result = await result
