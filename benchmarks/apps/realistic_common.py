@@ -1,6 +1,7 @@
 """What the realistic apps (realistic_*.py) share and no framework is involved in: the token and
-origin the requests carry, the stand-in for a database session, the body and response models,
-and the list the background task writes to."""
+origin the requests carry, the stand-in for a database session and the `yield` dependency that
+opens and closes it (FastAPI, FasterAPI and Litestar take it as it is), the body and response
+models, and the list the background task writes to."""
 
 from collections import deque
 
@@ -25,6 +26,15 @@ class Session:
 
     def close(self) -> None:
         self.closed = True
+
+
+async def get_db():
+    """The session for one request: made before the `yield`, closed after."""
+    db = Session()
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 class ItemIn(BaseModel):

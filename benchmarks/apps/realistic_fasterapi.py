@@ -12,16 +12,7 @@ from typing import Annotated
 from FasterAPI import BackgroundTasks, Depends, FastAPI, HTTPException, Query, status
 from FasterAPI.middleware.cors import CORSMiddleware
 from FasterAPI.security import HTTPAuthorizationCredentials, HTTPBearer
-from realistic_common import EVENTS, ORIGIN, TOKEN, ItemIn, ItemOut, Session
-
-
-async def get_db():
-    db = Session()
-    try:
-        yield db
-    finally:
-        db.close()
-
+from realistic_common import EVENTS, ORIGIN, TOKEN, ItemIn, ItemOut, Session, get_db
 
 bearer = HTTPBearer()
 

@@ -15,15 +15,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import Parameter
-from realistic_common import EVENTS, ORIGIN, TOKEN, ItemIn, ItemOut, Session
-
-
-async def get_db():
-    db = Session()
-    try:
-        yield db
-    finally:
-        db.close()
+from realistic_common import EVENTS, ORIGIN, TOKEN, ItemIn, ItemOut, Session, get_db
 
 
 async def current_user(
