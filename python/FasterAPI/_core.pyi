@@ -25,7 +25,7 @@ __all__ = [
     "RadixRouter",
     "AsgiApp",
     "AsgiCall",
-    "AsgiDoor",
+    "RouteRun",
     "encode_json",
     "set_json_default",
     "json_messages",
@@ -81,10 +81,16 @@ _ParamSpec: TypeAlias = Mapping[str, Any]  # declared in FasterAPI._compiler.spe
 
 class _BodyPlan(Protocol):
     """What Rust reads of a route's body plan (`FasterAPI._compiler.body.BodyPlan`,
-    `_compiler.form_plan.FormPlan`): whether the body is a form (read as it arrives)."""
+    `_compiler.form_plan.FormPlan`): whether the body is a form (read as it arrives), and the
+    whole-body Struct decoder tried first on a JSON body (None if there is none), which gives
+    the argument `fast_name`; `parse` reads the rest (FasterAPI._runtime.runner.read_body)."""
 
     @property
     def form(self) -> object: ...
+    @property
+    def fast(self) -> Callable[[Any], Any] | None: ...
+    @property
+    def fast_name(self) -> str: ...
 
 class _ParamPlan(Protocol):
     @property
@@ -101,6 +107,23 @@ class _Route(Protocol):
     def max_body_size(self) -> int | None: ...
     @property
     def native(self) -> object: ...
+    # What its run (`RouteRun`) reads, once too:
+    @property
+    def endpoint(self) -> Callable[..., Any]: ...
+    @property
+    def is_async(self) -> object: ...
+    @property
+    def threadpool(self) -> object: ...
+    @property
+    def solve(self) -> object: ...
+    @property
+    def prepare(self) -> object: ...
+    @property
+    def serialize_response(self) -> Callable[[Any], Any] | None: ...
+    @property
+    def json_fast_path(self) -> object: ...
+    @property
+    def status_code(self) -> int: ...
 
 # What HttpParser.next_event() returns (the classes are below it).
 _HttpEvent: TypeAlias = HeadEvent | RouteEvent | UpgradeEvent | BodyEvent | EndEvent | ErrorEvent
@@ -187,16 +210,36 @@ class AsgiCall:
     def close(self) -> None: ...
 
 @final
-class AsgiDoor:
-    """The ASGI door of a route's run (`FasterAPI._runtime.runner.Door`): the response encoded
-    as its `(http.response.start, http.response.body)` messages, the body left out for HEAD."""
+class RouteRun:
+    """A route's run (crates/fasterapi-py/src/route/run.rs), the one place a request to a
+    matched route is served: a coroutine-like object, awaited for None. `AsgiCall` steps one
+    in place; these make one to await."""
 
-    def __new__(cls, app: Any, scope: dict[str, Any], receive: Any, send: Any) -> Self: ...
-    def prepare(self, route: Any, values: dict[str, Any]) -> Any: ...
-    def json(self, content: Any, status: int) -> tuple[dict[str, Any], dict[str, Any]]: ...
-    def whole(self, response: Any) -> tuple[dict[str, Any], dict[str, Any]]: ...
-    def send_response(self, response: Any) -> Any: ...
-    def handle_exception(self, exc: BaseException) -> Any: ...
+    @staticmethod
+    def native(cycle: Any, event: RouteEvent, raw: bytes) -> RouteRun:
+        """The run of a native route's request on the native server; `cycle` is its door
+        (FasterAPI._runtime.runner.Door), `raw` the body as read."""
+    @staticmethod
+    def asgi(
+        app: Any,
+        route: Any,
+        scope: dict[str, Any],
+        receive: Any,
+        send: Any,
+        values: dict[str, Any],
+        errors: _Errors,
+    ) -> RouteRun:
+        """The run of a request without a body to `route` through ASGI."""
+    def __await__(self) -> Generator[Any, Any]: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: Any) -> Any: ...
+    def throw(
+        self,
+        typ: type[BaseException] | BaseException,
+        val: object = None,
+        _tb: TracebackType | None = None,
+    ) -> Any: ...
+    def close(self) -> None: ...
 
 # -- JSON and ASGI response messages -------------------------------------------------------------
 

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 from . import _core
 from ._body_limit import CONTENT_TOO_LARGE
 from ._compiler.signature import path_param_names
-from ._runtime.runner import App, run, run_websocket, run_with_dependencies
+from ._runtime.runner import App, run_websocket
 from ._starlette import (
     StarletteHTTPException,
     StarletteWebSocketException,
     patched_starlette_call,
 )
 from .datastructures import State
+from .dependencies.solve import Context
 from .exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
@@ -581,7 +582,7 @@ class Faster(_core.AsgiApp):
 
     # The request path is the Rust base class's: `app(scope, receive, send)` is
     # `AsgiApp.__call__`, which routes the request, extracts its parameters and reads its body
-    # in Rust, then awaits the route's run (FasterAPI._runtime.runner.run_asgi). It calls back
+    # in Rust, then steps the route's run (`_core.RouteRun`'s, route/run.rs). It calls back
     # into the methods below for everything else.
 
     async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -650,21 +651,12 @@ class Faster(_core.AsgiApp):
             reason = str(exc.detail) if isinstance(exc, StarletteHTTPException) else ""
             await deny(websocket, response, _close_reason(reason))
 
-    def _serve_dependant(
-        self,
-        scope: dict[str, Any],
-        receive: Any,
-        send: Any,
-        route: Any,
-        values: dict[str, Any],
-        errors: list[dict[str, Any]] | None,
-        raw: Any = None,
-        media: Any = None,
-    ) -> Any:
-        """The coroutine that serves a request to a route with dependencies
-        (FasterAPI._runtime.runner.run_with_dependencies)."""
-        scope["route"] = route
-        return run_with_dependencies(self, route, scope, receive, send, values, errors, raw, media)
+    def _dependency_context(
+        self, route: Any, values: dict[str, Any], scope: dict[str, Any], receive: Any, send: Any
+    ) -> Context:
+        """The request as a route's dependencies and handler share it (made by the route's
+        run, `_core.RouteRun`, for a route with dependencies)."""
+        return Context(self, route, values, scope, receive, send)
 
     def _prepare(
         self, route: Any, scope: dict[str, Any], receive: Any, send: Any, kwargs: dict[str, Any]
@@ -743,14 +735,8 @@ class Faster(_core.AsgiApp):
         errors: list[dict[str, Any]] | None,
     ) -> None:
         """Serves a route (without a body) that a dispatcher of Python's found, as Rust serves
-        those of the app's: through the route's run (FasterAPI._runtime.runner)."""
-        if route.solve:
-            return await self._serve_dependant(scope, receive, send, route, values, errors)
-        door = _core.AsgiDoor(self, scope, receive, send)
-        encoded = await run(route, door, values, errors, None, None)
-        if encoded is not None:
-            await send(encoded[0])
-            await send(encoded[1])
+        those of the app's: through the route's run (`_core.RouteRun`)."""
+        await _core.RouteRun.asgi(self, route, scope, receive, send, values, errors)
 
     async def _to_mount(self, scope: dict[str, Any], receive: Any, send: Any) -> bool:
         """Hands the connection to the app mounted under its path, if there is one."""
@@ -887,8 +873,10 @@ class _RouteHandlerApp(Faster):
     def _route_handler(self, route: APIRoute) -> APIRoute:
         return route  # served itself here: this is its handler's request handling
 
-    def _serve_dependant(self, scope: dict[str, Any], *args: Any) -> Any:
-        return self.app._serve_dependant(scope, *args)
+    def _dependency_context(
+        self, route: Any, values: dict[str, Any], scope: dict[str, Any], receive: Any, send: Any
+    ) -> Context:
+        return self.app._dependency_context(route, values, scope, receive, send)
 
 
 # So that asyncio.iscoroutine() accepts `app(scope, receive, send)`, e.g. in create_task().

@@ -260,7 +260,7 @@ class APIRoute:
             endpoint = self._stream_items(endpoint, response_model)
         self.is_async = _is_async(endpoint)
         #: Calling the endpoint gives a coroutine to await: it is `async def`, or runs in the
-        #: thread pool (FasterAPI._runtime.runner.run_endpoint_function).
+        #: thread pool (`run_endpoint_function`, crates/fasterapi-py/src/run/runner.rs).
         self.awaited = self.is_async or bool(self.threadpool)
         self.dependencies = list(dependencies or [])
         self.plan = compile_endpoint(endpoint, path, self.dependencies, dependency_overrides)
@@ -275,7 +275,7 @@ class APIRoute:
             self.body.limit(self.form_limits)
         self.request_params = self.plan.request_params
         self.response_params = self.plan.response_params
-        #: Serving it solves dependencies (FasterAPI._runtime.runner.run_with_dependencies).
+        #: Serving it solves dependencies (FasterAPI._runtime.runner.arguments).
         self.solve = self.plan.dependant is not None
         self.body_allowed = not (self.status_code < 200 or self.status_code in (204, 304))
         #: Validates and serializes a return value that is not a Response through the

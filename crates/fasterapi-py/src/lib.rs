@@ -1,8 +1,8 @@
 //! `FasterAPI._core`: the thin PyO3 layer over fasterapi-core, one folder per concept, each
 //! registering its own classes, functions and constants: the routes and their parameter plans
-//! (`route`), the ASGI door (`asgi`), the native door's HTTP/1.1 (`http`) and WebSocket (`ws`),
-//! form bodies (`form`), JSON encoding (`json`) and gzip (`compress`); `headers` reads ASGI
-//! header lists for all of them.
+//! (`route`), a route's run for both doors (`run`), the ASGI door (`asgi`), the native door's
+//! HTTP/1.1 (`http`) and WebSocket (`ws`), form bodies (`form`), JSON encoding (`json`) and gzip
+//! (`compress`); `headers` reads ASGI header lists for all of them.
 
 use pyo3::prelude::*;
 
@@ -13,6 +13,7 @@ mod headers;
 mod http;
 mod json;
 mod route;
+mod run;
 mod ws;
 
 #[pymodule]
@@ -21,6 +22,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // for pyproject.toml's dynamic version) and FasterAPI.__version__ are this.
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     route::register(m)?;
+    run::register(m)?;
     asgi::register(m)?;
     json::register(m)?;
     compress::register(m)?;

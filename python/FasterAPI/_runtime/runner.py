@@ -1,27 +1,24 @@
-"""The one place a route runs, for both doors.
+"""The Python side of a route's run.
 
-Given a matched route, the values Rust extracted for it (with the errors of those it could not
-read) and its body as read, `run` produces the response: it reads the body into the handler's
-arguments, solves the dependencies, calls the endpoint (`run_endpoint_function`, the one call
-site of an endpoint), validates and serializes the result through the response model, sends
-the response through the door the request came in by, then runs the code after `yield` and
-the background tasks. An exception goes to the app's exception handlers.
+A route's run, the one place a request to a matched route is served for both doors, is Rust's
+(`crates/fasterapi-py/src/route/run.rs`, `_core.RouteRun`): it reads the body into the
+handler's arguments, calls the endpoint (`run_endpoint_function`, the one call site of an HTTP
+endpoint), validates and serializes the result through the response model, encodes and sends
+the response through the door the request came in by, and hands an exception to the app's
+exception handlers. The functions here are what it calls back for the work still done in
+Python: reading a body that is not one msgspec Struct (`read_body`), the validation error
+(`validation_error`), making a Response of the route's class (`response_for`), and for a route
+with dependencies solving them (`arguments`) and their exit stacks (`fail`, `finish`).
 
-A door (`Door`) is how a request came in and how its response goes out: the ASGI door
-(`_core.AsgiDoor`, for `app(scope, receive, send)`: Rust's `asgi/app.rs` runs the route with
-it) encodes the response as ASGI messages; the native server's
-(`FasterAPI.server.native.NativeCycle`) as the bytes it writes. `run` gives the encoded
-response back to the door's caller, which sends it. Rust does the bytes on either side; what
-happens between is here.
+With dependencies, a request is served as FastAPI serves it: the code after `yield` of yield
+dependencies of scope "function" runs before the response is sent; then the response is sent,
+the background tasks run and, last, the code after `yield` of the other yield dependencies
+(scope "request", the default) runs, and the request's uploaded files are closed. An exception
+from the handler or a dependency is thrown into the yield dependencies at their `yield` first,
+innermost first ("function" ones before "request" ones), so their try/except/finally see it
+and may replace it; the app's exception handlers answer whatever comes out.
 
-With dependencies (`route.solve`), the request is served as FastAPI serves it (see
-`run_with_dependencies`): the code after `yield` of yield dependencies of scope "function" runs
-before the response is sent; then the response is sent, the background tasks run and, last,
-the code after `yield` of the other yield dependencies (scope "request", the default) runs,
-and the request's uploaded files are closed. An exception from the handler or a dependency is
-thrown into the yield dependencies at their `yield` first, innermost first ("function" ones
-before "request" ones), so their try/except/finally see it and may replace it; the app's
-exception handlers answer whatever comes out.
+A WebSocket route runs here (`run_websocket`), with the same dependencies and exits.
 """
 
 from __future__ import annotations
@@ -29,10 +26,9 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from .._http.forms import FILES_KEY
-from ..concurrency import run_in_threadpool
 from ..dependencies.solve import Context, solve
 from ..exceptions import (
     FastAPIError,
@@ -40,15 +36,12 @@ from ..exceptions import (
     WebSocketRequestValidationError,
     endpoint_context,
 )
-from ..responses import RESPONSE_TYPES, Response
+from ..responses import Response
 from ..websockets import WebSocket
-
-Encoded = TypeVar("Encoded")
-_Encoded_co = TypeVar("_Encoded_co", covariant=True)
 
 
 class App(Protocol):
-    """Everything the Rust doors (`_core.AsgiCall`, `_core.AsgiDoor`) and a route's run call on
+    """Everything the Rust door (`_core.AsgiCall`) and a route's run (`_core.RouteRun`) call on
     the app (FasterAPI.applications.Faster, which the runner does not import: the app imports
     the runner), declared in one place; applications.py has mypy check that Faster provides it.
     """
@@ -80,37 +73,33 @@ class App(Protocol):
         self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
     ) -> Awaitable[None]: ...
 
+    def _dependency_context(
+        self, route: Any, values: dict[str, Any], scope: dict[str, Any], receive: Any, send: Any
+    ) -> Context: ...
+
     def _handle_websocket_exception(
         self, websocket: WebSocket, exc: Exception
     ) -> Awaitable[None]: ...
 
-    def _serve_dependant(
-        self,
-        scope: dict[str, Any],
-        receive: Any,
-        send: Any,
-        route: Any,
-        values: dict[str, Any],
-        errors: list[dict[str, Any]] | None,
-        raw: Any = None,
-        media: Any = None,
-    ) -> Awaitable[None]: ...
 
-
-class Door(Protocol[_Encoded_co]):
-    """How a request came in and how its response goes out. Encoding (`json`, `whole`) may
-    fail, which the app's exception handlers then answer; sending the encoded response is the
-    caller's (the transport's), whose errors go up to the server."""
+class Door(Protocol):
+    """What a route's run (`_core.RouteRun`) asks of the native server's door
+    (FasterAPI.server.native.NativeCycle); the ASGI door is Rust's own. Encoding (`json`,
+    `whole`) may fail, which the app's exception handlers then answer; writing is the
+    transport's, whose errors go up to the server."""
 
     def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
-        """Gives the handler the Request and the Response its signature asks for; returns
-        the injected Response, whose status and headers carry over to the one sent."""
+        """Gives the handler the Response its signature asks for; returns it (its status
+        and headers carry over to the one sent)."""
 
-    def json(self, content: Any, status: int) -> _Encoded_co:
-        """`content` encoded as a JSON response (by Rust)."""
+    def json(self, content: Any, status: int) -> bytes:
+        """`content` encoded as a whole JSON response (by Rust)."""
 
-    def whole(self, response: Response) -> _Encoded_co:
-        """A Response whose body is all there, encoded to be sent in one piece."""
+    def whole(self, response: Response) -> bytes:
+        """A Response whose body is all there, encoded to be written in one piece."""
+
+    def write(self, data: bytes) -> None:
+        """Writes an encoded response."""
 
     def send_response(self, response: Any) -> Awaitable[None]:
         """Sends a Response by its own ASGI call (one that streams, or has background
@@ -118,20 +107,6 @@ class Door(Protocol[_Encoded_co]):
 
     def handle_exception(self, exc: Exception) -> Awaitable[None]:
         """Answers `exc` with the app's exception handlers."""
-
-
-def run_endpoint_function(route: Any, values: dict[str, Any]) -> Any:
-    """Calls the route's endpoint with `values` (FastAPI's name; the one place an endpoint is
-    called): an `async def` one gives its coroutine, a `def` one on a route that asks for the
-    thread pool (the drop-in mode's default, as FastAPI) a coroutine that runs it there, and
-    these are awaited (`route.awaited`); any other `def` one runs inline, on the event loop,
-    and gives its result (see the Async/Await primer). Not a coroutine itself: the request
-    path awaits one frame less."""
-    if route.is_async:
-        return route.endpoint(**values)
-    if route.threadpool:
-        return run_in_threadpool(route.endpoint, **values)
-    return route.endpoint(**values)
 
 
 def read_body(
@@ -168,6 +143,13 @@ def error_body(route: Any, raw: Any, media: Any) -> Any:
     return raw
 
 
+def validation_error(
+    route: Any, errors: list[dict[str, Any]], raw: Any, media: Any
+) -> RequestValidationError:
+    """The RequestValidationError of a request whose parameters or body are invalid."""
+    return RequestValidationError(errors, body=error_body(route, raw, media))
+
+
 def response_for(route: Any, result: Any, injected: Response | None) -> Response:
     """The Response for a handler's (serialized) result; status and headers set on an
     injected `response: Response` parameter carry over, as in FastAPI."""
@@ -181,68 +163,58 @@ def response_for(route: Any, result: Any, injected: Response | None) -> Response
     return response
 
 
-async def run(
-    route: Any,
-    door: Door[Encoded],
-    values: dict[str, Any],
-    errors: list[dict[str, Any]] | None,
-    raw: Any,
-    media: Any,
-) -> Encoded | None:
-    """Serves one request to `route` (one without dependencies) through `door`: `values`
-    are what Rust extracted (`errors` for what it could not read), `raw` the body as read.
-    Returns the response, encoded by the door, for the caller to send; None when it has been
-    answered already (a streamed response, or the exception handlers')."""
-    try:
-        if route.body is not None:
-            errors = read_body(route, raw, media, values, errors)
-        if errors is not None:
-            raise RequestValidationError(errors, body=error_body(route, raw, media))
-        injected = door.prepare(route, values) if route.prepare else None
-        result = run_endpoint_function(route, values)
-        if route.awaited:
-            result = await result
-        encoded = None
-        if not isinstance(result, RESPONSE_TYPES):
-            if route.serialize_response is not None:  # the response model's
-                result = route.serialize_response(result)
-            if route.json_fast_path:
-                encoded = door.json(result, route.status_code)
-            else:
-                result = response_for(route, result, injected)
-        if encoded is None and (
-            isinstance(result, Response) and result.background is None and result.sent_whole
-        ):
-            encoded = door.whole(result)
-    except Exception as exc:
-        await door.handle_exception(exc)
-        return None
-    if encoded is None:  # a Response that streams, or has background tasks: its own ASGI call
-        await door.send_response(result)
-    return encoded
-
-
 # -- routes with dependencies --------------------------------------------------------------------
 
 
-async def run_with_dependencies(
-    app: App,
-    route: Any,
-    scope: dict[str, Any],
-    receive: Any,
-    send: Any,
-    values: dict[str, Any],
-    errors: list[dict[str, Any]] | None,
-    raw: Any = None,
-    media: Any = None,
-) -> None:
-    """Serves one request to a route with dependencies (see the module's docstring)."""
-    ctx = Context(app, route, values, scope, receive, send)
+async def arguments(
+    route: Any, ctx: Context, errors: list[dict[str, Any]] | None, raw: Any, media: Any
+) -> dict[str, Any]:
+    """Reads the body and solves the dependencies: the handler's keyword arguments. An
+    invalid JSON body is reported before any dependency runs, as FastAPI does."""
+    if route.body is not None:
+        errors = read_body(route, raw, media, ctx.values, errors)
+    files = ctx.values.pop(FILES_KEY, None)
+    if files:  # closed last, once the response is sent (or the request failed)
+        ctx.stack.push_async_callback(_close_files, files)
+    invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
+    if invalid_json:
+        raise validation_error(route, invalid_json, raw, media)
+    kwargs = await solve(route.plan.dependant, ctx.values, ctx)
+    if errors or kwargs is None:
+        raise validation_error(route, errors or [], raw, media)
+    return kwargs
 
-    def answer(exc: Exception) -> Awaitable[None]:
-        return app._handle_exception(scope, receive, send, exc)
 
-    await _in_scopes(ctx, _respond(route, ctx, errors, raw, media), answer)
+async def fail(ctx: Context, exc: BaseException, in_function: bool) -> Exception:
+    """Throws `exc` (from the body, a dependency, the endpoint or the response; from the
+    "function" exits themselves when not `in_function`) into the yield dependencies at their
+    `yield`, "function" ones first; returns the exception for the app's handlers to answer. A
+    cancellation (no Exception) goes through them and on up."""
+    if in_function:
+        try:
+            exc = await _throw_into(ctx, ctx.function_stack, exc)
+        except BaseException as replaced:  # a cancellation: on through the request stack
+            exc = replaced
+    if isinstance(exc, Exception):
+        return await _throw_into(ctx, ctx.stack, exc)  # type: ignore[no-any-return]
+    await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+    raise exc
+
+
+async def finish(ctx: Context, response: Any) -> None:
+    """Sends `response` (if any: a WebSocket has none) and runs the background tasks, then
+    the code after `yield` in yield dependencies of scope "request", which sees an exception
+    (or cancellation) from either."""
+    try:
+        if response is not None:
+            await response(ctx.scope, ctx.receive, ctx.send)
+        # (the request's tasks, unless the response ran them as its own background)
+        if ctx.tasks is not None and getattr(response, "background", None) is not ctx.tasks:
+            await ctx.tasks()
+    except BaseException as exc:
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await ctx.stack.aclose()
 
 
 async def run_websocket(
@@ -283,33 +255,7 @@ async def _in_scopes(
     except BaseException as exc:  # cancelled: the dependencies see it too
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
-    await _finish(ctx, response)
-
-
-async def _respond(
-    route: Any, ctx: Context, errors: list[dict[str, Any]] | None, raw: Any, media: Any
-) -> Any:
-    """Reads the body, solves the dependencies, calls the handler and makes its response (not
-    sent)."""
-    if route.body is not None:
-        errors = read_body(route, raw, media, ctx.values, errors)
-    files = ctx.values.pop(FILES_KEY, None)
-    if files:  # closed last, once the response is sent (or the request failed)
-        ctx.stack.push_async_callback(_close_files, files)
-    invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
-    if invalid_json:  # as FastAPI: before any dependency runs
-        raise RequestValidationError(invalid_json, body=error_body(route, raw, media))
-    kwargs = await solve(route.plan.dependant, ctx.values, ctx)
-    if errors or kwargs is None:
-        raise RequestValidationError(errors or [], body=error_body(route, raw, media))
-    result = run_endpoint_function(route, kwargs)
-    if route.awaited:
-        result = await result
-    if isinstance(result, RESPONSE_TYPES):
-        return result
-    if route.serialize_response is not None:  # the response model's
-        result = route.serialize_response(result)
-    return response_for(route, result, ctx.response)
+    await finish(ctx, response)
 
 
 async def _run_websocket(route: Any, ctx: Context, errors: list[dict[str, Any]] | None) -> None:
@@ -332,21 +278,6 @@ async def _in_function_scope(ctx: Context, work: Awaitable[Any]) -> Any:
         raise await _throw_into(ctx, ctx.function_stack, exc)  # noqa: B904 - `exc`, or replaced
     await ctx.function_stack.aclose()
     return result
-
-
-async def _finish(ctx: Context, response: Any = None) -> None:
-    """Sends `response` (if any) and runs the background tasks, then the code after `yield` in
-    yield dependencies, which sees an exception (or cancellation) from either."""
-    try:
-        if response is not None:
-            await response(ctx.scope, ctx.receive, ctx.send)
-        # (the request's tasks, unless the response ran them as its own background)
-        if ctx.tasks is not None and getattr(response, "background", None) is not ctx.tasks:
-            await ctx.tasks()
-    except BaseException as exc:
-        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
-        raise
-    await ctx.stack.aclose()
 
 
 async def _close_files(files: list[Any]) -> None:
@@ -379,4 +310,13 @@ RESPONSE_NOT_AWAITED = (
 )
 
 
-__all__ = ["Door", "run", "run_endpoint_function", "run_websocket", "run_with_dependencies"]
+__all__ = [
+    "Door",
+    "arguments",
+    "fail",
+    "finish",
+    "read_body",
+    "response_for",
+    "run_websocket",
+    "validation_error",
+]

@@ -3,9 +3,9 @@
 When the app is a FasterAPI app, the Rust parser matches each request head against the app's
 routes and runs the route's parameter plan itself. For a route marked native (one that does not
 take a `Request`), it hands over a `_core.RouteEvent` (route, kwargs, errors, is_json...), and
-`NativeCycle` gathers the body and runs the route (FasterAPI._runtime.runner.run, the same run
-as the ASGI door's) with itself as the door: it writes the whole response, encoded by Rust, in
-one write. Anything off that path (an exception to hand to the app's handlers, a streaming
+`NativeCycle` gathers the body and awaits the route's run (`_core.RouteRun`, the same run as the
+ASGI door's) with itself as the door: it writes the whole response, encoded by Rust, in one
+write. Anything off that path (an exception to hand to the app's handlers, a streaming
 response, a background task) builds the ASGI scope then and finishes through the ASGI
 `RequestCycle`.
 
@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from .. import _core
 from .._body_limit import CONTENT_TOO_LARGE
 from .._http.body import ClientDisconnect
-from .._runtime import runner
 from ..applications import Faster
 from ..exceptions import HTTPException
 from ..responses import Response, inject_response
@@ -213,10 +212,8 @@ class NativeCycle:
 
     __slots__ = (
         "conn",
+        "event",
         "route",
-        "kwargs",
-        "errors",
-        "is_json",
         "request",
         "http_minor",
         "keep_alive",
@@ -233,10 +230,8 @@ class NativeCycle:
     )
 
     def __init__(self, conn: HttpProtocol, event: _core.RouteEvent) -> None:
+        self.event = event
         self.route = event.route
-        self.kwargs = event.kwargs
-        self.errors = event.errors
-        self.is_json = event.is_json
         self.request = request = event.request
         self.conn = conn
         self.http_minor = request.http_minor
@@ -321,11 +316,7 @@ class NativeCycle:
             if self.too_large:
                 await self.handle_exception(HTTPException(413, CONTENT_TOO_LARGE))
             else:
-                encoded = await runner.run(
-                    self.route, self, self.kwargs, self.errors, self.raw, self.is_json
-                )
-                if encoded is not None:
-                    self._write(encoded)
+                await _core.RouteRun.native(self, self.event, self.raw)
         except (ClientDisconnect, asyncio.CancelledError):
             if not self.is_disconnected:
                 if not self.response_complete:
@@ -335,7 +326,7 @@ class NativeCycle:
             conn.state.request_done()
             self.task = None
 
-    # -- the door (FasterAPI._runtime.runner.Door) ------------------------------------------------
+    # -- the door (FasterAPI._runtime.runner.Door, what _core.RouteRun asks of it) ----------------
 
     def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
         """A native route takes no Request (`route.native`): only the injected Response."""
@@ -378,7 +369,7 @@ class NativeCycle:
                 response.raw_headers = [h for h in response.raw_headers if h[0].lower() != name]
                 return
 
-    def _write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> None:
         self.response_started = True
         self.conn.write(data)
         self._log_and_finish(data)
@@ -402,7 +393,7 @@ class NativeCycle:
         max_body_size); the connection then ends."""
         headers = [(b"content-type", content_type)]  # Content-Length: whole_response
         self.keep_alive = False
-        self._write(
+        self.write(
             _core.whole_response(status, headers, body, self.http_minor, False, self.head_only)
         )
 

@@ -1,23 +1,24 @@
 //! The ASGI front door in Rust. `Faster` derives from `AsgiApp`, so `app(scope, receive,
 //! send)` returns an `AsgiCall`: an awaitable that routes the request, runs the route's
 //! parameter plan and reads the body, driving each awaitable it needs (receive) itself
-//! instead of running a Python coroutine around them, then awaits the route's run
-//! (FasterAPI._runtime.runner.run_asgi: dependencies, the endpoint, the response), the same
-//! one the native server's door runs. Whatever is off that path (lifespan, middleware, no
-//! route, a body cut short) is a Python coroutine of the app's, which it awaits the same way.
+//! instead of running a Python coroutine around them, then runs the route's run
+//! (`run::runner::Runner`: dependencies, the endpoint, the response), the same one the native
+//! server's door runs, stepping it in place. Whatever is off that path (lifespan, middleware,
+//! no route, a body cut short) is a Python coroutine of the app's, which it awaits the same
+//! way.
 
 use std::sync::Arc;
 
-use pyo3::exceptions::{PyException, PyRuntimeError, PyStopIteration, PyTypeError};
-use pyo3::ffi;
+use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::door::AsgiDoor;
 use crate::headers::visit_headers;
 use crate::route::dispatch::{Dispatcher, Entry, Resolved};
+use crate::run::awaiting::{awaitable_iter, send_value, step_into, throw_value, Sent};
+use crate::run::runner::{Channel, Door, Runner};
 
 /// The Rust base of `Faster`: what the front door reads on every request.
 #[pyclass(subclass, module = "FasterAPI._core")]
@@ -107,7 +108,7 @@ impl AsgiApp {
             awaiting: None,
             started: false,
             request: None,
-            end: None,
+            run: None,
         }
     }
 }
@@ -123,10 +124,6 @@ enum Step {
     Receive,
     /// The rest of a body sent in several messages (`read_body`, `stream_form`).
     ReadBody,
-    /// The route's run (`runner.run`): the response to send, encoded, or None once sent.
-    Run,
-    /// `send(http.response.start)`; the body message follows.
-    SendStart,
 }
 
 /// The matched route and what has been read of the request for it.
@@ -140,8 +137,15 @@ struct Request {
     is_head: bool,
 }
 
-/// The next awaitable to step and what it is for, or None when the call is over.
-type Next<'py> = Option<(Bound<'py, PyAny>, Step)>;
+/// What comes next.
+enum Next<'py> {
+    /// This awaitable, for this step.
+    Await(Bound<'py, PyAny>, Step),
+    /// The route's run, which the call steps until it is over.
+    Run(Runner),
+    /// The call is over.
+    Done,
+}
 
 /// One `app(scope, receive, send)`: a coroutine-like object (send, throw, close, __await__).
 #[pyclass(module = "FasterAPI._core")]
@@ -153,8 +157,8 @@ pub struct AsgiCall {
     awaiting: Option<(Py<PyAny>, Step)>,
     started: bool,
     request: Option<Request>,
-    /// The body message, sent once `send(start)` is done.
-    end: Option<Py<PyAny>>,
+    /// The route's run, once the request is read: every step goes to it.
+    run: Option<Runner>,
 }
 
 #[pymethods]
@@ -169,13 +173,7 @@ impl AsgiCall {
 
     fn send(&mut self, value: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let py = value.py();
-        if !self.started && !value.is_none() {
-            return Err(PyTypeError::new_err(
-                "can't send non-None value to a just-started coroutine",
-            ));
-        }
-        self.resume(py, Ok(value))?
-            .ok_or_else(|| PyStopIteration::new_err(()))
+        send_value(self.started, value, |input| self.resume(py, input))
     }
 
     #[pyo3(signature = (typ, val=None, _tb=None))]
@@ -186,20 +184,7 @@ impl AsgiCall {
         _tb: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let py = typ.py();
-        let exc = match val {
-            // throw(Type, value): value if it is already one, else Type(value)
-            Some(val) if !val.is_none() && typ.is_instance_of::<PyType>() => {
-                if val.is_instance(&typ)? {
-                    val
-                } else {
-                    typ.call1((val,))?
-                }
-            }
-            _ if typ.is_instance_of::<PyType>() => typ.call0()?,
-            _ => typ,
-        };
-        self.resume(py, Err(PyErr::from_value(exc)))?
-            .ok_or_else(|| PyStopIteration::new_err(()))
+        throw_value(typ, val, |input| self.resume(py, input))
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
@@ -215,18 +200,24 @@ impl AsgiCall {
             visit.call(&request.kwargs)?;
             visit.call(&request.errors)?;
         }
-        visit.call(&self.end)
+        if let Some(run) = &self.run {
+            run.traverse(&visit)?;
+        }
+        Ok(())
     }
 
     fn __clear__(&mut self) {
-        self.awaiting = None; // the route's run, which may hold its own task
+        self.awaiting = None; // what it awaits, which may hold its own task
         self.request = None;
-        self.end = None;
+        self.run = None;
     }
 
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
         self.started = true;
         self.request = None;
+        if let Some(mut run) = self.run.take() {
+            return run.close(py);
+        }
         match self.awaiting.take() {
             Some((sub, _)) if sub.bind(py).hasattr("close")? => {
                 sub.bind(py).call_method0("close")?;
@@ -237,14 +228,6 @@ impl AsgiCall {
     }
 }
 
-/// What stepping an awaitable gave.
-enum Sent<'py> {
-    /// It suspended on this value (a future, or None for a bare yield).
-    Yield(Bound<'py, PyAny>),
-    /// It finished with this value.
-    Return(Bound<'py, PyAny>),
-}
-
 impl AsgiCall {
     /// Steps the call with a value sent in (or an exception thrown in) by whoever awaits it:
     /// Some(value) when it suspends on `value`, None when it is over.
@@ -253,6 +236,13 @@ impl AsgiCall {
         py: Python<'py>,
         input: PyResult<Bound<'py, PyAny>>,
     ) -> PyResult<Option<Py<PyAny>>> {
+        if let Some(run) = &mut self.run {
+            let stepped = run.resume(py, input);
+            if !matches!(stepped, Ok(Some(_))) {
+                self.run = None;
+            }
+            return Ok(stepped?.map(Bound::unbind));
+        }
         let (mut step, mut outcome) = match self.awaiting.take() {
             Some((sub, step)) => match step_into(sub.bind(py), input) {
                 Ok(Sent::Yield(value)) => {
@@ -274,10 +264,20 @@ impl AsgiCall {
             }
         };
         loop {
-            let Some((awaitable, next)) = self.advance(py, step, outcome)? else {
-                self.request = None;
-                self.end = None;
-                return Ok(None);
+            let (awaitable, next) = match self.advance(py, step, outcome)? {
+                Next::Await(awaitable, next) => (awaitable, next),
+                Next::Done => {
+                    self.request = None;
+                    return Ok(None);
+                }
+                Next::Run(mut run) => {
+                    self.request = None;
+                    let yielded = run.start(py)?;
+                    if yielded.is_some() {
+                        self.run = Some(run);
+                    }
+                    return Ok(yielded.map(Bound::unbind));
+                }
             };
             step = next;
             let sub = match awaitable_iter(awaitable) {
@@ -307,16 +307,7 @@ impl AsgiCall {
     ) -> PyResult<Next<'py>> {
         let next = match step {
             Step::Start => return outcome.and_then(|_| self.start(py)),
-            Step::Finish => return outcome.map(|_| None),
-            Step::Run => return outcome.and_then(|encoded| self.send_encoded(py, encoded)),
-            Step::SendStart => {
-                outcome?;
-                let end = self
-                    .end
-                    .take()
-                    .expect("the body message is set with the start");
-                return Ok(Some((self.send.bind(py).call1((end,))?, Step::Finish)));
-            }
+            Step::Finish => return outcome.map(|_| Next::Done),
             Step::Receive => outcome.and_then(|message| self.on_message(py, message)),
             Step::ReadBody => outcome.and_then(|raw| self.run_route(py, Some(raw))),
         };
@@ -383,7 +374,7 @@ impl AsgiCall {
         if has_body {
             let receive = self.receive.bind(py).call0();
             return receive
-                .map(|message| Some((message, Step::Receive)))
+                .map(|message| Next::Await(message, Step::Receive))
                 .or_else(|err| self.on_error(py, err));
         }
         self.run_route(py, None)
@@ -402,7 +393,7 @@ impl AsgiCall {
             Some(extra) => app.call_method1(name, (scope, receive, send, extra))?,
             None => app.call_method1(name, (scope, receive, send))?,
         };
-        Ok(Some((coroutine, Step::Finish)))
+        Ok(Next::Await(coroutine, Step::Finish))
     }
 
     /// The request's `(scope, receive, send)`.
@@ -461,12 +452,11 @@ impl AsgiCall {
             let read_body = READ_BODY.import(py, "FasterAPI._http.body", "read_body")?;
             read_body.call1((self.receive.bind(py), message))?
         };
-        Ok(Some((rest, Step::ReadBody)))
+        Ok(Next::Await(rest, Step::ReadBody))
     }
 
-    /// Hands the request to the route's run (FasterAPI._runtime.runner.run, with an
-    /// `AsgiDoor`; a route with dependencies to the app's `_serve_dependant`), with the body
-    /// read (`raw`: bytes, or a form parsed as it arrived; None for a route that reads no body)
+    /// Hands the request to the route's run (`run::runner::Runner`), with the body read
+    /// (`raw`: bytes, or a form parsed as it arrived; None for a route that reads no body)
     /// and what its body plan reads it by: the Content-Type for a form, else whether it is JSON.
     fn run_route<'py>(
         &mut self,
@@ -475,7 +465,7 @@ impl AsgiCall {
     ) -> PyResult<Next<'py>> {
         let request = self.request.take().expect("set once the route is matched");
         let call = &request.entry.call;
-        let (scope, receive, send) = self.channel(py);
+        let scope = self.scope.bind(py);
         let media = if call.body.as_ref().is_some_and(|b| b.form) {
             content_type(scope)?
         } else {
@@ -486,42 +476,21 @@ impl AsgiCall {
             // for a Request made from the scope (`Request.body()`)
             scope.set_item(pyo3::intern!(py, "fasterapi.body"), &raw)?;
         }
-        let route = call.route.bind(py);
-        let (values, errors) = (request.kwargs.bind(py), request.errors.bind(py));
-        if call.solve {
-            let args = (scope, receive, send, route, values, errors, raw, media);
-            let name = pyo3::intern!(py, "_serve_dependant");
-            return Ok(Some((
-                self.app.bind(py).call_method1(name, args)?,
-                Step::Finish,
-            )));
-        }
-        static RUN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        let run = RUN.import(py, "FasterAPI._runtime.runner", "run")?;
-        let door = AsgiDoor::create(
-            self.app.clone_ref(py).into_any(),
-            self.scope.clone_ref(py),
-            self.receive.clone_ref(py),
-            self.send.clone_ref(py),
-            request.is_head,
-        );
-        let args = (route, Bound::new(py, door)?, values, errors, raw, media);
-        Ok(Some((run.call1(args)?, Step::Run)))
-    }
-
-    /// Sends what the route's run gave back: its response's two messages, encoded by the
-    /// door (the start now, the body once the start is sent), or None: already answered.
-    fn send_encoded<'py>(
-        &mut self,
-        py: Python<'py>,
-        encoded: Bound<'py, PyAny>,
-    ) -> PyResult<Next<'py>> {
-        if encoded.is_none() {
-            return Ok(None);
-        }
-        let (start, end): (Bound<'py, PyAny>, Bound<'py, PyAny>) = encoded.extract()?;
-        self.end = Some(end.unbind());
-        Ok(Some((self.send.bind(py).call1((start,))?, Step::SendStart)))
+        let door = Door::Asgi(Channel {
+            app: self.app.clone_ref(py).into_any(),
+            scope: self.scope.clone_ref(py),
+            receive: self.receive.clone_ref(py),
+            send: self.send.clone_ref(py),
+            head: request.is_head,
+        });
+        Ok(Next::Run(Runner::new(
+            call.clone(),
+            door,
+            request.kwargs,
+            request.errors,
+            raw.unbind(),
+            media.unbind(),
+        )))
     }
 
     /// An exception from reading the body: a client that went away ends the call; any
@@ -531,7 +500,7 @@ impl AsgiCall {
         let disconnect =
             CLIENT_DISCONNECT.import(py, "FasterAPI._http.body", "ClientDisconnect")?;
         if err.is_instance(py, disconnect) {
-            return Ok(None);
+            return Ok(Next::Done);
         }
         if !err.is_instance_of::<PyException>(py) {
             return Err(err);
@@ -576,77 +545,4 @@ fn content_type<'py>(scope: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> 
 fn is_str(obj: &Bound<'_, PyAny>, s: &str) -> bool {
     obj.cast::<PyString>()
         .is_ok_and(|obj| obj.to_str().is_ok_and(|obj| obj == s))
-}
-
-/// The iterator that `await awaitable` steps: a coroutine itself, else its `__await__()`.
-fn awaitable_iter<'py>(awaitable: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let ptr = awaitable.as_ptr();
-    // SAFETY: type checks on a live object, which we hold.
-    let (is_coroutine, is_generator) = unsafe {
-        (
-            ffi::PyCoro_CheckExact(ptr) != 0,
-            ffi::PyGen_CheckExact(ptr) != 0,
-        )
-    };
-    let py = awaitable.py();
-    if is_coroutine || (is_generator && is_iterable_coroutine(&awaitable)?) {
-        return Ok(awaitable);
-    }
-    match awaitable.getattr(pyo3::intern!(py, "__await__")) {
-        Ok(method) => method.call0(),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "object {} can't be used in 'await' expression",
-            awaitable.get_type().name()?
-        ))),
-    }
-}
-
-/// A generator made by a `@types.coroutine` function, which `await` accepts.
-fn is_iterable_coroutine(generator: &Bound<'_, PyAny>) -> PyResult<bool> {
-    const CO_ITERABLE_COROUTINE: i64 = 0x0100;
-    let py = generator.py();
-    let code = generator.getattr(pyo3::intern!(py, "gi_code"))?;
-    let flags: i64 = code.getattr(pyo3::intern!(py, "co_flags"))?.extract()?;
-    Ok(flags & CO_ITERABLE_COROUTINE != 0)
-}
-
-/// Sends `input` into `sub` (or throws it in), as `await` does.
-fn step_into<'py>(
-    sub: &Bound<'py, PyAny>,
-    input: PyResult<Bound<'py, PyAny>>,
-) -> PyResult<Sent<'py>> {
-    let py = sub.py();
-    let value = match input {
-        Ok(value) => value,
-        Err(err) => return throw_into(sub, err),
-    };
-    let mut result: *mut ffi::PyObject = std::ptr::null_mut();
-    // SAFETY: `sub` and `value` are live; PyIter_Send gives a new reference in `result` unless
-    // it fails, when the error is set.
-    let status = unsafe { ffi::PyIter_Send(sub.as_ptr(), value.as_ptr(), &mut result) };
-    match status {
-        ffi::PySendResult::PYGEN_RETURN => {
-            Ok(Sent::Return(unsafe { Bound::from_owned_ptr(py, result) }))
-        }
-        ffi::PySendResult::PYGEN_NEXT => {
-            Ok(Sent::Yield(unsafe { Bound::from_owned_ptr(py, result) }))
-        }
-        ffi::PySendResult::PYGEN_ERROR => Err(PyErr::fetch(py)),
-    }
-}
-
-/// `sub.throw(err)`: the value it then suspends on, or its result if it finishes.
-fn throw_into<'py>(sub: &Bound<'py, PyAny>, err: PyErr) -> PyResult<Sent<'py>> {
-    let py = sub.py();
-    let Ok(throw) = sub.getattr(pyo3::intern!(py, "throw")) else {
-        return Err(err);
-    };
-    match throw.call1((err.into_value(py),)) {
-        Ok(value) => Ok(Sent::Yield(value)),
-        Err(stop) if stop.is_instance_of::<PyStopIteration>(py) => {
-            let value = stop.value(py).getattr(pyo3::intern!(py, "value"))?;
-            Ok(Sent::Return(value))
-        }
-        Err(err) => Err(err),
-    }
 }

@@ -8,12 +8,15 @@
 //! attribute, where a Rust `bool` or `u8` field would take a getter call on every read); their
 //! memory is kept on a free list; and the one `EndEvent` serves every request.
 
+use std::sync::Arc;
+
 use fasterapi_core::http::{BodyFraming, RequestHead};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString};
 
 use super::parser::NativeRequest;
+use crate::route::call::RouteCall;
 
 /// A request head for the ASGI path: a route the parser does not run itself (or no
 /// dispatcher). Its body follows as `BodyEvent`s, then an `EndEvent`.
@@ -52,16 +55,24 @@ impl HeadEvent {
 /// A request for a route the parser matched and ran the parameter plan of (a native route):
 /// `kwargs` holds the parameters extracted, `errors` None or their validation errors. Unless
 /// `complete` (no body), its body follows as `BodyEvent`s, then an `EndEvent`.
-#[pyclass(module = "FasterAPI._core", freelist = 16, frozen, get_all)]
+#[pyclass(module = "FasterAPI._core", freelist = 16, frozen)]
 pub struct RouteEvent {
+    /// What the route's run needs of the route (`RouteRun.native`).
+    pub(crate) call: Arc<RouteCall>,
     /// The route object given to `Dispatcher.add_route`.
+    #[pyo3(get)]
     pub(crate) route: Py<PyAny>,
+    #[pyo3(get)]
     pub(crate) kwargs: Py<PyDict>,
+    #[pyo3(get)]
     pub(crate) errors: Py<PyAny>,
     /// Whether the body is to be read as JSON (by its Content-Type).
+    #[pyo3(get)]
     pub(crate) is_json: Py<PyBool>,
+    #[pyo3(get)]
     pub(crate) request: Py<NativeRequest>,
     /// No body follows: no `BodyEvent` nor `EndEvent`.
+    #[pyo3(get)]
     pub(crate) complete: Py<PyBool>,
 }
 

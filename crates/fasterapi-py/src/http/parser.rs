@@ -339,15 +339,16 @@ fn route_event<'py>(
                     None => !entry.strict_content_type,
                 }
             };
-            Some((entry.call.route.clone_ref(py), kwargs, errors, is_json))
+            Some((entry.call.clone(), kwargs, errors, is_json))
         }
         _ => None,
     };
-    let Some((route, kwargs, errors, is_json)) = routed else {
+    let Some((call, kwargs, errors, is_json)) = routed else {
         return Ok(Err(head));
     };
     let event = RouteEvent {
-        route,
+        route: call.route.clone_ref(py),
+        call,
         kwargs: kwargs.unbind(),
         errors: errors.unbind(),
         is_json: py_bool(py, is_json),

@@ -14,7 +14,7 @@ use super::plan::{request_parts, HeaderSource, Plan};
 use crate::headers::is_json_request;
 
 pub struct Entry {
-    pub call: RouteCall,
+    pub call: Arc<RouteCall>,
     pub plan: Plan,
     /// The native server may call this route directly, without an ASGI scope.
     pub native: bool,
@@ -59,7 +59,7 @@ impl Dispatcher {
     ) -> PyResult<()> {
         let params: Vec<Bound<'_, PyDict>> = route.getattr("plan")?.getattr("params")?.extract()?;
         let entry = Arc::new(Entry {
-            call: RouteCall::read(route)?,
+            call: Arc::new(RouteCall::read(route)?),
             plan: Plan::compile(&params)?,
             native: route.getattr("native")?.is_truthy()?,
             strict_content_type: strict_content_type.unwrap_or(self.strict_content_type),

@@ -1,5 +1,5 @@
 //! Routes: an app's routes matched in Rust ([`dispatch`]), each with the parameter [`plan`] it
-//! runs per request (its errors in FastAPI's shape, [`errors`]) and what the front doors need of
+//! runs per request (its errors in FastAPI's shape, [`errors`]) and what the route's run needs of
 //! the Python route ([`call`]); and the public `RadixRouter` ([`radix`]).
 
 pub(crate) mod call;
