@@ -12,9 +12,11 @@ import pytest
 from FasterAPI import BackgroundTasks, FastAPI, Request, TestClient
 from FasterAPI.middleware import Middleware
 from FasterAPI.middleware.base import BaseHTTPMiddleware
+from FasterAPI.middleware.cors import CORSMiddleware
 from FasterAPI.middleware.httpsredirect import HTTPSRedirectMiddleware
 from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
 from FasterAPI.responses import PlainTextResponse, StreamingResponse
+from FasterAPI.server.native import route_paths
 
 from tests.apps.middleware_ref import REQUESTS, answer, build
 from tests.support.doors import open_client
@@ -219,6 +221,61 @@ def test_a_dropped_endless_response_is_stopped(make_client):
 
     assert make_client(app).get("/endless").text == "replaced"
     assert closed.is_set()
+
+
+def test_cors_alone_runs_natively_with_the_middlewares_answers(make_client):
+    """CORSMiddleware as the only middleware runs in Rust on both doors (no middleware
+    stack; the native server keeps its short path): every answer but the 500 gets the CORS
+    headers, as behind Starlette's ServerErrorMiddleware."""
+    app = FastAPI()
+    app.add_middleware(CORSMiddleware, allow_origins=["https://a.com"], expose_headers=["X-N"])
+
+    @app.get("/items/{n}")
+    async def item(n: int):
+        return {"n": n}
+
+    @app.get("/stream")
+    async def stream():
+        return StreamingResponse(iter(["a", "b"]), media_type="text/plain")
+
+    @app.get("/teapot")
+    async def teapot():
+        return PlainTextResponse("tea", status_code=418, headers={"Vary": "Accept"})
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("boom")
+
+    client = make_client(app, raise_server_exceptions=False)
+    assert not app._middleware_first()
+    paths = {p.path: p for p in route_paths(app)}
+    assert paths["/items/{n}"].native, paths["/items/{n}"]
+    origin = {"Origin": "https://a.com"}
+    for url, status, vary in [
+        ("/items/3", 200, "Origin"),
+        ("/items/x", 422, "Origin"),  # a validation error, answered by its handler
+        ("/stream", 200, "Origin"),
+        ("/teapot", 418, "Accept, Origin"),
+        ("/nowhere", 404, "Origin"),
+    ]:
+        response = client.get(url, headers=origin)
+        assert response.status_code == status, url
+        assert response.headers["access-control-allow-origin"] == "https://a.com", url
+        assert response.headers["access-control-expose-headers"] == "X-N", url
+        assert response.headers["vary"] == vary, url
+    other = client.get("/items/3", headers={"Origin": "https://b.com"})
+    assert "access-control-allow-origin" not in other.headers
+    assert other.headers["vary"] == "Origin"
+    plain = client.get("/items/3")
+    assert plain.json() == {"n": 3} and "access-control-expose-headers" not in plain.headers
+    failed = client.get("/boom", headers=origin)
+    assert failed.status_code == 500 and "access-control-allow-origin" not in failed.headers
+    preflight = client.options(
+        "/items/3", headers={**origin, "Access-Control-Request-Method": "GET"}
+    )
+    assert (preflight.status_code, preflight.text) == (200, "OK")
+    assert preflight.headers["access-control-allow-origin"] == "https://a.com"
+    assert preflight.headers["content-type"] == "text/plain; charset=utf-8"
 
 
 @pytest.mark.fasterapi_only  # refused at the handshake; Starlette sends an HTTP denial

@@ -26,6 +26,8 @@ __all__ = [
     "AsgiApp",
     "AsgiCall",
     "RouteRun",
+    "Cors",
+    "CorsSend",
     "encode_json",
     "set_json_default",
     "json_messages",
@@ -148,6 +150,8 @@ _PartEvent: TypeAlias = (
 class Dispatcher:
     """All routes of an app, matched by a radix tree, each with its compiled parameter plan."""
 
+    #: The app's CORSMiddleware run natively, if it is (set by the app).
+    cors: Cors | None
     def __new__(cls, strict_content_type: bool = True) -> Self: ...
     def add_route(
         self,
@@ -240,6 +244,35 @@ class RouteRun:
         _tb: TracebackType | None = None,
     ) -> Any: ...
     def close(self) -> None: ...
+
+# -- CORS ------------------------------------------------------------------------------------------
+
+@final
+class Cors:
+    """An app's CORSMiddleware run natively (FasterAPI.middleware.cors.native_policy)."""
+
+    def __new__(
+        cls,
+        allow_origins: list[str],
+        allow_methods: list[str],
+        allow_headers: list[str],
+        allow_credentials: bool,
+        allow_private_network: bool,
+        expose_headers: list[str],
+        max_age: int,
+        allow_origin_regex: Any,
+    ) -> Self: ...
+
+@final
+class CorsSend:
+    """One request's CORS headers: `apply` sets them over a header list; called as an ASGI
+    send, it sets them on `http.response.start` and sends on to `inner`."""
+
+    def apply(self, headers: _Headers | None) -> list[tuple[bytes, bytes]]: ...
+    def wrap(self, send: Any) -> CorsSend: ...
+    @property
+    def inner(self) -> Any: ...
+    def __call__(self, message: Any) -> Any: ...
 
 # -- JSON and ASGI response messages -------------------------------------------------------------
 
@@ -361,6 +394,9 @@ class RouteEvent:
     def request(self) -> NativeRequest: ...
     @property
     def complete(self) -> bool: ...
+    @property
+    def cors(self) -> CorsSend | None:
+        """The CORS headers its responses get (the app's CORSMiddleware run natively)."""
 
 @final
 class UpgradeEvent:
@@ -432,7 +468,12 @@ def response_head(
 def chunk(data: bytes) -> bytes: ...
 def error_response(status: int, detail: str) -> bytes: ...
 def json_response(
-    content: Any, status: int, http_minor: int, keep_alive: bool, head_only: bool
+    content: Any,
+    status: int,
+    http_minor: int,
+    keep_alive: bool,
+    head_only: bool,
+    headers: _Headers | None = None,
 ) -> bytes: ...
 def whole_response(
     status: int,

@@ -41,6 +41,7 @@ from .exceptions import (
     endpoint_context,
 )
 from .middleware.base import BaseHTTPMiddleware
+from .middleware.cors import CORSMiddleware, native_policy
 from .middleware.errors import ServerErrorMiddleware, answer_errors_before_start
 from .middleware.exceptions import ExceptionMiddleware, answer, lookup_handler
 from .openapi.docs import (
@@ -243,6 +244,8 @@ class Faster(_core.AsgiApp):
         #: What build_middleware_stack() made when it had no middleware to add: a stack that
         #: calls can skip, the routes answering their errors as it would.
         self._plain_stack: Any = None
+        #: The CORS policy run natively (FasterAPI.middleware.cors.native_policy), or None.
+        self._cors: _core.Cors | None = None
         self.router._listeners.append(self._routes_changed)
         #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` (or, as
         #: FastAPI takes it, `= None`) resets it.
@@ -381,6 +384,7 @@ class Faster(_core.AsgiApp):
                     route = self._route_handlers[route] = handler
                 dispatcher.add_route(route.path, sorted(route.methods), route, strict)
         self._overrides_compiled = overrides
+        dispatcher.cors = self._cors
         self._websocket_dispatcher = websockets
         self._frontend_dispatcher = self._build_frontend_dispatcher(overrides)
         self._dispatcher = dispatcher
@@ -532,8 +536,19 @@ class Faster(_core.AsgiApp):
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         stack = ServerErrorMiddleware(app, handler=self._error_response, debug=self.debug)
-        self._plain_stack = None if self.user_middleware else stack
+        self._cors = self._native_cors()
+        if self._dispatcher is not None:
+            self._dispatcher.cors = self._cors
+        self._plain_stack = None if self.user_middleware and self._cors is None else stack
         return stack
+
+    def _native_cors(self) -> _core.Cors | None:
+        """The CORS policy to run natively, when FasterAPI's CORSMiddleware is the app's only
+        middleware (its calls then skip the stack: the doors apply it), else None."""
+        if len(self.user_middleware) != 1:
+            return None
+        cls, args, kwargs = self.user_middleware[0]
+        return native_policy(args, kwargs) if cls is CORSMiddleware else None
 
     def _routes(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         """The stack's innermost app: the routes, through the Rust door, which sees from the
@@ -793,6 +808,8 @@ class Faster(_core.AsgiApp):
     ) -> None:
         """The 500 for an unhandled `exc` (see _error_response), then `exc` raised again."""
         scope["app"] = self
+        if isinstance(send, _core.CorsSend):
+            send = send.inner  # ServerErrorMiddleware's answer is outside CORSMiddleware's
         response = await self._error_response(Request(scope, receive, send), exc)
         await response(scope, receive, send)
         raise exc

@@ -2,12 +2,13 @@
 //! registering its own classes, functions and constants: the routes and their parameter plans
 //! (`route`), a route's run for both doors (`run`), the ASGI door (`asgi`), the native door's
 //! HTTP/1.1 (`http`) and WebSocket (`ws`), form bodies (`form`), JSON encoding (`json`) and gzip
-//! (`compress`); `headers` reads ASGI header lists for all of them.
+//! (`compress`), CORS (`cors`); `headers` reads ASGI header lists for all of them.
 
 use pyo3::prelude::*;
 
 mod asgi;
 mod compress;
+mod cors;
 mod form;
 mod headers;
 mod http;
@@ -26,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     asgi::register(m)?;
     json::register(m)?;
     compress::register(m)?;
+    cors::register(m)?;
     form::register(m)?;
     http::register(m)?;
     ws::register(m)?;

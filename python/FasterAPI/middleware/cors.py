@@ -1,14 +1,21 @@
 """CORSMiddleware: Cross-Origin Resource Sharing, as Starlette's. Preflight requests
 (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) are answered here, 200 "OK" or
 400 "Disallowed CORS origin, method, headers"; other requests get the CORS headers added to
-whatever the app answers."""
+whatever the app answers.
+
+When it is an app's only middleware, it runs natively instead (`native_policy`: Rust's
+`_core.Cors`, crates/fasterapi-core/src/cors), on both doors, with the same answers: the
+app's calls then go through no middleware stack, and the native server keeps its short path.
+"""
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
+from .. import _core
 from ..datastructures import Headers
 from ..responses import PlainTextResponse
 
@@ -136,3 +143,22 @@ class CORSMiddleware:
                 added[b"access-control-allow-origin"] = origin.encode("latin-1")
         added[b"vary"] = b", ".join([*vary, b"Origin"])
         message["headers"] = [(k, v) for k, v in raw if k not in added] + list(added.items())
+
+
+def native_policy(args: Sequence[Any], kwargs: dict[str, Any]) -> _core.Cors:
+    """The policy of `CORSMiddleware(app, *args, **kwargs)`, to run natively; a TypeError
+    names a keyword CORSMiddleware does not take, as constructing it would."""
+    bound = inspect.signature(CORSMiddleware).bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    options = bound.arguments
+    regex = options["allow_origin_regex"]
+    return _core.Cors(
+        list(options["allow_origins"]),
+        list(options["allow_methods"]),
+        list(options["allow_headers"]),
+        bool(options["allow_credentials"]),
+        bool(options["allow_private_network"]),
+        list(options["expose_headers"]),
+        int(options["max_age"]),
+        re.compile(regex) if regex else None,
+    )

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .protocol import HttpProtocol
 
 EAGER_TASKS = sys.version_info >= (3, 12)
+_JSON_TYPE = [(b"content-type", b"application/json")]
 
 
 @types.coroutine
@@ -215,6 +216,7 @@ class NativeCycle:
         "event",
         "route",
         "request",
+        "cors",
         "http_minor",
         "keep_alive",
         "head_only",
@@ -233,6 +235,8 @@ class NativeCycle:
         self.event = event
         self.route = event.route
         self.request = request = event.request
+        #: The CORS headers its responses get (CORSMiddleware run natively), or None.
+        self.cors = event.cors
         self.conn = conn
         self.http_minor = request.http_minor
         self.keep_alive = request.keep_alive and not conn.state.shutting_down
@@ -333,11 +337,14 @@ class NativeCycle:
         return inject_response(route, values) if route.response_params else None
 
     def json(self, content: Any, status: int) -> bytes:
+        headers = None if self.cors is None else self.cors.apply(_JSON_TYPE)
         return _core.json_response(
-            content, status, self.http_minor, self.keep_alive, self.head_only
+            content, status, self.http_minor, self.keep_alive, self.head_only, headers
         )
 
     def whole(self, response: Response) -> bytes:
+        if self.cors is not None:
+            response.raw_headers = self.cors.apply(response.raw_headers)
         if len(response.raw_headers) > 2:
             self._connection_header(response)
         return _core.whole_response(
@@ -384,6 +391,13 @@ class NativeCycle:
         cycle.body_received(self.raw, complete=not self.too_large)
         cycle.task = self.task  # a disconnect or the shutdown timeout still cancels the work
         conn.cycle = cycle
+        cors = self.cors
+        if cors is not None:
+            inner = asgi
+
+            def asgi(scope: Any, receive: Any, send: Any) -> Any:
+                return inner(scope, receive, cors.wrap(send))
+
         await cycle.call(asgi)
 
     def send_error(

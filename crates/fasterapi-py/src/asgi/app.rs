@@ -15,9 +15,11 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::cors::{preflight_parts, CorsAnswer};
 use crate::headers::visit_headers;
 use crate::route::dispatch::{Dispatcher, Entry, Resolved};
 use crate::run::awaiting::{awaitable_iter, send_value, step_into, throw_value, Sent};
+use crate::run::messages::{body_message, start_message};
 use crate::run::runner::{Channel, Door, Runner};
 
 /// The Rust base of `Faster`: what the front door reads on every request.
@@ -109,6 +111,7 @@ impl AsgiApp {
             started: false,
             request: None,
             run: None,
+            end: None,
         }
     }
 }
@@ -124,6 +127,9 @@ enum Step {
     Receive,
     /// The rest of a body sent in several messages (`read_body`, `stream_form`).
     ReadBody,
+    /// `send(http.response.start)` of an answer of its own (a CORS preflight's); the body
+    /// message follows.
+    SendStart,
 }
 
 /// The matched route and what has been read of the request for it.
@@ -159,6 +165,8 @@ pub struct AsgiCall {
     request: Option<Request>,
     /// The route's run, once the request is read: every step goes to it.
     run: Option<Runner>,
+    /// The body message, sent once `send(start)` is done.
+    end: Option<Py<PyAny>>,
 }
 
 #[pymethods]
@@ -203,13 +211,14 @@ impl AsgiCall {
         if let Some(run) = &self.run {
             run.traverse(&visit)?;
         }
-        Ok(())
+        visit.call(&self.end)
     }
 
     fn __clear__(&mut self) {
         self.awaiting = None; // what it awaits, which may hold its own task
         self.request = None;
         self.run = None;
+        self.end = None;
     }
 
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
@@ -308,6 +317,14 @@ impl AsgiCall {
         let next = match step {
             Step::Start => return outcome.and_then(|_| self.start(py)),
             Step::Finish => return outcome.map(|_| Next::Done),
+            Step::SendStart => {
+                outcome?;
+                let end = self
+                    .end
+                    .take()
+                    .expect("the body message is set with the start");
+                return Ok(Next::Await(self.send.bind(py).call1((end,))?, Step::Finish));
+            }
             Step::Receive => outcome.and_then(|message| self.on_message(py, message)),
             Step::ReadBody => outcome.and_then(|raw| self.run_route(py, Some(raw))),
         };
@@ -321,8 +338,15 @@ impl AsgiCall {
         let scope = self.scope.bind(py);
         let (dispatcher, root_path) = {
             let core = app.borrow();
-            let through_middleware = (core.stack_first || core.user_middleware.bind(py).len() > 0)
-                && !in_stack(app.as_any(), scope)?;
+            // With CORSMiddleware alone, run natively (the dispatcher's `cors`), calls go
+            // through no stack; until it is known, through `_asgi_other`, which builds it.
+            let native_cors = core
+                .dispatcher
+                .as_ref()
+                .is_some_and(|d| d.bind(py).borrow().cors.is_some());
+            let middleware = core.user_middleware.bind(py).len() > 0 && !native_cors;
+            let through_middleware =
+                (core.stack_first || middleware) && !in_stack(app.as_any(), scope)?;
             let is_http = scope
                 .get_item(pyo3::intern!(py, "type"))?
                 .is_some_and(|kind| is_str(&kind, "http"));
@@ -339,6 +363,31 @@ impl AsgiCall {
         };
         if !root_path.bind(py).is_empty()? {
             scope.set_item(pyo3::intern!(py, "root_path"), root_path)?;
+        }
+        let cors = dispatcher
+            .bind(py)
+            .borrow()
+            .cors
+            .as_ref()
+            .map(|c| c.clone_ref(py));
+        if let Some(cors) = cors {
+            if !in_stack(app.as_any(), scope)? {
+                // (one that came through the stack met the Python CORSMiddleware there)
+                match cors.get().answer_scope(py, scope)? {
+                    CorsAnswer::Preflight(answer) => {
+                        let (status, headers, body) = preflight_parts(py, &answer)?;
+                        let status = status.into_pyobject(py)?.into_any();
+                        let start = start_message(&status, headers.as_any())?;
+                        self.end = Some(body_message(body.as_any())?.into_any().unbind());
+                        let sent = self.send.bind(py).call1((start,))?;
+                        return Ok(Next::Await(sent, Step::SendStart));
+                    }
+                    CorsAnswer::Headers(headers) => {
+                        let send = headers.wrap(self.send.clone_ref(py));
+                        self.send = Py::new(py, send)?.into_any();
+                    }
+                }
+            }
         }
         let resolved = dispatcher.bind(py).borrow().resolve_scope(scope)?;
         let found = match resolved {

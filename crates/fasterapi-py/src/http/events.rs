@@ -16,6 +16,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString};
 
 use super::parser::NativeRequest;
+use crate::cors::CorsSend;
 use crate::route::call::RouteCall;
 
 /// A request head for the ASGI path: a route the parser does not run itself (or no
@@ -74,6 +75,9 @@ pub struct RouteEvent {
     /// No body follows: no `BodyEvent` nor `EndEvent`.
     #[pyo3(get)]
     pub(crate) complete: Py<PyBool>,
+    /// The CORS headers its responses get, when the app's CORSMiddleware runs natively.
+    #[pyo3(get)]
+    pub(crate) cors: Option<Py<CorsSend>>,
 }
 
 /// A WebSocket handshake (a GET with `Upgrade: websocket`): the fields of a `HeadEvent` up to

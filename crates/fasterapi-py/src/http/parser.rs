@@ -17,6 +17,7 @@ use pyo3::types::{PyBytes, PyDict};
 use super::events::{
     body_framing, py_bool, BodyEvent, EndEvent, ErrorEvent, HeadEvent, RouteEvent, UpgradeEvent,
 };
+use crate::cors::CorsAnswer;
 use crate::headers::visit_headers;
 use crate::json::{write_str, write_value};
 use crate::route::dispatch::{run_plan, Dispatcher};
@@ -321,7 +322,25 @@ fn route_event<'py>(
     complete: bool,
 ) -> PyResult<Result<Bound<'py, PyAny>, RequestHead>> {
     let dispatcher = dispatcher.bind(py).borrow();
-    let routed = match dispatcher.router.lookup(&head.method, &head.path) {
+    let lookup = dispatcher.router.lookup(&head.method, &head.path);
+    let native = matches!(&lookup, Lookup::Found { value, .. } if value.native);
+    let cors = match &dispatcher.cors {
+        Some(cors) if native => {
+            let answer = cors.get().answer(py, &head.method, |see| {
+                for (name, value) in &head.headers {
+                    see(name, value);
+                }
+                Ok(())
+            })?;
+            match answer {
+                // a preflight is answered by the ASGI door
+                CorsAnswer::Preflight(_) => return Ok(Err(head)),
+                CorsAnswer::Headers(headers) => Some(Py::new(py, headers)?),
+            }
+        }
+        _ => None,
+    };
+    let routed = match lookup {
         Lookup::Found {
             value: entry,
             params,
@@ -349,6 +368,7 @@ fn route_event<'py>(
     let event = RouteEvent {
         route: call.route.clone_ref(py),
         call,
+        cors,
         kwargs: kwargs.unbind(),
         errors: errors.unbind(),
         is_json: py_bool(py, is_json),
@@ -433,25 +453,31 @@ pub fn error_response<'py>(py: Python<'py>, status: u16, detail: &str) -> Bound<
 
 /// A whole response (head and body) for a handler's JSON-encodable result: the native server's
 /// answer for a normal route, in one call. `head_only` (a HEAD request) leaves the body out.
+/// `headers`, if given, are its headers instead of the Content-Type alone (the Content-Length
+/// is added).
 #[pyfunction]
+#[pyo3(signature = (content, status, http_minor, keep_alive, head_only, headers=None))]
 pub fn json_response<'py>(
     content: &Bound<'py, PyAny>,
     status: u16,
     http_minor: u8,
     keep_alive: bool,
     head_only: bool,
+    headers: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let mut body = Vec::with_capacity(128);
     write_value(content, &mut body, 0)?;
-    let headers: [(&[u8], &[u8]); 1] = [(b"content-type", b"application/json")];
+    let py = content.py();
+    let Some(headers) = headers else {
+        let headers: [(&[u8], &[u8]); 1] = [(b"content-type", b"application/json")];
+        return Ok(whole(
+            py, http_minor, status, &headers, &body, keep_alive, head_only,
+        ));
+    };
+    let owned = owned_headers(headers, |_| true)?;
+    let pairs = header_slices(&owned);
     Ok(whole(
-        content.py(),
-        http_minor,
-        status,
-        &headers,
-        &body,
-        keep_alive,
-        head_only,
+        py, http_minor, status, &pairs, &body, keep_alive, head_only,
     ))
 }
 

@@ -11,6 +11,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use super::call::RouteCall;
 use super::plan::{request_parts, HeaderSource, Plan};
+use crate::cors::Cors;
 use crate::headers::is_json_request;
 
 pub struct Entry {
@@ -31,6 +32,9 @@ pub struct Dispatcher {
     entries: Vec<Arc<Entry>>,
     /// FastAPI's `strict_content_type`: a body without a Content-Type is not JSON.
     pub strict_content_type: bool,
+    /// The app's CORSMiddleware, run natively (its only middleware): set by the app.
+    #[pyo3(get, set)]
+    pub cors: Option<Py<Cors>>,
 }
 
 #[pymethods]
@@ -42,6 +46,7 @@ impl Dispatcher {
             router: Router::new(),
             entries: Vec::new(),
             strict_content_type,
+            cors: None,
         }
     }
 
@@ -76,12 +81,13 @@ impl Dispatcher {
         for entry in &self.entries {
             entry.call.traverse(&visit)?;
         }
-        Ok(())
+        visit.call(&self.cors)
     }
 
     fn __clear__(&mut self) {
         self.router = Router::new();
         self.entries.clear();
+        self.cors = None;
     }
 
     fn __len__(&self) -> usize {
