@@ -801,7 +801,7 @@ def test_app_run_with_workers_from_a_script(tmp_path, cli_process):
 
 
 PATHS_APP = """
-from FasterAPI import BackgroundTasks, Depends, FastAPI, Form
+from FasterAPI import BackgroundTasks, Depends, FastAPI, Form, Request
 
 app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -823,6 +823,10 @@ async def form(a: str = Form()):
 @app.get("/later")
 async def later(tasks: BackgroundTasks):
     return "later"
+
+@app.get("/request")
+async def raw(request: Request):
+    return request.url.path
 """
 
 
@@ -834,9 +838,10 @@ def test_debug_log_says_which_path_each_route_takes(tmp_path, cli_process):
     runner.wait_for(lambda: fetch(port), "the app to answer")
     output = runner.output()
     assert "GET /: native path" in output
-    assert "GET /me: ASGI path: it has dependencies (user)" in output
+    assert "GET /me: native path" in output  # dependencies run on the native path too
+    assert "GET /later: native path" in output
     assert "POST /form: ASGI path: its body is a form" in output
-    assert "GET /later: ASGI path: its handler takes BackgroundTasks or SecurityScopes" in output
+    assert "GET /request: ASGI path: its handler takes a Request" in output
     assert runner.stop() == 0
 
 

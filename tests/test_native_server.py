@@ -247,6 +247,27 @@ def test_a_client_that_disconnects_cancels_its_handler(server):
     assert exchange(server, request("GET", "/items/2"))[0] == 200
 
 
+def test_yield_dependencies_on_the_native_path_see_the_disconnect(server):
+    """A route with yield dependencies runs on the native path; its exits run after the
+    response (the background task between), and see the cancellation when the client
+    leaves first ("function" scope first, then "request")."""
+    status, _, body = exchange(server, request("GET", "/slow-deps?seconds=0"))
+    assert (status, json.loads(body)) == (200, {"deps": "session+step"})
+    server.wait_for_output("session exit ran")
+    output = server.output()
+    assert output.index("slow-deps task ran") < output.index("session exit ran")
+    sock = server.connect()
+    sock.sendall(request("GET", "/slow-deps?seconds=30"))
+    time.sleep(0.3)
+    sock.close()
+    server.wait_for_output("session exit saw CancelledError", timeout=5)
+    output = server.output()
+    assert output.index("step exit saw CancelledError") < output.index(
+        "session exit saw CancelledError"
+    )
+    assert exchange(server, request("GET", "/items/2"))[0] == 200
+
+
 def test_graceful_shutdown_finishes_requests_in_flight(tmp_path):
     with native_server(tmp_path) as server:
         server.wait_for_output("lifespan startup")

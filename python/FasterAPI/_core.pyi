@@ -22,6 +22,7 @@ __all__ = [
     "LAST_CHUNK",
     "CONTINUE",
     "Dispatcher",
+    "_Overrides",
     "RadixRouter",
     "AsgiApp",
     "AsgiCall",
@@ -152,6 +153,11 @@ class Dispatcher:
 
     #: The app's CORSMiddleware run natively, if it is (set by the app).
     cors: Cors | None
+    #: The app's dependency overrides and those its routes were compiled with (set by the app).
+    _overrides: _Overrides | None
+    _compiled: dict[Any, Any] | None
+    #: The dispatcher the app compiled after this one, which a native parser moves on to.
+    successor: Dispatcher | None
     def __new__(cls, strict_content_type: bool = True) -> Self: ...
     def add_route(
         self,
@@ -175,6 +181,10 @@ class RadixRouter:
         """`(handler, path_params, metadata)`, or None."""
     def __len__(self) -> int: ...
 
+@final
+class _Overrides:
+    """An app's dependency overrides, shared with its dispatchers (no Python API)."""
+
 @disjoint_base
 class AsgiApp:
     """The Rust base of `Faster`: `app(scope, receive, send)` is an `AsgiCall`."""
@@ -190,6 +200,8 @@ class AsgiApp:
         self, value: dict[Callable[..., Any], Callable[..., Any]] | None
     ) -> None: ...
     _overrides_compiled: dict[Callable[..., Any], Callable[..., Any]]
+    @property
+    def _overrides(self) -> _Overrides: ...
     def __new__(cls, *args: Any, **kwargs: Any) -> Self: ...
     def __call__(
         self,

@@ -246,6 +246,8 @@ class Faster(_core.AsgiApp):
         self._plain_stack: Any = None
         #: The CORS policy run natively (FasterAPI.middleware.cors.native_policy), or None.
         self._cors: _core.Cors | None = None
+        #: The last dispatcher compiled (`_dispatcher` is None while the routes change).
+        self._latest_dispatcher: Any = None
         self.router._listeners.append(self._routes_changed)
         #: FastAPI's overrides: {dependency: replacement}, mostly for tests; `= {}` (or, as
         #: FastAPI takes it, `= None`) resets it.
@@ -385,6 +387,10 @@ class Faster(_core.AsgiApp):
                 dispatcher.add_route(route.path, sorted(route.methods), route, strict)
         self._overrides_compiled = overrides
         dispatcher.cors = self._cors
+        dispatcher._overrides, dispatcher._compiled = self._overrides, overrides
+        if self._latest_dispatcher is not None:  # for a native server's parser holding it
+            self._latest_dispatcher.successor = dispatcher
+        self._latest_dispatcher = dispatcher
         self._websocket_dispatcher = websockets
         self._frontend_dispatcher = self._build_frontend_dispatcher(overrides)
         self._dispatcher = dispatcher
@@ -667,11 +673,18 @@ class Faster(_core.AsgiApp):
             await deny(websocket, response, _close_reason(reason))
 
     def _dependency_context(
-        self, route: Any, values: dict[str, Any], scope: dict[str, Any], receive: Any, send: Any
+        self,
+        route: Any,
+        values: dict[str, Any],
+        scope: dict[str, Any] | None,
+        receive: Any,
+        send: Any,
+        channel: Any = None,
     ) -> Context:
         """The request as a route's dependencies and handler share it (made by the route's
-        run, `_core.RouteRun`, for a route with dependencies)."""
-        return Context(self, route, values, scope, receive, send)
+        run, `_core.RouteRun`, for a route with dependencies); on the native server, its
+        ASGI scope is made by `channel` when something asks for it."""
+        return Context(self, route, values, scope, receive, send, channel)
 
     def _prepare(
         self, route: Any, scope: dict[str, Any], receive: Any, send: Any, kwargs: dict[str, Any]
@@ -891,9 +904,15 @@ class _RouteHandlerApp(Faster):
         return route  # served itself here: this is its handler's request handling
 
     def _dependency_context(
-        self, route: Any, values: dict[str, Any], scope: dict[str, Any], receive: Any, send: Any
+        self,
+        route: Any,
+        values: dict[str, Any],
+        scope: dict[str, Any] | None,
+        receive: Any,
+        send: Any,
+        channel: Any = None,
     ) -> Context:
-        return self.app._dependency_context(route, values, scope, receive, send)
+        return self.app._dependency_context(route, values, scope, receive, send, channel)
 
 
 # So that asyncio.iscoroutine() accepts `app(scope, receive, send)`, e.g. in create_task().

@@ -288,8 +288,10 @@ class APIRoute:
         )
         #: The handler takes a Request or a Response, which the door gives it.
         self.prepare = bool(self.request_params or self.response_params)
-        #: The native server calls this route without an ASGI scope (no Request to give it).
-        self.native = not self.request_params and not self.solve
+        #: The native server calls this route itself, making its ASGI scope only if a
+        #: dependency asks for a Request. A handler that takes a Request (and may stream the
+        #: body) and a form body (whose files are spooled) go by the ASGI path.
+        self.native = not self.request_params and not isinstance(self.body, FormPlan)
 
     def _serializer(self, model: Any) -> Callable[[Any], Any] | None:
         """What validates and serializes a value for `model`, with the route's

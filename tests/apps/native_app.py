@@ -11,7 +11,7 @@ import datetime as dt
 import os
 
 import anyio
-from FasterAPI import Faster, HTTPException, Request, Response
+from FasterAPI import BackgroundTasks, Depends, Faster, HTTPException, Request, Response
 from FasterAPI.responses import JSONResponse, PlainTextResponse
 
 app = Faster()
@@ -50,6 +50,34 @@ async def slow(seconds: float = 1.0):
         print("slow cancelled", flush=True)
         raise
     return {"slept": seconds}
+
+
+async def session():
+    """A yield dependency of scope "request" (the default), printing what its exit sees."""
+    try:
+        yield "session"
+    except BaseException as exc:
+        print(f"session exit saw {type(exc).__name__}", flush=True)
+        raise
+    print("session exit ran", flush=True)
+
+
+async def step(session: str = Depends(session)):
+    """A yield dependency of scope "function", on top of `session`."""
+    try:
+        yield session + "+step"
+    except BaseException as exc:
+        print(f"step exit saw {type(exc).__name__}", flush=True)
+        raise
+
+
+@app.get("/slow-deps")
+async def slow_deps(
+    seconds: float = 1.0, step: str = Depends(step, scope="function"), tasks: BackgroundTasks = None
+):
+    tasks.add_task(print, "slow-deps task ran", flush=True)
+    await asyncio.sleep(seconds)
+    return {"deps": step}
 
 
 @app.get("/text")

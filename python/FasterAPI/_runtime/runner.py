@@ -74,7 +74,13 @@ class App(Protocol):
     ) -> Awaitable[None]: ...
 
     def _dependency_context(
-        self, route: Any, values: dict[str, Any], scope: dict[str, Any], receive: Any, send: Any
+        self,
+        route: Any,
+        values: dict[str, Any],
+        scope: dict[str, Any] | None,
+        receive: Any,
+        send: Any,
+        channel: Any = None,
     ) -> Context: ...
 
     def _handle_websocket_exception(
@@ -100,6 +106,10 @@ class Door(Protocol):
 
     def write(self, data: bytes) -> None:
         """Writes an encoded response."""
+
+    def dependency_context(self, route: Any, values: dict[str, Any]) -> Context:
+        """The request as a route's dependencies and handler share it; its ASGI scope is
+        made only if something asks for it (a Request)."""
 
     def send_response(self, response: Any) -> Awaitable[None]:
         """Sends a Response by its own ASGI call (one that streams, or has background
@@ -202,12 +212,13 @@ async def fail(ctx: Context, exc: BaseException, in_function: bool) -> Exception
 
 
 async def finish(ctx: Context, response: Any) -> None:
-    """Sends `response` (if any: a WebSocket has none) and runs the background tasks, then
-    the code after `yield` in yield dependencies of scope "request", which sees an exception
-    (or cancellation) from either."""
+    """Sends `response` (if given: one that sends itself by its ASGI call; the route's run
+    has sent the others, and a WebSocket has none) and runs the background tasks, then the
+    code after `yield` in yield dependencies of scope "request", which sees an exception (or
+    cancellation) from either."""
     try:
         if response is not None:
-            await response(ctx.scope, ctx.receive, ctx.send)
+            await response(*ctx.asgi())
         # (the request's tasks, unless the response ran them as its own background)
         if ctx.tasks is not None and getattr(response, "background", None) is not ctx.tasks:
             await ctx.tasks()
@@ -280,6 +291,13 @@ async def _in_function_scope(ctx: Context, work: Awaitable[Any]) -> Any:
     return result
 
 
+async def abort(ctx: Context, exc: BaseException) -> None:
+    """An exception while the response went out (sent by the route's run): thrown into the
+    yield dependencies of scope "request", then raised for the server."""
+    await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+    raise exc
+
+
 async def _close_files(files: list[Any]) -> None:
     for file in files:
         await file.close()
@@ -312,6 +330,7 @@ RESPONSE_NOT_AWAITED = (
 
 __all__ = [
     "Door",
+    "abort",
     "arguments",
     "fail",
     "finish",

@@ -10,7 +10,7 @@ taken from the request's cache takes no place."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ..background import BackgroundTasks
@@ -39,13 +39,23 @@ class Context:
         "response",
         "tasks",
         "websocket",
+        "channel",
     )
 
     def __init__(
-        self, app: Any, route: Any, values: dict[str, Any], scope: Any, receive: Any, send: Any
+        self,
+        app: Any,
+        route: Any,
+        values: dict[str, Any],
+        scope: Any,
+        receive: Any,
+        send: Any,
+        channel: Callable[[], tuple[Any, Any, Any]] | None = None,
     ) -> None:
         self.app, self.route, self.values = app, route, values
+        #: The request as ASGI; on the native server, made by `channel` when first asked for.
         self.scope, self.receive, self.send = scope, receive, send
+        self.channel = channel
         #: The exits of yield dependencies of scope "request" (and the files to close).
         self.stack = contextlib.AsyncExitStack()
         #: The exits of yield dependencies of scope "function".
@@ -56,6 +66,12 @@ class Context:
         self.tasks: BackgroundTasks | None = None
         self.websocket: WebSocket | None = None
 
+    def asgi(self) -> tuple[Any, Any, Any]:
+        """The request's `(scope, receive, send)`, made now if it has not been."""
+        if self.scope is None and self.channel is not None:
+            self.scope, self.receive, self.send = self.channel()
+        return self.scope, self.receive, self.send
+
     def special(self, what: str, dependant: Dependant) -> Any:
         """The object a parameter annotated with Request, WebSocket, HTTPConnection, Response,
         BackgroundTasks or SecurityScopes gets; one of each per request (scopes are per
@@ -64,9 +80,11 @@ class Context:
             return self.websocket
         if what in ("request", "connection"):
             if self.request is None:
-                self.scope["app"] = self.app
-                self.scope["path_params"] = self.route.plan.path_params(self.scope, self.values)
-                self.request = Request(self.scope, self.receive, self.send)
+                scope, receive, send = self.asgi()
+                scope["app"] = self.app
+                scope["route"] = self.route
+                scope["path_params"] = self.route.plan.path_params(scope, self.values)
+                self.request = Request(scope, receive, send)
             return self.request
         if what == "response":
             if self.response is None:

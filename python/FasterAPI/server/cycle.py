@@ -13,7 +13,7 @@ from .._http.body import ClientDisconnect
 if TYPE_CHECKING:
     from .protocol import HttpProtocol
 
-_ERROR_500 = b'{"detail":"Internal Server Error"}'
+ERROR_500 = b'{"detail":"Internal Server Error"}'
 logger = logging.getLogger("fasterapi.error")
 
 
@@ -117,13 +117,13 @@ class RequestCycle:
                 return  # the app stopped because its client left: nothing to report
             logger.error("Exception in ASGI application", exc_info=exc)
             if not self.response_started:
-                self.send_error(500, _ERROR_500)
+                self.send_error(500, ERROR_500)
             elif not self.response_complete:
                 conn.close()  # the response cannot be finished: the client sees it cut short
         else:
             if not self.response_started and not self.is_disconnected:
                 logger.error("ASGI callable returned without starting a response.")
-                self.send_error(500, _ERROR_500)
+                self.send_error(500, ERROR_500)
             elif not self.response_complete and not self.is_disconnected:
                 logger.error("ASGI callable returned without completing the response.")
                 conn.close()

@@ -1,13 +1,14 @@
 """The native server's short path for FasterAPI routes: no ASGI scope, no message dicts.
 
 When the app is a FasterAPI app, the Rust parser matches each request head against the app's
-routes and runs the route's parameter plan itself. For a route marked native (one that does not
-take a `Request`), it hands over a `_core.RouteEvent` (route, kwargs, errors, is_json...), and
-`NativeCycle` gathers the body and awaits the route's run (`_core.RouteRun`, the same run as the
-ASGI door's) with itself as the door: it writes the whole response, encoded by Rust, in one
-write. Anything off that path (an exception to hand to the app's handlers, a streaming
-response, a background task) builds the ASGI scope then and finishes through the ASGI
-`RequestCycle`.
+routes and runs the route's parameter plan itself. For a route marked native (its handler takes
+no `Request` and its body is no form), it hands over a `_core.RouteEvent` (route, kwargs,
+errors, is_json...), and `NativeCycle` gathers the body and awaits the route's run
+(`_core.RouteRun`, the same run as the ASGI door's, dependencies included) with itself as the
+door: it writes the whole response, encoded by Rust, in one write; the background tasks and
+the code after `yield` run after it. What needs ASGI (a dependency's `Request`, an exception
+to hand to the app's handlers, a streaming response) gets the request's scope from `channel`,
+made then, once, with a `RequestCycle` for its receive and send.
 
 Handlers run eagerly: a handler that does not suspend runs to the end inside `data_received`
 and never waits for a turn of the event loop, while `asyncio.current_task()`, contextvars and
@@ -33,7 +34,7 @@ from ..applications import Faster
 from ..exceptions import HTTPException
 from ..responses import Response, inject_response
 from ..routing import APIRoute
-from .cycle import RequestCycle, log_access
+from .cycle import ERROR_500, RequestCycle, log_access, logger
 
 if TYPE_CHECKING:
     from .protocol import HttpProtocol
@@ -184,23 +185,13 @@ def route_paths(app: Any) -> list[RoutePath]:
                 f"the app has middleware ({middleware or 'an overridden middleware stack'}), "
                 "which every request goes through"
             )
-        if route.solve:
-            reasons.append(_why_solved(route))
         if route.request_params:
             reasons.append("its handler takes a Request")
+        elif not route.native:
+            reasons.append("its body is a form")
         native = whole_app and route.native
         paths.append(RoutePath(tuple(sorted(route.methods)), route.path, native, tuple(reasons)))
     return paths
-
-
-def _why_solved(route: APIRoute) -> str:
-    dependant = route.plan.dependant
-    if dependant is not None and dependant.dependencies:
-        names = ", ".join(_name(sub.call) for sub in dependant.dependencies)
-        return f"it has dependencies ({names})"
-    if route.body is not None and route.body.form:
-        return "its body is a form"
-    return "its handler takes BackgroundTasks or SecurityScopes"
 
 
 def _name(thing: Any) -> str:
@@ -229,6 +220,7 @@ class NativeCycle:
         "is_disconnected",
         "response_started",
         "response_complete",
+        "asgi_cycle",
     )
 
     def __init__(self, conn: HttpProtocol, event: _core.RouteEvent) -> None:
@@ -253,6 +245,8 @@ class NativeCycle:
         self.is_disconnected = False
         self.response_started = False
         self.response_complete = False
+        #: The request as ASGI, once something asked for it (`channel`).
+        self.asgi_cycle: RequestCycle | None = None
         if request.expect_continue:
             conn.write(_core.CONTINUE)  # the body is read in any case
 
@@ -275,9 +269,12 @@ class NativeCycle:
     def body_received(self, data: bytes, complete: bool = False) -> None:
         if self.too_large:
             return  # dropped: the 413 is on its way
-        if data and self.route.body is not None:  # a route without a body parameter drops it
+        route = self.route
+        if data and (route.body is not None or route.solve):
+            # (a route without a body parameter nor dependencies, which might read it
+            # through a Request, drops it)
             self.body_size += len(data)
-            limit = self.route.max_body_size
+            limit = route.max_body_size
             if limit is not None and self.body_size > limit:  # chunked, past max_body_size
                 self.too_large = True  # the app answers 413
                 self.keep_alive = False
@@ -308,8 +305,8 @@ class NativeCycle:
     def disconnected(self) -> None:
         self.is_disconnected = True
         task = self.task
-        if task is not None:
-            task.cancel()
+        if task is not None and not self.response_complete:
+            task.cancel()  # (once the response is out, its background tasks and exits go on)
 
     # -- the handler ----------------------------------------------------------------------------
 
@@ -326,6 +323,15 @@ class NativeCycle:
                 if not self.response_complete:
                     conn.close()  # cancelled by something else: this response cannot finish
                 raise
+        except Exception as exc:  # after the response started (a yield dependency's exit)
+            if self.is_disconnected and isinstance(exc, OSError):
+                return
+            logger.error("Exception in ASGI application", exc_info=exc)
+            asgi = self.asgi_cycle
+            if not (self.response_started or (asgi is not None and asgi.response_started)):
+                self.send_error(500, ERROR_500)
+            elif not (self.response_complete or (asgi is not None and asgi.response_complete)):
+                conn.close()  # the response cannot be finished: the client sees it cut short
         finally:
             conn.state.request_done()
             self.task = None
@@ -333,8 +339,36 @@ class NativeCycle:
     # -- the door (FasterAPI._runtime.runner.Door, what _core.RouteRun asks of it) ----------------
 
     def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
-        """A native route takes no Request (`route.native`): only the injected Response."""
+        """Gives the handler its Request (made from the ASGI scope, `channel`) and injected
+        Response; returns the Response."""
+        if route.request_params:
+            scope, receive, send = self.channel()
+            return self.conn.state.app._prepare(route, scope, receive, send, values)  # type: ignore[no-any-return]
         return inject_response(route, values) if route.response_params else None
+
+    def dependency_context(self, route: Any, values: dict[str, Any]) -> Any:
+        app = self.conn.state.app
+        return app._dependency_context(route, values, None, None, None, self.channel)
+
+    def channel(self) -> tuple[dict[str, Any], Any, Any]:
+        """The request as ASGI, `(scope, receive, send)`: made once, when something asks for
+        it (a Request, a response that sends itself, an exception handler); the body as read
+        is its `receive`'s, and from then on the connection hears of a disconnect through it
+        (a Request's `is_disconnected`)."""
+        cycle = self.asgi_cycle
+        if cycle is None:
+            conn = self.conn
+            scope = conn.scope(self.request.head_event())
+            if self.raw:
+                scope["fasterapi.body"] = self.raw  # for Request.body()
+            cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
+            # (a body cut off at max_body_size stays incomplete: the connection then ends)
+            cycle.body_received(self.raw, complete=not self.too_large)
+            cycle.task = self.task  # a disconnect or the shutdown timeout still cancels it
+            conn.cycle = cycle
+            self.asgi_cycle = cycle
+        send = cycle.send if self.cors is None else self.cors.wrap(cycle.send)
+        return cycle.scope, cycle.receive, send
 
     def json(self, content: Any, status: int) -> bytes:
         headers = None if self.cors is None else self.cors.apply(_JSON_TYPE)
@@ -378,27 +412,19 @@ class NativeCycle:
 
     def write(self, data: bytes) -> None:
         self.response_started = True
+        if self.asgi_cycle is not None:
+            self.conn.cycle = self  # the response is this cycle's after all
         self.conn.write(data)
         self._log_and_finish(data)
 
     async def _asgi(self, asgi: Any) -> None:
-        """Finishes the request through ASGI: `asgi(scope, receive, send)` on a RequestCycle
-        with this request's scope and (already read) body."""
-        conn = self.conn
-        scope = conn.scope(self.request.head_event())
-        cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
-        # (a body cut off at max_body_size stays incomplete: the connection then ends)
-        cycle.body_received(self.raw, complete=not self.too_large)
-        cycle.task = self.task  # a disconnect or the shutdown timeout still cancels the work
-        conn.cycle = cycle
-        cors = self.cors
-        if cors is not None:
-            inner = asgi
-
-            def asgi(scope: Any, receive: Any, send: Any) -> Any:
-                return inner(scope, receive, cors.wrap(send))
-
-        await cycle.call(asgi)
+        """Finishes the request through ASGI: `asgi(scope, receive, send)` on the request's
+        RequestCycle (`channel`)."""
+        scope, receive, send = self.channel()
+        cycle = self.asgi_cycle
+        assert cycle is not None
+        self.conn.cycle = cycle
+        await cycle.call(lambda _scope, _receive, _send: asgi(scope, receive, send))
 
     def send_error(
         self, status: int, body: bytes, content_type: bytes = b"application/json"

@@ -17,7 +17,7 @@ use pyo3::{PyTraverseError, PyVisit};
 
 use crate::cors::{preflight_parts, CorsAnswer};
 use crate::headers::visit_headers;
-use crate::route::dispatch::{Dispatcher, Entry, Resolved};
+use crate::route::dispatch::{Dispatcher, Entry, Overrides, Resolved};
 use crate::run::awaiting::{awaitable_iter, send_value, step_into, throw_value, Sent};
 use crate::run::messages::{body_message, start_message};
 use crate::run::runner::{Channel, Door, Runner};
@@ -37,8 +37,10 @@ pub struct AsgiApp {
     /// its `build_middleware_stack()` was overridden (instrumentations do), set by Python.
     #[pyo3(get, set, name = "_stack_first")]
     stack_first: bool,
-    /// FastAPI's `app.dependency_overrides`: original dependency -> replacement.
-    dependency_overrides: Py<PyDict>,
+    /// FastAPI's `app.dependency_overrides`: original dependency -> replacement (shared with
+    /// the dispatchers).
+    #[pyo3(get, name = "_overrides")]
+    overrides: Py<Overrides>,
     /// The overrides the dispatcher's routes were compiled with; when they differ from
     /// `dependency_overrides`, the routes are compiled again before the request.
     #[pyo3(get, set, name = "_overrides_compiled")]
@@ -53,20 +55,20 @@ impl AsgiApp {
         py: Python<'_>,
         _args: &Bound<'_, PyTuple>,
         _kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> Self {
-        AsgiApp {
+    ) -> PyResult<Self> {
+        Ok(AsgiApp {
             dispatcher: None,
             root_path: PyString::new(py, "").unbind(),
             user_middleware: PyList::empty(py).unbind(),
             stack_first: false,
-            dependency_overrides: PyDict::new(py).unbind(),
+            overrides: Py::new(py, Overrides::new(py))?,
             overrides_compiled: PyDict::new(py).unbind(),
-        }
+        })
     }
 
     #[getter]
     fn get_dependency_overrides(&self, py: Python<'_>) -> Py<PyDict> {
-        self.dependency_overrides.clone_ref(py)
+        self.overrides.borrow(py).current.clone_ref(py)
     }
 
     /// A dict, or None for none, as FastAPI takes (`app.dependency_overrides = None`;
@@ -77,7 +79,7 @@ impl AsgiApp {
         py: Python<'_>,
         value: Option<Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        self.dependency_overrides = match value {
+        self.overrides.borrow_mut(py).current = match value {
             Some(overrides) => overrides.unbind(),
             None => PyDict::new(py).unbind(),
         };
@@ -88,7 +90,7 @@ impl AsgiApp {
         visit.call(&self.dispatcher)?;
         visit.call(&self.root_path)?;
         visit.call(&self.user_middleware)?;
-        visit.call(&self.dependency_overrides)?;
+        visit.call(&self.overrides)?;
         visit.call(&self.overrides_compiled)
     }
 
@@ -350,10 +352,10 @@ impl AsgiCall {
             let is_http = scope
                 .get_item(pyo3::intern!(py, "type"))?
                 .is_some_and(|kind| is_str(&kind, "http"));
-            let overrides = core.dependency_overrides.bind(py);
-            let compiled = core.overrides_compiled.bind(py);
-            let overrides_current =
-                (overrides.is_empty() && compiled.is_empty()) || overrides.as_any().eq(compiled)?;
+            let overrides_current = core
+                .overrides
+                .borrow(py)
+                .match_(py, &core.overrides_compiled)?;
             match &core.dispatcher {
                 Some(dispatcher) if is_http && !through_middleware && overrides_current => {
                     (dispatcher.clone_ref(py), core.root_path.clone_ref(py))

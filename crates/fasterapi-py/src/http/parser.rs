@@ -187,6 +187,7 @@ impl HttpParser {
                             let event = UpgradeEvent::new(py, &head)?;
                             return Ok(Some(Bound::new(py, event)?.into_any()));
                         }
+                        self.follow_dispatcher(py);
                         let limit = self.body_limit(py, &head);
                         self.state = match head.framing {
                             Framing::None | Framing::Length(0) => State::End,
@@ -275,6 +276,20 @@ impl HttpParser {
         }
     }
 
+    /// Moves on to the dispatcher the app compiled last (its routes or dependency overrides
+    /// changed since the server started).
+    fn follow_dispatcher(&mut self, py: Python<'_>) {
+        while let Some(next) = self.dispatcher.as_ref().and_then(|d| {
+            d.bind(py)
+                .borrow()
+                .successor
+                .as_ref()
+                .map(|s| s.clone_ref(py))
+        }) {
+            self.dispatcher = Some(next);
+        }
+    }
+
     /// The body limit of the request `head`: the server's, but none for a multipart body sent
     /// to a form route of the app, which is parsed as it arrives and its files written to disk
     /// (FasterAPI._http.forms.stream_form): memory does not grow with it. The app's `max_body_size`
@@ -322,6 +337,9 @@ fn route_event<'py>(
     complete: bool,
 ) -> PyResult<Result<Bound<'py, PyAny>, RequestHead>> {
     let dispatcher = dispatcher.bind(py).borrow();
+    if !dispatcher.overrides_current(py)? {
+        return Ok(Err(head)); // the ASGI path compiles the routes again
+    }
     let lookup = dispatcher.router.lookup(&head.method, &head.path);
     let native = matches!(&lookup, Lookup::Found { value, .. } if value.native);
     let cors = match &dispatcher.cors {

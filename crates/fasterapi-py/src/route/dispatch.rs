@@ -24,6 +24,34 @@ pub struct Entry {
     pub strict_content_type: bool,
 }
 
+/// An app's `dependency_overrides` (the dict it holds now), shared by the app and the
+/// dispatchers compiled with them, so a dispatcher tells whether its routes are current.
+#[pyclass(module = "FasterAPI._core", name = "_Overrides")]
+pub struct Overrides {
+    pub current: Py<PyDict>,
+}
+
+impl Overrides {
+    pub fn new(py: Python<'_>) -> Self {
+        Overrides {
+            current: PyDict::new(py).unbind(),
+        }
+    }
+
+    /// Whether routes compiled with `compiled` are compiled with the overrides now.
+    pub fn match_(&self, py: Python<'_>, compiled: &Py<PyDict>) -> PyResult<bool> {
+        let (current, compiled) = (self.current.bind(py), compiled.bind(py));
+        Ok((current.is_empty() && compiled.is_empty()) || current.as_any().eq(compiled)?)
+    }
+}
+
+#[pymethods]
+impl Overrides {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.current)
+    }
+}
+
 /// All routes of an app, matched by a radix tree.
 #[pyclass(module = "FasterAPI._core")]
 pub struct Dispatcher {
@@ -35,6 +63,25 @@ pub struct Dispatcher {
     /// The app's CORSMiddleware, run natively (its only middleware): set by the app.
     #[pyo3(get, set)]
     pub cors: Option<Py<Cors>>,
+    /// The app's overrides and the ones its routes were compiled with (set by the app).
+    #[pyo3(get, set, name = "_overrides")]
+    pub overrides: Option<Py<Overrides>>,
+    #[pyo3(get, set, name = "_compiled")]
+    pub compiled: Option<Py<PyDict>>,
+    /// The dispatcher the app compiled after this one (its routes or overrides changed),
+    /// which the native server's parser moves on to.
+    #[pyo3(get, set)]
+    pub successor: Option<Py<Dispatcher>>,
+}
+
+impl Dispatcher {
+    /// Whether its routes are compiled with the app's dependency overrides as they are now.
+    pub fn overrides_current(&self, py: Python<'_>) -> PyResult<bool> {
+        match (&self.overrides, &self.compiled) {
+            (Some(overrides), Some(compiled)) => overrides.borrow(py).match_(py, compiled),
+            _ => Ok(true),
+        }
+    }
 }
 
 #[pymethods]
@@ -47,6 +94,9 @@ impl Dispatcher {
             entries: Vec::new(),
             strict_content_type,
             cors: None,
+            overrides: None,
+            compiled: None,
+            successor: None,
         }
     }
 
@@ -81,13 +131,17 @@ impl Dispatcher {
         for entry in &self.entries {
             entry.call.traverse(&visit)?;
         }
-        visit.call(&self.cors)
+        visit.call(&self.cors)?;
+        visit.call(&self.overrides)?;
+        visit.call(&self.compiled)?;
+        visit.call(&self.successor)
     }
 
     fn __clear__(&mut self) {
         self.router = Router::new();
         self.entries.clear();
         self.cors = None;
+        self.successor = None;
     }
 
     fn __len__(&self) -> usize {

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 /// Adds `Dispatcher` and `RadixRouter` to `FasterAPI._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<dispatch::Dispatcher>()?;
+    m.add_class::<dispatch::Overrides>()?;
     m.add_class::<radix::RadixRouter>()?;
     Ok(())
 }

@@ -112,7 +112,9 @@ enum Stage {
     Endpoint,
     /// The exits of the yield dependencies of scope "function", on success.
     FunctionExits,
-    /// `runner.finish`: the response sent, the background tasks and the request-scope exits.
+    /// `runner.finish`: the background tasks and the request-scope exits (the response sent
+    /// first, if it sends itself); or `runner.abort`, the request-scope exits after an
+    /// exception while the response went out.
     Finish,
     /// `send(http.response.start)`; the body message follows.
     SendStart,
@@ -299,19 +301,25 @@ impl Runner {
             Stage::FunctionExits => match outcome {
                 Ok(_) => {
                     let response = self.held.take().expect("held while the exits run");
-                    let ctx = self.ctx.as_ref().expect("a route with dependencies");
-                    let finish = hook(py, &FINISH, "finish")?;
-                    Ok(Some((finish.call1((ctx, response))?, Stage::Finish)))
+                    self.send_made(py, response.into_bound(py))
                 }
                 Err(err) => self.fail(py, err, false),
             },
-            Stage::SendStart => {
-                outcome?;
-                let end = self.held.take().expect("the body message is held");
-                let send = self.door_send(py);
-                Ok(Some((send.call1((end,))?, Stage::Sent)))
-            }
-            Stage::Finish | Stage::Sent | Stage::Handle => outcome.map(|_| None),
+            Stage::SendStart => match outcome {
+                Ok(_) => {
+                    let end = self.held.take().expect("the body message is held");
+                    match self.door_send(py).call1((end,)) {
+                        Ok(sent) => Ok(Some((sent, Stage::Sent))),
+                        Err(err) => self.abort(py, err),
+                    }
+                }
+                Err(err) => self.abort(py, err),
+            },
+            Stage::Sent => match outcome {
+                Ok(_) => self.finish(py, None),
+                Err(err) => self.abort(py, err),
+            },
+            Stage::Finish | Stage::Handle => outcome.map(|_| None),
             Stage::Fail => self.handle(py, PyErr::from_value(outcome?)),
         }
     }
@@ -319,26 +327,21 @@ impl Runner {
     /// The first steps: the body and the arguments, then the endpoint.
     fn begin<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
         if self.call.solve {
-            let Door::Asgi(Channel {
-                app,
-                scope,
-                receive,
-                send,
-                ..
-            }) = &self.door
-            else {
-                return Err(PyRuntimeError::new_err(
-                    "a route with dependencies is served through its ASGI scope",
-                ));
-            };
-            let scope = scope.bind(py);
             let route = self.call.route.bind(py);
-            scope.set_item(pyo3::intern!(py, "route"), route)?;
             let values = self.values.bind(py);
-            let ctx = app.bind(py).call_method1(
-                pyo3::intern!(py, "_dependency_context"),
-                (route, values, scope, receive, send),
-            )?;
+            let ctx = match &self.door {
+                Door::Asgi(c) => {
+                    let scope = c.scope.bind(py);
+                    scope.set_item(pyo3::intern!(py, "route"), route)?;
+                    c.app.bind(py).call_method1(
+                        pyo3::intern!(py, "_dependency_context"),
+                        (route, values, scope, &c.receive, &c.send),
+                    )?
+                }
+                Door::Native(cycle) => cycle
+                    .bind(py)
+                    .call_method1(pyo3::intern!(py, "dependency_context"), (route, values))?,
+            };
             let arguments = hook(py, &ARGUMENTS, "arguments")?;
             let args = (route, &ctx, &self.errors, &self.raw, &self.media);
             let awaitable = arguments.call1(args);
@@ -546,12 +549,60 @@ impl Runner {
                 Ok(Some((sent, Stage::SendStart)))
             }
             Door::Native(cycle) => {
-                cycle
-                    .bind(py)
-                    .call_method1(pyo3::intern!(py, "write"), (start,))?;
-                Ok(None)
+                let write = pyo3::intern!(py, "write");
+                match cycle.bind(py).call_method1(write, (start,)) {
+                    Ok(_) => self.finish(py, None),
+                    Err(err) => self.abort(py, err),
+                }
             }
         }
+    }
+
+    /// A route with dependencies, its response made and the function-scope exits run:
+    /// encoded and sent by the door when its body is all there (without background tasks of
+    /// its own), else sent by its own ASGI call (`runner.finish`); then the background tasks
+    /// and the request-scope exits.
+    fn send_made<'py>(
+        &mut self,
+        py: Python<'py>,
+        response: Bound<'py, PyAny>,
+    ) -> PyResult<Next<'py>> {
+        let whole = match sent_whole(&response) {
+            Ok(true) => self.encode_whole(py, &response),
+            Ok(false) => return self.finish(py, Some(response)),
+            Err(err) => Err(err),
+        };
+        match whole {
+            Ok(Reply::Encoded(start, end)) => self.send_encoded(py, start, end),
+            Ok(Reply::Own(_)) => unreachable!("encode_whole encodes"),
+            Err(err) => self.abort(py, err),
+        }
+    }
+
+    /// Once the response is out: a route with dependencies runs its background tasks and
+    /// request-scope exits (`runner.finish`, which sends `response` first, if given).
+    fn finish<'py>(
+        &mut self,
+        py: Python<'py>,
+        response: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Next<'py>> {
+        let Some(ctx) = &self.ctx else {
+            return Ok(None);
+        };
+        let finish = hook(py, &FINISH, "finish")?;
+        Ok(Some((finish.call1((ctx, response))?, Stage::Finish)))
+    }
+
+    /// An exception while the response goes out: thrown into the request-scope exits
+    /// (`runner.abort`), then up to the server; never answered by the exception handlers.
+    fn abort<'py>(&mut self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
+        self.held = None;
+        let Some(ctx) = &self.ctx else {
+            return Err(err);
+        };
+        let abort = hook(py, &ABORT, "abort")?;
+        let aborting = abort.call1((ctx, err.into_value(py)))?;
+        Ok(Some((aborting, Stage::Finish)))
     }
 
     fn door_send<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
@@ -656,6 +707,7 @@ static RESPONSE_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static ARGUMENTS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static FAIL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static FINISH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static ABORT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// A function of FasterAPI._runtime.runner, the run's Python side.
 fn hook<'py>(
