@@ -246,6 +246,10 @@ def test_cors_alone_runs_natively_with_the_middlewares_answers(make_client):
     async def boom():
         raise RuntimeError("boom")
 
+    @app.post("/small", max_body_size=8)
+    async def small(body: dict):
+        return body
+
     client = make_client(app, raise_server_exceptions=False)
     assert not app._middleware_first()
     paths = {p.path: p for p in route_paths(app)}
@@ -270,6 +274,9 @@ def test_cors_alone_runs_natively_with_the_middlewares_answers(make_client):
     assert plain.json() == {"n": 3} and "access-control-expose-headers" not in plain.headers
     failed = client.get("/boom", headers=origin)
     assert failed.status_code == 500 and "access-control-allow-origin" not in failed.headers
+    too_large = client.post("/small", content=b"{}" + b" " * 100, headers=origin)
+    assert too_large.status_code == 413
+    assert too_large.headers["access-control-allow-origin"] == "https://a.com"
     preflight = client.options(
         "/items/3", headers={**origin, "Access-Control-Request-Method": "GET"}
     )

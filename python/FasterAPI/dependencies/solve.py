@@ -17,7 +17,18 @@ from ..background import BackgroundTasks
 from ..concurrency import contextmanager_in_threadpool, run_in_threadpool
 from ..requests import Request
 from ..responses import Response, injected_response
-from ..security import SecurityScopes
+from ..datastructures import Headers
+from ..security import (
+    APIKeyHeader,
+    HTTPBase,
+    HTTPBasic,
+    HTTPBearer,
+    HTTPDigest,
+    OAuth2,
+    OAuth2AuthorizationCodeBearer,
+    OAuth2PasswordBearer,
+    SecurityScopes,
+)
 from ..websockets import WebSocket
 from .models import Dependant
 
@@ -40,6 +51,8 @@ class Context:
         "tasks",
         "websocket",
         "channel",
+        "raw_headers",
+        "headers_only",
     )
 
     def __init__(
@@ -51,11 +64,15 @@ class Context:
         receive: Any,
         send: Any,
         channel: Callable[[], tuple[Any, Any, Any]] | None = None,
+        raw_headers: Callable[[], Any] | None = None,
     ) -> None:
         self.app, self.route, self.values = app, route, values
-        #: The request as ASGI; on the native server, made by `channel` when first asked for.
+        #: The request as ASGI; on the native server, made by `channel` when first asked for
+        #: (`raw_headers` gives its headers without it).
         self.scope, self.receive, self.send = scope, receive, send
         self.channel = channel
+        self.raw_headers = raw_headers
+        self.headers_only: HeadersOnly | None = None
         #: The exits of yield dependencies of scope "request" (and the files to close).
         self.stack = contextlib.AsyncExitStack()
         #: The exits of yield dependencies of scope "function".
@@ -79,6 +96,8 @@ class Context:
         if what == "websocket" or (what == "connection" and self.websocket is not None):
             return self.websocket
         if what in ("request", "connection"):
+            if self.request is None and type(dependant.call) in HEADER_SCHEMES:
+                return self._headers_only()
             if self.request is None:
                 scope, receive, send = self.asgi()
                 scope["app"] = self.app
@@ -95,6 +114,42 @@ class Context:
                 self.tasks = BackgroundTasks()
             return self.tasks
         return SecurityScopes(dependant.scopes)
+
+    def _headers_only(self) -> HeadersOnly:
+        view = self.headers_only
+        if view is None:
+            if self.scope is None and self.raw_headers is not None:
+                raw = self.raw_headers()
+            else:
+                raw = self.asgi()[0]["headers"]
+            view = self.headers_only = HeadersOnly(raw)
+        return view
+
+
+class HeadersOnly:
+    """What a security scheme of FasterAPI's (HEADER_SCHEMES) reads of its request: the
+    headers, given without making a Request (on the native server, without an ASGI scope)."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self, raw: Any) -> None:
+        self.headers = Headers(raw)
+
+
+#: The security schemes whose `__call__` reads nothing of the request but its headers (these
+#: classes themselves: a subclass may read more), given a HeadersOnly.
+HEADER_SCHEMES = frozenset(
+    (
+        APIKeyHeader,
+        HTTPBase,
+        HTTPBasic,
+        HTTPBearer,
+        HTTPDigest,
+        OAuth2,
+        OAuth2AuthorizationCodeBearer,
+        OAuth2PasswordBearer,
+    )
+)
 
 
 async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> dict | None:

@@ -263,7 +263,7 @@ class NativeCycle:
         length = self.request.content_length
         if limit is None or length is None or length <= limit:
             return False
-        self.send_error(413, CONTENT_TOO_LARGE.encode(), b"text/plain; charset=utf-8")
+        self.send_error(413, CONTENT_TOO_LARGE.encode(), b"text/plain; charset=utf-8", True)
         return True
 
     def body_received(self, data: bytes, complete: bool = False) -> None:
@@ -348,7 +348,13 @@ class NativeCycle:
 
     def dependency_context(self, route: Any, values: dict[str, Any]) -> Any:
         app = self.conn.state.app
-        return app._dependency_context(route, values, None, None, None, self.channel)
+        context = app._dependency_context(route, values, None, None, None, self.channel)
+        context.raw_headers = self.raw_headers
+        return context
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The request's headers, as an ASGI scope has them."""
+        return self.request.head_event().headers  # type: ignore[no-any-return]
 
     def channel(self) -> tuple[dict[str, Any], Any, Any]:
         """The request as ASGI, `(scope, receive, send)`: made once, when something asks for
@@ -427,11 +433,19 @@ class NativeCycle:
         await cycle.call(lambda _scope, _receive, _send: asgi(scope, receive, send))
 
     def send_error(
-        self, status: int, body: bytes, content_type: bytes = b"application/json"
+        self,
+        status: int,
+        body: bytes,
+        content_type: bytes = b"application/json",
+        app_answer: bool = False,
     ) -> None:
         """An error answered before the handler runs (503 over --limit-concurrency, 413 past
-        max_body_size); the connection then ends."""
+        max_body_size, which is the app's answer: `app_answer`, with the CORS headers when
+        its CORSMiddleware runs natively) or after it failed (500); the connection then
+        ends."""
         headers = [(b"content-type", content_type)]  # Content-Length: whole_response
+        if app_answer and self.cors is not None:
+            headers = self.cors.apply(headers)
         self.keep_alive = False
         self.write(
             _core.whole_response(status, headers, body, self.http_minor, False, self.head_only)

@@ -10,7 +10,7 @@
 //! as a `RouteRun` on the native one): it awaits the Python awaitables it needs itself, so a
 //! route without dependencies runs no Python frame but its endpoint's. A route with
 //! dependencies calls FasterAPI._runtime.runner for what is still Python: solving them
-//! (`arguments`), the exit stacks (`fail`, `finish`).
+//! (`arguments`), the exit stacks (`fail`, `finish`, `abort`).
 
 use std::sync::Arc;
 
@@ -48,7 +48,7 @@ pub struct Channel {
 
 impl Door {
     /// Gives the handler the Request and the Response its signature asks for (the app's
-    /// `_prepare`; the native door gives no Request): the injected Response, or None.
+    /// `_prepare`, or the native door's `prepare`): the injected Response, or None.
     fn prepare<'py>(
         &self,
         py: Python<'py>,
