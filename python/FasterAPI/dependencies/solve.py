@@ -15,9 +15,9 @@ from typing import Any
 
 from ..background import BackgroundTasks
 from ..concurrency import contextmanager_in_threadpool, run_in_threadpool
+from ..datastructures import Headers
 from ..requests import Request
 from ..responses import Response, injected_response
-from ..datastructures import Headers
 from ..security import (
     APIKeyHeader,
     HTTPBase,

@@ -354,7 +354,7 @@ class NativeCycle:
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """The request's headers, as an ASGI scope has them."""
-        return self.request.head_event().headers  # type: ignore[no-any-return]
+        return self.request.head_event().headers
 
     def channel(self) -> tuple[dict[str, Any], Any, Any]:
         """The request as ASGI, `(scope, receive, send)`: made once, when something asks for
