@@ -2,6 +2,7 @@
 dependencies and their teardown, route/router/app dependencies, Security scopes, Annotated
 aliases, dependency_overrides, injected objects and cycles."""
 
+import time
 from typing import Annotated
 
 import msgspec
@@ -10,6 +11,7 @@ from FasterAPI import (
     APIRouter,
     BackgroundTasks,
     Depends,
+    FastAPI,
     Faster,
     Header,
     HTTPException,
@@ -563,3 +565,42 @@ def test_invalid_json_is_answered_before_any_dependency_runs(make_client):
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
     assert ran == []
+
+
+def test_a_dependencys_request_as_the_route_sees_it_after_the_response(make_client):
+    """A Request a dependency takes is the app's view of the request on both doors (on the
+    native server its scope is made when asked for): FastAPI(root_path=...), the body; once
+    the response is out, its `receive` gives http.disconnect (a background task's read does
+    not wait)."""
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # root_path= is deprecated, and still honoured
+        app = FastAPI(root_path="/api")
+    seen = []
+
+    async def after(request: Request):
+        message = await asyncio.wait_for(request.receive(), 2)
+        seen.append(message["type"])
+
+    def inspect(request: Request, tasks: BackgroundTasks):
+        tasks.add_task(after, request)
+        return {"base": str(request.base_url), "root": request.scope["root_path"]}
+
+    @app.post("/items/{item_id}")
+    async def item(item_id: int, payload: dict, seen_by: dict = Depends(inspect)):
+        return {"id": item_id, "payload": payload, **seen_by}
+
+    response = make_client(app).post("/items/3", json={"a": 1})
+    assert response.json() == {
+        "id": 3,
+        "payload": {"a": 1},
+        "base": "http://testserver/api/",
+        "root": "/api",
+    }
+    for _ in range(100):
+        if seen:
+            break
+        time.sleep(0.02)
+    assert seen == ["http.disconnect"]

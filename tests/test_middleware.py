@@ -285,6 +285,40 @@ def test_cors_alone_runs_natively_with_the_middlewares_answers(make_client):
     assert preflight.headers["content-type"] == "text/plain; charset=utf-8"
 
 
+SHARED = PlainTextResponse("static")
+
+
+def test_native_cors_leaves_a_returned_response_and_a_mounts_500_as_starlette(make_client):
+    """A Response sent again gets the CORS headers of each request afresh (they are set on
+    the answer, not the object); a mounted app's unhandled error is inside the parent's
+    CORSMiddleware: its 500 has them, as FastAPI's does."""
+    app = FastAPI()
+    app.add_middleware(CORSMiddleware, allow_origins=["https://a.com"], allow_credentials=True)
+    sub = FastAPI()
+
+    @app.get("/shared")
+    async def shared():
+        return SHARED
+
+    @sub.get("/boom")
+    async def boom():
+        raise ValueError("boom")
+
+    app.mount("/sub", sub)
+    client = make_client(app, raise_server_exceptions=False)
+    origin = {"Origin": "https://a.com"}
+    for headers in (origin, origin, {}):
+        response = client.get("/shared", headers=headers)
+        assert response.headers["vary"] == "Origin"
+        allowed = response.headers.get("access-control-allow-origin")
+        assert allowed == ("https://a.com" if headers else None)
+        assert ("access-control-allow-credentials" in response.headers) == bool(headers)
+    assert SHARED.raw_headers == PlainTextResponse("static").raw_headers
+    failed = client.get("/sub/boom", headers=origin)
+    assert failed.status_code == 500
+    assert failed.headers["access-control-allow-origin"] == "https://a.com"
+
+
 @pytest.mark.fasterapi_only  # refused at the handshake; Starlette sends an HTTP denial
 @pytest.mark.native_xfail(
     reason="the native server answers a close before accept() with an HTTP 403, as ASGI "

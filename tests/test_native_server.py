@@ -268,6 +268,24 @@ def test_yield_dependencies_on_the_native_path_see_the_disconnect(server):
     assert exchange(server, request("GET", "/items/2"))[0] == 200
 
 
+def test_pipelined_requests_finish_their_tasks_and_exits_after_their_responses(tmp_path):
+    """Requests sent in one write, whose background tasks and yield-dependency exits
+    suspend after their responses are written: each one's run goes on to its end (before
+    Python 3.12, a connection's host task that was handed work before it first ran dropped
+    it), and the server then stops."""
+    with native_server(tmp_path) as server:
+        with server.connect() as sock:
+            sock.sendall(b"".join(request("GET", f"/pipelined?n={n}") for n in range(3)))
+            reader = Reader(sock)
+            answers = [reader.response() for _ in range(3)]
+        assert [json.loads(body) for _, _, body in answers] == [{"n": n} for n in range(3)]
+        for n in range(3):
+            server.wait_for_output(f"pipelined exit {n}", timeout=5)
+            assert f"pipelined task {n}" in server.output()
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=10) == 0
+
+
 def test_graceful_shutdown_finishes_requests_in_flight(tmp_path):
     with native_server(tmp_path) as server:
         server.wait_for_output("lifespan startup")

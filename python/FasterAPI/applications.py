@@ -821,8 +821,10 @@ class Faster(_core.AsgiApp):
     ) -> None:
         """The 500 for an unhandled `exc` (see _error_response), then `exc` raised again."""
         scope["app"] = self
-        if isinstance(send, _core.CorsSend):
-            send = send.inner  # ServerErrorMiddleware's answer is outside CORSMiddleware's
+        if self._cors is not None and isinstance(send, _core.CorsSend):
+            # ServerErrorMiddleware's answer is outside this app's CORSMiddleware (run
+            # natively: its door wrapped `send` last); a mount's parent's stays outside it
+            send = send.inner
         response = await self._error_response(Request(scope, receive, send), exc)
         await response(scope, receive, send)
         raise exc

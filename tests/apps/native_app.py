@@ -80,6 +80,23 @@ async def slow_deps(
     return {"deps": step}
 
 
+async def pipelined_session(n: int):
+    yield n
+    await asyncio.sleep(0.05)  # the exit suspends
+    print(f"pipelined exit {n}", flush=True)
+
+
+async def pipelined_task(n: int):
+    await asyncio.sleep(0.05)  # the task suspends
+    print(f"pipelined task {n}", flush=True)
+
+
+@app.get("/pipelined")
+async def pipelined(tasks: BackgroundTasks, n: int = Depends(pipelined_session)):
+    tasks.add_task(pipelined_task, n)
+    return {"n": n}
+
+
 @app.get("/text")
 async def text():
     return PlainTextResponse("plain", headers={"X-Kind": "text"})

@@ -121,7 +121,9 @@ class HostTask:
             self.task.cancel()
 
     async def _main(self) -> None:
-        while not self.closed:
+        # (a job handed over before this first runs is run even if closed meanwhile: the
+        # connection moved on to a pipelined request while it was still busy)
+        while not self.closed or self.job is not None:
             cancelled = None
             if self.job is None:
                 self.waiter = self.loop.create_future()
@@ -294,6 +296,9 @@ class NativeCycle:
             task = asyncio.Task(self.run(), loop=conn.loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
             if not task.done():
                 self.task = task
+                asgi = self.asgi_cycle
+                if asgi is not None and asgi.task is None:  # made during the first step
+                    asgi.task = task
             return
         if conn.host is None or not conn.host.free:
             if conn.host is not None:
@@ -304,6 +309,10 @@ class NativeCycle:
 
     def disconnected(self) -> None:
         self.is_disconnected = True
+        asgi = self.asgi_cycle
+        if asgi is not None:  # a Request made from it sees the client gone
+            asgi.is_disconnected = True
+            asgi._wake()
         task = self.task
         if task is not None and not self.response_complete:
             task.cancel()  # (once the response is out, its background tasks and exits go on)
@@ -319,7 +328,9 @@ class NativeCycle:
             else:
                 await _core.RouteRun.native(self, self.event, self.raw)
         except (ClientDisconnect, asyncio.CancelledError):
-            if not self.is_disconnected:
+            if not self.is_disconnected:  # (the connection tells the RequestCycle, if any)
+                if self.asgi_cycle is not None and self.asgi_cycle.is_disconnected:
+                    return
                 if not self.response_complete:
                     conn.close()  # cancelled by something else: this response cannot finish
                 raise
@@ -365,11 +376,17 @@ class NativeCycle:
         if cycle is None:
             conn = self.conn
             scope = conn.scope(self.request.head_event())
-            if self.raw:
-                scope["fasterapi.body"] = self.raw  # for Request.body()
+            root_path = conn.state.app.root_path  # FastAPI(root_path=...), as AsgiCall sets it
+            if root_path:
+                scope["root_path"] = root_path
             cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
-            # (a body cut off at max_body_size stays incomplete: the connection then ends)
-            cycle.body_received(self.raw, complete=not self.too_large)
+            if self.route.body is not None and not self.too_large:
+                # read by the run, as on the ASGI door: Request.body() has it, and
+                # `receive` has nothing more to give
+                scope["fasterapi.body"] = self.raw
+                cycle.body_complete = cycle.final_sent = True
+            else:  # unread (a body cut off at max_body_size stays incomplete: the connection
+                cycle.body_received(self.raw, complete=not self.too_large)  # then ends)
             cycle.task = self.task  # a disconnect or the shutdown timeout still cancels it
             conn.cycle = cycle
             self.asgi_cycle = cycle
@@ -383,13 +400,14 @@ class NativeCycle:
         )
 
     def whole(self, response: Response) -> bytes:
+        headers = response.raw_headers  # (left as they are: a Response may be sent again)
         if self.cors is not None:
-            response.raw_headers = self.cors.apply(response.raw_headers)
-        if len(response.raw_headers) > 2:
-            self._connection_header(response)
+            headers = self.cors.apply(headers)
+        if len(headers) > 2:
+            headers = self._connection_header(headers)
         return _core.whole_response(
             response.status_code,
-            response.raw_headers,
+            headers,
             response.body,
             self.http_minor,
             self.keep_alive,
@@ -407,19 +425,23 @@ class NativeCycle:
 
         return self._asgi(handle)
 
-    def _connection_header(self, response: Response) -> None:
-        """The server writes Connection itself; an app's `Connection: close` is honoured."""
-        for name, value in response.raw_headers:
+    def _connection_header(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """The headers without Connection, which the server writes itself; an app's
+        `Connection: close` is honoured."""
+        for name, value in headers:
             if name.lower() == b"connection":
                 if b"close" in value.lower():
                     self.keep_alive = False
-                response.raw_headers = [h for h in response.raw_headers if h[0].lower() != name]
-                return
+                return [h for h in headers if h[0].lower() != b"connection"]
+        return headers
 
     def write(self, data: bytes) -> None:
         self.response_started = True
-        if self.asgi_cycle is not None:
-            self.conn.cycle = self  # the response is this cycle's after all
+        asgi = self.asgi_cycle
+        if asgi is not None:  # the response is this cycle's after all; a Request made from
+            self.conn.cycle = self  # the RequestCycle hears it is over (`receive` gives
+            asgi.response_started = asgi.response_complete = True  # http.disconnect)
+            asgi._wake()
         self.conn.write(data)
         self._log_and_finish(data)
 

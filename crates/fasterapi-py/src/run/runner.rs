@@ -575,7 +575,8 @@ impl Runner {
         match whole {
             Ok(Reply::Encoded(start, end)) => self.send_encoded(py, start, end),
             Ok(Reply::Own(_)) => unreachable!("encode_whole encodes"),
-            Err(err) => self.abort(py, err),
+            // not sent yet: the request-scope exits, then the exception handlers
+            Err(err) => self.fail(py, err, false),
         }
     }
 
