@@ -266,6 +266,12 @@ def test_yield_dependencies_on_the_native_path_see_the_disconnect(server):
         "session exit saw CancelledError"
     )
     assert exchange(server, request("GET", "/items/2"))[0] == 200
+    # a dependency that takes a Request (its ASGI scope made during the eager first step)
+    sock = server.connect()
+    sock.sendall(request("GET", "/slow-request-dep?seconds=30"))
+    time.sleep(0.3)
+    sock.close()
+    server.wait_for_output("slow-request-dep cancelled", timeout=5)
 
 
 def test_pipelined_requests_finish_their_tasks_and_exits_after_their_responses(tmp_path):

@@ -80,6 +80,21 @@ async def slow_deps(
     return {"deps": step}
 
 
+def agent(request: Request):
+    """A dependency that takes a Request: on the native path its scope is made for it."""
+    return request.headers.get("user-agent", "")
+
+
+@app.get("/slow-request-dep")
+async def slow_request_dep(seconds: float = 1.0, who: str = Depends(agent)):
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        print("slow-request-dep cancelled", flush=True)
+        raise
+    return {"who": who}
+
+
 async def pipelined_session(n: int):
     yield n
     await asyncio.sleep(0.05)  # the exit suspends
