@@ -18,17 +18,7 @@ from ..concurrency import contextmanager_in_threadpool, run_in_threadpool
 from ..datastructures import Headers
 from ..requests import Request
 from ..responses import Response, injected_response
-from ..security import (
-    APIKeyHeader,
-    HTTPBase,
-    HTTPBasic,
-    HTTPBearer,
-    HTTPDigest,
-    OAuth2,
-    OAuth2AuthorizationCodeBearer,
-    OAuth2PasswordBearer,
-    SecurityScopes,
-)
+from ..security import HEADER_SCHEMES, SecurityScopes
 from ..websockets import WebSocket
 from .models import Dependant
 
@@ -64,14 +54,13 @@ class Context:
         receive: Any,
         send: Any,
         channel: Callable[[], tuple[Any, Any, Any]] | None = None,
-        raw_headers: Callable[[], Any] | None = None,
     ) -> None:
         self.app, self.route, self.values = app, route, values
         #: The request as ASGI; on the native server, made by `channel` when first asked for
-        #: (`raw_headers` gives its headers without it).
+        #: (`raw_headers`, set by the native door, gives its headers without it).
         self.scope, self.receive, self.send = scope, receive, send
         self.channel = channel
-        self.raw_headers = raw_headers
+        self.raw_headers: Callable[[], Any] | None = None
         self.headers_only: HeadersOnly | None = None
         #: The exits of yield dependencies of scope "request" (and the files to close).
         self.stack = contextlib.AsyncExitStack()
@@ -127,29 +116,14 @@ class Context:
 
 
 class HeadersOnly:
-    """What a security scheme of FasterAPI's (HEADER_SCHEMES) reads of its request: the
-    headers, given without making a Request (on the native server, without an ASGI scope)."""
+    """What a security scheme of FasterAPI's (security.HEADER_SCHEMES) reads of its request:
+    the headers, given without making a Request (on the native server, without an ASGI
+    scope)."""
 
     __slots__ = ("headers",)
 
     def __init__(self, raw: Any) -> None:
         self.headers = Headers(raw)
-
-
-#: The security schemes whose `__call__` reads nothing of the request but its headers (these
-#: classes themselves: a subclass may read more), given a HeadersOnly.
-HEADER_SCHEMES = frozenset(
-    (
-        APIKeyHeader,
-        HTTPBase,
-        HTTPBasic,
-        HTTPBearer,
-        HTTPDigest,
-        OAuth2,
-        OAuth2AuthorizationCodeBearer,
-        OAuth2PasswordBearer,
-    )
-)
 
 
 async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> dict | None:

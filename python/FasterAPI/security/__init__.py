@@ -24,6 +24,22 @@ from .oauth2 import (
 from .open_id_connect_url import OpenIdConnect
 from .utils import get_authorization_scheme_param
 
+#: The schemes whose `__call__` reads nothing of the request but its headers (these classes
+#: themselves: a subclass may read more); the dependency solver gives them only the headers
+#: (FasterAPI.dependencies.solve.HeadersOnly), no Request.
+HEADER_SCHEMES = frozenset(
+    (
+        APIKeyHeader,
+        HTTPBase,
+        HTTPBasic,
+        HTTPBearer,
+        HTTPDigest,
+        OAuth2,
+        OAuth2AuthorizationCodeBearer,
+        OAuth2PasswordBearer,
+    )
+)
+
 __all__ = [
     "APIKeyCookie",
     "APIKeyHeader",

@@ -350,11 +350,8 @@ class NativeCycle:
     # -- the door (FasterAPI._runtime.runner.Door, what _core.RouteRun asks of it) ----------------
 
     def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
-        """Gives the handler its Request (made from the ASGI scope, `channel`) and injected
-        Response; returns the Response."""
-        if route.request_params:
-            scope, receive, send = self.channel()
-            return self.conn.state.app._prepare(route, scope, receive, send, values)  # type: ignore[no-any-return]
+        """A native route's handler takes no Request (`APIRoute.native`): only the injected
+        Response."""
         return inject_response(route, values) if route.response_params else None
 
     def dependency_context(self, route: Any, values: dict[str, Any]) -> Any:

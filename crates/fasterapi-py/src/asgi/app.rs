@@ -338,15 +338,15 @@ impl AsgiCall {
     fn start<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
         let app = self.app.bind(py);
         let scope = self.scope.bind(py);
-        let (dispatcher, root_path) = {
+        let (dispatcher, root_path, cors) = {
             let core = app.borrow();
             // With CORSMiddleware alone, run natively (the dispatcher's `cors`), calls go
             // through no stack; until it is known, through `_asgi_other`, which builds it.
-            let native_cors = core
+            let cors = core
                 .dispatcher
                 .as_ref()
-                .is_some_and(|d| d.bind(py).borrow().cors.is_some());
-            let middleware = core.user_middleware.bind(py).len() > 0 && !native_cors;
+                .and_then(|d| d.bind(py).borrow().cors.as_ref().map(|c| c.clone_ref(py)));
+            let middleware = core.user_middleware.bind(py).len() > 0 && cors.is_none();
             let through_middleware =
                 (core.stack_first || middleware) && !in_stack(app.as_any(), scope)?;
             let is_http = scope
@@ -358,7 +358,7 @@ impl AsgiCall {
                 .match_(py, &core.overrides_compiled)?;
             match &core.dispatcher {
                 Some(dispatcher) if is_http && !through_middleware && overrides_current => {
-                    (dispatcher.clone_ref(py), core.root_path.clone_ref(py))
+                    (dispatcher.clone_ref(py), core.root_path.clone_ref(py), cors)
                 }
                 _ => return self.delegate(py, pyo3::intern!(py, "_asgi_other"), None),
             }
@@ -366,12 +366,6 @@ impl AsgiCall {
         if !root_path.bind(py).is_empty()? {
             scope.set_item(pyo3::intern!(py, "root_path"), root_path)?;
         }
-        let cors = dispatcher
-            .bind(py)
-            .borrow()
-            .cors
-            .as_ref()
-            .map(|c| c.clone_ref(py));
         if let Some(cors) = cors {
             if !in_stack(app.as_any(), scope)? {
                 // (one that came through the stack met the Python CORSMiddleware there)

@@ -380,9 +380,9 @@ impl Runner {
                 }
             }
             if !decoded {
-                let read_body = hook(py, &READ_BODY, "read_body")?;
+                let parse_body = hook(py, &PARSE_BODY, "parse_body")?;
                 let args = (&call.route, raw, &self.media, values, &errors);
-                errors = read_body.call1(args)?;
+                errors = parse_body.call1(args)?;
             }
         }
         if !errors.is_none() {
@@ -702,7 +702,7 @@ fn empty_body(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     body_message(PyBytes::new(py, b"").as_any())
 }
 
-static READ_BODY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static PARSE_BODY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static VALIDATION_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static RESPONSE_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static ARGUMENTS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
