@@ -86,7 +86,7 @@ class _BodyPlan(Protocol):
     """What Rust reads of a route's body plan (`FasterAPI._compiler.body.BodyPlan`,
     `_compiler.form_plan.FormPlan`): whether the body is a form (read as it arrives), and the
     whole-body Struct decoder tried first on a JSON body (None if there is none), which gives
-    the argument `fast_name`; `parse` reads the rest (FasterAPI._runtime.runner.read_body)."""
+    the argument `fast_name`; `parse` reads the rest (FasterAPI._runtime.runner.parse_body)."""
 
     @property
     def form(self) -> object: ...

@@ -6,7 +6,7 @@ handler's arguments, calls the endpoint (`run_endpoint_function`, the one call s
 endpoint), validates and serializes the result through the response model, encodes and sends
 the response through the door the request came in by, and hands an exception to the app's
 exception handlers. The functions here are what it calls back for the work still done in
-Python: reading a body that is not one msgspec Struct (`read_body`), the validation error
+Python: reading a body that is not one msgspec Struct (`parse_body`), the validation error
 (`validation_error`), making a Response of the route's class (`response_for`), and for a route
 with dependencies solving them (`arguments`) and their exit stacks (`fail`, `finish`).
 
