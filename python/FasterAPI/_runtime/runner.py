@@ -8,7 +8,7 @@ the response through the door the request came in by, and hands an exception to 
 exception handlers. The functions here are what it calls back for the work still done in
 Python: reading a body that is not one msgspec Struct (`parse_body`), the validation error
 (`validation_error`), making a Response of the route's class (`response_for`), and for a route
-with dependencies solving them (`arguments`) and their exit stacks (`fail`, `finish`).
+with dependencies solving them (`arguments`) and their exit stacks (`fail`, `finish`, `abort`).
 
 With dependencies, a request is served as FastAPI serves it: the code after `yield` of yield
 dependencies of scope "function" runs before the response is sent; then the response is sent,
