@@ -9,6 +9,7 @@ requests side by side)."""
 import asyncio
 import dataclasses
 import threading
+import time
 from typing import Annotated
 
 import pytest
@@ -149,6 +150,80 @@ def test_an_error_after_yield_answers_in_function_scope_only(client, make_client
     # the response is out before the error: the client gets it, the server logs the error
     response = make_client(app, raise_server_exceptions=False).get("/")
     assert (response.status_code, response.json()) == (200, "sent")
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_a_generator_that_does_not_yield_once_fails_as_contextlib_says(make_client, kind):
+    """A yield dependency that ends without yielding, or yields again at its exit, is a
+    RuntimeError (contextlib's words), thrown into the ones entered before it: in solving or
+    in scope "function" it is answered (a 500); in scope "request" the response is out and the
+    error goes to the server."""
+    events, dependency = recorder()
+
+    async def async_none():
+        if events is None:
+            yield
+
+    def sync_none():
+        if events is None:
+            yield
+
+    async def async_twice():
+        yield "first"
+        events.append("yielded again")
+        yield "second"
+
+    def sync_twice():
+        yield "first"
+        events.append("yielded again")
+        yield "second"
+
+    none, twice = (async_none, async_twice) if kind == "async" else (sync_none, sync_twice)
+    app = Faster()
+
+    @app.get("/none", dependencies=[Depends(dependency("outer")), Depends(none)])
+    def no_value():
+        return "unreachable"
+
+    @app.get(
+        "/twice/function",
+        dependencies=[
+            Depends(dependency("outer"), scope="function"),
+            Depends(twice, scope="function"),
+        ],
+    )
+    def in_function_scope():
+        return "built"
+
+    @app.get("/twice/request", dependencies=[Depends(dependency("outer")), Depends(twice)])
+    def in_request_scope():
+        return "sent"
+
+    client = make_client(app, raise_server_exceptions=False)
+    response = client.get("/none")
+    assert response.status_code == 500
+    assert events == ["enter outer", "outer saw generator didn't yield", "exit outer"]
+    events.clear()
+    response = client.get("/twice/function")
+    assert response.status_code == 500
+    assert events == [
+        "enter outer",
+        "yielded again",
+        "outer saw generator didn't stop",
+        "exit outer",
+    ]
+    events.clear()
+    response = client.get("/twice/request")
+    assert (response.status_code, response.json()) == (200, "sent")
+    deadline = time.monotonic() + 5  # (the native server runs the exits after writing)
+    while len(events) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert events == [
+        "enter outer",
+        "yielded again",
+        "outer saw generator didn't stop",
+        "exit outer",
+    ]
 
 
 def test_background_tasks_run_between_function_and_request_exits(make_client):

@@ -120,6 +120,8 @@ class _Route(Protocol):
     @property
     def solve(self) -> object: ...
     @property
+    def dependency_steps(self) -> _DependencySteps | None: ...
+    @property
     def prepare(self) -> object: ...
     @property
     def serialize_response(self) -> Callable[[Any], Any] | None: ...
@@ -127,6 +129,14 @@ class _Route(Protocol):
     def json_fast_path(self) -> object: ...
     @property
     def status_code(self) -> int: ...
+
+# A route's dependencies as steps (FasterAPI._compiler.dependency_steps, where the numbers
+# are named): each step is (kind, callable, its arguments, whether its exit is of scope
+# "function"); an argument is (name, source, key); then the endpoint's arguments.
+_StepArgument: TypeAlias = tuple[str, int, Any]
+_DependencySteps: TypeAlias = tuple[
+    list[tuple[int, Callable[..., Any], list[_StepArgument], bool]], list[_StepArgument]
+]
 
 # What HttpParser.next_event() returns (the classes are below it).
 _HttpEvent: TypeAlias = HeadEvent | RouteEvent | UpgradeEvent | BodyEvent | EndEvent | ErrorEvent

@@ -23,7 +23,6 @@ from ._starlette import (
     patched_starlette_call,
 )
 from .datastructures import State
-from .dependencies.solve import Context
 from .exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
@@ -672,19 +671,15 @@ class Faster(_core.AsgiApp):
             reason = str(exc.detail) if isinstance(exc, StarletteHTTPException) else ""
             await deny(websocket, response, _close_reason(reason))
 
-    def _dependency_context(
-        self,
-        route: Any,
-        values: dict[str, Any],
-        scope: dict[str, Any] | None,
-        receive: Any,
-        send: Any,
-        channel: Any = None,
-    ) -> Context:
-        """The request as a route's dependencies and handler share it (made by the route's
-        run, `_core.RouteRun`, for a route with dependencies); on the native server, its
-        ASGI scope is made by `channel` when something asks for it."""
-        return Context(self, route, values, scope, receive, send, channel)
+    def _request(
+        self, route: Any, scope: dict[str, Any], receive: Any, send: Any, values: dict[str, Any]
+    ) -> Request:
+        """The Request a dependency of `route` asks for (made once per request by the
+        route's run, `_core.RouteRun`)."""
+        scope["app"] = self
+        scope["route"] = route
+        scope["path_params"] = route.plan.path_params(scope, values)
+        return Request(scope, receive, send)
 
     def _prepare(
         self, route: Any, scope: dict[str, Any], receive: Any, send: Any, kwargs: dict[str, Any]
@@ -905,16 +900,10 @@ class _RouteHandlerApp(Faster):
     def _route_handler(self, route: APIRoute) -> APIRoute:
         return route  # served itself here: this is its handler's request handling
 
-    def _dependency_context(
-        self,
-        route: Any,
-        values: dict[str, Any],
-        scope: dict[str, Any] | None,
-        receive: Any,
-        send: Any,
-        channel: Any = None,
-    ) -> Context:
-        return self.app._dependency_context(route, values, scope, receive, send, channel)
+    def _request(
+        self, route: Any, scope: dict[str, Any], receive: Any, send: Any, values: dict[str, Any]
+    ) -> Request:
+        return self.app._request(route, scope, receive, send, values)
 
 
 # So that asyncio.iscoroutine() accepts `app(scope, receive, send)`, e.g. in create_task().

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._body_limit import validate_max_body_size
+from ._compiler.dependency_steps import dependency_steps
 from ._compiler.form_plan import FormPlan
 from ._compiler.item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
 from ._compiler.response_model import check_response_model, response_serializer
@@ -275,7 +276,7 @@ class APIRoute:
             self.body.limit(self.form_limits)
         self.request_params = self.plan.request_params
         self.response_params = self.plan.response_params
-        #: Serving it solves dependencies (FasterAPI._runtime.runner.arguments).
+        #: Serving it solves dependencies (or reads a form): `dependency_steps`.
         self.solve = self.plan.dependant is not None
         self.body_allowed = not (self.status_code < 200 or self.status_code in (204, 304))
         #: Validates and serializes a return value that is not a Response through the
@@ -292,6 +293,14 @@ class APIRoute:
         #: dependency asks for a Request. A handler that takes a Request (and may stream the
         #: body) and a form body (whose files are spooled) go by the ASGI path.
         self.native = not self.request_params and not isinstance(self.body, FormPlan)
+
+    @property
+    def dependency_steps(self) -> Any:
+        """Its dependencies as the steps its run takes (FasterAPI._compiler.dependency_steps),
+        read by Rust when the route is registered; None without any to solve."""
+        if self.plan.dependant is None:
+            return None
+        return dependency_steps(self.plan.dependant, bool(self.threadpool))
 
     def _serializer(self, model: Any) -> Callable[[Any], Any] | None:
         """What validates and serializes a value for `model`, with the route's
@@ -569,6 +578,7 @@ class APIWebSocketRoute:
     request_params = response_params = ()
     prepare = False
     solve = True
+    dependency_steps = None  # solved by _runtime/runner.py's run_websocket: websocket_steps
     native = False
     max_body_size = None
 
@@ -595,6 +605,9 @@ class APIWebSocketRoute:
         self.plan = compile_endpoint(
             endpoint, path, self.dependencies, dependency_overrides, websocket=True
         )
+        assert self.plan.dependant is not None  # (a WebSocket route is always solved)
+        #: Its dependencies as the steps FasterAPI.dependencies.solve takes per connection.
+        self.websocket_steps = dependency_steps(self.plan.dependant, False, websocket=True)
 
     def options(self) -> dict[str, Any]:
         return {"name": self.name, "dependencies": self.dependencies}

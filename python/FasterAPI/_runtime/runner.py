@@ -1,14 +1,16 @@
 """The Python side of a route's run.
 
 A route's run, the one place a request to a matched route is served for both doors, is Rust's
-(`crates/fasterapi-py/src/route/run.rs`, `_core.RouteRun`): it reads the body into the
-handler's arguments, calls the endpoint (`run_endpoint_function`, the one call site of an HTTP
+(`crates/fasterapi-py/src/run/runner.rs`, `_core.RouteRun`): it reads the body into the
+handler's arguments, solves the dependencies (the steps FasterAPI._compiler.dependency_steps
+compiles), calls the endpoint (`run_endpoint_function`, the one call site of an HTTP
 endpoint), validates and serializes the result through the response model, encodes and sends
 the response through the door the request came in by, and hands an exception to the app's
 exception handlers. The functions here are what it calls back for the work still done in
 Python: reading a body that is not one msgspec Struct (`parse_body`), the validation error
 (`validation_error`), making a Response of the route's class (`response_for`), and for a route
-with dependencies solving them (`arguments`) and their exit stacks (`fail`, `finish`, `abort`).
+with dependencies an exception thrown into the code after `yield` of its yield dependencies
+(`fail`, `abort`), whose exits it runs itself when all goes well.
 
 With dependencies, a request is served as FastAPI serves it: the code after `yield` of yield
 dependencies of scope "function" runs before the response is sent; then the response is sent,
@@ -28,7 +30,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from .._http.forms import FILES_KEY
+from .._compiler.dependency_steps import entered, entered_async
 from ..dependencies.solve import Context, solve
 from ..exceptions import (
     FastAPIError,
@@ -73,15 +75,10 @@ class App(Protocol):
         self, scope: dict[str, Any], receive: Any, send: Any, exc: Exception
     ) -> Awaitable[None]: ...
 
-    def _dependency_context(
-        self,
-        route: Any,
-        values: dict[str, Any],
-        scope: dict[str, Any] | None,
-        receive: Any,
-        send: Any,
-        channel: Any = None,
-    ) -> Context: ...
+    def _request(
+        self, route: Any, scope: dict[str, Any], receive: Any, send: Any, values: dict[str, Any]
+    ) -> Any:
+        """The Request a route's dependency asks for (one per request)."""
 
     def _handle_websocket_exception(
         self, websocket: WebSocket, exc: Exception
@@ -107,9 +104,11 @@ class Door(Protocol):
     def write(self, data: bytes) -> None:
         """Writes an encoded response."""
 
-    def dependency_context(self, route: Any, values: dict[str, Any]) -> Context:
-        """The request as a route's dependencies and handler share it; its ASGI scope is
-        made only if something asks for it (a Request)."""
+    def make_request(self, route: Any, values: dict[str, Any]) -> Any:
+        """The Request a route's dependency asks for, with the ASGI scope made for it."""
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The request's headers, as an ASGI scope has them (without making one)."""
 
     def send_response(self, response: Any) -> Awaitable[None]:
         """Sends a Response by its own ASGI call (one that streams, or has background
@@ -119,27 +118,13 @@ class Door(Protocol):
         """Answers `exc` with the app's exception handlers."""
 
 
-def read_body(
-    route: Any, raw: Any, media: Any, values: dict[str, Any], errors: list[dict[str, Any]] | None
-) -> list[dict[str, Any]] | None:
-    """Validates the body `raw` into the handler's arguments in `values`, straight from JSON
-    bytes to a msgspec Struct where the route has such a decoder; returns the request's
-    errors with the body's added. `media` is what the body plan reads the body by: the
-    Content-Type header for a form, else whether the request is JSON."""
-    body = route.body
-    if media is True and body.fast is not None:
-        try:
-            values[body.fast_name] = body.fast(raw)
-            return errors
-        except Exception:  # invalid: the full parse words the errors
-            pass
-    return parse_body(route, raw, media, values, errors)
-
-
 def parse_body(
     route: Any, raw: Any, media: Any, values: dict[str, Any], errors: list[dict[str, Any]] | None
 ) -> list[dict[str, Any]] | None:
-    """`read_body` without its fast way, which the route's run has tried already."""
+    """Validates the body `raw` into the handler's arguments in `values` (for a body that is
+    not one msgspec Struct, which the route's run decodes itself); returns the request's
+    errors with the body's added. `media` is what the body plan reads the body by: the
+    Content-Type header for a form, else whether the request is JSON."""
     more: list[dict[str, Any]] = route.body.parse(raw, media, values)
     if more:
         return more if errors is None else errors + more
@@ -180,59 +165,57 @@ def response_for(route: Any, result: Any, injected: Response | None) -> Response
     return response
 
 
-# -- routes with dependencies --------------------------------------------------------------------
+# -- the exits of yield dependencies -------------------------------------------------------------
+#
+# The route's run enters a route's yield dependencies itself and runs their exits when all goes
+# well; an exception is thrown into them here, with `contextlib`'s rules. An exit is the
+# generator of a yield dependency (entered: suspended at its `yield`) or the list of a form's
+# uploaded files to close; lists of them are in the order they were entered.
 
 
-async def arguments(
-    route: Any, ctx: Context, errors: list[dict[str, Any]] | None, raw: Any, media: Any
-) -> dict[str, Any]:
-    """Reads the body and solves the dependencies: the handler's keyword arguments. An
-    invalid JSON body is reported before any dependency runs, as FastAPI does."""
-    if route.body is not None:
-        errors = read_body(route, raw, media, ctx.values, errors)
-    files = ctx.values.pop(FILES_KEY, None)
-    if files:  # closed last, once the response is sent (or the request failed)
-        ctx.stack.push_async_callback(_close_files, files)
-    invalid_json = [e for e in errors or () if e["type"] == "json_invalid"]
-    if invalid_json:
-        raise validation_error(route, invalid_json, raw, media)
-    kwargs = await solve(route.plan.dependant, ctx.values, ctx)
-    if errors or kwargs is None:
-        raise validation_error(route, errors or [], raw, media)
-    return kwargs
-
-
-async def fail(ctx: Context, exc: BaseException, in_function: bool) -> Exception:
-    """Throws `exc` (from the body, a dependency, the endpoint or the response; from the
-    "function" exits themselves when not `in_function`) into the yield dependencies at their
-    `yield`, "function" ones first; returns the exception for the app's handlers to answer. A
-    cancellation (no Exception) goes through them and on up."""
-    if in_function:
+async def fail(
+    function_exits: list[Any], request_exits: list[Any], exc: BaseException
+) -> Exception:
+    """Throws `exc` (from the body, a dependency, the endpoint, the response or a "function"
+    exit) into the yield dependencies at their `yield`, "function" ones first; returns the
+    exception for the app's handlers to answer. A cancellation (no Exception) goes through
+    them and on up."""
+    if function_exits:
         try:
-            exc = await _throw_into(ctx, ctx.function_stack, exc)
+            exc = await _throw_into(_stack(function_exits), exc)
         except BaseException as replaced:  # a cancellation: on through the request stack
             exc = replaced
     if isinstance(exc, Exception):
-        return await _throw_into(ctx, ctx.stack, exc)  # type: ignore[no-any-return]
-    await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        return await _throw_into(_stack(request_exits), exc)  # type: ignore[no-any-return]
+    await _stack(request_exits).__aexit__(type(exc), exc, exc.__traceback__)
     raise exc
 
 
-async def finish(ctx: Context, response: Any) -> None:
-    """Sends `response` (if given: one that sends itself by its ASGI call; the route's run
-    has sent the others, and a WebSocket has none) and runs the background tasks, then the
-    code after `yield` in yield dependencies of scope "request", which sees an exception (or
-    cancellation) from either."""
-    try:
-        if response is not None:
-            await response(*ctx.asgi())
-        # (the request's tasks, unless the response ran them as its own background)
-        if ctx.tasks is not None and getattr(response, "background", None) is not ctx.tasks:
-            await ctx.tasks()
-    except BaseException as exc:
-        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
-        raise
-    await ctx.stack.aclose()
+async def abort(request_exits: list[Any], exc: BaseException) -> None:
+    """An exception while the response went out (or after: a background task, an exit):
+    thrown into the remaining yield dependencies of scope "request", then raised for the
+    server."""
+    await _stack(request_exits).__aexit__(type(exc), exc, exc.__traceback__)
+    raise exc
+
+
+async def close_files(files: list[Any]) -> None:
+    """Closes a form's uploaded files, after every exit."""
+    for file in files:
+        await file.close()
+
+
+def _stack(exits: list[Any]) -> contextlib.AsyncExitStack[Any]:
+    """An exit stack of entered exits, as if each had been entered on it."""
+    stack = contextlib.AsyncExitStack()
+    for exit in exits:
+        if hasattr(exit, "athrow"):
+            stack.push_async_exit(entered_async(exit))
+        elif hasattr(exit, "throw"):
+            stack.push(entered(exit))
+        else:
+            stack.push_async_callback(close_files, exit)
+    return stack
 
 
 async def run_websocket(
@@ -260,25 +243,32 @@ async def run_websocket(
 async def _in_scopes(
     ctx: Context, work: Awaitable[Any], answer: Callable[[Exception], Awaitable[None]]
 ) -> None:
-    """Runs `work` (the dependencies and the endpoint) in the request's scopes: the code after
-    `yield` of "function" yield dependencies when it is over, then the response sent (if it
-    made one) and the background tasks, then the code after `yield` of the other yield
-    dependencies. An exception is thrown into the yield dependencies first, then `answer`ed
-    (by the app's exception handlers); a cancellation goes through them and on up."""
+    """Runs `work` (the dependencies and the endpoint) in the connection's scopes: the code
+    after `yield` of "function" yield dependencies when it is over, then the background
+    tasks, then the code after `yield` of the other yield dependencies. An exception is
+    thrown into the yield dependencies first, then `answer`ed (by the app's exception
+    handlers); a cancellation goes through them and on up."""
     try:
-        response = await _in_function_scope(ctx, work)
+        await _in_function_scope(ctx, work)
     except Exception as exc:
-        await answer(await _throw_into(ctx, ctx.stack, exc))
+        await answer(await _throw_into(ctx.stack, exc, http=False))
         return
     except BaseException as exc:  # cancelled: the dependencies see it too
         await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
-    await finish(ctx, response)
+    try:
+        if ctx.tasks is not None:
+            await ctx.tasks()
+    except BaseException as exc:
+        await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    await ctx.stack.aclose()
 
 
 async def _run_websocket(route: Any, ctx: Context, errors: list[dict[str, Any]] | None) -> None:
     """Solves the dependencies and runs the WebSocket endpoint."""
-    kwargs = await solve(route.plan.dependant, ctx.values, ctx)
+    steps, endpoint_args = route.websocket_steps
+    kwargs = await solve(steps, endpoint_args, ctx)
     if errors or kwargs is None:
         path = ctx.scope.get("root_path", "").rstrip("/") + route.path  # a mount's prefix too
         context = endpoint_context(route.endpoint, "WS", path)
@@ -293,24 +283,12 @@ async def _in_function_scope(ctx: Context, work: Awaitable[Any]) -> Any:
     try:
         result = await work
     except BaseException as exc:
-        raise await _throw_into(ctx, ctx.function_stack, exc)  # noqa: B904 - `exc`, or replaced
+        raise await _throw_into(ctx.function_stack, exc, http=False)  # noqa: B904 - or replaced
     await ctx.function_stack.aclose()
     return result
 
 
-async def abort(ctx: Context, exc: BaseException) -> None:
-    """An exception while the response went out (sent by the route's run): thrown into the
-    yield dependencies of scope "request", then raised for the server."""
-    await ctx.stack.__aexit__(type(exc), exc, exc.__traceback__)
-    raise exc
-
-
-async def _close_files(files: list[Any]) -> None:
-    for file in files:
-        await file.close()
-
-
-async def _throw_into(ctx: Context, stack: contextlib.AsyncExitStack[Any], exc: Any) -> Any:
+async def _throw_into(stack: contextlib.AsyncExitStack[Any], exc: Any, http: bool = True) -> Any:
     """Raises `exc` at the `yield` of each yield dependency on `stack`, innermost first;
     returns the exception that comes out: `exc` itself if they let it through, the one that
     replaced it (one that is no Exception, a cancellation say, is raised). An HTTP request's
@@ -320,7 +298,7 @@ async def _throw_into(ctx: Context, stack: contextlib.AsyncExitStack[Any], exc: 
         swallowed = await stack.__aexit__(type(exc), exc, exc.__traceback__)
     except Exception as replaced:
         return replaced
-    if swallowed and ctx.websocket is None and isinstance(exc, Exception):
+    if swallowed and http and isinstance(exc, Exception):
         return FastAPIError(RESPONSE_NOT_AWAITED)
     return exc
 
@@ -338,11 +316,9 @@ RESPONSE_NOT_AWAITED = (
 __all__ = [
     "Door",
     "abort",
-    "arguments",
+    "close_files",
     "fail",
-    "finish",
     "parse_body",
-    "read_body",
     "response_for",
     "run_websocket",
     "validation_error",

@@ -1,30 +1,46 @@
-"""Solving a route's dependencies for one request: `solve` runs them in order (each once per
-request unless use_cache=False) and gives the handler's keyword arguments; a yield dependency
-is entered on the exit stack of its scope ("function" or "request"), whose code after `yield`
-FasterAPI._runtime.runner runs when the response is made or sent.
+"""Solving a WebSocket route's dependencies for one connection: `solve` runs them in order
+(each once per connection unless use_cache=False) and gives the endpoint's keyword arguments;
+a yield dependency is entered on the exit stack of its scope ("function" or "request"), whose
+code after `yield` FasterAPI._runtime.runner runs when the endpoint is over. (An HTTP route's
+dependencies are compiled into steps its run takes in Rust: FasterAPI._compiler.dependency_steps,
+crates/fasterapi-py/src/run/runner.rs; `HeadersOnly` is what that gives a security scheme.)
 
-A dependency declared with max_concurrency waits for a place before it runs, and holds it
-until it returns (until the code after `yield` is over, for a yield dependency); a result
-taken from the request's cache takes no place."""
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from .._compiler.dependency_steps import (
+    ASYNC,
+    ASYNC_GEN,
+    BACKGROUND,
+    CONNECTION,
+    HEADERS,
+    REQUEST,
+    RESPONSE,
+    SLOT,
+    SYNC,
+    THREAD,
+    VALUE,
+    WEBSOCKET,
+    Argument,
+    Step,
+    entered,
+    entered_async,
+)
 from ..background import BackgroundTasks
-from ..concurrency import contextmanager_in_threadpool, run_in_threadpool
+from ..concurrency import run_in_threadpool
 from ..datastructures import Headers
 from ..requests import Request
 from ..responses import Response, injected_response
-from ..security import HEADER_SCHEMES, SecurityScopes
+from ..security import SecurityScopes
 from ..websockets import WebSocket
-from .models import Dependant
 
 
 class Context:
-    """One request, as its dependencies and handler share it."""
+    """One connection, as its dependencies and endpoint share it."""
 
     __slots__ = (
         "app",
@@ -40,9 +56,6 @@ class Context:
         "response",
         "tasks",
         "websocket",
-        "channel",
-        "raw_headers",
-        "headers_only",
     )
 
     def __init__(
@@ -53,15 +66,9 @@ class Context:
         scope: Any,
         receive: Any,
         send: Any,
-        channel: Callable[[], tuple[Any, Any, Any]] | None = None,
     ) -> None:
         self.app, self.route, self.values = app, route, values
-        #: The request as ASGI; on the native server, made by `channel` when first asked for
-        #: (`raw_headers`, set by the native door, gives its headers without it).
         self.scope, self.receive, self.send = scope, receive, send
-        self.channel = channel
-        self.raw_headers: Callable[[], Any] | None = None
-        self.headers_only: HeadersOnly | None = None
         #: The exits of yield dependencies of scope "request" (and the files to close).
         self.stack = contextlib.AsyncExitStack()
         #: The exits of yield dependencies of scope "function".
@@ -72,53 +79,35 @@ class Context:
         self.tasks: BackgroundTasks | None = None
         self.websocket: WebSocket | None = None
 
-    def asgi(self) -> tuple[Any, Any, Any]:
-        """The request's `(scope, receive, send)`, made now if it has not been."""
-        if self.scope is None and self.channel is not None:
-            self.scope, self.receive, self.send = self.channel()
-        return self.scope, self.receive, self.send
-
-    def special(self, what: str, dependant: Dependant) -> Any:
+    def special(self, source: int, key: Any) -> Any:
         """The object a parameter annotated with Request, WebSocket, HTTPConnection, Response,
-        BackgroundTasks or SecurityScopes gets; one of each per request (scopes are per
-        dependency)."""
-        if what == "websocket" or (what == "connection" and self.websocket is not None):
+        BackgroundTasks or SecurityScopes gets (its step argument's `source`); one of each
+        per connection (scopes are per dependency)."""
+        if source in (WEBSOCKET, CONNECTION):
             return self.websocket
-        if what in ("request", "connection"):
-            if self.request is None and type(dependant.call) in HEADER_SCHEMES:
-                return self._headers_only()
+        if source in (REQUEST, HEADERS):
             if self.request is None:
-                scope, receive, send = self.asgi()
+                scope, receive, send = self.scope, self.receive, self.send
                 scope["app"] = self.app
                 scope["route"] = self.route
                 scope["path_params"] = self.route.plan.path_params(scope, self.values)
                 self.request = Request(scope, receive, send)
             return self.request
-        if what == "response":
+        if source == RESPONSE:
             if self.response is None:
                 self.response = injected_response()
             return self.response
-        if what == "background":
+        if source == BACKGROUND:
             if self.tasks is None:
                 self.tasks = BackgroundTasks()
             return self.tasks
-        return SecurityScopes(dependant.scopes)
-
-    def _headers_only(self) -> HeadersOnly:
-        view = self.headers_only
-        if view is None:
-            if self.scope is None and self.raw_headers is not None:
-                raw = self.raw_headers()
-            else:
-                raw = self.asgi()[0]["headers"]
-            view = self.headers_only = HeadersOnly(raw)
-        return view
+        return SecurityScopes(list(key))
 
 
 class HeadersOnly:
     """What a security scheme of FasterAPI's (security.HEADER_SCHEMES) reads of its request:
-    the headers, given without making a Request (on the native server, without an ASGI
-    scope)."""
+    the headers, which a route's run gives it without making a Request (on the native server,
+    without an ASGI scope)."""
 
     __slots__ = ("headers",)
 
@@ -126,76 +115,50 @@ class HeadersOnly:
         self.headers = Headers(raw)
 
 
-async def solve(dependant: Dependant, values: dict[str, Any], ctx: Context) -> dict | None:
-    """The keyword arguments of `dependant.call`: its dependencies' results (running them),
-    its request values and injected objects. None if any of its request values (or a
+async def solve(
+    steps: list[Step], endpoint_args: list[Argument], ctx: Context
+) -> dict[str, Any] | None:
+    """Takes the steps of a route's dependencies (FasterAPI._compiler.dependency_steps) and
+    gives the endpoint's keyword arguments; None if any of its request values (or a
     dependency's) is invalid: its error is already in the request's list, and FastAPI does
     not call a dependency it cannot give valid arguments to."""
-    kwargs: dict[str, Any] = {}
-    valid = True
-    for sub in dependant.dependencies:
-        # As FastAPI: a dependency's own dependencies are solved before it is looked up in the
-        # cache, so those with use_cache=False run again at each of its uses.
-        arguments = await solve(sub, values, ctx)
-        if arguments is None:
-            valid = False
+    slots: list[Any] = []
+    for kind, call, args, function_scope in steps:
+        kwargs = _arguments(args, slots, ctx)
+        if kwargs is None:
+            slots.append(_INVALID)
             continue
-        key = sub.cache_key
-        if sub.use_cache and key in ctx.cache:
-            result = ctx.cache[key]
+        if kind == ASYNC:
+            result = await call(**kwargs)
+        elif kind == SYNC:
+            result = call(**kwargs)
+        elif kind == THREAD:
+            result = await run_in_threadpool(call, **kwargs)
         else:
-            result = await call(sub, arguments, ctx)
-            ctx.cache.setdefault(key, result)  # use_cache=False leaves the cached one
-        if sub.name is not None:
-            kwargs[sub.name] = result
-    for name, value_key in dependant.args:
-        if value_key in values:
-            kwargs[name] = values[value_key]
+            stack = ctx.function_stack if function_scope else ctx.stack
+            if kind == ASYNC_GEN:
+                result = await stack.enter_async_context(entered_async(call(**kwargs)))
+            else:
+                result = stack.enter_context(entered(call(**kwargs)))
+        slots.append(result)
+    return _arguments(endpoint_args, slots, ctx)
+
+
+#: The slot of a dependency that was not called.
+_INVALID = object()
+
+
+def _arguments(args: list[Argument], slots: list[Any], ctx: Context) -> dict[str, Any] | None:
+    kwargs: dict[str, Any] = {}
+    for name, source, key in args:
+        if source == VALUE:
+            if key not in ctx.values:
+                return None
+            kwargs[name] = ctx.values[key]
+        elif source == SLOT:
+            if slots[key] is _INVALID:
+                return None
+            kwargs[name] = slots[key]
         else:
-            valid = False
-    for name, what in dependant.specials:
-        kwargs[name] = ctx.special(what, dependant)
-    return kwargs if valid else None
-
-
-async def call(dependant: Dependant, kwargs: dict[str, Any], ctx: Context) -> Any:
-    """Runs one dependency: awaited, or a `def` one called as the route calls its `def`
-    handler (inline on the loop, or in the thread pool with `threadpool=True`), or entered as
-    a context manager on the stack of its scope; within its limit, if it has one."""
-    kind, limit = dependant.kind, dependant.concurrency
-    threads = ctx.route.threadpool
-    if kind in ("async_gen", "gen"):
-        stack = ctx.function_stack if dependant.scope == "function" else ctx.stack
-        manager = dependant.manager(**kwargs)
-        if kind == "gen" and threads:
-            manager = contextmanager_in_threadpool(manager)
-        if limit is not None:
-            return await stack.enter_async_context(_limited(manager, limit.get_semaphore()))
-        if isinstance(manager, contextlib.AbstractAsyncContextManager):
-            return await stack.enter_async_context(manager)
-        return stack.enter_context(manager)
-    if limit is None:
-        return await _run(dependant, kind, kwargs, threads)
-    async with limit.get_semaphore():
-        return await _run(dependant, kind, kwargs, threads)
-
-
-async def _run(dependant: Dependant, kind: str, kwargs: dict[str, Any], threads: bool) -> Any:
-    if kind == "async":
-        return await dependant.call(**kwargs)
-    if threads:
-        return await run_in_threadpool(dependant.call, **kwargs)
-    return dependant.call(**kwargs)
-
-
-@contextlib.asynccontextmanager
-async def _limited(manager: Any, semaphore: Any) -> AsyncIterator[Any]:
-    """A yield dependency's context manager (sync or async), entered once `semaphore` has a
-    place for it, which it holds until it has exited."""
-    async with semaphore:
-        if isinstance(manager, contextlib.AbstractAsyncContextManager):
-            async with manager as value:
-                yield value
-        else:
-            with manager as value:
-                yield value
+            kwargs[name] = ctx.special(source, key)
+    return kwargs

@@ -354,11 +354,9 @@ class NativeCycle:
         Response."""
         return inject_response(route, values) if route.response_params else None
 
-    def dependency_context(self, route: Any, values: dict[str, Any]) -> Any:
-        app = self.conn.state.app
-        context = app._dependency_context(route, values, None, None, None, self.channel)
-        context.raw_headers = self.raw_headers
-        return context
+    def make_request(self, route: Any, values: dict[str, Any]) -> Any:
+        scope, receive, send = self.channel()
+        return self.conn.state.app._request(route, scope, receive, send, values)
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """The request's headers, as an ASGI scope has them."""

@@ -5,6 +5,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 use pyo3::{PyTraverseError, PyVisit};
 
+use super::steps::Steps;
+
 /// The route's body parameters (a Python `BodyPlan` or `FormPlan`).
 pub struct BodyCall {
     /// A form body (FasterAPI._compiler.form_plan.FormPlan): read as it arrives, its files
@@ -36,9 +38,9 @@ pub struct RouteCall {
     pub body: Option<BodyCall>,
     /// `max_body_size`: the largest body accepted, in bytes (FasterAPI._body_limit).
     pub max_body: Option<u64>,
-    /// The route has dependencies: the run solves them (`runner.arguments`) and runs their
-    /// exits.
-    pub solve: bool,
+    /// The route has dependencies (or a form body): the run solves them by these steps and
+    /// runs their exits.
+    pub steps: Option<Steps>,
     /// The handler takes a Request or a Response, which the door gives it.
     pub prepare: bool,
     /// The response model's validator and serializer, for a result that is not a Response.
@@ -79,7 +81,11 @@ impl RouteCall {
             mode,
             body,
             max_body: route.getattr("max_body_size")?.extract()?,
-            solve: route.getattr("solve")?.is_truthy()?,
+            steps: if route.getattr("solve")?.is_truthy()? {
+                Steps::read(route)?
+            } else {
+                None
+            },
             prepare: route.getattr("prepare")?.is_truthy()?,
             serialize: (!serialize.is_none()).then(|| serialize.unbind()),
             json_fast_path: route.getattr("json_fast_path")?.is_truthy()?,
@@ -93,6 +99,9 @@ impl RouteCall {
         visit.call(&self.route)?;
         visit.call(&self.endpoint)?;
         visit.call(&self.serialize)?;
+        if let Some(steps) = &self.steps {
+            steps.traverse(visit)?;
+        }
         if let Some(body) = &self.body {
             visit.call(&body.plan)?;
             if let Some((fast, name)) = &body.fast {

@@ -8,23 +8,32 @@
 //!
 //! The run is a Rust coroutine (`Runner`, stepped by `AsgiCall` on the ASGI door and awaited
 //! as a `RouteRun` on the native one): it awaits the Python awaitables it needs itself, so a
-//! route without dependencies runs no Python frame but its endpoint's. A route with
-//! dependencies calls FasterAPI._runtime.runner for what is still Python: solving them
-//! (`arguments`), the exit stacks (`fail`, `finish`, `abort`).
+//! route runs no Python frame of FasterAPI's but its endpoint's, its dependencies' and its
+//! response model's. A route's dependencies are steps compiled once ([`crate::route::steps`]),
+//! each result kept in a slot; the run enters yield dependencies itself and runs their exits
+//! when all goes well, with `contextlib`'s rules. An exception is thrown into the entered
+//! ones by FasterAPI._runtime.runner (`fail`, `abort`), with `contextlib`'s exit stacks.
 
 use std::sync::Arc;
 
-use pyo3::exceptions::{PyBaseException, PyException, PyRuntimeError};
+use pyo3::exceptions::{
+    PyBaseException, PyException, PyRuntimeError, PyStopAsyncIteration, PyStopIteration,
+};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::awaiting::{awaitable_iter, send_value, step_into, throw_value, Sent};
 use super::messages::{body_message, json_pair, start_message};
 use crate::http::events::RouteEvent;
 use crate::route::call::{EndpointMode, RouteCall};
+use crate::route::steps::{Argument, Source, StepKind};
+
+/// Where a form's uploaded files are, among the values its body plan reads
+/// (FasterAPI._http.forms.FILES_KEY).
+const FILES_KEY: &str = "fasterapi.files";
 
 /// How the request came in and how its response goes out.
 pub enum Door {
@@ -105,21 +114,26 @@ impl Door {
 /// What the awaitable being stepped is for.
 #[derive(Clone, Copy)]
 enum Stage {
-    /// `runner.arguments`: the body read, the dependencies solved; gives the handler's
-    /// keyword arguments.
-    Arguments,
+    /// A dependency's call (or its call in the thread pool): gives its result.
+    Dependency,
+    /// A yield dependency's first item (`agen.__anext__()`): the value it gives.
+    Enter,
     /// The endpoint's coroutine (or its call in the thread pool): gives its result.
     Endpoint,
-    /// The exits of the yield dependencies of scope "function", on success.
-    FunctionExits,
-    /// `runner.finish`: the background tasks and the request-scope exits (the response sent
-    /// first, if it sends itself); or `runner.abort`, the request-scope exits after an
-    /// exception while the response went out.
-    Finish,
+    /// An exit of a yield dependency of scope "function" on success (`agen.__anext__()`,
+    /// which must end the generator), before the response is sent.
+    FunctionExit,
     /// `send(http.response.start)`; the body message follows.
     SendStart,
-    /// The last send (or the response's own ASGI call): the run is over when it is.
+    /// The last send (or the response's own ASGI call): the response is out.
     Sent,
+    /// The request's background tasks.
+    Tasks,
+    /// An exit of scope "request" on success (or the request's uploaded files closed).
+    RequestExit,
+    /// `runner.abort`: the request-scope exits after an exception while the response went
+    /// out, which it raises.
+    Abort,
     /// `runner.fail`: the exception thrown into the yield dependencies; gives the one to
     /// answer.
     Fail,
@@ -138,6 +152,53 @@ enum Reply<'py> {
     Own(Bound<'py, PyAny>),
 }
 
+/// A reply held while the function-scope exits run.
+enum Held {
+    Encoded(Py<PyAny>, Option<Py<PyAny>>),
+    Own(Py<PyAny>),
+}
+
+/// What runs once the response is out (or is thrown an exception before): the code after
+/// `yield` of an entered yield dependency, or the closing of the request's uploaded files.
+enum Exit {
+    AsyncGen(Py<PyAny>),
+    Gen(Py<PyAny>),
+    Files(Py<PyAny>),
+}
+
+impl Exit {
+    fn object(&self) -> &Py<PyAny> {
+        match self {
+            Exit::AsyncGen(it) | Exit::Gen(it) | Exit::Files(it) => it,
+        }
+    }
+}
+
+/// The state of a route with dependencies (or a form body): its solved steps and what runs
+/// after the response.
+#[derive(Default)]
+struct Solving {
+    /// Each step's result; None while unsolved, or when its arguments were invalid.
+    slots: Vec<Option<Py<PyAny>>>,
+    /// The step in progress (or the next one).
+    step: usize,
+    /// The yield dependency being entered.
+    entering: Option<Py<PyAny>>,
+    /// The request's Request, once a dependency asked for it.
+    request: Option<Py<PyAny>>,
+    /// The headers view a security scheme was given.
+    headers: Option<Py<PyAny>>,
+    /// The request's BackgroundTasks, once asked for.
+    tasks: Option<Py<PyAny>>,
+    /// Exits of scope "function" and of scope "request", in the order they were entered.
+    function_exits: Vec<Exit>,
+    request_exits: Vec<Exit>,
+    /// The exit in progress is an async generator's (else the files' closing).
+    exiting_generator: bool,
+    /// The reply waiting for the function-scope exits.
+    reply: Option<Held>,
+}
+
 /// One request to one route (see the module's docs).
 pub struct Runner {
     call: Arc<RouteCall>,
@@ -150,13 +211,11 @@ pub struct Runner {
     /// What the body plan reads the body by: the Content-Type for a form, else whether the
     /// request is JSON.
     media: Py<PyAny>,
-    /// The request's dependency context (FasterAPI.dependencies.solve.Context), for a route
-    /// with dependencies.
-    ctx: Option<Py<PyAny>>,
+    /// For a route with dependencies.
+    solving: Option<Box<Solving>>,
     /// The Response the handler was given, whose status and headers carry over.
     injected: Option<Py<PyAny>>,
-    /// What waits for the awaitable in progress: the body message while the start is
-    /// sent; the response while the function-scope exits run.
+    /// The body message, while the start is sent.
     held: Option<Py<PyAny>>,
     awaiting: Option<(Py<PyAny>, Stage)>,
 }
@@ -177,7 +236,7 @@ impl Runner {
             errors,
             raw,
             media,
-            ctx: None,
+            solving: None,
             injected: None,
             held: None,
             awaiting: None,
@@ -214,7 +273,8 @@ impl Runner {
         self.drive(py, next)
     }
 
-    /// Closes the awaitable in progress, as closing a coroutine closes what it awaits.
+    /// Closes the awaitable in progress, as closing a coroutine closes what it awaits (the
+    /// yield dependencies entered are closed by their finalizers).
     pub fn close(&mut self, py: Python<'_>) -> PyResult<()> {
         self.held = None;
         match self.awaiting.take() {
@@ -240,18 +300,37 @@ impl Runner {
         visit.call(&self.errors)?;
         visit.call(&self.raw)?;
         visit.call(&self.media)?;
-        visit.call(&self.ctx)?;
         visit.call(&self.injected)?;
         visit.call(&self.held)?;
         if let Some((sub, _)) = &self.awaiting {
             visit.call(sub)?;
+        }
+        if let Some(s) = &self.solving {
+            for slot in &s.slots {
+                visit.call(slot)?;
+            }
+            visit.call(&s.entering)?;
+            visit.call(&s.request)?;
+            visit.call(&s.headers)?;
+            visit.call(&s.tasks)?;
+            for exit in s.function_exits.iter().chain(&s.request_exits) {
+                visit.call(exit.object())?;
+            }
+            match &s.reply {
+                Some(Held::Encoded(start, end)) => {
+                    visit.call(start)?;
+                    visit.call(end)?;
+                }
+                Some(Held::Own(response)) => visit.call(response)?,
+                None => {}
+            }
         }
         Ok(())
     }
 
     pub fn clear(&mut self) {
         self.awaiting = None;
-        self.ctx = None;
+        self.solving = None;
         self.injected = None;
         self.held = None;
     }
@@ -290,20 +369,35 @@ impl Runner {
         outcome: PyResult<Bound<'py, PyAny>>,
     ) -> PyResult<Next<'py>> {
         match stage {
-            Stage::Arguments => match outcome {
-                Ok(kwargs) => self.call_endpoint(py, kwargs),
-                Err(err) => self.fail(py, err, true),
+            Stage::Dependency => match outcome {
+                Ok(result) => {
+                    self.solved(result);
+                    self.solve(py)
+                }
+                Err(err) => self.fail(py, err),
             },
+            Stage::Enter => {
+                let s = self.solving.as_deref_mut().expect("solving");
+                let generator = s.entering.take().expect("a generator is entered");
+                match outcome {
+                    Ok(value) => {
+                        self.entered(Exit::AsyncGen(generator));
+                        self.solved(value);
+                        self.solve(py)
+                    }
+                    Err(err) if err.is_instance_of::<PyStopAsyncIteration>(py) => {
+                        self.fail(py, PyRuntimeError::new_err("generator didn't yield"))
+                    }
+                    Err(err) => self.fail(py, err),
+                }
+            }
             Stage::Endpoint => match outcome {
                 Ok(result) => self.respond(py, result),
-                Err(err) => self.fail(py, err, true),
+                Err(err) => self.fail(py, err),
             },
-            Stage::FunctionExits => match outcome {
-                Ok(_) => {
-                    let response = self.held.take().expect("held while the exits run");
-                    self.send_made(py, response.into_bound(py))
-                }
-                Err(err) => self.fail(py, err, false),
+            Stage::FunctionExit => match self.exited(py, outcome) {
+                Ok(()) => self.exit_next(py, true),
+                Err(err) => self.fail(py, err),
             },
             Stage::SendStart => match outcome {
                 Ok(_) => {
@@ -316,39 +410,34 @@ impl Runner {
                 Err(err) => self.abort(py, err),
             },
             Stage::Sent => match outcome {
-                Ok(_) => self.finish(py, None),
+                Ok(_) => self.finish(py),
                 Err(err) => self.abort(py, err),
             },
-            Stage::Finish | Stage::Handle => outcome.map(|_| None),
+            Stage::Tasks => match outcome {
+                Ok(_) => self.exit_next(py, false),
+                Err(err) => self.abort(py, err),
+            },
+            Stage::RequestExit => match self.exited(py, outcome) {
+                Ok(()) => self.exit_next(py, false),
+                Err(err) => self.abort(py, err),
+            },
+            Stage::Abort | Stage::Handle => outcome.map(|_| None),
             Stage::Fail => self.handle(py, PyErr::from_value(outcome?)),
         }
     }
 
     /// The first steps: the body and the arguments, then the endpoint.
     fn begin<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
-        if self.call.solve {
-            let route = self.call.route.bind(py);
-            let values = self.values.bind(py);
-            let ctx = match &self.door {
-                Door::Asgi(c) => {
-                    let scope = c.scope.bind(py);
-                    scope.set_item(pyo3::intern!(py, "route"), route)?;
-                    c.app.bind(py).call_method1(
-                        pyo3::intern!(py, "_dependency_context"),
-                        (route, values, scope, &c.receive, &c.send),
-                    )?
-                }
-                Door::Native(cycle) => cycle
+        if self.call.steps.is_some() {
+            self.solving = Some(Box::default());
+            if let Door::Asgi(c) = &self.door {
+                c.scope
                     .bind(py)
-                    .call_method1(pyo3::intern!(py, "dependency_context"), (route, values))?,
-            };
-            let arguments = hook(py, &ARGUMENTS, "arguments")?;
-            let args = (route, &ctx, &self.errors, &self.raw, &self.media);
-            let awaitable = arguments.call1(args);
-            self.ctx = Some(ctx.unbind());
-            return match awaitable {
-                Ok(awaitable) => Ok(Some((awaitable, Stage::Arguments))),
-                Err(err) => self.fail(py, err, true),
+                    .set_item(pyo3::intern!(py, "route"), &self.call.route)?;
+            }
+            return match self.read_body(py) {
+                Ok(()) => self.solve(py),
+                Err(err) => self.fail(py, err),
             };
         }
         match self.arguments(py) {
@@ -356,45 +445,296 @@ impl Runner {
                 let values = self.values.bind(py).clone().into_any();
                 self.call_endpoint(py, values)
             }
-            Err(err) => self.fail(py, err, true),
+            Err(err) => self.fail(py, err),
         }
     }
 
-    /// A route without dependencies: reads the body into the handler's arguments (straight
-    /// from JSON bytes to a msgspec Struct where the route has such a decoder), raises the
-    /// request's validation errors, gives the handler its Request and Response.
-    fn arguments(&mut self, py: Python<'_>) -> PyResult<()> {
+    /// Reads the body into the handler's arguments (straight from JSON bytes to a msgspec
+    /// Struct where the route has such a decoder), adding its errors to the request's.
+    fn parse<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let call = &self.call;
         let values = self.values.bind(py);
         let raw = self.raw.bind(py);
-        let mut errors = self.errors.bind(py).clone();
-        if let Some(body) = &call.body {
-            let mut decoded = false;
-            if let Some((fast, name)) = &body.fast {
-                if self.media.bind(py).is_truthy()? {
-                    // invalid: the full parse words the errors
-                    if let Ok(value) = fast.bind(py).call1((raw,)) {
-                        values.set_item(name, value)?;
-                        decoded = true;
-                    }
+        let errors = self.errors.bind(py).clone();
+        let Some(body) = &call.body else {
+            return Ok(errors);
+        };
+        if let Some((fast, name)) = &body.fast {
+            if self.media.bind(py).is_truthy()? {
+                // invalid: the full parse words the errors
+                if let Ok(value) = fast.bind(py).call1((raw,)) {
+                    values.set_item(name, value)?;
+                    return Ok(errors);
                 }
             }
-            if !decoded {
-                let parse_body = hook(py, &PARSE_BODY, "parse_body")?;
-                let args = (&call.route, raw, &self.media, values, &errors);
-                errors = parse_body.call1(args)?;
-            }
         }
+        let parse_body = hook(py, &PARSE_BODY, "parse_body")?;
+        parse_body.call1((&call.route, raw, &self.media, values, &errors))
+    }
+
+    /// The RequestValidationError of `errors`.
+    fn invalid(&self, py: Python<'_>, errors: Bound<'_, PyAny>) -> PyErr {
+        let made = hook(py, &VALIDATION_ERROR, "validation_error")
+            .and_then(|invalid| invalid.call1((&self.call.route, errors, &self.raw, &self.media)));
+        match made {
+            Ok(exc) => PyErr::from_value(exc),
+            Err(err) => err,
+        }
+    }
+
+    /// A route without dependencies: reads the body, raises the request's validation
+    /// errors, gives the handler its Request and Response.
+    fn arguments(&mut self, py: Python<'_>) -> PyResult<()> {
+        let errors = self.parse(py)?;
         if !errors.is_none() {
-            let invalid = hook(py, &VALIDATION_ERROR, "validation_error")?;
-            let exc = invalid.call1((&call.route, errors, raw, &self.media))?;
-            return Err(PyErr::from_value(exc));
+            return Err(self.invalid(py, errors));
         }
+        let call = &self.call;
         if call.prepare {
-            let injected = self.door.prepare(py, &call.route, values)?;
+            let injected = self.door.prepare(py, &call.route, self.values.bind(py))?;
             self.injected = (!injected.is_none()).then(|| injected.unbind());
         }
         Ok(())
+    }
+
+    /// A route with dependencies: reads the body before any of them runs, as FastAPI does;
+    /// a JSON body that does not parse is reported then, alone. A form's files are closed
+    /// last, once the response is out.
+    fn read_body(&mut self, py: Python<'_>) -> PyResult<()> {
+        let errors = self.parse(py)?;
+        if matches!(&self.call.body, Some(body) if body.form) {
+            let files = self
+                .values
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "pop"), (FILES_KEY, py.None()))?;
+            if files.is_truthy()? {
+                let s = self.solving.as_deref_mut().expect("solving");
+                s.request_exits.push(Exit::Files(files.unbind()));
+            }
+        }
+        if !errors.is_none() {
+            let invalid_json = PyList::empty(py);
+            for error in errors.try_iter()? {
+                let error = error?;
+                if error
+                    .get_item(pyo3::intern!(py, "type"))?
+                    .eq("json_invalid")?
+                {
+                    invalid_json.append(error)?;
+                }
+            }
+            if !invalid_json.is_empty() {
+                return Err(self.invalid(py, invalid_json.into_any()));
+            }
+        }
+        self.errors = errors.unbind();
+        Ok(())
+    }
+
+    /// Runs the dependencies' steps from the one in progress until one awaits, then calls
+    /// the endpoint (or raises the request's validation errors).
+    fn solve<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
+        let call = self.call.clone();
+        let steps = call.steps.as_ref().expect("a route with steps");
+        loop {
+            let index = self.solving.as_deref().expect("solving").step;
+            let Some(step) = steps.steps.get(index) else {
+                break;
+            };
+            let kwargs = match self.kwargs(py, &step.args) {
+                Ok(Some(kwargs)) => kwargs,
+                Ok(None) => {
+                    // an argument is invalid: not called, as FastAPI does
+                    self.skip();
+                    continue;
+                }
+                Err(err) => return self.fail(py, err),
+            };
+            let callable = step.call.bind(py);
+            let called = match step.kind {
+                StepKind::Thread => run_in_threadpool(py, callable, &kwargs),
+                _ => call_with_keywords(callable, &kwargs),
+            };
+            let called = match called {
+                Ok(called) => called,
+                Err(err) => return self.fail(py, err),
+            };
+            match step.kind {
+                StepKind::Sync => self.solved(called),
+                StepKind::Async | StepKind::Thread => {
+                    return Ok(Some((called, Stage::Dependency)));
+                }
+                StepKind::AsyncGen => {
+                    let first = called.call_method0(pyo3::intern!(py, "__anext__"));
+                    self.solving.as_deref_mut().expect("solving").entering = Some(called.unbind());
+                    return match first {
+                        Ok(first) => Ok(Some((first, Stage::Enter))),
+                        Err(err) => self.fail(py, err),
+                    };
+                }
+                StepKind::Gen => match called.call_method0(pyo3::intern!(py, "__next__")) {
+                    Ok(value) => {
+                        self.entered(Exit::Gen(called.unbind()));
+                        self.solved(value);
+                    }
+                    Err(err) if err.is_instance_of::<PyStopIteration>(py) => {
+                        return self.fail(py, PyRuntimeError::new_err("generator didn't yield"));
+                    }
+                    Err(err) => return self.fail(py, err),
+                },
+            }
+        }
+        let kwargs = match self.kwargs(py, &steps.endpoint) {
+            Ok(kwargs) => kwargs,
+            Err(err) => return self.fail(py, err),
+        };
+        let errors = self.errors.bind(py);
+        match kwargs {
+            Some(kwargs) if !errors.is_truthy()? => self.call_endpoint(py, kwargs.into_any()),
+            _ => {
+                let errors = if errors.is_none() {
+                    PyList::empty(py).into_any()
+                } else {
+                    errors.clone()
+                };
+                let err = self.invalid(py, errors);
+                self.fail(py, err)
+            }
+        }
+    }
+
+    /// The step in progress gave `result`: kept in its slot; on to the next.
+    fn solved(&mut self, result: Bound<'_, PyAny>) {
+        let s = self.solving.as_deref_mut().expect("solving");
+        s.slots.push(Some(result.unbind()));
+        s.step += 1;
+    }
+
+    /// The step in progress is not called (an argument of it is invalid).
+    fn skip(&mut self) {
+        let s = self.solving.as_deref_mut().expect("solving");
+        s.slots.push(None);
+        s.step += 1;
+    }
+
+    /// A yield dependency was entered: its exit goes on the stack of its scope.
+    fn entered(&mut self, exit: Exit) {
+        let s = self.solving.as_deref_mut().expect("solving");
+        let function_scope = self.call.steps.as_ref().expect("steps").steps[s.step].function_scope;
+        if function_scope {
+            s.function_exits.push(exit);
+        } else {
+            s.request_exits.push(exit);
+        }
+    }
+
+    /// The keyword arguments of a step (or of the endpoint), None if one is invalid (a value
+    /// missing from the request's, or a dependency that was not called).
+    fn kwargs<'py>(
+        &mut self,
+        py: Python<'py>,
+        args: &[Argument],
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let kwargs = PyDict::new(py);
+        let values = self.values.bind(py).clone();
+        for arg in args {
+            let value = match &arg.source {
+                Source::Value(key) => match values.get_item(key)? {
+                    Some(value) => value,
+                    None => return Ok(None),
+                },
+                Source::Slot(slot) => {
+                    let s = self.solving.as_deref().expect("solving");
+                    match &s.slots[*slot] {
+                        Some(value) => value.bind(py).clone(),
+                        None => return Ok(None),
+                    }
+                }
+                Source::Request => self.request(py)?,
+                Source::Headers => self.headers(py)?,
+                Source::Response => match &self.injected {
+                    Some(response) => response.bind(py).clone(),
+                    None => {
+                        static INJECTED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+                        let make =
+                            INJECTED.import(py, "FasterAPI.responses", "injected_response")?;
+                        let response = make.call0()?;
+                        self.injected = Some(response.clone().unbind());
+                        response
+                    }
+                },
+                Source::Background => {
+                    let s = self.solving.as_deref_mut().expect("solving");
+                    match &s.tasks {
+                        Some(tasks) => tasks.bind(py).clone(),
+                        None => {
+                            static TASKS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+                            let class =
+                                TASKS.import(py, "FasterAPI.background", "BackgroundTasks")?;
+                            let tasks = class.call0()?;
+                            s.tasks = Some(tasks.clone().unbind());
+                            tasks
+                        }
+                    }
+                }
+                Source::SecurityScopes(scopes) => {
+                    static SCOPES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+                    let class = SCOPES.import(py, "FasterAPI.security", "SecurityScopes")?;
+                    let scopes = scopes.bind(py).call_method0(pyo3::intern!(py, "copy"))?;
+                    class.call1((scopes,))?
+                }
+            };
+            kwargs.set_item(&arg.name, value)?;
+        }
+        Ok(Some(kwargs))
+    }
+
+    /// The request's Request, made once (on the native server, with its ASGI scope).
+    fn request<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.solving.as_deref_mut().expect("solving");
+        if let Some(request) = &s.request {
+            return Ok(request.bind(py).clone());
+        }
+        let route = &self.call.route;
+        let values = self.values.bind(py);
+        let request = match &self.door {
+            Door::Asgi(c) => c.app.bind(py).call_method1(
+                pyo3::intern!(py, "_request"),
+                (route, &c.scope, &c.receive, &c.send, values),
+            )?,
+            Door::Native(cycle) => cycle
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "make_request"), (route, values))?,
+        };
+        s.request = Some(request.clone().unbind());
+        Ok(request)
+    }
+
+    /// What one of FasterAPI's security schemes reads of the request: its headers alone
+    /// (the Request, if one was made).
+    fn headers<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.solving.as_deref_mut().expect("solving");
+        if let Some(request) = &s.request {
+            return Ok(request.bind(py).clone());
+        }
+        if let Some(headers) = &s.headers {
+            return Ok(headers.bind(py).clone());
+        }
+        let raw = match &self.door {
+            Door::Asgi(c) => c
+                .scope
+                .bind(py)
+                .as_any()
+                .get_item(pyo3::intern!(py, "headers"))?,
+            Door::Native(cycle) => cycle
+                .bind(py)
+                .call_method0(pyo3::intern!(py, "raw_headers"))?,
+        };
+        static HEADERS_ONLY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let class = HEADERS_ONLY.import(py, "FasterAPI.dependencies.solve", "HeadersOnly")?;
+        let headers = class.call1((raw,))?;
+        s.headers = Some(headers.clone().unbind());
+        Ok(headers)
     }
 
     /// `run_endpoint_function`: calls the endpoint with `kwargs`, the one place an HTTP
@@ -411,15 +751,7 @@ impl Runner {
             .and_then(|kwargs| {
                 let endpoint = self.call.endpoint.bind(py);
                 match self.call.mode {
-                    EndpointMode::Thread => {
-                        static RUN_IN_THREADPOOL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-                        let run = RUN_IN_THREADPOOL.import(
-                            py,
-                            "FasterAPI.concurrency",
-                            "run_in_threadpool",
-                        )?;
-                        run.call((endpoint,), Some(kwargs))
-                    }
+                    EndpointMode::Thread => run_in_threadpool(py, endpoint, kwargs),
                     _ => call_with_keywords(endpoint, kwargs),
                 }
             });
@@ -428,30 +760,48 @@ impl Runner {
                 Ok(Some((awaitable, Stage::Endpoint)))
             }
             Ok(result) => self.respond(py, result),
-            Err(err) => self.fail(py, err, true),
+            Err(err) => self.fail(py, err),
         }
     }
 
-    /// Makes the response for the endpoint's result and sends it (a route with dependencies:
-    /// runs the function-scope exits first).
+    /// Makes the response for the endpoint's result and sends it (once the function-scope
+    /// exits have run).
     fn respond<'py>(&mut self, py: Python<'py>, result: Bound<'py, PyAny>) -> PyResult<Next<'py>> {
         let reply = match self.reply(py, result) {
             Ok(reply) => reply,
-            Err(err) => return self.fail(py, err, true),
+            Err(err) => return self.fail(py, err),
         };
+        if let Some(s) = self.solving.as_deref_mut() {
+            if !s.function_exits.is_empty() {
+                s.reply = Some(match reply {
+                    Reply::Encoded(start, end) => {
+                        Held::Encoded(start.unbind(), end.map(Bound::unbind))
+                    }
+                    Reply::Own(response) => Held::Own(response.unbind()),
+                });
+                return self.exit_next(py, true);
+            }
+        }
+        self.send(py, reply)
+    }
+
+    fn send<'py>(&mut self, py: Python<'py>, reply: Reply<'py>) -> PyResult<Next<'py>> {
         match reply {
             Reply::Encoded(start, end) => self.send_encoded(py, start, end),
             Reply::Own(response) => {
-                if let Some(ctx) = &self.ctx {
-                    let exits = ctx
-                        .bind(py)
-                        .getattr(pyo3::intern!(py, "function_stack"))?
-                        .call_method0(pyo3::intern!(py, "aclose"))?;
-                    self.held = Some(response.unbind());
-                    return Ok(Some((exits, Stage::FunctionExits)));
+                if let Some(s) = self.solving.as_deref_mut() {
+                    // (the request's tasks, unless the response runs them as its own)
+                    if let Some(tasks) = &s.tasks {
+                        let own = response.getattr(pyo3::intern!(py, "background"))?;
+                        if own.is(tasks.bind(py)) {
+                            s.tasks = None;
+                        }
+                    }
                 }
-                let sent = self.door.send_response(py, response)?;
-                Ok(Some((sent, Stage::Sent)))
+                match self.door.send_response(py, response) {
+                    Ok(sent) => Ok(Some((sent, Stage::Sent))),
+                    Err(err) => self.abort(py, err),
+                }
             }
         }
     }
@@ -459,8 +809,7 @@ impl Runner {
     /// The response for a result: a Response as it is; another value through the response
     /// model, then encoded as JSON by Rust (the JSON fast path) or made into the route's
     /// response class, with the injected Response's status and headers. A Response whose
-    /// body is all there is encoded by the door, unless it has background tasks (or the
-    /// route has dependencies: `runner.finish` sends it).
+    /// body is all there is encoded by the door, unless it has background tasks.
     fn reply<'py>(&mut self, py: Python<'py>, result: Bound<'py, PyAny>) -> PyResult<Reply<'py>> {
         static RESPONSE_TYPES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let types = RESPONSE_TYPES.import(py, "FasterAPI.responses", "RESPONSE_TYPES")?;
@@ -470,20 +819,17 @@ impl Runner {
             if let Some(serialize) = &call.serialize {
                 response = serialize.bind(py).call1((response,))?;
             }
-            if call.json_fast_path && self.ctx.is_none() {
+            if call.json_fast_path && self.injected.is_none() {
                 return self.encode_json(py, &response);
             }
-            let injected = match &self.ctx {
-                Some(ctx) => ctx.bind(py).getattr(pyo3::intern!(py, "response"))?,
-                None => match &self.injected {
-                    Some(injected) => injected.bind(py).clone(),
-                    None => py.None().into_bound(py),
-                },
+            let injected = match &self.injected {
+                Some(injected) => injected.bind(py).clone(),
+                None => py.None().into_bound(py),
             };
             let response_for = hook(py, &RESPONSE_FOR, "response_for")?;
             response = response_for.call1((&call.route, response, injected))?;
         }
-        if self.ctx.is_none() && sent_whole(&response)? {
+        if sent_whole(&response)? {
             return self.encode_whole(py, &response);
         }
         Ok(Reply::Own(response))
@@ -543,67 +889,129 @@ impl Runner {
         end: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Next<'py>> {
         match &self.door {
-            Door::Asgi(Channel { send, .. }) => {
-                let sent = send.bind(py).call1((start,))?;
-                self.held = end.map(Bound::unbind);
-                Ok(Some((sent, Stage::SendStart)))
-            }
+            Door::Asgi(Channel { send, .. }) => match send.bind(py).call1((start,)) {
+                Ok(sent) => {
+                    self.held = end.map(Bound::unbind);
+                    Ok(Some((sent, Stage::SendStart)))
+                }
+                Err(err) => self.abort(py, err),
+            },
             Door::Native(cycle) => {
                 let write = pyo3::intern!(py, "write");
                 match cycle.bind(py).call_method1(write, (start,)) {
-                    Ok(_) => self.finish(py, None),
+                    Ok(_) => self.finish(py),
                     Err(err) => self.abort(py, err),
                 }
             }
         }
     }
 
-    /// A route with dependencies, its response made and the function-scope exits run:
-    /// encoded and sent by the door when its body is all there (without background tasks of
-    /// its own), else sent by its own ASGI call (`runner.finish`); then the background tasks
-    /// and the request-scope exits.
-    fn send_made<'py>(
-        &mut self,
-        py: Python<'py>,
-        response: Bound<'py, PyAny>,
-    ) -> PyResult<Next<'py>> {
-        let whole = match sent_whole(&response) {
-            Ok(true) => self.encode_whole(py, &response),
-            Ok(false) => return self.finish(py, Some(response)),
-            Err(err) => Err(err),
+    /// Runs the next exit of a yield dependency on success, innermost first: those of scope
+    /// "function" (`function`), then the response goes out; or those of scope "request",
+    /// and the uploaded files are closed, after which the run is over. A generator that
+    /// yields again is an error, as in `contextlib`.
+    fn exit_next<'py>(&mut self, py: Python<'py>, function: bool) -> PyResult<Next<'py>> {
+        let stage = if function {
+            Stage::FunctionExit
+        } else {
+            Stage::RequestExit
         };
-        match whole {
-            Ok(Reply::Encoded(start, end)) => self.send_encoded(py, start, end),
-            Ok(Reply::Own(_)) => unreachable!("encode_whole encodes"),
-            // not sent yet: the request-scope exits, then the exception handlers
-            Err(err) => self.fail(py, err, false),
+        loop {
+            let Some(s) = self.solving.as_deref_mut() else {
+                return Ok(None);
+            };
+            let exits = if function {
+                &mut s.function_exits
+            } else {
+                &mut s.request_exits
+            };
+            let Some(exit) = exits.pop() else { break };
+            s.exiting_generator = matches!(exit, Exit::AsyncGen(_));
+            let failed = match exit {
+                Exit::AsyncGen(generator) => {
+                    match generator
+                        .bind(py)
+                        .call_method0(pyo3::intern!(py, "__anext__"))
+                    {
+                        Ok(next) => return Ok(Some((next, stage))),
+                        Err(err) => err,
+                    }
+                }
+                Exit::Gen(generator) => {
+                    match generator
+                        .bind(py)
+                        .call_method0(pyo3::intern!(py, "__next__"))
+                    {
+                        Err(err) if err.is_instance_of::<PyStopIteration>(py) => continue,
+                        Err(err) => err,
+                        Ok(_) => PyRuntimeError::new_err("generator didn't stop"),
+                    }
+                }
+                Exit::Files(files) => {
+                    let close = hook(py, &CLOSE_FILES, "close_files")?;
+                    match close.call1((files,)) {
+                        Ok(closing) => return Ok(Some((closing, stage))),
+                        Err(err) => err,
+                    }
+                }
+            };
+            return if function {
+                self.fail(py, failed)
+            } else {
+                self.abort(py, failed)
+            };
+        }
+        if !function {
+            return Ok(None);
+        }
+        let s = self.solving.as_deref_mut().expect("solving");
+        let reply = match s.reply.take().expect("a reply is held") {
+            Held::Encoded(start, end) => {
+                Reply::Encoded(start.into_bound(py), end.map(|end| end.into_bound(py)))
+            }
+            Held::Own(response) => Reply::Own(response.into_bound(py)),
+        };
+        self.send(py, reply)
+    }
+
+    /// How the exit in progress ended: an async generator must have stopped.
+    fn exited(&self, py: Python<'_>, outcome: PyResult<Bound<'_, PyAny>>) -> PyResult<()> {
+        let generator = self.solving.as_deref().is_some_and(|s| s.exiting_generator);
+        match outcome {
+            Ok(_) if generator => Err(PyRuntimeError::new_err("generator didn't stop")),
+            Ok(_) => Ok(()),
+            Err(err) if generator && err.is_instance_of::<PyStopAsyncIteration>(py) => Ok(()),
+            Err(err) => Err(err),
         }
     }
 
-    /// Once the response is out: a route with dependencies runs its background tasks and
-    /// request-scope exits (`runner.finish`, which sends `response` first, if given).
-    fn finish<'py>(
-        &mut self,
-        py: Python<'py>,
-        response: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Next<'py>> {
-        let Some(ctx) = &self.ctx else {
+    /// Once the response is out: a route with dependencies runs its background tasks, then
+    /// the exits of scope "request".
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
+        let Some(s) = self.solving.as_deref_mut() else {
             return Ok(None);
         };
-        let finish = hook(py, &FINISH, "finish")?;
-        Ok(Some((finish.call1((ctx, response))?, Stage::Finish)))
+        if let Some(tasks) = s.tasks.take() {
+            return match tasks.bind(py).call0() {
+                Ok(running) => Ok(Some((running, Stage::Tasks))),
+                Err(err) => self.abort(py, err),
+            };
+        }
+        self.exit_next(py, false)
     }
 
-    /// An exception while the response goes out: thrown into the request-scope exits
-    /// (`runner.abort`), then up to the server; never answered by the exception handlers.
+    /// An exception while the response goes out (or after): thrown into the remaining
+    /// request-scope exits (`runner.abort`), then up to the server; never answered by the
+    /// exception handlers.
     fn abort<'py>(&mut self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
         self.held = None;
-        let Some(ctx) = &self.ctx else {
-            return Err(err);
+        let exits = match self.solving.as_deref_mut() {
+            Some(s) if !s.request_exits.is_empty() => exits_list(py, &mut s.request_exits)?,
+            _ => return Err(err),
         };
         let abort = hook(py, &ABORT, "abort")?;
-        let aborting = abort.call1((ctx, err.into_value(py)))?;
-        Ok(Some((aborting, Stage::Finish)))
+        let aborting = abort.call1((exits, err.into_value(py)))?;
+        Ok(Some((aborting, Stage::Abort)))
     }
 
     fn door_send<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
@@ -613,21 +1021,23 @@ impl Runner {
         }
     }
 
-    /// An exception before the response went out: thrown into the yield dependencies
-    /// (`runner.fail`; `in_function`: those of scope "function" too), then answered by the
-    /// app's exception handlers. A cancellation (no Exception) goes through the yield
-    /// dependencies and on up.
-    fn fail<'py>(&mut self, py: Python<'py>, err: PyErr, in_function: bool) -> PyResult<Next<'py>> {
+    /// An exception before the response went out: thrown into the yield dependencies entered
+    /// (`runner.fail`: those of scope "function" first), then answered by the app's
+    /// exception handlers. A cancellation (no Exception) goes through them and on up.
+    fn fail<'py>(&mut self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
         self.held = None;
-        match &self.ctx {
-            Some(ctx) => {
+        match self.solving.as_deref_mut() {
+            Some(s) if !(s.function_exits.is_empty() && s.request_exits.is_empty()) => {
+                s.reply = None;
+                let function_exits = exits_list(py, &mut s.function_exits)?;
+                let request_exits = exits_list(py, &mut s.request_exits)?;
                 let fail = hook(py, &FAIL, "fail")?;
                 let exc = err.into_value(py);
-                let failing = fail.call1((ctx, exc, in_function))?;
+                let failing = fail.call1((function_exits, request_exits, exc))?;
                 Ok(Some((failing, Stage::Fail)))
             }
-            None if err.is_instance_of::<PyException>(py) => self.handle(py, err),
-            None => Err(err),
+            _ if err.is_instance_of::<PyException>(py) => self.handle(py, err),
+            _ => Err(err),
         }
     }
 
@@ -636,6 +1046,28 @@ impl Runner {
         let handling = self.door.handle_exception(py, err.into_value(py))?;
         Ok(Some((handling, Stage::Handle)))
     }
+}
+
+/// The exits, in the order they were entered, as a Python list (for `runner.fail` and
+/// `runner.abort`); taken from `exits`.
+fn exits_list<'py>(py: Python<'py>, exits: &mut Vec<Exit>) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(
+        py,
+        exits.drain(..).map(|exit| match exit {
+            Exit::AsyncGen(it) | Exit::Gen(it) | Exit::Files(it) => it,
+        }),
+    )
+}
+
+/// `run_in_threadpool(func, **kwargs)`: the awaitable.
+fn run_in_threadpool<'py>(
+    py: Python<'py>,
+    func: &Bound<'py, PyAny>,
+    kwargs: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyAny>> {
+    static RUN_IN_THREADPOOL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let run = RUN_IN_THREADPOOL.import(py, "FasterAPI.concurrency", "run_in_threadpool")?;
+    run.call((func,), Some(kwargs))
 }
 
 /// Whether a response is sent in one piece by the door: one of FasterAPI's, whose body is all
@@ -705,9 +1137,8 @@ fn empty_body(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 static PARSE_BODY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static VALIDATION_ERROR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static RESPONSE_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-static ARGUMENTS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static FAIL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-static FINISH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static CLOSE_FILES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static ABORT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// A function of FasterAPI._runtime.runner, the run's Python side.
