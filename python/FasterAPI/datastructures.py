@@ -28,6 +28,21 @@ class Headers(Mapping[str, str]):
                 return v.decode("latin-1")
         raise KeyError(key)
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """The first value of header `key`, or `default` (without the KeyError that
+        Mapping.get goes through)."""
+        name = key.lower().encode("latin-1")
+        for k, v in self.raw:
+            if k == name:
+                return v.decode("latin-1")
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        name = key.lower().encode("latin-1")
+        return any(k == name for k, _ in self.raw)
+
     def __iter__(self) -> Iterator[str]:
         return iter(dict.fromkeys(k.decode("latin-1") for k, _ in self.raw))
 

@@ -140,12 +140,15 @@ def _pydantic_serializer(
 ) -> Callable[[Any], Any]:
     validate = adapter.validate_python
     dump = adapter.dump_python
+    fast = _core_methods(adapter)
     if "fallback" in inspect.signature(dump).parameters:  # pydantic 2.7+
         from ..encoders import to_builtin
 
         # What pydantic cannot serialize (a Struct inside `-> dict`, say) is converted as
         # the encoder would, then serialized by pydantic.
         options = {**options, "fallback": to_builtin}
+    if fast is not None:
+        validate, dump = fast
 
     def serialize(value: Any) -> Any:
         try:
@@ -155,6 +158,21 @@ def _pydantic_serializer(
         return dump(validated, mode="json", **options)
 
     return serialize
+
+
+def _core_methods(adapter: Any) -> tuple[Any, Any] | None:
+    """The pydantic-core validator's and serializer's own methods, which the TypeAdapter's
+    pass their arguments to (a Python call less each, per response); None while the adapter
+    is not built (a forward reference not yet resolved), whose methods then build it."""
+    from pydantic_core import SchemaSerializer, SchemaValidator
+
+    try:
+        validator, serializer = adapter.validator, adapter.serializer
+    except Exception:  # (pydantic's error for a type it cannot build yet)
+        return None
+    if isinstance(validator, SchemaValidator) and isinstance(serializer, SchemaSerializer):
+        return validator.validate_python, serializer.to_python
+    return None
 
 
 def _msgspec_serializer(model: Any, options: dict[str, Any]) -> Callable[[Any], Any]:
