@@ -155,9 +155,9 @@ def test_an_error_after_yield_answers_in_function_scope_only(client, make_client
 @pytest.mark.parametrize("kind", ["async", "sync"])
 def test_a_generator_that_does_not_yield_once_fails_as_contextlib_says(make_client, kind):
     """A yield dependency that ends without yielding, or yields again at its exit, is a
-    RuntimeError (contextlib's words), thrown into the ones entered before it: in solving or
-    in scope "function" it is answered (a 500); in scope "request" the response is out and the
-    error goes to the server."""
+    RuntimeError (contextlib's words), thrown into the ones entered before it (one that
+    yielded again is closed first): in solving or in scope "function" it is answered (a 500);
+    in scope "request" the response is out and the error goes to the server."""
     events, dependency = recorder()
 
     async def async_none():
@@ -169,14 +169,20 @@ def test_a_generator_that_does_not_yield_once_fails_as_contextlib_says(make_clie
             yield
 
     async def async_twice():
-        yield "first"
-        events.append("yielded again")
-        yield "second"
+        try:
+            yield "first"
+            events.append("yielded again")
+            yield "second"
+        finally:
+            events.append("closed")
 
     def sync_twice():
-        yield "first"
-        events.append("yielded again")
-        yield "second"
+        try:
+            yield "first"
+            events.append("yielded again")
+            yield "second"
+        finally:
+            events.append("closed")
 
     none, twice = (async_none, async_twice) if kind == "async" else (sync_none, sync_twice)
     app = Faster()
@@ -209,6 +215,7 @@ def test_a_generator_that_does_not_yield_once_fails_as_contextlib_says(make_clie
     assert events == [
         "enter outer",
         "yielded again",
+        "closed",
         "outer saw generator didn't stop",
         "exit outer",
     ]
@@ -216,11 +223,12 @@ def test_a_generator_that_does_not_yield_once_fails_as_contextlib_says(make_clie
     response = client.get("/twice/request")
     assert (response.status_code, response.json()) == (200, "sent")
     deadline = time.monotonic() + 5  # (the native server runs the exits after writing)
-    while len(events) < 4 and time.monotonic() < deadline:
+    while len(events) < 5 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert events == [
         "enter outer",
         "yielded again",
+        "closed",
         "outer saw generator didn't stop",
         "exit outer",
     ]

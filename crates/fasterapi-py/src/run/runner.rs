@@ -131,6 +131,10 @@ enum Stage {
     Tasks,
     /// An exit of scope "request" on success (or the request's uploaded files closed).
     RequestExit,
+    /// `agen.aclose()` of a yield dependency that yielded again at its exit (of scope
+    /// "function", or "request"): its error follows.
+    FunctionClose,
+    RequestClose,
     /// `runner.abort`: the request-scope exits after an exception while the response went
     /// out, which it raises.
     Abort,
@@ -193,8 +197,8 @@ struct Solving {
     /// Exits of scope "function" and of scope "request", in the order they were entered.
     function_exits: Vec<Exit>,
     request_exits: Vec<Exit>,
-    /// The exit in progress is an async generator's (else the files' closing).
-    exiting_generator: bool,
+    /// The async generator whose exit is in progress (None: the files' closing).
+    exiting: Option<Py<PyAny>>,
     /// The reply waiting for the function-scope exits.
     reply: Option<Held>,
 }
@@ -310,6 +314,7 @@ impl Runner {
                 visit.call(slot)?;
             }
             visit.call(&s.entering)?;
+            visit.call(&s.exiting)?;
             visit.call(&s.request)?;
             visit.call(&s.headers)?;
             visit.call(&s.tasks)?;
@@ -396,9 +401,12 @@ impl Runner {
                 Err(err) => self.fail(py, err),
             },
             Stage::FunctionExit => match self.exited(py, outcome) {
-                Ok(()) => self.exit_next(py, true),
+                Ok(None) => self.exit_next(py, true),
+                Ok(Some(closing)) => Ok(Some((closing, Stage::FunctionClose))),
                 Err(err) => self.fail(py, err),
             },
+            Stage::FunctionClose => self.fail(py, not_stopped(outcome)),
+            Stage::RequestClose => self.abort(py, not_stopped(outcome)),
             Stage::SendStart => match outcome {
                 Ok(_) => {
                     let end = self.held.take().expect("the body message is held");
@@ -418,7 +426,8 @@ impl Runner {
                 Err(err) => self.abort(py, err),
             },
             Stage::RequestExit => match self.exited(py, outcome) {
-                Ok(()) => self.exit_next(py, false),
+                Ok(None) => self.exit_next(py, false),
+                Ok(Some(closing)) => Ok(Some((closing, Stage::RequestClose))),
                 Err(err) => self.abort(py, err),
             },
             Stage::Abort | Stage::Handle => outcome.map(|_| None),
@@ -790,12 +799,14 @@ impl Runner {
             Reply::Encoded(start, end) => self.send_encoded(py, start, end),
             Reply::Own(response) => {
                 if let Some(s) = self.solving.as_deref_mut() {
-                    // (the request's tasks, unless the response runs them as its own)
-                    if let Some(tasks) = &s.tasks {
-                        let own = response.getattr(pyo3::intern!(py, "background"))?;
-                        if own.is(tasks.bind(py)) {
-                            s.tasks = None;
-                        }
+                    // As FastAPI: a response with background tasks of its own runs those, and
+                    // the request's are dropped.
+                    if s.tasks.is_some()
+                        && !response
+                            .getattr(pyo3::intern!(py, "background"))?
+                            .is_none()
+                    {
+                        s.tasks = None;
                     }
                 }
                 match self.door.send_response(py, response) {
@@ -926,25 +937,29 @@ impl Runner {
                 &mut s.request_exits
             };
             let Some(exit) = exits.pop() else { break };
-            s.exiting_generator = matches!(exit, Exit::AsyncGen(_));
             let failed = match exit {
                 Exit::AsyncGen(generator) => {
                     match generator
                         .bind(py)
                         .call_method0(pyo3::intern!(py, "__anext__"))
                     {
-                        Ok(next) => return Ok(Some((next, stage))),
+                        Ok(next) => {
+                            s.exiting = Some(generator);
+                            return Ok(Some((next, stage)));
+                        }
                         Err(err) => err,
                     }
                 }
                 Exit::Gen(generator) => {
-                    match generator
-                        .bind(py)
-                        .call_method0(pyo3::intern!(py, "__next__"))
-                    {
+                    let generator = generator.bind(py);
+                    match generator.call_method0(pyo3::intern!(py, "__next__")) {
                         Err(err) if err.is_instance_of::<PyStopIteration>(py) => continue,
                         Err(err) => err,
-                        Ok(_) => PyRuntimeError::new_err("generator didn't stop"),
+                        // closed at once, as contextlib closes it
+                        Ok(_) => match generator.call_method0(pyo3::intern!(py, "close")) {
+                            Ok(_) => PyRuntimeError::new_err("generator didn't stop"),
+                            Err(err) => err,
+                        },
                     }
                 }
                 Exit::Files(files) => {
@@ -974,14 +989,23 @@ impl Runner {
         self.send(py, reply)
     }
 
-    /// How the exit in progress ended: an async generator must have stopped.
-    fn exited(&self, py: Python<'_>, outcome: PyResult<Bound<'_, PyAny>>) -> PyResult<()> {
-        let generator = self.solving.as_deref().is_some_and(|s| s.exiting_generator);
-        match outcome {
-            Ok(_) if generator => Err(PyRuntimeError::new_err("generator didn't stop")),
-            Ok(_) => Ok(()),
-            Err(err) if generator && err.is_instance_of::<PyStopAsyncIteration>(py) => Ok(()),
-            Err(err) => Err(err),
+    /// How the exit in progress ended: an async generator must have stopped; one that
+    /// yielded again is closed at once, as contextlib closes it (Some: `aclose()`, after
+    /// which its error is raised: `not_stopped`).
+    fn exited<'py>(
+        &mut self,
+        py: Python<'py>,
+        outcome: PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let generator = self.solving.as_deref_mut().and_then(|s| s.exiting.take());
+        match (outcome, generator) {
+            (Ok(_), Some(generator)) => generator
+                .bind(py)
+                .call_method0(pyo3::intern!(py, "aclose"))
+                .map(Some),
+            (Ok(_), None) => Ok(None),
+            (Err(err), Some(_)) if err.is_instance_of::<PyStopAsyncIteration>(py) => Ok(None),
+            (Err(err), _) => Err(err),
         }
     }
 
@@ -1045,6 +1069,15 @@ impl Runner {
     fn handle<'py>(&self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
         let handling = self.door.handle_exception(py, err.into_value(py))?;
         Ok(Some((handling, Stage::Handle)))
+    }
+}
+
+/// The error of a yield dependency that yielded again at its exit, once `aclose()` ended
+/// with `outcome` (whose own error, if any, is raised instead).
+fn not_stopped(outcome: PyResult<Bound<'_, PyAny>>) -> PyErr {
+    match outcome {
+        Ok(_) => PyRuntimeError::new_err("generator didn't stop"),
+        Err(err) => err,
     }
 }
 
