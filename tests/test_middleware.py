@@ -9,13 +9,14 @@ from pathlib import Path
 
 import FasterAPI
 import pytest
-from FasterAPI import BackgroundTasks, FastAPI, Request, TestClient
+from FasterAPI import BackgroundTasks, FastAPI, HTTPException, Request, TestClient
 from FasterAPI.middleware import Middleware
 from FasterAPI.middleware.base import BaseHTTPMiddleware
 from FasterAPI.middleware.cors import CORSMiddleware
+from FasterAPI.middleware.gzip import GZipMiddleware
 from FasterAPI.middleware.httpsredirect import HTTPSRedirectMiddleware
 from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
-from FasterAPI.responses import PlainTextResponse, StreamingResponse
+from FasterAPI.responses import PlainTextResponse, Response, StreamingResponse
 from FasterAPI.server.native import route_paths
 
 from tests.apps.middleware_ref import REQUESTS, answer, build
@@ -317,6 +318,84 @@ def test_native_cors_leaves_a_returned_response_and_a_mounts_500_as_starlette(ma
     failed = client.get("/sub/boom", headers=origin)
     assert failed.status_code == 500
     assert failed.headers["access-control-allow-origin"] == "https://a.com"
+
+
+@pytest.mark.parametrize("gzip_outside", [True, False])
+def test_gzip_cors_and_trusted_host_run_in_the_native_server(make_client, gzip_outside):
+    """GZipMiddleware, CORSMiddleware and TrustedHostMiddleware (in either order) are run by
+    the native server itself for its native routes, answering as the middleware stack does
+    (which the ASGI door goes through): a large body is compressed for a client that accepts
+    gzip, with `Vary: Accept-Encoding` in either case; a small, encoded or excluded one is
+    left; a Host that is not allowed gets the middleware's own 400 or redirect."""
+    app = FastAPI()
+    cors = (CORSMiddleware, {"allow_origins": ["https://a.com"]})
+    gzip = (GZipMiddleware, {"minimum_size": 100})
+    for cls, options in [cors, gzip] if gzip_outside else [gzip, cors]:
+        app.add_middleware(cls, **options)  # the last added is outermost
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["testserver", "www.example.com"])
+    rows = [{"name": f"item {i}", "tags": ["a", "b"]} for i in range(20)]
+
+    @app.get("/rows")
+    async def listing():
+        return rows
+
+    @app.get("/small")
+    async def small():
+        return {"n": 1}
+
+    @app.get("/text")
+    async def text():
+        return PlainTextResponse("y" * 500, headers={"Vary": "Accept"})
+
+    @app.get("/png")
+    async def png():
+        return Response(b"z" * 500, media_type="image/png")
+
+    @app.get("/stream")
+    async def stream():
+        return StreamingResponse(iter(["line\n"] * 100), media_type="text/plain")
+
+    @app.get("/missing")
+    async def missing():
+        raise HTTPException(404, "no such thing " * 20)
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("boom")
+
+    client = make_client(app, raise_server_exceptions=False)
+    paths = {p.path: p for p in route_paths(app)}
+    assert paths["/rows"].native, paths["/rows"]
+    origin = {"Origin": "https://a.com"}
+    vary = "Origin, Accept-Encoding" if gzip_outside else "Accept-Encoding, Origin"
+    for url in ["/rows", "/text", "/stream", "/missing"]:
+        for accepts in ["gzip, br", "identity"]:
+            response = client.get(url, headers={**origin, "Accept-Encoding": accepts})
+            assert response.status_code == (404 if url == "/missing" else 200), url
+            encoding = response.headers.get("content-encoding")
+            assert encoding == ("gzip" if accepts != "identity" else None), (url, accepts)
+            want = vary.replace("Origin", "Accept, Origin") if url == "/text" else vary
+            if url == "/text" and not gzip_outside:
+                want = "Accept, Accept-Encoding, Origin"
+            assert response.headers["vary"] == want, (url, accepts)
+            assert response.headers["access-control-allow-origin"] == "https://a.com", url
+            if url == "/rows":
+                assert response.json() == rows
+    assert client.get("/rows", headers={"Accept-Encoding": "gzip"}).json() == rows
+    for url in ["/small", "/png"]:
+        response = client.get(url, headers={**origin, "Accept-Encoding": "gzip"})
+        assert "content-encoding" not in response.headers, url
+        assert response.headers["vary"] == "Origin", url
+    failed = client.get("/boom", headers={**origin, "Accept-Encoding": "gzip"})
+    assert (failed.status_code, failed.text) == (500, '{"detail":"Internal Server Error"}')
+    assert "access-control-allow-origin" not in failed.headers
+    refused = client.get("/rows", headers={"Host": "evil.com"})
+    assert (refused.status_code, refused.text) == (400, "Invalid host header")
+    moved = client.get("/small", headers={"Host": "example.com"}, follow_redirects=False)
+    assert moved.status_code == 307
+    assert moved.headers["location"] == "http://www.example.com/small"
+    preflight = client.options("/rows", headers={**origin, "Access-Control-Request-Method": "GET"})
+    assert (preflight.status_code, preflight.text) == (200, "OK")
 
 
 @pytest.mark.fasterapi_only  # refused at the handshake; Starlette sends an HTTP denial

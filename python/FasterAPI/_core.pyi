@@ -34,6 +34,9 @@ __all__ = [
     "json_messages",
     "gzip_compress",
     "GzipStream",
+    "Gzip",
+    "GzipAnswer",
+    "ServerStack",
     "FormError",
     "parse_form_body",
     "FormReader",
@@ -163,6 +166,8 @@ class Dispatcher:
 
     #: The app's CORSMiddleware run natively, if it is (set by the app).
     cors: Cors | None
+    #: The app's middleware as the native server runs it itself, if it can (set by the app).
+    server_stack: ServerStack | None
     #: The app's dependency overrides and those its routes were compiled with (set by the app).
     _overrides: _Overrides | None
     _compiled: dict[Any, Any] | None
@@ -319,6 +324,46 @@ class GzipStream:
     def write(self, data: bytes) -> bytes: ...
     def finish(self) -> bytes: ...
 
+@final
+class Gzip:
+    """GZipMiddleware run by the native server (FasterAPI.middleware.gzip.native_policy)."""
+
+    def __new__(
+        cls, minimum_size: int, level: int, excluded: list[str], middleware: Any, outer: bool
+    ) -> Self: ...
+
+@final
+class GzipAnswer:
+    """GZipMiddleware for one request (`RouteEvent.gzip`)."""
+
+    @property
+    def accepts(self) -> bool:
+        """The client accepts gzip."""
+    @property
+    def middleware(self) -> Any:
+        """The Python GZipMiddleware, for a response that streams."""
+    @property
+    def outer(self) -> bool:
+        """It is outside the app's CORSMiddleware."""
+    def apply(
+        self, status: int, headers: _Headers, body: bytes
+    ) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """The headers and body a whole response goes out with."""
+
+# -- the middleware the native server runs itself --------------------------------------------------
+
+@final
+class ServerStack:
+    """An app's CORSMiddleware, GZipMiddleware and TrustedHostMiddleware as the native server
+    runs them for its native routes (Faster._native_stack)."""
+
+    def __new__(
+        cls,
+        cors: Cors | None = None,
+        allowed_hosts: list[str] | None = None,
+        gzip: Gzip | None = None,
+    ) -> Self: ...
+
 # -- forms ---------------------------------------------------------------------------------------
 
 class FormError(ValueError):
@@ -419,6 +464,9 @@ class RouteEvent:
     @property
     def cors(self) -> CorsSend | None:
         """The CORS headers its responses get (the app's CORSMiddleware run natively)."""
+    @property
+    def gzip(self) -> GzipAnswer | None:
+        """GZipMiddleware for it (when the native server runs the app's)."""
 
 @final
 class UpgradeEvent:

@@ -43,6 +43,9 @@ from .middleware.base import BaseHTTPMiddleware
 from .middleware.cors import CORSMiddleware, native_policy
 from .middleware.errors import ServerErrorMiddleware, answer_errors_before_start
 from .middleware.exceptions import ExceptionMiddleware, answer, lookup_handler
+from .middleware.gzip import GZipMiddleware
+from .middleware.gzip import native_policy as gzip_policy
+from .middleware.trustedhost import TrustedHostMiddleware
 from .openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -245,6 +248,10 @@ class Faster(_core.AsgiApp):
         self._plain_stack: Any = None
         #: The CORS policy run natively (FasterAPI.middleware.cors.native_policy), or None.
         self._cors: _core.Cors | None = None
+        #: The middleware as the native server runs it itself, when it can (`_native_stack`).
+        self._server_stack: _core.ServerStack | None = None
+        #: What build_middleware_stack() made last.
+        self._built_stack: Any = None
         #: The last dispatcher compiled (`_dispatcher` is None while the routes change).
         self._latest_dispatcher: Any = None
         self.router._listeners.append(self._routes_changed)
@@ -386,6 +393,7 @@ class Faster(_core.AsgiApp):
                 dispatcher.add_route(route.path, sorted(route.methods), route, strict)
         self._overrides_compiled = overrides
         dispatcher.cors = self._cors
+        dispatcher.server_stack = self._server_stack
         dispatcher._overrides, dispatcher._compiled = self._overrides, overrides
         if self._latest_dispatcher is not None:  # for a native server's parser holding it
             self._latest_dispatcher.successor = dispatcher
@@ -542,9 +550,12 @@ class Faster(_core.AsgiApp):
             app = cls(app, *args, **kwargs)
         stack = ServerErrorMiddleware(app, handler=self._error_response, debug=self.debug)
         self._cors = self._native_cors()
+        self._server_stack = self._native_stack()
         if self._dispatcher is not None:
             self._dispatcher.cors = self._cors
+            self._dispatcher.server_stack = self._server_stack
         self._plain_stack = None if self.user_middleware and self._cors is None else stack
+        self._built_stack = stack
         return stack
 
     def _native_cors(self) -> _core.Cors | None:
@@ -554,6 +565,32 @@ class Faster(_core.AsgiApp):
             return None
         cls, args, kwargs = self.user_middleware[0]
         return native_policy(args, kwargs) if cls is CORSMiddleware else None
+
+    def _native_stack(self) -> _core.ServerStack | None:
+        """The app's middleware as the native server runs it itself for its native routes,
+        when each is CORSMiddleware, GZipMiddleware or TrustedHostMiddleware, at most one of
+        each (else None: every request goes through the middleware stack)."""
+        kinds = [cls for cls, _, _ in self.user_middleware]
+        if not kinds or len(set(kinds)) != len(kinds) or not set(kinds) <= _SERVER_MIDDLEWARE:
+            return None
+        cors = gzip = hosts = None
+        for cls, args, kwargs in self.user_middleware:  # outermost first
+            if cls is CORSMiddleware:
+                cors = native_policy(args, kwargs)
+            elif cls is GZipMiddleware:
+                gzip = gzip_policy(args, kwargs, outer=cors is None)
+            else:
+                hosts = TrustedHostMiddleware(None, *args, **kwargs).native_hosts()
+        return _core.ServerStack(cors, hosts, gzip)
+
+    def _server_runs_middleware(self) -> bool:
+        """Whether the native server runs the app's middleware itself for its native routes
+        (`_native_stack`): the stack is the one built from it, not replaced or patched."""
+        return (
+            self._server_stack is not None
+            and self._middleware_stack is self._built_stack
+            and patched_starlette_call() is None
+        )
 
     def _routes(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         """The stack's innermost app: the routes, through the Rust door, which sees from the
@@ -816,7 +853,11 @@ class Faster(_core.AsgiApp):
     ) -> None:
         """The 500 for an unhandled `exc` (see _error_response), then `exc` raised again."""
         scope["app"] = self
-        if self._cors is not None and isinstance(send, _core.CorsSend):
+        outside = scope.pop("fasterapi.outer_send", None)
+        if outside is not None:
+            # (the native server ran this app's middleware, which its 500 is outside of)
+            send = outside
+        elif self._cors is not None and isinstance(send, _core.CorsSend):
             # ServerErrorMiddleware's answer is outside this app's CORSMiddleware (run
             # natively: its door wrapped `send` last); a mount's parent's stays outside it
             send = send.inner
@@ -868,6 +909,9 @@ class Faster(_core.AsgiApp):
 
 
 FastAPI = Faster
+
+#: The middleware the native server can run itself (Faster._native_stack).
+_SERVER_MIDDLEWARE = frozenset((CORSMiddleware, GZipMiddleware, TrustedHostMiddleware))
 
 if TYPE_CHECKING:
 

@@ -2,10 +2,11 @@
 //! alone. One folder per concept, each using only those below it: HTTP/1.1 framing without
 //! I/O ([`http`]), WebSocket handshake and framing on it ([`ws`]); on their own, the router
 //! ([`route`]), request parameters, form bodies and their coercion ([`params`]), gzip
-//! ([`compress`]) and CORS ([`cors`]).
+//! ([`compress`]), CORS ([`cors`]) and the trusted Host check ([`hosts`]).
 
 pub mod compress;
 pub mod cors;
+pub mod hosts;
 pub mod http;
 pub mod params;
 pub mod route;

@@ -2,7 +2,8 @@
 //! registering its own classes, functions and constants: the routes and their parameter plans
 //! (`route`), a route's run for both doors (`run`), the ASGI door (`asgi`), the native door's
 //! HTTP/1.1 (`http`) and WebSocket (`ws`), form bodies (`form`), JSON encoding (`json`) and gzip
-//! (`compress`), CORS (`cors`); `headers` reads ASGI header lists for all of them.
+//! (`compress`), CORS (`cors`), the middleware the native server runs itself (`middleware`);
+//! `headers` reads ASGI header lists for all of them.
 
 use pyo3::prelude::*;
 
@@ -13,6 +14,7 @@ mod form;
 mod headers;
 mod http;
 mod json;
+mod middleware;
 mod route;
 mod run;
 mod ws;
@@ -28,6 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     json::register(m)?;
     compress::register(m)?;
     cors::register(m)?;
+    middleware::register(m)?;
     form::register(m)?;
     http::register(m)?;
     ws::register(m)?;

@@ -56,6 +56,23 @@ class GZipMiddleware:
         await self.app(scope, receive, _Responder(self, send, gzip).send)
 
 
+def native_policy(args: Any, kwargs: dict[str, Any], outer: bool) -> _core.Gzip:
+    """`GZipMiddleware(app, *args, **kwargs)` for the native server to run (outside the app's
+    CORSMiddleware if `outer`); its arguments are checked as constructing it checks them. The
+    middleware itself compresses what streams."""
+    middleware = GZipMiddleware(None, *args, **kwargs)
+    excluded = sorted(middleware.exclude_content_types)
+    return _core.Gzip(
+        middleware.minimum_size, middleware.compresslevel, excluded, middleware, outer
+    )
+
+
+def responder(middleware: GZipMiddleware, send: Any, accepts: bool) -> Any:
+    """The `send` that a response goes out by through `middleware`, for a client that accepts
+    gzip or not (the native server's, for a response that streams)."""
+    return _Responder(middleware, send, accepts).send
+
+
 class _Responder:
     """One response on its way out: held at its start until the first body piece says
     whether and how it is compressed."""

@@ -31,6 +31,11 @@ class TrustedHostMiddleware:
         self.allow_any = "*" in allowed_hosts
         self.www_redirect = www_redirect
 
+    def native_hosts(self) -> list[str] | None:
+        """The host patterns the native server checks a request's Host against itself
+        (FasterAPI._core.ServerStack), None when any host is allowed."""
+        return None if self.allow_any else list(self.allowed_hosts)
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if self.allow_any or scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)

@@ -32,6 +32,7 @@ from .._body_limit import CONTENT_TOO_LARGE
 from .._http.body import ClientDisconnect
 from ..applications import Faster
 from ..exceptions import HTTPException
+from ..middleware.gzip import responder
 from ..responses import Response, inject_response
 from ..routing import APIRoute
 from .cycle import ERROR_500, RequestCycle, log_access, logger
@@ -147,7 +148,9 @@ class HostTask:
 
 def native_dispatcher(app: Any) -> Any:
     """The route dispatcher the parser may use for `app`, or None for any other ASGI app."""
-    if not isinstance(app, Faster) or app._middleware_first():
+    if not isinstance(app, Faster):
+        return None
+    if app._middleware_first() and not app._server_runs_middleware():
         return None  # middleware must see every request: all of them go through ASGI
     return app._dispatcher or app._build_dispatcher()
 
@@ -210,6 +213,7 @@ class NativeCycle:
         "route",
         "request",
         "cors",
+        "gzip",
         "http_minor",
         "keep_alive",
         "head_only",
@@ -231,6 +235,8 @@ class NativeCycle:
         self.request = request = event.request
         #: The CORS headers its responses get (CORSMiddleware run natively), or None.
         self.cors = event.cors
+        #: GZipMiddleware, when the server runs the app's (_core.GzipAnswer), or None.
+        self.gzip = event.gzip
         self.conn = conn
         self.http_minor = request.http_minor
         self.keep_alive = request.keep_alive and not conn.state.shutting_down
@@ -385,28 +391,50 @@ class NativeCycle:
             cycle.task = self.task  # a disconnect or the shutdown timeout still cancels it
             conn.cycle = cycle
             self.asgi_cycle = cycle
-        send = cycle.send if self.cors is None else self.cors.wrap(cycle.send)
-        return cycle.scope, cycle.receive, send
+        return cycle.scope, cycle.receive, self._through_middleware(cycle.send, cycle.scope)
+
+    def _through_middleware(self, send: Any, scope: dict[str, Any]) -> Any:
+        """The `send` a response goes out by through the app's middleware that the server
+        runs itself (CORS, GZip), outermost last; an unhandled error's 500, outside them,
+        goes by `send` itself (the scope's "fasterapi.outer_send")."""
+        cors, gzip = self.cors, self.gzip
+        if cors is None and gzip is None:
+            return send
+        scope["fasterapi.outer_send"] = send
+        if gzip is not None and gzip.outer:
+            send = responder(gzip.middleware, send, gzip.accepts)
+        if cors is not None:
+            send = cors.wrap(send)
+        if gzip is not None and not gzip.outer:
+            send = responder(gzip.middleware, send, gzip.accepts)
+        return send
 
     def json(self, content: Any, status: int) -> bytes:
+        if self.gzip is not None:
+            return self._encode(status, _JSON_TYPE, _core.encode_json(content))
         headers = None if self.cors is None else self.cors.apply(_JSON_TYPE)
         return _core.json_response(
             content, status, self.http_minor, self.keep_alive, self.head_only, headers
         )
 
     def whole(self, response: Response) -> bytes:
-        headers = response.raw_headers  # (left as they are: a Response may be sent again)
+        # (the headers are left as they are: a Response may be sent again)
+        return self._encode(response.status_code, response.raw_headers, response.body)
+
+    def _encode(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
+        """A whole response, through the app's middleware that the server runs itself
+        (CORS, GZip), innermost first."""
+        gzip = self.gzip
+        if gzip is not None and not gzip.outer:
+            headers, body = gzip.apply(status, headers, body)
         if self.cors is not None:
             headers = self.cors.apply(headers)
+        if gzip is not None and gzip.outer:
+            headers, body = gzip.apply(status, headers, body)
         if len(headers) > 2:
             headers = self._connection_header(headers)
         return _core.whole_response(
-            response.status_code,
-            headers,
-            response.body,
-            self.http_minor,
-            self.keep_alive,
-            self.head_only,
+            status, headers, body, self.http_minor, self.keep_alive, self.head_only
         )
 
     def send_response(self, response: Any) -> Any:
@@ -457,13 +485,13 @@ class NativeCycle:
         app_answer: bool = False,
     ) -> None:
         """An error answered before the handler runs (503 over --limit-concurrency, 413 past
-        max_body_size, which is the app's answer: `app_answer`, with the CORS headers when
-        its CORSMiddleware runs natively) or after it failed (500); the connection then
-        ends."""
+        max_body_size, which is the app's answer: `app_answer`, through the middleware the
+        server runs itself) or after it failed (500); the connection then ends."""
         headers = [(b"content-type", content_type)]  # Content-Length: whole_response
-        if app_answer and self.cors is not None:
-            headers = self.cors.apply(headers)
         self.keep_alive = False
+        if app_answer:
+            self.write(self._encode(status, headers, body))
+            return
         self.write(
             _core.whole_response(status, headers, body, self.http_minor, False, self.head_only)
         )

@@ -1,10 +1,13 @@
 //! Gzip compression of response bodies (GZipMiddleware), on flate2: a whole body at once, or
-//! a body that streams, compressed piece by piece into one gzip member.
+//! a body that streams, compressed piece by piece into one gzip member; and the middleware's
+//! decision for a whole response ([`policy`]).
 
 use std::io::Write;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
+
+pub mod policy;
 
 /// `data` as one gzip member at `level` (0 to 9; higher is smaller and slower).
 pub fn gzip(data: &[u8], level: u32) -> Vec<u8> {

@@ -1,9 +1,14 @@
 //! Gzip for GZipMiddleware: `gzip_compress(data, level)` and `GzipStream`, over
 //! fasterapi-core's compress module; large bodies are compressed without holding the GIL.
+//! `Gzip` is the middleware run by the native server (`GzipAnswer`: for one request).
 
 use fasterapi_core::compress;
+use fasterapi_core::compress::policy::GzipPolicy;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::headers::visit_headers;
 
 /// Bodies from this size on are compressed with the GIL released, so other threads run.
 const DETACH_FROM: usize = 64 * 1024;
@@ -65,5 +70,108 @@ impl GzipStream {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gzip_compress, m)?)?;
     m.add_class::<GzipStream>()?;
+    m.add_class::<Gzip>()?;
+    m.add_class::<GzipAnswer>()?;
     Ok(())
+}
+
+/// GZipMiddleware run by the native server (`GzipPolicy`): its options, and the Python
+/// middleware (made without an app) that compresses what streams.
+#[pyclass(frozen, module = "FasterAPI._core")]
+pub struct Gzip {
+    policy: GzipPolicy,
+    middleware: Py<PyAny>,
+    /// It is outside the app's CORSMiddleware (added after it).
+    outer: bool,
+}
+
+#[pymethods]
+impl Gzip {
+    #[new]
+    fn new(
+        minimum_size: usize,
+        level: u32,
+        excluded: Vec<String>,
+        middleware: Py<PyAny>,
+        outer: bool,
+    ) -> Self {
+        Gzip {
+            policy: GzipPolicy {
+                minimum_size,
+                level,
+                excluded,
+            },
+            middleware,
+            outer,
+        }
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.middleware)
+    }
+}
+
+/// GZipMiddleware for one request: its policy and whether the client accepts gzip.
+#[pyclass(frozen, module = "FasterAPI._core")]
+pub struct GzipAnswer {
+    gzip: Py<Gzip>,
+    /// The client accepts gzip (its Accept-Encoding says so).
+    #[pyo3(get)]
+    accepts: bool,
+}
+
+impl GzipAnswer {
+    pub fn new(gzip: Py<Gzip>, accepts: bool) -> Self {
+        GzipAnswer { gzip, accepts }
+    }
+}
+
+#[pymethods]
+impl GzipAnswer {
+    /// The Python GZipMiddleware, for a response that streams.
+    #[getter]
+    fn middleware(&self, py: Python<'_>) -> Py<PyAny> {
+        self.gzip.get().middleware.clone_ref(py)
+    }
+
+    /// GZipMiddleware is outside CORSMiddleware: it sees the CORS headers.
+    #[getter]
+    fn outer(&self) -> bool {
+        self.gzip.get().outer
+    }
+
+    /// The headers and body a whole response goes out with (compressed, or with
+    /// `Vary: Accept-Encoding` added, or as they are).
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        status: u16,
+        headers: Bound<'py, PyAny>,
+        body: Bound<'py, PyBytes>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let mut pairs = Vec::new();
+        visit_headers(&headers, |name, value| {
+            pairs.push((name.to_ascii_lowercase(), value.to_vec()));
+            Ok(false)
+        })?;
+        let data = body.as_bytes();
+        let policy = &self.gzip.get().policy;
+        let applied = if data.len() >= DETACH_FROM {
+            py.detach(|| policy.apply(status, &pairs, data, self.accepts))
+        } else {
+            policy.apply(status, &pairs, data, self.accepts)
+        };
+        let Some((pairs, packed)) = applied else {
+            return Ok((headers, body.into_any()));
+        };
+        let list = PyList::empty(py);
+        for (name, value) in pairs {
+            list.append((PyBytes::new(py, &name), PyBytes::new(py, &value)))?;
+        }
+        Ok((list.into_any(), PyBytes::new(py, &packed).into_any()))
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.gzip)
+    }
 }

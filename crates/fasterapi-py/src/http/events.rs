@@ -16,6 +16,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString};
 
 use super::parser::NativeRequest;
+use crate::compress::GzipAnswer;
 use crate::cors::CorsSend;
 use crate::route::call::RouteCall;
 
@@ -78,6 +79,9 @@ pub struct RouteEvent {
     /// The CORS headers its responses get, when the app's CORSMiddleware runs natively.
     #[pyo3(get)]
     pub(crate) cors: Option<Py<CorsSend>>,
+    /// GZipMiddleware for it, when the native server runs the app's.
+    #[pyo3(get)]
+    pub(crate) gzip: Option<Py<GzipAnswer>>,
 }
 
 /// A WebSocket handshake (a GET with `Upgrade: websocket`): the fields of a `HeadEvent` up to

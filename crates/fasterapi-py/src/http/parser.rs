@@ -342,7 +342,15 @@ fn route_event<'py>(
     }
     let lookup = dispatcher.router.lookup(&head.method, &head.path);
     let native = matches!(&lookup, Lookup::Found { value, .. } if value.native);
-    let cors = match &dispatcher.cors {
+    let stack = dispatcher.server_stack.as_ref().map(|stack| stack.get());
+    if native && stack.is_some_and(|stack| !stack.host_allowed(&head.headers)) {
+        return Ok(Err(head)); // TrustedHostMiddleware answers it
+    }
+    let gzip = match stack {
+        Some(stack) if native => stack.gzip(py, &head.headers),
+        _ => None,
+    };
+    let cors = match stack.and_then(|stack| stack.cors.as_ref()) {
         Some(cors) if native => {
             let answer = cors.get().answer(py, &head.method, |see| {
                 for (name, value) in &head.headers {
@@ -387,6 +395,7 @@ fn route_event<'py>(
         route: call.route.clone_ref(py),
         call,
         cors,
+        gzip,
         kwargs: kwargs.unbind(),
         errors: errors.unbind(),
         is_json: py_bool(py, is_json),

@@ -13,6 +13,7 @@ use super::call::RouteCall;
 use super::plan::{request_parts, HeaderSource, Plan};
 use crate::cors::Cors;
 use crate::headers::is_json_request;
+use crate::middleware::ServerStack;
 
 pub struct Entry {
     pub call: Arc<RouteCall>,
@@ -63,6 +64,10 @@ pub struct Dispatcher {
     /// The app's CORSMiddleware, run natively (its only middleware): set by the app.
     #[pyo3(get, set)]
     pub cors: Option<Py<Cors>>,
+    /// The app's middleware as the native server runs it itself (set by the app), which its
+    /// parser applies to the requests for native routes.
+    #[pyo3(get, set)]
+    pub server_stack: Option<Py<ServerStack>>,
     /// The app's overrides and the ones its routes were compiled with (set by the app).
     #[pyo3(get, set, name = "_overrides")]
     pub overrides: Option<Py<Overrides>>,
@@ -94,6 +99,7 @@ impl Dispatcher {
             entries: Vec::new(),
             strict_content_type,
             cors: None,
+            server_stack: None,
             overrides: None,
             compiled: None,
             successor: None,
@@ -132,6 +138,7 @@ impl Dispatcher {
             entry.call.traverse(&visit)?;
         }
         visit.call(&self.cors)?;
+        visit.call(&self.server_stack)?;
         visit.call(&self.overrides)?;
         visit.call(&self.compiled)?;
         visit.call(&self.successor)
@@ -141,6 +148,7 @@ impl Dispatcher {
         self.router = Router::new();
         self.entries.clear();
         self.cors = None;
+        self.server_stack = None;
         self.successor = None;
     }
 

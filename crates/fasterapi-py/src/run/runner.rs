@@ -802,9 +802,7 @@ impl Runner {
                     // As FastAPI: a response with background tasks of its own runs those, and
                     // the request's are dropped.
                     if s.tasks.is_some()
-                        && !response
-                            .getattr(pyo3::intern!(py, "background"))?
-                            .is_none()
+                        && !response.getattr(pyo3::intern!(py, "background"))?.is_none()
                     {
                         s.tasks = None;
                     }

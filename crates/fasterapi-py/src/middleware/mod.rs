@@ -1,0 +1,86 @@
+//! The app's middleware as the native server runs it itself, when every one is of a kind it
+//! knows (`ServerStack`): TrustedHostMiddleware's check (fasterapi-core's `hosts`), CORS
+//! ([`crate::cors`]) and GZip ([`crate::compress`]). A request the natively-run middleware
+//! would answer itself (a Host that is not plainly allowed, a CORS preflight) goes by the ASGI
+//! path, through the app's Python middleware stack, which words that answer.
+
+use fasterapi_core::hosts::TrustedHosts;
+use pyo3::prelude::*;
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::compress::{Gzip, GzipAnswer};
+use crate::cors::Cors;
+
+/// What the native parser applies to a request for a native route (set on the app's
+/// dispatcher by the app).
+#[pyclass(frozen, module = "FasterAPI._core")]
+pub struct ServerStack {
+    pub cors: Option<Py<Cors>>,
+    /// TrustedHostMiddleware's allowed hosts (None: it is not used, or allows any).
+    pub hosts: Option<TrustedHosts>,
+    /// GZipMiddleware, for a client that accepts gzip, and for one that does not.
+    gzip: Option<(Py<GzipAnswer>, Py<GzipAnswer>)>,
+}
+
+#[pymethods]
+impl ServerStack {
+    #[new]
+    #[pyo3(signature = (cors=None, allowed_hosts=None, gzip=None))]
+    fn new(
+        py: Python<'_>,
+        cors: Option<Py<Cors>>,
+        allowed_hosts: Option<Vec<String>>,
+        gzip: Option<Py<Gzip>>,
+    ) -> PyResult<Self> {
+        let gzip = match gzip {
+            Some(gzip) => Some((
+                Py::new(py, GzipAnswer::new(gzip.clone_ref(py), true))?,
+                Py::new(py, GzipAnswer::new(gzip, false))?,
+            )),
+            None => None,
+        };
+        Ok(ServerStack {
+            cors,
+            hosts: allowed_hosts.map(|hosts| TrustedHosts::new(&hosts)),
+            gzip,
+        })
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.cors)?;
+        if let Some((accepts, not)) = &self.gzip {
+            visit.call(accepts)?;
+            visit.call(not)?;
+        }
+        Ok(())
+    }
+}
+
+impl ServerStack {
+    /// Whether a request with these headers (names in lower case) passes the Host check.
+    pub fn host_allowed(&self, headers: &[(Vec<u8>, Vec<u8>)]) -> bool {
+        let Some(hosts) = &self.hosts else {
+            return true;
+        };
+        headers
+            .iter()
+            .find(|(name, _)| name == b"host")
+            .is_some_and(|(_, value)| hosts.allows(value))
+    }
+
+    /// GZipMiddleware for a request with these headers: whether its client accepts gzip
+    /// (its first Accept-Encoding header says "gzip", as Starlette reads it).
+    pub fn gzip(&self, py: Python<'_>, headers: &[(Vec<u8>, Vec<u8>)]) -> Option<Py<GzipAnswer>> {
+        let (accepts, not) = self.gzip.as_ref()?;
+        let gzip = headers
+            .iter()
+            .find(|(name, _)| name == b"accept-encoding")
+            .is_some_and(|(_, value)| value.windows(4).any(|part| part == b"gzip"));
+        Some(if gzip { accepts } else { not }.clone_ref(py))
+    }
+}
+
+/// Adds `ServerStack` to `FasterAPI._core`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ServerStack>()
+}
