@@ -4,6 +4,9 @@
 
 use super::gzip;
 
+/// Header pairs, names in lower case.
+pub type Headers = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// GZipMiddleware's options.
 #[derive(Clone, Debug)]
 pub struct GzipPolicy {
@@ -24,12 +27,12 @@ impl GzipPolicy {
         headers: &[(Vec<u8>, Vec<u8>)],
         body: &[u8],
         accepts: bool,
-    ) -> Option<(Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>)> {
+    ) -> Option<(Headers, Vec<u8>)> {
         if self.passes_through(status, headers) || body.len() < self.minimum_size {
             return None;
         }
         let mut vary: Vec<&[u8]> = Vec::new();
-        let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(headers.len() + 2);
+        let mut out: Headers = Vec::with_capacity(headers.len() + 2);
         for (name, value) in headers {
             if name == b"vary" {
                 vary.push(value);
