@@ -398,6 +398,35 @@ def test_gzip_cors_and_trusted_host_run_in_the_native_server(make_client, gzip_o
     assert (preflight.status_code, preflight.text) == (200, "OK")
 
 
+def test_https_redirect_beside_gzip_keeps_https_requests_on_the_native_path(door, make_client):
+    """With HTTPSRedirectMiddleware among the middleware the native server runs itself, a
+    request that came by `http` goes through the stack and is redirected; one that came by
+    `https` (behind a proxy that says so, on the native server) is served on the short path,
+    gzip and all."""
+    app = FastAPI()
+    app.add_middleware(GZipMiddleware, minimum_size=10)
+    app.add_middleware(HTTPSRedirectMiddleware)
+
+    @app.get("/items")
+    async def items():
+        return ["item"] * 20
+
+    client = make_client(app)
+    assert {p.path: p for p in route_paths(app)}["/items"].native
+    moved = client.get("/items?x=1", follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (307, "https://testserver/items?x=1")
+    if door == "native":  # the server trusts the proxy headers of 127.0.0.1
+        secure, headers = client, {"X-Forwarded-Proto": "https"}
+    else:
+        secure, headers = make_client(app, base_url="https://testserver"), {}
+    response = secure.get("/items", headers={**headers, "Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.json() == ["item"] * 20
+    assert (response.headers["content-encoding"], response.headers["vary"]) == (
+        "gzip",
+        "Accept-Encoding",
+    )
+
+
 @pytest.mark.fasterapi_only  # refused at the handshake; Starlette sends an HTTP denial
 @pytest.mark.native_xfail(
     reason="the native server answers a close before accept() with an HTTP 403, as ASGI "

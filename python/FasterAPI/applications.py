@@ -45,6 +45,7 @@ from .middleware.errors import ServerErrorMiddleware, answer_errors_before_start
 from .middleware.exceptions import ExceptionMiddleware, answer, lookup_handler
 from .middleware.gzip import GZipMiddleware
 from .middleware.gzip import native_policy as gzip_policy
+from .middleware.httpsredirect import HTTPSRedirectMiddleware
 from .middleware.trustedhost import TrustedHostMiddleware
 from .openapi.docs import (
     get_redoc_html,
@@ -252,6 +253,9 @@ class Faster(_core.AsgiApp):
         self._server_stack: _core.ServerStack | None = None
         #: What build_middleware_stack() made last.
         self._built_stack: Any = None
+        #: HTTPSRedirectMiddleware is among the middleware the native server runs itself: a
+        #: request that came by `http` goes through the stack (server/protocol.py).
+        self._server_https_redirect = False
         #: The last dispatcher compiled (`_dispatcher` is None while the routes change).
         self._latest_dispatcher: Any = None
         self.router._listeners.append(self._routes_changed)
@@ -568,8 +572,9 @@ class Faster(_core.AsgiApp):
 
     def _native_stack(self) -> _core.ServerStack | None:
         """The app's middleware as the native server runs it itself for its native routes,
-        when each is CORSMiddleware, GZipMiddleware or TrustedHostMiddleware, at most one of
-        each (else None: every request goes through the middleware stack)."""
+        when each is CORSMiddleware, GZipMiddleware, TrustedHostMiddleware or
+        HTTPSRedirectMiddleware, at most one of each (else None: every request goes through
+        the middleware stack)."""
         kinds = [cls for cls, _, _ in self.user_middleware]
         if not kinds or len(set(kinds)) != len(kinds) or not set(kinds) <= _SERVER_MIDDLEWARE:
             return None
@@ -579,8 +584,11 @@ class Faster(_core.AsgiApp):
                 cors = native_policy(args, kwargs)
             elif cls is GZipMiddleware:
                 gzip = gzip_policy(args, kwargs, outer=cors is None)
-            else:
+            elif cls is TrustedHostMiddleware:
                 hosts = TrustedHostMiddleware(None, *args, **kwargs).native_hosts()
+            else:
+                HTTPSRedirectMiddleware(None, *args, **kwargs)  # (its arguments checked)
+        self._server_https_redirect = HTTPSRedirectMiddleware in kinds
         return _core.ServerStack(cors, hosts, gzip)
 
     def _server_runs_middleware(self) -> bool:
@@ -911,7 +919,9 @@ class Faster(_core.AsgiApp):
 FastAPI = Faster
 
 #: The middleware the native server can run itself (Faster._native_stack).
-_SERVER_MIDDLEWARE = frozenset((CORSMiddleware, GZipMiddleware, TrustedHostMiddleware))
+_SERVER_MIDDLEWARE = frozenset(
+    (CORSMiddleware, GZipMiddleware, TrustedHostMiddleware, HTTPSRedirectMiddleware)
+)
 
 if TYPE_CHECKING:
 

@@ -233,6 +233,14 @@ class HttpProtocol(asyncio.Protocol):
         """A request for a route the parser matched and extracted itself
         (FasterAPI.server.native)."""
         self._disarm()
+        if self.state.app._server_https_redirect and self._scheme(event) == "http":
+            # HTTPSRedirectMiddleware, run by the stack, answers it
+            self._start(event.request.head_event())
+            if event.complete:  # (no EndEvent follows)
+                assert isinstance(self.cycle, RequestCycle)
+                self._disarm()
+                self.cycle.body_received(b"", complete=True)
+            return
         self.cycle = cycle = NativeCycle(self, event)
         if self._over_limit(cycle) or cycle.refuse_oversized():
             return
@@ -253,6 +261,12 @@ class HttpProtocol(asyncio.Protocol):
             return
         self.cycle = self.websocket = cycle = WebSocketCycle(self, websocket_scope(self, event))
         cycle.task = self._run(cycle.run(self.state.app))
+
+    def _scheme(self, event: _core.RouteEvent) -> str:
+        """The scheme a request came by, as its ASGI scope would say (`connection_scope`)."""
+        if self.config.proxy_headers and self.state.trusts(self.client):
+            return _forwarded(event.request.head_event().headers, self.client, "http")[1]
+        return "http"
 
     def _run(self, call: Any) -> asyncio.Task[None]:
         """Runs a request's (or a WebSocket's) ASGI call in a task with a context of its own,
