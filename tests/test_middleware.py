@@ -3,6 +3,7 @@
 through both doors; BaseHTTPMiddleware and @app.middleware("http"); FastAPI(middleware=[...])."""
 
 import asyncio
+import contextvars
 import json
 from contextlib import ExitStack
 from pathlib import Path
@@ -222,6 +223,39 @@ def test_a_dropped_endless_response_is_stopped(make_client):
 
     assert make_client(app).get("/endless").text == "replaced"
     assert closed.is_set()
+
+
+def test_a_middleware_reading_the_body_iterator_and_the_apps_context(make_client):
+    """A middleware that reads the app's body from `body_iterator` and answers with a
+    response of its own: the app's background task still runs after it; a context variable
+    the app sets is its own, as in a task of its own (Starlette runs the app in one), while
+    the middleware's reach the app."""
+    app = FastAPI()
+    user = contextvars.ContextVar("user", default="nobody")
+    events = []
+
+    @app.middleware("http")
+    async def logging(request, call_next):
+        user.set("alice")
+        response = await call_next(request)
+        body = b"".join([chunk async for chunk in response.body_iterator])
+        events.append(("seen by the middleware", user.get(), body))
+        return Response(body.upper(), status_code=response.status_code, media_type="text/plain")
+
+    @app.get("/who")
+    async def who(tasks: BackgroundTasks):
+        events.append(("seen by the app", user.get()))
+        user.set("bob")
+        tasks.add_task(events.append, ("background",))
+        return PlainTextResponse("hi " + "x" * 10)
+
+    response = make_client(app).get("/who")
+    assert (response.status_code, response.text) == (200, "HI XXXXXXXXXX")
+    assert events == [
+        ("seen by the app", "alice"),
+        ("seen by the middleware", "alice", b"hi xxxxxxxxxx"),
+        ("background",),
+    ]
 
 
 def test_cors_alone_runs_natively_with_the_middlewares_answers(make_client):
