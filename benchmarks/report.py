@@ -102,7 +102,7 @@ def main():
     if a.chart and Path(a.chart).exists():
         chart = f"\n\n![server CPU µs per request, by endpoint]({a.chart})"
     optional = [
-        ("targets", "Targets (issue #3)"),
+        ("targets", "Targets (issues #3 and #14)"),
         ("latency", "Latency at 64 connections (server pinned to one core, wrk on another)"),
         ("memory", "Memory of the native server"),
         ("scaling", "Scaling with --workers (nothing pinned)"),
