@@ -258,6 +258,57 @@ def test_a_middleware_reading_the_body_iterator_and_the_apps_context(make_client
     ]
 
 
+def test_a_request_cancelled_while_the_middleware_passes_a_message_on():
+    """Cancelled while the middleware's `send` waits (a slow client), the request's app gets
+    the CancelledError where it waits and runs its cleanup, awaits included, before the
+    request's task ends (found by review: it was closed, "coroutine ignored GeneratorExit")."""
+    events = []
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def passthrough(request, call_next):
+        return await call_next(request)
+
+    async def streaming(scope, receive, send):
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            for _ in range(100):
+                await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        except BaseException as exc:
+            events.append(type(exc).__name__)
+            raise
+        finally:
+            await asyncio.sleep(0)
+            events.append("cleaned up")
+
+    app.mount("/raw", streaming)
+    sent = []
+
+    async def receive():
+        await asyncio.sleep(100)
+
+    async def send(message):
+        sent.append(message["type"])
+        if len(sent) == 3:
+            await asyncio.sleep(100)  # the socket is full
+
+    async def main():
+        scope = {
+            "type": "http", "method": "GET", "path": "/raw/x", "raw_path": b"/raw/x",
+            "root_path": "", "query_string": b"", "headers": [(b"host", b"t")],
+            "http_version": "1.1", "scheme": "http", "server": ("t", 80),
+        }  # fmt: skip
+        task = asyncio.ensure_future(app(scope, receive, send))
+        while len(sent) < 3:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert events == ["CancelledError", "cleaned up"]
+
+    asyncio.run(main())
+
+
 def test_cors_alone_runs_natively_with_the_middlewares_answers(make_client):
     """CORSMiddleware as the only middleware runs in Rust on both doors (no middleware
     stack; the native server keeps its short path): every answer but the 500 gets the CORS
@@ -377,7 +428,7 @@ def test_gzip_cors_and_trusted_host_run_in_the_native_server(make_client, gzip_o
     async def small():
         return {"n": 1}
 
-    @app.get("/text")
+    @app.api_route("/text", methods=["GET", "HEAD"])
     async def text():
         return PlainTextResponse("y" * 500, headers={"Vary": "Accept"})
 
@@ -420,6 +471,10 @@ def test_gzip_cors_and_trusted_host_run_in_the_native_server(make_client, gzip_o
         response = client.get(url, headers={**origin, "Accept-Encoding": "gzip"})
         assert "content-encoding" not in response.headers, url
         assert response.headers["vary"] == "Origin", url
+    head = client.head("/text", headers={**origin, "Accept-Encoding": "gzip"})
+    # (a HEAD response sends no body, which GZipMiddleware leaves as it is)
+    assert (head.headers["content-length"], head.headers["vary"]) == ("500", "Accept, Origin")
+    assert "content-encoding" not in head.headers
     failed = client.get("/boom", headers={**origin, "Accept-Encoding": "gzip"})
     assert (failed.status_code, failed.text) == (500, '{"detail":"Internal Server Error"}')
     assert "access-control-allow-origin" not in failed.headers

@@ -89,9 +89,10 @@ class BaseHTTPMiddleware:
                 with contextlib.suppress(Exception):
                     await downstream.finish()
             raise
-        except BaseException:  # cancelled: so is the app
+        except BaseException as exc:  # cancelled: so is the app, which cleans up
             if downstream is not None:
-                downstream.close()
+                with contextlib.suppress(BaseException):
+                    await downstream.throw(exc)
             raise
         if downstream is not None:
             # The app goes on after its response (background tasks, exits); an error it
@@ -162,10 +163,15 @@ class _Downstream:
         await ack
 
     @types.coroutine
-    def step(self) -> Generator[Any, Any, dict[str, Any] | None]:
+    def step(
+        self, throw: BaseException | None = None
+    ) -> Generator[Any, Any, dict[str, Any] | None]:
         self._passed_on()
         value: Any = None
-        error: BaseException | None = None
+        error = throw
+        if throw is not None and self.waiting is not None:
+            self.waiting.cancel()  # (what the app awaited: `throw` goes in instead)
+            self.waiting = None
         while not self.done:
             if self.handoff is not None:
                 handed, self.ack = self.handoff
@@ -242,20 +248,21 @@ class _Downstream:
             await self.step()
         self._passed_on()
 
-    def close(self) -> None:
+    async def throw(self, exc: BaseException) -> None:
+        """The middleware's task was cancelled (or stopped by another BaseException) while
+        the app was suspended: the app gets it where it waits, and runs its cleanup to its
+        end (what it raises then is dropped: `exc` goes on up)."""
         self.response_sent = True
         if self.sent is not None and not self.sent.done():
             self.sent.set_result(None)
-        self._passed_on()
         if self.handoff is not None:
-            self.handoff[1].cancel()
+            self.handoff[1].cancel()  # the task that handed it over is stopped too
             self.handoff = None
-        if self.waiting is not None:
-            self.waiting.cancel()
-            self.waiting = None
-        if not self.done:
-            self.done = True
-            self.context.run(self.coroutine.close)
+        if self.done:
+            return
+        await self.step(throw=exc)
+        while not self.done:
+            await self.step()
 
 
 class _AppResponse(StreamingResponse):

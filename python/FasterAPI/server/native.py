@@ -426,11 +426,11 @@ class NativeCycle:
         (CORS, GZip), innermost first."""
         gzip = self.gzip
         if gzip is not None and not gzip.outer:
-            headers, body = gzip.apply(status, headers, body)
+            headers, body = self._gzip(gzip, status, headers, body)
         if self.cors is not None:
             headers = self.cors.apply(headers)
         if gzip is not None and gzip.outer:
-            headers, body = gzip.apply(status, headers, body)
+            headers, body = self._gzip(gzip, status, headers, body)
         if len(headers) > 2:
             headers = self._connection_header(headers)
         return _core.whole_response(
@@ -447,6 +447,16 @@ class NativeCycle:
             return app._handle_exception(scope, receive, send, exc)
 
         return self._asgi(handle)
+
+    def _gzip(
+        self, gzip: _core.GzipAnswer, status: int, headers: Any, body: bytes
+    ) -> tuple[Any, bytes]:
+        """GZipMiddleware's answer; to a HEAD request it sees the empty body the response
+        sends (and so, with its Content-Length kept, usually leaves it as it is)."""
+        if not self.head_only:
+            return gzip.apply(status, headers, body)
+        changed, packed = gzip.apply(status, headers, b"")
+        return (headers, body) if changed is headers else (changed, packed)
 
     def _connection_header(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """The headers without Connection, which the server writes itself; an app's
