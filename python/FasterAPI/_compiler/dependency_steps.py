@@ -11,7 +11,9 @@ The solving rules are worked out here, once, instead of per request:
 - how each is called: a `def` one in the thread pool on a route that asks for it; one with
   max_concurrency, or a `def` yield dependency run in the thread pool, through an async
   generator (or `async def`) wrapper here that holds the semaphore or the thread-pool entry,
-  so the run knows four kinds of call only.
+  so the run knows four kinds of call only. FasterAPI's own security schemes that read only
+  headers (security.HEADER_SCHEMES, the classes themselves) are called by their plain
+  `_read_headers`, the body of their `__call__`, which awaits nothing.
 
 A step's arguments name where each value comes from: the route's extracted values (a key), an
 earlier step's slot, or an object of the request (Request, Response, BackgroundTasks, the
@@ -96,6 +98,8 @@ def _step(dependant: Dependant, args: list[Argument], threadpool: bool) -> Step:
     function = dependant.scope == "function"
     if limit is not None:
         return (*_limited(dependant, limit, threadpool), args, function)
+    if type(call) in HEADER_SCHEMES:  # FasterAPI's own scheme, whose __call__ awaits nothing
+        return SYNC, call._read_headers, args, function
     if kind == "gen" and threadpool:
         return ASYNC_GEN, _entered_in_threadpool(dependant.manager), args, function
     if kind == "sync" and threadpool:

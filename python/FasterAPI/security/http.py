@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode
+from typing import Any
 
 import msgspec
 
@@ -61,6 +62,10 @@ class HTTPBase(SecurityBase):
         return HTTPAuthorizationCredentials(scheme=found, credentials=credentials)
 
     async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        return self._read_headers(request)
+
+    def _read_headers(self, request: HTTPConnection) -> Any:
+        """`__call__`, which awaits nothing, as a plain call (what a route's run calls)."""
         return self._credentials(request, None)
 
 
@@ -88,6 +93,9 @@ class HTTPBasic(HTTPBase):
         return {"WWW-Authenticate": "Basic"}
 
     async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        return self._read_headers(request)  # type: ignore[no-any-return]
+
+    def _read_headers(self, request: HTTPConnection) -> Any:
         authorization = request.headers.get("Authorization")
         scheme, param = get_authorization_scheme_param(authorization)
         if not authorization or scheme.lower() != "basic":
@@ -122,6 +130,9 @@ class HTTPBearer(HTTPBase):
     async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
         return self._credentials(request, "bearer")
 
+    def _read_headers(self, request: HTTPConnection) -> Any:
+        return self._credentials(request, "bearer")
+
 
 class HTTPDigest(HTTPBase):
     """HTTP Digest: the Authorization header's Digest credentials, unchecked (verifying them
@@ -139,4 +150,7 @@ class HTTPDigest(HTTPBase):
         )
 
     async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        return self._credentials(request, "digest")
+
+    def _read_headers(self, request: HTTPConnection) -> Any:
         return self._credentials(request, "digest")

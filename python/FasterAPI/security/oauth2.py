@@ -78,6 +78,10 @@ class OAuth2(SecurityBase):
         )
 
     async def __call__(self, request: HTTPConnection) -> str | None:
+        return self._read_headers(request)
+
+    def _read_headers(self, request: HTTPConnection) -> str | None:
+        """`__call__`, which awaits nothing, as a plain call (what a route's run calls)."""
         authorization = request.headers.get("Authorization")
         if not authorization:
             self._missing()
@@ -110,6 +114,9 @@ class OAuth2PasswordBearer(OAuth2):
     async def __call__(self, request: HTTPConnection) -> str | None:  # type: ignore[override]
         return _bearer_token(self, request)
 
+    def _read_headers(self, request: HTTPConnection) -> str | None:
+        return _bearer_token(self, request)
+
 
 class OAuth2AuthorizationCodeBearer(OAuth2):
     """The authorization-code flow: the dependency's value is the bearer token."""
@@ -134,6 +141,9 @@ class OAuth2AuthorizationCodeBearer(OAuth2):
         )
 
     async def __call__(self, request: HTTPConnection) -> str | None:  # type: ignore[override]
+        return _bearer_token(self, request)
+
+    def _read_headers(self, request: HTTPConnection) -> str | None:
         return _bearer_token(self, request)
 
 
