@@ -576,6 +576,7 @@ class Faster(_core.AsgiApp):
         HTTPSRedirectMiddleware, at most one of each (else None: every request goes through
         the middleware stack)."""
         kinds = [cls for cls, _, _ in self.user_middleware]
+        self._server_https_redirect = HTTPSRedirectMiddleware in kinds
         if not kinds or len(set(kinds)) != len(kinds) or not set(kinds) <= _SERVER_MIDDLEWARE:
             return None
         cors = gzip = hosts = None
@@ -588,7 +589,6 @@ class Faster(_core.AsgiApp):
                 hosts = TrustedHostMiddleware(None, *args, **kwargs).native_hosts()
             else:
                 HTTPSRedirectMiddleware(None, *args, **kwargs)  # (its arguments checked)
-        self._server_https_redirect = HTTPSRedirectMiddleware in kinds
         return _core.ServerStack(cors, hosts, gzip)
 
     def _server_runs_middleware(self) -> bool:

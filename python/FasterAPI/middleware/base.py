@@ -51,25 +51,25 @@ class BaseHTTPMiddleware:
             return await self.app(scope, receive, send)
         request = Request(scope, receive)
         downstream: _Downstream | None = None
+        body_read = False  # the app has had all of the request's body
 
         async def app_receive() -> dict[str, Any]:
             """The app's receive: the body again if dispatch read it, then the client's
             messages, or a disconnect once the middleware's response is sent (so that a
             response it dropped stops streaming)."""
+            nonlocal body_read
             body = getattr(request, "_body", None)  # set once dispatch has read it
-            if body is not None and not state.body_read:
-                state.body_read = True
+            if body is not None and not body_read:
+                body_read = True
                 return {"type": "http.request", "body": body, "more_body": False}
             if downstream is None or downstream.response_sent:
                 return {"type": "http.disconnect"}
-            if state.body_read:  # listening for the client to leave, or the response to end
+            if body_read:  # listening for the client to leave, or the response to end
                 return await downstream.until_sent(receive())
             message: dict[str, Any] = await receive()
             if message["type"] != "http.request" or not message.get("more_body", False):
-                state.body_read = True
+                body_read = True
             return message
-
-        state = _ReceiveState()
 
         async def call_next(_request: Request) -> Response:
             nonlocal downstream
@@ -98,14 +98,6 @@ class BaseHTTPMiddleware:
             # The app goes on after its response (background tasks, exits); an error it
             # raises then goes on up (the server logs it).
             await downstream.finish()
-
-
-class _ReceiveState:
-    __slots__ = ("body_read",)
-
-    def __init__(self) -> None:
-        #: The app has had all of the request's body.
-        self.body_read = False
 
 
 class _Downstream:
@@ -224,6 +216,13 @@ class _Downstream:
                 error = exc
         return None
 
+    def _response_over(self) -> None:
+        """The middleware's response is out (or will not be): what the app sends now goes
+        nowhere, and its receive says the client is gone."""
+        self.response_sent = True
+        if self.sent is not None and not self.sent.done():
+            self.sent.set_result(None)
+
     def _wake(self, _future: Any) -> None:
         if self.wakeup is not None and not self.wakeup.done():
             self.wakeup.set_result(None)
@@ -238,9 +237,7 @@ class _Downstream:
         """Runs the app to its end once the middleware's response is out: its background
         tasks, its exits. What it sends then goes nowhere, and its receive says the client
         is gone (so a response the middleware dropped stops streaming)."""
-        self.response_sent = True
-        if self.sent is not None and not self.sent.done():
-            self.sent.set_result(None)
+        self._response_over()
         if self.handoff is not None:  # (a message nobody will pass on)
             self.ack = self.handoff[1]
             self.handoff = None
@@ -252,9 +249,7 @@ class _Downstream:
         """The middleware's task was cancelled (or stopped by another BaseException) while
         the app was suspended: the app gets it where it waits, and runs its cleanup to its
         end (what it raises then is dropped: `exc` goes on up)."""
-        self.response_sent = True
-        if self.sent is not None and not self.sent.done():
-            self.sent.set_result(None)
+        self._response_over()
         if self.handoff is not None:
             self.handoff[1].cancel()  # the task that handed it over is stopped too
             self.handoff = None

@@ -127,9 +127,6 @@ class HTTPBearer(HTTPBase):
         model["bearerFormat"] = bearerFormat
         self._init(model, scheme_name, auto_error)
 
-    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
-        return self._credentials(request, "bearer")
-
     def _read_headers(self, request: HTTPConnection) -> Any:
         return self._credentials(request, "bearer")
 
@@ -148,9 +145,6 @@ class HTTPDigest(HTTPBase):
         super().__init__(
             scheme="digest", scheme_name=scheme_name, description=description, auto_error=auto_error
         )
-
-    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
-        return self._credentials(request, "digest")
 
     def _read_headers(self, request: HTTPConnection) -> Any:
         return self._credentials(request, "digest")

@@ -111,9 +111,6 @@ class OAuth2PasswordBearer(OAuth2):
             auto_error=auto_error,
         )
 
-    async def __call__(self, request: HTTPConnection) -> str | None:  # type: ignore[override]
-        return _bearer_token(self, request)
-
     def _read_headers(self, request: HTTPConnection) -> str | None:
         return _bearer_token(self, request)
 
@@ -139,9 +136,6 @@ class OAuth2AuthorizationCodeBearer(OAuth2):
             description=description,
             auto_error=auto_error,
         )
-
-    async def __call__(self, request: HTTPConnection) -> str | None:  # type: ignore[override]
-        return _bearer_token(self, request)
 
     def _read_headers(self, request: HTTPConnection) -> str | None:
         return _bearer_token(self, request)

@@ -176,6 +176,12 @@ impl Exit {
             Exit::AsyncGen(it) | Exit::Gen(it) | Exit::Files(it) => it,
         }
     }
+
+    fn into_object(self) -> Py<PyAny> {
+        match self {
+            Exit::AsyncGen(it) | Exit::Gen(it) | Exit::Files(it) => it,
+        }
+    }
 }
 
 /// The state of a route with dependencies (or a form body): its solved steps and what runs
@@ -1082,12 +1088,7 @@ fn not_stopped(outcome: PyResult<Bound<'_, PyAny>>) -> PyErr {
 /// The exits, in the order they were entered, as a Python list (for `runner.fail` and
 /// `runner.abort`); taken from `exits`.
 fn exits_list<'py>(py: Python<'py>, exits: &mut Vec<Exit>) -> PyResult<Bound<'py, PyList>> {
-    PyList::new(
-        py,
-        exits.drain(..).map(|exit| match exit {
-            Exit::AsyncGen(it) | Exit::Gen(it) | Exit::Files(it) => it,
-        }),
-    )
+    PyList::new(py, exits.drain(..).map(Exit::into_object))
 }
 
 /// `run_in_threadpool(func, **kwargs)`: the awaitable.
