@@ -50,6 +50,7 @@ __all__ = [
     "EndEvent",
     "ErrorEvent",
     "NativeRequest",
+    "ShortPath",
     "Framing",
     "response_head",
     "chunk",
@@ -420,7 +421,20 @@ class HttpParser:
     @property
     def buffered(self) -> int: ...
     def take_buffered(self) -> bytes: ...
+    def serve(self, short: ShortPath) -> int:
+        """Answers the next request by the short path when it can: 0 (not served: the next
+        request, if any, is for `next_event`), 1 (answered), 2 (answered; close), 3 (went on
+        in Python)."""
     def next_event(self) -> _HttpEvent | None: ...
+
+@final
+class ShortPath:
+    """One connection's short path: `conn` (the protocol) is asked for `host_task()`,
+    `promote(event, raw, written)` and `log_access(method, path, query, minor, status)`."""
+
+    def __new__(
+        cls, conn: Any, write: Any, event_loop: Any, context: Any, access_log: bool
+    ) -> Self: ...
 
 @final
 class HeadEvent:

@@ -10,10 +10,17 @@ the code after `yield` run after it. What needs ASGI (a dependency's `Request`, 
 to hand to the app's handlers, a streaming response) gets the request's scope from `channel`,
 made then, once, with a `RequestCycle` for its receive and send.
 
+Shorter still, a request whose whole body has arrived (and needs no `100 Continue`) is served
+inside the parser's own call (`HttpParser.serve`, the short path of `_core.ShortPath`): the
+route's run encodes and writes its response in Rust, and no NativeCycle is made unless the run
+needs one (a Request, a response that sends itself, an exception for the app's handlers, a
+handler that suspends): it is then `promoted` from where the run is, which goes on with it.
+
 Handlers run eagerly: a handler that does not suspend runs to the end inside `data_received`
 and never waits for a turn of the event loop, while `asyncio.current_task()`, contextvars and
-cancellation work as in any task. On Python 3.12+ that is an `eager_start=True` task per request;
-before 3.12 (no eager tasks in asyncio) it is `HostTask`, one task per connection.
+cancellation work as in any task. On the short path, and before Python 3.12 (no eager tasks in
+asyncio), the handler's first step runs with `HostTask`, one task per connection, entered; on
+Python 3.12+ a NativeCycle runs it in an `eager_start=True` task.
 """
 
 from __future__ import annotations
@@ -45,10 +52,11 @@ _JSON_TYPE = [(b"content-type", b"application/json")]
 
 
 @types.coroutine
-def _resume(coro: Any, yielded: Any, context: contextvars.Context, exc: Any = None) -> Any:
+def _resume(coro: Any, yielded: Any, context: contextvars.Context | None, exc: Any = None) -> Any:
     """Goes on driving `coro` from where its eager first step suspended (on `yielded`), inside
-    the task that awaits this; every step runs in the request's own `context`. `exc`, if given,
-    is thrown into `coro` first (a cancellation that arrived before the task took over)."""
+    the task that awaits this; every step runs in the request's own `context` (if given: else
+    in the awaiting task's). `exc`, if given, is thrown into `coro` first (a cancellation that
+    arrived before the task took over)."""
     while True:
         if exc is not None:
             step, arg, exc = coro.throw, exc, None
@@ -60,7 +68,7 @@ def _resume(coro: Any, yielded: Any, context: contextvars.Context, exc: Any = No
             else:
                 step, arg = coro.send, value
         try:
-            yielded = context.run(step, arg)
+            yielded = step(arg) if context is None else context.run(step, arg)
         except StopIteration as stop:
             return stop.value
 
@@ -89,9 +97,11 @@ class HostTask:
     def free(self) -> bool:
         return not (self.busy or self.closed or self.task.done())
 
-    def step(self, coro: Any) -> None:
-        """Runs `coro`'s first step now; if it suspends, the host task takes it from there."""
-        context = contextvars.copy_context()
+    def step(self, coro: Any, context: contextvars.Context | None = None) -> None:
+        """Runs `coro`'s first step now (in `context`, else a copy of the current one); if it
+        suspends, the host task takes it from there."""
+        if context is None:
+            context = contextvars.copy_context()
         loop = self.loop
         _enter_task(loop, self.task)
         try:
@@ -306,10 +316,7 @@ class NativeCycle:
                 if asgi is not None and asgi.task is None:  # made during the first step
                     asgi.task = task
             return
-        if conn.host is None or not conn.host.free:
-            if conn.host is not None:
-                conn.host.close()  # it ends once its work is done, instead of idling unheld
-            conn.host = HostTask(conn.loop)
+        conn.host_task()
         self.task = conn.host  # until run() ends
         conn.host.step(self.run())
 
@@ -326,13 +333,17 @@ class NativeCycle:
     # -- the handler ----------------------------------------------------------------------------
 
     async def run(self) -> None:
-        conn = self.conn
         self.raw = b"".join(self.body)
+        if self.too_large:
+            await self.finish(self.handle_exception(HTTPException(413, CONTENT_TOO_LARGE)))
+        else:
+            await self.finish(_core.RouteRun.native(self, self.event, self.raw))
+
+    async def finish(self, run: Any) -> None:
+        """Awaits the request's `run` to its end, and answers what it raises."""
+        conn = self.conn
         try:
-            if self.too_large:
-                await self.handle_exception(HTTPException(413, CONTENT_TOO_LARGE))
-            else:
-                await _core.RouteRun.native(self, self.event, self.raw)
+            await run
         except (ClientDisconnect, asyncio.CancelledError):
             if not self.is_disconnected:  # (the connection tells the RequestCycle, if any)
                 if self.asgi_cycle is not None and self.asgi_cycle.is_disconnected:
@@ -341,17 +352,59 @@ class NativeCycle:
                     conn.close()  # cancelled by something else: this response cannot finish
                 raise
         except Exception as exc:  # after the response started (a yield dependency's exit)
-            if self.is_disconnected and isinstance(exc, OSError):
-                return
-            logger.error("Exception in ASGI application", exc_info=exc)
-            asgi = self.asgi_cycle
-            if not (self.response_started or (asgi is not None and asgi.response_started)):
-                self.send_error(500, ERROR_500)
-            elif not (self.response_complete or (asgi is not None and asgi.response_complete)):
-                conn.close()  # the response cannot be finished: the client sees it cut short
+            if not (self.is_disconnected and isinstance(exc, OSError)):
+                self._error(exc)
         finally:
             conn.state.request_done()
             self.task = None
+
+    def _error(self, exc: Exception) -> None:
+        """An exception no handler answered: logged, and answered 500 if nothing was sent."""
+        logger.error("Exception in ASGI application", exc_info=exc)
+        asgi = self.asgi_cycle
+        if not (self.response_started or (asgi is not None and asgi.response_started)):
+            self.send_error(500, ERROR_500)
+        elif not (self.response_complete or (asgi is not None and asgi.response_complete)):
+            self.conn.close()  # the response cannot be finished: the client sees it cut short
+
+    # -- from the short path (_core.ShortPath) ---------------------------------------------------
+
+    @classmethod
+    def promoted(
+        cls, conn: HttpProtocol, event: _core.RouteEvent, raw: bytes, written: bool
+    ) -> NativeCycle:
+        """The request the short path is serving, as a NativeCycle from now on: its body
+        `raw` is in, and its response is out if `written` (the run goes on with its
+        background tasks and exits); else the connection's request in flight is this."""
+        cycle = cls(conn, event)
+        cycle.raw = raw
+        cycle.body_complete = True
+        if written:
+            cycle.response_started = cycle.response_complete = True
+        else:
+            conn.cycle = cycle
+        return cycle
+
+    def adopt(self, run: Any, yielded: Any, context: contextvars.Context) -> None:
+        """The short path's `run` suspended (on `yielded`) inside the connection's host task
+        (`HttpProtocol.host_task`): that task carries it on, in the request's `context`."""
+        conn = self.conn
+        conn.state.active += 1  # finish() takes it off when it ends
+        self.task = host = conn.host
+        asgi = self.asgi_cycle
+        if asgi is not None and asgi.task is None:  # made before it suspended
+            asgi.task = host
+        host.step(self.finish(_resume(run, yielded, None)), context)
+
+    def failed(self, exc: BaseException) -> None:
+        """The short path's run raised `exc` before it suspended: as `finish` answers it."""
+        if isinstance(exc, (ClientDisconnect, asyncio.CancelledError)):
+            if not self.response_complete:
+                self.conn.close()  # this response cannot finish
+        elif isinstance(exc, Exception):
+            self._error(exc)
+        else:
+            raise exc
 
     # -- the door (FasterAPI._runtime.runner.Door, what _core.RouteRun asks of it) ----------------
 

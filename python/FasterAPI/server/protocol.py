@@ -16,8 +16,8 @@ import contextvars
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
-from .cycle import RequestCycle, access_logger, client_text, logger
-from .native import NativeCycle
+from .cycle import RequestCycle, access_logger, client_text, log_access, logger
+from .native import HostTask, NativeCycle
 from .websocket import WebSocketCycle, websocket_scope
 
 if TYPE_CHECKING:
@@ -34,6 +34,9 @@ LOW_WATER = 64 * 1024
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 1024 * 1024
 _ERROR_503 = b'{"detail":"Service Unavailable"}'
+#: What HttpParser.serve did (FasterAPI._core's short path): answered, the connection going on
+#: or ending (else 0, nothing served, or 3, the request went on in Python).
+_ANSWERED, _ANSWERED_CLOSE = 1, 2
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -65,6 +68,8 @@ class HttpProtocol(asyncio.Protocol):
         self.host: Any = None
         #: Set once the connection is upgraded: every byte then goes to the WebSocket.
         self.websocket: WebSocketCycle | None = None
+        #: The short path (FasterAPI.server.native), when the server's app allows it.
+        self.short: _core.ShortPath | None = None
 
     # -- asyncio callbacks ----------------------------------------------------------------------
 
@@ -73,6 +78,14 @@ class HttpProtocol(asyncio.Protocol):
         self.state.connections.add(self)
         self.server = _address(transport.get_extra_info("sockname"))
         self.client = _address(transport.get_extra_info("peername"))
+        if self.state.short_path and not self.state.shutting_down:
+            self.short = _core.ShortPath(
+                self,
+                transport.write,  # type: ignore[attr-defined]
+                self.loop,
+                self.base_context,
+                self.config.access_log,
+            )
         self._arm_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -87,7 +100,7 @@ class HttpProtocol(asyncio.Protocol):
         # Nothing of the connection stays tied to it: what is still running (a handler, a
         # background task) holds its cycle, not the other way round.
         self.transport = None
-        self.cycle = self.websocket = self.host = None
+        self.cycle = self.websocket = self.host = self.short = None
         self.on_deadline = None
 
     def eof_received(self) -> bool | None:
@@ -182,16 +195,33 @@ class HttpProtocol(asyncio.Protocol):
 
     def _pump_events(self) -> None:
         parser = self.parser
+        answered = False
         while not self.closing:
             cycle = self.cycle
-            if cycle is not None and cycle.body_complete:
-                return  # the next pipelined request waits for this response
-            if cycle is None and self.write_paused:
+            if cycle is not None:
+                if cycle.body_complete:
+                    return  # the next pipelined request waits for this response
+            elif self.write_paused:
                 return  # resume_writing() goes on
+            elif self.short is not None:
+                served = parser.serve(self.short)
+                if served == _ANSWERED:
+                    answered = True
+                    continue
+                if served == _ANSWERED_CLOSE:
+                    self.close()
+                    return
+                if served:  # the request went on in Python, which took care of it
+                    continue
             event = parser.next_event()
             if event is None:
                 if self.eof and cycle is None:
                     self.close()
+                elif answered and cycle is None:  # (as response_complete() does)
+                    if parser.buffered:
+                        self._arm_request()
+                    else:
+                        self._arm_idle()
                 return
             # (`type(event) is`: the event classes are final, and it costs less than isinstance)
             if type(event) is _core.RouteEvent:
@@ -261,6 +291,25 @@ class HttpProtocol(asyncio.Protocol):
             return
         self.cycle = self.websocket = cycle = WebSocketCycle(self, websocket_scope(self, event))
         cycle.task = self._run(cycle.run(self.state.app))
+
+    def host_task(self) -> asyncio.Task[None]:
+        """The task a native handler's first step runs in (see HostTask): the connection's,
+        or a new one while that one is busy with an earlier request's work."""
+        host = self.host
+        if host is None or not host.free:
+            if host is not None:
+                host.close()  # it ends once its work is done, instead of idling unheld
+            self.host = host = HostTask(self.loop)
+        task: asyncio.Task[None] = host.task
+        return task
+
+    def promote(self, event: _core.RouteEvent, raw: bytes, written: bool) -> NativeCycle:
+        """The request the short path is serving, as a NativeCycle (NativeCycle.promoted)."""
+        return NativeCycle.promoted(self, event, raw, written)
+
+    def log_access(self, method: str, path: str, query: bytes, minor: int, status: int) -> None:
+        """The access-log line of a response the short path wrote."""
+        log_access(self.client, method, self.config.root_path + path, query, minor, status)
 
     def _scheme(self, event: _core.RouteEvent) -> str:
         """The scheme a request came by, as its ASGI scope would say (`connection_scope`)."""
@@ -403,6 +452,7 @@ class HttpProtocol(asyncio.Protocol):
     def shutdown(self) -> None:
         """Graceful shutdown: close now when idle, else after the response in flight; an
         open WebSocket is closed with 1001 (going away)."""
+        self.short = None  # (its responses keep the connection open)
         if self.websocket is not None:
             self.websocket.shutdown()
         elif self.cycle is None:

@@ -61,6 +61,10 @@ class ServerState:
         self.active = 0
         self.shutting_down = False
         self.app_state: dict[str, Any] = {}
+        #: Whether connections serve what they can by the short path (FasterAPI.server.native):
+        #: the app's routes are matched by the parser, with neither --limit-concurrency
+        #: (counted per request in Python) nor an HTTPSRedirectMiddleware the server runs.
+        self.short_path = False
         allowed = [ip.strip() for ip in config.forwarded_allow_ips.split(",") if ip.strip()]
         self._trust_all = "*" in allowed
         self._trusted = set(allowed)
@@ -110,7 +114,13 @@ class Server:
         loop = asyncio.get_running_loop()
         if not await self.lifespan.startup():
             return 3
-        self.state.dispatcher = native_dispatcher(self.state.app)
+        state = self.state
+        state.dispatcher = native_dispatcher(state.app)
+        state.short_path = (
+            state.dispatcher is not None
+            and self.config.limit_concurrency is None
+            and not state.app._server_https_redirect
+        )
         if logger.isEnabledFor(logging.DEBUG):
             for route in route_paths(self.state.app):
                 logger.debug("%s", route)

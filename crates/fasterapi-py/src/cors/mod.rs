@@ -177,6 +177,16 @@ pub struct CorsSend {
     send: Option<Py<PyAny>>,
 }
 
+impl CorsSend {
+    /// `headers` with the CORS headers set over them and `Origin` added to Vary.
+    pub(crate) fn merged<'a>(
+        &self,
+        headers: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    ) -> Vec<Header> {
+        merge(headers, &self.added)
+    }
+}
+
 #[pymethods]
 impl CorsSend {
     /// `headers` (name, value pairs) with the CORS headers set over them and `Origin` added

@@ -37,10 +37,7 @@ pub struct HeadEvent {
 
 impl HeadEvent {
     pub(crate) fn new(py: Python<'_>, head: &RequestHead) -> PyResult<Self> {
-        let headers = PyList::empty(py);
-        for (name, value) in &head.headers {
-            headers.append((PyBytes::new(py, name), PyBytes::new(py, value)))?;
-        }
+        let headers = Self::header_list(py, head)?;
         Ok(HeadEvent {
             method: PyString::new(py, &head.method).unbind(),
             path: PyString::new(py, &head.path).unbind(),
@@ -51,6 +48,18 @@ impl HeadEvent {
             keep_alive: py_bool(py, head.keep_alive),
             expect_continue: py_bool(py, head.expect_continue),
         })
+    }
+
+    /// The head's `(name, value)` pairs, as an ASGI scope has them.
+    pub(crate) fn header_list<'py>(
+        py: Python<'py>,
+        head: &RequestHead,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let headers = PyList::empty(py);
+        for (name, value) in &head.headers {
+            headers.append((PyBytes::new(py, name), PyBytes::new(py, value)))?;
+        }
+        Ok(headers)
     }
 }
 

@@ -1,8 +1,10 @@
 //! The native door's HTTP/1.1: `HttpParser` turns a connection's bytes into request events
-//! ([`events`]) and the module functions write responses ([`parser`]), on fasterapi-core's `http`.
+//! ([`events`]) and the module functions write responses ([`parser`]), on fasterapi-core's `http`;
+//! [`short`] answers the simplest requests inside the parser's call.
 
 pub(crate) mod events;
 pub(crate) mod parser;
+pub(crate) mod short;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -18,6 +20,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parser::json_response, m)?)?;
     m.add_function(wrap_pyfunction!(parser::whole_response, m)?)?;
     m.add_class::<parser::NativeRequest>()?;
+    m.add_class::<short::ShortPath>()?;
     let py = m.py();
     m.add(
         "LAST_CHUNK",

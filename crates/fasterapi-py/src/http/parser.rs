@@ -17,6 +17,7 @@ use pyo3::types::{PyBytes, PyDict};
 use super::events::{
     body_framing, py_bool, BodyEvent, EndEvent, ErrorEvent, HeadEvent, RouteEvent, UpgradeEvent,
 };
+use super::short::{self, Routed, ShortPath};
 use crate::cors::CorsAnswer;
 use crate::headers::visit_headers;
 use crate::json::{write_str, write_value};
@@ -69,6 +70,12 @@ const MAX_EMPTY_LINE_BYTES: usize = 8;
 #[pyclass(module = "FasterAPI._core", frozen)]
 pub struct NativeRequest {
     head: RequestHead,
+}
+
+impl NativeRequest {
+    pub(crate) fn new(head: RequestHead) -> Self {
+        NativeRequest { head }
+    }
 }
 
 #[pymethods]
@@ -157,6 +164,20 @@ impl HttpParser {
         self.buf.clear();
         self.pos = 0;
         rest
+    }
+
+    /// Answers the next request by the short path ([`super::short`]) when it can: a request
+    /// to a native route whose whole body is in, with neither `Expect: 100-continue` nor a
+    /// chunked body. What became of it: `short::NOT_SERVED` (none complete, or one for
+    /// `next_event`, which parses it again), `ANSWERED`, `ANSWERED_CLOSE` or `IN_PYTHON`.
+    fn serve(slf: &Bound<'_, Self>, short: &Bound<'_, ShortPath>) -> PyResult<u8> {
+        let py = slf.py();
+        // (the parser is not borrowed while the route runs: its code may ask it how much
+        // is buffered)
+        let Some((routed, raw)) = slf.borrow_mut().take_short(py)? else {
+            return Ok(short::NOT_SERVED);
+        };
+        short::serve(py, short, routed, raw)
     }
 
     fn next_event<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -259,6 +280,54 @@ impl HttpParser {
 }
 
 impl HttpParser {
+    /// The next request, taken out of the buffer, if the short path can serve it.
+    fn take_short<'py>(
+        &mut self,
+        py: Python<'py>,
+    ) -> PyResult<Option<(Routed, Bound<'py, PyBytes>)>> {
+        if !matches!(self.state, State::Head) {
+            return Ok(None);
+        }
+        self.skip_empty_lines();
+        let pending = &self.buf[self.pos..];
+        if pending.is_empty() || matches!(pending[0], b'\r' | b'\n') {
+            return Ok(None);
+        }
+        let Ok(Some((head, used))) = parse_head(pending, &self.limits) else {
+            return Ok(None);
+        };
+        let length = match head.framing {
+            Framing::None => 0,
+            Framing::Length(n) if n <= self.max_body => n as usize,
+            _ => return Ok(None),
+        };
+        if head.websocket || head.expect_continue || pending.len() - used < length {
+            return Ok(None);
+        }
+        self.follow_dispatcher(py);
+        let Some(dispatcher) = &self.dispatcher else {
+            return Ok(None);
+        };
+        let routed = match route_request(py, dispatcher, head)? {
+            Ok(routed)
+                if routed.gzip.is_none()
+                    && routed.call.max_body.is_none_or(|max| length as u64 <= max) =>
+            {
+                routed
+            }
+            _ => return Ok(None),
+        };
+        let start = self.pos + used;
+        let raw = if routed.call.body.is_some() || routed.call.steps.is_some() {
+            PyBytes::new(py, &self.buf[start..start + length])
+        } else {
+            PyBytes::new(py, b"")
+        };
+        self.pos = start + length;
+        self.skipped = 0;
+        Ok(Some((routed, raw)))
+    }
+
     /// Drops the CRLFs a client may send between requests (RFC 9112 §2.2), so they neither
     /// count as a request begun nor keep an idle connection from its keep-alive timeout.
     /// At most MAX_EMPTY_LINE_BYTES in all before one request: past that they stay in the
@@ -336,22 +405,54 @@ fn route_event<'py>(
     head: RequestHead,
     complete: bool,
 ) -> PyResult<Result<Bound<'py, PyAny>, RequestHead>> {
+    let routed = match route_request(py, dispatcher, head)? {
+        Ok(found) => found,
+        Err(head) => return Ok(Err(head)),
+    };
+    let event = RouteEvent {
+        route: routed.call.route.clone_ref(py),
+        call: routed.call,
+        cors: routed.cors,
+        gzip: routed.gzip,
+        kwargs: routed.kwargs,
+        errors: routed.errors,
+        is_json: py_bool(py, routed.is_json),
+        request: Py::new(py, NativeRequest { head: routed.head })?,
+        complete: py_bool(py, complete),
+    };
+    Ok(Ok(Bound::new(py, event)?.into_any()))
+}
+
+/// A head whose route the native server may call directly, routed and its parameters
+/// extracted, with the GZipMiddleware its responses go through; the head back when the route
+/// is not native (or there is none).
+fn route_request(
+    py: Python<'_>,
+    dispatcher: &Py<Dispatcher>,
+    head: RequestHead,
+) -> PyResult<Result<Routed, RequestHead>> {
     let dispatcher = dispatcher.bind(py).borrow();
     if !dispatcher.overrides_current(py)? {
         return Ok(Err(head)); // the ASGI path compiles the routes again
     }
     let lookup = dispatcher.router.lookup(&head.method, &head.path);
-    let native = matches!(&lookup, Lookup::Found { value, .. } if value.native);
+    let Lookup::Found {
+        value: entry,
+        params,
+    } = lookup
+    else {
+        return Ok(Err(head));
+    };
+    if !entry.native {
+        return Ok(Err(head));
+    }
     let stack = dispatcher.server_stack.as_ref().map(|stack| stack.get());
-    if native && stack.is_some_and(|stack| !stack.host_allowed(&head.headers)) {
+    if stack.is_some_and(|stack| !stack.host_allowed(&head.headers)) {
         return Ok(Err(head)); // TrustedHostMiddleware answers it
     }
-    let gzip = match stack {
-        Some(stack) if native => stack.gzip(py, &head.headers),
-        _ => None,
-    };
+    let gzip = stack.and_then(|stack| stack.gzip(py, &head.headers));
     let cors = match stack.and_then(|stack| stack.cors.as_ref()) {
-        Some(cors) if native => {
+        Some(cors) => {
             let answer = cors.get().answer(py, &head.method, |see| {
                 for (name, value) in &head.headers {
                     see(name, value);
@@ -364,45 +465,31 @@ fn route_event<'py>(
                 CorsAnswer::Headers(headers) => Some(Py::new(py, headers)?),
             }
         }
-        _ => None,
+        None => None,
     };
-    let routed = match lookup {
-        Lookup::Found {
-            value: entry,
-            params,
-        } if entry.native => {
-            let kwargs = PyDict::new(py);
-            let headers = HeaderSource::Raw(&head.headers);
-            let errors = run_plan(py, entry, &params, &head.query, headers, &kwargs)?;
-            let is_json = entry.call.body.is_some() && {
-                let content_type = head
-                    .headers
-                    .iter()
-                    .find(|(name, _)| name == b"content-type");
-                match content_type {
-                    Some((_, value)) => fasterapi_core::http::media::is_json(value),
-                    None => !entry.strict_content_type,
-                }
-            };
-            Some((entry.call.clone(), kwargs, errors, is_json))
+    let kwargs = PyDict::new(py);
+    let headers = HeaderSource::Raw(&head.headers);
+    let errors = run_plan(py, entry, &params, &head.query, headers, &kwargs)?;
+    let is_json = entry.call.body.is_some() && {
+        let content_type = head
+            .headers
+            .iter()
+            .find(|(name, _)| name == b"content-type");
+        match content_type {
+            Some((_, value)) => fasterapi_core::http::media::is_json(value),
+            None => !entry.strict_content_type,
         }
-        _ => None,
     };
-    let Some((call, kwargs, errors, is_json)) = routed else {
-        return Ok(Err(head));
-    };
-    let event = RouteEvent {
-        route: call.route.clone_ref(py),
-        call,
-        cors,
-        gzip,
+    let routed = Routed {
+        call: entry.call.clone(),
         kwargs: kwargs.unbind(),
         errors: errors.unbind(),
-        is_json: py_bool(py, is_json),
-        request: Py::new(py, NativeRequest { head })?,
-        complete: py_bool(py, complete),
+        is_json,
+        cors,
+        gzip,
+        head,
     };
-    Ok(Ok(Bound::new(py, event)?.into_any()))
+    Ok(Ok(routed))
 }
 
 thread_local! {
@@ -525,21 +612,38 @@ pub fn whole_response<'py>(
     })?;
     let pairs = header_slices(&owned);
     let mut out = Vec::with_capacity(256 + body.len());
-    let framing = if status_has_no_body(status) {
-        BodyFraming::None
-    } else {
+    let framing = !status_has_no_body(status);
+    encode_whole(
+        &mut out, status, &pairs, body, framing, http_minor, keep_alive, head_only,
+    )?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// Writes a whole response to `out`: the head (with a Content-Length when `framing`, else
+/// none: 1xx, 204, 304) and the body, left out for a HEAD request (`head_only`). A header
+/// that cannot be written (a CR or LF in it) is a ValueError.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_whole(
+    out: &mut Vec<u8>,
+    status: u16,
+    headers: &[(&[u8], &[u8])],
+    body: &[u8],
+    framing: bool,
+    http_minor: u8,
+    keep_alive: bool,
+    head_only: bool,
+) -> PyResult<()> {
+    let framing = if framing {
         BodyFraming::Length(body.len() as u64)
+    } else {
+        BodyFraming::None
     };
-    with_date(|date| {
-        write_head(
-            &mut out, http_minor, status, &pairs, date, keep_alive, framing,
-        )
-    })
-    .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    with_date(|date| write_head(out, http_minor, status, headers, date, keep_alive, framing))
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
     if !head_only && framing != BodyFraming::None {
         out.extend_from_slice(body);
     }
-    Ok(PyBytes::new(py, &out))
+    Ok(())
 }
 
 fn whole<'py>(

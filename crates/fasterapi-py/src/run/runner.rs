@@ -28,6 +28,7 @@ use pyo3::{PyTraverseError, PyVisit};
 use super::awaiting::{awaitable_iter, send_value, step_into, throw_value, Sent};
 use super::messages::{body_message, json_pair, start_message};
 use crate::http::events::RouteEvent;
+use crate::http::short::ShortDoor;
 use crate::route::call::{EndpointMode, RouteCall};
 use crate::route::steps::{Argument, Source, StepKind};
 
@@ -43,6 +44,9 @@ pub enum Door {
     /// FasterAPI._runtime.runner.Door): the response is written as bytes, encoded by its
     /// `json` and `whole`.
     Native(Py<PyAny>),
+    /// The native server's short path ([`crate::http::short`]): the response is encoded and
+    /// written in Rust; the rest is done by the `NativeCycle` it is promoted to.
+    Short(Box<ShortDoor>),
 }
 
 /// One ASGI call: the app and `(scope, receive, send)`.
@@ -72,6 +76,7 @@ impl Door {
             Door::Native(cycle) => cycle
                 .bind(py)
                 .call_method1(pyo3::intern!(py, "prepare"), (route, values)),
+            Door::Short(door) => door.prepare(py, route, values),
         }
     }
 
@@ -90,6 +95,7 @@ impl Door {
             Door::Native(cycle) => cycle
                 .bind(py)
                 .call_method1(pyo3::intern!(py, "send_response"), (response,)),
+            Door::Short(_) => unreachable!("promoted first"),
         }
     }
 
@@ -107,6 +113,7 @@ impl Door {
             Door::Native(cycle) => cycle
                 .bind(py)
                 .call_method1(pyo3::intern!(py, "handle_exception"), (exc,)),
+            Door::Short(_) => unreachable!("promoted first"),
         }
     }
 }
@@ -305,6 +312,7 @@ impl Runner {
                 visit.call(&c.send)?;
             }
             Door::Native(cycle) => visit.call(cycle)?,
+            Door::Short(door) => door.traverse(visit)?,
         }
         visit.call(&self.values)?;
         visit.call(&self.errors)?;
@@ -344,6 +352,26 @@ impl Runner {
         self.solving = None;
         self.injected = None;
         self.held = None;
+    }
+
+    /// Promotes the short path's door to the connection's `NativeCycle`, for what only that
+    /// can do (and for a run that suspends or fails); the native door's cycle, if it is one.
+    pub fn promote<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if let Door::Short(door) = &mut self.door {
+            let cycle = door.promote(
+                py,
+                &self.call,
+                &self.values,
+                &self.errors,
+                &self.media,
+                &self.raw,
+            )?;
+            self.door = Door::Native(cycle);
+        }
+        Ok(match &self.door {
+            Door::Native(cycle) => Some(cycle.bind(py).clone()),
+            _ => None,
+        })
     }
 
     /// Steps each next awaitable until one suspends or the run is over.
@@ -710,6 +738,7 @@ impl Runner {
         if let Some(request) = &s.request {
             return Ok(request.bind(py).clone());
         }
+        self.promote(py)?;
         let route = &self.call.route;
         let values = self.values.bind(py);
         let request = match &self.door {
@@ -720,7 +749,9 @@ impl Runner {
             Door::Native(cycle) => cycle
                 .bind(py)
                 .call_method1(pyo3::intern!(py, "make_request"), (route, values))?,
+            Door::Short(_) => unreachable!("promoted first"),
         };
+        let s = self.solving.as_deref_mut().expect("solving");
         s.request = Some(request.clone().unbind());
         Ok(request)
     }
@@ -744,6 +775,7 @@ impl Runner {
             Door::Native(cycle) => cycle
                 .bind(py)
                 .call_method0(pyo3::intern!(py, "raw_headers"))?,
+            Door::Short(door) => door.raw_headers(py)?.into_any(),
         };
         static HEADERS_ONLY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let class = HEADERS_ONLY.import(py, "FasterAPI.dependencies.solve", "HeadersOnly")?;
@@ -813,6 +845,7 @@ impl Runner {
                         s.tasks = None;
                     }
                 }
+                self.promote(py)?;
                 match self.door.send_response(py, response) {
                     Ok(sent) => Ok(Some((sent, Stage::Sent))),
                     Err(err) => self.abort(py, err),
@@ -867,15 +900,16 @@ impl Runner {
                 let encoded = cycle.bind(py).call_method1(json, (content, status))?;
                 Ok(Reply::Encoded(encoded, None))
             }
+            Door::Short(door) => Ok(Reply::Encoded(door.json(py, content, status)?, None)),
         }
     }
 
     fn encode_whole<'py>(
-        &self,
+        &mut self,
         py: Python<'py>,
         response: &Bound<'py, PyAny>,
     ) -> PyResult<Reply<'py>> {
-        match &self.door {
+        match &mut self.door {
             Door::Asgi(Channel { head, .. }) => {
                 let status = response.getattr(pyo3::intern!(py, "status_code"))?;
                 let headers = response.getattr(pyo3::intern!(py, "raw_headers"))?;
@@ -892,6 +926,7 @@ impl Runner {
                 let encoded = cycle.bind(py).call_method1(whole, (response,))?;
                 Ok(Reply::Encoded(encoded, None))
             }
+            Door::Short(door) => Ok(Reply::Encoded(door.whole(py, response)?, None)),
         }
     }
 
@@ -918,6 +953,10 @@ impl Runner {
                     Err(err) => self.abort(py, err),
                 }
             }
+            Door::Short(door) => match door.write(py, &start) {
+                Ok(()) => self.finish(py),
+                Err(err) => self.abort(py, err),
+            },
         }
     }
 
@@ -1045,7 +1084,9 @@ impl Runner {
     fn door_send<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
         match &self.door {
             Door::Asgi(c) => c.send.bind(py).clone(),
-            Door::Native(_) => unreachable!("the native door writes its response at once"),
+            Door::Native(_) | Door::Short(_) => {
+                unreachable!("the native doors write their response at once")
+            }
         }
     }
 
@@ -1070,7 +1111,8 @@ impl Runner {
     }
 
     /// Answers `err` with the app's exception handlers.
-    fn handle<'py>(&self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
+    fn handle<'py>(&mut self, py: Python<'py>, err: PyErr) -> PyResult<Next<'py>> {
+        self.promote(py)?;
         let handling = self.door.handle_exception(py, err.into_value(py))?;
         Ok(Some((handling, Stage::Handle)))
     }
@@ -1287,6 +1329,14 @@ impl RouteRun {
 }
 
 impl RouteRun {
+    /// The awaitable of a run already started (by the short path), to go on with.
+    pub fn started(runner: Runner) -> Self {
+        RouteRun {
+            runner,
+            started: true,
+        }
+    }
+
     fn step(
         &mut self,
         py: Python<'_>,

@@ -1,0 +1,355 @@
+//! The native server's short path: a request to a native route whose whole body has arrived is
+//! answered inside the parser's call (`HttpParser.serve`), with no Python object made for it
+//! but those of the route's own run; a request that needs more goes on in Python.
+//!
+//! The route's run (`crate::run::runner`) gets a [`ShortDoor`]: it encodes the response in Rust
+//! and writes it to the transport. Whatever the short door cannot do (a Request, a response
+//! that sends itself, an exception for the app's handlers, a handler that suspends) promotes
+//! the request to the connection's `NativeCycle` (FasterAPI.server.native), made then, from
+//! where the run is: the run goes on with it as its door, and a run that suspends is adopted
+//! by the connection's host task.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+use fasterapi_core::http::{status_has_no_body, RequestHead};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList};
+use pyo3::{PyTraverseError, PyVisit};
+
+use super::events::{py_bool, HeadEvent, RouteEvent};
+use super::parser::{encode_whole, NativeRequest};
+use crate::compress::GzipAnswer;
+use crate::cors::CorsSend;
+use crate::headers::visit_headers;
+use crate::json::write_value;
+use crate::route::call::RouteCall;
+use crate::run::runner::{Door, RouteRun, Runner};
+
+/// What `HttpParser.serve` did with the next request.
+pub const NOT_SERVED: u8 = 0;
+/// Answered; the connection goes on.
+pub const ANSWERED: u8 = 1;
+/// Answered with a response that ends the connection.
+pub const ANSWERED_CLOSE: u8 = 2;
+/// Handed to Python, which finished it or goes on with it (the connection's `cycle`).
+pub const IN_PYTHON: u8 = 3;
+
+/// One connection's short path, made by its protocol (FasterAPI.server.protocol.HttpProtocol)
+/// once connected.
+#[pyclass(module = "FasterAPI._core", frozen)]
+pub struct ShortPath {
+    /// The protocol: `host_task()`, `promote(...)` and `log_access(...)` are asked of it.
+    conn: Py<PyAny>,
+    /// The transport's `write`.
+    write: Py<PyAny>,
+    /// The event loop, to enter the host task in.
+    event_loop: Py<PyAny>,
+    /// The context each request's own context is copied from.
+    context: Py<PyAny>,
+    access_log: bool,
+    /// How the last response the short door wrote went: ANSWERED or ANSWERED_CLOSE (or
+    /// NOT_SERVED: none was written).
+    answered: AtomicU8,
+}
+
+#[pymethods]
+impl ShortPath {
+    #[new]
+    fn new(
+        conn: Py<PyAny>,
+        write: Py<PyAny>,
+        event_loop: Py<PyAny>,
+        context: Py<PyAny>,
+        access_log: bool,
+    ) -> Self {
+        ShortPath {
+            conn,
+            write,
+            event_loop,
+            context,
+            access_log,
+            answered: AtomicU8::new(NOT_SERVED),
+        }
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.conn)?;
+        visit.call(&self.write)?;
+        visit.call(&self.event_loop)?;
+        visit.call(&self.context)
+    }
+}
+
+/// A request the short path serves: its route's call and parameters as extracted.
+pub struct Routed {
+    pub call: Arc<RouteCall>,
+    pub kwargs: Py<PyDict>,
+    pub errors: Py<PyAny>,
+    pub is_json: bool,
+    pub cors: Option<Py<CorsSend>>,
+    /// GZipMiddleware, when the server runs the app's (the short path then serves none).
+    pub gzip: Option<Py<GzipAnswer>>,
+    pub head: RequestHead,
+}
+
+/// Runs `routed`'s route with `raw` as its body (see the module's docs); what became of it.
+pub fn serve(
+    py: Python<'_>,
+    short: &Bound<'_, ShortPath>,
+    routed: Routed,
+    raw: Bound<'_, PyBytes>,
+) -> PyResult<u8> {
+    let path = short.get();
+    path.answered.store(NOT_SERVED, Ordering::Relaxed);
+    let head = routed.head;
+    let door = ShortDoor {
+        short: short.clone().unbind(),
+        http_minor: head.http_minor,
+        keep_alive: head.keep_alive,
+        head_only: head.method == "HEAD",
+        cors: routed.cors,
+        head: Some(head),
+    };
+    let mut runner = Runner::new(
+        routed.call,
+        Door::Short(Box::new(door)),
+        routed.kwargs,
+        routed.errors,
+        raw.into_any().unbind(),
+        PyBool::new(py, routed.is_json)
+            .to_owned()
+            .into_any()
+            .unbind(),
+    );
+    let task = path
+        .conn
+        .bind(py)
+        .call_method0(pyo3::intern!(py, "host_task"))?;
+    let context = copy_context(py, &path.context)?;
+    let outcome = in_task(py, path, &task, &context, || runner.start(py))?;
+    match outcome {
+        Ok(None) => {}
+        Ok(Some(yielded)) => {
+            let cycle = runner.promote(py)?.expect("a native door");
+            let run = Py::new(py, RouteRun::started(runner))?;
+            cycle.call_method1(pyo3::intern!(py, "adopt"), (run, yielded, context))?;
+        }
+        Err(err) => {
+            let cycle = runner.promote(py)?.expect("a native door");
+            cycle.call_method1(pyo3::intern!(py, "failed"), (err.into_value(py),))?;
+        }
+    }
+    Ok(match path.answered.load(Ordering::Relaxed) {
+        NOT_SERVED => IN_PYTHON,
+        answered => answered,
+    })
+}
+
+/// A fresh copy of `context`.
+fn copy_context<'py>(py: Python<'py>, context: &Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: `context` is a contextvars.Context (the protocol's); PyContext_Copy returns a new
+    // reference, or NULL with an exception set.
+    unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_Copy(context.as_ptr())) }
+}
+
+/// Runs `f` inside `context`, with `task` entered as the loop's current task (as a task's
+/// step runs): `asyncio.current_task()`, timeouts and contextvars work as in any handler.
+fn in_task<'py, T>(
+    py: Python<'py>,
+    path: &ShortPath,
+    task: &Bound<'py, PyAny>,
+    context: &Bound<'py, PyAny>,
+    f: impl FnOnce() -> T,
+) -> PyResult<T> {
+    static ENTER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    static LEAVE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let enter = ENTER.import(py, "asyncio.tasks", "_enter_task")?;
+    let leave = LEAVE.import(py, "asyncio.tasks", "_leave_task")?;
+    let event_loop = path.event_loop.bind(py);
+    // SAFETY: `context` is a fresh Context, entered here and exited below on every path.
+    if unsafe { ffi::PyContext_Enter(context.as_ptr()) } != 0 {
+        return Err(PyErr::fetch(py));
+    }
+    let result = enter.call1((event_loop, task)).map(|_| {
+        let result = f();
+        leave.call1((event_loop, task)).map(|_| result)
+    });
+    // SAFETY: as above.
+    if unsafe { ffi::PyContext_Exit(context.as_ptr()) } != 0 {
+        return Err(PyErr::fetch(py));
+    }
+    result?
+}
+
+/// The short path's door of a route's run: encodes the response and writes it itself.
+pub struct ShortDoor {
+    short: Py<ShortPath>,
+    /// The request's head, until the request is promoted.
+    head: Option<RequestHead>,
+    cors: Option<Py<CorsSend>>,
+    http_minor: u8,
+    keep_alive: bool,
+    head_only: bool,
+}
+
+const JSON_TYPE: (&[u8], &[u8]) = (b"content-type", b"application/json");
+
+impl ShortDoor {
+    /// The handler's injected Response (FasterAPI.responses.inject_response), or None.
+    pub fn prepare<'py>(
+        &self,
+        py: Python<'py>,
+        route: &Py<PyAny>,
+        values: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        static INJECT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let inject = INJECT.import(py, "FasterAPI.responses", "inject_response")?;
+        inject.call1((route, values))
+    }
+
+    /// The request's headers, as an ASGI scope has them.
+    pub fn raw_headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let head = self.head.as_ref().expect("not promoted");
+        HeadEvent::header_list(py, head)
+    }
+
+    /// The whole response for a JSON-encodable result.
+    pub fn json<'py>(
+        &self,
+        py: Python<'py>,
+        content: &Bound<'py, PyAny>,
+        status: u16,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut body = Vec::with_capacity(128);
+        write_value(content, &mut body, 0)?;
+        let out = match &self.cors {
+            None => self.encode(status, &[JSON_TYPE], &body)?,
+            Some(cors) => {
+                let headers = cors.get().merged([JSON_TYPE].into_iter());
+                self.encode(status, &pairs(&headers), &body)?
+            }
+        };
+        Ok(PyBytes::new(py, &out).into_any())
+    }
+
+    /// The whole response for a Response whose body is all there is; an app's
+    /// `Connection: close` is honoured (the server writes Connection itself).
+    pub fn whole<'py>(
+        &mut self,
+        py: Python<'py>,
+        response: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let status: u16 = response
+            .getattr(pyo3::intern!(py, "status_code"))?
+            .extract()?;
+        let mut own = Vec::new();
+        let raw = response.getattr(pyo3::intern!(py, "raw_headers"))?;
+        visit_headers(&raw, |name, value| {
+            if name.eq_ignore_ascii_case(b"connection") {
+                if value.to_ascii_lowercase().windows(5).any(|w| w == b"close") {
+                    self.keep_alive = false;
+                }
+            } else if !name.eq_ignore_ascii_case(b"content-length") {
+                own.push((name.to_vec(), value.to_vec()));
+            }
+            Ok(false)
+        })?;
+        if let Some(cors) = &self.cors {
+            own = cors.get().merged(own.iter().map(|(n, v)| (&n[..], &v[..])));
+        }
+        let body = response.getattr(pyo3::intern!(py, "body"))?;
+        let body = body.cast::<PyBytes>()?.as_bytes();
+        let out = self.encode(status, &pairs(&own), body)?;
+        Ok(PyBytes::new(py, &out).into_any())
+    }
+
+    fn encode(&self, status: u16, headers: &[(&[u8], &[u8])], body: &[u8]) -> PyResult<Vec<u8>> {
+        let mut out = Vec::with_capacity(192 + body.len());
+        let framing = !status_has_no_body(status);
+        encode_whole(
+            &mut out,
+            status,
+            headers,
+            body,
+            framing,
+            self.http_minor,
+            self.keep_alive,
+            self.head_only,
+        )?;
+        Ok(out)
+    }
+
+    /// Writes the response (and logs it).
+    pub fn write(&self, py: Python<'_>, response: &Bound<'_, PyAny>) -> PyResult<()> {
+        let path = self.short.get();
+        path.write.bind(py).call1((response,))?;
+        let answered = if self.keep_alive {
+            ANSWERED
+        } else {
+            ANSWERED_CLOSE
+        };
+        path.answered.store(answered, Ordering::Relaxed);
+        if path.access_log {
+            let head = self.head.as_ref().expect("not promoted");
+            let bytes = response.cast::<PyBytes>()?.as_bytes();
+            let status: u16 = std::str::from_utf8(&bytes[9..12])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let query = PyBytes::new(py, &head.query);
+            path.conn.bind(py).call_method1(
+                pyo3::intern!(py, "log_access"),
+                (&head.method, &head.path, query, head.http_minor, status),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The request as the connection's `NativeCycle`, made now: the door of the rest of the
+    /// run. The run's state so far is handed over (`written`: the response is out).
+    pub fn promote(
+        &mut self,
+        py: Python<'_>,
+        call: &Arc<RouteCall>,
+        values: &Py<PyDict>,
+        errors: &Py<PyAny>,
+        media: &Py<PyAny>,
+        raw: &Py<PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let head = self.head.take().expect("promoted once");
+        let path = self.short.get();
+        let written = path.answered.load(Ordering::Relaxed) != NOT_SERVED;
+        let event = RouteEvent {
+            call: call.clone(),
+            route: call.route.clone_ref(py),
+            kwargs: values.clone_ref(py),
+            errors: errors.clone_ref(py),
+            is_json: media.bind(py).cast::<PyBool>()?.clone().unbind(),
+            request: Py::new(py, NativeRequest::new(head))?,
+            complete: py_bool(py, true),
+            cors: self.cors.take(),
+            gzip: None,
+        };
+        let promote = pyo3::intern!(py, "promote");
+        let cycle = path
+            .conn
+            .bind(py)
+            .call_method1(promote, (event, raw, written))?;
+        Ok(cycle.unbind())
+    }
+
+    pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.short)?;
+        visit.call(&self.cors)
+    }
+}
+
+fn pairs(owned: &[(Vec<u8>, Vec<u8>)]) -> Vec<(&[u8], &[u8])> {
+    owned
+        .iter()
+        .map(|(n, v)| (n.as_slice(), v.as_slice()))
+        .collect()
+}
