@@ -83,6 +83,40 @@ def test_keep_alive_serves_many_requests_on_one_connection(server):
             assert "connection" not in headers
 
 
+def test_one_pipelined_burst_takes_every_path_and_is_answered_in_order(server):
+    """Back to back on one connection: the short path (a native route, its whole request in),
+    its promotions (an error for the exception handlers, a handler that suspends, an injected
+    Response), the NativeCycle path (a chunked body) and the ASGI path (a Request, no route),
+    and a handler that raises last (500)."""
+    json_type = {"Content-Type": "application/json"}
+    chunked = {**json_type, "Transfer-Encoding": "chunked"}
+    burst = [
+        (request("GET", "/hello?name=a"), 200, {"hello": "a"}),
+        (request("GET", "/items/x"), 422, None),
+        (request("GET", "/teapot"), 418, {"detail": "I'm a teapot"}),
+        (request("GET", "/slow?seconds=0.01"), 200, {"slept": 0.01}),
+        (request("GET", "/tagged"), 201, {"tagged": True}),
+        (request("POST", "/echo", b'{"n":1}', json_type), 200, {"n": 1}),
+        (request("POST", "/echo", b'7\r\n{"n":2}\r\n0\r\n\r\n', chunked), 200, {"n": 2}),
+        (request("GET", "/whoami"), 200, None),
+        (request("GET", "/nowhere"), 404, {"detail": "Not Found"}),
+        (request("HEAD", "/hello?name=h"), 200, b""),
+        (request("GET", "/hello?name=z"), 200, {"hello": "z"}),
+        (request("GET", "/boom"), 500, {"detail": "Internal Server Error"}),
+    ]
+    with server.connect() as sock:
+        sock.sendall(b"".join(raw for raw, _, _ in burst))
+        reader = Reader(sock)
+        for raw, status, body in burst:
+            got_status, headers, got_body = reader.response(head_request=raw.startswith(b"HEAD"))
+            assert got_status == status, raw
+            if body == b"":
+                assert got_body == b"" and headers["content-length"] == "13"
+            elif body is not None:
+                assert json.loads(got_body) == body, raw
+    assert exchange(server, request("GET", "/items/3"))[0] == 200
+
+
 def test_pipelined_requests_are_answered_in_order(server):
     with server.connect() as sock:
         sock.sendall(

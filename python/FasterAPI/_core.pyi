@@ -51,6 +51,7 @@ __all__ = [
     "ErrorEvent",
     "NativeRequest",
     "ShortPath",
+    "HeaderView",
     "Framing",
     "response_head",
     "chunk",
@@ -426,6 +427,15 @@ class HttpParser:
         request, if any, is for `next_event`), 1 (answered), 2 (answered; close), 3 (went on
         in Python)."""
     def next_event(self) -> _HttpEvent | None: ...
+
+@final
+class HeaderView:
+    """A request's headers as FasterAPI's own security schemes read them (`.headers.get`)."""
+
+    @property
+    def headers(self) -> HeaderView: ...
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def __contains__(self, key: str, /) -> bool: ...
 
 @final
 class ShortPath:

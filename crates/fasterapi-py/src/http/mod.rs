@@ -21,6 +21,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parser::whole_response, m)?)?;
     m.add_class::<parser::NativeRequest>()?;
     m.add_class::<short::ShortPath>()?;
+    m.add_class::<short::HeaderView>()?;
     let py = m.py();
     m.add(
         "LAST_CHUNK",

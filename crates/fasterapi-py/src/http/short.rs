@@ -16,10 +16,10 @@ use fasterapi_core::http::{status_has_no_body, RequestHead};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyList};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyString};
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::events::{py_bool, HeadEvent, RouteEvent};
+use super::events::{py_bool, RouteEvent};
 use super::parser::{encode_whole, NativeRequest};
 use crate::compress::GzipAnswer;
 use crate::cors::CorsSend;
@@ -80,6 +80,53 @@ impl ShortPath {
         visit.call(&self.write)?;
         visit.call(&self.event_loop)?;
         visit.call(&self.context)
+    }
+}
+
+/// A request's headers as FasterAPI's own security schemes read them (security.HEADER_SCHEMES:
+/// `request.headers.get(name)`), with no ASGI header list nor `Headers` made: `headers` is
+/// the view itself.
+#[pyclass(module = "FasterAPI._core", frozen)]
+pub struct HeaderView {
+    /// Names lowercased, as the parser gives them.
+    pairs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+#[pymethods]
+impl HeaderView {
+    #[getter]
+    fn headers(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// The first value of header `key` (any case), decoded as Latin-1; else `default`.
+    #[pyo3(signature = (key, default=None))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        key: &str,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> Bound<'py, PyAny> {
+        let key = key.as_bytes();
+        let found = self
+            .pairs
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(key));
+        match (found, default) {
+            (Some((_, value)), _) => {
+                let text: String = value.iter().map(|&b| char::from(b)).collect();
+                PyString::new(py, &text).into_any()
+            }
+            (None, Some(default)) => default,
+            (None, None) => py.None().into_bound(py),
+        }
+    }
+
+    fn __contains__(&self, key: &str) -> bool {
+        let key = key.as_bytes();
+        self.pairs
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case(key))
     }
 }
 
@@ -210,10 +257,13 @@ impl ShortDoor {
         inject.call1((route, values))
     }
 
-    /// The request's headers, as an ASGI scope has them.
-    pub fn raw_headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    /// What one of FasterAPI's security schemes reads of the request: a `HeaderView`.
+    pub fn header_view<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let head = self.head.as_ref().expect("not promoted");
-        HeadEvent::header_list(py, head)
+        let view = HeaderView {
+            pairs: head.headers.clone(),
+        };
+        Ok(Bound::new(py, view)?.into_any())
     }
 
     /// The whole response for a JSON-encodable result.

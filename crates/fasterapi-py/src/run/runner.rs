@@ -766,6 +766,11 @@ impl Runner {
         if let Some(headers) = &s.headers {
             return Ok(headers.bind(py).clone());
         }
+        if let Door::Short(door) = &self.door {
+            let view = door.header_view(py)?;
+            s.headers = Some(view.clone().unbind());
+            return Ok(view);
+        }
         let raw = match &self.door {
             Door::Asgi(c) => c
                 .scope
@@ -775,7 +780,7 @@ impl Runner {
             Door::Native(cycle) => cycle
                 .bind(py)
                 .call_method0(pyo3::intern!(py, "raw_headers"))?,
-            Door::Short(door) => door.raw_headers(py)?.into_any(),
+            Door::Short(_) => unreachable!("the short door gives a HeaderView"),
         };
         static HEADERS_ONLY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let class = HEADERS_ONLY.import(py, "FasterAPI.dependencies.solve", "HeadersOnly")?;
