@@ -1,6 +1,8 @@
 """The native server's short path: the Rust parser routes FasterAPI requests itself and hands
 over the handler's arguments, so no ASGI scope is built for a normal route."""
 
+import contextvars
+
 import msgspec
 import pytest
 from FasterAPI import Faster, Header, Request, _core
@@ -93,3 +95,49 @@ def test_json_response_is_one_whole_http_response():
     assert b"content-length: 7" in lines and b"content-type: application/json" in lines
     head_only = _core.json_response({"a": 1}, 200, 1, False, True)
     assert head_only.endswith(b"\r\n\r\n") and b"connection: close" in head_only
+
+
+class Recorder:
+    """A connection for a ShortPath answering without running a handler: what it writes and
+    logs."""
+
+    def __init__(self):
+        self.written = []
+        self.logged = []
+
+    def log_access(self, *args):
+        self.logged.append(args)
+
+
+def test_a_cors_preflight_is_answered_inside_the_parser():
+    from FasterAPI.middleware.cors import CORSMiddleware
+
+    app = Faster()
+    app.add_middleware(CORSMiddleware, allow_origins=["https://a.example"], allow_methods=["*"])
+
+    @app.get("/items")
+    async def items():
+        return []
+
+    app.middleware_stack = app.build_middleware_stack()
+    parser = _core.HttpParser(1 << 20, app._dispatcher or app._build_dispatcher())
+    conn = Recorder()
+    short = _core.ShortPath(conn, conn.written.append, None, contextvars.copy_context(), True)
+    preflight = "OPTIONS /items HTTP/1.1\r\nHost: x\r\nOrigin: {}\r\n"
+    preflight += "Access-Control-Request-Method: GET\r\nContent-Length: 2\r\n\r\nhi"
+    parser.feed(preflight.format("https://a.example").encode())
+    parser.feed(preflight.format("https://b.example").encode())
+    assert (parser.serve(short), parser.serve(short), parser.buffered) == (1, 1, 0)
+    (allowed_head, allowed_body), (refused_head, refused_body) = (
+        response.split(b"\r\n\r\n") for response in conn.written
+    )
+    assert allowed_head.startswith(b"HTTP/1.1 200 OK\r\n") and allowed_body == b"OK"
+    assert b"access-control-allow-origin: https://a.example\r\n" in allowed_head
+    assert b"content-type: text/plain; charset=utf-8\r\n" in allowed_head
+    assert refused_head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert refused_body == b"Disallowed CORS origin"
+    assert conn.logged == [("OPTIONS", "/items", b"", 1, 200), ("OPTIONS", "/items", b"", 1, 400)]
+    # an OPTIONS request that is no preflight goes to the app's routes (here, none: it is
+    # left for `next_event`, and the ASGI path answers 405)
+    parser.feed(b"OPTIONS /items HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert parser.serve(short) == 0 and parser.buffered > 0

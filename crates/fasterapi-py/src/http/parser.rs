@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 
+use fasterapi_core::cors::Preflight;
 use fasterapi_core::http::{
     parse_head, status_has_no_body, write_chunk, write_head, BodyFraming, ChunkedDecoder,
     DateCache, Framing, HttpError, Limits, RequestHead,
@@ -174,10 +175,12 @@ impl HttpParser {
         let py = slf.py();
         // (the parser is not borrowed while the route runs: its code may ask it how much
         // is buffered)
-        let Some((routed, raw)) = slf.borrow_mut().take_short(py)? else {
-            return Ok(short::NOT_SERVED);
-        };
-        short::serve(py, short, routed, raw)
+        let taken = slf.borrow_mut().take_short(py)?;
+        match taken {
+            None => Ok(short::NOT_SERVED),
+            Some(Taken::Route(routed, raw)) => short::serve(py, short, routed, raw),
+            Some(Taken::Preflight(answer, head)) => short::preflight(py, short, &answer, head),
+        }
     }
 
     fn next_event<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
@@ -281,10 +284,7 @@ impl HttpParser {
 
 impl HttpParser {
     /// The next request, taken out of the buffer, if the short path can serve it.
-    fn take_short<'py>(
-        &mut self,
-        py: Python<'py>,
-    ) -> PyResult<Option<(Routed, Bound<'py, PyBytes>)>> {
+    fn take_short<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Taken<'py>>> {
         if !matches!(self.state, State::Head) {
             return Ok(None);
         }
@@ -308,6 +308,11 @@ impl HttpParser {
         let Some(dispatcher) = &self.dispatcher else {
             return Ok(None);
         };
+        if let Some(answer) = preflight(py, dispatcher, &head)? {
+            self.pos += used + length; // (a preflight's body, if any, is dropped)
+            self.skipped = 0;
+            return Ok(Some(Taken::Preflight(answer, head)));
+        }
         let routed = match route_request(py, dispatcher, head)? {
             Ok(routed)
                 if routed.gzip.is_none()
@@ -325,7 +330,7 @@ impl HttpParser {
         };
         self.pos = start + length;
         self.skipped = 0;
-        Ok(Some((routed, raw)))
+        Ok(Some(Taken::Route(routed, raw)))
     }
 
     /// Drops the CRLFs a client may send between requests (RFC 9112 §2.2), so they neither
@@ -421,6 +426,49 @@ fn route_event<'py>(
         complete: py_bool(py, complete),
     };
     Ok(Ok(Bound::new(py, event)?.into_any()))
+}
+
+/// A request the short path serves, taken out of the parser's buffer.
+enum Taken<'py> {
+    /// For a native route: its body as read.
+    Route(Routed, Bound<'py, PyBytes>),
+    /// A CORS preflight, answered by the app's CORSMiddleware that the server runs.
+    Preflight(Preflight, RequestHead),
+}
+
+/// The answer to a CORS preflight from the app's CORSMiddleware, when the server runs it
+/// without GZipMiddleware (and the request's Host passes TrustedHostMiddleware, if any): None
+/// for any other request.
+fn preflight(
+    py: Python<'_>,
+    dispatcher: &Py<Dispatcher>,
+    head: &RequestHead,
+) -> PyResult<Option<Preflight>> {
+    if head.method != "OPTIONS" {
+        return Ok(None);
+    }
+    let dispatcher = dispatcher.bind(py).borrow();
+    let Some(stack) = dispatcher.server_stack.as_ref().map(|stack| stack.get()) else {
+        return Ok(None);
+    };
+    let Some(cors) = &stack.cors else {
+        return Ok(None);
+    };
+    if stack.has_gzip() || !stack.host_allowed(&head.headers) {
+        // GZipMiddleware may compress the answer, TrustedHostMiddleware answer it instead:
+        // the Python stack words it
+        return Ok(None);
+    }
+    let answer = cors.get().answer(py, &head.method, |see| {
+        for (name, value) in &head.headers {
+            see(name, value);
+        }
+        Ok(())
+    })?;
+    Ok(match answer {
+        CorsAnswer::Preflight(answer) => Some(answer),
+        CorsAnswer::Headers(_) => None,
+    })
 }
 
 /// A head whose route the native server may call directly, routed and its parameters

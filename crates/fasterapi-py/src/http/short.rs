@@ -12,6 +12,7 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
+use fasterapi_core::cors::Preflight;
 use fasterapi_core::http::{status_has_no_body, RequestHead};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -193,6 +194,29 @@ pub fn serve(
         NOT_SERVED => IN_PYTHON,
         answered => answered,
     })
+}
+
+/// Answers a CORS preflight (`HttpParser.serve`): the app's CORSMiddleware's answer, as a
+/// PlainTextResponse.
+pub fn preflight(
+    py: Python<'_>,
+    short: &Bound<'_, ShortPath>,
+    answer: &Preflight,
+    head: RequestHead,
+) -> PyResult<u8> {
+    let door = ShortDoor {
+        short: short.clone().unbind(),
+        http_minor: head.http_minor,
+        keep_alive: head.keep_alive,
+        head_only: false,
+        cors: None,
+        head: Some(head),
+    };
+    let mut headers = pairs(&answer.headers);
+    headers.push((b"content-type", b"text/plain; charset=utf-8"));
+    let out = door.encode(answer.status, &headers, &answer.body)?;
+    door.write(py, PyBytes::new(py, &out).as_any())?;
+    Ok(short.get().answered.load(Ordering::Relaxed))
 }
 
 /// A fresh copy of `context`.

@@ -1,8 +1,9 @@
 //! The app's middleware as the native server runs it itself, when every one is of a kind it
 //! knows (`ServerStack`): TrustedHostMiddleware's check (fasterapi-core's `hosts`), CORS
 //! ([`crate::cors`]) and GZip ([`crate::compress`]). A request the natively-run middleware
-//! would answer itself (a Host that is not plainly allowed, a CORS preflight) goes by the ASGI
-//! path, through the app's Python middleware stack, which words that answer.
+//! would answer itself (a Host that is not plainly allowed; a CORS preflight, but on the short
+//! path without GZip) goes by the ASGI path, through the app's Python middleware stack, which
+//! words that answer.
 
 use fasterapi_core::hosts::TrustedHosts;
 use pyo3::prelude::*;
@@ -66,6 +67,11 @@ impl ServerStack {
             .iter()
             .find(|(name, _)| name == b"host")
             .is_some_and(|(_, value)| hosts.allows(value))
+    }
+
+    /// Whether the app has GZipMiddleware (which the server runs).
+    pub fn has_gzip(&self) -> bool {
+        self.gzip.is_some()
     }
 
     /// GZipMiddleware for a request with these headers: whether its client accepts gzip
