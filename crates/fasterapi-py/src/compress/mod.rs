@@ -3,7 +3,7 @@
 //! `Gzip` is the middleware run by the native server (`GzipAnswer`: for one request).
 
 use fasterapi_core::compress;
-use fasterapi_core::compress::policy::GzipPolicy;
+use fasterapi_core::compress::policy::{GzipPolicy, Headers};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use pyo3::{PyTraverseError, PyVisit};
@@ -124,6 +124,28 @@ impl GzipAnswer {
     pub fn new(gzip: Py<Gzip>, accepts: bool) -> Self {
         GzipAnswer { gzip, accepts }
     }
+
+    /// GZipMiddleware is outside CORSMiddleware: it sees the CORS headers.
+    pub fn is_outer(&self) -> bool {
+        self.gzip.get().outer
+    }
+
+    /// The headers (names in lower case) and body a whole response goes out with: None when
+    /// as they are.
+    pub fn apply_to(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        headers: &[(Vec<u8>, Vec<u8>)],
+        data: &[u8],
+    ) -> Option<(Headers, Vec<u8>)> {
+        let policy = &self.gzip.get().policy;
+        if data.len() >= DETACH_FROM {
+            py.detach(|| policy.apply(status, headers, data, self.accepts))
+        } else {
+            policy.apply(status, headers, data, self.accepts)
+        }
+    }
 }
 
 #[pymethods]
@@ -137,7 +159,7 @@ impl GzipAnswer {
     /// GZipMiddleware is outside CORSMiddleware: it sees the CORS headers.
     #[getter]
     fn outer(&self) -> bool {
-        self.gzip.get().outer
+        self.is_outer()
     }
 
     /// The headers and body a whole response goes out with (compressed, or with
@@ -154,14 +176,7 @@ impl GzipAnswer {
             pairs.push((name.to_ascii_lowercase(), value.to_vec()));
             Ok(false)
         })?;
-        let data = body.as_bytes();
-        let policy = &self.gzip.get().policy;
-        let applied = if data.len() >= DETACH_FROM {
-            py.detach(|| policy.apply(status, &pairs, data, self.accepts))
-        } else {
-            policy.apply(status, &pairs, data, self.accepts)
-        };
-        let Some((pairs, packed)) = applied else {
+        let Some((pairs, packed)) = self.apply_to(py, status, &pairs, body.as_bytes()) else {
             return Ok((headers, body.into_any()));
         };
         let list = PyList::empty(py);

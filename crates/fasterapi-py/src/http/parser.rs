@@ -314,12 +314,7 @@ impl HttpParser {
             return Ok(Some(Taken::Preflight(answer, head)));
         }
         let routed = match route_request(py, dispatcher, head)? {
-            Ok(routed)
-                if routed.gzip.is_none()
-                    && routed.call.max_body.is_none_or(|max| length as u64 <= max) =>
-            {
-                routed
-            }
+            Ok(routed) if routed.call.max_body.is_none_or(|max| length as u64 <= max) => routed,
             _ => return Ok(None),
         };
         let start = self.pos + used;

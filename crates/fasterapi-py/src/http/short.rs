@@ -12,6 +12,7 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
+use fasterapi_core::compress::policy::Headers;
 use fasterapi_core::cors::Preflight;
 use fasterapi_core::http::{status_has_no_body, RequestHead};
 use pyo3::ffi;
@@ -90,7 +91,7 @@ impl ShortPath {
 #[pyclass(module = "FasterAPI._core", frozen)]
 pub struct HeaderView {
     /// Names lowercased, as the parser gives them.
-    pairs: Vec<(Vec<u8>, Vec<u8>)>,
+    pairs: Headers,
 }
 
 #[pymethods]
@@ -138,7 +139,7 @@ pub struct Routed {
     pub errors: Py<PyAny>,
     pub is_json: bool,
     pub cors: Option<Py<CorsSend>>,
-    /// GZipMiddleware, when the server runs the app's (the short path then serves none).
+    /// GZipMiddleware, when the server runs the app's.
     pub gzip: Option<Py<GzipAnswer>>,
     pub head: RequestHead,
 }
@@ -159,6 +160,7 @@ pub fn serve(
         keep_alive: head.keep_alive,
         head_only: head.method == "HEAD",
         cors: routed.cors,
+        gzip: routed.gzip,
         head: Some(head),
     };
     let mut runner = Runner::new(
@@ -210,6 +212,7 @@ pub fn preflight(
         keep_alive: head.keep_alive,
         head_only: false,
         cors: None,
+        gzip: None,
         head: Some(head),
     };
     let mut headers = pairs(&answer.headers);
@@ -261,6 +264,7 @@ pub struct ShortDoor {
     /// The request's head, until the request is promoted.
     head: Option<RequestHead>,
     cors: Option<Py<CorsSend>>,
+    gzip: Option<Py<GzipAnswer>>,
     http_minor: u8,
     keep_alive: bool,
     head_only: bool,
@@ -299,11 +303,15 @@ impl ShortDoor {
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut body = Vec::with_capacity(128);
         write_value(content, &mut body, 0)?;
-        let out = match &self.cors {
-            None => self.encode(status, &[JSON_TYPE], &body)?,
-            Some(cors) => {
+        let out = match (&self.cors, &self.gzip) {
+            (None, None) => self.encode(status, &[JSON_TYPE], &body)?,
+            (Some(cors), None) => {
                 let headers = cors.get().merged([JSON_TYPE].into_iter());
                 self.encode(status, &pairs(&headers), &body)?
+            }
+            (_, Some(_)) => {
+                let headers = vec![(JSON_TYPE.0.to_vec(), JSON_TYPE.1.to_vec())];
+                self.through_middleware(py, status, headers, body)?
             }
         };
         Ok(PyBytes::new(py, &out).into_any())
@@ -331,13 +339,55 @@ impl ShortDoor {
             }
             Ok(false)
         })?;
-        if let Some(cors) = &self.cors {
-            own = cors.get().merged(own.iter().map(|(n, v)| (&n[..], &v[..])));
-        }
         let body = response.getattr(pyo3::intern!(py, "body"))?;
         let body = body.cast::<PyBytes>()?.as_bytes();
-        let out = self.encode(status, &pairs(&own), body)?;
+        let out = self.through_middleware(py, status, own, body.to_vec())?;
         Ok(PyBytes::new(py, &out).into_any())
+    }
+
+    /// A whole response through the app's middleware that the server runs itself (CORS,
+    /// GZip), innermost first, as NativeCycle._encode.
+    fn through_middleware(
+        &self,
+        py: Python<'_>,
+        status: u16,
+        mut headers: Headers,
+        mut body: Vec<u8>,
+    ) -> PyResult<Vec<u8>> {
+        let gzip = self.gzip.as_ref().map(|gzip| gzip.get());
+        if let Some(gzip) = gzip.filter(|gzip| !gzip.is_outer()) {
+            (headers, body) = self.gzip(py, gzip, status, headers, body);
+        }
+        if let Some(cors) = &self.cors {
+            headers = cors
+                .get()
+                .merged(headers.iter().map(|(n, v)| (&n[..], &v[..])));
+        }
+        if let Some(gzip) = gzip.filter(|gzip| gzip.is_outer()) {
+            (headers, body) = self.gzip(py, gzip, status, headers, body);
+        }
+        self.encode(status, &pairs(&headers), &body)
+    }
+
+    /// GZipMiddleware's answer; to a HEAD request it sees the empty body the response sends
+    /// (and so, with its Content-Length kept, usually leaves it as it is).
+    fn gzip(
+        &self,
+        py: Python<'_>,
+        gzip: &GzipAnswer,
+        status: u16,
+        headers: Headers,
+        body: Vec<u8>,
+    ) -> (Headers, Vec<u8>) {
+        let seen: &[u8] = if self.head_only { b"" } else { &body };
+        let lowered: Vec<_> = headers
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+            .collect();
+        match gzip.apply_to(py, status, &lowered, seen) {
+            Some(changed) => changed,
+            None => (headers, body),
+        }
     }
 
     fn encode(&self, status: u16, headers: &[(&[u8], &[u8])], body: &[u8]) -> PyResult<Vec<u8>> {
@@ -405,7 +455,7 @@ impl ShortDoor {
             request: Py::new(py, NativeRequest::new(head))?,
             complete: py_bool(py, true),
             cors: self.cors.take(),
-            gzip: None,
+            gzip: self.gzip.take(),
         };
         let promote = pyo3::intern!(py, "promote");
         let cycle = path
@@ -417,7 +467,8 @@ impl ShortDoor {
 
     pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.short)?;
-        visit.call(&self.cors)
+        visit.call(&self.cors)?;
+        visit.call(&self.gzip)
     }
 }
 
