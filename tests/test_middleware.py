@@ -487,6 +487,100 @@ def test_gzip_cors_and_trusted_host_run_in_the_native_server(make_client, gzip_o
     assert (preflight.status_code, preflight.text) == (200, "OK")
 
 
+@pytest.mark.fasterapi_only  # FastAPI has no SecurityHeadersMiddleware
+@pytest.mark.parametrize("secure_outside", [True, False])
+def test_security_headers_on_every_response_a_routes_own_winning(make_client, secure_outside):
+    """SecurityHeadersMiddleware adds its headers to every HTTP response that lacks them (a
+    route's own value wins), beside CORS and GZip, in either order; the native server adds them
+    itself on the short path. The 500 for an unhandled error, outside all middleware, has
+    none."""
+    from FasterAPI.middleware.securityheaders import SecurityHeadersMiddleware
+
+    app = FastAPI()
+    secure = (
+        SecurityHeadersMiddleware,
+        {"strict_transport_security": "max-age=60", "headers": {"X-Extra": "1"}},
+    )
+    others = [(GZipMiddleware, {"minimum_size": 100}), (CORSMiddleware, {"allow_origins": ["*"]})]
+    for cls, options in [*others, secure] if secure_outside else [secure, *others]:
+        app.add_middleware(cls, **options)
+
+    @app.get("/json")
+    async def as_json():
+        return {"rows": ["row"] * 50}
+
+    @app.api_route("/framed", methods=["GET", "HEAD"])
+    async def framed():
+        return PlainTextResponse("framed", headers={"X-Frame-Options": "DENY"})
+
+    @app.get("/stream")
+    async def stream():
+        return StreamingResponse(iter(["line\n"] * 50), media_type="text/plain")
+
+    @app.get("/missing")
+    async def missing():
+        raise HTTPException(404, "no such thing")
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("boom")
+
+    client = make_client(app, raise_server_exceptions=False)
+    assert {p.path: p for p in route_paths(app)}["/json"].native
+    expected = {
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "SAMEORIGIN",
+        "referrer-policy": "strict-origin-when-cross-origin",
+        "cross-origin-opener-policy": "same-origin",
+        "strict-transport-security": "max-age=60",
+        "x-extra": "1",
+    }
+    for url in ["/json", "/stream", "/missing", "/nowhere"]:
+        response = client.get(url, headers={"Accept-Encoding": "gzip", "Origin": "https://b.com"})
+        assert response.status_code == (200 if url in ("/json", "/stream") else 404), url
+        assert {name: response.headers.get(name) for name in expected} == expected, url
+        assert response.headers["access-control-allow-origin"] == "*", url
+        assert "content-security-policy" not in response.headers
+    assert client.get("/json", headers={"Accept-Encoding": "gzip"}).headers["content-encoding"] == (
+        "gzip"
+    )
+    for method in ["GET", "HEAD"]:
+        own = client.request(method, "/framed")
+        assert own.headers.get_list("x-frame-options") == ["DENY"], method
+        assert own.headers["x-content-type-options"] == "nosniff", method
+    failed = client.get("/boom")
+    assert failed.status_code == 500 and "x-content-type-options" not in failed.headers
+    preflight = client.options(
+        "/json", headers={"Origin": "https://b.com", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 200
+
+
+@pytest.mark.fasterapi_only  # FastAPI has no SecurityHeadersMiddleware
+def test_security_headers_refuse_what_cannot_be_sent():
+    from FasterAPI.middleware.securityheaders import SecurityHeadersMiddleware
+
+    for headers, words in [
+        ({"Bad Name": "x"}, "not a valid header name"),
+        ({"X-Ok": "a\r\nInjected: yes"}, "control character"),
+        ({"Vary": "Origin"}, "set by the server or another middleware"),
+        ({"Access-Control-Allow-Origin": "*"}, "set by the server or another middleware"),
+        ({"x-frame-options": "DENY"}, "given twice"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            SecurityHeadersMiddleware(None, headers=headers)
+    with pytest.raises(TypeError, match="not a str"):
+        SecurityHeadersMiddleware(None, frame_options=1)  # type: ignore[arg-type]
+    bare = SecurityHeadersMiddleware(
+        None,
+        content_type_options=None,
+        frame_options=None,
+        referrer_policy=None,
+        cross_origin_opener_policy=None,
+    )
+    assert bare.policy.apply([]) == []
+
+
 def test_https_redirect_beside_gzip_keeps_https_requests_on_the_native_path(door, make_client):
     """With HTTPSRedirectMiddleware among the middleware the native server runs itself, a
     request that came by `http` goes through the stack and is redirected; one that came by

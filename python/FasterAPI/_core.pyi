@@ -37,6 +37,7 @@ __all__ = [
     "Gzip",
     "GzipAnswer",
     "ServerStack",
+    "SecurityHeaders",
     "FormError",
     "parse_form_body",
     "FormReader",
@@ -356,15 +357,24 @@ class GzipAnswer:
 
 @final
 class ServerStack:
-    """An app's CORSMiddleware, GZipMiddleware and TrustedHostMiddleware as the native server
-    runs them for its native routes (Faster._native_stack)."""
+    """An app's CORSMiddleware, GZipMiddleware, TrustedHostMiddleware and
+    SecurityHeadersMiddleware as the native server runs them for its native routes
+    (Faster._native_stack)."""
 
     def __new__(
         cls,
         cors: Cors | None = None,
         allowed_hosts: list[str] | None = None,
         gzip: Gzip | None = None,
+        security: SecurityHeaders | None = None,
     ) -> Self: ...
+
+@final
+class SecurityHeaders:
+    """SecurityHeadersMiddleware's headers: `apply` adds those a header list lacks."""
+
+    def __new__(cls, headers: list[tuple[str, str]]) -> Self: ...
+    def apply(self, headers: Any) -> list[tuple[bytes, bytes]]: ...
 
 # -- forms ---------------------------------------------------------------------------------------
 
@@ -491,6 +501,9 @@ class RouteEvent:
     @property
     def gzip(self) -> GzipAnswer | None:
         """GZipMiddleware for it (when the native server runs the app's)."""
+    @property
+    def security(self) -> SecurityHeaders | None:
+        """SecurityHeadersMiddleware's headers (when the native server runs the app's)."""
 
 @final
 class UpgradeEvent:

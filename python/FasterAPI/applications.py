@@ -46,6 +46,7 @@ from .middleware.exceptions import ExceptionMiddleware, answer, lookup_handler
 from .middleware.gzip import GZipMiddleware
 from .middleware.gzip import native_policy as gzip_policy
 from .middleware.httpsredirect import HTTPSRedirectMiddleware
+from .middleware.securityheaders import SecurityHeadersMiddleware
 from .middleware.trustedhost import TrustedHostMiddleware
 from .openapi.docs import (
     get_redoc_html,
@@ -572,14 +573,14 @@ class Faster(_core.AsgiApp):
 
     def _native_stack(self) -> _core.ServerStack | None:
         """The app's middleware as the native server runs it itself for its native routes,
-        when each is CORSMiddleware, GZipMiddleware, TrustedHostMiddleware or
-        HTTPSRedirectMiddleware, at most one of each (else None: every request goes through
-        the middleware stack)."""
+        when each is CORSMiddleware, GZipMiddleware, TrustedHostMiddleware,
+        HTTPSRedirectMiddleware or SecurityHeadersMiddleware, at most one of each (else
+        None: every request goes through the middleware stack)."""
         kinds = [cls for cls, _, _ in self.user_middleware]
         self._server_https_redirect = HTTPSRedirectMiddleware in kinds
         if not kinds or len(set(kinds)) != len(kinds) or not set(kinds) <= _SERVER_MIDDLEWARE:
             return None
-        cors = gzip = hosts = None
+        cors = gzip = hosts = security = None
         for cls, args, kwargs in self.user_middleware:  # outermost first
             if cls is CORSMiddleware:
                 cors = native_policy(args, kwargs)
@@ -587,9 +588,11 @@ class Faster(_core.AsgiApp):
                 gzip = gzip_policy(args, kwargs, outer=cors is None)
             elif cls is TrustedHostMiddleware:
                 hosts = TrustedHostMiddleware(None, *args, **kwargs).native_hosts()
+            elif cls is SecurityHeadersMiddleware:
+                security = SecurityHeadersMiddleware(None, *args, **kwargs).policy
             else:
                 HTTPSRedirectMiddleware(None, *args, **kwargs)  # (its arguments checked)
-        return _core.ServerStack(cors, hosts, gzip)
+        return _core.ServerStack(cors, hosts, gzip, security)
 
     def _server_runs_middleware(self) -> bool:
         """Whether the native server runs the app's middleware itself for its native routes
@@ -920,7 +923,13 @@ FastAPI = Faster
 
 #: The middleware the native server can run itself (Faster._native_stack).
 _SERVER_MIDDLEWARE = frozenset(
-    (CORSMiddleware, GZipMiddleware, TrustedHostMiddleware, HTTPSRedirectMiddleware)
+    (
+        CORSMiddleware,
+        GZipMiddleware,
+        TrustedHostMiddleware,
+        HTTPSRedirectMiddleware,
+        SecurityHeadersMiddleware,
+    )
 )
 
 if TYPE_CHECKING:

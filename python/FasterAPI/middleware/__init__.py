@@ -34,6 +34,7 @@ _BUNDLED = {
     "CORSMiddleware": "cors",
     "GZipMiddleware": "gzip",
     "HTTPSRedirectMiddleware": "httpsredirect",
+    "SecurityHeadersMiddleware": "securityheaders",
     "TrustedHostMiddleware": "trustedhost",
 }
 

@@ -40,6 +40,7 @@ from .._http.body import ClientDisconnect
 from ..applications import Faster
 from ..exceptions import HTTPException
 from ..middleware.gzip import responder
+from ..middleware.securityheaders import secured
 from ..responses import Response, inject_response
 from ..routing import APIRoute
 from .cycle import ERROR_500, RequestCycle, log_access, logger
@@ -224,6 +225,7 @@ class NativeCycle:
         "request",
         "cors",
         "gzip",
+        "security",
         "http_minor",
         "keep_alive",
         "head_only",
@@ -247,6 +249,8 @@ class NativeCycle:
         self.cors = event.cors
         #: GZipMiddleware, when the server runs the app's (_core.GzipAnswer), or None.
         self.gzip = event.gzip
+        #: SecurityHeadersMiddleware's headers, when the server runs the app's, or None.
+        self.security = event.security
         self.conn = conn
         self.http_minor = request.http_minor
         self.keep_alive = request.keep_alive and not conn.state.shutting_down
@@ -450,8 +454,8 @@ class NativeCycle:
         """The `send` a response goes out by through the app's middleware that the server
         runs itself (CORS, GZip), outermost last; an unhandled error's 500, outside them,
         goes by `send` itself (the scope's "fasterapi.outer_send")."""
-        cors, gzip = self.cors, self.gzip
-        if cors is None and gzip is None:
+        cors, gzip, security = self.cors, self.gzip, self.security
+        if cors is None and gzip is None and security is None:
             return send
         scope["fasterapi.outer_send"] = send
         if gzip is not None and gzip.outer:
@@ -460,10 +464,12 @@ class NativeCycle:
             send = cors.wrap(send)
         if gzip is not None and not gzip.outer:
             send = responder(gzip.middleware, send, gzip.accepts)
+        if security is not None:
+            send = secured(security, send)
         return send
 
     def json(self, content: Any, status: int) -> bytes:
-        if self.gzip is not None:
+        if self.gzip is not None or self.security is not None:
             return self._encode(status, _JSON_TYPE, _core.encode_json(content))
         headers = None if self.cors is None else self.cors.apply(_JSON_TYPE)
         return _core.json_response(
@@ -478,6 +484,8 @@ class NativeCycle:
         """A whole response, through the app's middleware that the server runs itself
         (CORS, GZip), innermost first."""
         gzip = self.gzip
+        if self.security is not None:
+            headers = self.security.apply(headers)
         if gzip is not None and not gzip.outer:
             headers, body = self._gzip(gzip, status, headers, body)
         if self.cors is not None:

@@ -18,6 +18,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString};
 use super::parser::NativeRequest;
 use crate::compress::GzipAnswer;
 use crate::cors::CorsSend;
+use crate::middleware::secure::SecurityHeaders;
 use crate::route::call::RouteCall;
 
 /// A request head for the ASGI path: a route the parser does not run itself (or no
@@ -91,6 +92,9 @@ pub struct RouteEvent {
     /// GZipMiddleware for it, when the native server runs the app's.
     #[pyo3(get)]
     pub(crate) gzip: Option<Py<GzipAnswer>>,
+    /// SecurityHeadersMiddleware's headers, when the native server runs the app's.
+    #[pyo3(get)]
+    pub(crate) security: Option<Py<SecurityHeaders>>,
 }
 
 /// A WebSocket handshake (a GET with `Upgrade: websocket`): the fields of a `HeadEvent` up to

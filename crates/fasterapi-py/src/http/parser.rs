@@ -414,6 +414,7 @@ fn route_event<'py>(
         call: routed.call,
         cors: routed.cors,
         gzip: routed.gzip,
+        security: routed.security,
         kwargs: routed.kwargs,
         errors: routed.errors,
         is_json: py_bool(py, routed.is_json),
@@ -530,6 +531,7 @@ fn route_request(
         is_json,
         cors,
         gzip,
+        security: stack.and_then(|stack| stack.security.as_ref().map(|s| s.clone_ref(py))),
         head,
     };
     Ok(Ok(routed))

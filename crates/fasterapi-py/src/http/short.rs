@@ -27,6 +27,7 @@ use crate::compress::GzipAnswer;
 use crate::cors::CorsSend;
 use crate::headers::visit_headers;
 use crate::json::write_value;
+use crate::middleware::secure::SecurityHeaders;
 use crate::route::call::RouteCall;
 use crate::run::runner::{Door, RouteRun, Runner};
 
@@ -141,6 +142,8 @@ pub struct Routed {
     pub cors: Option<Py<CorsSend>>,
     /// GZipMiddleware, when the server runs the app's.
     pub gzip: Option<Py<GzipAnswer>>,
+    /// SecurityHeadersMiddleware's headers, when the server runs the app's.
+    pub security: Option<Py<SecurityHeaders>>,
     pub head: RequestHead,
 }
 
@@ -161,6 +164,7 @@ pub fn serve(
         head_only: head.method == "HEAD",
         cors: routed.cors,
         gzip: routed.gzip,
+        security: routed.security,
         head: Some(head),
     };
     let mut runner = Runner::new(
@@ -213,6 +217,7 @@ pub fn preflight(
         head_only: false,
         cors: None,
         gzip: None,
+        security: None,
         head: Some(head),
     };
     let mut headers = pairs(&answer.headers);
@@ -265,6 +270,7 @@ pub struct ShortDoor {
     head: Option<RequestHead>,
     cors: Option<Py<CorsSend>>,
     gzip: Option<Py<GzipAnswer>>,
+    security: Option<Py<SecurityHeaders>>,
     http_minor: u8,
     keep_alive: bool,
     head_only: bool,
@@ -303,13 +309,13 @@ impl ShortDoor {
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut body = Vec::with_capacity(128);
         write_value(content, &mut body, 0)?;
-        let out = match (&self.cors, &self.gzip) {
-            (None, None) => self.encode(status, &[JSON_TYPE], &body)?,
-            (Some(cors), None) => {
+        let out = match (&self.cors, &self.gzip, &self.security) {
+            (None, None, None) => self.encode(status, &[JSON_TYPE], &body)?,
+            (Some(cors), None, None) => {
                 let headers = cors.get().merged([JSON_TYPE].into_iter());
                 self.encode(status, &pairs(&headers), &body)?
             }
-            (_, Some(_)) => {
+            _ => {
                 let headers = vec![(JSON_TYPE.0.to_vec(), JSON_TYPE.1.to_vec())];
                 self.through_middleware(py, status, headers, body)?
             }
@@ -345,8 +351,8 @@ impl ShortDoor {
         Ok(PyBytes::new(py, &out).into_any())
     }
 
-    /// A whole response through the app's middleware that the server runs itself (CORS,
-    /// GZip), innermost first, as NativeCycle._encode.
+    /// A whole response through the app's middleware that the server runs itself (security
+    /// headers, CORS, GZip), innermost first, as NativeCycle._encode.
     fn through_middleware(
         &self,
         py: Python<'_>,
@@ -354,6 +360,9 @@ impl ShortDoor {
         mut headers: Headers,
         mut body: Vec<u8>,
     ) -> PyResult<Vec<u8>> {
+        if let Some(security) = &self.security {
+            security.get().add_to(&mut headers);
+        }
         let gzip = self.gzip.as_ref().map(|gzip| gzip.get());
         if let Some(gzip) = gzip.filter(|gzip| !gzip.is_outer()) {
             (headers, body) = self.gzip(py, gzip, status, headers, body);
@@ -456,6 +465,7 @@ impl ShortDoor {
             complete: py_bool(py, true),
             cors: self.cors.take(),
             gzip: self.gzip.take(),
+            security: self.security.take(),
         };
         let promote = pyo3::intern!(py, "promote");
         let cycle = path
@@ -468,7 +478,8 @@ impl ShortDoor {
     pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.short)?;
         visit.call(&self.cors)?;
-        visit.call(&self.gzip)
+        visit.call(&self.gzip)?;
+        visit.call(&self.security)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The app's middleware as the native server runs it itself, when every one is of a kind it
 //! knows (`ServerStack`): TrustedHostMiddleware's check (fasterapi-core's `hosts`), CORS
-//! ([`crate::cors`]) and GZip ([`crate::compress`]). A request the natively-run middleware
+//! ([`crate::cors`]), GZip ([`crate::compress`]) and security headers ([`secure`]). A request the natively-run middleware
 //! would answer itself (a Host that is not plainly allowed; a CORS preflight, but on the short
 //! path without GZip) goes by the ASGI path, through the app's Python middleware stack, which
 //! words that answer.
@@ -12,6 +12,10 @@ use pyo3::{PyTraverseError, PyVisit};
 use crate::compress::{Gzip, GzipAnswer};
 use crate::cors::Cors;
 
+pub mod secure;
+
+use secure::SecurityHeaders;
+
 /// What the native parser applies to a request for a native route (set on the app's
 /// dispatcher by the app).
 #[pyclass(frozen, module = "FasterAPI._core")]
@@ -21,17 +25,20 @@ pub struct ServerStack {
     pub hosts: Option<TrustedHosts>,
     /// GZipMiddleware, for a client that accepts gzip, and for one that does not.
     gzip: Option<(Py<GzipAnswer>, Py<GzipAnswer>)>,
+    /// SecurityHeadersMiddleware's headers.
+    pub security: Option<Py<SecurityHeaders>>,
 }
 
 #[pymethods]
 impl ServerStack {
     #[new]
-    #[pyo3(signature = (cors=None, allowed_hosts=None, gzip=None))]
+    #[pyo3(signature = (cors=None, allowed_hosts=None, gzip=None, security=None))]
     fn new(
         py: Python<'_>,
         cors: Option<Py<Cors>>,
         allowed_hosts: Option<Vec<String>>,
         gzip: Option<Py<Gzip>>,
+        security: Option<Py<SecurityHeaders>>,
     ) -> PyResult<Self> {
         let gzip = match gzip {
             Some(gzip) => Some((
@@ -44,11 +51,13 @@ impl ServerStack {
             cors,
             hosts: allowed_hosts.map(|hosts| TrustedHosts::new(&hosts)),
             gzip,
+            security,
         })
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.cors)?;
+        visit.call(&self.security)?;
         if let Some((accepts, not)) = &self.gzip {
             visit.call(accepts)?;
             visit.call(not)?;
@@ -86,7 +95,8 @@ impl ServerStack {
     }
 }
 
-/// Adds `ServerStack` to `FasterAPI._core`.
+/// Adds `ServerStack` and `SecurityHeaders` to `FasterAPI._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<ServerStack>()
+    m.add_class::<ServerStack>()?;
+    m.add_class::<SecurityHeaders>()
 }
