@@ -131,8 +131,24 @@ class HttpProtocol(asyncio.Protocol):
         parser = self.parser
         idle = self.cycle is None and not parser.buffered
         parser.feed(data)
-        if idle and parser.buffered:  # a request head has begun: all of it must arrive in time
-            self._arm_request()
+        short = self.short
+        if idle and short is not None and not (self.write_paused or self.closing):
+            # the usual case, in short: whole requests, each answered inside `serve`
+            served = parser.serve(short)
+            while served == _ANSWERED:
+                if not parser.buffered:  # all answered: _arm_idle() and _flow(), inlined
+                    self.deadline = self.loop.time() + self.config.timeout_keep_alive
+                    self.on_deadline = HttpProtocol._idle_timeout
+                    if self.read_paused:
+                        self._flow()
+                    return
+                served = parser.serve(short)
+            if served == _ANSWERED_CLOSE:
+                self.close()
+                return
+            # (else the rest goes the long way: a request in Python, or not whole)
+        if idle and parser.buffered and self.cycle is None:
+            self._arm_request()  # a request head has begun: all of it must arrive in time
         self._pump()
         self._flow()
 
