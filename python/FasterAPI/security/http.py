@@ -128,7 +128,13 @@ class HTTPBearer(HTTPBase):
         self._init(model, scheme_name, auto_error)
 
     def _read_headers(self, request: HTTPConnection) -> Any:
-        return self._credentials(request, "bearer")
+        authorization = request.headers.get("Authorization")
+        if authorization:  # the usual case, in one call: a well-formed bearer token
+            scheme, _, credentials = authorization.partition(" ")
+            credentials = credentials.strip()
+            if credentials and scheme.lower() == "bearer":
+                return HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)
+        return self._credentials(request, "bearer")  # (which words what is wrong)
 
 
 class HTTPDigest(HTTPBase):
