@@ -254,6 +254,63 @@ def test_slow_headers_time_out_with_408(tmp_path):
             assert reader.closed()
 
 
+def test_a_handler_may_run_longer_than_the_request_timeout(tmp_path):
+    """The request timeout is for the client sending its request: a handler that suspends
+    past it (alone, or pipelined behind a request answered at once) is not cut off."""
+    with native_server(tmp_path, timeout_request=0.3) as server:
+        with server.connect() as sock:
+            reader = Reader(sock)
+            sock.sendall(request("GET", "/slow?seconds=0.8"))
+            assert json.loads(reader.response()[2]) == {"slept": 0.8}
+            sock.sendall(request("GET", "/items/1") + request("GET", "/slow?seconds=0.8"))
+            assert json.loads(reader.response()[2]) == {"item_id": 1}
+            assert json.loads(reader.response()[2]) == {"slept": 0.8}
+
+
+def test_pipelined_requests_past_the_read_limit_behind_a_slow_one(server):
+    """600 pipelined requests of 1 KiB behind one that suspends: reading pauses while they
+    pile up and resumes as they are answered, until every one is."""
+    pad = {"X-Pad": "p" * 1000}
+    burst = request("GET", "/slow?seconds=0.2") + request("GET", "/items/7", headers=pad) * 600
+    with server.connect(timeout=10) as sock:
+        sock.sendall(burst)
+        reader = Reader(sock)
+        assert json.loads(reader.response()[2]) == {"slept": 0.2}
+        for _ in range(600):
+            assert json.loads(reader.response()[2]) == {"item_id": 7}
+
+
+def test_a_slow_reader_of_pipelined_responses_is_not_timed_out(tmp_path):
+    """100 pipelined requests for 64 KiB each, read slowly (for several times the request
+    timeout, which is for sending requests): every response comes, none is a 408."""
+    with native_server(tmp_path, timeout_request=0.5) as server:
+        with server.connect(timeout=10) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            sock.sendall(request("GET", "/big") * 100)
+            received = b""
+            started = time.monotonic()
+            while received.count(b"HTTP/1.1 200 OK") < 100 or len(received) < 100 * 65536:
+                data = sock.recv(128 * 1024)
+                assert data, received[-200:]
+                received += data
+                time.sleep(0.05)
+            assert time.monotonic() - started > 1.0
+            assert b"408" not in received.split(b"\r\n\r\n", 1)[0]
+            assert received.count(b"HTTP/1.1 ") == 100
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 12),
+    reason="before 3.12 a task cancelled before it first runs ends unstarted (HostTask)",
+)
+def test_a_handler_cancelling_its_own_task_on_a_new_connection(server):
+    with server.connect() as sock:
+        sock.sendall(request("GET", "/cancel-self") + request("GET", "/items/2"))
+        reader = Reader(sock)
+        assert json.loads(reader.response()[2]) == {"cancelled": True}
+        assert json.loads(reader.response()[2]) == {"item_id": 2}
+
+
 def test_idle_keep_alive_connections_are_closed(tmp_path):
     with native_server(tmp_path, timeout_keep_alive=0.3) as server:
         with server.connect() as sock:

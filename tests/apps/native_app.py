@@ -192,6 +192,22 @@ async def duration(d: dt.timedelta):
     return {"seconds": d.total_seconds()}
 
 
+@app.get("/big")
+async def big(kib: int = 64):
+    return PlainTextResponse("x" * (kib * 1024))
+
+
+@app.get("/cancel-self")
+async def cancel_self():
+    """Cancels its own task before it first suspends, and catches it."""
+    try:
+        asyncio.current_task().cancel()
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        return {"cancelled": True}
+    return {"cancelled": False}
+
+
 @app.get("/boom")
 async def boom():
     raise RuntimeError("boom")

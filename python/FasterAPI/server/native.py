@@ -92,7 +92,13 @@ class HostTask:
         self.waiter: asyncio.Future[None] | None = None
         self.busy = False
         self.closed = False
-        self.task = loop.create_task(self._main())
+        if EAGER_TASKS:
+            # started at once, so that a handler cancelling it in the first job's first step
+            # cancels the job (before 3.12, such a cancellation ends the task unstarted, and
+            # the job with it)
+            self.task = asyncio.Task(self._main(), loop=loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
+        else:
+            self.task = loop.create_task(self._main())
 
     @property
     def free(self) -> bool:
@@ -387,6 +393,7 @@ class NativeCycle:
             cycle.response_started = cycle.response_complete = True
         else:
             conn.cycle = cycle
+            conn._disarm()  # no request timeout while its handler runs (as _start_native)
         return cycle
 
     def adopt(self, run: Any, yielded: Any, context: contextvars.Context) -> None:
@@ -492,8 +499,7 @@ class NativeCycle:
             headers = self.cors.apply(headers)
         if gzip is not None and gzip.outer:
             headers, body = self._gzip(gzip, status, headers, body)
-        if len(headers) > 2:
-            headers = self._connection_header(headers)
+        headers = self._connection_header(headers)
         return _core.whole_response(
             status, headers, body, self.http_minor, self.keep_alive, self.head_only
         )

@@ -142,6 +142,8 @@ class HttpProtocol(asyncio.Protocol):
                     if self.read_paused:
                         self._flow()
                     return
+                if self.write_paused:  # the client reads slowly: the rest waits
+                    break
                 served = parser.serve(short)
             if served == _ANSWERED_CLOSE:
                 self.close()
@@ -182,6 +184,11 @@ class HttpProtocol(asyncio.Protocol):
             self.websocket.update_reading()
         elif self.cycle is None and not self.closing:
             self._pump()
+            if self.cycle is None and self.deadline is None and not self.closing:
+                if self.parser.buffered:  # (its timer was off while writing was paused)
+                    self._arm_request()
+                else:
+                    self._arm_idle()
 
     async def drain(self) -> None:
         """Waits while the transport's write buffer is over its high-water mark (a slow client
@@ -205,20 +212,29 @@ class HttpProtocol(asyncio.Protocol):
             return  # a response finished inside this loop, which carries on by itself
         self.pumping = True
         try:
-            self._pump_events()
+            answered = self._pump_events()
         finally:
             self.pumping = False
+        if answered and not self.closing:  # what response_complete() does after a response
+            if self.cycle is None:
+                if self.parser.buffered:
+                    self._arm_request()
+                else:
+                    self._arm_idle()
+            self._flow()
 
-    def _pump_events(self) -> None:
+    def _pump_events(self) -> bool:
+        """The loop of `_pump`; whether the short path answered any request (whose
+        response_complete() was not called)."""
         parser = self.parser
         answered = False
         while not self.closing:
             cycle = self.cycle
             if cycle is not None:
                 if cycle.body_complete:
-                    return  # the next pipelined request waits for this response
+                    return answered  # the next pipelined request waits for this response
             elif self.write_paused:
-                return  # resume_writing() goes on
+                return answered  # resume_writing() goes on
             elif self.short is not None:
                 served = parser.serve(self.short)
                 if served == _ANSWERED:
@@ -226,19 +242,14 @@ class HttpProtocol(asyncio.Protocol):
                     continue
                 if served == _ANSWERED_CLOSE:
                     self.close()
-                    return
+                    return False
                 if served:  # the request went on in Python, which took care of it
                     continue
             event = parser.next_event()
             if event is None:
                 if self.eof and cycle is None:
                     self.close()
-                elif answered and cycle is None:  # (as response_complete() does)
-                    if parser.buffered:
-                        self._arm_request()
-                    else:
-                        self._arm_idle()
-                return
+                return answered
             # (`type(event) is`: the event classes are final, and it costs less than isinstance)
             if type(event) is _core.RouteEvent:
                 self._start_native(event)
@@ -257,10 +268,11 @@ class HttpProtocol(asyncio.Protocol):
                 self._start(event)
             elif type(event) is _core.UpgradeEvent:
                 self._start_websocket(event)
-                return
+                return False  # (no timeout for a WebSocket)
             else:  # an ErrorEvent: the connection cannot continue
                 self._protocol_error(event.status, event.response)
-                return
+                return False
+        return False
 
     def _start(self, head: _core.HeadEvent) -> None:
         self._disarm()
@@ -487,7 +499,12 @@ class HttpProtocol(asyncio.Protocol):
             self.on_deadline = callback
 
     def _arm_request(self) -> None:
-        """The request (its head, or the next piece of its body) must arrive in time."""
+        """The request (its head, or the next piece of its body) must arrive in time; not
+        while writing is paused: the server waits for the client to read its responses, and
+        reads no request meanwhile (resume_writing() arms it again)."""
+        if self.write_paused:
+            self._disarm()
+            return
         self._arm(self.config.timeout_request, HttpProtocol._request_timeout)
 
     def _arm_idle(self) -> None:

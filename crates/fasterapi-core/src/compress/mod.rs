@@ -1,12 +1,15 @@
 //! Gzip compression of response bodies (GZipMiddleware), on flate2: a whole body at once, or
 //! a body that streams, compressed piece by piece into one gzip member; and the middleware's
-//! decision for a whole response ([`policy`]).
+//! decision for a whole response ([`policy`]). Brotli ([`brotli`]) and the choice of a coding
+//! by Accept-Encoding ([`accept`]), for CompressMiddleware.
 
 use std::io::Write;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
+pub mod accept;
+pub mod brotli;
 pub mod policy;
 
 /// `data` as one gzip member at `level` (0 to 9; higher is smaller and slower).

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use fasterapi_core::compress::policy::Headers;
 use fasterapi_core::cors::Preflight;
 use fasterapi_core::http::{status_has_no_body, RequestHead};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -291,9 +292,16 @@ impl ShortDoor {
         inject.call1((route, values))
     }
 
+    /// The request's head (until it is promoted).
+    fn head(&self) -> PyResult<&RequestHead> {
+        self.head
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("the request was promoted"))
+    }
+
     /// What one of FasterAPI's security schemes reads of the request: a `HeaderView`.
     pub fn header_view<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let head = self.head.as_ref().expect("not promoted");
+        let head = self.head()?;
         let view = HeaderView {
             pairs: head.headers.clone(),
         };
@@ -418,15 +426,17 @@ impl ShortDoor {
     /// Writes the response (and logs it).
     pub fn write(&self, py: Python<'_>, response: &Bound<'_, PyAny>) -> PyResult<()> {
         let path = self.short.get();
-        path.write.bind(py).call1((response,))?;
-        let answered = if self.keep_alive {
+        // (the transport may be closed already, by an earlier write that failed: the client
+        // is gone, and the connection ends)
+        let written = path.write.bind(py).call1((response,)).is_ok();
+        let answered = if self.keep_alive && written {
             ANSWERED
         } else {
             ANSWERED_CLOSE
         };
         path.answered.store(answered, Ordering::Relaxed);
         if path.access_log {
-            let head = self.head.as_ref().expect("not promoted");
+            let head = self.head()?;
             let bytes = response.cast::<PyBytes>()?.as_bytes();
             let status: u16 = std::str::from_utf8(&bytes[9..12])
                 .ok()
@@ -452,7 +462,9 @@ impl ShortDoor {
         media: &Py<PyAny>,
         raw: &Py<PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let head = self.head.take().expect("promoted once");
+        let Some(head) = self.head.take() else {
+            return Err(PyRuntimeError::new_err("the request was promoted already"));
+        };
         let path = self.short.get();
         let written = path.answered.load(Ordering::Relaxed) != NOT_SERVED;
         let event = RouteEvent {
