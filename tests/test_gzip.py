@@ -9,6 +9,7 @@ import zlib
 import pytest
 
 from tests.apps.gzip_app import gzip_app
+from tests.support.doors import open_client
 
 # url, compressed for a gzip client, Vary, Content-Length when compressed or plain (None: none)
 CASES = [
@@ -32,7 +33,7 @@ def test_what_is_compressed(client, url, compressed, vary, length):
     plain = client.get(url, headers={"accept-encoding": "identity"})
     packed = client.get(url, headers={"accept-encoding": "gzip, deflate"})
     assert packed.content == plain.content  # httpx decodes gzip
-    encoding = "gzip" if compressed else ("br" if url == "/encoded" else None)
+    encoding = "gzip" if compressed else ("compress" if url == "/encoded" else None)
     assert packed.headers.get("content-encoding") == encoding
     assert packed.headers.get("vary") == vary
     # A client without gzip gets the same Vary on a body the middleware would compress.
@@ -72,3 +73,62 @@ def test_each_streamed_piece_can_be_decoded_as_it_comes():
     with pytest.raises(RuntimeError, match="finished"):
         stream.write(b"more")
     assert gzip.decompress(_core.gzip_compress(b"abc" * 1000, 9)) == b"abc" * 1000
+
+
+# -- CompressMiddleware: brotli or gzip, by Accept-Encoding -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compressing(door):
+    from FasterAPI.middleware.compress import CompressMiddleware
+
+    with open_client(gzip_app(CompressMiddleware), door) as client:
+        yield client
+
+
+@pytest.mark.fasterapi_only  # FastAPI has no CompressMiddleware
+@pytest.mark.parametrize("url, compressed, vary, length", CASES)
+@pytest.mark.parametrize(
+    "accept, coding",
+    [("gzip, deflate, br", "br"), ("br;q=0.5, gzip", "gzip"), ("*", "br"), ("br;q=0", None)],
+)
+def test_compress_middleware_picks_the_coding(
+    compressing, url, compressed, vary, length, accept, coding
+):
+    """The same responses as GZipMiddleware compresses, in the coding the client weighs
+    highest (brotli on a tie); none it accepts: as they are, with the same Vary."""
+    plain = compressing.get(url, headers={"accept-encoding": "identity"})
+    packed = compressing.get(url, headers={"accept-encoding": accept})
+    assert packed.content == plain.content  # httpx decodes br (brotli) and gzip
+    expected = (coding if compressed else None) or ("compress" if url == "/encoded" else None)
+    assert packed.headers.get("content-encoding") == expected, (url, accept)
+    assert packed.headers.get("vary") == vary == plain.headers.get("vary")
+    if expected in ("br", "gzip") and url != "/stream":
+        assert int(packed.headers["content-length"]) < int(length or 10**9)
+
+
+@pytest.mark.fasterapi_only  # FastAPI has no CompressMiddleware
+def test_compress_middleware_streams_brotli_piece_by_piece():
+    import brotli
+    from FasterAPI import _core
+
+    stream = _core.BrotliStream(4)
+    first = stream.write(b"data: 1\n\n")
+    assert brotli.Decompressor().process(first) == b"data: 1\n\n"  # whole as it comes
+    rest = stream.write(b"more") + stream.finish()
+    assert brotli.decompress(first + rest) == b"data: 1\n\nmore"
+    assert brotli.decompress(_core.brotli_compress(b"x" * 10_000, 11)) == b"x" * 10_000
+
+
+@pytest.mark.fasterapi_only  # FastAPI has no CompressMiddleware
+def test_compress_middleware_refuses_what_it_cannot_do():
+    from FasterAPI.middleware.compress import CompressMiddleware
+
+    for options, words in [
+        ({"brotli": False, "gzip": False}, "needs brotli=True or gzip=True"),
+        ({"brotli_quality": 12}, "brotli_quality is 0 to 11"),
+        ({"gzip_level": -1}, "gzip_level is 0 to 9"),
+        ({"minimum_size": -5}, "sizes"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            CompressMiddleware(None, **options)

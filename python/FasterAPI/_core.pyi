@@ -33,6 +33,9 @@ __all__ = [
     "set_json_default",
     "json_messages",
     "gzip_compress",
+    "brotli_compress",
+    "choose_encoding",
+    "BrotliStream",
     "GzipStream",
     "Gzip",
     "GzipAnswer",
@@ -318,6 +321,18 @@ def json_messages(content: Any, status: int) -> tuple[dict[str, Any], dict[str, 
 # -- gzip ----------------------------------------------------------------------------------------
 
 def gzip_compress(data: bytes, level: int) -> bytes: ...
+def brotli_compress(data: bytes, quality: int) -> bytes: ...
+def choose_encoding(accept_encoding: str, offered: list[str]) -> str | None:
+    """The coding of `offered` (the server's order of preference) that Accept-Encoding
+    weighs highest (q-values; `*`; `q=0` refuses), or None."""
+
+@final
+class BrotliStream:
+    """A streamed body compressed piece by piece into one brotli stream."""
+
+    def __new__(cls, quality: int) -> Self: ...
+    def write(self, data: bytes) -> bytes: ...
+    def finish(self) -> bytes: ...
 
 @final
 class GzipStream:

@@ -32,6 +32,7 @@ class Middleware:
 _BUNDLED = {
     "BaseHTTPMiddleware": "base",
     "CORSMiddleware": "cors",
+    "CompressMiddleware": "compress",
     "GZipMiddleware": "gzip",
     "HTTPSRedirectMiddleware": "httpsredirect",
     "SecurityHeadersMiddleware": "securityheaders",

@@ -53,7 +53,7 @@ class GZipMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         gzip = "gzip" in Headers(scope=scope).get("accept-encoding", "")
-        await self.app(scope, receive, _Responder(self, send, gzip).send)
+        await self.app(scope, receive, responder(self, send, gzip))
 
 
 def native_policy(args: Any, kwargs: dict[str, Any], outer: bool) -> _core.Gzip:
@@ -70,20 +70,41 @@ def native_policy(args: Any, kwargs: dict[str, Any], outer: bool) -> _core.Gzip:
 def responder(middleware: GZipMiddleware, send: Any, accepts: bool) -> Any:
     """The `send` that a response goes out by through `middleware`, for a client that accepts
     gzip or not (the native server's, for a response that streams)."""
-    return _Responder(middleware, send, accepts).send
+    codec = Codec(b"gzip", middleware.compresslevel) if accepts else None
+    return Responder(middleware, send, codec).send
 
 
-class _Responder:
-    """One response on its way out: held at its start until the first body piece says
-    whether and how it is compressed."""
+class Codec:
+    """A content coding (`gzip` or `br`) at a level: a whole body, or a stream."""
 
-    def __init__(self, middleware: GZipMiddleware, send: Any, gzip: bool) -> None:
+    def __init__(self, name: bytes, level: int) -> None:
+        self.name = name
+        self.level = level
+
+    def whole(self, body: bytes) -> bytes:
+        if self.name == b"br":
+            return _core.brotli_compress(body, self.level)
+        return _core.gzip_compress(body, self.level)
+
+    def stream(self) -> Any:
+        if self.name == b"br":
+            return _core.BrotliStream(self.level)
+        return _core.GzipStream(self.level)
+
+
+class Responder:
+    """One response on its way out through a compressing middleware (GZipMiddleware,
+    CompressMiddleware: its `minimum_size`, `thread_minimum_size` and
+    `exclude_content_types`), for a client that accepts `codec` (None: none it offers):
+    held at its start until the first body piece says whether and how it is compressed."""
+
+    def __init__(self, middleware: Any, send: Any, codec: Codec | None) -> None:
         self.middleware = middleware
         self.downstream = send
-        self.gzip = gzip
+        self.codec = codec
         self.start: dict[str, Any] | None = None
         self.passthrough = False  # sent as it is: encoded, partial or excluded
-        self.stream: Any = None  # the GzipStream of a streamed, compressed body
+        self.stream: Any = None  # the codec's stream for a streamed, compressed body
         self.started = False
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -124,28 +145,28 @@ class _Responder:
         vary = [v for k, v in headers if k == b"vary"]
         headers = [(k, v) for k, v in headers if k != b"vary"]
         headers.append((b"vary", b", ".join([*vary, b"Accept-Encoding"])))
-        if self.gzip:
+        if self.codec is not None:
             if more:
-                self.stream = _core.GzipStream(self.middleware.compresslevel)
+                self.stream = self.codec.stream()
                 body = await self._piece(message)
                 headers = [(k, v) for k, v in headers if k != b"content-length"]
             else:
                 body = await self._whole(body)
                 headers = [(k, v) for k, v in headers if k != b"content-length"]
                 headers.append((b"content-length", str(len(body)).encode()))
-            headers.append((b"content-encoding", b"gzip"))
+            headers.append((b"content-encoding", self.codec.name))
             message = {**message, "body": body}
         await self.downstream({**start, "headers": headers})
         await self.downstream(message)
 
     async def _whole(self, body: bytes) -> bytes:
-        level = self.middleware.compresslevel
+        assert self.codec is not None
         if len(body) >= self.middleware.thread_minimum_size:
-            return await run_in_threadpool(_core.gzip_compress, body, level)
-        return _core.gzip_compress(body, level)
+            return await run_in_threadpool(self.codec.whole, body)
+        return self.codec.whole(body)
 
     async def _piece(self, message: dict[str, Any]) -> bytes:
-        """A piece of a streamed body, compressed; the last one ends the gzip member."""
+        """A piece of a streamed body, compressed; the last one ends the stream."""
         body = message.get("body", b"")
         stream = self.stream
         if len(body) >= self.middleware.thread_minimum_size:

@@ -1,6 +1,7 @@
 //! Gzip for GZipMiddleware: `gzip_compress(data, level)` and `GzipStream`, over
 //! fasterapi-core's compress module; large bodies are compressed without holding the GIL.
 //! `Gzip` is the middleware run by the native server (`GzipAnswer`: for one request).
+//! Brotli (`brotli_compress`, `BrotliStream`) and `choose_encoding`, for CompressMiddleware.
 
 use fasterapi_core::compress;
 use fasterapi_core::compress::policy::{GzipPolicy, Headers};
@@ -66,9 +67,68 @@ impl GzipStream {
     }
 }
 
-/// Adds `gzip_compress` and `GzipStream` to `FasterAPI._core`.
+/// `data` as one brotli stream.
+#[pyfunction]
+pub fn brotli_compress<'py>(py: Python<'py>, data: &[u8], quality: u32) -> Bound<'py, PyBytes> {
+    let packed = if data.len() >= DETACH_FROM {
+        py.detach(|| compress::brotli::brotli(data, quality))
+    } else {
+        compress::brotli::brotli(data, quality)
+    };
+    PyBytes::new(py, &packed)
+}
+
+/// A streamed body compressed piece by piece into one brotli stream.
+#[pyclass(module = "FasterAPI._core")]
+pub struct BrotliStream {
+    stream: Option<compress::brotli::BrotliStream>,
+}
+
+#[pymethods]
+impl BrotliStream {
+    #[new]
+    fn new(quality: u32) -> Self {
+        Self {
+            stream: Some(compress::brotli::BrotliStream::new(quality)),
+        }
+    }
+
+    /// `data` compressed and flushed.
+    fn write<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let stream = self.stream.as_mut().ok_or_else(finished)?;
+        let packed = if data.len() >= DETACH_FROM {
+            py.detach(|| stream.write(data))
+        } else {
+            stream.write(data)
+        };
+        Ok(PyBytes::new(py, &packed))
+    }
+
+    /// The rest of the stream; it is over.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let stream = self.stream.take().ok_or_else(finished)?;
+        Ok(PyBytes::new(py, &stream.finish()))
+    }
+}
+
+fn finished() -> PyErr {
+    pyo3::exceptions::PyRuntimeError::new_err("the stream is finished")
+}
+
+/// The content coding of `offered` (in the server's order of preference) that a request's
+/// Accept-Encoding weighs highest, or None when it accepts none of them.
+#[pyfunction]
+pub fn choose_encoding(accept_encoding: &str, offered: Vec<String>) -> Option<String> {
+    let names: Vec<&str> = offered.iter().map(String::as_str).collect();
+    compress::accept::choose(accept_encoding.as_bytes(), &names).map(|i| offered[i].clone())
+}
+
+/// Adds the compression functions and classes to `FasterAPI._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gzip_compress, m)?)?;
+    m.add_function(wrap_pyfunction!(brotli_compress, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_encoding, m)?)?;
+    m.add_class::<BrotliStream>()?;
     m.add_class::<GzipStream>()?;
     m.add_class::<Gzip>()?;
     m.add_class::<GzipAnswer>()?;
