@@ -132,3 +132,23 @@ def test_compress_middleware_refuses_what_it_cannot_do():
     ]:
         with pytest.raises(ValueError, match=words):
             CompressMiddleware(None, **options)
+
+
+@pytest.mark.fasterapi_only  # FastAPI has no CompressMiddleware
+def test_compress_middleware_keeps_the_native_path():
+    """The native server runs CompressMiddleware itself, as it runs GZipMiddleware (not both:
+    one would compress inside the other, which the stack does)."""
+    from FasterAPI import TestClient
+    from FasterAPI.middleware.compress import CompressMiddleware
+    from FasterAPI.middleware.gzip import GZipMiddleware
+    from FasterAPI.server.native import route_paths
+
+    alone = gzip_app(CompressMiddleware)
+    both = gzip_app(CompressMiddleware)
+    both.add_middleware(GZipMiddleware)
+    for app in (alone, both):
+        with TestClient(app) as client:
+            assert client.get("/big", headers={"accept-encoding": "br"}).text == "x" * 1000
+    ours = {"/big", "/small", "/json", "/png", "/encoded", "/stream", "/events"}
+    assert all(path.native for path in route_paths(alone) if path.path in ours)
+    assert not any(path.native for path in route_paths(both) if path.path in ours)

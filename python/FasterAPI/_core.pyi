@@ -344,10 +344,19 @@ class GzipStream:
 
 @final
 class Gzip:
-    """GZipMiddleware run by the native server (FasterAPI.middleware.gzip.native_policy)."""
+    """GZipMiddleware (or CompressMiddleware) run by the native server (`native_policy` of
+    FasterAPI.middleware.gzip and .compress)."""
 
     def __new__(
-        cls, minimum_size: int, level: int, excluded: list[str], middleware: Any, outer: bool
+        cls,
+        minimum_size: int,
+        level: int,
+        excluded: list[str],
+        middleware: Any,
+        outer: bool,
+        brotli: int | None = None,
+        gzip: bool = True,
+        negotiate: bool = False,
     ) -> Self: ...
 
 @final
@@ -356,7 +365,10 @@ class GzipAnswer:
 
     @property
     def accepts(self) -> bool:
-        """The client accepts gzip."""
+        """The client accepts a coding offered."""
+    @property
+    def coding(self) -> str | None:
+        """That coding's name ("br", "gzip"), or None."""
     @property
     def middleware(self) -> Any:
         """The Python GZipMiddleware, for a response that streams."""

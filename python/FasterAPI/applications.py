@@ -40,6 +40,8 @@ from .exceptions import (
     endpoint_context,
 )
 from .middleware.base import BaseHTTPMiddleware
+from .middleware.compress import CompressMiddleware
+from .middleware.compress import native_policy as compress_policy
 from .middleware.cors import CORSMiddleware, native_policy
 from .middleware.errors import ServerErrorMiddleware, answer_errors_before_start
 from .middleware.exceptions import ExceptionMiddleware, answer, lookup_handler
@@ -573,19 +575,23 @@ class Faster(_core.AsgiApp):
 
     def _native_stack(self) -> _core.ServerStack | None:
         """The app's middleware as the native server runs it itself for its native routes,
-        when each is CORSMiddleware, GZipMiddleware, TrustedHostMiddleware,
-        HTTPSRedirectMiddleware or SecurityHeadersMiddleware, at most one of each (else
-        None: every request goes through the middleware stack)."""
+        when each is CORSMiddleware, GZipMiddleware (or CompressMiddleware),
+        TrustedHostMiddleware, HTTPSRedirectMiddleware or SecurityHeadersMiddleware, at most
+        one of each (else None: every request goes through the middleware stack)."""
         kinds = [cls for cls, _, _ in self.user_middleware]
         self._server_https_redirect = HTTPSRedirectMiddleware in kinds
         if not kinds or len(set(kinds)) != len(kinds) or not set(kinds) <= _SERVER_MIDDLEWARE:
             return None
+        if GZipMiddleware in kinds and CompressMiddleware in kinds:
+            return None  # (two compressions, one inside the other: the stack's)
         cors = gzip = hosts = security = None
         for cls, args, kwargs in self.user_middleware:  # outermost first
             if cls is CORSMiddleware:
                 cors = native_policy(args, kwargs)
             elif cls is GZipMiddleware:
                 gzip = gzip_policy(args, kwargs, outer=cors is None)
+            elif cls is CompressMiddleware:
+                gzip = compress_policy(args, kwargs, outer=cors is None)
             elif cls is TrustedHostMiddleware:
                 hosts = TrustedHostMiddleware(None, *args, **kwargs).native_hosts()
             elif cls is SecurityHeadersMiddleware:
@@ -926,6 +932,7 @@ _SERVER_MIDDLEWARE = frozenset(
     (
         CORSMiddleware,
         GZipMiddleware,
+        CompressMiddleware,
         TrustedHostMiddleware,
         HTTPSRedirectMiddleware,
         SecurityHeadersMiddleware,

@@ -62,5 +62,27 @@ class CompressMiddleware:
             return
         accept = Headers(scope=scope).get("accept-encoding", "")
         chosen = _core.choose_encoding(accept, self._offered) if accept else None
-        codec = None if chosen is None else self.codecs[chosen]
-        await self.app(scope, receive, Responder(self, send, codec).send)
+        await self.app(scope, receive, self.responder(send, chosen))
+
+    def responder(self, send: Any, coding: str | None) -> Any:
+        """The `send` that a response goes out by through this middleware, in `coding` (None:
+        the client accepts none offered); the native server's, for a response that streams."""
+        return Responder(self, send, self.codecs.get(coding) if coding else None).send
+
+
+def native_policy(args: Any, kwargs: dict[str, Any], outer: bool) -> _core.Gzip:
+    """`CompressMiddleware(app, *args, **kwargs)` for the native server to run (outside the
+    app's CORSMiddleware if `outer`), its arguments checked; the middleware itself
+    compresses what streams."""
+    middleware = CompressMiddleware(None, *args, **kwargs)
+    brotli, gzip = middleware.codecs.get("br"), middleware.codecs.get("gzip")
+    return _core.Gzip(
+        middleware.minimum_size,
+        gzip.level if gzip is not None else 0,
+        sorted(middleware.exclude_content_types),
+        middleware,
+        outer,
+        brotli=None if brotli is None else brotli.level,
+        gzip=gzip is not None,
+        negotiate=True,
+    )

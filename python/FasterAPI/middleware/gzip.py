@@ -53,7 +53,12 @@ class GZipMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         gzip = "gzip" in Headers(scope=scope).get("accept-encoding", "")
-        await self.app(scope, receive, responder(self, send, gzip))
+        await self.app(scope, receive, self.responder(send, "gzip" if gzip else None))
+
+    def responder(self, send: Any, coding: str | None) -> Any:
+        """The `send` that a response goes out by through this middleware, for a client that
+        accepts gzip (`coding`) or not (the native server's, for a response that streams)."""
+        return Responder(self, send, Codec(b"gzip", self.compresslevel) if coding else None).send
 
 
 def native_policy(args: Any, kwargs: dict[str, Any], outer: bool) -> _core.Gzip:
@@ -65,13 +70,6 @@ def native_policy(args: Any, kwargs: dict[str, Any], outer: bool) -> _core.Gzip:
     return _core.Gzip(
         middleware.minimum_size, middleware.compresslevel, excluded, middleware, outer
     )
-
-
-def responder(middleware: GZipMiddleware, send: Any, accepts: bool) -> Any:
-    """The `send` that a response goes out by through `middleware`, for a client that accepts
-    gzip or not (the native server's, for a response that streams)."""
-    codec = Codec(b"gzip", middleware.compresslevel) if accepts else None
-    return Responder(middleware, send, codec).send
 
 
 class Codec:

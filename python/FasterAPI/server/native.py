@@ -39,7 +39,6 @@ from .._body_limit import CONTENT_TOO_LARGE
 from .._http.body import ClientDisconnect
 from ..applications import Faster
 from ..exceptions import HTTPException
-from ..middleware.gzip import responder
 from ..middleware.securityheaders import secured
 from ..responses import Response, inject_response
 from ..routing import APIRoute
@@ -466,11 +465,11 @@ class NativeCycle:
             return send
         scope["fasterapi.outer_send"] = send
         if gzip is not None and gzip.outer:
-            send = responder(gzip.middleware, send, gzip.accepts)
+            send = gzip.middleware.responder(send, gzip.coding)
         if cors is not None:
             send = cors.wrap(send)
         if gzip is not None and not gzip.outer:
-            send = responder(gzip.middleware, send, gzip.accepts)
+            send = gzip.middleware.responder(send, gzip.coding)
         if security is not None:
             send = secured(security, send)
         return send

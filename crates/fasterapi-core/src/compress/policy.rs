@@ -1,8 +1,35 @@
 //! GZipMiddleware's decision for a response whose body is all there, as Starlette's (and
 //! FasterAPI.middleware.gzip's) makes it: left as it is, given `Vary: Accept-Encoding` only,
-//! or compressed.
+//! or compressed; CompressMiddleware's, the same in the coding chosen for the request.
 
+use super::brotli::brotli;
 use super::gzip;
+
+/// A content coding at its level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coding {
+    /// gzip at a level from 0 to 9.
+    Gzip(u32),
+    /// brotli at a quality from 0 to 11.
+    Brotli(u32),
+}
+
+impl Coding {
+    /// Its Content-Encoding name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Coding::Gzip(_) => "gzip",
+            Coding::Brotli(_) => "br",
+        }
+    }
+
+    pub fn compress(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Coding::Gzip(level) => gzip(data, level),
+            Coding::Brotli(quality) => brotli(data, quality),
+        }
+    }
+}
 
 /// Header pairs, names in lower case.
 pub type Headers = Vec<(Vec<u8>, Vec<u8>)>;
@@ -28,6 +55,23 @@ impl GzipPolicy {
         body: &[u8],
         accepts: bool,
     ) -> Option<(Headers, Vec<u8>)> {
+        self.apply_coding(
+            status,
+            headers,
+            body,
+            accepts.then_some(Coding::Gzip(self.level)),
+        )
+    }
+
+    /// `apply`, with the coding chosen for the request (None: it accepts none offered).
+    pub fn apply_coding(
+        &self,
+        status: u16,
+        headers: &[(Vec<u8>, Vec<u8>)],
+        body: &[u8],
+        coding: Option<Coding>,
+    ) -> Option<(Headers, Vec<u8>)> {
+        let accepts = coding.is_some();
         if self.passes_through(status, headers) || body.len() < self.minimum_size {
             return None;
         }
@@ -42,15 +86,18 @@ impl GzipPolicy {
         }
         vary.push(b"Accept-Encoding");
         out.push((b"vary".to_vec(), vary.join(&b", "[..])));
-        if !accepts {
+        let Some(coding) = coding else {
             return Some((out, body.to_vec()));
-        }
-        let packed = gzip(body, self.level);
+        };
+        let packed = coding.compress(body);
         out.push((
             b"content-length".to_vec(),
             packed.len().to_string().into_bytes(),
         ));
-        out.push((b"content-encoding".to_vec(), b"gzip".to_vec()));
+        out.push((
+            b"content-encoding".to_vec(),
+            coding.name().as_bytes().to_vec(),
+        ));
         Some((out, packed))
     }
 
@@ -121,6 +168,23 @@ mod tests {
                 ("content-length", &length),
                 ("content-encoding", "gzip"),
             ])
+        );
+    }
+
+    #[test]
+    fn brotli_is_named_and_decodes() {
+        let body = b"z".repeat(100);
+        let given = headers(&[("content-type", "text/plain")]);
+        let coding = Some(Coding::Brotli(4));
+        let (out, packed) = policy().apply_coding(200, &given, &body, coding).unwrap();
+        let mut plain = Vec::new();
+        ::brotli::Decompressor::new(&packed[..], 4096)
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, body);
+        assert_eq!(
+            out.last().unwrap(),
+            &(b"content-encoding".to_vec(), b"br".to_vec())
         );
     }
 

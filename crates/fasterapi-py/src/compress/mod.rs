@@ -4,7 +4,7 @@
 //! Brotli (`brotli_compress`, `BrotliStream`) and `choose_encoding`, for CompressMiddleware.
 
 use fasterapi_core::compress;
-use fasterapi_core::compress::policy::{GzipPolicy, Headers};
+use fasterapi_core::compress::policy::{Coding, GzipPolicy, Headers};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use pyo3::{PyTraverseError, PyVisit};
@@ -135,26 +135,43 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// GZipMiddleware run by the native server (`GzipPolicy`): its options, and the Python
-/// middleware (made without an app) that compresses what streams.
+/// GZipMiddleware (or CompressMiddleware) run by the native server (`GzipPolicy`): its
+/// options, and the Python middleware (made without an app) that compresses what streams.
 #[pyclass(frozen, module = "FasterAPI._core")]
 pub struct Gzip {
     policy: GzipPolicy,
     middleware: Py<PyAny>,
     /// It is outside the app's CORSMiddleware (added after it).
     outer: bool,
+    /// The codings offered, in the server's order of preference: CompressMiddleware's,
+    /// chosen by Accept-Encoding's weights (`negotiate`); else GZipMiddleware's gzip, for a
+    /// client whose Accept-Encoding says "gzip" (as Starlette reads it).
+    pub codings: Vec<Coding>,
+    pub negotiate: bool,
 }
 
 #[pymethods]
 impl Gzip {
+    /// `level` is gzip's; `brotli`, CompressMiddleware's brotli quality (None: no brotli);
+    /// `gzip=False`: no gzip.
     #[new]
+    #[pyo3(signature = (minimum_size, level, excluded, middleware, outer, brotli=None, gzip=true, negotiate=false))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         minimum_size: usize,
         level: u32,
         excluded: Vec<String>,
         middleware: Py<PyAny>,
         outer: bool,
+        brotli: Option<u32>,
+        gzip: bool,
+        negotiate: bool,
     ) -> Self {
+        let mut codings = Vec::new();
+        codings.extend(brotli.map(Coding::Brotli));
+        if gzip {
+            codings.push(Coding::Gzip(level));
+        }
         Gzip {
             policy: GzipPolicy {
                 minimum_size,
@@ -163,6 +180,8 @@ impl Gzip {
             },
             middleware,
             outer,
+            codings,
+            negotiate,
         }
     }
 
@@ -171,18 +190,21 @@ impl Gzip {
     }
 }
 
-/// GZipMiddleware for one request: its policy and whether the client accepts gzip.
+/// GZipMiddleware (or CompressMiddleware) for one request: its policy and the coding the
+/// client accepts (None: none offered).
 #[pyclass(frozen, module = "FasterAPI._core")]
 pub struct GzipAnswer {
     gzip: Py<Gzip>,
-    /// The client accepts gzip (its Accept-Encoding says so).
-    #[pyo3(get)]
-    accepts: bool,
+    coding: Option<Coding>,
 }
 
 impl GzipAnswer {
-    pub fn new(gzip: Py<Gzip>, accepts: bool) -> Self {
-        GzipAnswer { gzip, accepts }
+    pub fn new(gzip: Py<Gzip>, coding: Option<Coding>) -> Self {
+        GzipAnswer { gzip, coding }
+    }
+
+    pub fn coding(&self) -> Option<Coding> {
+        self.coding
     }
 
     /// GZipMiddleware is outside CORSMiddleware: it sees the CORS headers.
@@ -201,15 +223,27 @@ impl GzipAnswer {
     ) -> Option<(Headers, Vec<u8>)> {
         let policy = &self.gzip.get().policy;
         if data.len() >= DETACH_FROM {
-            py.detach(|| policy.apply(status, headers, data, self.accepts))
+            py.detach(|| policy.apply_coding(status, headers, data, self.coding))
         } else {
-            policy.apply(status, headers, data, self.accepts)
+            policy.apply_coding(status, headers, data, self.coding)
         }
     }
 }
 
 #[pymethods]
 impl GzipAnswer {
+    /// The client accepts a coding offered.
+    #[getter]
+    fn accepts(&self) -> bool {
+        self.coding.is_some()
+    }
+
+    /// The name of that coding ("br", "gzip"), or None.
+    #[getter(coding)]
+    fn coding_name(&self) -> Option<&'static str> {
+        self.coding.map(Coding::name)
+    }
+
     /// The Python GZipMiddleware, for a response that streams.
     #[getter]
     fn middleware(&self, py: Python<'_>) -> Py<PyAny> {

@@ -5,6 +5,7 @@
 //! path without GZip) goes by the ASGI path, through the app's Python middleware stack, which
 //! words that answer.
 
+use fasterapi_core::compress::accept::choose;
 use fasterapi_core::hosts::TrustedHosts;
 use pyo3::prelude::*;
 use pyo3::{PyTraverseError, PyVisit};
@@ -23,8 +24,9 @@ pub struct ServerStack {
     pub cors: Option<Py<Cors>>,
     /// TrustedHostMiddleware's allowed hosts (None: it is not used, or allows any).
     pub hosts: Option<TrustedHosts>,
-    /// GZipMiddleware, for a client that accepts gzip, and for one that does not.
-    gzip: Option<(Py<GzipAnswer>, Py<GzipAnswer>)>,
+    /// GZipMiddleware (or CompressMiddleware): its answer for each coding offered, and for
+    /// a client that accepts none (last).
+    gzip: Option<(Py<Gzip>, Vec<Py<GzipAnswer>>)>,
     /// SecurityHeadersMiddleware's headers.
     pub security: Option<Py<SecurityHeaders>>,
 }
@@ -41,10 +43,14 @@ impl ServerStack {
         security: Option<Py<SecurityHeaders>>,
     ) -> PyResult<Self> {
         let gzip = match gzip {
-            Some(gzip) => Some((
-                Py::new(py, GzipAnswer::new(gzip.clone_ref(py), true))?,
-                Py::new(py, GzipAnswer::new(gzip, false))?,
-            )),
+            Some(gzip) => {
+                let mut answers = Vec::new();
+                let codings = gzip.get().codings.iter().map(|c| Some(*c));
+                for coding in codings.chain([None]) {
+                    answers.push(Py::new(py, GzipAnswer::new(gzip.clone_ref(py), coding))?);
+                }
+                Some((gzip, answers))
+            }
             None => None,
         };
         Ok(ServerStack {
@@ -58,9 +64,11 @@ impl ServerStack {
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.cors)?;
         visit.call(&self.security)?;
-        if let Some((accepts, not)) = &self.gzip {
-            visit.call(accepts)?;
-            visit.call(not)?;
+        if let Some((gzip, answers)) = &self.gzip {
+            visit.call(gzip)?;
+            for answer in answers {
+                visit.call(answer)?;
+            }
         }
         Ok(())
     }
@@ -84,14 +92,25 @@ impl ServerStack {
     }
 
     /// GZipMiddleware for a request with these headers: whether its client accepts gzip
-    /// (its first Accept-Encoding header says "gzip", as Starlette reads it).
+    /// (its first Accept-Encoding header says "gzip", as Starlette reads it); or
+    /// CompressMiddleware's coding for it (Accept-Encoding's weights).
     pub fn gzip(&self, py: Python<'_>, headers: &[(Vec<u8>, Vec<u8>)]) -> Option<Py<GzipAnswer>> {
-        let (accepts, not) = self.gzip.as_ref()?;
-        let gzip = headers
+        let (gzip, answers) = self.gzip.as_ref()?;
+        let gzip = gzip.get();
+        let accept = headers
             .iter()
             .find(|(name, _)| name == b"accept-encoding")
-            .is_some_and(|(_, value)| value.windows(4).any(|part| part == b"gzip"));
-        Some(if gzip { accepts } else { not }.clone_ref(py))
+            .map(|(_, value)| value.as_slice());
+        let chosen = match accept {
+            None => None,
+            Some(accept) if gzip.negotiate => {
+                let names: Vec<&str> = gzip.codings.iter().map(|c| c.name()).collect();
+                choose(accept, &names)
+            }
+            Some(accept) => accept.windows(4).any(|part| part == b"gzip").then_some(0),
+        };
+        let none = answers.len() - 1;
+        Some(answers[chosen.unwrap_or(none)].clone_ref(py))
     }
 }
 
