@@ -554,6 +554,8 @@ def test_security_headers_on_every_response_a_routes_own_winning(make_client, se
         "/json", headers={"Origin": "https://b.com", "Access-Control-Request-Method": "GET"}
     )
     assert preflight.status_code == 200
+    # (answered by CORSMiddleware: with the security headers when they are added outside it)
+    assert ("x-content-type-options" in preflight.headers) is secure_outside
 
 
 @pytest.mark.fasterapi_only  # FastAPI has no SecurityHeadersMiddleware
@@ -579,6 +581,12 @@ def test_security_headers_refuse_what_cannot_be_sent():
         cross_origin_opener_policy=None,
     )
     assert bare.policy.apply([]) == []
+    own = [(b"x-frame-options", b"DENY")]
+    for headers in (own, iter(own), (pair for pair in own)):  # any iterable, read once
+        applied = SecurityHeadersMiddleware(None).policy.apply(headers)
+        assert [v for n, v in applied if n == b"x-frame-options"] == [b"DENY"]
+    with pytest.raises(ValueError, match="set by the server"):
+        SecurityHeadersMiddleware(None, headers={"Upgrade": "h2c"})
 
 
 def test_https_redirect_beside_gzip_keeps_https_requests_on_the_native_path(door, make_client):

@@ -16,8 +16,8 @@ pub fn choose(accept_encoding: &[u8], offered: &[&str]) -> Option<usize> {
         let mut weight = 1000;
         for param in parts {
             let param = trim(param);
-            if param.len() > 2 && param[..2].eq_ignore_ascii_case(b"q=") {
-                weight = quality(&param[2..]).unwrap_or(0);
+            if param.len() >= 2 && param[..2].eq_ignore_ascii_case(b"q=") {
+                weight = quality(&param[2..]).unwrap_or(0); // (a malformed one refuses)
             }
         }
         if coding == b"*" {
@@ -45,13 +45,25 @@ fn trim(bytes: &[u8]) -> &[u8] {
     }
 }
 
-/// A qvalue (`0`, `0.5`, `1.000`) in thousandths; None when malformed.
+/// A qvalue in thousandths, as RFC 9110 writes one (`0`, `0.5`, `1`, `1.000`: a 0 or 1, then
+/// at most three decimals, none but 0 after a 1); None when malformed.
 fn quality(text: &[u8]) -> Option<u32> {
-    let text = std::str::from_utf8(text).ok()?;
-    let value: f64 = text.parse().ok()?;
-    (0.0..=1.0)
-        .contains(&value)
-        .then(|| (value * 1000.0).round() as u32)
+    let (whole, decimals) = match text.iter().position(|&b| b == b'.') {
+        Some(dot) => (&text[..dot], &text[dot + 1..]),
+        None => (text, &[][..]),
+    };
+    if decimals.len() > 3 || !decimals.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut thousandths = 0;
+    for (i, &digit) in decimals.iter().enumerate() {
+        thousandths += u32::from(digit - b'0') * [100, 10, 1][i];
+    }
+    match whole {
+        b"0" => Some(thousandths),
+        b"1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -77,5 +89,8 @@ mod tests {
         assert_eq!(choose(b"*", &OFFERED), Some(0));
         assert_eq!(choose(b"*;q=0.2, br;q=0.1", &OFFERED), Some(1));
         assert_eq!(choose(b"br;q=2, gzip;q=x", &OFFERED), None);
+        assert_eq!(choose(b"br;q=, gzip;q=0.001", &OFFERED), Some(1));
+        assert_eq!(choose(b"br;q=1e-3, gzip;q=1.0001", &OFFERED), None);
+        assert_eq!(choose(b"br;q=0.999, gzip;q=1.000", &OFFERED), Some(1));
     }
 }

@@ -6,16 +6,21 @@
 pub type Header = (Vec<u8>, Vec<u8>);
 
 /// Names the middleware refuses: the server writes them, or another middleware owns them.
-const REFUSED: [&str; 9] = [
+const REFUSED: [&str; 14] = [
     "connection",
     "content-encoding",
     "content-length",
     "content-type",
     "date",
+    "keep-alive",
+    "proxy-connection",
     "server",
-    "transfer-encoding",
-    "vary",
     "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "vary",
 ];
 
 /// The headers to add, checked once.
@@ -113,6 +118,8 @@ mod tests {
             ("Vary", "Origin"),
             ("Access-Control-Allow-Origin", "*"),
             ("Set-Cookie", "a=b"),
+            ("Upgrade", "h2c"),
+            ("Trailer", "x"),
         ];
         for pair in refused {
             assert!(SecurityHeaders::new(&pairs(&[pair])).is_err(), "{pair:?}");

@@ -433,8 +433,8 @@ enum Taken<'py> {
 }
 
 /// The answer to a CORS preflight from the app's CORSMiddleware, when the server runs it
-/// without GZipMiddleware (and the request's Host passes TrustedHostMiddleware, if any): None
-/// for any other request.
+/// without GZip/CompressMiddleware nor SecurityHeadersMiddleware (and the request's Host
+/// passes TrustedHostMiddleware, if any): None for any other request.
 fn preflight(
     py: Python<'_>,
     dispatcher: &Py<Dispatcher>,
@@ -450,9 +450,9 @@ fn preflight(
     let Some(cors) = &stack.cors else {
         return Ok(None);
     };
-    if stack.has_gzip() || !stack.host_allowed(&head.headers) {
-        // GZipMiddleware may compress the answer, TrustedHostMiddleware answer it instead:
-        // the Python stack words it
+    if stack.has_gzip() || stack.security.is_some() || !stack.host_allowed(&head.headers) {
+        // GZipMiddleware may compress the answer, SecurityHeadersMiddleware add to it,
+        // TrustedHostMiddleware answer instead: the Python stack words it
         return Ok(None);
     }
     let answer = cors.get().answer(py, &head.method, |see| {

@@ -27,12 +27,13 @@ impl SecurityHeaders {
     /// `headers` (an ASGI header list) with the missing ones added: a new list.
     fn apply<'py>(&self, headers: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         let py = headers.py();
+        // (read once: ASGI allows any iterable, an iterator among them)
         let list = PyList::empty(py);
         for pair in headers.try_iter()? {
             list.append(pair?)?;
         }
         let mut names: Vec<Vec<u8>> = Vec::new();
-        visit_headers(headers, |name, _| {
+        visit_headers(list.as_any(), |name, _| {
             names.push(name.to_ascii_lowercase());
             Ok(false)
         })?;
