@@ -69,9 +69,10 @@ $(VENVC)/.deps: requirements-dev.txt compat/requirements.txt
 	$(VENVC)/bin/python -m pip install -q --upgrade pip
 	$(VENVC)/bin/python -m pip install -q -r requirements-dev.txt -r compat/requirements.txt
 	$(VENVC)/bin/python -m pip uninstall -q -y fastapi 2>/dev/null || true
-	# (with brotli installed, httpx asks for `br` too, and FastAPI's suite, whose 4,971 passes
-	# were counted without it, echoes its request headers in a few snapshots)
-	$(VENVC)/bin/python -m pip uninstall -q -y brotli 2>/dev/null || true
+	# (with brotli or zstandard installed, httpx asks for `br` or `zstd` too, and FastAPI's
+	# suite, whose 4,971 passes were counted without them, echoes its request headers in a few
+	# snapshots)
+	$(VENVC)/bin/python -m pip uninstall -q -y brotli zstandard 2>/dev/null || true
 	echo "$(abspath python)" > $$($(VENVC)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/fasterapi-dev.pth
 	touch $@
 

@@ -90,25 +90,33 @@ def compressing(door):
 @pytest.mark.parametrize("url, compressed, vary, length", CASES)
 @pytest.mark.parametrize(
     "accept, coding",
-    [("gzip, deflate, br", "br"), ("br;q=0.5, gzip", "gzip"), ("*", "br"), ("br;q=0", None)],
+    [
+        ("gzip, deflate, br", "br"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("gzip, deflate, br, zstd", "zstd"),
+        ("br, zstd;q=0.9", "br"),
+        ("*", "zstd"),
+        ("br;q=0", None),
+    ],
 )
 def test_compress_middleware_picks_the_coding(
     compressing, url, compressed, vary, length, accept, coding
 ):
     """The same responses as GZipMiddleware compresses, in the coding the client weighs
-    highest (brotli on a tie); none it accepts: as they are, with the same Vary."""
+    highest (zstd, then brotli, on a tie); none it accepts: as they are, with the same
+    Vary."""
     plain = compressing.get(url, headers={"accept-encoding": "identity"})
     packed = compressing.get(url, headers={"accept-encoding": accept})
-    assert packed.content == plain.content  # httpx decodes br (brotli) and gzip
+    assert packed.content == plain.content  # httpx decodes zstd, br and gzip
     expected = (coding if compressed else None) or ("compress" if url == "/encoded" else None)
     assert packed.headers.get("content-encoding") == expected, (url, accept)
     assert packed.headers.get("vary") == vary == plain.headers.get("vary")
-    if expected in ("br", "gzip") and url != "/stream":
+    if expected in ("zstd", "br", "gzip") and url != "/stream":
         assert int(packed.headers["content-length"]) < int(length or 10**9)
 
 
 @pytest.mark.fasterapi_only  # FastAPI has no CompressMiddleware
-def test_compress_middleware_streams_brotli_piece_by_piece():
+def test_compress_middleware_streams_brotli_and_zstd_piece_by_piece():
     import brotli
     from FasterAPI import _core
 
@@ -118,6 +126,15 @@ def test_compress_middleware_streams_brotli_piece_by_piece():
     rest = stream.write(b"more") + stream.finish()
     assert brotli.decompress(first + rest) == b"data: 1\n\nmore"
     assert brotli.decompress(_core.brotli_compress(b"x" * 10_000, 11)) == b"x" * 10_000
+    import zstandard
+
+    stream = _core.ZstdStream(3)
+    first = stream.write(b"data: 1\n\n")
+    reader = zstandard.ZstdDecompressor().decompressobj()
+    assert reader.decompress(first) == b"data: 1\n\n"  # whole as it comes
+    assert reader.decompress(stream.write(b"more") + stream.finish()) == b"more"
+    whole = _core.zstd_compress(b"x" * 10_000, 19)
+    assert zstandard.ZstdDecompressor().decompress(whole, max_output_size=10**6) == b"x" * 10_000
 
 
 @pytest.mark.fasterapi_only  # FastAPI has no CompressMiddleware
@@ -125,7 +142,8 @@ def test_compress_middleware_refuses_what_it_cannot_do():
     from FasterAPI.middleware.compress import CompressMiddleware
 
     for options, words in [
-        ({"brotli": False, "gzip": False}, "needs brotli=True or gzip=True"),
+        ({"zstd": False, "brotli": False, "gzip": False}, "needs zstd, brotli or gzip"),
+        ({"zstd_level": 0}, "zstd_level is 1 to 22"),
         ({"brotli_quality": 12}, "brotli_quality is 0 to 11"),
         ({"gzip_level": -1}, "gzip_level is 0 to 9"),
         ({"minimum_size": -5}, "sizes"),

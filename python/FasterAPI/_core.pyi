@@ -36,6 +36,8 @@ __all__ = [
     "brotli_compress",
     "choose_encoding",
     "BrotliStream",
+    "zstd_compress",
+    "ZstdStream",
     "GzipStream",
     "Gzip",
     "GzipAnswer",
@@ -322,9 +324,18 @@ def json_messages(content: Any, status: int) -> tuple[dict[str, Any], dict[str, 
 
 def gzip_compress(data: bytes, level: int) -> bytes: ...
 def brotli_compress(data: bytes, quality: int) -> bytes: ...
+def zstd_compress(data: bytes, level: int) -> bytes: ...
 def choose_encoding(accept_encoding: str, offered: list[str]) -> str | None:
     """The coding of `offered` (the server's order of preference) that Accept-Encoding
     weighs highest (q-values; `*`; `q=0` refuses), or None."""
+
+@final
+class ZstdStream:
+    """A streamed body compressed piece by piece into one zstd frame."""
+
+    def __new__(cls, level: int) -> Self: ...
+    def write(self, data: bytes) -> bytes: ...
+    def finish(self) -> bytes: ...
 
 @final
 class BrotliStream:
@@ -357,6 +368,7 @@ class Gzip:
         brotli: int | None = None,
         gzip: bool = True,
         negotiate: bool = False,
+        zstd: int | None = None,
     ) -> Self: ...
 
 @final

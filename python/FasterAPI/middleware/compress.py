@@ -1,7 +1,7 @@
 """CompressMiddleware: compresses responses with the best content coding the client accepts,
-brotli or gzip (Accept-Encoding's q-values weighed, the server preferring brotli on a tie), in
-Rust (the `brotli` crate, flate2). FastAPI has no such middleware; GZipMiddleware stays as
-Starlette's. A response smaller than `minimum_size`, already encoded, partial (206), or of an
+zstd, brotli or gzip (Accept-Encoding's q-values weighed, the server preferring them in that
+order on a tie), in Rust (the `zstd` crate, the `brotli` crate, flate2). FastAPI has no such
+middleware; GZipMiddleware stays as Starlette's. A response smaller than `minimum_size`, already encoded, partial (206), or of an
 excluded type goes out as it is, as with GZipMiddleware; a streamed one is compressed piece by
 piece, each piece flushed so that it reaches the client at once."""
 
@@ -15,15 +15,18 @@ from .gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, Codec, Responder
 
 
 class CompressMiddleware:
-    """`brotli_quality` is 0 to 11 (4, a common choice for responses made on the fly, compresses
-    about as fast as gzip's level 6 and smaller); `gzip_level` 0 to 9. `brotli=False` or
-    `gzip=False` leaves one out."""
+    """`zstd_level` is 1 to 22 (3, zstd's default); `brotli_quality` 0 to 11 (4, a common
+    choice for responses made on the fly, compresses about as fast as gzip's level 6 and
+    smaller); `gzip_level` 0 to 9. `zstd=False`, `brotli=False` or `gzip=False` leaves one
+    out."""
 
     def __init__(
         self,
         app: Any,
         minimum_size: int = 500,
         *,
+        zstd: bool = True,
+        zstd_level: int = 3,
         brotli: bool = True,
         brotli_quality: int = 4,
         gzip: bool = True,
@@ -31,8 +34,10 @@ class CompressMiddleware:
         thread_minimum_size: int = 128 * 1024,
         exclude_content_types: tuple[str, ...] = DEFAULT_EXCLUDED_CONTENT_TYPES,
     ) -> None:
-        if not brotli and not gzip:
-            raise ValueError("CompressMiddleware needs brotli=True or gzip=True")
+        if not (zstd or brotli or gzip):
+            raise ValueError("CompressMiddleware needs zstd, brotli or gzip")
+        if not 1 <= zstd_level <= 22:
+            raise ValueError(f"zstd_level is 1 to 22, not {zstd_level!r}")
         if not 0 <= brotli_quality <= 11:
             raise ValueError(f"brotli_quality is 0 to 11, not {brotli_quality!r}")
         if not 0 <= gzip_level <= 9:
@@ -49,6 +54,7 @@ class CompressMiddleware:
         self.codecs = {
             name: codec
             for name, codec in (
+                ("zstd", Codec(b"zstd", zstd_level) if zstd else None),
                 ("br", Codec(b"br", brotli_quality) if brotli else None),
                 ("gzip", Codec(b"gzip", gzip_level) if gzip else None),
             )
@@ -75,7 +81,8 @@ def native_policy(args: Any, kwargs: dict[str, Any], outer: bool) -> _core.Gzip:
     app's CORSMiddleware if `outer`), its arguments checked; the middleware itself
     compresses what streams."""
     middleware = CompressMiddleware(None, *args, **kwargs)
-    brotli, gzip = middleware.codecs.get("br"), middleware.codecs.get("gzip")
+    codecs = middleware.codecs
+    zstd, brotli, gzip = codecs.get("zstd"), codecs.get("br"), codecs.get("gzip")
     return _core.Gzip(
         middleware.minimum_size,
         gzip.level if gzip is not None else 0,
@@ -85,4 +92,5 @@ def native_policy(args: Any, kwargs: dict[str, Any], outer: bool) -> _core.Gzip:
         brotli=None if brotli is None else brotli.level,
         gzip=gzip is not None,
         negotiate=True,
+        zstd=None if zstd is None else zstd.level,
     )

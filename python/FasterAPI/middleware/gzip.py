@@ -73,7 +73,7 @@ def native_policy(args: Any, kwargs: dict[str, Any], outer: bool) -> _core.Gzip:
 
 
 class Codec:
-    """A content coding (`gzip` or `br`) at a level: a whole body, or a stream."""
+    """A content coding (`gzip`, `br` or `zstd`) at a level: a whole body, or a stream."""
 
     def __init__(self, name: bytes, level: int) -> None:
         self.name = name
@@ -82,11 +82,15 @@ class Codec:
     def whole(self, body: bytes) -> bytes:
         if self.name == b"br":
             return _core.brotli_compress(body, self.level)
+        if self.name == b"zstd":
+            return _core.zstd_compress(body, self.level)
         return _core.gzip_compress(body, self.level)
 
     def stream(self) -> Any:
         if self.name == b"br":
             return _core.BrotliStream(self.level)
+        if self.name == b"zstd":
+            return _core.ZstdStream(self.level)
         return _core.GzipStream(self.level)
 
 

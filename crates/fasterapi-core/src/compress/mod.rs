@@ -1,7 +1,7 @@
 //! Gzip compression of response bodies (GZipMiddleware), on flate2: a whole body at once, or
 //! a body that streams, compressed piece by piece into one gzip member; and the middleware's
-//! decision for a whole response ([`policy`]). Brotli ([`brotli`]) and the choice of a coding
-//! by Accept-Encoding ([`accept`]), for CompressMiddleware.
+//! decision for a whole response ([`policy`]). Brotli ([`brotli`]), zstd ([`zstd`]) and the
+//! choice of a coding by Accept-Encoding ([`accept`]), for CompressMiddleware.
 
 use std::io::Write;
 
@@ -11,6 +11,7 @@ use flate2::Compression;
 pub mod accept;
 pub mod brotli;
 pub mod policy;
+pub mod zstd;
 
 /// `data` as one gzip member at `level` (0 to 9; higher is smaller and slower).
 pub fn gzip(data: &[u8], level: u32) -> Vec<u8> {

@@ -4,6 +4,7 @@
 
 use super::brotli::brotli;
 use super::gzip;
+use super::zstd::zstd;
 
 /// A content coding at its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,6 +13,8 @@ pub enum Coding {
     Gzip(u32),
     /// brotli at a quality from 0 to 11.
     Brotli(u32),
+    /// zstd at a level from 1 to 22.
+    Zstd(i32),
 }
 
 impl Coding {
@@ -20,6 +23,7 @@ impl Coding {
         match self {
             Coding::Gzip(_) => "gzip",
             Coding::Brotli(_) => "br",
+            Coding::Zstd(_) => "zstd",
         }
     }
 
@@ -27,6 +31,7 @@ impl Coding {
         match self {
             Coding::Gzip(level) => gzip(data, level),
             Coding::Brotli(quality) => brotli(data, quality),
+            Coding::Zstd(level) => zstd(data, level),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Gzip for GZipMiddleware: `gzip_compress(data, level)` and `GzipStream`, over
 //! fasterapi-core's compress module; large bodies are compressed without holding the GIL.
 //! `Gzip` is the middleware run by the native server (`GzipAnswer`: for one request).
-//! Brotli (`brotli_compress`, `BrotliStream`) and `choose_encoding`, for CompressMiddleware.
+//! Brotli (`brotli_compress`, `BrotliStream`), zstd (`zstd_compress`, `ZstdStream`) and
+//! `choose_encoding`, for CompressMiddleware.
 
 use fasterapi_core::compress;
 use fasterapi_core::compress::policy::{Coding, GzipPolicy, Headers};
@@ -111,6 +112,50 @@ impl BrotliStream {
     }
 }
 
+/// `data` as one zstd frame.
+#[pyfunction]
+pub fn zstd_compress<'py>(py: Python<'py>, data: &[u8], level: i32) -> Bound<'py, PyBytes> {
+    let packed = if data.len() >= DETACH_FROM {
+        py.detach(|| compress::zstd::zstd(data, level))
+    } else {
+        compress::zstd::zstd(data, level)
+    };
+    PyBytes::new(py, &packed)
+}
+
+/// A streamed body compressed piece by piece into one zstd frame.
+#[pyclass(module = "FasterAPI._core")]
+pub struct ZstdStream {
+    stream: Option<compress::zstd::ZstdStream>,
+}
+
+#[pymethods]
+impl ZstdStream {
+    #[new]
+    fn new(level: i32) -> Self {
+        Self {
+            stream: Some(compress::zstd::ZstdStream::new(level)),
+        }
+    }
+
+    /// `data` compressed and flushed.
+    fn write<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let stream = self.stream.as_mut().ok_or_else(finished)?;
+        let packed = if data.len() >= DETACH_FROM {
+            py.detach(|| stream.write(data))
+        } else {
+            stream.write(data)
+        };
+        Ok(PyBytes::new(py, &packed))
+    }
+
+    /// The rest of the frame; it is over.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let stream = self.stream.take().ok_or_else(finished)?;
+        Ok(PyBytes::new(py, &stream.finish()))
+    }
+}
+
 fn finished() -> PyErr {
     pyo3::exceptions::PyRuntimeError::new_err("the stream is finished")
 }
@@ -127,6 +172,8 @@ pub fn choose_encoding(accept_encoding: &str, offered: Vec<String>) -> Option<St
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gzip_compress, m)?)?;
     m.add_function(wrap_pyfunction!(brotli_compress, m)?)?;
+    m.add_function(wrap_pyfunction!(zstd_compress, m)?)?;
+    m.add_class::<ZstdStream>()?;
     m.add_function(wrap_pyfunction!(choose_encoding, m)?)?;
     m.add_class::<BrotliStream>()?;
     m.add_class::<GzipStream>()?;
@@ -152,10 +199,10 @@ pub struct Gzip {
 
 #[pymethods]
 impl Gzip {
-    /// `level` is gzip's; `brotli`, CompressMiddleware's brotli quality (None: no brotli);
-    /// `gzip=False`: no gzip.
+    /// `level` is gzip's; `zstd` and `brotli`, CompressMiddleware's zstd level and brotli
+    /// quality (None: not offered); `gzip=False`: no gzip.
     #[new]
-    #[pyo3(signature = (minimum_size, level, excluded, middleware, outer, brotli=None, gzip=true, negotiate=false))]
+    #[pyo3(signature = (minimum_size, level, excluded, middleware, outer, brotli=None, gzip=true, negotiate=false, zstd=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         minimum_size: usize,
@@ -166,8 +213,10 @@ impl Gzip {
         brotli: Option<u32>,
         gzip: bool,
         negotiate: bool,
+        zstd: Option<i32>,
     ) -> Self {
         let mut codings = Vec::new();
+        codings.extend(zstd.map(Coding::Zstd));
         codings.extend(brotli.map(Coding::Brotli));
         if gzip {
             codings.push(Coding::Gzip(level));
