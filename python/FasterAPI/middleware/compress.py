@@ -1,9 +1,10 @@
 """CompressMiddleware: compresses responses with the best content coding the client accepts,
 zstd, brotli or gzip (Accept-Encoding's q-values weighed, the server preferring them in that
 order on a tie), in Rust (the `zstd` crate, the `brotli` crate, flate2). FastAPI has no such
-middleware; GZipMiddleware stays as Starlette's. A response smaller than `minimum_size`, already encoded, partial (206), or of an
-excluded type goes out as it is, as with GZipMiddleware; a streamed one is compressed piece by
-piece, each piece flushed so that it reaches the client at once."""
+middleware; GZipMiddleware stays as Starlette's. A response smaller than `minimum_size`,
+already encoded, partial (206), or of an excluded type goes out as it is, as with
+GZipMiddleware; a streamed one is compressed piece by piece, each piece flushed so that it
+reaches the client at once."""
 
 from __future__ import annotations
 
