@@ -64,7 +64,7 @@ def test_each_streamed_piece_can_be_decoded_as_it_comes():
     """Pieces are flushed: a client gets each one whole before the stream ends."""
     from FasterAPI import _core
 
-    stream = _core.GzipStream(6)
+    stream = _core.CompressStream("gzip", 6)
     decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
     assert decoder.decompress(stream.write(b"data: 1\n\n")) == b"data: 1\n\n"
     assert decoder.decompress(stream.write(b"data: 2\n\n")) == b"data: 2\n\n"
@@ -72,7 +72,7 @@ def test_each_streamed_piece_can_be_decoded_as_it_comes():
     assert decoder.eof
     with pytest.raises(RuntimeError, match="finished"):
         stream.write(b"more")
-    assert gzip.decompress(_core.gzip_compress(b"abc" * 1000, 9)) == b"abc" * 1000
+    assert gzip.decompress(_core.compress("gzip", b"abc" * 1000, 9)) == b"abc" * 1000
 
 
 # -- CompressMiddleware: brotli or gzip, by Accept-Encoding -------------------------------------
@@ -120,21 +120,23 @@ def test_compress_middleware_streams_brotli_and_zstd_piece_by_piece():
     import brotli
     from FasterAPI import _core
 
-    stream = _core.BrotliStream(4)
+    stream = _core.CompressStream("br", 4)
     first = stream.write(b"data: 1\n\n")
     assert brotli.Decompressor().process(first) == b"data: 1\n\n"  # whole as it comes
     rest = stream.write(b"more") + stream.finish()
     assert brotli.decompress(first + rest) == b"data: 1\n\nmore"
-    assert brotli.decompress(_core.brotli_compress(b"x" * 10_000, 11)) == b"x" * 10_000
+    assert brotli.decompress(_core.compress("br", b"x" * 10_000, 11)) == b"x" * 10_000
     import zstandard
 
-    stream = _core.ZstdStream(3)
+    stream = _core.CompressStream("zstd", 3)
     first = stream.write(b"data: 1\n\n")
     reader = zstandard.ZstdDecompressor().decompressobj()
     assert reader.decompress(first) == b"data: 1\n\n"  # whole as it comes
     assert reader.decompress(stream.write(b"more") + stream.finish()) == b"more"
-    whole = _core.zstd_compress(b"x" * 10_000, 19)
+    whole = _core.compress("zstd", b"x" * 10_000, 19)
     assert zstandard.ZstdDecompressor().decompress(whole, max_output_size=10**6) == b"x" * 10_000
+    with pytest.raises(ValueError, match="no content coding"):
+        _core.CompressStream("deflate", 6)
 
 
 @pytest.mark.fasterapi_only  # FastAPI has no CompressMiddleware

@@ -32,13 +32,9 @@ __all__ = [
     "encode_json",
     "set_json_default",
     "json_messages",
-    "gzip_compress",
-    "brotli_compress",
+    "compress",
     "choose_encoding",
-    "BrotliStream",
-    "zstd_compress",
-    "ZstdStream",
-    "GzipStream",
+    "CompressStream",
     "Gzip",
     "GzipAnswer",
     "ServerStack",
@@ -322,34 +318,18 @@ def json_messages(content: Any, status: int) -> tuple[dict[str, Any], dict[str, 
 
 # -- gzip ----------------------------------------------------------------------------------------
 
-def gzip_compress(data: bytes, level: int) -> bytes: ...
-def brotli_compress(data: bytes, quality: int) -> bytes: ...
-def zstd_compress(data: bytes, level: int) -> bytes: ...
+def compress(coding: str, data: bytes, level: int) -> bytes:
+    """`data` compressed whole in `coding` ("gzip", "br" or "zstd"); ValueError for another."""
+
 def choose_encoding(accept_encoding: str, offered: list[str]) -> str | None:
     """The coding of `offered` (the server's order of preference) that Accept-Encoding
     weighs highest (q-values; `*`; `q=0` refuses), or None."""
 
 @final
-class ZstdStream:
-    """A streamed body compressed piece by piece into one zstd frame."""
+class CompressStream:
+    """A streamed body compressed piece by piece in one coding, each piece flushed."""
 
-    def __new__(cls, level: int) -> Self: ...
-    def write(self, data: bytes) -> bytes: ...
-    def finish(self) -> bytes: ...
-
-@final
-class BrotliStream:
-    """A streamed body compressed piece by piece into one brotli stream."""
-
-    def __new__(cls, quality: int) -> Self: ...
-    def write(self, data: bytes) -> bytes: ...
-    def finish(self) -> bytes: ...
-
-@final
-class GzipStream:
-    """A streamed body compressed into one gzip member; RuntimeError once finished."""
-
-    def __new__(cls, level: int) -> Self: ...
+    def __new__(cls, coding: str, level: int) -> Self: ...
     def write(self, data: bytes) -> bytes: ...
     def finish(self) -> bytes: ...
 

@@ -77,21 +77,14 @@ class Codec:
 
     def __init__(self, name: bytes, level: int) -> None:
         self.name = name
+        self.coding = name.decode()
         self.level = level
 
     def whole(self, body: bytes) -> bytes:
-        if self.name == b"br":
-            return _core.brotli_compress(body, self.level)
-        if self.name == b"zstd":
-            return _core.zstd_compress(body, self.level)
-        return _core.gzip_compress(body, self.level)
+        return _core.compress(self.coding, body, self.level)
 
     def stream(self) -> Any:
-        if self.name == b"br":
-            return _core.BrotliStream(self.level)
-        if self.name == b"zstd":
-            return _core.ZstdStream(self.level)
-        return _core.GzipStream(self.level)
+        return _core.CompressStream(self.coding, self.level)
 
 
 class Responder:

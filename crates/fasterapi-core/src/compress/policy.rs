@@ -2,39 +2,7 @@
 //! FasterAPI.middleware.gzip's) makes it: left as it is, given `Vary: Accept-Encoding` only,
 //! or compressed; CompressMiddleware's, the same in the coding chosen for the request.
 
-use super::brotli::brotli;
-use super::gzip;
-use super::zstd::zstd;
-
-/// A content coding at its level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Coding {
-    /// gzip at a level from 0 to 9.
-    Gzip(u32),
-    /// brotli at a quality from 0 to 11.
-    Brotli(u32),
-    /// zstd at a level from 1 to 22.
-    Zstd(i32),
-}
-
-impl Coding {
-    /// Its Content-Encoding name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Coding::Gzip(_) => "gzip",
-            Coding::Brotli(_) => "br",
-            Coding::Zstd(_) => "zstd",
-        }
-    }
-
-    pub fn compress(self, data: &[u8]) -> Vec<u8> {
-        match self {
-            Coding::Gzip(level) => gzip(data, level),
-            Coding::Brotli(quality) => brotli(data, quality),
-            Coding::Zstd(level) => zstd(data, level),
-        }
-    }
-}
+pub use super::Coding;
 
 /// Header pairs, names in lower case.
 pub type Headers = Vec<(Vec<u8>, Vec<u8>)>;

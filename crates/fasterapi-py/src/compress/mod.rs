@@ -1,11 +1,10 @@
-//! Gzip for GZipMiddleware: `gzip_compress(data, level)` and `GzipStream`, over
-//! fasterapi-core's compress module; large bodies are compressed without holding the GIL.
-//! `Gzip` is the middleware run by the native server (`GzipAnswer`: for one request).
-//! Brotli (`brotli_compress`, `BrotliStream`), zstd (`zstd_compress`, `ZstdStream`) and
-//! `choose_encoding`, for CompressMiddleware.
+//! Compression for GZipMiddleware and CompressMiddleware, over fasterapi-core's compress
+//! module: `compress(coding, data, level)` and `CompressStream` in gzip, brotli or zstd (large
+//! bodies compressed without holding the GIL), and `choose_encoding` by Accept-Encoding.
+//! `Gzip` is either middleware run by the native server (`GzipAnswer`: for one request).
 
-use fasterapi_core::compress;
 use fasterapi_core::compress::policy::{Coding, GzipPolicy, Headers};
+use fasterapi_core::compress::{accept, Stream};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use pyo3::{PyTraverseError, PyVisit};
@@ -15,83 +14,36 @@ use crate::headers::visit_headers;
 /// Bodies from this size on are compressed with the GIL released, so other threads run.
 const DETACH_FROM: usize = 64 * 1024;
 
-/// `data` as one gzip member.
+/// `data` compressed whole in `coding` ("gzip", "br" or "zstd") at `level`.
 #[pyfunction]
-pub fn gzip_compress<'py>(py: Python<'py>, data: &[u8], level: u32) -> Bound<'py, PyBytes> {
+pub fn compress<'py>(
+    py: Python<'py>,
+    coding: &str,
+    data: &[u8],
+    level: i32,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let coding = named(coding, level)?;
     let packed = if data.len() >= DETACH_FROM {
-        py.detach(|| compress::gzip(data, level))
+        py.detach(|| coding.compress(data))
     } else {
-        compress::gzip(data, level)
+        coding.compress(data)
     };
-    PyBytes::new(py, &packed)
+    Ok(PyBytes::new(py, &packed))
 }
 
-/// A streamed body compressed piece by piece into one gzip member.
+/// A streamed body compressed piece by piece in one coding.
 #[pyclass(module = "FasterAPI._core")]
-pub struct GzipStream {
-    stream: Option<compress::GzipStream>,
+pub struct CompressStream {
+    stream: Option<Stream>,
 }
 
 #[pymethods]
-impl GzipStream {
+impl CompressStream {
     #[new]
-    fn new(level: u32) -> Self {
-        Self {
-            stream: Some(compress::GzipStream::new(level)),
-        }
-    }
-
-    /// `data` compressed and flushed.
-    fn write<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        let stream = self.open()?;
-        let packed = if data.len() >= DETACH_FROM {
-            py.detach(|| stream.write(data))
-        } else {
-            stream.write(data)
-        };
-        Ok(PyBytes::new(py, &packed))
-    }
-
-    /// The rest of the member and its trailer; the stream is over.
-    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        self.open()?;
-        let stream = self.stream.take().expect("checked above");
-        Ok(PyBytes::new(py, &stream.finish()))
-    }
-}
-
-impl GzipStream {
-    fn open(&mut self) -> PyResult<&mut compress::GzipStream> {
-        self.stream
-            .as_mut()
-            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the gzip stream is finished"))
-    }
-}
-
-/// `data` as one brotli stream.
-#[pyfunction]
-pub fn brotli_compress<'py>(py: Python<'py>, data: &[u8], quality: u32) -> Bound<'py, PyBytes> {
-    let packed = if data.len() >= DETACH_FROM {
-        py.detach(|| compress::brotli::brotli(data, quality))
-    } else {
-        compress::brotli::brotli(data, quality)
-    };
-    PyBytes::new(py, &packed)
-}
-
-/// A streamed body compressed piece by piece into one brotli stream.
-#[pyclass(module = "FasterAPI._core")]
-pub struct BrotliStream {
-    stream: Option<compress::brotli::BrotliStream>,
-}
-
-#[pymethods]
-impl BrotliStream {
-    #[new]
-    fn new(quality: u32) -> Self {
-        Self {
-            stream: Some(compress::brotli::BrotliStream::new(quality)),
-        }
+    fn new(coding: &str, level: i32) -> PyResult<Self> {
+        Ok(Self {
+            stream: Some(Stream::new(named(coding, level)?)),
+        })
     }
 
     /// `data` compressed and flushed.
@@ -105,55 +57,17 @@ impl BrotliStream {
         Ok(PyBytes::new(py, &packed))
     }
 
-    /// The rest of the stream; it is over.
+    /// The rest of the stream (gzip's trailer); it is over.
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let stream = self.stream.take().ok_or_else(finished)?;
         Ok(PyBytes::new(py, &stream.finish()))
     }
 }
 
-/// `data` as one zstd frame.
-#[pyfunction]
-pub fn zstd_compress<'py>(py: Python<'py>, data: &[u8], level: i32) -> Bound<'py, PyBytes> {
-    let packed = if data.len() >= DETACH_FROM {
-        py.detach(|| compress::zstd::zstd(data, level))
-    } else {
-        compress::zstd::zstd(data, level)
-    };
-    PyBytes::new(py, &packed)
-}
-
-/// A streamed body compressed piece by piece into one zstd frame.
-#[pyclass(module = "FasterAPI._core")]
-pub struct ZstdStream {
-    stream: Option<compress::zstd::ZstdStream>,
-}
-
-#[pymethods]
-impl ZstdStream {
-    #[new]
-    fn new(level: i32) -> Self {
-        Self {
-            stream: Some(compress::zstd::ZstdStream::new(level)),
-        }
-    }
-
-    /// `data` compressed and flushed.
-    fn write<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        let stream = self.stream.as_mut().ok_or_else(finished)?;
-        let packed = if data.len() >= DETACH_FROM {
-            py.detach(|| stream.write(data))
-        } else {
-            stream.write(data)
-        };
-        Ok(PyBytes::new(py, &packed))
-    }
-
-    /// The rest of the frame; it is over.
-    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let stream = self.stream.take().ok_or_else(finished)?;
-        Ok(PyBytes::new(py, &stream.finish()))
-    }
+fn named(coding: &str, level: i32) -> PyResult<Coding> {
+    Coding::named(coding, level).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!("no content coding {coding:?}"))
+    })
 }
 
 fn finished() -> PyErr {
@@ -165,18 +79,14 @@ fn finished() -> PyErr {
 #[pyfunction]
 pub fn choose_encoding(accept_encoding: &str, offered: Vec<String>) -> Option<String> {
     let names: Vec<&str> = offered.iter().map(String::as_str).collect();
-    compress::accept::choose(accept_encoding.as_bytes(), &names).map(|i| offered[i].clone())
+    accept::choose(accept_encoding.as_bytes(), &names).map(|i| offered[i].clone())
 }
 
 /// Adds the compression functions and classes to `FasterAPI._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(gzip_compress, m)?)?;
-    m.add_function(wrap_pyfunction!(brotli_compress, m)?)?;
-    m.add_function(wrap_pyfunction!(zstd_compress, m)?)?;
-    m.add_class::<ZstdStream>()?;
+    m.add_function(wrap_pyfunction!(compress, m)?)?;
     m.add_function(wrap_pyfunction!(choose_encoding, m)?)?;
-    m.add_class::<BrotliStream>()?;
-    m.add_class::<GzipStream>()?;
+    m.add_class::<CompressStream>()?;
     m.add_class::<Gzip>()?;
     m.add_class::<GzipAnswer>()?;
     Ok(())
