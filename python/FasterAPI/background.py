@@ -23,13 +23,7 @@ class BackgroundTask:
         self.kwargs = kwargs
 
     async def __call__(self) -> None:
-        try:
-            result = self.func(*self.args, **self.kwargs)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            name = getattr(self.func, "__qualname__", repr(self.func))
-            logger.exception("Background task %s failed", name)
+        await _run((self,), own=True)
 
 
 class BackgroundTasks(BackgroundTask):
@@ -43,14 +37,21 @@ class BackgroundTasks(BackgroundTask):
         self.tasks.append(BackgroundTask(func, *args, **kwargs))
 
     async def __call__(self) -> None:
-        for task in self.tasks:
-            if type(task) is not BackgroundTask:  # (a subclass may run itself otherwise)
-                await task()
-                continue
-            try:  # BackgroundTask.__call__, inlined: one coroutine for all the tasks
-                result = task.func(*task.args, **task.kwargs)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                name = getattr(task.func, "__qualname__", repr(task.func))
-                logger.exception("Background task %s failed", name)
+        await _run(self.tasks)
+
+
+async def _run(tasks: Any, own: bool = False) -> None:
+    """Runs `tasks` one after the other, in one coroutine: a BackgroundTask's function is
+    called here (its own, `own`, whatever its class); any other task (a subclass's, which may
+    run itself otherwise) is awaited. A task that raises is logged, and the next one runs."""
+    for task in tasks:
+        if not own and type(task) is not BackgroundTask:
+            await task()
+            continue
+        try:
+            result = task.func(*task.args, **task.kwargs)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            name = getattr(task.func, "__qualname__", repr(task.func))
+            logger.exception("Background task %s failed", name)

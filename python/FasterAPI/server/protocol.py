@@ -325,7 +325,7 @@ class HttpProtocol(asyncio.Protocol):
         or a new one while that one is busy with an earlier request's work."""
         host = self.host
         if host is not None:
-            if not (host.busy or host.closed or host.task.done()):  # (HostTask.free, inlined)
+            if host.free:
                 return host.task  # type: ignore[no-any-return]
             host.close()  # it ends once its work is done, instead of idling unheld
         self.host = host = HostTask(self.loop)

@@ -23,7 +23,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyString};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::events::{py_bool, RouteEvent};
-use super::parser::{encode_whole, NativeRequest};
+use super::parser::{encode_whole, header_slices, NativeRequest};
 use crate::compress::GzipAnswer;
 use crate::cors::CorsSend;
 use crate::headers::visit_headers;
@@ -221,7 +221,7 @@ pub fn preflight(
         security: None,
         head: Some(head),
     };
-    let mut headers = pairs(&answer.headers);
+    let mut headers = header_slices(&answer.headers);
     headers.push((b"content-type", b"text/plain; charset=utf-8"));
     let out = door.encode(answer.status, &headers, &answer.body)?;
     door.write(py, PyBytes::new(py, &out).as_any())?;
@@ -321,7 +321,7 @@ impl ShortDoor {
             (None, None, None) => self.encode(status, &[JSON_TYPE], &body)?,
             (Some(cors), None, None) => {
                 let headers = cors.get().merged([JSON_TYPE].into_iter());
-                self.encode(status, &pairs(&headers), &body)?
+                self.encode(status, &header_slices(&headers), &body)?
             }
             _ => {
                 let headers = vec![(JSON_TYPE.0.to_vec(), JSON_TYPE.1.to_vec())];
@@ -383,7 +383,7 @@ impl ShortDoor {
         if let Some(gzip) = gzip.filter(|gzip| gzip.is_outer()) {
             (headers, body) = self.gzip(py, gzip, status, headers, body);
         }
-        self.encode(status, &pairs(&headers), &body)
+        self.encode(status, &header_slices(&headers), &body)
     }
 
     /// GZipMiddleware's answer; to a HEAD request it sees the empty body the response sends
@@ -493,11 +493,4 @@ impl ShortDoor {
         visit.call(&self.gzip)?;
         visit.call(&self.security)
     }
-}
-
-fn pairs(owned: &[(Vec<u8>, Vec<u8>)]) -> Vec<(&[u8], &[u8])> {
-    owned
-        .iter()
-        .map(|(n, v)| (n.as_slice(), v.as_slice()))
-        .collect()
 }
