@@ -848,6 +848,51 @@ def test_debug_log_says_which_path_each_route_takes(tmp_path, cli_process):
 def test_with_middleware_every_route_takes_the_asgi_path_and_says_why():
     from FasterAPI import FastAPI
     from FasterAPI.middleware.cors import CORSMiddleware
+    from FasterAPI.middleware.trustedhost import TrustedHostMiddleware
+    from FasterAPI.server.native import route_paths
+
+    class Passing:  # pure ASGI: the server cannot run it itself
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            await self.app(scope, receive, send)
+
+    app = FastAPI(openapi_url=None)
+    app.add_middleware(Passing)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"])
+
+    @app.get("/")
+    async def root():
+        return "plain"
+
+    [path] = route_paths(app)
+    assert not path.native
+    assert path.reasons == (
+        "the app has middleware (CORSMiddleware, Passing), which every request goes through",
+    )
+    assert route_paths(object()) == []  # another ASGI app: no routes of ours
+
+    # TrustedHostMiddleware inside an http middleware would answer before its dispatch
+    app = FastAPI(openapi_url=None)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["example.com"])
+
+    @app.middleware("http")
+    async def stamp(request, call_next):
+        return await call_next(request)
+
+    app.get("/")(root)
+    [path] = route_paths(app)
+    assert not path.native
+    assert path.reasons == (
+        "the app has middleware (BaseHTTPMiddleware(stamp), TrustedHostMiddleware), which "
+        "every request goes through",
+    )
+
+
+def test_http_middleware_keeps_the_native_path_and_says_so():
+    from FasterAPI import FastAPI
+    from FasterAPI.middleware.cors import CORSMiddleware
     from FasterAPI.server.native import route_paths
 
     app = FastAPI(openapi_url=None)
@@ -857,14 +902,14 @@ def test_with_middleware_every_route_takes_the_asgi_path_and_says_why():
     async def stamp(request, call_next):
         return await call_next(request)
 
+    @app.middleware("http")
+    async def timing(request, call_next):
+        return await call_next(request)
+
     @app.get("/")
     async def root():
         return "plain"
 
     [path] = route_paths(app)
-    assert not path.native
-    assert path.reasons == (
-        "the app has middleware (BaseHTTPMiddleware(stamp), CORSMiddleware), which every "
-        "request goes through",
-    )
-    assert route_paths(object()) == []  # another ASGI app: no routes of ours
+    assert path.native and path.http_middleware == ("timing", "stamp")
+    assert str(path) == "GET /: native path, through http middleware timing, stamp"

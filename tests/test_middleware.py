@@ -697,3 +697,108 @@ def test_a_malformed_host_never_reaches_urls_or_redirects(make_client):
 
     client = make_client(app)
     assert client.get("/url", headers={"host": "evil.com/x"}).json() == "http://testserver/url"
+
+
+@pytest.mark.parametrize("http_outside", [True, False])
+def test_http_middleware_beside_cors_and_gzip(make_client, http_outside):
+    """`@app.middleware("http")` beside CORS and GZip, in either order, as in the stack (the
+    native server runs all three itself): a middleware outside them sees the CORS headers and
+    the compressed body on call_next's response, and sees the preflight, which CORS answers;
+    one inside them sees neither, its headers still going out."""
+    app = FastAPI()
+    seen = []
+
+    async def watch(request, call_next):
+        response = await call_next(request)
+        seen.append(
+            (
+                request.method,
+                response.headers.get("access-control-allow-origin"),
+                response.headers.get("content-encoding"),
+            )
+        )
+        response.headers["x-seen"] = "yes"
+        return response
+
+    if not http_outside:
+        app.middleware("http")(watch)
+    app.add_middleware(CORSMiddleware, allow_origins=["https://a.com"])
+    app.add_middleware(GZipMiddleware, minimum_size=100)
+    if http_outside:
+        app.middleware("http")(watch)
+    rows = [{"name": f"item {i}"} for i in range(30)]
+
+    @app.get("/rows")
+    async def listing():
+        return rows
+
+    client = make_client(app)
+    assert route_paths(app)[-1].native, route_paths(app)
+    headers = {"Origin": "https://a.com", "Accept-Encoding": "gzip"}
+    response = client.get("/rows", headers=headers)
+    assert response.json() == rows
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["access-control-allow-origin"] == "https://a.com"
+    assert response.headers["x-seen"] == "yes"
+    preflight = client.options("/rows", headers={**headers, "Access-Control-Request-Method": "GET"})
+    assert (preflight.status_code, preflight.text) == (200, "OK")
+    assert preflight.headers["access-control-allow-origin"] == "https://a.com"
+    if http_outside:
+        assert seen == [("GET", "https://a.com", "gzip"), ("OPTIONS", "https://a.com", None)]
+        assert preflight.headers["x-seen"] == "yes"
+    else:
+        assert seen == [("GET", None, None)]
+        assert "x-seen" not in preflight.headers
+
+
+def test_http_middleware_state_route_errors_and_head(make_client):
+    """What a dispatch function sees on either door: the state it sets reaches the route's
+    dependencies, the matched route is in the scope after call_next, an HTTPException is
+    answered by its handler inside the middleware, an error nobody handles gets the app's own
+    500 handler outside it, and a HEAD request has the GET's headers and no body."""
+    app = FastAPI()
+    routes = []
+
+    @app.middleware("http")
+    async def stamp(request, call_next):
+        request.state.user = request.headers.get("x-user", "nobody")
+        response = await call_next(request)
+        route = request.scope.get("route")
+        routes.append(None if route is None else route.path)
+        response.headers["x-stamp"] = str(response.status_code)
+        return response
+
+    @app.exception_handler(Exception)
+    async def server_error(request, exc):
+        return PlainTextResponse(f"sorry: {exc}", status_code=500)
+
+    def user(request: Request) -> str:
+        return request.state.user
+
+    @app.api_route("/me", methods=["GET", "HEAD"])
+    async def me(name: str = FasterAPI.Depends(user)):
+        return {"user": name}
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int):
+        if item_id == 0:
+            raise HTTPException(404, "no item 0")
+        if item_id == 1:
+            raise RuntimeError("item 1 broke")
+        return {"id": item_id}
+
+    client = make_client(app, raise_server_exceptions=False)
+    got = client.get("/me", headers={"x-user": "alice"})
+    assert (got.json(), got.headers["x-stamp"]) == ({"user": "alice"}, "200")
+    head = client.head("/me", headers={"x-user": "alice"})
+    assert (head.status_code, head.content, head.headers["x-stamp"]) == (200, b"", "200")
+    assert head.headers["content-length"] == got.headers["content-length"]
+    missing = client.get("/items/0")
+    assert (missing.status_code, missing.json()) == (404, {"detail": "no item 0"})
+    assert missing.headers["x-stamp"] == "404"
+    broken = client.get("/items/1")
+    assert (broken.status_code, broken.text) == (500, "sorry: item 1 broke")
+    assert "x-stamp" not in broken.headers
+    assert client.get("/items/7").headers["x-stamp"] == "200"
+    assert client.get("/items/x").status_code == 422
+    assert routes == ["/me", "/me", "/items/{item_id}", "/items/{item_id}", "/items/{item_id}"]

@@ -39,7 +39,7 @@ from .exceptions import (
     _close_reason,
     endpoint_context,
 )
-from .middleware.base import BaseHTTPMiddleware
+from .middleware.base import BaseHTTPMiddleware, is_http_middleware
 from .middleware.compress import CompressMiddleware
 from .middleware.compress import native_policy as compress_policy
 from .middleware.cors import CORSMiddleware, native_policy
@@ -259,6 +259,12 @@ class Faster(_core.AsgiApp):
         #: HTTPSRedirectMiddleware is among the middleware the native server runs itself: a
         #: request that came by `http` goes through the stack (server/protocol.py).
         self._server_https_redirect = False
+        #: The stack's BaseHTTPMiddleware (`@app.middleware("http")`), outermost first, when
+        #: the native server runs the middleware itself: it calls their `dispatch_func`
+        #: (FasterAPI.server.native.HttpChain).
+        self._http_middleware: list[BaseHTTPMiddleware] = []
+        #: The middleware the native server runs that are inside those (their classes).
+        self._inside_http: frozenset[type] = frozenset()
         #: The last dispatcher compiled (`_dispatcher` is None while the routes change).
         self._latest_dispatcher: Any = None
         self.router._listeners.append(self._routes_changed)
@@ -553,8 +559,12 @@ class Faster(_core.AsgiApp):
         would (FasterAPI._runtime.runner)."""
         app: Any = ExceptionMiddleware(self._routes, handlers=self.exception_handlers)
         self._exception_middleware = app
+        http: list[BaseHTTPMiddleware] = []
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
+            if is_http_middleware(cls):
+                http.insert(0, app)
+        self._http_middleware = http
         stack = ServerErrorMiddleware(app, handler=self._error_response, debug=self.debug)
         self._cors = self._native_cors()
         self._server_stack = self._native_stack()
@@ -577,15 +587,29 @@ class Faster(_core.AsgiApp):
         """The app's middleware as the native server runs it itself for its native routes,
         when each is CORSMiddleware, GZipMiddleware (or CompressMiddleware),
         TrustedHostMiddleware, HTTPSRedirectMiddleware or SecurityHeadersMiddleware, at most
-        one of each (else None: every request goes through the middleware stack)."""
+        one of each, with BaseHTTPMiddleware (`@app.middleware("http")`) next to each other
+        and only CORS, GZip, Compress or SecurityHeaders inside them (else None: every
+        request goes through the middleware stack)."""
         kinds = [cls for cls, _, _ in self.user_middleware]
         self._server_https_redirect = HTTPSRedirectMiddleware in kinds
+        self._inside_http = frozenset()
+        http = [i for i, cls in enumerate(kinds) if is_http_middleware(cls)]
+        if http:
+            inside = kinds[http[-1] + 1 :]
+            if http[-1] - http[0] + 1 != len(http) or not set(inside) <= _INSIDE_HTTP:
+                return None
+            self._inside_http = frozenset(inside)
+            kinds = kinds[: http[0]] + inside
+            if not kinds:
+                return _core.ServerStack()
         if not kinds or len(set(kinds)) != len(kinds) or not set(kinds) <= _SERVER_MIDDLEWARE:
             return None
         if GZipMiddleware in kinds and CompressMiddleware in kinds:
             return None  # (two compressions, one inside the other: the stack's)
         cors = gzip = hosts = security = None
         for cls, args, kwargs in self.user_middleware:  # outermost first
+            if is_http_middleware(cls):
+                continue
             if cls is CORSMiddleware:
                 cors = native_policy(args, kwargs)
             elif cls is GZipMiddleware:
@@ -937,6 +961,11 @@ _SERVER_MIDDLEWARE = frozenset(
         HTTPSRedirectMiddleware,
         SecurityHeadersMiddleware,
     )
+)
+#: Those it can run inside `@app.middleware("http")`: they change the response that
+#: call_next gives (the others may answer a request themselves, which dispatch must see).
+_INSIDE_HTTP = frozenset(
+    (CORSMiddleware, GZipMiddleware, CompressMiddleware, SecurityHeadersMiddleware)
 )
 
 if TYPE_CHECKING:

@@ -95,14 +95,16 @@ class Door(Protocol):
         """Gives the handler the Response its signature asks for; returns it (its status
         and headers carry over to the one sent)."""
 
-    def json(self, content: Any, status: int) -> bytes:
-        """`content` encoded as a whole JSON response (by Rust)."""
+    def json(self, content: Any, status: int) -> Any:
+        """`content` encoded as a whole JSON response (by Rust): its bytes, or what `write`
+        takes."""
 
-    def whole(self, response: Response) -> bytes:
+    def whole(self, response: Response) -> Any:
         """A Response whose body is all there, encoded to be written in one piece."""
 
-    def write(self, data: bytes) -> None:
-        """Writes an encoded response."""
+    def write(self, data: Any) -> Awaitable[None] | None:
+        """Writes an encoded response; or hands it on (to `@app.middleware("http")`'s
+        call_next) and gives an awaitable, done once it is out."""
 
     def make_request(self, route: Any, values: dict[str, Any]) -> Any:
         """The Request a route's dependency asks for, with the ASGI scope made for it."""

@@ -49,55 +49,77 @@ class BaseHTTPMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        request = Request(scope, receive)
-        downstream: _Downstream | None = None
-        body_read = False  # the app has had all of the request's body
+        await run_dispatch(self.dispatch_func, self.app, scope, receive, send)
 
-        async def app_receive() -> dict[str, Any]:
-            """The app's receive: the body again if dispatch read it, then the client's
-            messages, or a disconnect once the middleware's response is sent (so that a
-            response it dropped stops streaming)."""
-            nonlocal body_read
-            body = getattr(request, "_body", None)  # set once dispatch has read it
-            if body is not None and not body_read:
-                body_read = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            if downstream is None or downstream.response_sent:
-                return {"type": "http.disconnect"}
-            if body_read:  # listening for the client to leave, or the response to end
-                return await downstream.until_sent(receive())
-            message: dict[str, Any] = await receive()
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                body_read = True
-            return message
 
-        async def call_next(_request: Request) -> Response:
-            nonlocal downstream
-            if downstream is not None:
-                raise RuntimeError("call_next() can be called once per request")
-            downstream = _Downstream(self.app, scope, app_receive)
-            start = await downstream.step()
-            if start is None or start.get("type") != "http.response.start":
-                raise RuntimeError("No response returned.")
-            return _AppResponse(start, downstream)
+def is_http_middleware(cls: Any) -> bool:
+    """Whether middleware `cls` is BaseHTTPMiddleware or a subclass that only brings its
+    `dispatch` (what `@app.middleware("http")` makes): the native server then runs its
+    `dispatch_func` itself (FasterAPI.server.native.HttpChain)."""
+    return (
+        isinstance(cls, type)
+        and issubclass(cls, BaseHTTPMiddleware)
+        and cls.__call__ is BaseHTTPMiddleware.__call__
+    )
 
-        try:
-            response = await self.dispatch_func(request, call_next)
-            await response(scope, receive, send)
-        except Exception:
-            if downstream is not None:  # the app ends as it would, this error goes on up
-                with contextlib.suppress(Exception):
-                    await downstream.finish()
-            raise
-        except BaseException as exc:  # cancelled: so is the app, which cleans up
-            if downstream is not None:
-                with contextlib.suppress(BaseException):
-                    await downstream.throw(exc)
-            raise
+
+async def run_dispatch(
+    dispatch: Callable[[Request, CallNext], Awaitable[Response]],
+    app: Any,
+    scope: dict[str, Any],
+    receive: Any,
+    send: Any,
+) -> None:
+    """An HTTP call through `dispatch(request, call_next)`, `call_next` running `app`."""
+    request = Request(scope, receive)
+    downstream: _Downstream | None = None
+    body_read = False  # the app has had all of the request's body
+
+    async def app_receive() -> dict[str, Any]:
+        """The app's receive: the body again if dispatch read it, then the client's
+        messages, or a disconnect once the middleware's response is sent (so that a
+        response it dropped stops streaming)."""
+        nonlocal body_read
+        body = getattr(request, "_body", None)  # set once dispatch has read it
+        if body is not None and not body_read:
+            body_read = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        if downstream is None or downstream.response_sent:
+            return {"type": "http.disconnect"}
+        if body_read:  # listening for the client to leave, or the response to end
+            return await downstream.until_sent(receive())
+        message: dict[str, Any] = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            body_read = True
+        return message
+
+    async def call_next(_request: Request) -> Response:
+        nonlocal downstream
         if downstream is not None:
-            # The app goes on after its response (background tasks, exits); an error it
-            # raises then goes on up (the server logs it).
-            await downstream.finish()
+            raise RuntimeError("call_next() can be called once per request")
+        downstream = _Downstream(app, scope, app_receive)
+        start = await downstream.step()
+        if start is None or start.get("type") != "http.response.start":
+            raise RuntimeError("No response returned.")
+        return _AppResponse(start, downstream)
+
+    try:
+        response = await dispatch(request, call_next)
+        await response(scope, receive, send)
+    except Exception:
+        if downstream is not None:  # the app ends as it would, this error goes on up
+            with contextlib.suppress(Exception):
+                await downstream.finish()
+        raise
+    except BaseException as exc:  # cancelled: so is the app, which cleans up
+        if downstream is not None:
+            with contextlib.suppress(BaseException):
+                await downstream.throw(exc)
+        raise
+    if downstream is not None:
+        # The app goes on after its response (background tasks, exits); an error it
+        # raises then goes on up (the server logs it).
+        await downstream.finish()
 
 
 class _Downstream:
@@ -109,6 +131,20 @@ class _Downstream:
     `step()` is called again. One sent from a task the app started (a StreamingResponse
     streams from one) is handed over instead: that task waits until the message is passed on,
     and wakes the middleware's task if it is waiting for what the app awaits."""
+
+    __slots__ = (
+        "context",
+        "coroutine",
+        "message",
+        "done",
+        "response_sent",
+        "stepping",
+        "waiting",
+        "handoff",
+        "ack",
+        "wakeup",
+        "sent",
+    )
 
     def __init__(self, app: Any, scope: dict[str, Any], receive: Any) -> None:
         self.context = contextvars.copy_context()
@@ -327,3 +363,38 @@ class _Pieces:
             if body:
                 return body
         raise StopAsyncIteration
+
+
+class _Whole(StreamingResponse):
+    """What call_next gives on the native server for a response whose body is all there
+    (FasterAPI.server.chain): its status and headers (to read or change), and its body as
+    `body_iterator`'s one piece. Left as it is, the server writes it in one piece."""
+
+    def __init__(self, status: int, raw_headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        # (not StreamingResponse's __init__: the headers are the route's, as they are)
+        self.status_code = status
+        self.raw_headers = raw_headers
+        self.body = body
+        self.background = None
+        self._iterator: Any = None
+
+    @property  # type: ignore[override]
+    def body_iterator(self) -> Any:
+        """The body's pieces; once asked for, what the response sends."""
+        if self._iterator is None:
+            self._iterator = _one(self.body)
+        return self._iterator
+
+    @body_iterator.setter
+    def body_iterator(self, iterator: Any) -> None:
+        self._iterator = iterator
+
+    @property
+    def untouched(self) -> bool:
+        """Whether it is still the route's whole response: its body not iterated nor
+        replaced, and no background task added."""
+        return self._iterator is None and self.background is None
+
+
+async def _one(body: bytes) -> Any:
+    yield body

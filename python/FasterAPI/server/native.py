@@ -162,6 +162,25 @@ class HostTask:
                 self.busy = False
 
 
+def wrap_send(
+    send: Any,
+    cors: _core.CorsSend | None,
+    gzip: _core.GzipAnswer | None,
+    security: _core.SecurityHeaders | None,
+) -> Any:
+    """`send` through these middleware that the server runs itself (the request's answers of
+    CORS, GZip, SecurityHeaders), outermost last."""
+    if gzip is not None and gzip.outer:
+        send = gzip.middleware.responder(send, gzip.coding)
+    if cors is not None:
+        send = cors.wrap(send)
+    if gzip is not None and not gzip.outer:
+        send = gzip.middleware.responder(send, gzip.coding)
+    if security is not None:
+        send = secured(security, send)
+    return send
+
+
 def native_dispatcher(app: Any) -> Any:
     """The route dispatcher the parser may use for `app`, or None for any other ASGI app."""
     if not isinstance(app, Faster):
@@ -180,9 +199,13 @@ class RoutePath:
     path: str
     native: bool
     reasons: tuple[str, ...]
+    #: On the native path, the `@app.middleware("http")` functions the server calls first.
+    http_middleware: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = "native path" if self.native else "ASGI path: " + "; ".join(self.reasons)
+        if self.native and self.http_middleware:
+            where += ", through http middleware " + ", ".join(self.http_middleware)
         return f"{','.join(self.methods)} {self.path}: {where}"
 
 
@@ -192,6 +215,7 @@ def route_paths(app: Any) -> list[RoutePath]:
     if not isinstance(app, Faster):
         return []
     whole_app = native_dispatcher(app) is not None
+    http = tuple(_name(m.dispatch_func) for m in app._http_middleware) if whole_app else ()
     middleware = ", ".join(
         _name(cls) + (f"({_name(kwargs['dispatch'])})" if "dispatch" in kwargs else "")
         for cls, _, kwargs in app.user_middleware
@@ -211,7 +235,8 @@ def route_paths(app: Any) -> list[RoutePath]:
         elif not route.native:
             reasons.append("its body is a form")
         native = whole_app and route.native
-        paths.append(RoutePath(tuple(sorted(route.methods)), route.path, native, tuple(reasons)))
+        methods = tuple(sorted(route.methods))
+        paths.append(RoutePath(methods, route.path, native, tuple(reasons), http))
     return paths
 
 
@@ -343,7 +368,10 @@ class NativeCycle:
 
     async def run(self) -> None:
         self.raw = b"".join(self.body)
-        if self.too_large:
+        chain = self.conn.state.http_chain
+        if chain is not None:  # through the app's `@app.middleware("http")` first
+            await self.finish(chain.serve(self))
+        elif self.too_large:
             await self.finish(self.handle_exception(HTTPException(413, CONTENT_TOO_LARGE)))
         else:
             await self.finish(_core.RouteRun.native(self, self.event, self.raw))
@@ -431,18 +459,24 @@ class NativeCycle:
         """The request's headers, as an ASGI scope has them."""
         return self.request.head_event().headers
 
-    def channel(self) -> tuple[dict[str, Any], Any, Any]:
+    def make_scope(self) -> dict[str, Any]:
+        """The request's ASGI scope."""
+        scope = self.conn.scope(self.request.head_event())
+        root_path = self.conn.state.app.root_path  # FastAPI(root_path=...), as AsgiCall sets it
+        if root_path:
+            scope["root_path"] = root_path
+        return scope
+
+    def channel(self, scope: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any, Any]:
         """The request as ASGI, `(scope, receive, send)`: made once, when something asks for
-        it (a Request, a response that sends itself, an exception handler); the body as read
-        is its `receive`'s, and from then on the connection hears of a disconnect through it
-        (a Request's `is_disconnected`)."""
+        it (a Request, a response that sends itself, an exception handler), with `scope` if
+        given; the body as read is its `receive`'s, and from then on the connection hears
+        of a disconnect through it (a Request's `is_disconnected`)."""
         cycle = self.asgi_cycle
         if cycle is None:
             conn = self.conn
-            scope = conn.scope(self.request.head_event())
-            root_path = conn.state.app.root_path  # FastAPI(root_path=...), as AsgiCall sets it
-            if root_path:
-                scope["root_path"] = root_path
+            if scope is None:
+                scope = self.make_scope()
             cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
             if self.route.body is not None and not self.too_large:
                 # read by the run, as on the ASGI door: Request.body() has it, and
@@ -460,19 +494,10 @@ class NativeCycle:
         """The `send` a response goes out by through the app's middleware that the server
         runs itself (CORS, GZip), outermost last; an unhandled error's 500, outside them,
         goes by `send` itself (the scope's "fasterapi.outer_send")."""
-        cors, gzip, security = self.cors, self.gzip, self.security
-        if cors is None and gzip is None and security is None:
+        if self.cors is None and self.gzip is None and self.security is None:
             return send
         scope["fasterapi.outer_send"] = send
-        if gzip is not None and gzip.outer:
-            send = gzip.middleware.responder(send, gzip.coding)
-        if cors is not None:
-            send = cors.wrap(send)
-        if gzip is not None and not gzip.outer:
-            send = gzip.middleware.responder(send, gzip.coding)
-        if security is not None:
-            send = secured(security, send)
-        return send
+        return wrap_send(send, self.cors, self.gzip, self.security)
 
     def json(self, content: Any, status: int) -> bytes:
         if self.gzip is not None or self.security is not None:
@@ -489,19 +514,33 @@ class NativeCycle:
     def _encode(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
         """A whole response, through the app's middleware that the server runs itself
         (CORS, GZip), innermost first."""
-        gzip = self.gzip
-        if self.security is not None:
-            headers = self.security.apply(headers)
-        if gzip is not None and not gzip.outer:
-            headers, body = self._gzip(gzip, status, headers, body)
-        if self.cors is not None:
-            headers = self.cors.apply(headers)
-        if gzip is not None and gzip.outer:
-            headers, body = self._gzip(gzip, status, headers, body)
+        headers, body = self.through(status, headers, body, self.cors, self.gzip, self.security)
         headers = self._connection_header(headers)
         return _core.whole_response(
             status, headers, body, self.http_minor, self.keep_alive, self.head_only
         )
+
+    def through(
+        self,
+        status: int,
+        headers: Any,
+        body: bytes,
+        cors: _core.CorsSend | None,
+        gzip: _core.GzipAnswer | None,
+        security: _core.SecurityHeaders | None,
+    ) -> tuple[Any, bytes]:
+        """A whole response's headers and body through these middleware that the server
+        runs itself (the request's answers of CORS, GZip, SecurityHeaders), innermost
+        first."""
+        if security is not None:
+            headers = security.apply(headers)
+        if gzip is not None and not gzip.outer:
+            headers, body = self._gzip(gzip, status, headers, body)
+        if cors is not None:
+            headers = cors.apply(headers)
+        if gzip is not None and gzip.outer:
+            headers, body = self._gzip(gzip, status, headers, body)
+        return headers, body
 
     def send_response(self, response: Any) -> Any:
         return self._asgi(functools.partial(self.conn.state.app._send_response, response))

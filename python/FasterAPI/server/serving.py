@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import signal
 import socket
 from typing import Any
 
+from .chain import HttpChain
 from .native import native_dispatcher, route_paths
 from .protocol import HttpProtocol
 
@@ -63,11 +65,19 @@ class ServerState:
         self.app_state: dict[str, Any] = {}
         #: Whether connections serve what they can by the short path (FasterAPI.server.native):
         #: the app's routes are matched by the parser, with neither --limit-concurrency
-        #: (counted per request in Python) nor an HTTPSRedirectMiddleware the server runs.
+        #: (counted per request in Python), an HTTPSRedirectMiddleware the server runs nor
+        #: `@app.middleware("http")` (`http_chain`).
         self.short_path = False
         allowed = [ip.strip() for ip in config.forwarded_allow_ips.split(",") if ip.strip()]
         self._trust_all = "*" in allowed
         self._trusted = set(allowed)
+
+    @functools.cached_property
+    def http_chain(self) -> HttpChain | None:
+        """The app's `@app.middleware("http")` functions, which the native server runs around
+        its native routes (FasterAPI.server.chain); None if it has none. Found on the first
+        request to a native route, once the app's middleware stack is built."""
+        return HttpChain.of(self.app)
 
     def tick(self) -> None:
         """Fires the connections' timeouts that are due; runs every TICK seconds."""
@@ -120,6 +130,7 @@ class Server:
             state.dispatcher is not None
             and self.config.limit_concurrency is None
             and not state.app._server_https_redirect
+            and state.http_chain is None
         )
         if logger.isEnabledFor(logging.DEBUG):
             for route in route_paths(self.state.app):

@@ -471,13 +471,14 @@ impl Runner {
 
     /// The first steps: the body and the arguments, then the endpoint.
     fn begin<'py>(&mut self, py: Python<'py>) -> PyResult<Next<'py>> {
+        if let Door::Asgi(c) = &self.door {
+            // (as FastAPI's routing sets it: a middleware finds it after call_next)
+            c.scope
+                .bind(py)
+                .set_item(pyo3::intern!(py, "route"), &self.call.route)?;
+        }
         if self.call.steps.is_some() {
             self.solving = Some(Box::default());
-            if let Door::Asgi(c) = &self.door {
-                c.scope
-                    .bind(py)
-                    .set_item(pyo3::intern!(py, "route"), &self.call.route)?;
-            }
             return match self.read_body(py) {
                 Ok(()) => self.solve(py),
                 Err(err) => self.fail(py, err),
@@ -954,6 +955,9 @@ impl Runner {
             Door::Native(cycle) => {
                 let write = pyo3::intern!(py, "write");
                 match cycle.bind(py).call_method1(write, (start,)) {
+                    // (a door that hands the response on, to `@app.middleware("http")`'s
+                    // call_next, gives an awaitable: the response is out once it is done)
+                    Ok(written) if !written.is_none() => Ok(Some((written, Stage::Sent))),
                     Ok(_) => self.finish(py),
                     Err(err) => self.abort(py, err),
                 }
