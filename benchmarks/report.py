@@ -1,6 +1,7 @@
 """Assemble RESULTS.md from the tables that `make all` has just produced.
 
-usage: report.py --inprocess OUT.md --peers OUT.md [--realistic OUT.md] [--targets OUT.md]
+usage: report.py --inprocess OUT.md --peers OUT.md [--realistic OUT.md] [--middleware OUT.md]
+                 [--targets OUT.md]
                  [--chart PNG] [--latency OUT.md] [--memory OUT.md] [--scaling OUT.md]
                  [--cpu OUT.md] [--ws OUT.md] [--flood OUT.md] [--upload OUT.md]
                  --py PYTHON --peers-py PYTHON --cmd "COMMAND" [--cmd ...] [-o RESULTS.md]
@@ -86,7 +87,7 @@ def main():
     ap.add_argument("--inprocess", required=True)
     ap.add_argument("--peers", required=True)
     ap.add_argument("--realistic", help="markdown made by `make realistic`")
-    for section in ("targets", "latency", "memory", "scaling", "cpu", "ws", "flood", "upload"):
+    for section in ("middleware", "targets", "latency", "memory", "scaling", "cpu", "ws", "flood", "upload"):
         ap.add_argument(f"--{section}", help="markdown made by `make {section}`")
     ap.add_argument("--chart", help="PNG beside RESULTS.md; linked if it exists")
     ap.add_argument("--cmd", action="append", default=[])
@@ -102,6 +103,7 @@ def main():
     if a.chart and Path(a.chart).exists():
         chart = f"\n\n![server CPU µs per request, by endpoint]({a.chart})"
     optional = [
+        ("middleware", '`@app.middleware("http")` over HTTP (server pinned to one core)'),
         ("targets", "Targets (issues #3 and #14)"),
         ("latency", "Latency at 64 connections (server pinned to one core, wrk on another)"),
         ("memory", "Memory of the native server"),
