@@ -87,7 +87,17 @@ def main():
     ap.add_argument("--inprocess", required=True)
     ap.add_argument("--peers", required=True)
     ap.add_argument("--realistic", help="markdown made by `make realistic`")
-    for section in ("middleware", "targets", "latency", "memory", "scaling", "cpu", "ws", "flood", "upload"):
+    for section in (
+        "middleware",
+        "targets",
+        "latency",
+        "memory",
+        "scaling",
+        "cpu",
+        "ws",
+        "flood",
+        "upload",
+    ):
         ap.add_argument(f"--{section}", help="markdown made by `make {section}`")
     ap.add_argument("--chart", help="PNG beside RESULTS.md; linked if it exists")
     ap.add_argument("--cmd", action="append", default=[])

@@ -802,3 +802,50 @@ def test_http_middleware_state_route_errors_and_head(make_client):
     assert client.get("/items/7").headers["x-stamp"] == "200"
     assert client.get("/items/x").status_code == 422
     assert routes == ["/me", "/me", "/items/{item_id}", "/items/{item_id}", "/items/{item_id}"]
+
+
+def test_http_middleware_that_changes_the_request(make_client):
+    """A dispatch function that reads the body of a route that takes none, or changes the
+    request (its headers, path or body) before call_next: the route sees what it made of
+    it, on both doors (the native server then routes it again through the stack)."""
+    app = FastAPI()
+    seen = []
+
+    @app.middleware("http")
+    async def rewrite(request, call_next):
+        seen.append(await request.body())
+        if request.url.path == "/old":
+            request.scope["path"] = "/new"
+        if request.headers.get("x-inject"):
+            request.scope["headers"] = [*request.scope["headers"], (b"x-token", b"injected")]
+        if request.url.path == "/double":
+            request._body = json.dumps({"a": json.loads(await request.body())["a"] * 2}).encode()
+        return await call_next(request)
+
+    @app.post("/hook")
+    async def hook():
+        return "ok"
+
+    @app.get("/token")
+    async def token(x_token: str | None = FasterAPI.Header(None)):
+        return x_token
+
+    @app.get("/old")
+    async def old():
+        return "old"
+
+    @app.get("/new")
+    async def new():
+        return "new"
+
+    @app.post("/double")
+    async def double(payload: dict = FasterAPI.Body(...)):
+        return payload["a"]
+
+    client = make_client(app)
+    assert client.post("/hook", content=b"hello").json() == "ok"
+    assert seen == [b"hello"]
+    assert client.get("/token", headers={"x-inject": "1"}).json() == "injected"
+    assert client.get("/token").json() is None
+    assert client.get("/old").json() == "new"
+    assert client.post("/double", json={"a": 2}).json() == 4

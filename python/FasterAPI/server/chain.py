@@ -54,6 +54,9 @@ class HttpChain:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.dispatches = [middleware.dispatch_func for middleware in app._http_middleware]
+        #: The stack inside the innermost http middleware: what serves a request that a
+        #: dispatch function changed (its path, method, query, headers or body).
+        self.inner = app._http_middleware[-1].app
         self.errors = app._built_stack  # the stack's ServerErrorMiddleware
         self.handlers = app._exception_middleware.scope_handlers
         inside = app._inside_http
@@ -89,7 +92,7 @@ class HttpChain:
 class _Call:
     """One request through the chain."""
 
-    __slots__ = ("chain", "cycle", "inside", "scope", "downstream")
+    __slots__ = ("chain", "cycle", "inside", "scope", "target", "downstream")
 
     def __init__(self, chain: HttpChain, cycle: NativeCycle, inside: Any) -> None:
         self.chain = chain
@@ -97,9 +100,10 @@ class _Call:
         self.inside = inside
         scope = self.scope = cycle.make_scope()
         scope["app"] = chain.app
-        scope["route"] = cycle.route
         scope["fasterapi.body"] = cycle.raw  # (all of it is in: a Request has it at once)
-        scope[SCOPE_KEY] = chain.handlers  # (the route's errors go up, as in the stack)
+        #: What the route was matched and its parameters read from.
+        headers = scope["headers"]
+        self.target = (scope["method"], scope["path"], scope["query_string"], headers, len(headers))
         #: The route's run, once call_next started it.
         self.downstream: _Downstream | None = None
 
@@ -149,16 +153,53 @@ class _Call:
             called = True
             if i + 1 < len(self.chain.dispatches):
                 return await self.layer(i + 1)
-            return await self.route()
+            return await self.route(_request)
 
         return self.chain.dispatches[i](Request(self.scope, self.receive), call_next)
 
-    async def route(self) -> Any:
-        """The route's run, until its response is out: what call_next gives."""
-        downstream = self.downstream = _Downstream(self._run, self.scope, self.app_receive)
+    async def route(self, request: Request) -> Any:
+        """The route's run, until its response is out: what call_next gives. A request a
+        dispatch function changed is served by the stack inside the http middleware instead
+        (routed again, its parameters read again, from what the middleware made of it)."""
+        scope = self.scope
+        method, path, query, headers, count = self.target
+        body = getattr(request, "_body", None)
+        if (
+            scope["headers"] is not headers
+            or len(headers) != count
+            or (scope["method"], scope["path"], scope["query_string"]) != (method, path, query)
+            or (body is not None and body is not self.cycle.raw)
+        ):
+            return await self.stack(request)
+        scope["route"] = self.cycle.route
+        scope[SCOPE_KEY] = self.chain.handlers  # (the route's errors go up, as in the stack)
+        downstream = self.downstream = _Downstream(self._run, scope, self.app_receive)
         first: Any = await downstream.step()
         if type(first) is tuple:
             return _Whole(*first)
+        if first is None or first.get("type") != "http.response.start":
+            raise RuntimeError("No response returned.")
+        return _AppResponse(first, downstream)
+
+    async def stack(self, request: Request) -> Any:
+        """The request as a dispatch function changed it, through the stack inside the
+        http middleware (ASGI): what call_next gives."""
+        cycle = self.cycle
+        # (the middleware the server runs inside the http middleware are in that stack)
+        body = getattr(request, "_body", None)
+        body = cycle.raw if body is None else body
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await self.app_receive()
+
+        self.scope.pop("fasterapi.body", None)
+        downstream = self.downstream = _Downstream(self.chain.inner, self.scope, receive)
+        first: Any = await downstream.step()
         if first is None or first.get("type") != "http.response.start":
             raise RuntimeError("No response returned.")
         return _AppResponse(first, downstream)

@@ -322,12 +322,13 @@ class NativeCycle:
         if self.too_large:
             return  # dropped: the 413 is on its way
         route = self.route
-        if data and (route.body is not None or route.solve):
+        reads = route.body is not None or route.solve
+        if data and (reads or self.conn.state.http_chain):
             # (a route without a body parameter nor dependencies, which might read it
-            # through a Request, drops it)
+            # through a Request, drops it, unless an http middleware may read it)
             self.body_size += len(data)
             limit = route.max_body_size
-            if limit is not None and self.body_size > limit:  # chunked, past max_body_size
+            if reads and limit is not None and self.body_size > limit:  # chunked, too long
                 self.too_large = True  # the app answers 413
                 self.keep_alive = False
                 self.body.clear()
