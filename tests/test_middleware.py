@@ -849,3 +849,64 @@ def test_http_middleware_that_changes_the_request(make_client):
     assert client.get("/token").json() is None
     assert client.get("/old").json() == "new"
     assert client.post("/double", json={"a": 2}).json() == 4
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_http_middleware_sees_the_413_past_max_body_size(make_client, chunked):
+    """A body past the route's max_body_size is refused inside the http middleware, which
+    sees the 413 (before its body is read, with a Content-Length), as in the stack."""
+    app = FastAPI()
+    seen = []
+
+    @app.middleware("http")
+    async def stamp(request, call_next):
+        response = await call_next(request)
+        seen.append(response.status_code)
+        response.headers["x-stamp"] = "1"
+        return response
+
+    @app.post("/b", max_body_size=10)
+    async def take(x: dict = FasterAPI.Body(...)):
+        return x
+
+    body = b'{"q": 1111111111111}'
+    content = iter([body[:8], body[8:]]) if chunked else body
+    response = make_client(app).post(
+        "/b", content=content, headers={"content-type": "application/json"}
+    )
+    assert (response.status_code, response.headers["x-stamp"], seen) == (413, "1", [413])
+    assert "Too Large" in response.text
+    assert make_client(app).post("/b", json={"a": 1}).json() == {"a": 1}
+
+
+def test_a_failing_dispatch_cancels_the_route_and_a_streamed_body_is_gone(make_client):
+    """As in Starlette: when dispatch fails after call_next, the route is cancelled (its
+    background task does not run, the 500 is not held back by it); a body dispatch read with
+    `request.stream()` is gone for the route, which gets an empty one instead of waiting."""
+    app = FastAPI()
+    events = []
+
+    @app.middleware("http")
+    async def check(request, call_next):
+        if request.url.path == "/stream":
+            chunks = [chunk async for chunk in request.stream()]
+            events.append(b"".join(chunks))
+        response = await call_next(request)
+        if request.url.path == "/fails":
+            raise RuntimeError("dispatch broke")
+        return response
+
+    @app.get("/fails")
+    async def fails(background: BackgroundTasks):
+        background.add_task(events.append, "background ran")
+        return {"ok": True}
+
+    @app.post("/stream")
+    async def stream(request: Request):
+        return {"route got": (await request.body()).decode()}
+
+    client = make_client(app, raise_server_exceptions=False)
+    failed = client.get("/fails")
+    assert (failed.status_code, failed.json()) == (500, {"detail": "Internal Server Error"})
+    assert client.post("/stream", content=b"payload").json() == {"route got": ""}
+    assert events == [b"payload"]

@@ -84,6 +84,9 @@ async def run_dispatch(
         if body is not None and not body_read:
             body_read = True
             return {"type": "http.request", "body": body, "more_body": False}
+        if request._streamed and not body_read:  # dispatch streamed it: gone, as in Starlette
+            body_read = True
+            return {"type": "http.request", "body": b"", "more_body": False}
         if downstream is None or downstream.response_sent:
             return {"type": "http.disconnect"}
         if body_read:  # listening for the client to leave, or the response to end
@@ -107,9 +110,8 @@ async def run_dispatch(
         response = await dispatch(request, call_next)
         await response(scope, receive, send)
     except Exception:
-        if downstream is not None:  # the app ends as it would, this error goes on up
-            with contextlib.suppress(Exception):
-                await downstream.finish()
+        if downstream is not None:  # the app is cancelled, as in Starlette; this error goes on
+            await cancel(downstream)
         raise
     except BaseException as exc:  # cancelled: so is the app, which cleans up
         if downstream is not None:
@@ -120,6 +122,13 @@ async def run_dispatch(
         # The app goes on after its response (background tasks, exits); an error it
         # raises then goes on up (the server logs it).
         await downstream.finish()
+
+
+async def cancel(downstream: _Downstream) -> None:
+    """Cancels the app where it waits (dispatch failed: Starlette cancels the app's task),
+    its cleanup run to its end; what it raises is dropped."""
+    with contextlib.suppress(BaseException):
+        await downstream.throw(asyncio.CancelledError())
 
 
 class _Downstream:
@@ -374,7 +383,8 @@ class _Whole(StreamingResponse):
         # (not StreamingResponse's __init__: the headers are the route's, as they are)
         self.status_code = status
         self.raw_headers = raw_headers
-        self.body = body
+        #: The body (not `body`: Starlette's response that call_next gives has none).
+        self.whole_body = body
         self.background = None
         self._iterator: Any = None
 
@@ -382,7 +392,7 @@ class _Whole(StreamingResponse):
     def body_iterator(self) -> Any:
         """The body's pieces; once asked for, what the response sends."""
         if self._iterator is None:
-            self._iterator = _one(self.body)
+            self._iterator = _one(self.whole_body)
         return self._iterator
 
     @body_iterator.setter

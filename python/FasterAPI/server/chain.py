@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _core
 from .._body_limit import CONTENT_TOO_LARGE
 from ..exceptions import HTTPException
-from ..middleware.base import _AppResponse, _Downstream, _Whole
+from ..middleware.base import _AppResponse, _Downstream, _Whole, cancel
 from ..middleware.compress import CompressMiddleware
 from ..middleware.cors import CORSMiddleware
 from ..middleware.exceptions import SCOPE_KEY
@@ -112,8 +112,8 @@ class _Call:
         try:
             response = await self.layer(0)
         except Exception as exc:
-            with contextlib.suppress(Exception):  # the route ends as it would
-                await self.end()
+            if self.downstream is not None:  # the route is cancelled, as in Starlette
+                await cancel(self.downstream)
             cycle.channel(self.scope)
             await cycle._asgi(functools.partial(self.server_error, exc))
             return
@@ -124,7 +124,8 @@ class _Call:
                     await downstream.throw(exc)
             raise
         if type(response) is _Whole and response.untouched:
-            cycle.write(cycle._encode(response.status_code, response.raw_headers, response.body))
+            status, headers = response.status_code, response.raw_headers
+            cycle.write(cycle._encode(status, headers, response.whole_body))
         else:
             cycle.channel(self.scope)
             await cycle._asgi(response)
@@ -208,8 +209,11 @@ class _Call:
         cycle = self.cycle
         door = ChainDoor(cycle, scope, receive, send, self.inside)
         if cycle.too_large:
+            app = self.chain.app
+            if cycle.request.content_length is not None:  # refused before it is read
+                return app._content_too_large(scope, receive, door.send)
             exc = HTTPException(413, CONTENT_TOO_LARGE)
-            return self.chain.app._handle_exception(scope, receive, door.send, exc)
+            return app._handle_exception(scope, receive, door.send, exc)
         return _core.RouteRun.native(door, cycle.event, cycle.raw)
 
     async def app_receive(self) -> dict[str, Any]:

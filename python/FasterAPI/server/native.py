@@ -310,11 +310,17 @@ class NativeCycle:
 
     def refuse_oversized(self) -> bool:
         """Answers FastAPI's plain-text 413 at once when the Content-Length passes the
-        route's max_body_size (the body is then never read)."""
+        route's max_body_size (the body is then never read); through the app's http
+        middleware, if any."""
         limit = self.route.max_body_size
         length = self.request.content_length
         if limit is None or length is None or length <= limit:
             return False
+        if self.conn.state.http_chain is not None:  # the http middleware see the 413 too
+            self.too_large = True  # (the body is not read, and the connection then ends)
+            self.keep_alive = False
+            self._start()
+            return True
         self.send_error(413, CONTENT_TOO_LARGE.encode(), b"text/plain; charset=utf-8", True)
         return True
 
