@@ -25,7 +25,7 @@ def make_parser():
     async def create(item: Item):
         return {}
 
-    @app.get("/raw")
+    @app.post("/raw")
     async def raw(request: Request):
         return {}
 
@@ -80,11 +80,14 @@ def test_the_body_follows_a_route_event_and_json_is_detected():
     assert evs[0].is_json is False  # no Content-Type: not JSON (strict_content_type)
 
 
-def test_routes_taking_a_request_and_unknown_paths_go_through_asgi():
+def test_requests_with_a_body_to_a_route_taking_a_request_and_unknown_paths_go_through_asgi():
     parser, _ = make_parser()
-    for raw in (b"GET /raw", b"GET /nowhere", b"DELETE /items"):
-        head, _end = events(parser, raw + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert isinstance(head, _core.HeadEvent)
+    for raw in (b"POST /raw", b"GET /nowhere", b"DELETE /items"):
+        head, *_rest = events(parser, raw + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        assert isinstance(head, _core.HeadEvent), raw
+    # (a handler taking a Request is called natively for a request without a body)
+    [event] = events(parser, b"POST /raw HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert isinstance(event, _core.RouteEvent)
 
 
 def test_json_response_is_one_whole_http_response():

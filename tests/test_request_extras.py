@@ -52,3 +52,61 @@ def test_is_disconnected_sees_a_client_that_left():
 
     asyncio.run(check())
     assert seen == [True]
+
+
+def test_a_handler_taking_a_request_on_the_native_path(make_client):
+    """A handler that takes a Request is called by the native server itself for a request
+    without a body (a request with one goes by the ASGI path, the handler may stream it):
+    what the Request gives is the same on both doors."""
+    from FasterAPI import Depends, FastAPI, Response
+    from FasterAPI.server.native import route_paths
+
+    app = FastAPI()
+    app.state.name = "demo"
+
+    def who(request: Request) -> str:
+        request.state.seen = True
+        return request.headers.get("x-user", "nobody")
+
+    @app.api_route("/info/{item_id}", methods=["GET", "POST"], name="info")
+    async def info(item_id: int, request: Request, response: Response, user: str = Depends(who)):
+        response.headers["x-item"] = str(item_id)
+        return {
+            "method": request.method,
+            "path": request.url.path,
+            "query": dict(request.query_params),
+            "path_params": request.path_params,
+            "user": user,
+            "state": request.state.seen,
+            "app": request.app.state.name,
+            "url_for": str(request.url_for("info", item_id=7)),
+            "body": (await request.body()).decode(),
+            "client": request.client is not None,
+            "disconnected": await request.is_disconnected(),
+        }
+
+    [path] = [p for p in route_paths(app) if p.path == "/info/{item_id}"]
+    assert path.native and "a request with a body" in str(path)
+    client = make_client(app)
+    got = client.get("/info/3?q=a", headers={"x-user": "alice"})
+    assert got.headers["x-item"] == "3"
+    answer = got.json()
+    assert answer.pop("url_for") == f"{str(client.base_url).rstrip('/')}/info/7"
+    assert answer == {
+        "method": "GET",
+        "path": "/info/3",
+        "query": {"q": "a"},
+        "path_params": {"item_id": "3"},
+        "user": "alice",
+        "state": True,
+        "app": "demo",
+        "body": "",
+        "client": True,
+        "disconnected": False,
+    }
+    posted = client.post("/info/4", content=b"hello").json()
+    assert (posted["method"], posted["body"], posted["path_params"]) == (
+        "POST",
+        "hello",
+        {"item_id": "4"},
+    )

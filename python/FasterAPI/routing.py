@@ -290,9 +290,12 @@ class APIRoute:
         #: The handler takes a Request or a Response, which the door gives it.
         self.prepare = bool(self.request_params or self.response_params)
         #: The native server calls this route itself, making its ASGI scope only if a
-        #: dependency asks for a Request. A handler that takes a Request (and may stream the
-        #: body) and a form body (whose files are spooled) go by the ASGI path.
-        self.native = not self.request_params and not isinstance(self.body, FormPlan)
+        #: dependency asks for a Request. A form body (whose files are spooled) goes by the
+        #: ASGI path, and so does a request with a body to a handler that takes a Request
+        #: (which may stream it): `native_without_body`.
+        form = isinstance(self.body, FormPlan)
+        self.native = not self.request_params and not form
+        self.native_without_body = bool(self.request_params) and not form
 
     @property
     def dependency_steps(self) -> Any:
@@ -580,6 +583,7 @@ class APIWebSocketRoute:
     solve = True
     dependency_steps = None  # solved by _runtime/runner.py's run_websocket: websocket_steps
     native = False
+    native_without_body = False
     max_body_size = None
 
     def __init__(

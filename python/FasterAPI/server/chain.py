@@ -256,7 +256,8 @@ class ChainDoor:
         self.send = send if inside is _NONE else wrap_send(send, *inside)
 
     def prepare(self, route: Any, values: dict[str, Any]) -> Any:
-        return self.cycle.prepare(route, values)
+        app = self.cycle.conn.state.app
+        return app._prepare(route, self.scope, self.receive, self.send, values)
 
     def make_request(self, route: Any, values: dict[str, Any]) -> Any:
         app = self.cycle.conn.state.app

@@ -192,8 +192,9 @@ def native_dispatcher(app: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class RoutePath:
-    """Which path one route's requests take on the native server: the short path (`native`),
-    or the ASGI path, and why (`reasons`)."""
+    """Which path one route's requests take on the native server: the native path
+    (`native`), or the ASGI path, and why (`reasons`: for a native route, the requests that
+    still take the ASGI path)."""
 
     methods: tuple[str, ...]
     path: str
@@ -203,9 +204,14 @@ class RoutePath:
     http_middleware: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        where = "native path" if self.native else "ASGI path: " + "; ".join(self.reasons)
-        if self.native and self.http_middleware:
-            where += ", through http middleware " + ", ".join(self.http_middleware)
+        if not self.native:
+            where = "ASGI path: " + "; ".join(self.reasons)
+        else:
+            where = "native path"
+            if self.http_middleware:
+                where += ", through http middleware " + ", ".join(self.http_middleware)
+            if self.reasons:
+                where += "; ASGI path for " + "; ".join(self.reasons)
         return f"{','.join(self.methods)} {self.path}: {where}"
 
 
@@ -230,11 +236,11 @@ def route_paths(app: Any) -> list[RoutePath]:
                 f"the app has middleware ({middleware or 'an overridden middleware stack'}), "
                 "which every request goes through"
             )
-        if route.request_params:
-            reasons.append("its handler takes a Request")
-        elif not route.native:
+        if not route.native and not route.native_without_body:
             reasons.append("its body is a form")
-        native = whole_app and route.native
+        elif route.native_without_body:
+            reasons.append("a request with a body (its handler takes a Request)")
+        native = whole_app and (route.native or route.native_without_body)
         methods = tuple(sorted(route.methods))
         paths.append(RoutePath(methods, route.path, native, tuple(reasons), http))
     return paths
@@ -454,8 +460,12 @@ class NativeCycle:
     # -- the door (FasterAPI._runtime.runner.Door, what _core.RouteRun asks of it) ----------------
 
     def prepare(self, route: Any, values: dict[str, Any]) -> Response | None:
-        """A native route's handler takes no Request (`APIRoute.native`): only the injected
-        Response."""
+        """Gives the handler its Request (made with the request's ASGI scope, `channel`)
+        and the Response its signature asks for; returns the Response."""
+        if route.request_params:
+            request = self.make_request(route, values)
+            for name in route.request_params:
+                values[name] = request
         return inject_response(route, values) if route.response_params else None
 
     def make_request(self, route: Any, values: dict[str, Any]) -> Any:

@@ -487,7 +487,8 @@ fn route_request(
     else {
         return Ok(Err(head));
     };
-    if !entry.native {
+    let bodyless = matches!(head.framing, Framing::None | Framing::Length(0));
+    if !(entry.native || entry.native_without_body && bodyless) {
         return Ok(Err(head));
     }
     let stack = dispatcher.server_stack.as_ref().map(|stack| stack.get());

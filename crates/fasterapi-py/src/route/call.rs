@@ -43,6 +43,8 @@ pub struct RouteCall {
     pub steps: Option<Steps>,
     /// The handler takes a Request or a Response, which the door gives it.
     pub prepare: bool,
+    /// The handler takes a Request.
+    pub request: bool,
     /// The response model's validator and serializer, for a result that is not a Response.
     pub serialize: Option<Py<PyAny>>,
     /// The result is encoded to JSON by Rust (a JSONResponse route without a Response
@@ -87,6 +89,7 @@ impl RouteCall {
                 None
             },
             prepare: route.getattr("prepare")?.is_truthy()?,
+            request: route.getattr("request_params")?.is_truthy()?,
             serialize: (!serialize.is_none()).then(|| serialize.unbind()),
             json_fast_path: route.getattr("json_fast_path")?.is_truthy()?,
             status_code: route.getattr("status_code")?.extract()?,

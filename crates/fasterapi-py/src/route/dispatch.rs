@@ -20,6 +20,9 @@ pub struct Entry {
     pub plan: Plan,
     /// The native server may call this route directly, without an ASGI scope.
     pub native: bool,
+    /// ... for a request without a body only (its handler takes a Request, which may
+    /// stream one: the ASGI path does).
+    pub native_without_body: bool,
     /// FastAPI's `strict_content_type` for this route: a body without a Content-Type is
     /// not JSON.
     pub strict_content_type: bool,
@@ -123,6 +126,7 @@ impl Dispatcher {
             call: Arc::new(RouteCall::read(route)?),
             plan: Plan::compile(&params)?,
             native: route.getattr("native")?.is_truthy()?,
+            native_without_body: route.getattr("native_without_body")?.is_truthy()?,
             strict_content_type: strict_content_type.unwrap_or(self.strict_content_type),
         });
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();

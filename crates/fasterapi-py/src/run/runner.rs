@@ -533,6 +533,9 @@ impl Runner {
         if !errors.is_none() {
             return Err(self.invalid(py, errors));
         }
+        if self.call.request {
+            self.promote(py)?; // (the handler's Request is made by the NativeCycle)
+        }
         let call = &self.call;
         if call.prepare {
             let injected = self.door.prepare(py, &call.route, self.values.bind(py))?;
