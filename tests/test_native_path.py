@@ -49,7 +49,7 @@ def test_a_native_route_arrives_routed_with_its_arguments_coerced():
     assert route_event.complete is True  # no body: no EndEvent follows
     assert route_event.route.endpoint.__name__ == "get_item"
     assert route_event.kwargs == {"item_id": 42, "q": "hi", "x_token": "abc"}
-    assert route_event.errors is None and route_event.is_json is False
+    assert route_event.errors is None and route_event.media is False
     request = route_event.request
     assert (request.method, request.http_minor, request.keep_alive) == ("GET", 1, True)
     head = request.head_event()  # the ASGI view, built only when asked for
@@ -75,9 +75,9 @@ def test_the_body_follows_a_route_event_and_json_is_detected():
         b"Content-Length: %d\r\n\r\n%s" % (len(body), body),
     )
     assert [type(e) for e in evs] == [_core.RouteEvent, _core.BodyEvent, _core.EndEvent]
-    assert evs[0].is_json is True and evs[0].complete is False and evs[1].data == body
+    assert evs[0].media is True and evs[0].complete is False and evs[1].data == body
     evs = events(parser, b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
-    assert evs[0].is_json is False  # no Content-Type: not JSON (strict_content_type)
+    assert evs[0].media is False  # no Content-Type: not JSON (strict_content_type)
 
 
 def test_requests_with_a_body_to_a_route_taking_a_request_and_unknown_paths_go_through_asgi():

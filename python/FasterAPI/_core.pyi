@@ -509,7 +509,9 @@ class RouteEvent:
     @property
     def errors(self) -> _Errors: ...
     @property
-    def is_json(self) -> bool: ...
+    def media(self) -> bool | bytes | None:
+        """What the route's run reads the body by: whether it is JSON, or a form's
+        Content-Type."""
     @property
     def request(self) -> NativeRequest: ...
     @property

@@ -290,12 +290,14 @@ class APIRoute:
         #: The handler takes a Request or a Response, which the door gives it.
         self.prepare = bool(self.request_params or self.response_params)
         #: The native server calls this route itself, making its ASGI scope only if a
-        #: dependency asks for a Request. A form body (whose files are spooled) goes by the
-        #: ASGI path, and so does a request with a body to a handler that takes a Request
-        #: (which may stream it): `native_without_body`.
+        #: dependency asks for a Request. A request with a body to a handler that takes a
+        #: Request (which may stream it) goes by the ASGI path (`native_without_body`), and so
+        #: does a form body past 256 KiB (`native_small_form`: a larger one is parsed, its
+        #: files spooled, as it arrives).
         form = isinstance(self.body, FormPlan)
         self.native = not self.request_params and not form
-        self.native_without_body = bool(self.request_params) and not form
+        self.native_without_body = bool(self.request_params)
+        self.native_small_form = form and not self.request_params
 
     @property
     def dependency_steps(self) -> Any:
@@ -582,8 +584,7 @@ class APIWebSocketRoute:
     prepare = False
     solve = True
     dependency_steps = None  # solved by _runtime/runner.py's run_websocket: websocket_steps
-    native = False
-    native_without_body = False
+    native = native_without_body = native_small_form = False
     max_body_size = None
 
     def __init__(

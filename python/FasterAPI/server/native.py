@@ -236,11 +236,13 @@ def route_paths(app: Any) -> list[RoutePath]:
                 f"the app has middleware ({middleware or 'an overridden middleware stack'}), "
                 "which every request goes through"
             )
-        if not route.native and not route.native_without_body:
-            reasons.append("its body is a form")
-        elif route.native_without_body:
+        if route.native_without_body:
             reasons.append("a request with a body (its handler takes a Request)")
-        native = whole_app and (route.native or route.native_without_body)
+        elif route.native_small_form:
+            reasons.append("a form body past 256 KiB, or chunked")
+        native = whole_app and (
+            route.native or route.native_without_body or route.native_small_form
+        )
         methods = tuple(sorted(route.methods))
         paths.append(RoutePath(methods, route.path, native, tuple(reasons), http))
     return paths

@@ -78,9 +78,10 @@ pub struct RouteEvent {
     pub(crate) kwargs: Py<PyDict>,
     #[pyo3(get)]
     pub(crate) errors: Py<PyAny>,
-    /// Whether the body is to be read as JSON (by its Content-Type).
+    /// What the route's run reads the body by ([`body_media`]): whether it is JSON (by its
+    /// Content-Type), or a form's Content-Type.
     #[pyo3(get)]
-    pub(crate) is_json: Py<PyBool>,
+    pub(crate) media: Py<PyAny>,
     #[pyo3(get)]
     pub(crate) request: Py<NativeRequest>,
     /// No body follows: no `BodyEvent` nor `EndEvent`.
@@ -120,6 +121,23 @@ impl UpgradeEvent {
             http_minor: head.http_minor,
             headers: head.headers,
         })
+    }
+}
+
+/// What a route's run reads the body by (`Runner`'s `media`): for a form, the request's
+/// Content-Type (None without one); else whether the body is JSON.
+pub(crate) fn body_media(
+    py: Python<'_>,
+    call: &RouteCall,
+    headers: &[(Vec<u8>, Vec<u8>)],
+    is_json: bool,
+) -> Py<PyAny> {
+    if !call.body.as_ref().is_some_and(|body| body.form) {
+        return PyBool::new(py, is_json).to_owned().into_any().unbind();
+    }
+    match headers.iter().find(|(name, _)| name == b"content-type") {
+        Some((_, value)) => PyBytes::new(py, value).into_any().unbind(),
+        None => py.None(),
     }
 }
 

@@ -16,7 +16,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use super::events::{
-    body_framing, py_bool, BodyEvent, EndEvent, ErrorEvent, HeadEvent, RouteEvent, UpgradeEvent,
+    body_framing, body_media, py_bool, BodyEvent, EndEvent, ErrorEvent, HeadEvent, RouteEvent,
+    UpgradeEvent,
 };
 use super::short::{self, Routed, ShortPath};
 use crate::cors::CorsAnswer;
@@ -66,6 +67,9 @@ pub struct HttpParser {
 /// How many CR/LF bytes may precede a request (RFC 9112 §2.2 asks to skip at least one empty
 /// line): a few empty lines between requests are dropped, more are a 400.
 const MAX_EMPTY_LINE_BYTES: usize = 8;
+/// The largest form body the native path reads whole (`Entry::native_small_form`); a larger
+/// or chunked one goes by the ASGI path, which parses it as it arrives.
+const SMALL_FORM: u64 = 256 * 1024;
 
 /// A request head the native server routed itself; the ASGI view of it is built only on demand.
 #[pyclass(module = "FasterAPI._core", frozen)]
@@ -417,7 +421,7 @@ fn route_event<'py>(
         security: routed.security,
         kwargs: routed.kwargs,
         errors: routed.errors,
-        is_json: py_bool(py, routed.is_json),
+        media: routed.media,
         request: Py::new(py, NativeRequest { head: routed.head })?,
         complete: py_bool(py, complete),
     };
@@ -488,7 +492,11 @@ fn route_request(
         return Ok(Err(head));
     };
     let bodyless = matches!(head.framing, Framing::None | Framing::Length(0));
-    if !(entry.native || entry.native_without_body && bodyless) {
+    let small = matches!(head.framing, Framing::Length(n) if n <= SMALL_FORM);
+    if !(entry.native
+        || entry.native_without_body && bodyless
+        || entry.native_small_form && (bodyless || small))
+    {
         return Ok(Err(head));
     }
     let stack = dispatcher.server_stack.as_ref().map(|stack| stack.get());
@@ -526,10 +534,10 @@ fn route_request(
         }
     };
     let routed = Routed {
+        media: body_media(py, &entry.call, &head.headers, is_json),
         call: entry.call.clone(),
         kwargs: kwargs.unbind(),
         errors: errors.unbind(),
-        is_json,
         cors,
         gzip,
         security: stack.and_then(|stack| stack.security.as_ref().map(|s| s.clone_ref(py))),

@@ -19,7 +19,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::events::{py_bool, RouteEvent};
@@ -139,7 +139,8 @@ pub struct Routed {
     pub call: Arc<RouteCall>,
     pub kwargs: Py<PyDict>,
     pub errors: Py<PyAny>,
-    pub is_json: bool,
+    /// What the route's run reads the body by (`events::body_media`).
+    pub media: Py<PyAny>,
     pub cors: Option<Py<CorsSend>>,
     /// GZipMiddleware, when the server runs the app's.
     pub gzip: Option<Py<GzipAnswer>>,
@@ -174,10 +175,7 @@ pub fn serve(
         routed.kwargs,
         routed.errors,
         raw.into_any().unbind(),
-        PyBool::new(py, routed.is_json)
-            .to_owned()
-            .into_any()
-            .unbind(),
+        routed.media,
     );
     let task = path
         .conn
@@ -472,7 +470,7 @@ impl ShortDoor {
             route: call.route.clone_ref(py),
             kwargs: values.clone_ref(py),
             errors: errors.clone_ref(py),
-            is_json: media.bind(py).cast::<PyBool>()?.clone().unbind(),
+            media: media.clone_ref(py),
             request: Py::new(py, NativeRequest::new(head))?,
             complete: py_bool(py, true),
             cors: self.cors.take(),

@@ -1255,7 +1255,7 @@ impl RouteRun {
         event: PyRef<'_, RouteEvent>,
         raw: Py<PyAny>,
     ) -> Self {
-        let media = event.is_json.clone_ref(py).into_any();
+        let media = event.media.clone_ref(py);
         let runner = Runner::new(
             event.call.clone(),
             Door::Native(cycle),
