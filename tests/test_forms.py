@@ -816,3 +816,40 @@ def test_validate_default_and_default_factory_of_body_and_form_parameters(make_c
     assert response.json()["detail"][0]["type"] == "too_short"
     assert response.json()["detail"][0]["loc"] == ["body"]
     assert client.post("/inferred", json=[1]).json() == [1]
+
+
+def test_a_forms_validation_error_keeps_the_form_as_read(make_client):
+    """`RequestValidationError.body` of a form route is the form (FormData), as FastAPI
+    keeps it, however the body came (whole, or parsed as it arrived), so that the docs'
+    handler encoding it answers 422 even with a binary file in it."""
+    from FasterAPI import Request
+    from FasterAPI.encoders import jsonable_encoder
+    from FasterAPI.exceptions import RequestValidationError
+    from FasterAPI.responses import JSONResponse
+
+    app = FastAPI()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        body = exc.body
+        encoded = jsonable_encoder({"n": body["n"], "file": body["f"].filename})
+        return JSONResponse({"type": type(body).__name__, **encoded}, status_code=422)
+
+    @app.post("/upload")
+    async def upload(f: UploadFile, n: Annotated[int, Form()]):
+        return {"n": n}
+
+    client = make_client(app)
+    for content in (None, "chunked"):
+        files = {"f": ("a.bin", bytes(range(256)))}
+        if content is None:
+            response = client.post("/upload", files=files, data={"n": "x"})
+        else:
+            import httpx
+
+            request = httpx.Request("POST", "http://x/upload", files=files, data={"n": "x"})
+            body = request.read()
+            headers = {"content-type": request.headers["content-type"]}
+            response = client.post("/upload", content=iter([body[:50], body[50:]]), headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json() == {"type": "FormData", "n": "x", "file": "a.bin"}

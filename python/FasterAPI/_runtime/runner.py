@@ -31,9 +31,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from .._compiler.dependency_steps import entered, entered_async
+from .._http.forms import read_form
 from ..dependencies.solve import Context, solve
 from ..exceptions import (
     FastAPIError,
+    HTTPException,
     RequestValidationError,
     WebSocketRequestValidationError,
     endpoint_context,
@@ -136,9 +138,15 @@ def parse_body(
 def error_body(route: Any, raw: Any, media: Any) -> Any:
     """The request's body as its RequestValidationError keeps it (`exc.body`), as FastAPI
     keeps it: what a JSON body holds (its text, if it is not valid JSON), None for an empty
-    body or a route that reads none, the bytes of another body, a form as read."""
+    body or a route that reads none, the bytes of another body, a form's FormData (one read
+    whole, as bytes, is parsed again for it)."""
     if route.body is None or (isinstance(raw, bytes) and not raw):
         return None
+    if route.body.form and isinstance(raw, bytes):
+        try:
+            return read_form(raw, media)
+        except HTTPException:  # (it parsed before, with the route's limits)
+            return raw
     if media is True and isinstance(raw, bytes):
         try:
             return json.loads(raw)
