@@ -407,6 +407,30 @@ def test_graceful_shutdown_finishes_requests_in_flight(tmp_path):
             server.connect(timeout=1)
 
 
+def test_shutdown_closes_a_connection_whose_request_made_a_request_object(tmp_path):
+    """A request in flight when the server stops is answered with `Connection: close`, also
+    when a dependency asked for its Request (an ASGI scope was made for it)."""
+    with native_server(tmp_path) as server:
+        server.wait_for_output("lifespan startup")
+        results: list = []
+
+        def slow_request():
+            results.append(exchange(server, request("GET", "/slow-request-dep?seconds=1")))
+
+        client = threading.Thread(target=slow_request)
+        client.start()
+        time.sleep(0.3)  # in flight
+        server.proc.send_signal(signal.SIGTERM)
+        client.join(timeout=10)
+        assert server.proc.wait(timeout=10) == 0
+        [(status, headers, body)] = results
+        assert (status, headers.get("connection"), json.loads(body)) == (
+            200,
+            "close",
+            {"who": ""},
+        )
+
+
 def test_a_thousand_concurrent_keep_alive_connections(server):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 1200:

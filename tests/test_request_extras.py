@@ -110,3 +110,59 @@ def test_a_handler_taking_a_request_on_the_native_path(make_client):
         "hello",
         {"item_id": "4"},
     )
+
+
+def test_a_request_routes_head_length_and_errors_before_its_request(make_client):
+    """A handler taking a Request answering HEAD itself keeps the Content-Length it declares
+    (as does a custom route class's HEAD answer); an exception handler sees the matched
+    route in the scope even when the error comes before the handler's Request is made."""
+    from FasterAPI import APIRouter, Depends, FastAPI, HTTPException, Response
+    from FasterAPI.responses import JSONResponse
+    from FasterAPI.routing import APIRoute
+
+    class Timed(APIRoute):
+        def get_route_handler(self):
+            handler = super().get_route_handler()
+
+            async def timed(request):
+                response = await handler(request)
+                response.headers["x-timed"] = "1"
+                return response
+
+            return timed
+
+    app = FastAPI()
+    router = APIRouter(route_class=Timed)
+
+    @router.api_route("/custom/{n}", methods=["GET", "HEAD"])
+    async def custom(n: int, request: Request):
+        return {"n": n, "path": request.url.path}
+
+    app.include_router(router)
+
+    @app.api_route("/own", methods=["GET", "HEAD"])
+    async def own(request: Request):
+        if request.method == "HEAD":
+            return Response(b"", headers={"content-length": "11"})
+        return Response(b"hello world")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, exc):
+        route = request.scope.get("route")
+        return JSONResponse({"route": getattr(route, "path", None)}, exc.status_code)
+
+    def deny():
+        raise HTTPException(401)
+
+    @app.get("/guarded/{n}")
+    async def guarded(n: int, request: Request, user: None = Depends(deny)):
+        return {"n": n}
+
+    client = make_client(app)
+    got = client.get("/custom/4")
+    head = client.head("/custom/4")
+    assert (head.status_code, head.content, head.headers["x-timed"]) == (200, b"", "1")
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert client.head("/own").headers["content-length"] == "11"
+    denied = client.get("/guarded/1")
+    assert (denied.status_code, denied.json()) == (401, {"route": "/guarded/{n}"})

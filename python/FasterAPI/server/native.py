@@ -496,6 +496,7 @@ class NativeCycle:
             conn = self.conn
             if scope is None:
                 scope = self.make_scope()
+                scope["route"] = self.route  # (as FastAPI's routing sets it)
             cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
             if self.route.body is not None and not self.too_large:
                 # read by the run, as on the ASGI door: Request.body() has it, and
@@ -519,6 +520,7 @@ class NativeCycle:
         return wrap_send(send, self.cors, self.gzip, self.security)
 
     def json(self, content: Any, status: int) -> bytes:
+        self._shutting_down()
         if self.gzip is not None or self.security is not None:
             return self._encode(status, _JSON_TYPE, _core.encode_json(content))
         headers = None if self.cors is None else self.cors.apply(_JSON_TYPE)
@@ -535,9 +537,17 @@ class NativeCycle:
         (CORS, GZip), innermost first."""
         headers, body = self.through(status, headers, body, self.cors, self.gzip, self.security)
         headers = self._connection_header(headers)
+        self._shutting_down()
         return _core.whole_response(
             status, headers, body, self.http_minor, self.keep_alive, self.head_only
         )
+
+    def _shutting_down(self) -> None:
+        """The server's shutdown ends the connection after this response: it told the
+        request's RequestCycle, if one was made (the connection's cycle then)."""
+        asgi = self.asgi_cycle
+        if asgi is not None and not asgi.keep_alive:
+            self.keep_alive = False
 
     def through(
         self,

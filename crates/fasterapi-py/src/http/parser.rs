@@ -660,13 +660,22 @@ pub fn whole_response<'py>(
     keep_alive: bool,
     head_only: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    // The body's real length is written, whatever Content-Length the app set.
-    let owned = owned_headers(headers, |name| {
-        !name.eq_ignore_ascii_case(b"content-length")
-    })?;
+    // The body's real length is written, whatever Content-Length the app set; but an
+    // answer to HEAD without a body keeps the length it declares (the GET's), as the ASGI
+    // path does.
+    let mut owned = owned_headers(headers, |_| true)?;
+    let declared = head_only
+        && body.is_empty()
+        && owned.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case(b"content-length")
+                && std::str::from_utf8(value).is_ok_and(|v| v.trim().parse::<u64>().is_ok())
+        });
+    if !declared {
+        owned.retain(|(name, _)| !name.eq_ignore_ascii_case(b"content-length"));
+    }
     let pairs = header_slices(&owned);
     let mut out = Vec::with_capacity(256 + body.len());
-    let framing = !status_has_no_body(status);
+    let framing = !status_has_no_body(status) && !declared;
     encode_whole(
         &mut out, status, &pairs, body, framing, http_minor, keep_alive, head_only,
     )?;
