@@ -50,7 +50,7 @@ async def _run(tasks: Any, own: bool = False) -> None:
             continue
         try:
             result = task.func(*task.args, **task.kwargs)
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 await result
         except Exception:
             name = getattr(task.func, "__qualname__", repr(task.func))

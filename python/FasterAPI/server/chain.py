@@ -118,18 +118,27 @@ class _Call:
             await cycle._asgi(functools.partial(self.server_error, exc))
             return
         except BaseException as exc:  # cancelled: so is the route, which cleans up
-            downstream = self.downstream
-            if downstream is not None:
-                with contextlib.suppress(BaseException):
-                    await downstream.throw(exc)
+            await self.throw(exc)
             raise
-        if type(response) is _Whole and response.untouched:
-            status, headers = response.status_code, response.raw_headers
-            cycle.write(cycle._encode(status, headers, response.whole_body))
-        else:
-            cycle.channel(self.scope)
-            await cycle._asgi(response)
+        try:
+            if type(response) is _Whole and response.untouched:
+                status, headers = response.status_code, response.raw_headers
+                cycle.write(cycle._encode(status, headers, response.whole_body))
+            else:
+                cycle.channel(self.scope)
+                await cycle._asgi(response)
+        except BaseException as exc:  # (cancelled while sending: by the shutdown's timeout)
+            await self.throw(exc)
+            raise
         await self.end()
+
+    async def throw(self, exc: BaseException) -> None:
+        """`exc` (a cancellation) thrown into the route's run where it waits, which cleans
+        up; what it raises then is dropped."""
+        downstream = self.downstream
+        if downstream is not None:
+            with contextlib.suppress(BaseException):
+                await downstream.throw(exc)
 
     def server_error(self, exc: Exception, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         """The stack's ServerErrorMiddleware's answer to `exc`, outside the middleware the
