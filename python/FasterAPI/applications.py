@@ -261,7 +261,7 @@ class Faster(_core.AsgiApp):
         self._server_https_redirect = False
         #: The stack's BaseHTTPMiddleware (`@app.middleware("http")`), outermost first, when
         #: the native server runs the middleware itself: it calls their `dispatch_func`
-        #: (FasterAPI.server.native.HttpChain).
+        #: (FasterAPI.server.chain.HttpChain).
         self._http_middleware: list[BaseHTTPMiddleware] = []
         #: The middleware the native server runs that are inside those (their classes).
         self._inside_http: frozenset[type] = frozenset()

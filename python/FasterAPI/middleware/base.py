@@ -55,7 +55,7 @@ class BaseHTTPMiddleware:
 def is_http_middleware(cls: Any) -> bool:
     """Whether middleware `cls` is BaseHTTPMiddleware or a subclass that only brings its
     `dispatch` (what `@app.middleware("http")` makes): the native server then runs its
-    `dispatch_func` itself (FasterAPI.server.native.HttpChain)."""
+    `dispatch_func` itself (FasterAPI.server.chain.HttpChain)."""
     return (
         isinstance(cls, type)
         and issubclass(cls, BaseHTTPMiddleware)
@@ -101,10 +101,7 @@ async def run_dispatch(
         if downstream is not None:
             raise RuntimeError("call_next() can be called once per request")
         downstream = _Downstream(app, scope, app_receive)
-        start = await downstream.step()
-        if start is None or start.get("type") != "http.response.start":
-            raise RuntimeError("No response returned.")
-        return _AppResponse(start, downstream)
+        return await first_response(downstream)
 
     try:
         response = await dispatch(request, call_next)
@@ -115,8 +112,7 @@ async def run_dispatch(
         raise
     except BaseException as exc:  # cancelled: so is the app, which cleans up
         if downstream is not None:
-            with contextlib.suppress(BaseException):
-                await downstream.throw(exc)
+            await throw_into(downstream, exc)
         raise
     if downstream is not None:
         # The app goes on after its response (background tasks, exits); an error it
@@ -124,11 +120,27 @@ async def run_dispatch(
         await downstream.finish()
 
 
-async def cancel(downstream: _Downstream) -> None:
-    """Cancels the app where it waits (dispatch failed: Starlette cancels the app's task),
-    its cleanup run to its end; what it raises is dropped."""
+async def first_response(downstream: _Downstream) -> Response:
+    """What call_next gives: the app run until its response starts, as a StreamingResponse
+    (`_AppResponse`; a `_Whole` for the whole response the native server's chain hands on)."""
+    start: Any = await downstream.step()
+    if type(start) is tuple:
+        return _Whole(*start)
+    if start is None or start.get("type") != "http.response.start":
+        raise RuntimeError("No response returned.")
+    return _AppResponse(start, downstream)
+
+
+async def throw_into(downstream: _Downstream, exc: BaseException) -> None:
+    """`exc` thrown into the app where it waits, its cleanup run to its end; what it raises
+    then is dropped."""
     with contextlib.suppress(BaseException):
-        await downstream.throw(asyncio.CancelledError())
+        await downstream.throw(exc)
+
+
+async def cancel(downstream: _Downstream) -> None:
+    """Cancels the app where it waits (dispatch failed: Starlette cancels the app's task)."""
+    await throw_into(downstream, asyncio.CancelledError())
 
 
 class _Downstream:

@@ -26,14 +26,13 @@ before call_next gives it.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from .._body_limit import CONTENT_TOO_LARGE
 from ..exceptions import HTTPException
-from ..middleware.base import _AppResponse, _Downstream, _Whole, cancel
+from ..middleware.base import _Downstream, _Whole, cancel, first_response, throw_into
 from ..middleware.compress import CompressMiddleware
 from ..middleware.cors import CORSMiddleware
 from ..middleware.exceptions import SCOPE_KEY
@@ -135,10 +134,8 @@ class _Call:
     async def throw(self, exc: BaseException) -> None:
         """`exc` (a cancellation) thrown into the route's run where it waits, which cleans
         up; what it raises then is dropped."""
-        downstream = self.downstream
-        if downstream is not None:
-            with contextlib.suppress(BaseException):
-                await downstream.throw(exc)
+        if self.downstream is not None:
+            await throw_into(self.downstream, exc)
 
     def server_error(self, exc: Exception, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         """The stack's ServerErrorMiddleware's answer to `exc`, outside the middleware the
@@ -183,13 +180,8 @@ class _Call:
             return await self.stack(request)
         scope["route"] = self.cycle.route
         scope[SCOPE_KEY] = self.chain.handlers  # (the route's errors go up, as in the stack)
-        downstream = self.downstream = _Downstream(self._run, scope, self.app_receive)
-        first: Any = await downstream.step()
-        if type(first) is tuple:
-            return _Whole(*first)
-        if first is None or first.get("type") != "http.response.start":
-            raise RuntimeError("No response returned.")
-        return _AppResponse(first, downstream)
+        self.downstream = _Downstream(self._run, scope, self.app_receive)
+        return await first_response(self.downstream)
 
     async def stack(self, request: Request) -> Any:
         """The request as a dispatch function changed it, through the stack inside the
@@ -208,11 +200,8 @@ class _Call:
             return await self.app_receive()
 
         self.scope.pop("fasterapi.body", None)
-        downstream = self.downstream = _Downstream(self.chain.inner, self.scope, receive)
-        first: Any = await downstream.step()
-        if first is None or first.get("type") != "http.response.start":
-            raise RuntimeError("No response returned.")
-        return _AppResponse(first, downstream)
+        self.downstream = _Downstream(self.chain.inner, self.scope, receive)
+        return await first_response(self.downstream)
 
     def _run(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         cycle = self.cycle

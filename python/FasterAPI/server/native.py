@@ -520,9 +520,9 @@ class NativeCycle:
         return wrap_send(send, self.cors, self.gzip, self.security)
 
     def json(self, content: Any, status: int) -> bytes:
-        self._shutting_down()
         if self.gzip is not None or self.security is not None:
             return self._encode(status, _JSON_TYPE, _core.encode_json(content))
+        self._shutting_down()
         headers = None if self.cors is None else self.cors.apply(_JSON_TYPE)
         return _core.json_response(
             content, status, self.http_minor, self.keep_alive, self.head_only, headers

@@ -185,10 +185,7 @@ class HttpProtocol(asyncio.Protocol):
         elif self.cycle is None and not self.closing:
             self._pump()
             if self.cycle is None and self.deadline is None and not self.closing:
-                if self.parser.buffered:  # (its timer was off while writing was paused)
-                    self._arm_request()
-                else:
-                    self._arm_idle()
+                self._arm_next()  # (its timer was off while writing was paused)
 
     async def drain(self) -> None:
         """Waits while the transport's write buffer is over its high-water mark (a slow client
@@ -217,10 +214,7 @@ class HttpProtocol(asyncio.Protocol):
             self.pumping = False
         if answered and not self.closing:  # what response_complete() does after a response
             if self.cycle is None:
-                if self.parser.buffered:
-                    self._arm_request()
-                else:
-                    self._arm_idle()
+                self._arm_next()
             self._flow()
 
     def _pump_events(self) -> bool:
@@ -416,11 +410,10 @@ class HttpProtocol(asyncio.Protocol):
             self.close()
             return
         self._flow()
-        self._arm_idle()
-        if self.parser.buffered:
-            self._arm_request()
-            if not self.pumping:  # the next pipelined request starts outside any task
-                self.loop.call_soon(self._pump, context=self.base_context)
+        self._arm_next()
+        if self.parser.buffered and not self.pumping:
+            # the next pipelined request starts outside any task
+            self.loop.call_soon(self._pump, context=self.base_context)
 
     def body_drained(self) -> None:
         """The app read the unread body down: read from the socket again."""
@@ -506,6 +499,14 @@ class HttpProtocol(asyncio.Protocol):
             self._disarm()
             return
         self._arm(self.config.timeout_request, HttpProtocol._request_timeout)
+
+    def _arm_next(self) -> None:
+        """Between requests: the next one must arrive in time if it has begun, else the
+        connection may idle a while."""
+        if self.parser.buffered:
+            self._arm_request()
+        else:
+            self._arm_idle()
 
     def _arm_idle(self) -> None:
         """An idle keep-alive connection is closed after a while."""

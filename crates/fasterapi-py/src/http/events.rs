@@ -125,18 +125,18 @@ impl UpgradeEvent {
 }
 
 /// What a route's run reads the body by (`Runner`'s `media`): for a form, the request's
-/// Content-Type (None without one); else whether the body is JSON.
+/// `content_type` (None without one); else whether the body is JSON.
 pub(crate) fn body_media(
     py: Python<'_>,
     call: &RouteCall,
-    headers: &[(Vec<u8>, Vec<u8>)],
+    content_type: Option<&[u8]>,
     is_json: bool,
 ) -> Py<PyAny> {
     if !call.body.as_ref().is_some_and(|body| body.form) {
         return PyBool::new(py, is_json).to_owned().into_any().unbind();
     }
-    match headers.iter().find(|(name, _)| name == b"content-type") {
-        Some((_, value)) => PyBytes::new(py, value).into_any().unbind(),
+    match content_type {
+        Some(value) => PyBytes::new(py, value).into_any().unbind(),
         None => py.None(),
     }
 }

@@ -491,11 +491,14 @@ fn route_request(
     else {
         return Ok(Err(head));
     };
-    let bodyless = matches!(head.framing, Framing::None | Framing::Length(0));
-    let small = matches!(head.framing, Framing::Length(n) if n <= SMALL_FORM);
+    let length = match head.framing {
+        Framing::None => 0,
+        Framing::Length(n) => n,
+        Framing::Chunked => u64::MAX,
+    };
     if !(entry.native
-        || entry.native_without_body && bodyless
-        || entry.native_small_form && (bodyless || small))
+        || entry.native_without_body && length == 0
+        || entry.native_small_form && length <= SMALL_FORM)
     {
         return Ok(Err(head));
     }
@@ -523,18 +526,18 @@ fn route_request(
     let kwargs = PyDict::new(py);
     let headers = HeaderSource::Raw(&head.headers);
     let errors = run_plan(py, entry, &params, &head.query, headers, &kwargs)?;
-    let is_json = entry.call.body.is_some() && {
-        let content_type = head
-            .headers
-            .iter()
-            .find(|(name, _)| name == b"content-type");
-        match content_type {
-            Some((_, value)) => fasterapi_core::http::media::is_json(value),
+    let content_type = head
+        .headers
+        .iter()
+        .find(|(name, _)| name == b"content-type")
+        .map(|(_, value)| value.as_slice());
+    let is_json = entry.call.body.is_some()
+        && match content_type {
+            Some(value) => fasterapi_core::http::media::is_json(value),
             None => !entry.strict_content_type,
-        }
-    };
+        };
     let routed = Routed {
-        media: body_media(py, &entry.call, &head.headers, is_json),
+        media: body_media(py, &entry.call, content_type, is_json),
         call: entry.call.clone(),
         kwargs: kwargs.unbind(),
         errors: errors.unbind(),
