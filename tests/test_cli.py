@@ -842,8 +842,8 @@ def test_debug_log_says_which_path_each_route_takes(tmp_path, cli_process):
     assert "GET /later: native path" in output
     assert "POST /form: native path; ASGI path for a form body past 256 KiB, or chunked" in output
     assert (
-        "GET /request: native path; ASGI path for a request with a body (its handler takes "
-        "a Request)" in output
+        "GET /request: native path; ASGI path for a body (a Request may stream it) past "
+        "256 KiB, or chunked" in output
     )
     assert runner.stop() == 0
 

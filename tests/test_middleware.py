@@ -910,3 +910,36 @@ def test_a_failing_dispatch_cancels_the_route_and_a_streamed_body_is_gone(make_c
     assert (failed.status_code, failed.json()) == (500, {"detail": "Internal Server Error"})
     assert client.post("/stream", content=b"payload").json() == {"route got": ""}
     assert events == [b"payload"]
+
+
+def test_a_body_read_by_one_http_middleware_reaches_the_next_and_the_route(make_client):
+    """A body an http middleware read with `request.body()` is there for the next one and
+    for the route (a handler given the Request, a body parameter); one it streamed is gone
+    for them (they get an empty one), as with Starlette's BaseHTTPMiddleware."""
+    app = FastAPI()
+    seen = []
+
+    @app.middleware("http")
+    async def inner(request, call_next):
+        seen.append(("inner", await request.body()))
+        return await call_next(request)
+
+    @app.middleware("http")
+    async def outer(request, call_next):
+        if request.headers.get("x-stream"):
+            seen.append(("outer", b"".join([c async for c in request.stream()])))
+        else:
+            seen.append(("outer", await request.body()))
+        return await call_next(request)
+
+    @app.post("/raw")
+    async def raw(request: Request):
+        return {"route got": (await request.body()).decode()}
+
+    client = make_client(app)
+    assert client.post("/raw", content=b"payload").json() == {"route got": "payload"}
+    assert seen == [("outer", b"payload"), ("inner", b"payload")]
+    seen.clear()
+    streamed = client.post("/raw", content=b"payload", headers={"x-stream": "1"})
+    assert streamed.json() == {"route got": ""}
+    assert seen == [("outer", b"payload"), ("inner", b"")]

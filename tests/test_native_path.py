@@ -80,14 +80,25 @@ def test_the_body_follows_a_route_event_and_json_is_detected():
     assert evs[0].media is False  # no Content-Type: not JSON (strict_content_type)
 
 
-def test_requests_with_a_body_to_a_route_taking_a_request_and_unknown_paths_go_through_asgi():
+def test_a_large_or_chunked_body_to_a_route_taking_a_request_and_unknown_paths_go_through_asgi():
     parser, _ = make_parser()
-    for raw in (b"POST /raw", b"GET /nowhere", b"DELETE /items"):
+    for raw in (b"GET /nowhere", b"DELETE /items"):
         head, *_rest = events(parser, raw + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
         assert isinstance(head, _core.HeadEvent), raw
-    # (a handler taking a Request is called natively for a request without a body)
-    [event] = events(parser, b"POST /raw HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert isinstance(event, _core.RouteEvent)
+    # a handler taking a Request may stream the body: read whole (and the route called
+    # natively) only up to 256 KiB
+    small, large = 256 * 1024, 256 * 1024 + 1
+    for length, kind in (
+        (0, _core.RouteEvent),
+        (small, _core.RouteEvent),
+        (large, _core.HeadEvent),
+    ):
+        parser, _ = make_parser()
+        head = b"POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % length
+        assert isinstance(events(parser, head)[0], kind), length
+    parser, _ = make_parser()
+    chunked = b"POST /raw HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    assert isinstance(events(parser, chunked)[0], _core.HeadEvent)
 
 
 def test_json_response_is_one_whole_http_response():

@@ -55,9 +55,8 @@ def test_is_disconnected_sees_a_client_that_left():
 
 
 def test_a_handler_taking_a_request_on_the_native_path(make_client):
-    """A handler that takes a Request is called by the native server itself for a request
-    without a body (a request with one goes by the ASGI path, the handler may stream it):
-    what the Request gives is the same on both doors."""
+    """A handler that takes a Request is called by the native server itself (for a body of
+    at most 256 KiB): what the Request gives is the same on both doors."""
     from FasterAPI import Depends, FastAPI, Response
     from FasterAPI.server.native import route_paths
 
@@ -86,7 +85,7 @@ def test_a_handler_taking_a_request_on_the_native_path(make_client):
         }
 
     [path] = [p for p in route_paths(app) if p.path == "/info/{item_id}"]
-    assert path.native and "a request with a body" in str(path)
+    assert path.native and "a body (a Request may stream it) past 256 KiB" in str(path)
     client = make_client(app)
     got = client.get("/info/3?q=a", headers={"x-user": "alice"})
     assert got.headers["x-item"] == "3"
@@ -166,3 +165,66 @@ def test_a_request_routes_head_length_and_errors_before_its_request(make_client)
     assert client.head("/own").headers["content-length"] == "11"
     denied = client.get("/guarded/1")
     assert (denied.status_code, denied.json()) == (401, {"route": "/guarded/{n}"})
+
+
+def test_a_body_sent_to_a_handler_given_the_request(make_client):
+    """A body sent to a route whose handler (or a dependency) is given the Request: one of
+    at most 256 KiB is read whole by the native server, which then calls the route itself; a
+    larger or chunked one streams by the ASGI path. The Request reads it the same either way,
+    through both doors."""
+    from FasterAPI import Depends, FastAPI, Form
+    from FasterAPI.server.native import route_paths
+
+    app = FastAPI()
+
+    @app.post("/json")
+    async def as_json(request: Request):
+        return {"json": await request.json(), "text": (await request.body()).decode()}
+
+    @app.post("/stream")
+    async def stream(request: Request):
+        sizes = [len(chunk) async for chunk in request.stream()]
+        return {"total": sum(sizes), "sizes_ok": all(sizes[:-1])}
+
+    async def length(request: Request) -> int:
+        return len(await request.body())
+
+    @app.post("/dependency")
+    async def dependency(size: int = Depends(length)):
+        return {"size": size}
+
+    @app.post("/form")
+    async def form(request: Request, a: str = Form()):
+        return {"a": a, "form": dict(await request.form())}
+
+    @app.post("/limited", max_body_size=10)
+    async def limited(request: Request):
+        return {"size": len(await request.body())}
+
+    paths = {p.path: p for p in route_paths(app)}
+    for path in ("/json", "/stream", "/dependency"):
+        assert paths[path].native, path
+        assert "a body (a Request may stream it) past 256 KiB, or chunked" in str(paths[path])
+    assert "a form body past 256 KiB" in str(paths["/form"])
+
+    client = make_client(app)
+    got = client.post("/json", json={"a": [1, 2]})
+    assert got.json() == {"json": {"a": [1, 2]}, "text": '{"a":[1,2]}'}
+    for body in (b"x" * 1000, b"y" * 300_000):  # read whole natively, or streamed
+        assert client.post("/stream", content=body).json() == {
+            "total": len(body),
+            "sizes_ok": True,
+        }
+        assert client.post("/dependency", content=body).json() == {"size": len(body)}
+    chunked = iter([b"a" * 5000, b"b" * 7000])  # no length: httpx sends it chunked
+    assert client.post("/stream", content=chunked).json() == {"total": 12000, "sizes_ok": True}
+    assert client.post("/stream").json() == {"total": 0, "sizes_ok": True}
+    assert client.post("/form", data={"a": "1", "b": "2"}).json() == {
+        "a": "1",
+        "form": {"a": "1", "b": "2"},
+    }
+    missing = client.post("/form", data={"b": "2"})
+    assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "a"]
+    assert client.post("/limited", content=b"0123456789").json() == {"size": 10}
+    too_large = client.post("/limited", content=b"0123456789x")
+    assert (too_large.status_code, too_large.text) == (413, "Content Too Large")

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._body_limit import validate_max_body_size
-from ._compiler.dependency_steps import dependency_steps
+from ._compiler.dependency_steps import REQUEST, dependency_steps
 from ._compiler.form_plan import FormPlan
 from ._compiler.item_streams import is_generator_endpoint, stream_item_type, streaming_endpoint
 from ._compiler.response_model import check_response_model, response_serializer
@@ -290,14 +290,23 @@ class APIRoute:
         #: The handler takes a Request or a Response, which the door gives it.
         self.prepare = bool(self.request_params or self.response_params)
         #: The native server calls this route itself, making its ASGI scope only if a
-        #: dependency asks for a Request. A request with a body to a handler that takes a
-        #: Request (which may stream it) goes by the ASGI path (`native_without_body`), and so
-        #: does a form body past 256 KiB (`native_small_form`: a larger one is parsed, its
-        #: files spooled, as it arrives).
-        form = isinstance(self.body, FormPlan)
-        self.native = not self.request_params and not form
-        self.native_without_body = bool(self.request_params)
-        self.native_small_form = form and not self.request_params
+        #: dependency asks for a Request. A body that may be read as it arrives (a form,
+        #: whose files are spooled; a body no body plan reads whole, which a Request may
+        #: stream) is read whole only when small (`native_small_body`: a Content-Length of
+        #: at most 256 KiB); a larger or chunked one goes by the ASGI path, as it streams.
+        streams = isinstance(self.body, FormPlan) or self.body is None and self._takes_request()
+        self.native = not streams
+        self.native_small_body = streams
+
+    def _takes_request(self) -> bool:
+        """Whether the handler or one of its dependencies is given the Request."""
+        if self.request_params:
+            return True
+        if self.plan.dependant is None:
+            return False
+        steps, root_args = self.dependency_steps
+        arguments = [*root_args, *(argument for step in steps for argument in step[2])]
+        return any(source == REQUEST for _, source, _ in arguments)
 
     @property
     def dependency_steps(self) -> Any:
@@ -584,7 +593,7 @@ class APIWebSocketRoute:
     prepare = False
     solve = True
     dependency_steps = None  # solved by _runtime/runner.py's run_websocket: websocket_steps
-    native = native_without_body = native_small_form = False
+    native = native_small_body = False
     max_body_size = None
 
     def __init__(

@@ -91,7 +91,7 @@ class HttpChain:
 class _Call:
     """One request through the chain."""
 
-    __slots__ = ("chain", "cycle", "inside", "scope", "target", "downstream")
+    __slots__ = ("chain", "cycle", "inside", "scope", "target", "downstream", "requests")
 
     def __init__(self, chain: HttpChain, cycle: NativeCycle, inside: Any) -> None:
         self.chain = chain
@@ -99,12 +99,13 @@ class _Call:
         self.inside = inside
         scope = self.scope = cycle.make_scope()
         scope["app"] = chain.app
-        scope["fasterapi.body"] = cycle.raw  # (all of it is in: a Request has it at once)
         #: What the route was matched and its parameters read from.
         headers = scope["headers"]
         self.target = (scope["method"], scope["path"], scope["query_string"], headers, len(headers))
         #: The route's run, once call_next started it.
         self.downstream: _Downstream | None = None
+        #: The Request each dispatch function was given.
+        self.requests: list[Request] = []
 
     async def run(self) -> None:
         cycle = self.cycle
@@ -162,7 +163,29 @@ class _Call:
                 return await self.layer(i + 1)
             return await self.route(_request)
 
-        return self.chain.dispatches[i](Request(self.scope, self.receive), call_next)
+        given = False
+
+        async def receive() -> dict[str, Any]:
+            # the body, all in, in one message (a Request's body() keeps it for the next
+            # dispatch and the route, as in Starlette; what stream() read is gone for them)
+            nonlocal given
+            if given:
+                return await self.receive()
+            given = True
+            body = b"" if self._body_streamed(request) else self.cycle.raw
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        request = Request(self.scope, receive)
+        self.requests.append(request)
+        return self.chain.dispatches[i](request, call_next)
+
+    def _body_streamed(self, reading: Request | None = None) -> bool:
+        """Whether a dispatch function read the body with `request.stream()` (other than by
+        the Request `reading` it now): it is then gone for the rest of the app, which gets
+        an empty one."""
+        return any(
+            r._streamed and not hasattr(r, "_body") for r in self.requests if r is not reading
+        )
 
     async def route(self, request: Request) -> Any:
         """The route's run, until its response is out: what call_next gives. A request a
@@ -170,26 +193,27 @@ class _Call:
         (routed again, its parameters read again, from what the middleware made of it)."""
         scope = self.scope
         method, path, query, headers, count = self.target
+        raw = self.cycle.raw
         body = getattr(request, "_body", None)
+        if body is None:
+            body = b"" if self._body_streamed() else raw
         if (
             scope["headers"] is not headers
             or len(headers) != count
             or (scope["method"], scope["path"], scope["query_string"]) != (method, path, query)
-            or (body is not None and body is not self.cycle.raw)
+            or (body is not raw and body != raw)
         ):
-            return await self.stack(request)
+            return await self.stack(body)
+        scope["fasterapi.body"] = raw  # (all of it is in: a Request has it at once)
         scope["route"] = self.cycle.route
         scope[SCOPE_KEY] = self.chain.handlers  # (the route's errors go up, as in the stack)
         self.downstream = _Downstream(self._run, scope, self.app_receive)
         return await first_response(self.downstream)
 
-    async def stack(self, request: Request) -> Any:
-        """The request as a dispatch function changed it, through the stack inside the
-        http middleware (ASGI): what call_next gives."""
-        cycle = self.cycle
+    async def stack(self, body: bytes) -> Any:
+        """The request as a dispatch function changed it (with `body`), through the stack
+        inside the http middleware (ASGI): what call_next gives."""
         # (the middleware the server runs inside the http middleware are in that stack)
-        body = getattr(request, "_body", None)
-        body = cycle.raw if body is None else body
         sent = False
 
         async def receive() -> dict[str, Any]:
@@ -199,7 +223,6 @@ class _Call:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await self.app_receive()
 
-        self.scope.pop("fasterapi.body", None)
         self.downstream = _Downstream(self.chain.inner, self.scope, receive)
         return await first_response(self.downstream)
 

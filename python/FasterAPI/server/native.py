@@ -1,8 +1,9 @@
 """The native server's short path for FasterAPI routes: no ASGI scope, no message dicts.
 
 When the app is a FasterAPI app, the Rust parser matches each request head against the app's
-routes and runs the route's parameter plan itself. For a route marked native (its handler takes
-no `Request` and its body is no form), it hands over a `_core.RouteEvent` (route, kwargs,
+routes and runs the route's parameter plan itself. For a route marked native (or a body of at
+most 256 KiB to a route that may read it as it arrives: a form, or a handler or dependency
+given the `Request`), it hands over a `_core.RouteEvent` (route, kwargs,
 errors, is_json...), and `NativeCycle` gathers the body and awaits the route's run
 (`_core.RouteRun`, the same run as the ASGI door's, dependencies included) with itself as the
 door: it writes the whole response, encoded by Rust, in one write; the background tasks and
@@ -236,13 +237,10 @@ def route_paths(app: Any) -> list[RoutePath]:
                 f"the app has middleware ({middleware or 'an overridden middleware stack'}), "
                 "which every request goes through"
             )
-        if route.native_without_body:
-            reasons.append("a request with a body (its handler takes a Request)")
-        elif route.native_small_form:
-            reasons.append("a form body past 256 KiB, or chunked")
-        native = whole_app and (
-            route.native or route.native_without_body or route.native_small_form
-        )
+        if route.native_small_body:
+            what = "a form body" if route.body is not None else "a body (a Request may stream it)"
+            reasons.append(f"{what} past 256 KiB, or chunked")
+        native = whole_app and (route.native or route.native_small_body)
         methods = tuple(sorted(route.methods))
         paths.append(RoutePath(methods, route.path, native, tuple(reasons), http))
     return paths
@@ -336,10 +334,10 @@ class NativeCycle:
         if self.too_large:
             return  # dropped: the 413 is on its way
         route = self.route
-        reads = route.body is not None or route.solve
+        reads = route.body is not None or route.solve or route.request_params
         if data and (reads or self.conn.state.http_chain):
-            # (a route without a body parameter nor dependencies, which might read it
-            # through a Request, drops it, unless an http middleware may read it)
+            # (a route that reads no body, nor is given a Request, drops it, unless an http
+            # middleware may read it)
             self.body_size += len(data)
             limit = route.max_body_size
             if reads and limit is not None and self.body_size > limit:  # chunked, too long

@@ -67,9 +67,10 @@ pub struct HttpParser {
 /// How many CR/LF bytes may precede a request (RFC 9112 §2.2 asks to skip at least one empty
 /// line): a few empty lines between requests are dropped, more are a 400.
 const MAX_EMPTY_LINE_BYTES: usize = 8;
-/// The largest form body the native path reads whole (`Entry::native_small_form`); a larger
-/// or chunked one goes by the ASGI path, which parses it as it arrives.
-const SMALL_FORM: u64 = 256 * 1024;
+/// The largest body the native path reads whole for a route that may read it as it arrives
+/// (`Entry::native_small_body`: a form, a Request); a larger or chunked one goes by the ASGI
+/// path, which streams it.
+const SMALL_BODY: u64 = 256 * 1024;
 
 /// A request head the native server routed itself; the ASGI view of it is built only on demand.
 #[pyclass(module = "FasterAPI._core", frozen)]
@@ -322,7 +323,8 @@ impl HttpParser {
             _ => return Ok(None),
         };
         let start = self.pos + used;
-        let raw = if routed.call.body.is_some() || routed.call.steps.is_some() {
+        let call = &routed.call;
+        let raw = if call.body.is_some() || call.steps.is_some() || call.request {
             PyBytes::new(py, &self.buf[start..start + length])
         } else {
             PyBytes::new(py, b"")
@@ -496,10 +498,7 @@ fn route_request(
         Framing::Length(n) => n,
         Framing::Chunked => u64::MAX,
     };
-    if !(entry.native
-        || entry.native_without_body && length == 0
-        || entry.native_small_form && length <= SMALL_FORM)
-    {
+    if !(entry.native || entry.native_small_body && length <= SMALL_BODY) {
         return Ok(Err(head));
     }
     let stack = dispatcher.server_stack.as_ref().map(|stack| stack.get());
