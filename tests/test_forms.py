@@ -623,7 +623,7 @@ def test_markers_and_inference():
         return {}
 
     route = app.routes[-1]
-    assert route.body.form and route.solve and not route.native
+    assert route.body.form and route.solve and route.streams_body
     assert [(f.alias, type(f.marker).__name__) for f in route.body.fields] == [
         ("file", "File"),
         ("files", "File"),

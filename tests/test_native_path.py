@@ -80,25 +80,28 @@ def test_the_body_follows_a_route_event_and_json_is_detected():
     assert evs[0].media is False  # no Content-Type: not JSON (strict_content_type)
 
 
-def test_a_large_or_chunked_body_to_a_route_taking_a_request_and_unknown_paths_go_through_asgi():
+def test_a_large_or_chunked_body_to_a_route_taking_a_request_is_streamed():
     parser, _ = make_parser()
-    for raw in (b"GET /nowhere", b"DELETE /items"):
+    for raw in (b"GET /nowhere", b"DELETE /items"):  # (these go through ASGI)
         head, *_rest = events(parser, raw + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
         assert isinstance(head, _core.HeadEvent), raw
-    # a handler taking a Request may stream the body: read whole (and the route called
-    # natively) only up to 256 KiB
+    # a handler taking a Request may stream the body: it is read whole first up to 256 KiB,
+    # else streamed to the route as it arrives
     small, large = 256 * 1024, 256 * 1024 + 1
-    for length, kind in (
-        (0, _core.RouteEvent),
-        (small, _core.RouteEvent),
-        (large, _core.HeadEvent),
-    ):
+    for length, streamed in ((0, False), (small, False), (large, True)):
         parser, _ = make_parser()
         head = b"POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % length
-        assert isinstance(events(parser, head)[0], kind), length
+        [event] = events(parser, head)
+        assert isinstance(event, _core.RouteEvent) and event.streamed is streamed, length
     parser, _ = make_parser()
     chunked = b"POST /raw HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-    assert isinstance(events(parser, chunked)[0], _core.HeadEvent)
+    [event] = events(parser, chunked)
+    assert event.streamed is True
+    parser, _ = make_parser()  # a body parameter reads the body whole: never streamed
+    [event] = events(
+        parser, b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % large
+    )
+    assert event.streamed is False
 
 
 def test_json_response_is_one_whole_http_response():

@@ -525,6 +525,10 @@ class RouteEvent:
     @property
     def security(self) -> SecurityHeaders | None:
         """SecurityHeadersMiddleware's headers (when the native server runs the app's)."""
+    @property
+    def streamed(self) -> bool:
+        """Its body (past 256 KiB, or chunked) is read as it arrives by the route's Request
+        or form, not whole before the route runs."""
 
 @final
 class UpgradeEvent:

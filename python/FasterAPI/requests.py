@@ -105,7 +105,8 @@ class Request(HTTPConnection):
             self._body: bytes = scope["fasterapi.body"]
         self._streamed = False
         self._disconnected = False
-        self._form: FormData | None = None
+        #: A form the route read as it arrived (its files spooled) is the one `form()` gives.
+        self._form: FormData | None = scope.get("fasterapi.form")
 
     @property
     def method(self) -> str:

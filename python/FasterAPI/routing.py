@@ -289,14 +289,16 @@ class APIRoute:
         )
         #: The handler takes a Request or a Response, which the door gives it.
         self.prepare = bool(self.request_params or self.response_params)
-        #: The native server calls this route itself, making its ASGI scope only if a
-        #: dependency asks for a Request. A body that may be read as it arrives (a form,
-        #: whose files are spooled; a body no body plan reads whole, which a Request may
-        #: stream) is read whole only when small (`native_small_body`: a Content-Length of
-        #: at most 256 KiB); a larger or chunked one goes by the ASGI path, as it streams.
-        streams = isinstance(self.body, FormPlan) or self.body is None and self._takes_request()
-        self.native = not streams
-        self.native_small_body = streams
+        #: The native server calls this route itself, making its ASGI scope only if
+        #: something asks for a Request.
+        self.native = True
+        #: Its body may be read as it arrives (a form, whose files are spooled; a body no
+        #: body parameter reads whole, which a Request may stream): the native server reads
+        #: it whole first only when small (a Content-Length of at most 256 KiB), and else
+        #: streams it to the route's form or Request as it arrives.
+        self.streams_body = isinstance(self.body, FormPlan) or (
+            self.body is None and self._takes_request()
+        )
 
     def _takes_request(self) -> bool:
         """Whether the handler or one of its dependencies is given the Request."""
@@ -593,7 +595,7 @@ class APIWebSocketRoute:
     prepare = False
     solve = True
     dependency_steps = None  # solved by _runtime/runner.py's run_websocket: websocket_steps
-    native = native_small_body = False
+    native = streams_body = False
     max_body_size = None
 
     def __init__(

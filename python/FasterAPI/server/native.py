@@ -1,15 +1,16 @@
 """The native server's short path for FasterAPI routes: no ASGI scope, no message dicts.
 
 When the app is a FasterAPI app, the Rust parser matches each request head against the app's
-routes and runs the route's parameter plan itself. For a route marked native (or a body of at
-most 256 KiB to a route that may read it as it arrives: a form, or a handler or dependency
-given the `Request`), it hands over a `_core.RouteEvent` (route, kwargs,
-errors, is_json...), and `NativeCycle` gathers the body and awaits the route's run
-(`_core.RouteRun`, the same run as the ASGI door's, dependencies included) with itself as the
-door: it writes the whole response, encoded by Rust, in one write; the background tasks and
-the code after `yield` run after it. What needs ASGI (a dependency's `Request`, an exception
-to hand to the app's handlers, a streaming response) gets the request's scope from `channel`,
-made then, once, with a `RequestCycle` for its receive and send.
+routes and runs the route's parameter plan itself. For a route marked native, it hands over a
+`_core.RouteEvent` (route, kwargs, errors, media...), and `NativeCycle` gathers the body and
+awaits the route's run (`_core.RouteRun`, the same run as the ASGI door's, dependencies
+included) with itself as the door: it writes the whole response, encoded by Rust, in one
+write; the background tasks and the code after `yield` run after it. What needs ASGI (a
+dependency's `Request`, an exception to hand to the app's handlers, a streaming response) gets
+the request's scope from `channel`, made then, once, with a `RequestCycle` for its receive and
+send. A body that the route may read as it arrives (a form, or a body its Request may stream),
+past 256 KiB or chunked, is not gathered: the route runs at once and reads it through that
+RequestCycle, which the connection feeds (`NativeCycle.stream`).
 
 Shorter still, a request whose whole body has arrived (and needs no `100 Continue`) is served
 inside the parser's own call (`HttpParser.serve`, the short path of `_core.ShortPath`): the
@@ -36,8 +37,9 @@ from asyncio.tasks import _enter_task, _leave_task
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
-from .._body_limit import CONTENT_TOO_LARGE
+from .._body_limit import CONTENT_TOO_LARGE, LimitedReceive
 from .._http.body import ClientDisconnect
+from .._http.forms import stream_form
 from ..applications import Faster
 from ..exceptions import HTTPException
 from ..middleware.securityheaders import secured
@@ -237,10 +239,10 @@ def route_paths(app: Any) -> list[RoutePath]:
                 f"the app has middleware ({middleware or 'an overridden middleware stack'}), "
                 "which every request goes through"
             )
-        if route.native_small_body:
+        if http and route.streams_body:
             what = "a form body" if route.body is not None else "a body (a Request may stream it)"
-            reasons.append(f"{what} past 256 KiB, or chunked")
-        native = whole_app and (route.native or route.native_small_body)
+            reasons.append(f"{what} past 256 KiB, or chunked, through the http middleware")
+        native = whole_app and route.native
         methods = tuple(sorted(route.methods))
         paths.append(RoutePath(methods, route.path, native, tuple(reasons), http))
     return paths
@@ -275,6 +277,8 @@ class NativeCycle:
         "response_started",
         "response_complete",
         "asgi_cycle",
+        "streamed",
+        "receive",
     )
 
     def __init__(self, conn: HttpProtocol, event: _core.RouteEvent) -> None:
@@ -305,7 +309,11 @@ class NativeCycle:
         self.response_complete = False
         #: The request as ASGI, once something asked for it (`channel`).
         self.asgi_cycle: RequestCycle | None = None
-        if request.expect_continue:
+        #: Its body is read as it arrives, by the route's Request or form (`stream`).
+        self.streamed = event.streamed
+        #: The `receive` of `channel`, once made.
+        self.receive: Any = None
+        if request.expect_continue and not self.streamed:
             conn.write(_core.CONTINUE)  # the body is read in any case
 
     # -- from the connection --------------------------------------------------------------------
@@ -329,6 +337,14 @@ class NativeCycle:
             return True
         self.send_error(413, CONTENT_TOO_LARGE.encode(), b"text/plain; charset=utf-8", True)
         return True
+
+    def stream(self) -> None:
+        """Runs the route at once, its body (past 256 KiB, or chunked) read as it arrives by
+        its form or Request: through the RequestCycle made now (`channel`), which the
+        connection gives the body to, with flow control and `100 Continue` as on the ASGI
+        path."""
+        self.channel()
+        self._start()
 
     def body_received(self, data: bytes, complete: bool = False) -> None:
         if self.too_large:
@@ -365,6 +381,9 @@ class NativeCycle:
             return
         conn.host_task()
         self.task = conn.host  # until run() ends
+        asgi = self.asgi_cycle
+        if asgi is not None and asgi.task is None:  # (made before: `stream`)
+            asgi.task = conn.host
         conn.host.step(self.run())
 
     def disconnected(self) -> None:
@@ -380,6 +399,9 @@ class NativeCycle:
     # -- the handler ----------------------------------------------------------------------------
 
     async def run(self) -> None:
+        if self.streamed:
+            await self.finish(self._run_streamed())
+            return
         self.raw = b"".join(self.body)
         chain = self.conn.state.http_chain
         if chain is not None:  # through the app's `@app.middleware("http")` first
@@ -388,6 +410,25 @@ class NativeCycle:
             await self.finish(self.handle_exception(HTTPException(413, CONTENT_TOO_LARGE)))
         else:
             await self.finish(_core.RouteRun.native(self, self.event, self.raw))
+
+    async def _run_streamed(self) -> None:
+        """The route's run, its form parsed as it arrives (its files spooled to disk), or its
+        Request reading the body from `receive`, as on the ASGI door."""
+        raw: Any = b""
+        if self.route.body is not None:  # a form
+            scope, receive, _send = self.channel()
+            media = self.event.media  # (a form's Content-Type)
+            assert not isinstance(media, bool)
+            try:
+                raw = await stream_form(receive, await receive(), media)
+            except ClientDisconnect:
+                raise
+            except Exception as exc:  # 413 past max_body_size, a malformed form
+                await self.handle_exception(exc)
+                return
+            # what a Request's body() gives, or its form() (a multipart one, as parsed)
+            scope["fasterapi.body" if isinstance(raw, bytes) else "fasterapi.form"] = raw
+        await _core.RouteRun.native(self, self.event, raw)
 
     async def finish(self, run: Any) -> None:
         """Awaits the request's `run` to its end, and answers what it raises."""
@@ -495,8 +536,14 @@ class NativeCycle:
             if scope is None:
                 scope = self.make_scope()
                 scope["route"] = self.route  # (as FastAPI's routing sets it)
-            cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, False)
-            if self.route.body is not None and not self.too_large:
+            expect = self.streamed and self.request.expect_continue
+            cycle = RequestCycle(conn, scope, self.http_minor, self.keep_alive, expect)
+            self.receive = cycle.receive
+            if self.streamed:  # the body comes to it as it arrives, counted if limited
+                limit = self.route.max_body_size
+                if limit is not None:
+                    self.receive = LimitedReceive(cycle.receive, limit)
+            elif self.route.body is not None and not self.too_large:
                 # read by the run, as on the ASGI door: Request.body() has it, and
                 # `receive` has nothing more to give
                 scope["fasterapi.body"] = self.raw
@@ -506,7 +553,7 @@ class NativeCycle:
             cycle.task = self.task  # a disconnect or the shutdown timeout still cancels it
             conn.cycle = cycle
             self.asgi_cycle = cycle
-        return cycle.scope, cycle.receive, self._through_middleware(cycle.send, cycle.scope)
+        return cycle.scope, self.receive, self._through_middleware(cycle.send, cycle.scope)
 
     def _through_middleware(self, send: Any, scope: dict[str, Any]) -> Any:
         """The `send` a response goes out by through the app's middleware that the server
@@ -542,9 +589,10 @@ class NativeCycle:
 
     def _shutting_down(self) -> None:
         """The server's shutdown ends the connection after this response: it told the
-        request's RequestCycle, if one was made (the connection's cycle then)."""
+        request's RequestCycle, if one was made (the connection's cycle then); so does a
+        body streamed to the route and not all read (it cannot be skipped safely)."""
         asgi = self.asgi_cycle
-        if asgi is not None and not asgi.keep_alive:
+        if asgi is not None and not (asgi.keep_alive and asgi.body_complete):
             self.keep_alive = False
 
     def through(
@@ -607,6 +655,7 @@ class NativeCycle:
             self.conn.cycle = self  # the RequestCycle hears it is over (`receive` gives
             asgi.response_started = asgi.response_complete = True  # http.disconnect)
             asgi._wake()
+            self.body_complete = asgi.body_complete  # (a body streamed may not be all in)
         self.conn.write(data)
         self._log_and_finish(data)
 

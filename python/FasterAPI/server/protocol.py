@@ -285,8 +285,14 @@ class HttpProtocol(asyncio.Protocol):
         """A request for a route the parser matched and extracted itself
         (FasterAPI.server.native)."""
         self._disarm()
-        if self.state.app._server_https_redirect and self._scheme(event) == "http":
-            # HTTPSRedirectMiddleware, run by the stack, answers it
+        if (
+            event.streamed
+            and self.state.http_chain is not None
+            or self.state.app._server_https_redirect
+            and self._scheme(event) == "http"
+        ):
+            # a body streamed through `@app.middleware("http")` goes by the stack; so does a
+            # request HTTPSRedirectMiddleware, run by the stack, answers
             self._start(event.request.head_event())
             if event.complete:  # (no EndEvent follows)
                 assert isinstance(self.cycle, RequestCycle)
@@ -295,6 +301,10 @@ class HttpProtocol(asyncio.Protocol):
             return
         self.cycle = cycle = NativeCycle(self, event)
         if self._over_limit(cycle) or cycle.refuse_oversized():
+            return
+        if event.streamed:  # the route reads its body as it arrives
+            cycle.stream()
+            self._arm_request()  # until the body is in
             return
         if event.complete:  # no body to wait for
             cycle.body_received(b"", complete=True)

@@ -520,6 +520,9 @@ impl AsgiCall {
         if raw.is_instance_of::<PyBytes>() {
             // for a Request made from the scope (`Request.body()`)
             scope.set_item(pyo3::intern!(py, "fasterapi.body"), &raw)?;
+        } else if !raw.is_none() {
+            // a form parsed as it arrived: `Request.form()` gives it
+            scope.set_item(pyo3::intern!(py, "fasterapi.form"), &raw)?;
         }
         let door = Door::Asgi(Channel {
             app: self.app.clone_ref(py).into_any(),

@@ -96,6 +96,10 @@ pub struct RouteEvent {
     /// SecurityHeadersMiddleware's headers, when the native server runs the app's.
     #[pyo3(get)]
     pub(crate) security: Option<Py<SecurityHeaders>>,
+    /// Its body (past 256 KiB, or chunked) is read as it arrives by the route's Request or
+    /// form, not whole before the route runs (`Entry::streams_body`).
+    #[pyo3(get)]
+    pub(crate) streamed: bool,
 }
 
 /// A WebSocket handshake (a GET with `Upgrade: websocket`): the fields of a `HeadEvent` up to

@@ -67,9 +67,8 @@ pub struct HttpParser {
 /// How many CR/LF bytes may precede a request (RFC 9112 §2.2 asks to skip at least one empty
 /// line): a few empty lines between requests are dropped, more are a 400.
 const MAX_EMPTY_LINE_BYTES: usize = 8;
-/// The largest body the native path reads whole for a route that may read it as it arrives
-/// (`Entry::native_small_body`: a form, a Request); a larger or chunked one goes by the ASGI
-/// path, which streams it.
+/// The largest body read whole for a route that may read it as it arrives
+/// (`Entry::streams_body`: a form, a Request); a larger or chunked one is streamed to it.
 const SMALL_BODY: u64 = 256 * 1024;
 
 /// A request head the native server routed itself; the ASGI view of it is built only on demand.
@@ -322,6 +321,9 @@ impl HttpParser {
             Ok(routed) if routed.call.max_body.is_none_or(|max| length as u64 <= max) => routed,
             _ => return Ok(None),
         };
+        if routed.streamed {
+            return Ok(None); // (its body is not read whole)
+        }
         let start = self.pos + used;
         let call = &routed.call;
         let raw = if call.body.is_some() || call.steps.is_some() || call.request {
@@ -426,6 +428,7 @@ fn route_event<'py>(
         media: routed.media,
         request: Py::new(py, NativeRequest { head: routed.head })?,
         complete: py_bool(py, complete),
+        streamed: routed.streamed,
     };
     Ok(Ok(Bound::new(py, event)?.into_any()))
 }
@@ -498,7 +501,7 @@ fn route_request(
         Framing::Length(n) => n,
         Framing::Chunked => u64::MAX,
     };
-    if !(entry.native || entry.native_small_body && length <= SMALL_BODY) {
+    if !entry.native {
         return Ok(Err(head));
     }
     let stack = dispatcher.server_stack.as_ref().map(|stack| stack.get());
@@ -536,6 +539,7 @@ fn route_request(
             None => !entry.strict_content_type,
         };
     let routed = Routed {
+        streamed: entry.streams_body && length > SMALL_BODY,
         media: body_media(py, &entry.call, content_type, is_json),
         call: entry.call.clone(),
         kwargs: kwargs.unbind(),

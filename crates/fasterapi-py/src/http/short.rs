@@ -147,6 +147,8 @@ pub struct Routed {
     /// SecurityHeadersMiddleware's headers, when the server runs the app's.
     pub security: Option<Py<SecurityHeaders>>,
     pub head: RequestHead,
+    /// Its body is streamed to the route as it arrives (`Entry::streams_body`).
+    pub streamed: bool,
 }
 
 /// Runs `routed`'s route with `raw` as its body (see the module's docs); what became of it.
@@ -473,6 +475,7 @@ impl ShortDoor {
             media: media.clone_ref(py),
             request: Py::new(py, NativeRequest::new(head))?,
             complete: py_bool(py, true),
+            streamed: false,
             cors: self.cors.take(),
             gzip: self.gzip.take(),
             security: self.security.take(),

@@ -20,10 +20,9 @@ pub struct Entry {
     pub plan: Plan,
     /// The native server may call this route directly, without an ASGI scope.
     pub native: bool,
-    /// ... for a request whose body is small (`parser::SMALL_BODY`: read whole): its body
-    /// may be read as it arrives (a form, or a body a Request may stream), which the ASGI
-    /// path does for a larger or chunked one.
-    pub native_small_body: bool,
+    /// Its body may be read as it arrives (a form, or a body a Request may stream): one
+    /// past `parser::SMALL_BODY`, or chunked, is streamed to it; a smaller one read whole.
+    pub streams_body: bool,
     /// FastAPI's `strict_content_type` for this route: a body without a Content-Type is
     /// not JSON.
     pub strict_content_type: bool,
@@ -127,7 +126,7 @@ impl Dispatcher {
             call: Arc::new(RouteCall::read(route)?),
             plan: Plan::compile(&params)?,
             native: route.getattr("native")?.is_truthy()?,
-            native_small_body: route.getattr("native_small_body")?.is_truthy()?,
+            streams_body: route.getattr("streams_body")?.is_truthy()?,
             strict_content_type: strict_content_type.unwrap_or(self.strict_content_type),
         });
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
