@@ -943,3 +943,31 @@ def test_a_body_read_by_one_http_middleware_reaches_the_next_and_the_route(make_
     streamed = client.post("/raw", content=b"payload", headers={"x-stream": "1"})
     assert streamed.json() == {"route got": ""}
     assert seen == [("outer", b"payload"), ("inner", b"")]
+
+
+def test_a_large_or_chunked_body_behind_http_middleware(make_client):
+    """A body past 256 KiB, or chunked, to a route that reads it as it arrives, behind
+    `@app.middleware("http")`: the middleware and the route see all of it (on the native
+    server it goes through the stack, which streams it)."""
+    app = FastAPI()
+    sizes = []
+
+    @app.middleware("http")
+    async def measure(request, call_next):
+        response = await call_next(request)
+        response.headers["x-seen"] = "1"
+        return response
+
+    @app.post("/count")
+    async def count(request: Request):
+        sizes.append(sum([len(chunk) async for chunk in request.stream()]))
+        return {"total": sizes[-1]}
+
+    [path] = [p for p in route_paths(app) if p.path == "/count"]
+    assert "ASGI path for a body (a Request may stream it) past 256 KiB" in str(path)
+    client = make_client(app)
+    for content in (b"x" * 300_000, iter([b"a" * 1000, b"b" * 2000])):
+        response = client.post("/count", content=content)
+        assert response.headers["x-seen"] == "1"
+        assert response.json() == {"total": sizes[-1]}
+    assert sizes == [300_000, 3000]
