@@ -971,3 +971,86 @@ def test_a_large_or_chunked_body_behind_http_middleware(make_client):
         assert response.headers["x-seen"] == "1"
         assert response.json() == {"total": sizes[-1]}
     assert sizes == [300_000, 3000]
+
+
+def test_http_middleware_with_a_route_class_that_reads_the_body_its_own_way(make_client):
+    """FastAPI's GzipRequest recipe (a route class whose handler reads the body through a
+    Request subclass) behind `@app.middleware("http")`: the body reaches that Request as it
+    came, to be decompressed."""
+    import gzip
+
+    from FasterAPI import Body
+    from FasterAPI.routing import APIRoute
+
+    class GzipRequest(Request):
+        async def body(self) -> bytes:
+            if not hasattr(self, "_body"):
+                body = await super().body()
+                if "gzip" in self.headers.getlist("Content-Encoding"):
+                    body = gzip.decompress(body)
+                self._body = body
+            return self._body
+
+    class GzipRoute(APIRoute):
+        def get_route_handler(self):
+            handler = super().get_route_handler()
+
+            async def gzip_handler(request):
+                return await handler(GzipRequest(request.scope, request.receive))
+
+            return gzip_handler
+
+    app = FastAPI()
+    app.router.route_class = GzipRoute
+
+    @app.middleware("http")
+    async def passing(request, call_next):
+        return await call_next(request)
+
+    @app.post("/sum")
+    async def total(numbers: list[int] = Body()):
+        return {"sum": sum(numbers)}
+
+    client = make_client(app)
+    headers = {"content-encoding": "gzip", "content-type": "application/json"}
+    response = client.post("/sum", content=gzip.compress(b"[1,2,3]"), headers=headers)
+    assert response.json() == {"sum": 6}
+
+
+def test_a_body_replaced_by_an_outer_http_middleware_reaches_the_inner_one(make_client):
+    """As in Starlette: a dispatch function that replaces the body it read
+    (`request._body`) hands that one to the next dispatch function and to the route; and
+    `body()` after `stream()` raises "Stream consumed"."""
+    from FasterAPI import Body
+
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def inner(request, call_next):
+        request.state.inner = (await request.body()).decode()
+        if request.url.path == "/twice":
+            [chunk async for chunk in request.stream()]  # the body already read: no error
+        return await call_next(request)
+
+    @app.middleware("http")
+    async def outer(request, call_next):
+        request._body = (await request.body()).replace(b"1", b"2")
+        return await call_next(request)
+
+    @app.post("/raw")
+    async def raw(request: Request):
+        return {"route": (await request.body()).decode(), "inner": request.state.inner}
+
+    @app.post("/item")
+    async def item(x: int = Body(embed=True)):
+        return {"x": x}
+
+    @app.post("/twice")
+    async def twice(request: Request):
+        [chunk async for chunk in request.stream()]
+        return await request.body()  # Stream consumed: a 500
+
+    client = make_client(app, raise_server_exceptions=False)
+    assert client.post("/raw", content=b"v=1").json() == {"route": "v=2", "inner": "v=2"}
+    assert client.post("/item", json={"x": 1}).json() == {"x": 2}
+    assert client.post("/twice", content=b"v=1").status_code == 500

@@ -58,6 +58,14 @@ def test_100_continue_is_sent_once_the_route_reads(server):
         status, headers, raw = reader.response()
         assert (status, json.loads(raw)) == (200, {"ignored": True})
         assert headers["connection"] == "close"  # (the body it did not read ends it)
+    for path, length in ((b"/tiny", 11), (b"/limited", 300_001)):  # past max_body_size
+        with server.connect() as sock:
+            sock.sendall(
+                b"POST %s HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                b"Content-Length: %d\r\n\r\n" % (path, length)
+            )
+            status, _, raw = Reader(sock).response()
+            assert (status, raw) == (413, b"Content Too Large"), path  # and no 100 first
 
 
 def test_a_chunked_body_is_streamed_and_counted_against_max_body_size(server):

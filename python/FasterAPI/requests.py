@@ -123,6 +123,8 @@ class Request(HTTPConnection):
 
     async def body(self) -> bytes:
         if not hasattr(self, "_body"):  # a subclass may set it (FastAPI's GzipRequest)
+            if self._streamed:
+                raise RuntimeError("Stream consumed")
             self._body = await read_body(self._receive)
         return self._body
 

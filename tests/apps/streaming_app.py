@@ -26,6 +26,11 @@ async def ignore(request: Request):
     return {"ignored": True}
 
 
+@app.post("/tiny", max_body_size=10)
+async def tiny(request: Request):
+    return {"size": len(await request.body())}
+
+
 @app.post("/limited", max_body_size=300_000)
 async def limited(request: Request):
     return {"size": len(await request.body())}

@@ -166,37 +166,37 @@ class _Call:
         given = False
 
         async def receive() -> dict[str, Any]:
-            # the body, all in, in one message (a Request's body() keeps it for the next
-            # dispatch and the route, as in Starlette; what stream() read is gone for them)
+            # the body, all in, in one message, as the dispatch functions outside left it
             nonlocal given
             if given:
                 return await self.receive()
             given = True
-            body = b"" if self._body_streamed(request) else self.cycle.raw
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": self._body_at(i), "more_body": False}
 
         request = Request(self.scope, receive)
         self.requests.append(request)
         return self.chain.dispatches[i](request, call_next)
 
-    def _body_streamed(self, reading: Request | None = None) -> bool:
-        """Whether a dispatch function read the body with `request.stream()` (other than by
-        the Request `reading` it now): it is then gone for the rest of the app, which gets
-        an empty one."""
-        return any(
-            r._streamed and not hasattr(r, "_body") for r in self.requests if r is not reading
-        )
+    def _body_at(self, depth: int) -> bytes:
+        """The body the `depth`th dispatch function (or, past the last, the route) is given,
+        as in Starlette: as the nearest one outside it left it (read with body(), and maybe
+        replaced with `request._body`; or read with stream(): gone, empty), else as it came."""
+        for request in reversed(self.requests[:depth]):
+            body = getattr(request, "_body", None)
+            if body is not None:
+                return body  # type: ignore[no-any-return]
+            if request._streamed:
+                return b""
+        return self.cycle.raw
 
-    async def route(self, request: Request) -> Any:
+    async def route(self, _request: Request) -> Any:
         """The route's run, until its response is out: what call_next gives. A request a
         dispatch function changed is served by the stack inside the http middleware instead
         (routed again, its parameters read again, from what the middleware made of it)."""
         scope = self.scope
         method, path, query, headers, count = self.target
         raw = self.cycle.raw
-        body = getattr(request, "_body", None)
-        if body is None:
-            body = b"" if self._body_streamed() else raw
+        body = self._body_at(len(self.requests))
         if (
             scope["headers"] is not headers
             or len(headers) != count
@@ -204,7 +204,8 @@ class _Call:
             or (body is not raw and body != raw)
         ):
             return await self.stack(body)
-        scope["fasterapi.body"] = raw  # (all of it is in: a Request has it at once)
+        if self.cycle.route.body is not None:  # read by the run: a Request has it at once
+            scope["fasterapi.body"] = raw  # (else it reads it from `receive`, as it came)
         scope["route"] = self.cycle.route
         scope[SCOPE_KEY] = self.chain.handlers  # (the route's errors go up, as in the stack)
         self.downstream = _Downstream(self._run, scope, self.app_receive)

@@ -313,8 +313,6 @@ class NativeCycle:
         self.streamed = event.streamed
         #: The `receive` of `channel`, once made.
         self.receive: Any = None
-        if request.expect_continue and not self.streamed:
-            conn.write(_core.CONTINUE)  # the body is read in any case
 
     # -- from the connection --------------------------------------------------------------------
 

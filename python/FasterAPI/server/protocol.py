@@ -302,10 +302,12 @@ class HttpProtocol(asyncio.Protocol):
         self.cycle = cycle = NativeCycle(self, event)
         if self._over_limit(cycle) or cycle.refuse_oversized():
             return
-        if event.streamed:  # the route reads its body as it arrives
+        if event.streamed:  # the route reads its body as it arrives (`100 Continue` then)
             cycle.stream()
             self._arm_request()  # until the body is in
             return
+        if event.request.expect_continue:
+            self.write(_core.CONTINUE)  # the body is read in any case
         if event.complete:  # no body to wait for
             cycle.body_received(b"", complete=True)
         else:
