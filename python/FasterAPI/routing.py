@@ -280,9 +280,12 @@ class APIRoute:
         self.solve = self.plan.dependant is not None
         self.body_allowed = not (self.status_code < 200 or self.status_code in (204, 304))
         #: Validates and serializes a return value that is not a Response through the
-        #: response model (FasterAPI._compiler.response_model); None without one, or without a body.
+        #: response model (FasterAPI._compiler.response_model); None without one, or without a
+        #: body. With the default JSONResponse, a pydantic model writes the JSON itself, as
+        #: FastAPI's `dump_json` does.
+        encoded = response_class is JSONResponse and "response_class" in self.defaulted
         self.serialize_response = (
-            self._serializer(self.response_model) if self.body_allowed else None
+            self._serializer(self.response_model, encoded) if self.body_allowed else None
         )
         self.json_fast_path = (
             response_class is JSONResponse and self.body_allowed and not self.response_params
@@ -318,9 +321,10 @@ class APIRoute:
             return None
         return dependency_steps(self.plan.dependant, bool(self.threadpool))
 
-    def _serializer(self, model: Any) -> Callable[[Any], Any] | None:
+    def _serializer(self, model: Any, encoded: bool = False) -> Callable[[Any], Any] | None:
         """What validates and serializes a value for `model`, with the route's
-        response_model_* options (FasterAPI._compiler.response_model)."""
+        response_model_* options (FasterAPI._compiler.response_model); to JSON already
+        encoded if `encoded`."""
         return response_serializer(
             model,
             include=self.response_model_include,
@@ -329,6 +333,7 @@ class APIRoute:
             exclude_unset=self.response_model_exclude_unset,
             exclude_defaults=self.response_model_exclude_defaults,
             exclude_none=self.response_model_exclude_none,
+            encoded=encoded,
         )
 
     def _stream_items(self, endpoint: Callable[..., Any], response_model: Any) -> Any:

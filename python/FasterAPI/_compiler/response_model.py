@@ -44,9 +44,12 @@ def response_serializer(
     exclude_unset: bool = False,
     exclude_defaults: bool = False,
     exclude_none: bool = False,
+    encoded: bool = False,
 ) -> Callable[[Any], Any] | None:
     """The function that validates and serializes a return value for `model`; None when there
-    is no model."""
+    is no model. With `encoded` (the route answers with the default JSONResponse), a pydantic
+    model's serializer writes the JSON itself, as FastAPI's `dump_json` does: it gives a
+    `msgspec.Raw`, which the JSON encoder writes as it is."""
     if model is None:
         return None
     reject_pydantic_v1(model)
@@ -72,7 +75,7 @@ def response_serializer(
                     raise
                 adapter = None
             if adapter is not None:
-                return _pydantic_serializer(adapter, pydantic.ValidationError, options)
+                return _pydantic_serializer(adapter, pydantic.ValidationError, options, encoded)
     _check_msgspec_type(model)
     return _msgspec_serializer(model, options)
 
@@ -136,11 +139,11 @@ def _incex(value: Any) -> Any:
 
 
 def _pydantic_serializer(
-    adapter: Any, validation_error: type[Exception], options: dict[str, Any]
+    adapter: Any, validation_error: type[Exception], options: dict[str, Any], encoded: bool
 ) -> Callable[[Any], Any]:
     validate = adapter.validate_python
-    dump = adapter.dump_python
-    fast = _core_methods(adapter)
+    dump = adapter.dump_json if encoded else adapter.dump_python
+    fast = _core_methods(adapter, encoded)
     if "fallback" in inspect.signature(dump).parameters:  # pydantic 2.7+
         from ..encoders import to_builtin
 
@@ -149,18 +152,22 @@ def _pydantic_serializer(
         options = {**options, "fallback": to_builtin}
     if fast is not None:
         validate, dump = fast
+    if not encoded:
+        options = {**options, "mode": "json"}
+    raw = msgspec.Raw if encoded else None
 
     def serialize(value: Any) -> Any:
         try:
             validated = validate(value, from_attributes=True)
         except validation_error as exc:
             raise ResponseValidationError(_pydantic_errors(exc, _LOC), body=value) from None
-        return dump(validated, mode="json", **options)
+        dumped = dump(validated, **options)
+        return dumped if raw is None else raw(dumped)
 
     return serialize
 
 
-def _core_methods(adapter: Any) -> tuple[Any, Any] | None:
+def _core_methods(adapter: Any, encoded: bool) -> tuple[Any, Any] | None:
     """The pydantic-core validator's and serializer's own methods, which the TypeAdapter's
     pass their arguments to (a Python call less each, per response); None while the adapter
     is not built (a forward reference not yet resolved), whose methods then build it."""
@@ -171,7 +178,7 @@ def _core_methods(adapter: Any) -> tuple[Any, Any] | None:
     except Exception:  # (pydantic's error for a type it cannot build yet)
         return None
     if isinstance(validator, SchemaValidator) and isinstance(serializer, SchemaSerializer):
-        return validator.validate_python, serializer.to_python
+        return validator.validate_python, serializer.to_json if encoded else serializer.to_python
     return None
 
 

@@ -1,9 +1,11 @@
 //! JSON encoder for handler return values. Builtins (dict, list, tuple, str, int,
-//! float, bool, None and their subclasses) are written directly; anything else is
-//! handed to a Python `default` hook (FasterAPI.encoders) that turns it into builtins.
+//! float, bool, None and their subclasses) are written directly, and so is JSON already
+//! encoded in a `msgspec.Raw` (a response model's output); anything else is handed to a
+//! Python `default` hook (FasterAPI.encoders) that turns it into builtins.
 
 use std::cell::Cell;
 
+use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -97,6 +99,10 @@ pub fn write_value(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: u32) -> PyR
         write_seq(l.iter(), out, depth)?;
     } else if let Ok(t) = obj.cast::<PyTuple>() {
         write_seq(t.iter(), out, depth)?;
+    } else if obj.get_type().is(raw_type(obj.py())?) {
+        // JSON already encoded (what a pydantic response model's serializer gives)
+        let buffer = PyBuffer::<u8>::get(obj)?;
+        out.extend_from_slice(&buffer.to_vec(obj.py())?);
     } else {
         let hook = DEFAULT_HOOK
             .get(obj.py())
@@ -105,6 +111,12 @@ pub fn write_value(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: u32) -> PyR
         write_value(&plain, out, depth + 1)?;
     }
     Ok(())
+}
+
+/// `msgspec.Raw`: a buffer of encoded JSON, written as it is.
+fn raw_type(py: Python<'_>) -> PyResult<&Bound<'_, pyo3::types::PyType>> {
+    static RAW: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
+    RAW.import(py, "msgspec", "Raw")
 }
 
 fn write_dict(d: &Bound<'_, PyDict>, out: &mut Vec<u8>, depth: u32) -> PyResult<()> {
