@@ -366,3 +366,47 @@ def test_an_ellipsis_in_response_model_exclude_drops_the_field(make_client):
         return {"name": "ann", "password": "secret", "tags": {"a": "1"}}
 
     assert make_client(app).get("/account").json() == {"name": "ann", "tags": {"a": "1"}}
+
+
+def test_a_pydantic_model_with_the_default_json_response_writes_its_own_json(make_client):
+    """With the default JSONResponse, a pydantic response model writes the JSON itself, as
+    FastAPI 0.165's `dump_json` does (pydantic's number format); an explicit response class
+    gets the model's Python value, as FastAPI gives it."""
+    from FasterAPI import Response
+
+    class Reading(BaseModel):
+        value: float
+        label: str
+
+    app = FastAPI()
+
+    @app.get("/default", response_model=Reading)
+    async def default():
+        return {"value": 1.5e-7, "label": "é", "extra": 1}
+
+    @app.get("/injected", response_model=Reading)
+    async def injected(response: Response):
+        response.headers["x-injected"] = "1"
+        return {"value": 0.5, "label": "a"}
+
+    @app.get("/explicit", response_model=Reading, response_class=JSONResponse)
+    async def explicit():
+        return {"value": 1.5e-7, "label": "é"}
+
+    client = make_client(app)
+    # (pydantic writes 1.5e-7 where Python's json writes 1.5e-07)
+    assert client.get("/default").content == '{"value":1.5e-7,"label":"é"}'.encode()
+    got = client.get("/injected")
+    assert (got.content, got.headers["x-injected"]) == (b'{"value":0.5,"label":"a"}', "1")
+    assert client.get("/explicit").json() == {"value": 1.5e-7, "label": "é"}
+
+
+@pytest.mark.fasterapi_only  # FastAPI's encoder does not know msgspec.Raw
+def test_a_handler_may_return_json_already_encoded(make_client):
+    app = FastAPI()
+
+    @app.get("/raw")
+    async def raw():
+        return {"pre": msgspec.Raw(b"[1, 2]")}
+
+    assert make_client(app).get("/raw").content == b'{"pre":[1, 2]}'
