@@ -89,6 +89,39 @@ def test_a_chunked_body_is_streamed_and_counted_against_max_body_size(server):
         assert (status, json.loads(raw)) == (413, {"detail": "Content Too Large"})
 
 
+def test_a_small_chunked_body_not_read_keeps_the_connection(server):
+    """The body that arrived with the head is given to the route before it runs: a handler
+    that answers without reading a body all in keeps the connection for what follows."""
+    with server.connect() as sock:
+        reader = Reader(sock)
+        chunked = b"POST /ignore HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        sock.sendall(chunked + b"3\r\nabc\r\n0\r\n\r\n" + request("GET", "/seen"))
+        status, headers, raw = reader.response()
+        assert (status, json.loads(raw)) == (200, {"ignored": True})
+        assert headers.get("connection") != "close"
+        assert reader.response()[0] == 200
+
+
+def test_a_large_form_is_parsed_as_it_arrives_and_its_body_is_gone(server):
+    boundary = b"xyz"
+    data = b"q" * 400_000
+    body = (
+        b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\n'
+        + data
+        + b"\r\n--xyz--\r\n"
+    )
+    content_type = "multipart/form-data; boundary=" + boundary.decode()
+    with server.connect() as sock:
+        reader = Reader(sock)
+        sock.sendall(request("POST", "/upload", body, {"Content-Type": content_type}))
+        status, _, raw = reader.response()
+        assert (status, json.loads(raw)) == (200, {"size": len(data), "same": True})
+        headers = {"Content-Type": content_type, "X-Body": "1"}
+        sock.sendall(request("POST", "/upload", body, headers))
+        status, _, raw = reader.response()  # Stream consumed, as in FastAPI: not a hang
+        assert (status, json.loads(raw)) == (500, {"detail": "Internal Server Error"})
+
+
 def test_a_client_that_leaves_mid_body_stops_its_route(server):
     with server.connect() as sock:
         sock.sendall(b"POST /left HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % LARGE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 logger = logging.getLogger("fasterapi.error")
@@ -36,8 +36,8 @@ class BackgroundTasks(BackgroundTask):
     def add_task(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         self.tasks.append(BackgroundTask(func, *args, **kwargs))
 
-    async def __call__(self) -> None:
-        await _run(self.tasks)
+    def __call__(self) -> Coroutine[Any, Any, None]:  # type: ignore[override]
+        return _run(self.tasks)  # (the coroutine to await: one frame less per request)
 
 
 async def _run(tasks: Any, own: bool = False) -> None:

@@ -103,10 +103,11 @@ class Request(HTTPConnection):
         self._send = send
         if scope.get("fasterapi.body") is not None:  # no `_body` until read, as Starlette's
             self._body: bytes = scope["fasterapi.body"]
-        self._streamed = False
         self._disconnected = False
-        #: A form the route read as it arrived (its files spooled) is the one `form()` gives.
+        #: A form the route read as it arrived (its files spooled) is the one `form()` gives;
+        #: its body is gone (body() and stream() raise "Stream consumed", as in FastAPI).
         self._form: FormData | None = scope.get("fasterapi.form")
+        self._streamed = self._form is not None
 
     @property
     def method(self) -> str:

@@ -3,7 +3,7 @@ given the Request, which read a large or chunked body as it arrives, or not at a
 
 import asyncio
 
-from FasterAPI import FastAPI, Request
+from FasterAPI import FastAPI, Request, UploadFile
 from FasterAPI.requests import ClientDisconnect
 
 app = FastAPI()
@@ -45,6 +45,14 @@ async def left(request: Request):
         seen["disconnected"] += 1
         raise
     return {}
+
+
+@app.post("/upload")
+async def upload(request: Request, file: UploadFile):
+    if request.headers.get("x-body"):
+        await request.body()  # the form was read as it arrived: "Stream consumed", a 500
+    form = await request.form()  # the form as read
+    return {"size": len(await file.read()), "same": form["file"] is file}
 
 
 @app.get("/seen")

@@ -337,12 +337,12 @@ class NativeCycle:
         return True
 
     def stream(self) -> None:
-        """Runs the route at once, its body (past 256 KiB, or chunked) read as it arrives by
-        its form or Request: through the RequestCycle made now (`channel`), which the
-        connection gives the body to, with flow control and `100 Continue` as on the ASGI
-        path."""
+        """Its body (past 256 KiB, or chunked) is read as it arrives by its form or Request:
+        through the RequestCycle made now (`channel`), which the connection gives the body
+        to, with flow control and `100 Continue` as on the ASGI path. The connection starts
+        the route (`_start`) once it has given it what has arrived (a handler that answers
+        without reading a body all in keeps the connection)."""
         self.channel()
-        self._start()
 
     def body_received(self, data: bytes, complete: bool = False) -> None:
         if self.too_large:

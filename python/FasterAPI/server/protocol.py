@@ -70,6 +70,8 @@ class HttpProtocol(asyncio.Protocol):
         self.websocket: WebSocketCycle | None = None
         #: The short path (FasterAPI.server.native), when the server's app allows it.
         self.short: _core.ShortPath | None = None
+        #: A request whose body streams to its route, which `_pump` starts (NativeCycle.stream).
+        self.streaming: NativeCycle | None = None
 
     # -- asyncio callbacks ----------------------------------------------------------------------
 
@@ -212,6 +214,9 @@ class HttpProtocol(asyncio.Protocol):
             answered = self._pump_events()
         finally:
             self.pumping = False
+        streaming, self.streaming = self.streaming, None
+        if streaming is not None and not self.closing:
+            streaming._start()  # its body, as far as it has arrived, is in its RequestCycle
         if answered and not self.closing:  # what response_complete() does after a response
             if self.cycle is None:
                 self._arm_next()
@@ -304,6 +309,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         if event.streamed:  # the route reads its body as it arrives (`100 Continue` then)
             cycle.stream()
+            self.streaming = cycle  # started by _pump
             self._arm_request()  # until the body is in
             return
         if event.request.expect_continue:
