@@ -91,7 +91,7 @@ class HttpChain:
 class _Call:
     """One request through the chain."""
 
-    __slots__ = ("chain", "cycle", "inside", "scope", "target", "downstream", "requests")
+    __slots__ = ("chain", "cycle", "inside", "scope", "target", "downstream")
 
     def __init__(self, chain: HttpChain, cycle: NativeCycle, inside: Any) -> None:
         self.chain = chain
@@ -104,8 +104,6 @@ class _Call:
         self.target = (scope["method"], scope["path"], scope["query_string"], headers, len(headers))
         #: The route's run, once call_next started it.
         self.downstream: _Downstream | None = None
-        #: The Request each dispatch function was given.
-        self.requests: list[Request] = []
 
     async def run(self) -> None:
         cycle = self.cycle
@@ -150,8 +148,9 @@ class _Call:
         if downstream is not None:
             await downstream.finish()
 
-    def layer(self, i: int) -> Any:
-        """The `i`th http middleware's dispatch, called: the awaitable of its response."""
+    def layer(self, i: int, outside: tuple[Request, ...] = ()) -> Any:
+        """The `i`th http middleware's dispatch, called: the awaitable of its response;
+        `outside`: the Requests the dispatch functions outside it were given."""
         called = False
 
         async def call_next(_request: Request) -> Any:
@@ -160,8 +159,8 @@ class _Call:
                 raise RuntimeError("call_next() can be called once per request")
             called = True
             if i + 1 < len(self.chain.dispatches):
-                return await self.layer(i + 1)
-            return await self.route(_request)
+                return await self.layer(i + 1, (*outside, request))
+            return await self.route(self._body_below((*outside, request)))
 
         given = False
 
@@ -171,17 +170,16 @@ class _Call:
             if given:
                 return await self.receive()
             given = True
-            return {"type": "http.request", "body": self._body_at(i), "more_body": False}
+            return {"type": "http.request", "body": self._body_below(outside), "more_body": False}
 
         request = Request(self.scope, receive)
-        self.requests.append(request)
         return self.chain.dispatches[i](request, call_next)
 
-    def _body_at(self, depth: int) -> bytes:
-        """The body the `depth`th dispatch function (or, past the last, the route) is given,
-        as in Starlette: as the nearest one outside it left it (read with body(), and maybe
-        replaced with `request._body`; or read with stream(): gone, empty), else as it came."""
-        for request in reversed(self.requests[:depth]):
+    def _body_below(self, outside: tuple[Request, ...]) -> bytes:
+        """The body a dispatch function (or the route) is given, as in Starlette: as the
+        nearest one outside it left it (read with body(), and maybe replaced with
+        `request._body`; or read with stream(): gone, empty), else as it came."""
+        for request in reversed(outside):
             body = getattr(request, "_body", None)
             if body is not None:
                 return body  # type: ignore[no-any-return]
@@ -189,14 +187,14 @@ class _Call:
                 return b""
         return self.cycle.raw
 
-    async def route(self, _request: Request) -> Any:
+    async def route(self, body: bytes) -> Any:
         """The route's run, until its response is out: what call_next gives. A request a
-        dispatch function changed is served by the stack inside the http middleware instead
+        dispatch function changed (its path, method, query, headers, or `body` as the
+        dispatch functions left it) is served by the stack inside the http middleware instead
         (routed again, its parameters read again, from what the middleware made of it)."""
         scope = self.scope
         method, path, query, headers, count = self.target
         raw = self.cycle.raw
-        body = self._body_at(len(self.requests))
         if (
             scope["headers"] is not headers
             or len(headers) != count
