@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help venv build run test test-rust test-python test-py313 lint fmt bench fuzz clean compat compat-floor
+.PHONY: help venv build run test test-rust test-python test-py313 lint fmt bench fuzz clean compat compat-floor services
 
 # Python 3.13, for what only 3.12+ does (eager_start tasks); pyenv has it on our machines.
 PY313   := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13
@@ -33,8 +33,15 @@ run: build  ## start the example app on http://127.0.0.1:8000 (docs at /docs)
 test-rust:  ## cargo test for the pure-Rust crate
 	cargo test -p fasterapi-core
 
-test-python: build  ## pytest for the package
+test-python: build services  ## pytest for the package
 	$(PY) -m pytest -q
+
+# The services the tests start themselves on loopback ports (tests/support/services.py),
+# installed with apt-get where they are missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+services:  ## install what the tests start themselves: redis-server
+	@command -v redis-server >/dev/null 2>&1 || { 	  echo "installing redis-server (tests/test_ratelimit.py starts one)"; 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 
 $(VENV313)/.deps: requirements-dev.txt
 	$(PY313) -m venv $(VENV313)
@@ -51,7 +58,7 @@ build-py313:  ## build FasterAPI for Python 3.13 in .venv313 (says so plainly wh
 	    $(VENV313)/bin/maturin develop --release -q; \
 	fi
 
-test-py313: build-py313  ## the whole suite again on Python 3.13 (eager_start tasks, sub-interpreters)
+test-py313: build-py313 services  ## the whole suite again on Python 3.13 (eager_start tasks, sub-interpreters)
 	@if [ ! -x "$(PY313)" ]; then \
 	  echo "Python 3.13 is not installed ($(PY313) is missing): skipping the Python 3.13 tests"; \
 	else \
