@@ -38,7 +38,7 @@ test-python: build services  ## pytest for the package
 
 # The services the tests start themselves on loopback ports (tests/support/services.py),
 # installed with apt-get where they are missing.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 
 services:  ## install what the tests start themselves: redis-server
 	@command -v redis-server >/dev/null 2>&1 || { 	  echo "installing redis-server (tests/test_ratelimit.py starts one)"; 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }

@@ -4,10 +4,10 @@
 a router or the whole app (`FastAPI(dependencies=[...])`). Each client (its IP address, as the
 server sees it after `--proxy-headers`; or what `key(request)` returns) has a bucket of `burst`
 tokens (the rate's count by default) that refills at the rate; a request takes one. A request
-that finds the bucket empty is answered 429 with `Retry-After`; every answer carries the
-`RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` headers (IETF draft
-httpapi-ratelimit-headers). As a dependency it runs inside the route's run, on the native
-server's fast path too.
+that finds the bucket empty is answered 429 with `Retry-After`; the 429 and the answers made
+from what a handler returns carry the `RateLimit-Limit`, `RateLimit-Remaining` and
+`RateLimit-Reset` headers (IETF draft httpapi-ratelimit-headers, up to its version 06). As a
+dependency it runs inside the route's run, on the native server's path too.
 
 The buckets live in memory (`MemoryBackend`, per process, at most `max_keys` of them) or in
 Redis (`RedisBackend`, the `redis` extra): one atomic Lua script per request, timed by Redis's
@@ -16,11 +16,14 @@ clock, so that every worker and instance sharing the Redis shares each client's 
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import logging
 import math
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ..exceptions import HTTPException
@@ -28,6 +31,7 @@ from ..requests import Request
 from ..responses import Response
 
 _PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+_logger = logging.getLogger("fasterapi.error")
 _NAMES = (b"ratelimit-limit", b"ratelimit-remaining", b"ratelimit-reset")
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$")
 
@@ -61,7 +65,7 @@ class MemoryBackend:
                 buckets.popitem(last=False)
         else:
             tokens, then = state
-            tokens = min(float(capacity), tokens + (now - then) * rate)
+            tokens = min(float(capacity), tokens + max(0.0, now - then) * rate)
             buckets.move_to_end(key)
         allowed = tokens >= 1.0
         if allowed:
@@ -96,32 +100,59 @@ return {allowed, tostring(tokens)}
 
 
 class RedisBackend:
-    """Token buckets in Redis, shared by every process and instance using it (`url`, or a
-    `redis.asyncio.Redis` as `client`); keys start with `prefix` and expire once full."""
+    """Token buckets in Redis, shared by every process and instance using it; keys start with
+    `prefix` and expire once full. From `url`, a client is made for each event loop that
+    uses the backend (a redis.asyncio connection belongs to the loop that opened it), with
+    `timeout` seconds to connect and to answer; or give a `redis.asyncio.Redis` as `client`,
+    used as it is."""
 
     def __init__(
-        self, url: str | None = None, *, client: Any = None, prefix: str = "fasterapi:rl:"
+        self,
+        url: str | None = None,
+        *,
+        client: Any = None,
+        prefix: str = "fasterapi:rl:",
+        timeout: float = 1.0,
     ) -> None:
         if (url is None) == (client is None):
             raise ValueError("RedisBackend takes a url or a client, one of them")
         if url is not None:
             try:
-                import redis.asyncio
+                import redis.asyncio  # noqa: F401
             except ImportError:
                 raise RuntimeError(
                     "RedisBackend needs the redis package: pip install 'redis>=5'"
                 ) from None
-            client = redis.asyncio.Redis.from_url(url)
-        self.client = client
+        self.url = url
+        self.timeout = timeout
         self.prefix = prefix
-        self._script = client.register_script(_LUA)
+        #: The client, its script, and the loop it was made for (None: the given client).
+        self._client: tuple[Any, Any, Any] | None = None
+        if client is not None:
+            self._client = (client, client.register_script(_LUA), None)
+
+    def _script(self) -> Any:
+        loop = asyncio.get_running_loop()
+        made = self._client
+        if made is None or (made[2] is not None and made[2] is not loop):
+            import redis.asyncio
+
+            assert self.url is not None  # (no url: the client given, made for any loop)
+            client = redis.asyncio.Redis.from_url(
+                self.url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout
+            )
+            made = self._client = (client, client.register_script(_LUA), loop)
+        return made[1]
 
     async def hit(self, key: str, capacity: int, rate: float) -> Bucket:
-        allowed, tokens = await self._script(keys=[self.prefix + key], args=[capacity, rate])
+        script = self._script()
+        allowed, tokens = await script(keys=[self.prefix + key], args=[capacity, rate])
         return Bucket(bool(int(allowed)), float(tokens))
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client[0].aclose()
+            self._client = None
 
 
 def client_ip(request: Request) -> str:
@@ -139,21 +170,29 @@ def parse_rate(rate: str) -> tuple[int, float]:
             f"invalid rate {rate!r}: write it as COUNT/PERIOD, e.g. '10/minute' or '5/30second'"
         )
     count, multiple, unit = match.groups()
+    if multiple and int(multiple) < 1:
+        raise ValueError(f"invalid rate {rate!r}: the period must be at least 1 {unit}")
     return int(count), (int(multiple) if multiple else 1) * _PERIODS[unit]
 
 
 class RateLimiter:
     """A dependency that lets each client make `rate` requests ("10/minute"), in bursts of
-    at most `burst` (the rate's count by default), and answers 429 past it."""
+    at most `burst` (the rate's count by default), and answers 429 past it. If the backend
+    fails (Redis down or slow), the request is answered 503, or let through with
+    `fail_open=True`; either way the failure is logged."""
+
+    #: How many limiters were made before: the default scope of the next one.
+    _made = 0
 
     def __init__(
         self,
         rate: str,
         *,
         burst: int | None = None,
-        key: Callable[[Request], str | Awaitable[str]] = client_ip,
+        key: Callable[[Request], Any] = client_ip,
         backend: MemoryBackend | RedisBackend | None = None,
         scope: str = "",
+        fail_open: bool = False,
     ) -> None:
         count, period = parse_rate(rate)
         if burst is not None and burst < 1:
@@ -162,15 +201,27 @@ class RateLimiter:
         self.refill = count / period  # tokens per second
         self.key = key
         self.backend = backend if backend is not None else MemoryBackend()
-        #: Set apart this limiter's buckets from another's on the same backend.
-        self.scope = scope or f"{count}/{period:g}"
+        self.fail_open = fail_open
+        #: Sets this limiter's buckets apart from another's on the same backend: by default
+        #: the order it was made in (the same in every worker and instance running the same
+        #: code) and its rate; limiters given the same scope share their buckets.
+        self.scope = scope or f"{RateLimiter._made}:{count}/{period:g}/{self.capacity}"
+        RateLimiter._made += 1
         self._limit = b"%d" % self.capacity
 
     async def __call__(self, request: Request, response: Response) -> None:
         key = self.key(request)
-        if not isinstance(key, str):
+        if inspect.isawaitable(key):
             key = await key
-        allowed, tokens = await self.backend.hit(f"{self.scope}:{key}", self.capacity, self.refill)
+        try:
+            allowed, tokens = await self.backend.hit(
+                f"{self.scope}:{key}", self.capacity, self.refill
+            )
+        except Exception:  # the backend is down or slow: the limit cannot be checked
+            _logger.exception("Rate limiting failed (%s)", type(self.backend).__name__)
+            if self.fail_open:
+                return
+            raise HTTPException(503, "Rate limiting is unavailable") from None
         reset = max(0, math.ceil((self.capacity - tokens) / self.refill))
         remaining = max(0, math.floor(tokens))
         if not allowed:
