@@ -119,3 +119,42 @@ def test_the_openapi_document_names_the_oauth2_scheme(app):
         {"OAuth2PasswordBearer": ["items:write"]}
     ]
     assert "token" not in str(document["paths"]["/me"]["get"].get("parameters", []))
+
+
+def test_keys_subjects_claims_and_optional_authentication(make_client):
+    with pytest.raises(ValueError, match="not a HS256 key"):
+        JWTTokens("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----")
+    with pytest.raises(ValueError, match="HS999"):
+        JWTTokens(SECRET, algorithm="HS999")
+    with pytest.raises(ValueError, match="public_key|cryptography"):  # (which is an extra)
+        JWTTokens(SECRET, algorithm="ES256")
+    with pytest.raises(TypeError, match="list of scopes"):
+        tokens.issue("alice", scopes="items:write")
+    with pytest.raises(ValueError, match="scope"):
+        tokens.issue("alice", scope="admin")
+    assert tokens.verify(tokens.issue(42))["sub"] == "42"  # written as a string
+    optional = OAuth2PasswordBearer(tokenUrl="token", auto_error=False)
+    app = FastAPI()
+
+    @app.get("/maybe")
+    async def maybe(claims: Annotated[dict | None, Security(tokens.claims(optional))]):
+        return {"user": claims and claims["sub"]}
+
+    @app.get("/scoped")
+    async def scoped(
+        claims: Annotated[dict, Security(tokens.claims(oauth2), scopes=["items:read"])],
+    ):
+        return claims["sub"]
+
+    client = make_client(app)
+    assert client.get("/maybe").json() == {"user": None}
+    assert client.get("/maybe", headers=bearer(tokens.issue("dan"))).json() == {"user": "dan"}
+    import jwt
+
+    listed = jwt.encode(  # another issuer's token, its scopes as a list
+        {"sub": "erin", "exp": 2**32, "scope": ["items:read"]}, SECRET, algorithm="HS256"
+    )
+    assert client.get("/scoped", headers=bearer(listed)).json() == "erin"
+    expired = client.get("/scoped", headers=bearer(tokens.issue("dan", expires=timedelta(-1))))
+    assert expired.status_code == 401
+    assert expired.headers["www-authenticate"] == 'Bearer scope="items:read"'

@@ -30,8 +30,10 @@ except ImportError:  # the `jwt` extra is not installed: said when JWTTokens is 
 
 class JWTTokens:
     """Issues and verifies signed access tokens: `secret` is the HMAC key (HS256 and the
-    like) or, for RS256/ES256 and the like, the private key to sign with and `public_key` to
-    verify with. `issuer` and `audience`, if given, are written and required."""
+    like) or, for RS256/ES256 and the like, the private key to sign with, and then
+    `public_key` the key to verify with. `issuer` and `audience`, if given, are written and
+    required. The keys are checked against the algorithm here: a mistake in them is a
+    ValueError now, not an error on every request."""
 
     def __init__(
         self,
@@ -50,28 +52,48 @@ class JWTTokens:
             raise ValueError("JWTTokens needs a secret key")
         if algorithm.lower() == "none":
             raise ValueError("unsigned tokens (algorithm 'none') cannot be verified")
+        try:
+            signer = _jwt.get_algorithm_by_name(algorithm)
+        except NotImplementedError as exc:  # unknown, or RS/ES/PS without `cryptography`
+            raise ValueError(f"JWT algorithm {algorithm!r}: {exc}") from None
+        hmac = isinstance(signer, _jwt.algorithms.HMACAlgorithm)
+        if public_key is None and not hmac:
+            raise ValueError(f"{algorithm} needs public_key=, the key that verifies its tokens")
+        if public_key is None:
+            public_key = secret
+        for name, key in (("secret", secret), ("public_key", public_key)):
+            try:
+                signer.prepare_key(key)
+            except (_jwt.PyJWTError, ValueError, TypeError) as exc:
+                raise ValueError(f"JWTTokens: {name} is not a {algorithm} key: {exc}") from None
         self.secret = secret
         self.algorithm = algorithm
         self.expires = expires
-        self.public_key = public_key if public_key is not None else secret
+        self.public_key = public_key
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
 
     def issue(
         self,
-        subject: str,
+        subject: str | int,
         *,
         scopes: Sequence[str] = (),
         expires: timedelta | None = None,
         **claims: Any,
     ) -> str:
-        """A token for `subject` (the user's id or name), valid for `expires` (the default
-        given to JWTTokens), with `scopes` and any other `claims`."""
+        """A token for `subject` (the user's id or name, written as a string), valid for
+        `expires` (the default given to JWTTokens), with `scopes` and any other `claims`
+        (not those this writes itself)."""
+        if isinstance(scopes, str):
+            raise TypeError("scopes is a list of scopes, not a string")
+        reserved = sorted(_RESERVED.intersection(claims))
+        if reserved:
+            raise ValueError(f"issue() writes {', '.join(reserved)} itself: not as claims")
         now = datetime.now(UTC)
         payload: dict[str, Any] = {
             **claims,
-            "sub": subject,
+            "sub": str(subject),
             "iat": now,
             "exp": now + (self.expires if expires is None else expires),
         }
@@ -107,23 +129,39 @@ class JWTTokens:
     def claims(self, scheme: Any) -> Callable[..., Any]:
         """A dependency giving the verified claims of the token `scheme` reads (an
         OAuth2PasswordBearer, or an HTTPBearer), checked for the scopes the route asks for
-        with `Security(..., scopes=[...])`."""
+        with `Security(..., scopes=[...])`; None when there is no token and the scheme was
+        made with `auto_error=False` (optional authentication)."""
         tokens = self
 
         async def verified_claims(
             security_scopes: SecurityScopes, token: Any = Depends(scheme)
-        ) -> dict[str, Any]:
+        ) -> dict[str, Any] | None:
             if token is None:  # (a scheme made with auto_error=False)
-                raise _unauthorized("Not authenticated")
+                return None
             if not isinstance(token, str):  # HTTPBearer's credentials
                 token = token.credentials
-            claims = tokens.verify(token)
-            granted = set(str(claims.get("scope", "")).split())
-            if not set(security_scopes.scopes) <= granted:
+            try:
+                claims = tokens.verify(token)
+            except HTTPException as exc:  # the challenge names the scopes asked for
+                raise _unauthorized(exc.detail, security_scopes.scope_str) from None
+            if not set(security_scopes.scopes) <= _scopes(claims.get("scope")):
                 raise _unauthorized("Not enough permissions", security_scopes.scope_str)
             return claims
 
         return verified_claims
+
+
+#: The claims `issue` writes itself.
+_RESERVED = frozenset({"sub", "iat", "exp", "scope", "iss", "aud"})
+
+
+def _scopes(claim: Any) -> set[str]:
+    """The scopes a token grants: OAuth2's space-separated string, or a list of them."""
+    if isinstance(claim, str):
+        return set(claim.split())
+    if isinstance(claim, list | tuple):
+        return {scope for scope in claim if isinstance(scope, str)}
+    return set()
 
 
 def _unauthorized(detail: str, scopes: str = "") -> HTTPException:
