@@ -94,6 +94,15 @@ class HTTPConnection:
             self._state = State(self.scope.setdefault("state", {}))
         return self._state
 
+    @property
+    def session(self) -> dict[str, Any]:
+        """The session SessionMiddleware read from the request's cookie (a dict to change:
+        what it holds at the end is sent back), as Starlette's."""
+        if "session" not in self.scope:
+            raise AssertionError("SessionMiddleware must be installed to access request.session")
+        session: dict[str, Any] = self.scope["session"]
+        return session
+
 
 class Request(HTTPConnection):
     """An HTTP request: its scope plus the body, read once and kept."""
