@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from http.cookies import SimpleCookie
+from http.cookies import _unquote  # type: ignore[attr-defined]
 from typing import Any
 
 from ._http.body import ClientDisconnect, read_body
@@ -78,10 +78,18 @@ class HTTPConnection:
 
     @property
     def cookies(self) -> dict[str, str]:
-        cookie: SimpleCookie = SimpleCookie()
-        for value in self.headers.getlist("cookie"):
-            cookie.load(value)
-        return {key: morsel.value for key, morsel in cookie.items()}
+        """The Cookie header's pairs, read leniently as Starlette (and browsers) do: a pair
+        that does not parse does not lose the others."""
+        cookies: dict[str, str] = {}
+        for header in self.headers.getlist("cookie"):
+            for chunk in header.split(";"):
+                key, sep, value = chunk.partition("=")
+                if not sep:  # a value without a name
+                    key, value = "", key
+                key, value = key.strip(), value.strip()
+                if key or value:
+                    cookies[key] = _unquote(value)
+        return cookies
 
     @property
     def client(self) -> Address | None:
@@ -101,6 +109,9 @@ class HTTPConnection:
         if "session" not in self.scope:
             raise AssertionError("SessionMiddleware must be installed to access request.session")
         session: dict[str, Any] = self.scope["session"]
+        mark = getattr(session, "mark_accessed", None)
+        if mark is not None:  # (the response then says Vary: Cookie)
+            mark()
         return session
 
 

@@ -1,8 +1,9 @@
 """SessionMiddleware: a session kept in a signed cookie, as Starlette's (the `sessions` extra:
-itsdangerous). `request.session` is a dict read from the cookie; what it holds when the
-response starts is signed and sent back (`Set-Cookie`), and an emptied session clears the
-cookie. A cookie that was tampered with, signed with another key, or older than `max_age`
-seconds gives an empty session. The data is signed, not encrypted: the client can read it.
+itsdangerous). `request.session` is a dict (`Session`) read from the cookie; a session that
+was changed is signed and sent back when the response starts (`Set-Cookie`), an emptied one
+clears the cookie, and a response whose handler looked at the session says `Vary: Cookie`.
+A cookie that was tampered with, signed with another key, or older than `max_age` seconds
+gives an empty session. The data is signed, not encrypted: the client can read it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,54 @@ except ImportError:  # the `sessions` extra is not installed: said when the midd
 _CLEARED = "null; path={path}; expires=Thu, 01 Jan 1970 00:00:00 GMT; {flags}"
 
 
+class Session(dict[str, Any]):
+    """The session: a dict that knows whether it was looked at (`accessed`) or changed
+    (`modified`: set by its own methods, not by a change inside a value it holds)."""
+
+    accessed = False
+    modified = False
+
+    def mark_accessed(self) -> None:
+        self.accessed = True
+
+    def mark_modified(self) -> None:
+        self.accessed = self.modified = True
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.mark_modified()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.mark_modified()
+        super().__delitem__(key)
+
+    def clear(self) -> None:
+        self.mark_modified()
+        super().clear()
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            self.mark_modified()
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.mark_modified()
+        return super().popitem()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self.mark_modified()
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.mark_modified()
+        super().update(*args, **kwargs)
+
+    def __ior__(self, other: Any) -> Session:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+
 class SessionMiddleware:
     def __init__(
         self,
@@ -33,11 +82,10 @@ class SessionMiddleware:
         same_site: Literal["lax", "strict", "none"] = "lax",
         https_only: bool = False,
         domain: str | None = None,
+        partitioned: bool = False,
     ) -> None:
         if itsdangerous is None:
             raise RuntimeError("SessionMiddleware needs itsdangerous: pip install itsdangerous")
-        if same_site not in ("lax", "strict", "none"):
-            raise ValueError("same_site must be 'lax', 'strict' or 'none'")
         self.app = app
         self.signer = itsdangerous.TimestampSigner(str(secret_key))
         self.session_cookie = session_cookie
@@ -48,39 +96,57 @@ class SessionMiddleware:
             flags += "; secure"
         if domain is not None:
             flags += f"; domain={domain}"
+        if partitioned:  # (CHIPS: a cookie kept apart for each top-level site)
+            flags += "; partitioned"
         self.security_flags = flags
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        scope["session"] = self._read(HTTPConnection(scope).cookies.get(self.session_cookie))
-        was_empty = not scope["session"]
+        read = self._read(HTTPConnection(scope).cookies.get(self.session_cookie))
+        scope["session"] = Session() if read is None else Session(read)
+        had_cookie = read is not None  # (a signed one, even of an empty session)
 
         async def send_with_session(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
+                session: Session = scope["session"]
                 cookie = None
-                if scope["session"]:
-                    data = b64encode(json.dumps(scope["session"]).encode("utf-8"))
+                if session.modified and session:
+                    data = b64encode(json.dumps(session).encode("utf-8"))
                     signed = self.signer.sign(data).decode("utf-8")
-                    max_age = f"Max-Age={self.max_age}; " if self.max_age else ""
+                    max_age = "" if self.max_age is None else f"Max-Age={self.max_age}; "
                     cookie = f"{signed}; path={self.path}; {max_age}{self.security_flags}"
-                elif not was_empty:  # emptied: the client forgets it
+                elif session.modified and had_cookie:  # emptied: the client forgets it
                     cookie = _CLEARED.format(path=self.path, flags=self.security_flags)
-                if cookie is not None:  # (a copy: the response may be sent again)
-                    value = f"{self.session_cookie}={cookie}".encode("latin-1")
-                    message["headers"] = [*message.get("headers", ()), (b"set-cookie", value)]
+                if session.accessed or cookie is not None:
+                    # (a copy: the response may be sent again)
+                    message["headers"] = headers = list(message.get("headers", ()))
+                    if session.accessed:
+                        _vary_cookie(headers)
+                    if cookie is not None:
+                        value = f"{self.session_cookie}={cookie}".encode("latin-1")
+                        headers.append((b"set-cookie", value))
             await send(message)
 
         await self.app(scope, receive, send_with_session)
 
-    def _read(self, cookie: str | None) -> dict[str, Any]:
-        """The session a cookie holds; empty when there is none, or it does not check out."""
-        if not cookie:
-            return {}
+    def _read(self, cookie: str | None) -> dict[str, Any] | None:
+        """The session a cookie holds; None when there is none, or it does not check out."""
+        if cookie is None:
+            return None
         try:
             data = self.signer.unsign(cookie.encode("utf-8"), max_age=self.max_age)
             session = json.loads(b64decode(data))
         except (itsdangerous.BadSignature, ValueError):  # (bad base64 or JSON: ValueError)
-            return {}
-        return session if isinstance(session, dict) else {}
+            return None
+        return session if isinstance(session, dict) else None
+
+
+def _vary_cookie(headers: list[tuple[bytes, bytes]]) -> None:
+    """Adds Cookie to the response's Vary header (made if there is none)."""
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            headers[i] = (name, value + b", Cookie")
+            return
+    headers.append((b"vary", b"Cookie"))
