@@ -84,6 +84,11 @@ class MutableHeaders(Headers):
         for key, value in other.items():
             self[key] = value
 
+    def add_vary_header(self, vary: str) -> None:
+        """Adds `vary` to the Vary header: one header, after the values it had (Starlette's
+        name)."""
+        self["vary"] = ", ".join([*self.getlist("vary"), vary])
+
 
 class QueryParams(Mapping[str, str]):
     """Read-only query parameters; `get` gives the last value of a repeated key, as Starlette."""

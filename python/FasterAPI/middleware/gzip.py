@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import _core
 from ..concurrency import run_in_threadpool
-from ..datastructures import Headers
+from ..datastructures import Headers, MutableHeaders
 
 DEFAULT_EXCLUDED_CONTENT_TYPES = (
     "application/grpc",
@@ -137,9 +137,7 @@ class Responder:
             await self.downstream(message)
             return
         headers = list(start.get("headers", []))
-        vary = [v for k, v in headers if k == b"vary"]
-        headers = [(k, v) for k, v in headers if k != b"vary"]
-        headers.append((b"vary", b", ".join([*vary, b"Accept-Encoding"])))
+        MutableHeaders(headers).add_vary_header("Accept-Encoding")
         if self.codec is not None:
             if more:
                 self.stream = self.codec.stream()

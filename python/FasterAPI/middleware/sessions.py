@@ -12,6 +12,7 @@ import json
 from base64 import b64decode, b64encode
 from typing import Any, Literal
 
+from ..datastructures import MutableHeaders
 from ..requests import HTTPConnection
 
 try:
@@ -123,7 +124,7 @@ class SessionMiddleware:
                     # (a copy: the response may be sent again)
                     message["headers"] = headers = list(message.get("headers", ()))
                     if session.accessed:
-                        _vary_cookie(headers)
+                        MutableHeaders(headers).add_vary_header("Cookie")
                     if cookie is not None:
                         value = f"{self.session_cookie}={cookie}".encode("latin-1")
                         headers.append((b"set-cookie", value))
@@ -141,12 +142,3 @@ class SessionMiddleware:
         except (itsdangerous.BadSignature, ValueError):  # (bad base64 or JSON: ValueError)
             return None
         return session if isinstance(session, dict) else None
-
-
-def _vary_cookie(headers: list[tuple[bytes, bytes]]) -> None:
-    """Adds Cookie to the response's Vary header (made if there is none)."""
-    for i, (name, value) in enumerate(headers):
-        if name.lower() == b"vary":
-            headers[i] = (name, value + b", Cookie")
-            return
-    headers.append((b"vary", b"Cookie"))

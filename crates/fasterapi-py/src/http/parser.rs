@@ -496,11 +496,6 @@ fn route_request(
     else {
         return Ok(Err(head));
     };
-    let length = match head.framing {
-        Framing::None => 0,
-        Framing::Length(n) => n,
-        Framing::Chunked => u64::MAX,
-    };
     if !entry.native {
         return Ok(Err(head));
     }
@@ -539,7 +534,12 @@ fn route_request(
             None => !entry.strict_content_type,
         };
     let routed = Routed {
-        streamed: entry.streams_body && length > SMALL_BODY,
+        streamed: entry.streams_body
+            && match head.framing {
+                Framing::None => false,
+                Framing::Length(n) => n > SMALL_BODY,
+                Framing::Chunked => true,
+            },
         media: body_media(py, &entry.call, content_type, is_json),
         call: entry.call.clone(),
         kwargs: kwargs.unbind(),
