@@ -40,8 +40,13 @@ test-python: build services  ## pytest for the package
 # installed with apt-get where they are missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 
-services:  ## install what the tests start themselves: redis-server
-	@command -v redis-server >/dev/null 2>&1 || { 	  echo "installing redis-server (tests/test_ratelimit.py starts one)"; 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+services:  ## install what the tests start themselves: redis-server, PostgreSQL
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server (tests/test_ratelimit.py starts one)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+	  echo "installing postgresql (tests/test_example_app.py starts one)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 $(VENV313)/.deps: requirements-dev.txt
 	$(PY313) -m venv $(VENV313)

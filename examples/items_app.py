@@ -1,16 +1,24 @@
-"""Items API: a small CRUD example for FasterAPI, stored in SQLite.
+"""Items API: a small CRUD example for FasterAPI on SQLAlchemy 2's async engine.
 
-`make run` serves it with uvicorn on http://127.0.0.1:8000. Try:
+`make run` serves it with FasterAPI's native server on http://127.0.0.1:8000. Try:
 
     curl -X POST localhost:8000/items -H 'content-type: application/json' \\
-         -d '{"name": "hammer", "price": 9.5, "tags": ["tools"]}'
+         -H 'Idempotency-Key: 6f1c' -d '{"name": "hammer", "price": 9.5, "tags": ["tools"]}'
     curl 'localhost:8000/items?limit=10'
 
-The data lives in the SQLite file named by FASTERAPI_EXAMPLE_DB (default:
-items.db beside this file). Queries go through aiosqlite, so no handler blocks
-the event loop while SQLite works. Models are msgspec Structs, FasterAPI's
-native model type; the constraints in `msgspec.Meta` are checked on every
-request and a bad body gets FastAPI's 422 error.
+The database is DATABASE_URL: by default a SQLite file (FASTERAPI_EXAMPLE_DB, or items.db
+beside this file, through aiosqlite), needing no other service; on PostgreSQL,
+`DATABASE_URL=postgresql+asyncpg://user:password@host/dbname`. Each worker opens its own pool
+(DATABASE_POOL_SIZE connections, 5 by default, and DATABASE_MAX_OVERFLOW more, 10 by default)
+and the Alembic migrations in migrations/ are applied at startup, one worker at a time.
+
+Each request gets its own session (`SessionDep`), committed once the handler has returned and
+before the response is sent, rolled back if the handler raises. A POST with an
+`Idempotency-Key` header stores the key with the item: a retry with the same key (after a
+timeout, a restart of the server) gets the item the first try made, never a second one.
+
+Models are msgspec Structs, FasterAPI's native model type; the constraints in `msgspec.Meta`
+are checked on every request and a bad body gets FastAPI's 422 error.
 """
 
 import os
@@ -18,24 +26,57 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-import aiosqlite
 import msgspec
-from FasterAPI import FastAPI, HTTPException, Query, Response
+from FasterAPI import Depends, FastAPI, Header, HTTPException, Query, Response
 from FasterAPI import Path as PathParam
+from FasterAPI.contrib.sqlalchemy import Database
+from sqlalchemy import JSON, BigInteger, Integer, String, Text, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-DB_PATH = os.environ.get("FASTERAPI_EXAMPLE_DB", str(Path(__file__).with_name("items.db")))
+HERE = Path(__file__).resolve().parent
+SQLITE_PATH = os.environ.get("FASTERAPI_EXAMPLE_DB", str(HERE / "items.db"))
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite+aiosqlite:///{SQLITE_PATH}")
 
-Name = Annotated[str, msgspec.Meta(min_length=1)]
+db = Database(
+    DATABASE_URL,
+    pool_size=int(os.environ.get("DATABASE_POOL_SIZE", "5")),
+    max_overflow=int(os.environ.get("DATABASE_MAX_OVERFLOW", "10")),
+)
+SessionDep = Annotated[AsyncSession, Depends(db.session, scope="function")]
+
+#: Text without NUL characters (which PostgreSQL's text cannot hold).
+Text_ = Annotated[str, msgspec.Meta(pattern="^[^\\x00]*$")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern="^[^\\x00]*$")]
 Price = Annotated[float, msgspec.Meta(gt=0)]
-#: SQLite's INTEGER holds 64-bit signed values: a larger id or offset is a 422, not a 500.
+#: Ids are 64-bit signed integers: a larger id or offset is a 422, not a 500.
 MAX_INT = 2**63 - 1
 ItemId = Annotated[int, PathParam(ge=1, le=MAX_INT)]
+IdempotencyKey = Annotated[str | None, Header(min_length=1, max_length=200)]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ItemRow(Base):
+    """The items table (migrations/versions/ make it)."""
+
+    __tablename__ = "items"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    price: Mapped[float]
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
 class ItemIn(msgspec.Struct):
     name: Name
     price: Price
-    tags: list[str] = []
+    tags: list[Text_] = []
 
 
 class ItemPatch(msgspec.Struct):
@@ -43,7 +84,7 @@ class ItemPatch(msgspec.Struct):
 
     name: Name | None = None
     price: Price | None = None
-    tags: list[str] | None = None
+    tags: list[Text_] | None = None
 
 
 class Item(msgspec.Struct):
@@ -63,105 +104,87 @@ class Message(msgspec.Struct):
 #: status the app sends is in the OpenAPI document).
 NOT_FOUND = {404: {"model": Message, "description": "No item has this id"}}
 BAD_BODY = {400: {"model": Message, "description": "The body is not JSON text"}}
-
-
-class Database:
-    """Holds the one connection the app opens for its lifetime."""
-
-    conn: aiosqlite.Connection
-
-
-db = Database()
+KEY_REUSED = {409: {"model": Message, "description": "The Idempotency-Key made another item"}}
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    db.conn = await aiosqlite.connect(DB_PATH)
-    await db.conn.execute(
-        "CREATE TABLE IF NOT EXISTS items ("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
-        " price REAL NOT NULL, tags TEXT NOT NULL)"
-    )
-    await db.conn.commit()
+    await db.connect()
     try:
+        await db.migrate(HERE / "migrations")
         yield
     finally:
-        await db.conn.close()
+        await db.disconnect()
 
 
 app = FastAPI(title="Items", lifespan=lifespan)
 
-COLUMNS = "SELECT id, name, price, tags FROM items"
+
+def to_item(row: ItemRow) -> Item:
+    return Item(id=row.id, name=row.name, price=row.price, tags=row.tags)
 
 
-def not_found() -> HTTPException:
-    return HTTPException(status_code=404, detail="Item not found")
-
-
-def to_item(row) -> Item:
-    id, name, price, tags = row  # tags are stored as a JSON array
-    return Item(id=id, name=name, price=price, tags=msgspec.json.decode(tags))
-
-
-async def fetch_item(item_id: int) -> Item:
-    rows = await db.conn.execute_fetchall(f"{COLUMNS} WHERE id = ?", (item_id,))
-    if not rows:
-        raise not_found()
-    return to_item(rows[0])
-
-
-async def save(item: Item) -> Item:
-    """Overwrite an existing row with `item`; 404 if there is no such row."""
-    cursor = await db.conn.execute(
-        "UPDATE items SET name = ?, price = ?, tags = ? WHERE id = ?",
-        (item.name, item.price, msgspec.json.encode(item.tags).decode(), item.id),
-    )
-    await db.conn.commit()
-    if cursor.rowcount == 0:
-        raise not_found()
-    return item
+async def get_row(session: AsyncSession, item_id: int) -> ItemRow:
+    row = await session.get(ItemRow, item_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail="Item not found")
+    return row
 
 
 @app.get("/items")
 async def list_items(
-    limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_INT)
+    session: SessionDep,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=MAX_INT),
 ) -> list[Item]:
-    rows = await db.conn.execute_fetchall(
-        f"{COLUMNS} ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
-    )
+    rows = await session.scalars(select(ItemRow).order_by(ItemRow.id).limit(limit).offset(offset))
     return [to_item(row) for row in rows]
 
 
 @app.get("/items/{item_id}", responses=NOT_FOUND)
-async def get_item(item_id: ItemId) -> Item:
-    return await fetch_item(item_id)
+async def get_item(item_id: ItemId, session: SessionDep) -> Item:
+    return to_item(await get_row(session, item_id))
 
 
-@app.post("/items", status_code=201, responses=BAD_BODY)
-async def create_item(item: ItemIn) -> Item:
-    cursor = await db.conn.execute(
-        "INSERT INTO items (name, price, tags) VALUES (?, ?, ?)",
-        (item.name, item.price, msgspec.json.encode(item.tags).decode()),
-    )
-    await db.conn.commit()
-    return Item(id=cursor.lastrowid, name=item.name, price=item.price, tags=item.tags)
+@app.post("/items", status_code=201, responses={**BAD_BODY, **KEY_REUSED})
+async def create_item(
+    item: ItemIn, session: SessionDep, idempotency_key: IdempotencyKey = None
+) -> Item:
+    row = ItemRow(name=item.name, price=item.price, tags=item.tags, idempotency_key=idempotency_key)
+    session.add(row)
+    try:
+        await session.flush()  # the INSERT: the id, or the unique key's conflict
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # Another request with this key made the item first (a retry): give that item.
+        await session.rollback()
+        query = select(ItemRow).where(ItemRow.idempotency_key == idempotency_key)
+        row = (await session.scalars(query)).one()
+        if (row.name, row.price, row.tags) != (item.name, item.price, item.tags):
+            raise HTTPException(409, "This Idempotency-Key was used for another item") from None
+    return to_item(row)
 
 
 @app.put("/items/{item_id}", responses={**NOT_FOUND, **BAD_BODY})
-async def replace_item(item_id: ItemId, item: ItemIn) -> Item:
-    return await save(Item(id=item_id, name=item.name, price=item.price, tags=item.tags))
+async def replace_item(item_id: ItemId, item: ItemIn, session: SessionDep) -> Item:
+    row = await get_row(session, item_id)
+    row.name, row.price, row.tags = item.name, item.price, item.tags
+    return to_item(row)
 
 
 @app.patch("/items/{item_id}", responses={**NOT_FOUND, **BAD_BODY})
-async def update_item(item_id: ItemId, patch: ItemPatch) -> Item:
-    changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
-    return await save(msgspec.structs.replace(await fetch_item(item_id), **changes))
+async def update_item(item_id: ItemId, patch: ItemPatch, session: SessionDep) -> Item:
+    row = await get_row(session, item_id)
+    for field, value in msgspec.structs.asdict(patch).items():
+        if value is not None:
+            setattr(row, field, value)
+    return to_item(row)
 
 
 @app.delete("/items/{item_id}", status_code=204, responses=NOT_FOUND)
-async def delete_item(item_id: ItemId) -> Response:
-    cursor = await db.conn.execute("DELETE FROM items WHERE id = ?", (item_id,))
-    await db.conn.commit()
-    if cursor.rowcount == 0:
-        raise not_found()
+async def delete_item(item_id: ItemId, session: SessionDep) -> Response:
+    result = await session.execute(delete(ItemRow).where(ItemRow.id == item_id))
+    if result.rowcount == 0:
+        raise HTTPException(status_code=404, detail="Item not found")
     return Response(status_code=204)

@@ -1,29 +1,46 @@
-"""The example app (examples/items_app.py) end to end, on a throwaway SQLite file."""
+"""The example app (examples/items_app.py) end to end, through both doors, on each database it
+runs on: a throwaway SQLite file, and a real PostgreSQL server (tests/support/services.py)
+with a fresh database per test. Its Alembic migrations run at startup every time."""
 
+import asyncio
 import importlib.util
+import sqlite3
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from tests.support.doors import open_client
+from tests.support.services import new_database, postgres_server
 
 # The example's models are msgspec Structs, which real FastAPI (FASTERAPI_SHIM) cannot take.
 pytestmark = pytest.mark.fasterapi_only
 
-APP_FILE = Path(__file__).resolve().parent.parent / "examples" / "items_app.py"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+APP_FILE = EXAMPLES / "items_app.py"
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, monkeypatch):
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'items.db'}"
+    else:
+        url = new_database(request.getfixturevalue("postgres"))
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
 
 
 @pytest.fixture
-def db_path(tmp_path, monkeypatch):
-    path = tmp_path / "items.db"
-    monkeypatch.setenv("FASTERAPI_EXAMPLE_DB", str(path))
-    return path
-
-
-@pytest.fixture
-def load_app(db_path, monkeypatch):
-    """Import a fresh copy of the example module; it reads FASTERAPI_EXAMPLE_DB on import."""
+def load_app(database_url, monkeypatch):
+    """Import a fresh copy of the example module; it reads DATABASE_URL on import."""
 
     def load():
         spec = importlib.util.spec_from_file_location("items_app", APP_FILE)
@@ -143,12 +160,131 @@ def test_item_id_must_be_an_int(client):
     assert_422(client.get("/items/abc"), ["path", "item_id"])
 
 
-def test_data_persists_across_lifespans(load_app, db_path, door):
+def test_data_persists_across_lifespans(load_app, door):
     with open_client(load_app(), door) as client:
         item = create(client, name="anvil", tags=["heavy"])
-    assert db_path.exists()
 
-    # A fresh import, a new lifespan, a new connection: only the file is shared.
+    # A fresh import, a new lifespan, a new pool: only the database is shared.
     with open_client(load_app(), door) as client:
         assert client.get(f"/items/{item['id']}").json() == item
         assert client.get("/items").json() == [item]
+
+
+def query(database_url: str, sql: str) -> list[tuple]:
+    """The rows of `sql` on the database, read over a connection of the test's own."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run():
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                return [tuple(row) for row in await conn.execute(text(sql))]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_the_migrations_are_applied_at_startup(client, database_url):
+    assert client.get("/items").json() == []
+    assert query(database_url, "SELECT version_num FROM alembic_version") == [("0002",)]
+
+
+def test_a_created_item_is_committed_before_the_response(client, database_url):
+    item = create(client, name="nail", tags=["small"])
+    rows = query(database_url, "SELECT id, name, price FROM items")
+    assert rows == [(item["id"], "nail", 9.5)]
+
+
+def test_a_database_made_before_migrations_is_upgraded_with_its_rows(tmp_path, monkeypatch, door):
+    """items.db files made by the example before it had migrations: the table is kept, the
+    idempotency key column added, the rows are still there."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
+            " price REAL NOT NULL, tags TEXT NOT NULL)"
+        )
+        conn.execute("INSERT INTO items (name, price, tags) VALUES ('saw', 3.5, '[\"old\"]')")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    spec = importlib.util.spec_from_file_location("items_app", APP_FILE)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "items_app", module)
+    spec.loader.exec_module(module)
+    with open_client(module.app, door) as client:
+        assert client.get("/items").json() == [
+            {"id": 1, "name": "saw", "price": 3.5, "tags": ["old"]}
+        ]
+        assert create(client, name="new")["id"] == 2
+
+
+def test_a_retried_post_with_the_same_idempotency_key_makes_one_item(client):
+    key = {"Idempotency-Key": "order-17"}
+    first = client.post("/items", json={"name": "pen", "price": 1.5}, headers=key)
+    again = client.post("/items", json={"name": "pen", "price": 1.5}, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert client.get("/items").json() == [first.json()]
+
+    other = client.post("/items", json={"name": "ink", "price": 2.0}, headers=key)
+    assert other.status_code == 409
+    assert other.json() == {"detail": "This Idempotency-Key was used for another item"}
+    # Without a key, or with another, each POST makes an item.
+    create(client, name="pen", price=1.5)
+    create(client, name="pen", price=1.5)
+    assert len(client.get("/items").json()) == 3
+
+
+def test_concurrent_posts_with_one_key_make_one_item(client):
+    """Retries racing each other: the unique key lets one INSERT in, the others find it."""
+    results: list = []
+    barrier = threading.Barrier(8)
+
+    def post(n):
+        barrier.wait()
+        response = client.post(
+            "/items", json={"name": "pen", "price": 1.5}, headers={"Idempotency-Key": "race"}
+        )
+        results.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 8
+    assert {status for status, _ in results} == {201}
+    assert len({body["id"] for _, body in results}) == 1
+    assert len(client.get("/items").json()) == 1
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "x" * 201])
+def test_text_postgresql_cannot_hold_is_a_422(client, name):
+    assert_422(client.post("/items", json={"name": name, "price": 1.0}), ["body", "name"])
+    body = {"name": "ok", "price": 1.0, "tags": ["nul\x00"]}
+    assert_422(client.post("/items", json=body), ["body", "tags", 0])
+
+
+def test_workers_starting_together_migrate_once(database_url, tmp_path):
+    """Several processes run the migrations at once on an empty database (the workers of
+    `fasterapi run --workers N`, instances behind a load balancer): one migrates, the others
+    wait for it and find the work done."""
+    script = (
+        "import asyncio, sys; sys.path.insert(0, sys.argv[1]); import items_app\n"
+        "async def main():\n"
+        "    await items_app.db.connect()\n"
+        "    await items_app.db.migrate(items_app.HERE / 'migrations')\n"
+        "    await items_app.db.disconnect()\n"
+        "asyncio.run(main())\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(EXAMPLES)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(4)
+    ]
+    outputs = [proc.communicate(timeout=60)[0].decode() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0, 0], outputs

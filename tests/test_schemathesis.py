@@ -2,7 +2,8 @@
 check (server errors, undocumented status codes, response schemas and headers, negative and
 positive data, the stateful phase that chains create, read, update and delete), on both doors:
 the native server and the app under uvicorn. Deterministic and bounded (a fixed number of
-examples per operation); the app's SQLite file lives in a temporary directory."""
+examples per operation); the app's SQLite file lives in a temporary directory;
+the native server runs it on a real PostgreSQL server too."""
 
 import os
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.servers import free_port, stop, wait_until_up
+from tests.support.services import new_database, postgres_server
 
 pytestmark = pytest.mark.fasterapi_only  # the example's models are msgspec Structs
 
@@ -21,9 +23,9 @@ BIN = Path(sys.executable).parent
 
 
 @contextmanager
-def example_app(door: str, tmp_path: Path):
+def example_app(door: str, tmp_path: Path, database_url: str):
     port = free_port()
-    env = dict(os.environ, FASTERAPI_EXAMPLE_DB=str(tmp_path / "items.db"))
+    env = dict(os.environ, DATABASE_URL=database_url)
     if door == "native":
         command = [str(BIN / "fasterapi"), "run", "items_app:app", "--no-access-log"]
     else:
@@ -41,9 +43,21 @@ def example_app(door: str, tmp_path: Path):
         stop(proc)
 
 
-@pytest.mark.parametrize("door", ["native", "uvicorn"])
-def test_every_schemathesis_check_passes_on_the_example_app(tmp_path, door):
-    with example_app(door, tmp_path) as (base, log):
+@pytest.fixture(scope="module")
+def postgres():
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    ("door", "database"), [("native", "sqlite"), ("uvicorn", "sqlite"), ("native", "postgresql")]
+)
+def test_every_schemathesis_check_passes_on_the_example_app(tmp_path, door, database, request):
+    if database == "sqlite":
+        database_url = f"sqlite+aiosqlite:///{tmp_path / 'items.db'}"
+    else:
+        database_url = new_database(request.getfixturevalue("postgres"))
+    with example_app(door, tmp_path, database_url) as (base, log):
         run = subprocess.run(
             [
                 str(BIN / "schemathesis"),

@@ -1,9 +1,14 @@
 """Real services the tests start themselves, on loopback ports in a temporary directory, and
 stop after (`make test` installs them: see the Makefile's `services` target)."""
 
+import asyncio
+import itertools
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.servers import free_port
+
+_databases = itertools.count()
 
 
 @contextmanager
@@ -48,3 +55,78 @@ def redis_server(directory: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _postgres_bin() -> Path | None:
+    """The newest PostgreSQL server installed (Debian keeps it off PATH)."""
+    found = list(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+    found.sort(key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server of its own (fsync off, trust auth on loopback) in a temporary data
+    directory, on a free loopback port: the URL of its `postgres` database, for asyncpg.
+
+    PostgreSQL refuses to run as root: as root the server runs as the `postgres` user the
+    Debian package creates, in a directory it owns (pytest's tmp_path is root's alone)."""
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (`make test` installs it)")
+    as_user: list[str] = []
+    directory = Path(tempfile.mkdtemp(prefix="fasterapi-pg-"))
+    if os.geteuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(directory, "postgres", "postgres")
+    data = directory / "data"
+    port = free_port()
+    try:
+        subprocess.run(
+            [*as_user, bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust"]
+            + ["--no-sync", "-E", "UTF8", "--locale=C"],
+            check=True,
+            capture_output=True,
+        )
+        log = directory / "postgres.log"
+        command = [*as_user, bindir / "postgres", "-D", data, "-p", str(port), "-h", "127.0.0.1"]
+        command += ["-k", directory, "-c", "fsync=off", "-c", "full_page_writes=off"]
+        command += ["-c", "synchronous_commit=off", "-c", "max_connections=200"]
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([str(part) for part in command], stdout=out, stderr=out)
+        try:
+            deadline = time.monotonic() + 30
+            ready = [bindir / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]
+            while subprocess.run(ready).returncode != 0:
+                if proc.poll() is not None:
+                    pytest.fail(f"postgres exited with {proc.returncode}: {log.read_text()}")
+                if time.monotonic() > deadline:
+                    pytest.fail("PostgreSQL did not accept connections within 30 s")
+                time.sleep(0.05)
+            yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            proc.terminate()  # a smart shutdown: waits for the clients that are left
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGINT)  # a fast shutdown: ends their sessions
+                proc.wait(timeout=20)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def new_database(server_url: str) -> str:
+    """A new empty database on the PostgreSQL server of `server_url`: its URL."""
+    import asyncpg
+
+    name = f"test_{next(_databases)}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(server_url.replace("+asyncpg", ""))
+        try:
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return server_url.rsplit("/", 1)[0] + "/" + name
