@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help venv build run test test-rust test-python test-py313 lint fmt bench fuzz clean compat compat-floor services
+.PHONY: help venv build run test test-rust test-python test-py313 test-cluster lint fmt bench fuzz clean compat compat-floor services
 
 # Python 3.13, for what only 3.12+ does (eager_start tasks); pyenv has it on our machines.
 PY313   := $(shell pyenv root 2>/dev/null)/versions/3.13.0/bin/python3.13
@@ -40,13 +40,21 @@ test-python: build services  ## pytest for the package
 # installed with apt-get where they are missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 
-services:  ## install what the tests start themselves: redis-server, PostgreSQL
+services:  ## install what the tests start themselves: redis-server, PostgreSQL, nginx
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "installing redis-server (tests/test_ratelimit.py starts one)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
 	  echo "installing postgresql (tests/test_example_app.py starts one)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "installing nginx (tests/test_cluster.py starts one)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nginx >/dev/null; }
+
+# The example app scaled out with real parts: PostgreSQL, Redis, nginx and 3 instances of
+# `fasterapi run --workers 2`, an instance stopped mid-run (tests/test_cluster.py).
+test-cluster: build services  ## the scale-out test: no write lost or doubled, the rate limit and cache shared
+	FASTERAPI_CLUSTER=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_cluster.py
 
 $(VENV313)/.deps: requirements-dev.txt
 	$(PY313) -m venv $(VENV313)

@@ -17,6 +17,12 @@ before the response is sent, rolled back if the handler raises. A POST with an
 `Idempotency-Key` header stores the key with the item: a retry with the same key (after a
 timeout, a restart of the server) gets the item the first try made, never a second one.
 
+`GET /items/{id}` is cached (ETag and 304 included) and a write drops its entry.
+Each client (its address, as nginx forwards it with `--proxy-headers`) may make RATE_LIMIT
+requests ("1000/minute" by default); past it, a 429 with Retry-After. With REDIS_URL set,
+the budget is kept in Redis and shared by every worker and instance. `/healthz` answers
+while the process lives, `/readyz` once it can reach its database (Kubernetes' probes).
+
 Models are msgspec Structs, FasterAPI's native model type; the constraints in `msgspec.Meta`
 are checked on every request and a bad body gets FastAPI's 422 error.
 """
@@ -27,10 +33,12 @@ from pathlib import Path
 from typing import Annotated
 
 import msgspec
-from FasterAPI import Depends, FastAPI, Header, HTTPException, Query, Response
+from FasterAPI import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Response
 from FasterAPI import Path as PathParam
+from FasterAPI.contrib import cache as response_cache
+from FasterAPI.contrib import ratelimit
 from FasterAPI.contrib.sqlalchemy import Database
-from sqlalchemy import JSON, BigInteger, Integer, String, Text, delete, select
+from sqlalchemy import JSON, BigInteger, Integer, String, Text, delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -45,6 +53,18 @@ db = Database(
     max_overflow=int(os.environ.get("DATABASE_MAX_OVERFLOW", "10")),
 )
 SessionDep = Annotated[AsyncSession, Depends(db.session, scope="function")]
+
+REDIS_URL = os.environ.get("REDIS_URL")
+limiter = ratelimit.RateLimiter(
+    os.environ.get("RATE_LIMIT", "1000/minute"),
+    backend=ratelimit.RedisBackend(REDIS_URL) if REDIS_URL else ratelimit.MemoryBackend(),
+)
+#: GET /items/{id} answers, kept 10 s: in Redis with REDIS_URL (shared by every worker and
+#: instance, and dropped everywhere when the item is written), else in this process's memory
+#: (one worker's alone: with several workers, set REDIS_URL).
+cache = response_cache.ResponseCache(
+    response_cache.RedisBackend(REDIS_URL) if REDIS_URL else None, expire=10
+)
 
 #: Text without NUL characters (which PostgreSQL's text cannot hold).
 Text_ = Annotated[str, msgspec.Meta(pattern="^[^\\x00]*$")]
@@ -105,6 +125,10 @@ class Message(msgspec.Struct):
 NOT_FOUND = {404: {"model": Message, "description": "No item has this id"}}
 BAD_BODY = {400: {"model": Message, "description": "The body is not JSON text"}}
 KEY_REUSED = {409: {"model": Message, "description": "The Idempotency-Key made another item"}}
+LIMITED = {
+    429: {"model": Message, "description": "Too many requests from this client"},
+    503: {"model": Message, "description": "The rate limit cannot be checked (Redis is down)"},
+}
 
 
 @asynccontextmanager
@@ -118,10 +142,32 @@ async def lifespan(app: FastAPI):
 
 
 app = FastAPI(title="Items", lifespan=lifespan)
+items = APIRouter(dependencies=[Depends(limiter)], responses=LIMITED)
+
+
+@app.get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    """Liveness: the process serves requests."""
+    return {"status": "ok"}
+
+
+@app.get("/readyz", include_in_schema=False)
+async def readyz(session: SessionDep) -> dict[str, str]:
+    """Readiness: the lifespan has run (the server answers only then) and the database
+    answers; a failure is a 500, which takes the instance out of the load balancer."""
+    await session.execute(text("SELECT 1"))
+    return {"status": "ready"}
 
 
 def to_item(row: ItemRow) -> Item:
     return Item(id=row.id, name=row.name, price=row.price, tags=row.tags)
+
+
+async def written(session: AsyncSession, item_id: int) -> None:
+    """Commits a change to an item, then drops its cached answers (in this order: dropped
+    first, a read in between could cache the old row again)."""
+    await session.commit()
+    await cache.invalidate(f"/items/{item_id}")
 
 
 async def get_row(session: AsyncSession, item_id: int) -> ItemRow:
@@ -131,7 +177,7 @@ async def get_row(session: AsyncSession, item_id: int) -> ItemRow:
     return row
 
 
-@app.get("/items")
+@items.get("/items")
 async def list_items(
     session: SessionDep,
     limit: int = Query(100, ge=1, le=1000),
@@ -141,12 +187,13 @@ async def list_items(
     return [to_item(row) for row in rows]
 
 
-@app.get("/items/{item_id}", responses=NOT_FOUND)
+@items.get("/items/{item_id}", responses=NOT_FOUND)
+@cache
 async def get_item(item_id: ItemId, session: SessionDep) -> Item:
     return to_item(await get_row(session, item_id))
 
 
-@app.post("/items", status_code=201, responses={**BAD_BODY, **KEY_REUSED})
+@items.post("/items", status_code=201, responses={**BAD_BODY, **KEY_REUSED})
 async def create_item(
     item: ItemIn, session: SessionDep, idempotency_key: IdempotencyKey = None
 ) -> Item:
@@ -166,25 +213,31 @@ async def create_item(
     return to_item(row)
 
 
-@app.put("/items/{item_id}", responses={**NOT_FOUND, **BAD_BODY})
+@items.put("/items/{item_id}", responses={**NOT_FOUND, **BAD_BODY})
 async def replace_item(item_id: ItemId, item: ItemIn, session: SessionDep) -> Item:
     row = await get_row(session, item_id)
     row.name, row.price, row.tags = item.name, item.price, item.tags
+    await written(session, item_id)
     return to_item(row)
 
 
-@app.patch("/items/{item_id}", responses={**NOT_FOUND, **BAD_BODY})
+@items.patch("/items/{item_id}", responses={**NOT_FOUND, **BAD_BODY})
 async def update_item(item_id: ItemId, patch: ItemPatch, session: SessionDep) -> Item:
     row = await get_row(session, item_id)
     for field, value in msgspec.structs.asdict(patch).items():
         if value is not None:
             setattr(row, field, value)
+    await written(session, item_id)
     return to_item(row)
 
 
-@app.delete("/items/{item_id}", status_code=204, responses=NOT_FOUND)
+@items.delete("/items/{item_id}", status_code=204, responses=NOT_FOUND)
 async def delete_item(item_id: ItemId, session: SessionDep) -> Response:
     result = await session.execute(delete(ItemRow).where(ItemRow.id == item_id))
     if result.rowcount == 0:
         raise HTTPException(status_code=404, detail="Item not found")
+    await written(session, item_id)
     return Response(status_code=204)
+
+
+app.include_router(items)

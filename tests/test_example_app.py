@@ -288,3 +288,40 @@ def test_workers_starting_together_migrate_once(database_url, tmp_path):
     ]
     outputs = [proc.communicate(timeout=60)[0].decode() for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0, 0, 0], outputs
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/healthz" not in paths and "/readyz" not in paths
+
+
+def test_each_client_is_rate_limited(load_app, make_client, monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT", "3/minute")
+    client = make_client(load_app())
+    for remaining in (2, 1, 0):
+        response = client.get("/items")
+        assert response.status_code == 200
+        assert response.headers["ratelimit-remaining"] == str(remaining)
+    refused = client.post("/items", json={"name": "x", "price": 1.0})
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
+    assert client.get("/healthz").status_code == 200  # the probes are not limited
+
+
+def test_an_item_is_cached_until_it_is_written(client):
+    item = create(client, name="vise")
+    first, again = client.get(f"/items/{item['id']}"), client.get(f"/items/{item['id']}")
+    assert (first.headers["x-cache"], again.headers["x-cache"]) == ("MISS", "HIT")
+    assert again.json() == item
+    etag = again.headers["etag"]
+    assert client.get(f"/items/{item['id']}", headers={"If-None-Match": etag}).status_code == 304
+
+    client.patch(f"/items/{item['id']}", json={"price": 20.0})
+    after = client.get(f"/items/{item['id']}")
+    assert after.headers["x-cache"] == "MISS" and after.json()["price"] == 20.0
+    assert after.headers["etag"] != etag
+
+    client.delete(f"/items/{item['id']}")
+    assert client.get(f"/items/{item['id']}").status_code == 404

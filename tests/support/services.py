@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import tempfile
 import time
@@ -130,3 +131,57 @@ def new_database(server_url: str) -> str:
 
     asyncio.run(create())
     return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+NGINX_CONF = Path(__file__).resolve().parents[2] / "examples" / "deploy" / "nginx.conf"
+
+
+@contextmanager
+def nginx_server(directory: Path, upstream_ports: list[int]) -> Iterator[str]:
+    """nginx with the example's deployment configuration (examples/deploy/nginx.conf) on a
+    free loopback port, in front of the servers on `upstream_ports`: its base URL."""
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if binary is None:
+        pytest.skip("nginx is not installed (`make test-cluster` installs it)")
+    port = free_port()
+    prefix = directory / f"nginx-{port}"
+    prefix.mkdir()
+    servers = "\n".join(
+        f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in upstream_ports
+    )
+    conf = string.Template(NGINX_CONF.read_text()).substitute(
+        prefix=prefix, servers=servers, listen=f"127.0.0.1:{port}"
+    )
+    if os.geteuid() == 0:  # its workers would run as nobody, who cannot enter pytest's tmp_path
+        conf = "user root;\n" + conf
+    (prefix / "nginx.conf").write_text(conf)
+    log = prefix / "stderr.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"],
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"nginx exited with {proc.returncode}: {log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("nginx did not listen within 10 s")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.send_signal(signal.SIGQUIT)  # graceful: finishes the requests it has
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
