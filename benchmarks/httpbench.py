@@ -90,7 +90,8 @@ def server(cmd, port, cwd, cpu=None, path="/json"):
 
 
 def wrk(port, path, dur, conn=64, cpu=1, latency=False, script=None, args=()):
-    """Run wrk once; returns requests, rps, non2xx and, with latency=True, p50/p99 in ms."""
+    """Run wrk once; returns requests, rps, non2xx, socket errors and, with latency=True,
+    p50/p99 in ms."""
     cmd = ["wrk", "-t1", f"-c{conn}", f"-d{dur}s"]
     if cpu is not None:
         cmd = ["taskset", "-c", str(cpu), *cmd]
@@ -102,7 +103,7 @@ def wrk(port, path, dur, conn=64, cpu=1, latency=False, script=None, args=()):
     if args:
         cmd += ["--", *map(str, args)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    res = {"requests": 0, "rps": 0.0, "non2xx": 0}
+    res = {"requests": 0, "rps": 0.0, "non2xx": 0, "errors": 0}
     for line in out.splitlines():
         s = line.split()
         if "requests in" in line:
@@ -111,6 +112,8 @@ def wrk(port, path, dur, conn=64, cpu=1, latency=False, script=None, args=()):
             res["rps"] = float(s[1])
         elif "Non-2xx" in line:
             res["non2xx"] = int(s[-1])
+        elif line.strip().startswith("Socket errors"):  # connect N, read N, write N, timeout N
+            res["errors"] = sum(int(n.rstrip(",")) for n in s[3::2])
         elif s and s[0] in ("50%", "99%"):
             res["p" + s[0][:-1]] = to_ms(s[1])
     if res["requests"] == 0:

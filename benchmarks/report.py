@@ -97,6 +97,7 @@ def main():
         "ws",
         "flood",
         "upload",
+        "scaleout",
     ):
         ap.add_argument(f"--{section}", help="markdown made by `make {section}`")
     ap.add_argument("--chart", help="PNG beside RESULTS.md; linked if it exists")
@@ -122,6 +123,7 @@ def main():
         ("ws", "WebSocket echo (server pinned to one core, client on another)"),
         ("flood", "A client that pipelines 1 GiB and does not read (native server)"),
         ("upload", "A 2 GiB upload (native server)"),
+        ("scaleout", "Scale-out: the example app behind nginx on 1, 2 and 3 instances"),
     ]
     sections = "".join(
         f"## {title}\n\n{Path(getattr(a, key)).read_text().strip()}\n\n"
