@@ -27,8 +27,10 @@ Models are msgspec Structs, FasterAPI's native model type; the constraints in `m
 are checked on every request and a bad body gets FastAPI's 422 error.
 """
 
+import hashlib
 import os
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -38,8 +40,20 @@ from FasterAPI import Path as PathParam
 from FasterAPI.contrib import cache as response_cache
 from FasterAPI.contrib import ratelimit
 from FasterAPI.contrib.sqlalchemy import Database
-from sqlalchemy import JSON, BigInteger, Integer, String, Text, delete, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -90,13 +104,43 @@ class ItemRow(Base):
     name: Mapped[str] = mapped_column(Text)
     price: Mapped[float]
     tags: Mapped[list[str]] = mapped_column(JSON)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class IdempotencyKeyRow(Base):
+    """An Idempotency-Key a POST /items sent: the SHA-256 of its body (a retry must send the
+    same) and the item it made. Kept when the item is deleted; prune old keys as you see fit
+    (Stripe keeps them a day)."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_digest: Mapped[str] = mapped_column(String(64))
+    item_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+#: INSERT ... ON CONFLICT, in each database's dialect.
+UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def check_unicode(*texts: str | None) -> None:
+    """JSON can spell a lone surrogate ("\\ud800"), which no database can store (it has no
+    UTF-8 form): a 422, as msgspec reports what __post_init__ raises."""
+    for value in texts:
+        if value is not None and not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise ValueError("text must not hold a lone surrogate (\\ud800-\\udfff)") from None
 
 
 class ItemIn(msgspec.Struct):
     name: Name
     price: Price
     tags: list[Text_] = []
+
+    def __post_init__(self) -> None:
+        check_unicode(self.name, *self.tags)
 
 
 class ItemPatch(msgspec.Struct):
@@ -105,6 +149,9 @@ class ItemPatch(msgspec.Struct):
     name: Name | None = None
     price: Price | None = None
     tags: list[Text_] | None = None
+
+    def __post_init__(self) -> None:
+        check_unicode(self.name, *(self.tags or ()))
 
 
 class Item(msgspec.Struct):
@@ -124,7 +171,9 @@ class Message(msgspec.Struct):
 #: status the app sends is in the OpenAPI document).
 NOT_FOUND = {404: {"model": Message, "description": "No item has this id"}}
 BAD_BODY = {400: {"model": Message, "description": "The body is not JSON text"}}
-KEY_REUSED = {409: {"model": Message, "description": "The Idempotency-Key made another item"}}
+KEY_REUSED = {
+    409: {"model": Message, "description": "The Idempotency-Key made another item, since deleted"}
+}
 LIMITED = {
     429: {"model": Message, "description": "Too many requests from this client"},
     503: {"model": Message, "description": "The rate limit cannot be checked (Redis is down)"},
@@ -197,19 +246,38 @@ async def get_item(item_id: ItemId, session: SessionDep) -> Item:
 async def create_item(
     item: ItemIn, session: SessionDep, idempotency_key: IdempotencyKey = None
 ) -> Item:
-    row = ItemRow(name=item.name, price=item.price, tags=item.tags, idempotency_key=idempotency_key)
+    if idempotency_key is not None:
+        digest = hashlib.sha256(msgspec.json.encode(item)).hexdigest()
+        # The key's row, unless the key has one already (a retry; on PostgreSQL, a retry
+        # racing this request waits here until this one has committed).
+        claim = UPSERTS[db.url.get_backend_name()](IdempotencyKeyRow).on_conflict_do_nothing()
+        claimed = await session.scalar(
+            claim.values(key=idempotency_key, request_digest=digest).returning(
+                IdempotencyKeyRow.key
+            )
+        )
+        if claimed is None:
+            return await item_of_key(session, idempotency_key, digest)
+    row = ItemRow(name=item.name, price=item.price, tags=item.tags)
     session.add(row)
-    try:
-        await session.flush()  # the INSERT: the id, or the unique key's conflict
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
-        # Another request with this key made the item first (a retry): give that item.
-        await session.rollback()
-        query = select(ItemRow).where(ItemRow.idempotency_key == idempotency_key)
-        row = (await session.scalars(query)).one()
-        if (row.name, row.price, row.tags) != (item.name, item.price, item.tags):
-            raise HTTPException(409, "This Idempotency-Key was used for another item") from None
+    await session.flush()  # the INSERT: row.id is set
+    if idempotency_key is not None:
+        await session.execute(
+            update(IdempotencyKeyRow)
+            .where(IdempotencyKeyRow.key == idempotency_key)
+            .values(item_id=row.id)
+        )
+    return to_item(row)
+
+
+async def item_of_key(session: AsyncSession, key: str, digest: str) -> Item:
+    """The item an earlier POST with this Idempotency-Key made."""
+    earlier = await session.get_one(IdempotencyKeyRow, key)
+    if earlier.request_digest != digest:
+        raise HTTPException(409, "This Idempotency-Key was used for another item")
+    row = await session.get(ItemRow, earlier.item_id) if earlier.item_id is not None else None
+    if row is None:
+        raise HTTPException(409, "The item made with this Idempotency-Key was deleted")
     return to_item(row)
 
 

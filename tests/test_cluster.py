@@ -59,6 +59,10 @@ def test_no_acknowledged_write_is_lost_or_doubled_across_a_restart(rig):
         name, price = writes.last[item_id]
         assert stored[key] == (item_id, name, price)
     assert load.failures == []
+    # nginx did meet the stopped instance (a refused connection, or a kept-alive one closed
+    # under it) and sent those requests to the others: the run went through the restart.
+    nginx_log = next(rig.directory.glob("nginx-*/error.log")).read_text()
+    assert f'upstream: "http://127.0.0.1:{stopped.port}/' in nginx_log, nginx_log[-2000:]
 
 
 def test_the_rate_limit_holds_across_instances(rig):

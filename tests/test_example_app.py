@@ -4,6 +4,7 @@ with a fresh database per test. Its Alembic migrations run at startup every time
 
 import asyncio
 import importlib.util
+import json
 import sqlite3
 import subprocess
 import sys
@@ -230,10 +231,21 @@ def test_a_retried_post_with_the_same_idempotency_key_makes_one_item(client):
     other = client.post("/items", json={"name": "ink", "price": 2.0}, headers=key)
     assert other.status_code == 409
     assert other.json() == {"detail": "This Idempotency-Key was used for another item"}
+
+    # The retry is checked against the request that made the item, not the item as it is.
+    item_url = f"/items/{first.json()['id']}"
+    changed = client.patch(item_url, json={"price": 3.0}).json()
+    retried = client.post("/items", json={"name": "pen", "price": 1.5}, headers=key)
+    assert (retried.status_code, retried.json()) == (201, changed)
+    client.delete(item_url)
+    gone = client.post("/items", json={"name": "pen", "price": 1.5}, headers=key)
+    assert gone.status_code == 409
+    assert gone.json() == {"detail": "The item made with this Idempotency-Key was deleted"}
+    assert client.get("/items").json() == []
     # Without a key, or with another, each POST makes an item.
     create(client, name="pen", price=1.5)
     create(client, name="pen", price=1.5)
-    assert len(client.get("/items").json()) == 3
+    assert len(client.get("/items").json()) == 2
 
 
 def test_concurrent_posts_with_one_key_make_one_item(client):
@@ -259,11 +271,38 @@ def test_concurrent_posts_with_one_key_make_one_item(client):
     assert len(client.get("/items").json()) == 1
 
 
+def post_json(client, method, url, body):
+    """`body` as JSON text with every non-ASCII character escaped (a lone surrogate has no
+    UTF-8 form: only its escape, "\\ud800", can be sent)."""
+    headers = {"content-type": "application/json"}
+    return client.request(method, url, content=json.dumps(body), headers=headers)
+
+
 @pytest.mark.parametrize("name", ["a\x00b", "x" * 201])
 def test_text_postgresql_cannot_hold_is_a_422(client, name):
-    assert_422(client.post("/items", json={"name": name, "price": 1.0}), ["body", "name"])
+    assert_422(post_json(client, "POST", "/items", {"name": name, "price": 1.0}), ["body", "name"])
     body = {"name": "ok", "price": 1.0, "tags": ["nul\x00"]}
-    assert_422(client.post("/items", json=body), ["body", "tags", 0])
+    assert_422(post_json(client, "POST", "/items", body), ["body", "tags", 0])
+    assert_422(post_json(client, "PUT", "/items/1", body), ["body", "tags", 0])
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        ("POST", {"name": "\ud800", "price": 1.0}),
+        ("POST", {"name": "ok", "price": 1.0, "tags": ["a\udfffb"]}),
+        ("PUT", {"name": "a\udc80", "price": 1.0}),
+        ("PATCH", {"tags": ["\ud83d"]}),
+    ],
+)
+def test_a_lone_surrogate_is_a_422(client, method, body):
+    url = "/items" if method == "POST" else f"/items/{create(client)['id']}"
+    response = post_json(client, method, url, body)
+    assert_422(response, ["body"])
+    assert "lone surrogate" in response.json()["detail"][0]["msg"]
+    # (a surrogate pair, "\\ud83d\\ude00" in the JSON text, is one character, stored as any)
+    made = post_json(client, "POST", "/items", {"name": "\U0001f600", "price": 1.0})
+    assert made.status_code == 201 and made.json()["name"] == "\U0001f600"
 
 
 def test_workers_starting_together_migrate_once(database_url, tmp_path):

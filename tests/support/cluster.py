@@ -73,6 +73,7 @@ class Instance:
 
 @dataclass
 class Cluster:
+    directory: Path
     base: str  # nginx
     database_url: str
     redis_url: str
@@ -101,7 +102,7 @@ def cluster(directory: Path, instances: int = 3, workers: int = 2, **env: str) -
         for instance in started:
             instance.wait_ready()
         base = stack.enter_context(nginx_server(directory, [i.port for i in started]))
-        yield Cluster(base, database_url, redis_url, started)
+        yield Cluster(directory, base, database_url, redis_url, started)
 
 
 # -- the load generator -------------------------------------------------------------------------
@@ -187,12 +188,16 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def rows(database_url: str) -> list[tuple]:
-    """The items table, read straight from PostgreSQL."""
+    """Every item with the Idempotency-Key that made it (None for none), read straight from
+    PostgreSQL: (id, key, name, price)."""
     import asyncpg
 
     conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
-        records = await conn.fetch("SELECT id, idempotency_key, name, price FROM items")
+        records = await conn.fetch(
+            "SELECT i.id, k.key, i.name, i.price FROM items i"
+            " LEFT JOIN idempotency_keys k ON k.item_id = i.id"
+        )
     finally:
         await conn.close()
     return [tuple(record) for record in records]

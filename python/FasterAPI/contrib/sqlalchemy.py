@@ -137,12 +137,21 @@ class Database:
             command.upgrade(config, revision)
 
         async with _migration_turn(self.url.get_backend_name(), self.url.database):
-            async with self.engine.begin() as connection:
-                if connection.dialect.name == "postgresql":
-                    await connection.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
-                    )
-                await connection.run_sync(upgrade)
+            async with self.engine.connect() as connection:
+                postgres = connection.dialect.name == "postgresql"
+                if postgres:  # held by the connection, across transactions
+                    lock = {"key": _MIGRATION_LOCK}
+                    await connection.execute(text("SELECT pg_advisory_lock(:key)"), lock)
+                    await connection.commit()
+                try:
+                    # (a transaction begun after the lock: the version it reads is the one
+                    # the worker before left, whatever the isolation level)
+                    async with connection.begin():
+                        await connection.run_sync(upgrade)
+                finally:
+                    if postgres:
+                        await connection.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+                        await connection.commit()
 
 
 class _migration_turn:
