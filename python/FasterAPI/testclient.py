@@ -10,7 +10,6 @@ import queue
 import threading
 from collections.abc import Coroutine
 from typing import Any
-from urllib.parse import unquote
 
 try:
     import httpx
@@ -76,7 +75,9 @@ def _scope(client: TestClient, kind: str, request: httpx.Request) -> dict[str, A
         "asgi": {"version": "3.0", "spec_version": "2.3" if kind == "http" else "2.4"},
         "http_version": "1.1",
         "scheme": scheme,
-        "path": unquote(url.path),
+        # httpx's `url.path` is the path percent-decoded once, as a server decodes it (uvicorn,
+        # the native server): unquoting it again would turn `%253F` into `?`, not `%3F`.
+        "path": url.path,
         "raw_path": url.raw_path.split(b"?", 1)[0],
         "query_string": url.query,
         "root_path": client.root_path,
