@@ -35,6 +35,7 @@ _BUNDLED = {
     "CompressMiddleware": "compress",
     "GZipMiddleware": "gzip",
     "HTTPSRedirectMiddleware": "httpsredirect",
+    "RequestIDMiddleware": "requestid",
     "SecurityHeadersMiddleware": "securityheaders",
     "TrustedHostMiddleware": "trustedhost",
 }

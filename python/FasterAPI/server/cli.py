@@ -29,7 +29,7 @@ from .discovery import (
     module_level_source,
     module_root,
 )
-from .logs import LOG_LEVELS, configure_logging, use_uvloop
+from .logs import LOG_FORMATS, LOG_LEVELS, configure_logging, use_uvloop
 
 logger = logging.getLogger("fasterapi")
 
@@ -109,6 +109,13 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
         help="log level (default: info)",
     )
     parser.add_argument(
+        "--log-format",
+        type=str.lower,
+        default="text",
+        choices=list(LOG_FORMATS),
+        help="log lines as text (uvicorn's look) or as one JSON object each (default: text)",
+    )
+    parser.add_argument(
         "--access-log", action=on_off, default=True, help="log each request (default: on)"
     )
     parser.add_argument("--root-path", default="", help="path prefix the app is mounted under")
@@ -173,6 +180,7 @@ def config_from_args(args: argparse.Namespace) -> serving.Config:
         port=args.port,
         root_path=args.root_path,
         log_level=args.log_level,
+        log_format=args.log_format,
         access_log=args.access_log,
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=(
@@ -193,6 +201,8 @@ def check_options(
     """Raise UsageError for values no server can run with; `spell` names an option."""
     if config.log_level not in LOG_LEVELS:
         raise UsageError(f"{spell('log_level')} must be one of {', '.join(LOG_LEVELS)}")
+    if config.log_format not in LOG_FORMATS:
+        raise UsageError(f"{spell('log_format')} must be one of {', '.join(LOG_FORMATS)}")
     if not 1 <= config.port <= 65535:
         raise UsageError(f"{spell('port')} must be between 1 and 65535, got {config.port}")
     if workers < 1:
@@ -266,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # --help, --version and argparse's usage errors
         return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
     workers = getattr(args, "workers", 1)
     try:
         config = config_from_args(args)
@@ -319,7 +329,7 @@ def run_app(
             "the app must be a module-level variable (e.g. app = Faster() in main.py) and "
             "FasterAPI.run(app) called under `if __name__ == '__main__':`"
         )
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config.log_format)
     return serve_app(
         app,
         str(source) if source else type(app).__name__,

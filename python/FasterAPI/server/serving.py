@@ -17,6 +17,7 @@ import socket
 from typing import Any
 
 from .chain import HttpChain
+from .logs import use_log_format
 from .native import native_dispatcher, route_paths
 from .protocol import HttpProtocol
 
@@ -33,6 +34,8 @@ class Config:
     port: int = 8000
     root_path: str = ""
     log_level: str = "info"
+    #: How the server's log lines look: "text" (uvicorn's) or "json" (one object per line).
+    log_format: str = "text"
     access_log: bool = True
     proxy_headers: bool = True
     forwarded_allow_ips: str = "127.0.0.1"
@@ -102,8 +105,10 @@ def serve(app: Any, config: Config, sock: socket.socket | None = None) -> int:
     """Serve `app` until SIGTERM or SIGINT; returns the exit code (0 after a graceful stop).
 
     `sock` is a listening socket made by the caller (a worker of `--workers N`); without it the
-    server binds `config.host:config.port` itself.
+    server binds `config.host:config.port` itself. The log lines of `fasterapi run` (and of
+    its worker processes) take `config.log_format`.
     """
+    use_log_format(config.log_format)
     try:
         import uvloop
     except ImportError:

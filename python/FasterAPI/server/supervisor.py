@@ -294,7 +294,7 @@ def _serve_in_child(
     """A server process's main: import the app and serve it until SIGTERM."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # Ctrl+C in a terminal reaches the parent only; it stops us with SIGTERM
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, config.log_format)
     _stop_when_parent_exits()
     use_uvloop()
     app = app_source() if callable(app_source) else load_import_string(app_source)

@@ -1,0 +1,316 @@
+"""RequestIDMiddleware (FasterAPI.middleware.requestid), through both doors: the ID taken from
+the client's X-Request-ID when it is sane, else made up; returned on every answer (a route's,
+the router's 404, a 422, the 500 of an unhandled exception); in `request.state`, in
+`request_id()` while the request is handled, and so on the log records RequestIDFilter sees
+(the handler's, its background task's, and on the native server its access-log line and the
+traceback of its exception); concurrent requests each with their own."""
+
+import asyncio
+import concurrent.futures
+import logging
+import re
+import uuid
+
+import pytest
+from FasterAPI import BackgroundTasks, FastAPI, HTTPException, Request, WebSocket
+from FasterAPI.middleware.requestid import (
+    MAX_LENGTH,
+    RequestIDFilter,
+    RequestIDMiddleware,
+    is_valid_request_id,
+    new_request_id,
+    request_id,
+)
+from FasterAPI.responses import JSONResponse
+from FasterAPI.server.native import route_paths
+from pydantic import BaseModel
+
+from tests.support.doors import open_client
+
+pytestmark = pytest.mark.fasterapi_only
+
+HEX_ID = re.compile(r"[0-9a-f]{32}")
+log = logging.getLogger("tests.request_id")
+
+
+class Item(BaseModel):
+    name: str
+
+
+def make_app(**options) -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(RequestIDMiddleware, **options)
+
+    @app.get("/id")
+    async def show(request: Request):
+        log.info("handling")
+        return {"state": request.state.request_id, "current": request_id()}
+
+    @app.get("/plain")
+    async def plain():
+        return {"current": request_id()}
+
+    @app.post("/items")
+    async def create(item: Item):
+        return item
+
+    @app.get("/boom")
+    async def boom():
+        log.info("about to fail")
+        raise RuntimeError("kaboom")
+
+    @app.get("/later")
+    async def later(tasks: BackgroundTasks):
+        tasks.add_task(log.info, "in the background")
+        return {"current": request_id()}
+
+    return app
+
+
+@pytest.fixture
+def records(caplog):
+    """The records logged at INFO or above, each with `request_id` set by RequestIDFilter."""
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(RequestIDFilter())
+    return caplog
+
+
+def test_a_generated_id_is_returned_and_seen_by_the_handler(make_client):
+    client = make_client(make_app())
+    first, second = client.get("/id"), client.get("/id")
+    for response in (first, second):
+        assert response.status_code == 200
+        rid = response.headers["x-request-id"]
+        assert HEX_ID.fullmatch(rid)
+        assert response.json() == {"state": rid, "current": rid}
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+def test_a_native_route_keeps_the_native_path_through_the_middleware(make_client):
+    paths = {p.path: p for p in route_paths(make_app())}
+    assert paths["/plain"].native
+    assert paths["/plain"].http_middleware == ("dispatch",)
+    response = make_client(make_app()).get("/plain")
+    assert response.json() == {"current": response.headers["x-request-id"]}
+
+
+def test_the_clients_id_is_echoed(make_client):
+    client = make_client(make_app())
+    given = "req-2024.05.01:abc/DEF+42=_~"
+    response = client.get("/id", headers={"X-Request-ID": given})
+    assert response.headers["x-request-id"] == given
+    assert response.json() == {"state": given, "current": given}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "a" * (MAX_LENGTH + 1),
+        "evil\tid",
+        "two words",
+        b"caf\xe9",
+        "",
+    ],
+    ids=["too-long", "tab", "space", "non-ascii", "empty"],
+)
+def test_a_bad_client_id_is_replaced(make_client, bad):
+    client = make_client(make_app())
+    response = client.get("/id", headers={"X-Request-ID": bad})
+    rid = response.headers["x-request-id"]
+    assert HEX_ID.fullmatch(rid)
+    assert response.json() == {"state": rid, "current": rid}
+
+
+def test_generated_ids_are_uuid4s():
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for rid in ids:
+        assert uuid.UUID(rid).version == 4 and uuid.UUID(rid).hex == rid
+
+
+def test_the_longest_id_is_taken():
+    assert is_valid_request_id("a" * MAX_LENGTH)
+    assert not is_valid_request_id("a" * (MAX_LENGTH + 1))
+    assert not is_valid_request_id("x\x00y")
+    assert not is_valid_request_id("x\x7fy")
+
+
+def test_the_id_is_on_the_routers_404_405_a_422_and_an_http_exception(make_client):
+    app = make_app()
+
+    @app.get("/teapot")
+    async def teapot():
+        raise HTTPException(418, "short and stout")
+
+    client = make_client(app)
+    missing = client.get("/nowhere", headers={"X-Request-ID": "r404"})
+    assert (missing.status_code, missing.headers["x-request-id"]) == (404, "r404")
+    wrong = client.delete("/id", headers={"X-Request-ID": "r405"})
+    assert (wrong.status_code, wrong.headers["x-request-id"]) == (405, "r405")
+    teapot_answer = client.get("/teapot", headers={"X-Request-ID": "r418"})
+    assert teapot_answer.json() == {"detail": "short and stout"}
+    assert (teapot_answer.status_code, teapot_answer.headers["x-request-id"]) == (418, "r418")
+    invalid = client.post("/items", json={"name": 1}, headers={"X-Request-ID": "r422"})
+    assert (invalid.status_code, invalid.headers["x-request-id"]) == (422, "r422")
+    generated = client.post("/items", json={})
+    assert generated.status_code == 422
+    assert HEX_ID.fullmatch(generated.headers["x-request-id"])
+
+
+def test_the_id_is_on_the_500_of_an_unhandled_exception(make_client, records):
+    client = make_client(make_app(), raise_server_exceptions=False)
+    response = client.get("/boom", headers={"X-Request-ID": "r500"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+    assert response.headers["x-request-id"] == "r500"
+    assert [r.request_id for r in records.records if r.getMessage() == "about to fail"] == ["r500"]
+
+
+def test_the_apps_500_handler_still_answers_with_the_id(make_client):
+    app = make_app()
+
+    @app.exception_handler(500)
+    async def oops(request, exc):
+        return JSONResponse({"oops": str(exc)}, status_code=500)
+
+    client = make_client(app, raise_server_exceptions=False)
+    response = client.get("/boom", headers={"X-Request-ID": "mine"})
+    assert response.status_code == 500
+    assert response.json() == {"oops": "kaboom"}
+    assert response.headers["x-request-id"] == "mine"
+
+
+def test_testclient_still_raises_the_handlers_exception():
+    from FasterAPI.testclient import TestClient
+
+    with TestClient(make_app()) as client, pytest.raises(RuntimeError, match="kaboom"):
+        client.get("/boom")
+
+
+def test_the_handlers_log_records_carry_the_id(make_client, records):
+    client = make_client(make_app())
+    response = client.get("/id", headers={"X-Request-ID": "logged-1"})
+    assert response.status_code == 200
+    handling = [r for r in records.records if r.getMessage() == "handling"]
+    assert [r.request_id for r in handling] == ["logged-1"]
+    log.info("outside a request")
+    assert records.records[-1].request_id == "-"
+
+
+def test_a_background_tasks_log_record_carries_the_id(make_client, records):
+    client = make_client(make_app())
+    response = client.get("/later", headers={"X-Request-ID": "bg-1"})
+    assert response.json() == {"current": "bg-1"}
+    background = [r for r in records.records if r.getMessage() == "in the background"]
+    assert [r.request_id for r in background] == ["bg-1"]
+
+
+def test_the_native_servers_access_and_error_logs_carry_the_id(records):
+    # (the access log and the server's error log are the native server's: TestClient has none)
+    with open_client(make_app(), "native") as client:
+        client.get("/id", headers={"X-Request-ID": "acc-1"})
+        client.get("/boom", headers={"X-Request-ID": "err-1"})
+        client.get("/nowhere", headers={"X-Request-ID": "acc-404"})
+    access = {r.path: r for r in records.records if r.name == "fasterapi.access"}
+    assert (access["/id"].request_id, access["/id"].status) == ("acc-1", 200)
+    assert (access["/boom"].request_id, access["/boom"].status) == ("err-1", 500)
+    assert (access["/nowhere"].request_id, access["/nowhere"].status) == ("acc-404", 404)
+    errors = [r for r in records.records if r.levelno >= logging.ERROR]
+    assert [(r.getMessage(), r.request_id) for r in errors] == [
+        ("Exception in ASGI application", "err-1")
+    ]
+    assert errors[0].exc_info is not None and str(errors[0].exc_info[1]) == "kaboom"
+
+
+def test_concurrent_requests_each_see_their_own_id(make_client, records):
+    count = 8
+    app = FastAPI()
+    app.add_middleware(RequestIDMiddleware)
+    arrived: list[str] = []
+    everyone: dict[str, asyncio.Event] = {}
+
+    @app.get("/wait/{n}")
+    async def wait(n: int):
+        event = everyone.setdefault("in", asyncio.Event())
+        arrived.append(request_id() or "")
+        if len(arrived) == count:
+            event.set()
+        await asyncio.wait_for(event.wait(), 10)  # all are in flight together
+        log.info("request %d", n)
+        return {"n": n, "current": request_id()}
+
+    client = make_client(app)
+
+    async def all_at_once():
+        loop = asyncio.get_running_loop()
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            return await asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        pool,
+                        lambda n=n: client.get(f"/wait/{n}", headers={"X-Request-ID": f"c-{n}"}),
+                    )
+                    for n in range(count)
+                )
+            )
+
+    responses = asyncio.run(all_at_once())
+    assert sorted(arrived) == sorted(f"c-{n}" for n in range(count))
+    for n, response in enumerate(responses):
+        assert response.status_code == 200
+        assert response.headers["x-request-id"] == f"c-{n}"
+        assert response.json() == {"n": n, "current": f"c-{n}"}
+    logged = {r.getMessage(): r.request_id for r in records.records if r.name == log.name}
+    assert logged == {f"request {n}": f"c-{n}" for n in range(count)}
+
+
+def test_another_header_name_and_generator(make_client):
+    numbers = iter(range(1000))
+    app = make_app(header_name="X-Correlation-ID", generator=lambda: f"n{next(numbers)}")
+    client = make_client(app)
+    response = client.get("/id", headers={"X-Request-ID": "ignored"})
+    assert response.headers["x-correlation-id"] == "n0"
+    assert "x-request-id" not in response.headers
+    echoed = client.get("/id", headers={"X-Correlation-ID": "corr-7"})
+    assert echoed.json() == {"state": "corr-7", "current": "corr-7"}
+
+
+def test_a_validator_decides_which_client_ids_are_taken(make_client):
+    app = make_app(validator=lambda value: value.startswith("ok-"))
+    client = make_client(app)
+    assert client.get("/id", headers={"X-Request-ID": "ok-1"}).headers["x-request-id"] == "ok-1"
+    assert HEX_ID.fullmatch(
+        client.get("/id", headers={"X-Request-ID": "no"}).headers["x-request-id"]
+    )
+
+
+def test_websockets_pass_through(make_client):
+    app = make_app()
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_json({"current": request_id()})
+        await websocket.close()
+
+    with make_client(app).websocket_connect("/ws") as session:
+        assert session.receive_json() == {"current": None}
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"header_name": "X Request"}, ValueError, "header_name must be an HTTP header name"),
+        ({"header_name": ""}, ValueError, "header_name must be an HTTP header name"),
+        ({"generator": "uuid"}, TypeError, "generator must be a callable"),
+        ({"validator": 3}, TypeError, "validator must be a callable"),
+    ],
+)
+def test_bad_options_are_refused_when_made(options, error, message):
+    with pytest.raises(error, match=message):
+        RequestIDMiddleware(None, **options)
+
+
+def test_unknown_options_are_refused():
+    with pytest.raises(TypeError):
+        RequestIDMiddleware(None, header="X-Id")  # type: ignore[call-arg]
