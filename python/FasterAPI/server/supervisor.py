@@ -123,11 +123,25 @@ class _WorkerSlot:
                 describe_exit(process.exitcode),
                 delay,
             )
+            forget_metrics(process.pid)
             process.close()
             self.process = None
             self.restart_at = now + delay
         if self.process is None and now >= self.restart_at:
             self.start()
+
+
+def forget_metrics(pid: int | None) -> None:
+    """Drops a dead worker's live gauges from prometheus-client's multiprocess directory (a
+    worker removes its own as it exits, which one killed outright cannot do), as the
+    `child_exit` hook in prometheus-client's docs does for gunicorn."""
+    if pid is None or not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    try:
+        from prometheus_client import multiprocess
+    except ImportError:
+        return
+    multiprocess.mark_process_dead(pid)
 
 
 def restart_delay(quick_deaths: int) -> float:

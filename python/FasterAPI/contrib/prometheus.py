@@ -1,0 +1,280 @@
+"""Prometheus metrics on prometheus-client (the `prometheus` extra): a middleware that counts and
+times every HTTP request by its route template, and the `/metrics` route that exposes them.
+
+    app.add_middleware(PrometheusMiddleware)
+    metrics_route(app)                      # GET /metrics
+
+Three metrics, named after `prefix` (default "fasterapi"):
+
+- `<prefix>_http_requests_total{method, route, status}`: a counter;
+- `<prefix>_http_request_duration_seconds{method, route}`: a histogram of the time until the
+  response starts (for a whole response, JSON or a Response, its whole handling);
+- `<prefix>_http_requests_in_progress{method}`: a gauge.
+
+`route` is the matched route's template (`/items/{item_id}`), never the raw path; requests no
+route serves (404, 405, a redirect to the other slash) count as one `route="unmatched"`, and an
+app mounted under a prefix as `<prefix>/{path}`, so that a scanner cannot grow the number of
+series. A method that HTTP does not define counts as `OTHER` unless a route serves it.
+
+The middleware is a BaseHTTPMiddleware that only brings its `dispatch`: on `fasterapi run`
+the native server calls it around its native routes itself (FasterAPI.server.chain), so an app
+keeps its native path. Under `fasterapi run --workers N`, with `PROMETHEUS_MULTIPROC_DIR` set
+(an empty directory, made before the server starts), prometheus-client keeps each worker's
+values in that directory and `/metrics` adds up every worker's (its multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from time import perf_counter
+from typing import Any
+
+from ..middleware.base import BaseHTTPMiddleware, CallNext
+from ..requests import Request
+from ..responses import Response
+
+try:
+    import prometheus_client as _prometheus
+    from prometheus_client import exposition as _exposition
+    from prometheus_client import multiprocess as _multiprocess
+except ImportError:  # the `prometheus` extra is not installed: said when it is used
+    _prometheus = None  # type: ignore[assignment]
+    _exposition = None  # type: ignore[assignment]
+    _multiprocess = None  # type: ignore[assignment]
+
+#: The label of requests that no route serves.
+UNMATCHED = "unmatched"
+#: The label of a method that HTTP does not define, to a path no route serves that way.
+OTHER_METHOD = "OTHER"
+#: prometheus-client's default buckets, in seconds: 5 ms to 10 s.
+DEFAULT_BUCKETS: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+)  # fmt: skip
+_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+)
+_MULTIPROC_VARS = ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir")
+
+
+def _require_prometheus(what: str) -> Any:
+    if _prometheus is None:
+        raise RuntimeError(f"{what} needs prometheus-client: pip install 'prometheus-client>=0.20'")
+    return _prometheus
+
+
+def multiprocess_dir() -> str | None:
+    """The directory of prometheus-client's multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`), or
+    None when it is off."""
+    for name in _MULTIPROC_VARS:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+class _Metrics:
+    """The three metrics of one registry and prefix (made once: a second middleware on the
+    same registry and prefix, another app's say, counts into the same ones)."""
+
+    def __init__(self, registry: Any, prefix: str, buckets: tuple[float, ...]) -> None:
+        prometheus = _require_prometheus("PrometheusMiddleware")
+        self.buckets = buckets
+        self.requests = prometheus.Counter(
+            "http_requests_total",
+            "HTTP requests answered, by method, route template and status code.",
+            ("method", "route", "status"),
+            namespace=prefix,
+            registry=registry,
+        )
+        self.duration = prometheus.Histogram(
+            "http_request_duration_seconds",
+            "Seconds until the response started, by method and route template.",
+            ("method", "route"),
+            namespace=prefix,
+            registry=registry,
+            buckets=buckets,
+        )
+        self.in_progress = prometheus.Gauge(
+            "http_requests_in_progress",
+            "HTTP requests being answered, by method.",
+            ("method",),
+            namespace=prefix,
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+
+
+#: The metrics made per registry, by prefix.
+_made: weakref.WeakKeyDictionary[Any, dict[str, _Metrics]] = weakref.WeakKeyDictionary()
+
+
+def _metrics_of(registry: Any, prefix: str, buckets: tuple[float, ...]) -> _Metrics:
+    of_registry = _made.setdefault(registry, {})
+    metrics = of_registry.get(prefix)
+    if metrics is None:
+        metrics = of_registry[prefix] = _Metrics(registry, prefix, buckets)
+    elif metrics.buckets != buckets:
+        raise ValueError(
+            f"the {prefix!r} metrics of this registry have buckets {metrics.buckets}, not {buckets}"
+        )
+    return metrics
+
+
+def _paths(exclude: Iterable[str]) -> frozenset[str]:
+    if isinstance(exclude, (str, bytes)):
+        raise TypeError("exclude is a list of paths, not one string: exclude=['/health']")
+    paths = frozenset(exclude)
+    for path in paths:
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"exclude: {path!r} is not a path (one starting with '/')")
+    return paths
+
+
+def route_template(scope: dict[str, Any]) -> str:
+    """The `route` label of a request that has been answered: the template of the route that
+    served it (as Starlette writes it, `{name:convertor}` as `{name}`), the mount's prefix and
+    `/{path}` for an app mounted under one, else UNMATCHED."""
+    route = scope.get("route")
+    if route is not None:
+        template = getattr(route, "path_format", None) or getattr(route, "path", None)
+        if isinstance(template, str):
+            return template
+    find_mount = getattr(scope.get("app"), "_find_mount", None)
+    mounted = find_mount(scope) if find_mount is not None else None
+    if mounted is not None:
+        return mounted[0] + "/{path}"
+    return UNMATCHED
+
+
+_forgotten_at_exit: set[int] = set()
+
+
+def _forget_at_exit() -> None:
+    """In multiprocess mode: this process's in-progress gauge is removed when it exits (what
+    prometheus-client asks of a process that ends), so that it no longer adds to the sum."""
+    pid = os.getpid()
+    if pid not in _forgotten_at_exit:
+        _forgotten_at_exit.add(pid)
+        atexit.register(_multiprocess.mark_process_dead, pid)
+
+
+class PrometheusMiddleware(BaseHTTPMiddleware):
+    """Counts and times every HTTP request by method, route template and status (see the
+    module's docstring). `registry`: prometheus-client's (its global REGISTRY by default);
+    `prefix`: the metrics' namespace; `buckets`: the duration histogram's, in seconds;
+    `exclude`: paths not counted (the metrics route's, by default)."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        registry: Any = None,
+        prefix: str = "fasterapi",
+        buckets: Sequence[float] = DEFAULT_BUCKETS,
+        exclude: Iterable[str] = ("/metrics",),
+    ) -> None:
+        super().__init__(app)
+        prometheus = _require_prometheus("PrometheusMiddleware")
+        self.registry = prometheus.REGISTRY if registry is None else registry
+        self.exclude = _paths(exclude)
+        metrics = _metrics_of(self.registry, prefix, tuple(float(b) for b in buckets))
+        self.requests = metrics.requests
+        self.duration = metrics.duration
+        self.in_progress = metrics.in_progress
+        #: Each matched route's counter and histogram by method and status, and each
+        #: method's gauge, looked up once.
+        self._series: dict[tuple[str, Any, int], tuple[Any, Any]] = {}
+        self._gauges: dict[str, Any] = {}
+        if multiprocess_dir() is not None:
+            _forget_at_exit()
+
+    async def dispatch(self, request: Request, call_next: CallNext) -> Response:
+        scope = request.scope
+        if scope["path"] in self.exclude:
+            return await call_next(request)
+        method = scope["method"]
+        in_progress = self._gauges.get(method)
+        if in_progress is None:
+            label = method if method in _METHODS else OTHER_METHOD
+            in_progress = self._gauges.setdefault(label, self.in_progress.labels(label))
+        in_progress.inc()
+        start = perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception:  # answered 500 by the app, outside the middleware
+            self.observe(scope, 500, perf_counter() - start)
+            raise
+        finally:
+            in_progress.dec()
+        self.observe(scope, response.status_code, perf_counter() - start)
+        return response
+
+    def observe(self, scope: dict[str, Any], status: int, seconds: float) -> None:
+        """Counts a request of `scope`, answered `status` after `seconds`."""
+        route = scope.get("route")
+        series = self._series.get((scope["method"], route, status))
+        if series is None:
+            series = self._series_of(scope, status)
+        series[0].inc()
+        series[1].observe(seconds)
+
+    def _series_of(self, scope: dict[str, Any], status: int) -> tuple[Any, Any]:
+        """The counter and histogram of a request's labels; kept by its matched route (an
+        object of the app's), so that a route's template is worked out once."""
+        route = scope.get("route")
+        template = route_template(scope)
+        method = scope["method"]
+        if template == UNMATCHED and method not in _METHODS:
+            method = OTHER_METHOD
+        series = (
+            self.requests.labels(method, template, str(status)),
+            self.duration.labels(method, template),
+        )
+        if route is not None:
+            self._series[method, route, status] = series
+        return series
+
+
+def render_metrics(registry: Any = None, accept: str = "") -> tuple[bytes, str]:
+    """The exposition of `registry` (all workers' metrics in multiprocess mode when None, else
+    prometheus-client's global REGISTRY) in the format `accept` asks for (OpenMetrics or
+    Prometheus text): the body and its content type."""
+    prometheus = _require_prometheus("render_metrics")
+    if registry is None:
+        if multiprocess_dir() is not None:
+            registry = prometheus.CollectorRegistry()
+            _multiprocess.MultiProcessCollector(registry)
+        else:
+            registry = prometheus.REGISTRY
+    encode, content_type = _exposition.choose_encoder(accept)
+    return encode(registry), content_type
+
+
+def metrics_route(
+    app: Any,
+    path: str = "/metrics",
+    *,
+    registry: Any = None,
+    include_in_schema: bool = False,
+    dependencies: Sequence[Any] | None = None,
+) -> Callable[[Request], Any]:
+    """Adds `GET path` to `app` (an app or an APIRouter), serving the metrics of `registry`
+    (see render_metrics); `dependencies` guard it (a token, say). Returns the endpoint."""
+    _require_prometheus("metrics_route")
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = render_metrics(registry, request.headers.get("accept", ""))
+        return Response(body, media_type=content_type)
+
+    app.add_api_route(
+        path,
+        metrics,
+        methods=["GET"],
+        name="metrics",
+        include_in_schema=include_in_schema,
+        dependencies=dependencies,
+    )
+    return metrics

@@ -1,0 +1,380 @@
+"""FasterAPI.contrib.prometheus: PrometheusMiddleware counts and times requests by route template
+and status, and metrics_route serves them at /metrics, through both doors; under
+`fasterapi run --workers 2` with PROMETHEUS_MULTIPROC_DIR, /metrics adds up both workers'."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from FasterAPI import Depends, FastAPI, Header, HTTPException
+from FasterAPI.contrib.prometheus import (
+    PrometheusMiddleware,
+    metrics_route,
+    render_metrics,
+    route_template,
+)
+from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.servers import ROOT, STARTUP_TIMEOUT, free_port
+
+pytestmark = pytest.mark.fasterapi_only
+
+REQUESTS = "fasterapi_http_requests_total"
+DURATION = "fasterapi_http_request_duration_seconds"
+IN_PROGRESS = "fasterapi_http_requests_in_progress"
+
+
+def make_app(registry: CollectorRegistry, **options) -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(PrometheusMiddleware, registry=registry, **options)
+    metrics_route(app, registry=registry)
+
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int):
+        return {"item_id": item_id}
+
+    @app.get("/files/{name:path}")
+    async def read_file(name: str):
+        return {"name": name}
+
+    @app.get("/health")
+    async def health():
+        return {"ok": True}
+
+    @app.get("/slow")
+    async def slow():
+        await asyncio.sleep(0.12)
+        return {"slept": True}
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("boom")
+
+    @app.get("/in-progress")
+    async def in_progress():  # what the gauge says while this request is answered
+        return registry.get_sample_value(IN_PROGRESS, {"method": "GET"})
+
+    return app
+
+
+def parse(text: str) -> dict[tuple[str, frozenset], float]:
+    """The samples of a Prometheus text exposition: (name, labels) -> value."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def scrape(client) -> dict[tuple[str, frozenset], float]:
+    """The samples /metrics gives."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    return parse(response.text)
+
+
+def value(samples: dict, name: str, **labels: str) -> float:
+    """The value of sample `name` with `labels`."""
+    return samples[name, frozenset(labels.items())]
+
+
+def request_counts(samples: dict) -> dict[tuple[str, str, str], float]:
+    """(method, route, status) -> count."""
+    found = {}
+    for (name, labels), count in samples.items():
+        if name == REQUESTS:
+            label = dict(labels)
+            found[label["method"], label["route"], label["status"]] = count
+    return found
+
+
+def test_requests_are_counted_by_route_template_and_status(make_client):
+    registry = CollectorRegistry()
+    client = make_client(make_app(registry))
+    for path in ("/items/1", "/items/2", "/items/x", "/files/a/b.txt", "/files/c"):
+        client.get(path)
+    # paths no route serves are one series, whatever they are
+    assert [client.get(path).status_code for path in ("/nope", "/wp-admin/x.php", "/a/b/c")] == [
+        404,
+        404,
+        404,
+    ]
+    assert client.post("/items/3").status_code == 405
+    assert client.request("PURGE", "/scanner-1").status_code == 404
+    assert client.request("PURGE", "/scanner-2").status_code == 404
+    assert request_counts(scrape(client)) == {
+        ("GET", "/items/{item_id}", "200"): 2,
+        ("GET", "/items/{item_id}", "422"): 1,
+        ("GET", "/files/{name}", "200"): 2,
+        ("GET", "unmatched", "404"): 3,
+        ("POST", "unmatched", "405"): 1,
+        ("OTHER", "unmatched", "404"): 2,  # a method HTTP does not define, to no route
+    }
+
+
+def test_an_unhandled_error_counts_as_500_and_the_gauge_goes_back(make_client):
+    registry = CollectorRegistry()
+    client = make_client(make_app(registry), raise_server_exceptions=False)
+    response = client.get("/boom")
+    assert response.status_code == 500
+    samples = scrape(client)
+    assert request_counts(samples) == {("GET", "/boom", "500"): 1}
+    assert value(samples, IN_PROGRESS, method="GET") == 0
+
+
+def test_the_histogram_times_each_request(make_client):
+    registry = CollectorRegistry()
+    client = make_client(make_app(registry, buckets=[0.1, 1.0]))
+    client.get("/health")  # (the app's first request, which builds its stack, not timed below)
+    for _ in range(3):
+        client.get("/items/1")
+    client.get("/slow")
+    samples = scrape(client)
+    items = {"method": "GET", "route": "/items/{item_id}"}
+    slow = {"method": "GET", "route": "/slow"}
+    assert value(samples, DURATION + "_count", **items) == 3
+    assert value(samples, DURATION + "_bucket", le="0.1", **items) == 3
+    assert value(samples, DURATION + "_count", **slow) == 1
+    assert value(samples, DURATION + "_sum", **slow) >= 0.1
+    assert value(samples, DURATION + "_bucket", le="0.1", **slow) == 0
+    assert value(samples, DURATION + "_bucket", le="1.0", **slow) == 1
+    assert value(samples, DURATION + "_bucket", le="+Inf", **slow) == 1
+
+
+def test_the_in_progress_gauge_counts_requests_being_answered(make_client):
+    registry = CollectorRegistry()
+    client = make_client(make_app(registry))
+    assert client.get("/in-progress").json() == 1.0
+    assert client.get("/in-progress").json() == 1.0
+    assert value(scrape(client), IN_PROGRESS, method="GET") == 0
+
+
+def test_metrics_are_prometheus_text_or_openmetrics_as_asked(make_client):
+    registry = CollectorRegistry()
+    client = make_client(make_app(registry))
+    client.get("/items/1")
+    text = client.get("/metrics")
+    assert text.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert f"# TYPE {REQUESTS} counter" in text.text
+    assert f"# TYPE {DURATION} histogram" in text.text
+    openmetrics = client.get("/metrics", headers={"accept": "application/openmetrics-text"})
+    assert openmetrics.headers["content-type"].startswith("application/openmetrics-text;")
+    assert openmetrics.text.endswith("# EOF\n")
+    # not in the OpenAPI document
+    assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_excluded_paths_are_not_counted(make_client):
+    registry = CollectorRegistry()
+    client = make_client(make_app(registry, exclude=["/health", "/metrics"]))
+    for _ in range(3):
+        assert client.get("/health").json() == {"ok": True}
+    client.get("/items/1")
+    scrape(client)
+    assert request_counts(scrape(client)) == {("GET", "/items/{item_id}", "200"): 1}
+
+
+def test_metrics_route_is_excluded_by_default(make_client):
+    registry = CollectorRegistry()
+    client = make_client(make_app(registry))
+    scrape(client)
+    assert request_counts(scrape(client)) == {}
+
+
+def test_the_metrics_route_takes_dependencies(make_client):
+    registry = CollectorRegistry()
+    app = FastAPI()
+    app.add_middleware(PrometheusMiddleware, registry=registry)
+
+    def scraper_token(authorization: str = Header("")):
+        if authorization != "Bearer s3cret":
+            raise HTTPException(401)
+
+    metrics_route(app, registry=registry, dependencies=[Depends(scraper_token)])
+    client = make_client(app)
+    assert client.get("/metrics").status_code == 401
+    allowed = client.get("/metrics", headers={"authorization": "Bearer s3cret"})
+    assert allowed.status_code == 200 and "fasterapi_http_requests_total" in allowed.text
+
+
+def test_an_app_mounted_under_a_prefix_is_one_series(make_client):
+    registry = CollectorRegistry()
+    app = make_app(registry)
+    sub = FastAPI()
+
+    @sub.get("/{anything}")
+    async def anything(anything: str):
+        return anything
+
+    app.mount("/sub", sub)
+    client = make_client(app)
+    assert client.get("/sub/one").json() == "one"
+    assert client.get("/sub/two").json() == "two"
+    assert request_counts(scrape(client)) == {("GET", "/sub/{path}", "200"): 2}
+
+
+def test_the_native_server_keeps_its_native_path():
+    from FasterAPI.server.native import route_paths
+
+    app = make_app(CollectorRegistry())
+    paths = {path.path: path for path in route_paths(app)}
+    assert paths["/items/{item_id}"].native
+    assert paths["/items/{item_id}"].http_middleware == ("dispatch",)
+
+
+def test_two_apps_on_one_registry_share_the_metrics():
+    registry = CollectorRegistry()
+    first, second = make_app(registry), make_app(registry)
+    from FasterAPI.testclient import TestClient
+
+    with TestClient(first) as one, TestClient(second) as two:
+        one.get("/items/1")
+        two.get("/items/2")
+        assert request_counts(scrape(one)) == {("GET", "/items/{item_id}", "200"): 2}
+
+
+def test_bad_options_are_clear_errors():
+    registry = CollectorRegistry()
+    with pytest.raises(TypeError, match="list of paths"):
+        PrometheusMiddleware(None, registry=registry, exclude="/health")
+    with pytest.raises(ValueError, match="not a path"):
+        PrometheusMiddleware(None, registry=registry, exclude=["health"])
+    PrometheusMiddleware(None, registry=registry, buckets=[0.5, 1.0])
+    with pytest.raises(ValueError, match="buckets"):
+        PrometheusMiddleware(None, registry=registry, buckets=[0.1])
+    with pytest.raises(ValueError, match="(?i)buckets"):  # prometheus-client's own check
+        PrometheusMiddleware(None, registry=CollectorRegistry(), buckets=[1.0, 0.5])
+
+
+def test_route_template_of_a_scope():
+    app = make_app(CollectorRegistry())
+    route = next(
+        route for route in app.routes if getattr(route, "path", "") == "/files/{name:path}"
+    )
+    assert route_template({"route": route}) == "/files/{name}"
+    assert route_template({"path": "/x", "app": app}) == "unmatched"
+    assert route_template({}) == "unmatched"
+
+
+# -- several workers: prometheus-client's multiprocess mode ---------------------------------------
+
+WORKERS_APP = textwrap.dedent(
+    """
+    import os
+    from FasterAPI import Depends, FastAPI, Header, HTTPException
+    from FasterAPI.contrib.prometheus import PrometheusMiddleware, metrics_route
+
+    app = FastAPI()
+    app.add_middleware(PrometheusMiddleware)
+    metrics_route(app)
+
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int):
+        return {"item_id": item_id, "pid": os.getpid()}
+    """
+)
+
+
+def wait_until_serving(port: int, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not start:\n{log.read_text()}")
+            time.sleep(0.05)
+
+
+def test_metrics_add_up_every_worker_in_multiprocess_mode(tmp_path):
+    (tmp_path / "workers_app.py").write_text(WORKERS_APP)
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), PYTHONPATH=str(ROOT))
+    fasterapi = [sys.executable, "-m", "FasterAPI", "run", str(tmp_path / "workers_app.py")]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*fasterapi, "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_serving(port, proc, log)
+        pids: dict[int, int] = {}
+        deadline = time.monotonic() + 30
+        sent = 0
+        # a new connection each time: the kernel spreads them over the workers
+        while (len(pids) < 2 or sent < 20) and time.monotonic() < deadline:
+            answer = httpx.get(f"http://127.0.0.1:{port}/items/{sent}", timeout=10).json()
+            pids[answer["pid"]] = pids.get(answer["pid"], 0) + 1
+            sent += 1
+        assert len(pids) == 2, f"one worker answered all {sent} requests"
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=40)
+    samples = parse(text)
+    assert request_counts(samples) == {("GET", "/items/{item_id}", "200"): sent}
+    assert value(samples, DURATION + "_count", method="GET", route="/items/{item_id}") == sent
+    assert value(samples, IN_PROGRESS, method="GET") == 0
+    # each worker wrote its own counts, which /metrics added up; their live gauges went with them
+    counters = sorted(path.name for path in metrics_dir.glob("counter_*.db"))
+    assert counters == sorted(f"counter_{pid}.db" for pid in pids)
+    assert not list(metrics_dir.glob("gauge_livesum_*.db"))
+
+
+def test_render_metrics_reads_the_multiprocess_directory(tmp_path, monkeypatch):
+    """render_metrics() with no registry, in multiprocess mode, reads the directory: what a
+    worker that has served nothing yet answers."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    body, content_type = render_metrics()
+    assert body == b"" and content_type.startswith("text/plain")
+
+
+def test_a_killed_worker_s_live_gauge_is_dropped_when_it_is_restarted(tmp_path):
+    """A worker killed outright cannot remove its in-progress gauge file: the supervisor does,
+    as it restarts the worker."""
+    (tmp_path / "workers_app.py").write_text(WORKERS_APP)
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), PYTHONPATH=str(ROOT))
+    fasterapi = [sys.executable, "-m", "FasterAPI", "run", str(tmp_path / "workers_app.py")]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*fasterapi, "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_serving(port, proc, log)
+        pid = httpx.get(f"http://127.0.0.1:{port}/items/1", timeout=10).json()["pid"]
+        gauge = metrics_dir / f"gauge_livesum_{pid}.db"
+        assert gauge.exists()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while gauge.exists():
+            assert time.monotonic() < deadline, f"{gauge.name} is still there:\n{log.read_text()}"
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=40)
