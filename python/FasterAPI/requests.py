@@ -114,6 +114,26 @@ class HTTPConnection:
             mark()
         return session
 
+    @property
+    def auth(self) -> Any:
+        """The credentials AuthenticationMiddleware's backend gave (`AuthCredentials`, with
+        its `scopes`), as Starlette's."""
+        if "auth" not in self.scope:
+            raise AssertionError(
+                "AuthenticationMiddleware must be installed to access request.auth"
+            )
+        return self.scope["auth"]
+
+    @property
+    def user(self) -> Any:
+        """The user AuthenticationMiddleware's backend gave (a `BaseUser`;
+        `UnauthenticatedUser` when it gave none), as Starlette's."""
+        if "user" not in self.scope:
+            raise AssertionError(
+                "AuthenticationMiddleware must be installed to access request.user"
+            )
+        return self.scope["user"]
+
 
 class Request(HTTPConnection):
     """An HTTP request: its scope plus the body, read once and kept."""

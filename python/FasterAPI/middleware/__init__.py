@@ -30,6 +30,7 @@ class Middleware:
 #: The bundled middleware by name, for faster-api-web's `from FasterAPI.middleware import
 #: CORSMiddleware`: imported on first use (their modules import this package).
 _BUNDLED = {
+    "AuthenticationMiddleware": "authentication",
     "BaseHTTPMiddleware": "base",
     "CORSMiddleware": "cors",
     "CompressMiddleware": "compress",
