@@ -141,7 +141,7 @@ def forget_metrics(pid: int | None) -> None:
         from prometheus_client import multiprocess
     except ImportError:
         return
-    multiprocess.mark_process_dead(pid)
+    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]  # (untyped upstream)
 
 
 def restart_delay(quick_deaths: int) -> float:
