@@ -2,13 +2,15 @@
 (`python -m arq tests.test_arq.WorkerSettings`, subprocesses started by the tests), through both
 doors: a route enqueues, a worker runs the job, a status route reports it; an idempotency key
 enqueues one job; a job outlives the app that enqueued it and waits for a worker; a worker
-stopped (SIGTERM) or killed mid-job leaves the job to the next one; retries.
+stopped (SIGTERM) or killed mid-job leaves the job to the next one; retries; a Redis that is
+down, goes away or stops answering (SIGSTOP) is a 503 within a bound, never a 500 or a hang.
 
 This module is also the workers' settings module: its jobs write lines to a file the test reads.
 """
 
 import asyncio
 import gc
+import logging
 import os
 import pickle
 import signal
@@ -30,6 +32,7 @@ from FasterAPI.contrib.arq import ArqQueue, job_state
 from pydantic import BaseModel
 
 from tests.support.doors import open_client
+from tests.support.servers import free_port
 from tests.support.services import redis_server
 
 pytestmark = pytest.mark.fasterapi_only
@@ -148,16 +151,17 @@ def make_app(jobs: ArqQueue, directory: Path) -> FastAPI:
 
 
 @contextmanager
-def redis_on(port: int, directory: Path) -> Iterator[None]:
-    """A redis-server on `port` (services.redis_server chooses its own port)."""
+def redis_on(port: int, directory: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A redis-server on `port` (services.redis_server chooses its own port): its process."""
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     proc = subprocess.Popen([*command, "--dir", str(directory)], stdout=subprocess.DEVNULL)
     try:
         probe = redis.Redis(port=port, socket_timeout=1)
         eventually(lambda: _pings(probe), f"redis-server on port {port}")
         probe.close()
-        yield
+        yield proc
     finally:
+        proc.send_signal(signal.SIGCONT)  # (if a test stopped it)
         proc.terminate()
         proc.wait(timeout=WAIT)
 
@@ -416,8 +420,6 @@ def test_a_killed_worker_s_job_runs_again_once_its_in_progress_mark_expires(
 
 
 def test_an_unreachable_redis_answers_503_and_the_next_request_tries_again(make_client, tmp_path):
-    from tests.support.servers import free_port
-
     port = free_port()  # nothing listens there, yet
     client = make_client(make_app(ArqQueue(f"redis://127.0.0.1:{port}/0"), tmp_path))
     started = time.monotonic()
@@ -430,6 +432,96 @@ def test_an_unreachable_redis_answers_503_and_the_next_request_tries_again(make_
     with redis_on(port, tmp_path):  # Redis is back: the pool is opened anew
         accepted = client.post("/notes", json={"text": "kept"})
         assert accepted.status_code == 202 and accepted.json()["enqueued"] is True
+
+
+UNAVAILABLE = (503, {"detail": "The job queue is unavailable"})
+
+
+class Records(logging.Handler):
+    """The messages logged on `fasterapi.error` while it is attached."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def __enter__(self) -> "Records":
+        logging.getLogger("fasterapi.error").addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("fasterapi.error").removeHandler(self)
+
+
+def answer(response) -> tuple[int, Any]:
+    return response.status_code, response.json()
+
+
+def test_redis_that_goes_away_after_the_pool_opened_answers_503(make_client, tmp_path):
+    """Redis stops once the pool is open: a route's enqueue_job or job_state fails with
+    redis-py's ConnectionError, which the pool dependency answers 503 (and logs); once Redis
+    is back, the pool's connections are made anew."""
+    port = free_port()
+    client = make_client(make_app(ArqQueue(f"redis://127.0.0.1:{port}/0"), tmp_path))
+    with redis_on(port, tmp_path):
+        accepted = client.post("/notes", json={"text": "one"})
+        assert accepted.status_code == 202
+        job_id = accepted.json()["job_id"]
+    with Records() as records:
+        assert answer(client.post("/notes", json={"text": "lost"})) == UNAVAILABLE
+        assert answer(client.get(f"/jobs/{job_id}")) == UNAVAILABLE
+    assert len(records.messages) == 2
+    assert all(
+        m.startswith("The job queue's Redis failed: ConnectionError") for m in records.messages
+    )
+    with redis_on(port, tmp_path):
+        assert client.post("/notes", json={"text": "two"}).status_code == 202
+
+
+def test_a_redis_that_does_not_answer_is_a_503_within_a_bound(make_client, tmp_path):
+    """A Redis that accepts connections but never answers (SIGSTOP): opening the pool gives up
+    after the settings' conn_timeout (1 s), a command of an open pool after socket_timeout."""
+    port = free_port()
+    jobs = ArqQueue(f"redis://127.0.0.1:{port}/0", socket_timeout=0.5)
+    client = make_client(make_app(jobs, tmp_path))
+    with redis_on(port, tmp_path) as proc:
+        proc.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        assert answer(client.post("/notes", json={"text": "lost"})) == UNAVAILABLE
+        assert time.monotonic() - started < 4
+        proc.send_signal(signal.SIGCONT)
+        assert client.post("/notes", json={"text": "kept"}).status_code == 202
+
+        proc.send_signal(signal.SIGSTOP)  # the pool is open now
+        started = time.monotonic()
+        assert answer(client.post("/notes", json={"text": "lost"})) == UNAVAILABLE
+        assert answer(client.get("/jobs/any")) == UNAVAILABLE
+        assert time.monotonic() - started < 4
+        proc.send_signal(signal.SIGCONT)
+        assert client.post("/notes", json={"text": "kept"}).status_code == 202
+        assert client.get("/jobs/any").status_code == 404
+
+
+def test_pools_of_closed_event_loops_are_let_go(redis_url, tmp_path):
+    """A pool of an event loop that has closed (TestClient without `with` runs each request on
+    a loop of its own) is let go by the next pool() of any loop, and by aclose()."""
+    from FasterAPI.testclient import TestClient
+
+    jobs = ArqQueue(redis_url)
+    app = make_app(jobs, tmp_path)
+    with TestClient(app) as kept:  # (its loop runs until the `with` ends)
+        assert kept.get("/jobs/none").status_code == 404
+        assert TestClient(app).get("/jobs/none").status_code == 404
+        assert len(jobs._pools) == 2
+        assert kept.get("/jobs/none").status_code == 404
+        (loop,) = jobs._pools
+        assert not loop.is_closed()
+    assert TestClient(app).get("/jobs/none").status_code == 404
+    assert len(jobs._pools) == 1
+    asyncio.run(jobs.aclose())  # (from yet another loop)
+    assert jobs._pools == {}
 
 
 def test_a_pool_per_event_loop_closed_by_the_lifespan(redis_url, store, tmp_path):
@@ -476,3 +568,12 @@ def test_bad_arguments_are_clear_errors():
     queue = ArqQueue(settings, queue_name="reports")
     assert queue.redis_settings is settings and queue.queue_name == "reports"
     assert ArqQueue("redis://h:1/2").redis_settings == RedisSettings(host="h", port=1, database=2)
+    with pytest.raises(TypeError, match="job_serializer is a function .*not str"):
+        ArqQueue("redis://h", job_serializer="x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="job_deserializer is a function"):
+        ArqQueue("redis://h", job_deserializer=b"x")  # type: ignore[arg-type]
+    ArqQueue("redis://h", job_serializer=pickle.dumps, job_deserializer=pickle.loads)
+    for bad in (0, -1, "5", True):
+        with pytest.raises(ValueError, match="socket_timeout"):
+            ArqQueue("redis://h", socket_timeout=bad)  # type: ignore[arg-type]
+    assert ArqQueue("redis://h", socket_timeout=None).socket_timeout is None

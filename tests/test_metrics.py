@@ -3,7 +3,9 @@ and status, and metrics_route serves them at /metrics, through both doors; under
 `fasterapi run --workers 2` with PROMETHEUS_MULTIPROC_DIR, /metrics adds up both workers'."""
 
 import asyncio
+import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+import prometheus_client.values
 import pytest
 from FasterAPI import Depends, FastAPI, Header, HTTPException
 from FasterAPI.contrib.prometheus import (
@@ -21,6 +24,8 @@ from FasterAPI.contrib.prometheus import (
     render_metrics,
     route_template,
 )
+from FasterAPI.responses import PlainTextResponse
+from FasterAPI.server.supervisor import forget_metrics
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -222,6 +227,113 @@ def test_an_app_mounted_under_a_prefix_is_one_series(make_client):
     assert request_counts(scrape(client)) == {("GET", "/sub/{path}", "200"): 2}
 
 
+def test_a_method_http_does_not_define_is_other_in_every_metric(make_client):
+    """Wherever it goes (a mounted app, a route), a made-up method is `OTHER`: a client
+    cannot add series by inventing methods."""
+    registry = CollectorRegistry()
+    app = make_app(registry)
+    sub = FastAPI()
+
+    @sub.get("/x")
+    async def x():
+        return {}
+
+    async def raw(request):
+        return PlainTextResponse(request.method)
+
+    app.mount("/sub", sub)
+    app.add_route("/raw", raw, methods=None)
+    client = make_client(app)
+    for n in range(5):
+        client.request(f"M{n}", "/sub/x")
+        client.request(f"M{n}", f"/sub/junk{n}")
+        client.request(f"Z{n}", "/raw")
+    samples = scrape(client)
+    methods = {dict(labels)["method"] for (name, labels) in samples if "method" in dict(labels)}
+    assert methods == {"OTHER"}
+    counts = request_counts(samples)
+    assert {key: n for key, n in counts.items() if key[0] == "OTHER"} == {
+        ("OTHER", "/sub/{path}", "405"): 5,  # (the sub-app's /x is a GET)
+        ("OTHER", "/sub/{path}", "404"): 5,
+        ("OTHER", "unmatched", "405"): 5,  # (a route of methods=None takes GET)
+    }
+    assert value(samples, DURATION + "_count", method="OTHER", route="/sub/{path}") == 10
+    assert value(samples, IN_PROGRESS, method="OTHER") == 0
+
+
+def test_a_missing_multiprocess_directory_is_an_error_when_made(tmp_path, monkeypatch):
+    missing = str(tmp_path / "missing")
+    monkeypatch.delenv("prometheus_multiproc_dir", raising=False)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", missing)
+    with pytest.raises(ValueError, match="PROMETHEUS_MULTIPROC_DIR is '.*missing'"):
+        PrometheusMiddleware(None, registry=CollectorRegistry())
+    with pytest.raises(ValueError, match="metrics_route: PROMETHEUS_MULTIPROC_DIR"):
+        metrics_route(FastAPI())
+    # prometheus-client reads the old lower-case name too
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    monkeypatch.setenv("prometheus_multiproc_dir", missing)
+    with pytest.raises(ValueError, match="prometheus_multiproc_dir .*PROMETHEUS_MULTIPROC_DIR"):
+        PrometheusMiddleware(None, registry=CollectorRegistry())
+    with pytest.raises(ValueError, match="prometheus_multiproc_dir"):
+        metrics_route(FastAPI())
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_metrics_that_cannot_be_recorded_never_fail_a_request(make_client, tmp_path, monkeypatch):
+    """prometheus-client in multiprocess mode (which it chooses when it is imported) with its
+    directory removed once the app is made: it cannot write a value. The requests are answered
+    all the same, and the failure is logged once."""
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    monkeypatch.setattr(
+        prometheus_client.values, "ValueClass", prometheus_client.values.MultiProcessValue()
+    )
+    app = FastAPI()
+    app.add_middleware(PrometheusMiddleware, registry=CollectorRegistry())
+
+    @app.get("/items/{item_id}")
+    async def read_item(item_id: int):
+        return {"item_id": item_id}
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("boom")
+
+    records = Records()
+    logger = logging.getLogger("fasterapi.error")
+    logger.addHandler(records)
+    try:
+        client = make_client(app, raise_server_exceptions=False)
+        shutil.rmtree(directory)
+        for n in range(3):
+            response = client.get(f"/items/{n}")
+            assert (response.status_code, response.json()) == (200, {"item_id": n})
+        assert client.get("/nope").status_code == 404
+        assert client.get("/boom").status_code == 500
+    finally:
+        logger.removeHandler(records)
+    failures = [m for m in records.messages if m.startswith("Recording the request metrics")]
+    assert failures == ["Recording the request metrics failed (logged once)"]
+
+
+def test_a_dead_worker_s_gauge_is_dropped_with_the_lower_case_variable(tmp_path, monkeypatch):
+    gauge = tmp_path / "gauge_livesum_4242.db"
+    gauge.write_bytes(b"")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setenv("prometheus_multiproc_dir", str(tmp_path))
+    forget_metrics(4242)
+    assert not gauge.exists()
+
+
 def test_the_native_server_keeps_its_native_path():
     from FasterAPI.server.native import route_paths
 
@@ -253,6 +365,22 @@ def test_bad_options_are_clear_errors():
         PrometheusMiddleware(None, registry=registry, buckets=[0.1])
     with pytest.raises(ValueError, match="(?i)buckets"):  # prometheus-client's own check
         PrometheusMiddleware(None, registry=CollectorRegistry(), buckets=[1.0, 0.5])
+
+
+def test_bad_options_name_the_option():
+    with pytest.raises(TypeError, match="registry is a prometheus_client.CollectorRegistry"):
+        PrometheusMiddleware(None, registry="x")
+    with pytest.raises(TypeError, match="registry"):
+        metrics_route(FastAPI(), registry=object())
+    with pytest.raises(TypeError, match="buckets is a list of numbers"):
+        PrometheusMiddleware(None, registry=CollectorRegistry(), buckets="abc")
+    with pytest.raises(TypeError, match="buckets is a list of numbers"):
+        PrometheusMiddleware(None, registry=CollectorRegistry(), buckets=5)
+    with pytest.raises(TypeError, match="buckets: '1' is not a number"):
+        PrometheusMiddleware(None, registry=CollectorRegistry(), buckets=[0.5, "1"])
+    with pytest.raises(TypeError, match="exclude is a list of paths"):
+        PrometheusMiddleware(None, registry=CollectorRegistry(), exclude=None)
+    PrometheusMiddleware(None, registry=CollectorRegistry(), exclude=[], buckets=(1, 2.5))
 
 
 def test_route_template_of_a_scope():

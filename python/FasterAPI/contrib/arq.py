@@ -12,10 +12,13 @@ needs around it:
     async def report(queue: Annotated[ArqRedis, Depends(jobs.pool)]):
         job = await queue.enqueue_job("build_report", _job_id=...)
 
-- `ArqQueue.pool`, a dependency: the queue's `ArqRedis`, opened lazily, one for each event loop
-  that asks (a redis.asyncio connection belongs to the loop that opened it), without the
-  reconnection retries a worker makes at start (a request is answered 503 at once when Redis
-  cannot be reached); `aclose()` closes it, in the app's lifespan.
+- `ArqQueue.pool`, a (yield) dependency: the queue's `ArqRedis`, opened lazily, one for each
+  event loop that asks (a redis.asyncio connection belongs to the loop that opened it),
+  without the reconnection retries a worker makes at start. A Redis that cannot be reached
+  (refused, or not answering within `conn_timeout`) when the pool opens, or that fails a
+  command of the route (gone, or silent for `socket_timeout` seconds), is answered 503
+  `{"detail": "The job queue is unavailable"}` and logged, never a 500 or a hang.
+  `connect()` gives the same pool outside a request; `aclose()` closes it, in the lifespan.
 - `job_state(queue, job_id)`: what a status route answers of a job, or None if the queue does
   not know it.
 """
@@ -25,7 +28,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
+from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from ..exceptions import HTTPException
@@ -35,7 +40,9 @@ try:
     import arq.constants as _constants
     import arq.jobs as _jobs
     import arq.utils as _utils
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import RedisError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 except ImportError:  # the `arq` extra is not installed: said when ArqQueue is made
     _connections = None  # type: ignore[assignment]
 
@@ -46,10 +53,19 @@ if TYPE_CHECKING:
 _logger = logging.getLogger("fasterapi.error")
 
 
+#: What Redis that went away or stopped answering raises in a route (redis-py's errors).
+_REDIS_DOWN: tuple[type[Exception], ...] = ()
+if _connections is not None:
+    _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+UNAVAILABLE = "The job queue is unavailable"
+
+
 class ArqQueue:
     """An arq queue in the Redis at `redis` (a `redis://`, `rediss://` or `unix://` URL, or
     arq's `RedisSettings`), named `queue_name` (arq's default is the worker's default too).
-    `job_serializer` and `job_deserializer` (pickle by default) must be the worker's."""
+    `job_serializer` and `job_deserializer` (pickle by default) must be the worker's.
+    Opening the pool takes at most the settings' `conn_timeout` seconds (1 by default); a
+    command then waits at most `socket_timeout` seconds for Redis's answer (None: forever)."""
 
     def __init__(
         self,
@@ -58,6 +74,7 @@ class ArqQueue:
         queue_name: str | None = None,
         job_serializer: Serializer | None = None,
         job_deserializer: Deserializer | None = None,
+        socket_timeout: float | None = 5.0,
     ) -> None:
         if _connections is None:
             raise RuntimeError("ArqQueue needs the arq package: pip install 'arq>=0.26'")
@@ -78,44 +95,94 @@ class ArqQueue:
             queue_name = _constants.default_queue_name
         if not isinstance(queue_name, str) or not queue_name:
             raise ValueError("queue_name must be a non-empty string")
+        for name, function in (
+            ("job_serializer", job_serializer),
+            ("job_deserializer", job_deserializer),
+        ):
+            if function is not None and not callable(function):
+                raise TypeError(
+                    f"{name} is a function (the worker's, pickle's by default), "
+                    f"not {type(function).__name__}"
+                )
+        if socket_timeout is not None and (
+            isinstance(socket_timeout, bool)
+            or not isinstance(socket_timeout, Real)
+            or not socket_timeout > 0
+        ):
+            raise ValueError(f"socket_timeout is a number of seconds > 0, not {socket_timeout!r}")
         #: The settings as given: a worker of this queue may use them (`redis_settings`).
         self.redis_settings = settings
         self.queue_name = queue_name
         self.job_serializer = job_serializer
         self.job_deserializer = job_deserializer
+        self.socket_timeout = None if socket_timeout is None else float(socket_timeout)
         #: The pool of each event loop that asked for one (being opened: a task).
         self._pools: dict[asyncio.AbstractEventLoop, asyncio.Task[ArqRedis]] = {}
 
     async def _open(self) -> ArqRedis:
-        # No retries: a request would wait conn_retries * conn_retry_delay seconds for them.
+        # No retries: a request would wait conn_retries * conn_retry_delay seconds for them;
+        # and a Redis that accepts the connection but does not answer must not hang it.
         settings = dataclasses.replace(self.redis_settings, conn_retries=0)
-        return await _connections.create_pool(
-            settings,
-            job_serializer=self.job_serializer,
-            job_deserializer=self.job_deserializer,
-            default_queue_name=self.queue_name,
+        pool = await asyncio.wait_for(
+            _connections.create_pool(
+                settings,
+                job_serializer=self.job_serializer,
+                job_deserializer=self.job_deserializer,
+                default_queue_name=self.queue_name,
+            ),
+            timeout=settings.conn_timeout,
         )
+        if self.socket_timeout is not None:  # (arq has no setting for it)
+            connections = pool.connection_pool
+            connections.connection_kwargs["socket_timeout"] = self.socket_timeout
+            # the connection of arq's ping was made without it: the next is made with it
+            await connections.disconnect()
+            connections.reset()
+        return pool
 
-    async def pool(self) -> ArqRedis:
-        """The dependency: this event loop's `ArqRedis` (opened on first use), on which
-        `enqueue_job` enqueues on this queue. If Redis cannot be reached, the request is
-        answered 503 (and the failure logged); the next request tries again."""
+    def _drop_closed_loops(self) -> None:
+        """Forgets the pools of event loops that are closed (their connections went with
+        them)."""
+        for loop in [loop for loop in self._pools if loop.is_closed()]:
+            self._pools.pop(loop, None)
+
+    async def connect(self) -> ArqRedis:
+        """This event loop's `ArqRedis` (opened on first use, and again after a failure):
+        for use outside a request (a lifespan, a script). Raises redis-py's ConnectionError,
+        OSError or TimeoutError if Redis cannot be reached."""
         loop = asyncio.get_running_loop()
+        self._drop_closed_loops()
         opening = self._pools.get(loop)
         if opening is None:
-            for other in [other for other in self._pools if other.is_closed()]:
-                self._pools.pop(other, None)  # (its connections went with its loop)
             opening = self._pools[loop] = loop.create_task(self._open())
         try:  # (shielded: a request that goes away does not cancel the others' opening)
             return await asyncio.shield(opening)
         except (OSError, RedisError, TimeoutError):
             if self._pools.get(loop) is opening:
                 del self._pools[loop]
+            raise
+
+    async def pool(self) -> AsyncIterator[ArqRedis]:
+        """The dependency: this event loop's `ArqRedis` (see `connect`), on which
+        `enqueue_job` enqueues on this queue. If Redis cannot be reached, or fails a command
+        of the route (redis-py's ConnectionError or TimeoutError), the request is answered
+        503 and the failure logged; the next request tries again."""
+        try:
+            queue = await self.connect()
+        except (OSError, RedisError, TimeoutError):
             _logger.exception("The job queue's Redis cannot be reached")
-            raise HTTPException(503, "The job queue is unavailable") from None
+            raise HTTPException(503, UNAVAILABLE) from None
+        try:
+            yield queue
+        except _REDIS_DOWN as exc:
+            _logger.error("The job queue's Redis failed: %r", exc)
+            raise HTTPException(503, UNAVAILABLE) from None
 
     async def aclose(self) -> None:
-        """Closes the pool this event loop opened (the lifespan's, at shutdown)."""
+        """Closes the pool this event loop opened (the lifespan's, at shutdown), and forgets
+        those of event loops that are closed. (The pools of other running loops are theirs
+        to close.)"""
+        self._drop_closed_loops()
         opening = self._pools.pop(asyncio.get_running_loop(), None)
         if opening is None:
             return
@@ -199,4 +266,4 @@ def _finished(job_id: str, result: bytes, deserializer: Deserializer | None) -> 
     return state
 
 
-__all__ = ["ArqQueue", "JobState", "job_state"]
+__all__ = ["UNAVAILABLE", "ArqQueue", "JobState", "job_state"]

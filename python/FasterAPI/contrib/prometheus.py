@@ -13,8 +13,11 @@ Three metrics, named after `prefix` (default "fasterapi"):
 
 `route` is the matched route's template (`/items/{item_id}`), never the raw path; requests no
 route serves (404, 405, a redirect to the other slash) count as one `route="unmatched"`, and an
-app mounted under a prefix as `<prefix>/{path}`, so that a scanner cannot grow the number of
-series. A method that HTTP does not define counts as `OTHER` unless a route serves it.
+app mounted under a prefix as `<prefix>/{path}`, and a method that HTTP does not define as
+`method="OTHER"` (in all three metrics), so that a client cannot grow the number of series.
+
+Recording never fails a request: an error of prometheus-client's (its multiprocess directory
+removed, say) is logged once on `fasterapi.error` and the request answered as if unmeasured.
 
 The middleware is a BaseHTTPMiddleware that only brings its `dispatch`: on `fasterapi run`
 the native server calls it around its native routes itself (FasterAPI.server.chain), so an app
@@ -26,9 +29,11 @@ values in that directory and `/metrics` adds up every worker's (its multiprocess
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from numbers import Real
 from time import perf_counter
 from typing import Any
 
@@ -57,6 +62,11 @@ _METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 )
 _MULTIPROC_VARS = ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir")
+#: At most this many label sets are looked up once and kept, per middleware (each is a
+#: method, a route or mount, and a status: an app has far fewer).
+_MAX_CACHED = 4096
+
+_logger = logging.getLogger("fasterapi.error")
 
 
 def _require_prometheus(what: str) -> Any:
@@ -73,6 +83,25 @@ def multiprocess_dir() -> str | None:
         if value:
             return value
     return None
+
+
+def _check_multiprocess_dir(what: str) -> None:
+    """A multiprocess directory that is not one would fail every request that records a
+    metric (prometheus-client writes its values there): said when `what` is made."""
+    directory = multiprocess_dir()
+    if directory is not None and not os.path.isdir(directory):
+        name = "PROMETHEUS_MULTIPROC_DIR"
+        if not os.environ.get(name):
+            name = "prometheus_multiproc_dir (PROMETHEUS_MULTIPROC_DIR's old name)"
+        raise ValueError(
+            f"{what}: {name} is {directory!r}, which is not a directory: make it (empty) "
+            "before the server starts, or unset the variable"
+        )
+
+
+def method_label(method: str) -> str:
+    """The `method` label of a request: its method if HTTP defines it, else OTHER_METHOD."""
+    return method if method in _METHODS else OTHER_METHOD
 
 
 class _Metrics:
@@ -126,11 +155,38 @@ def _metrics_of(registry: Any, prefix: str, buckets: tuple[float, ...]) -> _Metr
 def _paths(exclude: Iterable[str]) -> frozenset[str]:
     if isinstance(exclude, (str, bytes)):
         raise TypeError("exclude is a list of paths, not one string: exclude=['/health']")
+    if not isinstance(exclude, Iterable):
+        raise TypeError(
+            f"exclude is a list of paths (or [] for none), not {type(exclude).__name__}"
+        )
     paths = frozenset(exclude)
     for path in paths:
         if not isinstance(path, str) or not path.startswith("/"):
             raise ValueError(f"exclude: {path!r} is not a path (one starting with '/')")
     return paths
+
+
+def _buckets(buckets: Sequence[float]) -> tuple[float, ...]:
+    if isinstance(buckets, (str, bytes)) or not isinstance(buckets, Iterable):
+        raise TypeError(
+            f"buckets is a list of numbers (seconds), not {type(buckets).__name__}: "
+            "buckets=[0.1, 0.5, 1.0]"
+        )
+    bounds = tuple(buckets)
+    for bound in bounds:
+        if isinstance(bound, bool) or not isinstance(bound, Real):
+            raise TypeError(f"buckets: {bound!r} is not a number of seconds")
+    return tuple(float(bound) for bound in bounds)
+
+
+def _registry(registry: Any, prometheus: Any) -> Any:
+    if registry is None:
+        return prometheus.REGISTRY
+    if not isinstance(registry, prometheus.CollectorRegistry):
+        raise TypeError(
+            f"registry is a prometheus_client.CollectorRegistry, not {type(registry).__name__}"
+        )
+    return registry
 
 
 def route_template(scope: dict[str, Any]) -> str:
@@ -152,13 +208,14 @@ def route_template(scope: dict[str, Any]) -> str:
 _forgotten_at_exit: set[int] = set()
 
 
-def _forget_at_exit() -> None:
-    """In multiprocess mode: this process's in-progress gauge is removed when it exits (what
-    prometheus-client asks of a process that ends), so that it no longer adds to the sum."""
+def _forget_at_exit(directory: str) -> None:
+    """In multiprocess mode: this process's in-progress gauge is removed from `directory` when
+    it exits (what prometheus-client asks of a process that ends), so that it no longer adds
+    to the sum."""
     pid = os.getpid()
     if pid not in _forgotten_at_exit:
         _forgotten_at_exit.add(pid)
-        atexit.register(_multiprocess.mark_process_dead, pid)
+        atexit.register(_multiprocess.mark_process_dead, pid, directory)
 
 
 class PrometheusMiddleware(BaseHTTPMiddleware):
@@ -178,64 +235,104 @@ class PrometheusMiddleware(BaseHTTPMiddleware):
     ) -> None:
         super().__init__(app)
         prometheus = _require_prometheus("PrometheusMiddleware")
-        self.registry = prometheus.REGISTRY if registry is None else registry
+        self.registry = _registry(registry, prometheus)
         self.exclude = _paths(exclude)
-        metrics = _metrics_of(self.registry, prefix, tuple(float(b) for b in buckets))
+        _check_multiprocess_dir("PrometheusMiddleware")
+        metrics = _metrics_of(self.registry, prefix, _buckets(buckets))
         self.requests = metrics.requests
         self.duration = metrics.duration
         self.in_progress = metrics.in_progress
-        #: Each matched route's counter and histogram by method and status, and each
-        #: method's gauge, looked up once.
+        #: The counter and histogram of each (method label, matched route or template,
+        #: status), and the gauge of each method label, looked up once (see _MAX_CACHED).
         self._series: dict[tuple[str, Any, int], tuple[Any, Any]] = {}
         self._gauges: dict[str, Any] = {}
-        if multiprocess_dir() is not None:
-            _forget_at_exit()
+        self._failed = False
+        directory = multiprocess_dir()
+        if directory is not None:
+            _forget_at_exit(directory)
 
     async def dispatch(self, request: Request, call_next: CallNext) -> Response:
         scope = request.scope
         if scope["path"] in self.exclude:
             return await call_next(request)
-        method = scope["method"]
-        in_progress = self._gauges.get(method)
-        if in_progress is None:
-            label = method if method in _METHODS else OTHER_METHOD
-            in_progress = self._gauges.setdefault(label, self.in_progress.labels(label))
-        in_progress.inc()
+        method = method_label(scope["method"])
+        in_progress = self._enter(method)
         start = perf_counter()
         try:
             response = await call_next(request)
         except Exception:  # answered 500 by the app, outside the middleware
-            self.observe(scope, 500, perf_counter() - start)
+            self._record(scope, method, 500, perf_counter() - start)
             raise
         finally:
-            in_progress.dec()
-        self.observe(scope, response.status_code, perf_counter() - start)
+            if in_progress is not None:
+                self._leave(in_progress)
+        self._record(scope, method, response.status_code, perf_counter() - start)
         return response
 
-    def observe(self, scope: dict[str, Any], status: int, seconds: float) -> None:
-        """Counts a request of `scope`, answered `status` after `seconds`."""
+    def _enter(self, method: str) -> Any:
+        """The in-progress gauge of `method` (a label), counted up; None if that failed."""
+        try:
+            gauge = self._gauges.get(method)
+            if gauge is None:
+                gauge = self._gauges[method] = self.in_progress.labels(method)
+            gauge.inc()
+            return gauge
+        except Exception:
+            self._recording_failed()
+            return None
+
+    def _leave(self, gauge: Any) -> None:
+        try:
+            gauge.dec()
+        except Exception:
+            self._recording_failed()
+
+    def _record(self, scope: dict[str, Any], method: str, status: int, seconds: float) -> None:
+        try:
+            self.observe(scope, status, seconds, method)
+        except Exception:
+            self._recording_failed()
+
+    def _recording_failed(self) -> None:
+        """Metrics never fail a request: the first failure is logged, the others ignored."""
+        if not self._failed:
+            self._failed = True
+            _logger.exception("Recording the request metrics failed (logged once)")
+
+    def observe(
+        self, scope: dict[str, Any], status: int, seconds: float, method: str | None = None
+    ) -> None:
+        """Counts a request of `scope`, answered `status` after `seconds` (`method`: its
+        label, if worked out already)."""
+        if method is None:
+            method = method_label(scope["method"])
         route = scope.get("route")
-        series = self._series.get((scope["method"], route, status))
+        series = None if route is None else self._series.get((method, route, status))
         if series is None:
-            series = self._series_of(scope, status)
+            series = self._series_of(scope, method, status)
         series[0].inc()
         series[1].observe(seconds)
 
-    def _series_of(self, scope: dict[str, Any], status: int) -> tuple[Any, Any]:
+    def _series_of(self, scope: dict[str, Any], method: str, status: int) -> tuple[Any, Any]:
         """The counter and histogram of a request's labels; kept by its matched route (an
-        object of the app's), so that a route's template is worked out once."""
+        object of the app's), so that a route's template is worked out once, or else by its
+        template (`unmatched`, a mount's)."""
         route = scope.get("route")
         template = route_template(scope)
-        method = scope["method"]
-        if template == UNMATCHED and method not in _METHODS:
-            method = OTHER_METHOD
-        series = (
-            self.requests.labels(method, template, str(status)),
-            self.duration.labels(method, template),
-        )
+        series = self._series.get((method, template, status))
+        if series is None:
+            series = (
+                self.requests.labels(method, template, str(status)),
+                self.duration.labels(method, template),
+            )
+            self._keep((method, template, status), series)
         if route is not None:
-            self._series[method, route, status] = series
+            self._keep((method, route, status), series)
         return series
+
+    def _keep(self, key: tuple[str, Any, int], series: tuple[Any, Any]) -> None:
+        if len(self._series) < _MAX_CACHED:
+            self._series[key] = series
 
 
 def render_metrics(registry: Any = None, accept: str = "") -> tuple[bytes, str]:
@@ -263,7 +360,10 @@ def metrics_route(
 ) -> Callable[[Request], Any]:
     """Adds `GET path` to `app` (an app or an APIRouter), serving the metrics of `registry`
     (see render_metrics); `dependencies` guard it (a token, say). Returns the endpoint."""
-    _require_prometheus("metrics_route")
+    prometheus = _require_prometheus("metrics_route")
+    if registry is not None:
+        _registry(registry, prometheus)
+    _check_multiprocess_dir("metrics_route")
 
     async def metrics(request: Request) -> Response:
         body, content_type = render_metrics(registry, request.headers.get("accept", ""))

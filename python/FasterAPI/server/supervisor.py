@@ -134,8 +134,13 @@ class _WorkerSlot:
 def forget_metrics(pid: int | None) -> None:
     """Drops a dead worker's live gauges from prometheus-client's multiprocess directory (a
     worker removes its own as it exits, which one killed outright cannot do), as the
-    `child_exit` hook in prometheus-client's docs does for gunicorn."""
-    if pid is None or not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    `child_exit` hook in prometheus-client's docs does for gunicorn. prometheus-client reads
+    the directory from `PROMETHEUS_MULTIPROC_DIR` or its older lower-case name."""
+    if pid is None:
+        return
+    if not (
+        os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+    ):
         return
     try:
         from prometheus_client import multiprocess
