@@ -25,6 +25,8 @@ from FasterAPI.security import HTTPBearer, SecurityScopes
 from FasterAPI.server.native import route_paths
 from FasterAPI.websockets import WebSocketDisconnect
 
+from tests.support.doors import open_client
+
 pytestmark = pytest.mark.fasterapi_only  # (Starlette's module, which FastAPI does not re-export)
 
 #: token -> (user name, scopes)
@@ -443,3 +445,78 @@ def test_the_users_and_the_decorator():
     with pytest.raises(HTTPException) as refused:
         positional(Request({**scope, "auth": AuthCredentials()}))
     assert refused.value.status_code == 403
+
+
+class NoAuthenticate(AuthenticationBackend):
+    """Subclasses the base but never defines authenticate."""
+
+
+class SyncBackend(AuthenticationBackend):
+    def authenticate(self, conn):  # type: ignore[override]  # (not async: a common slip)
+        return AuthCredentials(["authenticated"]), SimpleUser("sync")
+
+
+class AwaitableBackend:
+    """Not an AuthenticationBackend, and `authenticate` a plain function returning an
+    awaitable: Starlette only awaits what it returns, and so does the middleware."""
+
+    def authenticate(self, conn):
+        return TokenBackend().authenticate(conn)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"backend": TokenBackend},
+            r"backend must be an instance, .* pass backend=TokenBackend\(\)",
+        ),
+        ({"backend": None}, "backend must be an AuthenticationBackend"),
+        ({"backend": object()}, "backend must be an AuthenticationBackend"),
+        ({"backend": NoAuthenticate()}, r"does not define authenticate\(conn\)"),
+        ({"backend": TokenBackend(), "on_error": "x"}, r"on_error must be a function of \(conn"),
+        ({"backend": TokenBackend(), "on_error": lambda exc: None}, "on_error must be a function"),
+    ],
+)
+def test_bad_options_are_refused_when_made(door, options, message):
+    """Each of these made every request a 500 (or every refusal, for on_error): a TypeError
+    when the middleware is made, so TestClient raises it and the native server does not start."""
+    with pytest.raises(TypeError, match=message):
+        AuthenticationMiddleware(None, **options)
+    app = FastAPI()
+    app.add_middleware(AuthenticationMiddleware, **options)
+
+    @app.get("/me")
+    async def me(request: Request):
+        return who(request)
+
+    with pytest.raises((TypeError, pytest.fail.Exception), match=message):
+        with open_client(app, door) as client:
+            client.get("/me")
+
+
+def test_a_backend_as_starlette_takes_it(make_client):
+    """Any object with an `authenticate` whose result is awaited: a plain function returning
+    a coroutine, a class with a static or class method."""
+
+    class Static:
+        @staticmethod
+        async def authenticate(conn):
+            return AuthCredentials(["authenticated"]), SimpleUser("static")
+
+    for backend, name in [(AwaitableBackend(), "alice"), (Static, "static")]:
+        client = make_client(make_app(backend))
+        assert client.get("/me", headers=ALICE).json()["name"] == name
+    client = make_client(make_app(AwaitableBackend()))
+    assert client.get("/me", headers=WRONG).status_code == 400
+
+
+def test_a_backend_that_is_not_async_says_so(door):
+    """A non-async `authenticate` cannot be told from one returning an awaitable until it is
+    called: its request is the app's 500, whose error (TestClient raises it) says why."""
+    with open_client(make_app(SyncBackend()), door) as client:
+        if door == "asgi":
+            with pytest.raises(TypeError, match=r"SyncBackend.authenticate must be async"):
+                client.get("/me")
+        else:
+            assert client.get("/me").status_code == 500

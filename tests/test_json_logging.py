@@ -3,8 +3,11 @@ request's ID (FasterAPI.middleware.requestid) and, for an access-log record, its
 on real servers in subprocesses, every stderr line parsed: `fasterapi run --log-format json`,
 and uvicorn with the `--log-config` of docs/logging.md."""
 
+import contextvars
+import io
 import json
 import logging
+import logging.handlers
 import os
 import re
 import signal
@@ -17,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from FasterAPI.logger import JSONFormatter
+from FasterAPI.middleware.requestid import RequestIDFilter, _request_id
 from FasterAPI.server import cli
 from FasterAPI.server.discovery import UsageError
 
@@ -303,3 +307,157 @@ def test_uvicorn_with_the_documented_log_config_logs_json(server, tmp_path):
     running = server("uvicorn", "main:app", "--log-config", str(config))
     ids = exercise(running.port)
     check_logs(running.stop(), "uvicorn.access", "uvicorn.error", ids)
+
+
+# -- the request ID a record carries ------------------------------------------------------------
+
+
+def test_a_records_own_request_id_wins_over_the_current_requests():
+    """A record formatted after its request (a MemoryHandler flushing during another request)
+    keeps the ID it was logged with; one given with `extra=` is kept, by RequestIDFilter and
+    the formatter; one logged outside any request gets none."""
+    out = io.StringIO()
+    target = logging.StreamHandler(out)
+    target.setFormatter(JSONFormatter())
+    buffer = logging.handlers.MemoryHandler(capacity=3, target=target, flushLevel=logging.CRITICAL)
+    buffer.addFilter(RequestIDFilter())
+    buffered = logging.getLogger("tests.json_logging.buffered")
+    buffered.addHandler(buffer)
+    buffered.setLevel(logging.INFO)
+    buffered.propagate = False
+
+    def in_request(rid: str | None, message: str, **options) -> None:
+        _request_id.set(rid)
+        buffered.info(message, **options)
+
+    try:
+        contextvars.copy_context().run(in_request, "req-a", "in request A")
+        contextvars.copy_context().run(in_request, None, "outside any request")
+        assert out.getvalue() == ""  # (buffered: the third record flushes, in request B)
+        contextvars.copy_context().run(
+            in_request, "req-b", "explicit", extra={"request_id": "job-42"}
+        )
+    finally:
+        buffered.removeHandler(buffer)
+        buffer.close()
+    entries = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(e["message"], e.get("request_id")) for e in entries] == [
+        ("in request A", "req-a"),
+        ("outside any request", None),
+        ("explicit", "job-42"),
+    ]
+
+
+def test_the_formatter_reads_the_current_request_for_a_record_without_one():
+    def in_request() -> dict:
+        _request_id.set("now-1")
+        return json.loads(JSONFormatter().format(record()))
+
+    assert contextvars.copy_context().run(in_request)["request_id"] == "now-1"
+
+
+def test_request_id_filter_keeps_an_id_given_with_extra():
+    def in_request() -> list[str]:
+        _request_id.set("req-1")
+        given, bare = record(request_id="job-7"), record()
+        assert RequestIDFilter().filter(given) and RequestIDFilter().filter(bare)
+        return [given.request_id, bare.request_id]
+
+    assert contextvars.copy_context().run(in_request) == ["job-7", "req-1"]
+    outside = record()
+    RequestIDFilter(default="none").filter(outside)
+    assert outside.request_id == "none"
+
+
+# -- the access log cannot be forged through the request ----------------------------------------
+
+#: Apps answering any path: `plain` by the short path (no middleware) and, under /mounted, by
+#: the ASGI path; `with_id` through the http middleware chain.
+ANY_PATH_APP = """\
+from FasterAPI import FastAPI
+from FasterAPI.middleware.requestid import RequestIDMiddleware
+
+
+def any_path(app):
+    @app.get("/{p:path}")
+    async def anything(p: str):
+        return {"p": p}
+
+    return app
+
+
+plain = FastAPI()
+plain.mount("/mounted", any_path(FastAPI()))
+any_path(plain)
+
+with_id = any_path(FastAPI())
+with_id.add_middleware(RequestIDMiddleware)
+"""
+
+#: Request targets (as sent) and what the access log writes for them (uvicorn logs what was
+#: sent): a forged line and terminal escapes encoded, a '"' in the query too.
+FORGERIES = [
+    (
+        b"/x%0D%0AINFO:%20%20%20%20%201.2.3.4:5%20-%20%22GET%20/admin%20HTTP/1.1%22%20200",
+        "/x%0D%0AINFO:%20%20%20%20%201.2.3.4:5%20-%20%22GET%20/admin%20HTTP/1.1%22%20200",
+    ),
+    (b'/x%1B[31mred%1B[0m?q=%0d%0a&s="x"', "/x%1B[31mred%1B[0m?q=%0d%0a&s=%22x%22"),
+    (b"/caf%C3%A9/a@b:c;d=e,f!$&'()*+[]|~", "/caf%C3%A9/a@b:c;d=e,f!$&'()*+[]|~"),
+    (b"/x%22y%25z%3Fw%20v?a=%C3%A9", "/x%22y%25z%3Fw%20v?a=%C3%A9"),
+]
+
+
+def send_raw(port: int, target: bytes) -> int:
+    """`GET target` as bytes on a new connection; the response's status."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        response = b""
+        while chunk := sock.recv(65536):
+            response += chunk
+    return int(response.split(b" ", 2)[1])
+
+
+@pytest.fixture
+def any_path_server(server, tmp_path):
+    (tmp_path / "anypath.py").write_text(ANY_PATH_APP)
+    return server
+
+
+@pytest.mark.parametrize("app", ["plain", "with_id"])
+def test_the_text_access_log_writes_the_path_percent_encoded(any_path_server, app):
+    running = any_path_server("FasterAPI", "run", f"anypath:{app}")
+    prefixes = ["", "/mounted"] if app == "plain" else [""]
+    for prefix in prefixes:
+        for target, _ in FORGERIES:
+            assert send_raw(running.port, prefix.encode() + target) == 200
+    assert send_raw(running.port, b"/raw\x1b[31m") == 400  # (refused by the parser)
+    running.proc.send_signal(signal.SIGTERM)
+    running.proc.wait(15)
+    text = running.log.read_text()
+    assert "\x1b" not in text and "\r" not in text
+    lines = text.splitlines()
+    assert not any("1.2.3.4" in line and not line.endswith(" 200") for line in lines), text
+    access = [line.split(" - ", 1)[1] for line in lines if line.startswith("INFO:     127.0.0.1:")]
+    expected = [
+        f'"GET {prefix}{logged} HTTP/1.1" 200' for prefix in prefixes for _, logged in FORGERIES
+    ]
+    assert access == [*expected, '"- - -" 400']
+
+
+def test_the_json_access_records_path_and_query_are_uvicorns(any_path_server, tmp_path):
+    """The same requests, as `fasterapi run --log-format json` and uvicorn (with the
+    documented log config) write their access records: the same `path` and `query`."""
+    config = tmp_path / "logging.json"
+    config.write_text(json.dumps(UVICORN_LOG_CONFIG))
+    logged = {}
+    for name, argv in [
+        ("fasterapi.access", ["FasterAPI", "run", "anypath:with_id", "--log-format", "json"]),
+        ("uvicorn.access", ["uvicorn", "anypath:with_id", "--log-config", str(config)]),
+    ]:
+        running = any_path_server(*argv)
+        for target, _ in FORGERIES:
+            assert send_raw(running.port, target) == 200
+        logged[name] = [(e["path"], e["query"]) for e in running.stop() if e["logger"] == name]
+    expected = [logged.partition("?")[::2] for _, logged in FORGERIES]
+    assert logged["fasterapi.access"] == expected
+    assert logged["uvicorn.access"] == expected

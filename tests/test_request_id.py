@@ -269,7 +269,8 @@ def test_another_header_name_and_generator(make_client):
     app = make_app(header_name="X-Correlation-ID", generator=lambda: f"n{next(numbers)}")
     client = make_client(app)
     response = client.get("/id", headers={"X-Request-ID": "ignored"})
-    assert response.headers["x-correlation-id"] == "n0"
+    # (n0 went to the check of the generator when the middleware was made)
+    assert response.headers["x-correlation-id"] == "n1"
     assert "x-request-id" not in response.headers
     echoed = client.get("/id", headers={"X-Correlation-ID": "corr-7"})
     assert echoed.json() == {"state": "corr-7", "current": "corr-7"}
@@ -304,11 +305,46 @@ def test_websockets_pass_through(make_client):
         ({"header_name": ""}, ValueError, "header_name must be an HTTP header name"),
         ({"generator": "uuid"}, TypeError, "generator must be a callable"),
         ({"validator": 3}, TypeError, "validator must be a callable"),
+        ({"validator": lambda: True}, TypeError, "validator must be callable with one str"),
+        ({"generator": lambda: 5}, TypeError, "generator must return a str, returned 5"),
+        ({"generator": lambda: b"id"}, TypeError, "generator must return a str"),
+        ({"generator": lambda n: "id"}, TypeError, "generator must be callable with no arg"),
+        ({"generator": lambda: ""}, ValueError, "generator must return 1 to 128 visible ASCII"),
+        ({"generator": lambda: "\u2713"}, ValueError, "generator must return 1 to 128 visible"),
+        ({"generator": lambda: "caf\xe9"}, ValueError, "generator must return 1 to 128 visible"),
+        ({"generator": lambda: "a b"}, ValueError, "generator must return 1 to 128 visible"),
+        ({"generator": lambda: "x\r\ny"}, ValueError, "generator must return 1 to 128 visible"),
+        ({"generator": lambda: "x" * 129}, ValueError, "generator must return 1 to 128 visible"),
     ],
 )
 def test_bad_options_are_refused_when_made(options, error, message):
     with pytest.raises(error, match=message):
         RequestIDMiddleware(None, **options)
+
+
+@pytest.mark.parametrize(
+    ("generator", "message"),
+    [(lambda: 5, "generator must return a str"), (lambda: "\u2713", "generator must return 1 to")],
+)
+def test_a_bad_generator_stops_the_app_at_startup_not_each_request(door, generator, message):
+    """Before any request (a generator returning an int, or a str no header can carry, made
+    every request a 500): TestClient raises the TypeError or ValueError, the native server
+    does not start."""
+    app = make_app(generator=generator)
+    with pytest.raises((TypeError, ValueError, pytest.fail.Exception), match=message):
+        with open_client(app, door) as client:
+            client.get("/id")
+
+
+def test_the_header_is_found_whatever_case_the_client_wrote(make_client):
+    """(ASGI header names are lower-case on both doors: the middleware compares them as they
+    are.)"""
+    client = make_client(make_app())
+    for name in ("X-REQUEST-ID", "x-request-id", "X-Request-Id"):
+        response = client.get("/id", headers={name: f"case-{name}"})
+        assert response.json()["current"] == f"case-{name}"
+    custom = make_client(make_app(header_name="X-Correlation-ID"))
+    assert custom.get("/id", headers={"x-CORRELATION-id": "c-1"}).json()["current"] == "c-1"
 
 
 def test_unknown_options_are_refused():

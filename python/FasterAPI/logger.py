@@ -30,11 +30,12 @@ _UVICORN_ACCESS = ("client", "method", "target", "http_version", "status")
 
 class JSONFormatter(logging.Formatter):
     """One JSON object per record, on one line: `timestamp` (ISO 8601, UTC), `level`,
-    `logger`, `message`; `request_id` while a request with an ID is handled
-    (FasterAPI.middleware.requestid); `exception` (the traceback) and `stack` when the record
-    has them; and what the record was given with `extra=`: an access-log record of the native
-    server (or of uvicorn) has `client`, `method`, `path`, `query`, `http_version`, `status`.
-    A value JSON cannot write is written as its str()."""
+    `logger`, `message`; `request_id`: the record's own (`extra=`, RequestIDFilter), else
+    the ID of the request being handled (FasterAPI.middleware.requestid); `exception` (the
+    traceback) and `stack` when the record has them; and what the record was given with
+    `extra=`: an access-log record of the native server (or of uvicorn) has `client`,
+    `method`, `path`, `query`, `http_version`, `status`. A value JSON cannot write is
+    written as its str()."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -43,8 +44,8 @@ class JSONFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        rid = request_id() or getattr(record, "request_id", None)
-        if rid and rid != NO_REQUEST_ID:
+        rid = _record_request_id(record)
+        if rid:
             entry["request_id"] = rid
         if record.name == "uvicorn.access":
             entry.update(_uvicorn_access(record.args))
@@ -58,6 +59,18 @@ class JSONFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return _dumps(entry)
+
+
+def _record_request_id(record: logging.LogRecord) -> Any:
+    """The request ID a record carries: its own `request_id` (given with `extra=`, or set by
+    RequestIDFilter when it was logged), else, if it has none, the ID of the request being
+    handled now (`request_id()`); None for the '-' placeholder (logged outside a request).
+    The record's own comes first: a record formatted later (a MemoryHandler's, a
+    QueueHandler's) would otherwise be stamped with the ID of whatever request is running."""
+    rid = record.__dict__.get("request_id")
+    if rid is None:
+        return request_id()
+    return None if rid == NO_REQUEST_ID else rid
 
 
 def _dumps(entry: dict[str, Any]) -> str:

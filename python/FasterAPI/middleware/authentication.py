@@ -15,6 +15,7 @@ docs/authentication.md.)
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -29,17 +30,27 @@ from ..responses import PlainTextResponse, Response
 
 
 class AuthenticationMiddleware:
+    """`AuthenticationMiddleware(app, backend, on_error=None)`: see the module's docstring.
+    `backend` is an object with an async `authenticate(conn)` (an AuthenticationBackend
+    instance, as Starlette's); `on_error` a function of (conn, exc) returning a Response.
+    Anything else is a TypeError here, rather than a 500 on every request."""
+
     def __init__(
         self,
         app: Any,
         backend: AuthenticationBackend,
         on_error: Callable[[HTTPConnection, AuthenticationError], Response] | None = None,
     ) -> None:
+        _check_backend(backend)
+        if on_error is not None:
+            _check_on_error(on_error)
         self.app = app
         self.backend = backend
         self.on_error: Callable[[HTTPConnection, AuthenticationError], Response] = (
             on_error if on_error is not None else self.default_on_error
         )
+        # (a plain function may return an awaitable, as Starlette allows: checked when called)
+        self._awaitable_checked = inspect.iscoroutinefunction(backend.authenticate)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -47,7 +58,10 @@ class AuthenticationMiddleware:
             return
         conn = HTTPConnection(scope)
         try:
-            auth_result = await self.backend.authenticate(conn)
+            if self._awaitable_checked:
+                auth_result = await self.backend.authenticate(conn)
+            else:
+                auth_result = await _awaitable(self.backend.authenticate(conn), self.backend)
         except AuthenticationError as exc:
             response = self.on_error(conn, exc)
             if scope["type"] == "websocket":  # refused before accept(); the response dropped
@@ -63,3 +77,53 @@ class AuthenticationMiddleware:
     @staticmethod
     def default_on_error(conn: HTTPConnection, exc: Exception) -> Response:
         return PlainTextResponse(str(exc), status_code=400)
+
+
+def _check_backend(backend: Any) -> None:
+    """A TypeError, naming the option, for a backend the middleware could not ask."""
+    if isinstance(backend, type) and not isinstance(
+        inspect.getattr_static(backend, "authenticate", None), (staticmethod, classmethod)
+    ):
+        raise TypeError(
+            f"backend must be an instance, got the class {backend.__name__}: "
+            f"pass backend={backend.__name__}()"
+        )
+    authenticate = getattr(backend, "authenticate", None)
+    if not callable(authenticate):
+        raise TypeError(
+            "backend must be an AuthenticationBackend (an object with an async "
+            f"authenticate(conn) method), got {backend!r}"
+        )
+    if getattr(type(backend), "authenticate", None) is AuthenticationBackend.authenticate:
+        raise TypeError(f"backend {backend!r} does not define authenticate(conn)")
+
+
+def _check_on_error(on_error: Any) -> None:
+    """A TypeError, naming the option, for an on_error that cannot be called with
+    (conn, exc)."""
+    if not callable(on_error):
+        raise TypeError(
+            f"on_error must be a function of (conn, exc) returning a Response, got {on_error!r}"
+        )
+    try:
+        signature = inspect.signature(on_error)
+    except (TypeError, ValueError):  # (a builtin without one: taken as it is)
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        raise TypeError(
+            f"on_error must be a function of (conn, exc) returning a Response, "
+            f"got {on_error!r}, which takes {signature}"
+        ) from None
+
+
+async def _awaitable(result: Any, backend: Any) -> Any:
+    """What a backend's `authenticate` that is not a coroutine function gave, awaited; a
+    TypeError saying so if it is not awaitable."""
+    if not inspect.isawaitable(result):
+        name = (backend if isinstance(backend, type) else type(backend)).__name__
+        raise TypeError(
+            f"{name}.authenticate must be async (return an awaitable), returned {result!r}"
+        )
+    return await result

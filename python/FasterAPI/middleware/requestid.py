@@ -80,10 +80,10 @@ class RequestIDMiddleware(BaseHTTPMiddleware):
     ) -> None:
         if not isinstance(header_name, str) or _TOKEN.fullmatch(header_name) is None:
             raise ValueError(f"header_name must be an HTTP header name, got {header_name!r}")
-        if not callable(generator):
-            raise TypeError(f"generator must be a callable returning a str, got {generator!r}")
         if not callable(validator):
             raise TypeError(f"validator must be a callable taking a str, got {validator!r}")
+        _check_generator(generator)
+        _check_validator(validator)
         super().__init__(app)
         self.header_name = header_name
         self.generator = generator
@@ -105,8 +105,8 @@ class RequestIDMiddleware(BaseHTTPMiddleware):
     def request_id_of(self, headers: list[tuple[bytes, bytes]]) -> str:
         """The ID of a request with these (ASGI) headers: the client's first `header_name`
         if the validator takes it, else a new one."""
-        for name, value in headers:
-            if name.lower() == self._raw_name:
+        for name, value in headers:  # (ASGI header names are lower-case)
+            if name == self._raw_name:
                 given = value.decode("latin-1")
                 if self.validator(given):
                     return given
@@ -115,6 +115,33 @@ class RequestIDMiddleware(BaseHTTPMiddleware):
         if not isinstance(rid, str) or not rid:
             raise TypeError(f"the request ID generator must return a non-empty str, got {rid!r}")
         return rid
+
+
+def _check_generator(generator: Any) -> None:
+    """A TypeError or ValueError, naming the option, for a generator whose IDs could not be
+    sent in a header or written in a log line: it is called once, and its ID must be one the
+    default validator would take from a client (1 to MAX_LENGTH visible ASCII characters)."""
+    if not callable(generator):
+        raise TypeError(f"generator must be a callable returning a str, got {generator!r}")
+    try:
+        rid = generator()
+    except TypeError as exc:  # (it takes arguments)
+        raise TypeError(f"generator must be callable with no arguments: {exc}") from exc
+    if not isinstance(rid, str):
+        raise TypeError(f"generator must return a str, returned {rid!r}")
+    if not is_valid_request_id(rid):
+        raise ValueError(
+            f"generator must return 1 to {MAX_LENGTH} visible ASCII characters "
+            f"(no space or control character), returned {rid!r}"
+        )
+
+
+def _check_validator(validator: Any) -> None:
+    """A TypeError, naming the option, for a validator that cannot be called with a str."""
+    try:
+        validator("0" * 32)
+    except TypeError as exc:
+        raise TypeError(f"validator must be callable with one str: {exc}") from exc
 
 
 class _ServerError(Response):
@@ -144,19 +171,18 @@ class _ServerError(Response):
 
 
 class RequestIDFilter(logging.Filter):
-    """A logging filter that sets `record.request_id` on every record it sees: the ID of the
-    request being handled (`request_id()`), else `default`. Attach it to a handler (a filter
-    on a logger does not see the records its child loggers propagate), then use
-    `%(request_id)s` in a format, or FasterAPI.logger.JSONFormatter."""
+    """A logging filter that sets `record.request_id` on every record it sees that has none
+    (one given with `extra=` is kept): the ID of the request being handled (`request_id()`),
+    else `default`. Attach it to a handler (a filter on a logger does not see the records
+    its child loggers propagate), then use `%(request_id)s` in a format, or
+    FasterAPI.logger.JSONFormatter."""
 
     def __init__(self, name: str = "", default: str = NO_REQUEST_ID) -> None:
         super().__init__(name)
         self.default = default
 
     def filter(self, record: logging.LogRecord) -> bool:
-        rid = _request_id.get()
-        if rid is not None:
-            record.request_id = rid
-        elif getattr(record, "request_id", None) is None:  # (one given with extra= stays)
-            record.request_id = self.default
+        if record.__dict__.get("request_id") is None:  # (one given with extra= stays)
+            rid = _request_id.get()
+            record.request_id = self.default if rid is None else rid
         return True

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from .. import _core
 from .._http.body import ClientDisconnect
@@ -258,20 +260,23 @@ class RequestCycle:
 def log_access(client: Any, method: str, path: str, query: bytes, minor: int, status: int) -> None:
     """One access-log line, as uvicorn writes it; its parts are also the record's attributes
     (`client`, `method`, `path`, `query`, `http_version`, `status`), for a structured
-    formatter (FasterAPI.logger.JSONFormatter)."""
+    formatter (FasterAPI.logger.JSONFormatter). The path and the query are written
+    percent-encoded (`log_path`, `log_query`), so no request can put a line break, a
+    terminal escape or a quote in the line."""
     if not access_logger.isEnabledFor(logging.INFO):
         return
     address = client_text(client)
-    query_text = query.decode("latin-1")
+    path_text = log_path(path)
+    query_text = log_query(query)
     fields = {
         "client": address,
         "method": method,
-        "path": path,
+        "path": path_text,
         "query": query_text,
         "http_version": f"1.{minor}",
         "status": status,
     }
-    target = path + ("?" + query_text if query_text else "")
+    target = path_text + ("?" + query_text if query_text else "")
     access_logger.info(
         '%s - "%s %s HTTP/1.%d" %d', address, method, target, minor, status, extra=fields
     )
@@ -284,7 +289,41 @@ def log_websocket(client: Any, path: str, query: bytes, status: int) -> None:
 
 
 def _target(path: str, query: bytes) -> str:
-    return path + ("?" + query.decode("latin-1") if query else "")
+    query_text = log_query(query)
+    return log_path(path) + ("?" + query_text if query_text else "")
+
+
+#: What `log_path` writes as it is: the printable ASCII characters a browser (or httpx) does
+#: not percent-encode in a path (WHATWG URL's path percent-encode set), but "%" (a decoded
+#: path's "%" was sent as "%25").
+_PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"#%<>?`{}')
+_PLAIN_PATH = re.compile(f"[{re.escape(_PATH_SAFE)}]*")
+#: A query byte `log_query` percent-encodes: not printable ASCII, or '"'.
+_QUERY_UNSAFE = re.compile(rb"[^\x21\x23-\x7e]")
+
+
+def log_path(path: str) -> str:
+    """A (decoded) request path as the access log writes it: percent-encoded again as a
+    browser sends it, so as uvicorn logs the path such a client sent (its raw path, a '"'
+    written %22); a line break, an escape or any other control character, a space, a quote,
+    a non-ASCII character (as UTF-8) and "%" are written %XX."""
+    if _PLAIN_PATH.fullmatch(path):  # (most paths: no copy)
+        return path
+    return quote(path, safe=_PATH_SAFE, errors="backslashreplace")
+
+
+def log_query(query: bytes) -> str:
+    """A query string as the access log writes it: as it was sent (as uvicorn logs it), but
+    a byte that is not printable ASCII, or a '"', written %XX."""
+    if not query:
+        return ""
+    if _QUERY_UNSAFE.search(query) is not None:
+        query = _QUERY_UNSAFE.sub(_percent_encoded, query)
+    return query.decode("ascii")
+
+
+def _percent_encoded(match: re.Match[bytes]) -> bytes:
+    return b"%%%02X" % match[0][0]
 
 
 def framing_headers(headers: Any) -> tuple[int | None, bytes | None]:
