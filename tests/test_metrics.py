@@ -12,19 +12,20 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import prometheus_client.values
 import pytest
-from FasterAPI import Depends, FastAPI, Header, HTTPException
+from FasterAPI import BackgroundTasks, Depends, FastAPI, Header, HTTPException, WebSocket
 from FasterAPI.contrib.prometheus import (
     PrometheusMiddleware,
     metrics_route,
     render_metrics,
     route_template,
 )
-from FasterAPI.responses import PlainTextResponse
+from FasterAPI.responses import PlainTextResponse, StreamingResponse
 from FasterAPI.server.supervisor import forget_metrics
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
@@ -156,10 +157,23 @@ def test_the_histogram_times_each_request(make_client):
 
 
 def test_the_in_progress_gauge_counts_requests_being_answered(make_client):
+    """Up while the app's call lasts: its handler, its response, its background tasks."""
     registry = CollectorRegistry()
-    client = make_client(make_app(registry))
+    app = make_app(registry)
+    seen = []
+
+    @app.get("/background")
+    async def background(tasks: BackgroundTasks):
+        tasks.add_task(
+            lambda: seen.append(registry.get_sample_value(IN_PROGRESS, {"method": "GET"}))
+        )
+        return {}
+
+    client = make_client(app)
     assert client.get("/in-progress").json() == 1.0
     assert client.get("/in-progress").json() == 1.0
+    assert client.get("/background").json() == {}
+    assert seen == [1.0]
     assert value(scrape(client), IN_PROGRESS, method="GET") == 0
 
 
@@ -334,13 +348,87 @@ def test_a_dead_worker_s_gauge_is_dropped_with_the_lower_case_variable(tmp_path,
     assert not gauge.exists()
 
 
-def test_the_native_server_keeps_its_native_path():
+def test_the_native_server_sends_the_app_through_the_asgi_stack():
+    """PrometheusMiddleware is pure ASGI: on the native server every request goes through the
+    middleware stack (cheaper than the native path through an http middleware; see
+    docs/observability.md), and `fasterapi run --log-level debug` says so."""
     from FasterAPI.server.native import route_paths
 
     app = make_app(CollectorRegistry())
     paths = {path.path: path for path in route_paths(app)}
-    assert paths["/items/{item_id}"].native
-    assert paths["/items/{item_id}"].http_middleware == ("dispatch",)
+    route = paths["/items/{item_id}"]
+    assert not route.native and route.http_middleware == ()
+    assert str(route) == (
+        "GET /items/{item_id}: ASGI path: the app has middleware (PrometheusMiddleware), "
+        "which every request goes through"
+    )
+
+
+def test_websockets_and_the_lifespan_pass_through_uncounted(make_client):
+    registry = CollectorRegistry()
+    started = []
+
+    @asynccontextmanager
+    async def lifespan(app):
+        started.append(True)
+        yield {"greeting": "hello"}
+
+    app = FastAPI(lifespan=lifespan)
+    app.add_middleware(PrometheusMiddleware, registry=registry)
+    metrics_route(app, registry=registry)
+
+    @app.websocket("/ws")
+    async def echo(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text(websocket.state.greeting + " " + await websocket.receive_text())
+        await websocket.close()
+
+    client = make_client(app)
+    assert started == [True]
+    with client.websocket_connect("/ws") as websocket:
+        websocket.send_text("there")
+        assert websocket.receive_text() == "hello there"
+    samples = scrape(client)
+    assert request_counts(samples) == {}
+    assert [labels for (name, labels) in samples if name == IN_PROGRESS] == []
+
+
+def test_the_status_is_the_one_sent_when_the_response_starts(make_client):
+    """A streamed response that fails once it has started counts as the status it sent, once;
+    its time is the time to its first byte."""
+    registry = CollectorRegistry()
+    app = make_app(registry, buckets=[0.1, 1.0])
+
+    @app.get("/stream")
+    async def stream():
+        async def chunks():
+            yield b"first"
+            await asyncio.sleep(0.15)
+            yield b"second"
+
+        return StreamingResponse(chunks(), status_code=201)
+
+    @app.get("/stream-fails")
+    async def stream_fails():
+        async def chunks():
+            yield b"first"
+            raise RuntimeError("mid-stream")
+
+        return StreamingResponse(chunks())
+
+    client = make_client(app, raise_server_exceptions=False)
+    assert client.get("/stream").content == b"firstsecond"
+    try:
+        client.get("/stream-fails")
+    except httpx.TransportError:
+        pass  # (the native server cuts the connection: the body cannot be finished)
+    samples = scrape(client)
+    assert request_counts(samples) == {
+        ("GET", "/stream", "201"): 1,
+        ("GET", "/stream-fails", "200"): 1,
+    }
+    assert value(samples, DURATION + "_bucket", le="0.1", method="GET", route="/stream") == 1
+    assert value(samples, IN_PROGRESS, method="GET") == 0
 
 
 def test_two_apps_on_one_registry_share_the_metrics():

@@ -19,9 +19,10 @@ app mounted under a prefix as `<prefix>/{path}`, and a method that HTTP does not
 Recording never fails a request: an error of prometheus-client's (its multiprocess directory
 removed, say) is logged once on `fasterapi.error` and the request answered as if unmeasured.
 
-The middleware is a BaseHTTPMiddleware that only brings its `dispatch`: on `fasterapi run`
-the native server calls it around its native routes itself (FasterAPI.server.chain), so an app
-keeps its native path. Under `fasterapi run --workers N`, with `PROMETHEUS_MULTIPROC_DIR` set
+The middleware is a pure-ASGI one (it watches `send` for `http.response.start`): on `fasterapi
+run` an app with it takes the ASGI path, which costs less than the native path through an http
+middleware (docs/observability.md has the figures). WebSocket and lifespan calls pass through it
+uncounted. Under `fasterapi run --workers N`, with `PROMETHEUS_MULTIPROC_DIR` set
 (an empty directory, made before the server starts), prometheus-client keeps each worker's
 values in that directory and `/metrics` adds up every worker's (its multiprocess mode).
 """
@@ -37,7 +38,6 @@ from numbers import Real
 from time import perf_counter
 from typing import Any
 
-from ..middleware.base import BaseHTTPMiddleware, CallNext
 from ..requests import Request
 from ..responses import Response
 
@@ -218,7 +218,7 @@ def _forget_at_exit(directory: str) -> None:
         atexit.register(_multiprocess.mark_process_dead, pid, directory)
 
 
-class PrometheusMiddleware(BaseHTTPMiddleware):
+class PrometheusMiddleware:
     """Counts and times every HTTP request by method, route template and status (see the
     module's docstring). `registry`: prometheus-client's (its global REGISTRY by default);
     `prefix`: the metrics' namespace; `buckets`: the duration histogram's, in seconds;
@@ -233,7 +233,7 @@ class PrometheusMiddleware(BaseHTTPMiddleware):
         buckets: Sequence[float] = DEFAULT_BUCKETS,
         exclude: Iterable[str] = ("/metrics",),
     ) -> None:
-        super().__init__(app)
+        self.app = app
         prometheus = _require_prometheus("PrometheusMiddleware")
         self.registry = _registry(registry, prometheus)
         self.exclude = _paths(exclude)
@@ -251,23 +251,32 @@ class PrometheusMiddleware(BaseHTTPMiddleware):
         if directory is not None:
             _forget_at_exit(directory)
 
-    async def dispatch(self, request: Request, call_next: CallNext) -> Response:
-        scope = request.scope
-        if scope["path"] in self.exclude:
-            return await call_next(request)
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exclude:
+            await self.app(scope, receive, send)
+            return
         method = method_label(scope["method"])
         in_progress = self._enter(method)
         start = perf_counter()
+        started = False
+
+        async def send_measured(message: dict[str, Any]) -> None:
+            nonlocal started
+            if not started and message["type"] == "http.response.start":
+                # (the app has routed by now: scope["route"] is the route that answers)
+                started = True
+                self._record(scope, method, message.get("status"), perf_counter() - start)
+            await send(message)
+
         try:
-            response = await call_next(request)
-        except Exception:  # answered 500 by the app, outside the middleware
-            self._record(scope, method, 500, perf_counter() - start)
+            await self.app(scope, receive, send_measured)
+        except Exception:  # answered 500 outside the middleware (ServerErrorMiddleware)
+            if not started:
+                self._record(scope, method, 500, perf_counter() - start)
             raise
         finally:
             if in_progress is not None:
                 self._leave(in_progress)
-        self._record(scope, method, response.status_code, perf_counter() - start)
-        return response
 
     def _enter(self, method: str) -> Any:
         """The in-progress gauge of `method` (a label), counted up; None if that failed."""
@@ -287,9 +296,9 @@ class PrometheusMiddleware(BaseHTTPMiddleware):
         except Exception:
             self._recording_failed()
 
-    def _record(self, scope: dict[str, Any], method: str, status: int, seconds: float) -> None:
+    def _record(self, scope: dict[str, Any], method: str, status: Any, seconds: float) -> None:
         try:
-            self.observe(scope, status, seconds, method)
+            self.observe(scope, int(status), seconds, method)
         except Exception:
             self._recording_failed()
 
