@@ -372,7 +372,7 @@ def test_request_id_filter_keeps_an_id_given_with_extra():
 # -- the access log cannot be forged through the request ----------------------------------------
 
 #: Apps answering any path: `plain` by the short path (no middleware) and, under /mounted, by
-#: the ASGI path; `with_id` through the http middleware chain.
+#: the ASGI path; `with_id` through the middleware stack (RequestIDMiddleware is pure ASGI).
 ANY_PATH_APP = """\
 from FasterAPI import FastAPI
 from FasterAPI.middleware.requestid import RequestIDMiddleware

@@ -3,14 +3,17 @@ the client's X-Request-ID when it is sane, else made up; returned on every answe
 the router's 404, a 422, the 500 of an unhandled exception); in `request.state`, in
 `request_id()` while the request is handled, and so on the log records RequestIDFilter sees
 (the handler's, its background task's, and on the native server its access-log line and the
-traceback of its exception); concurrent requests each with their own."""
+traceback of its exception); concurrent requests each with their own; WebSockets and the
+lifespan untouched."""
 
 import asyncio
 import concurrent.futures
 import logging
 import re
 import uuid
+from contextlib import asynccontextmanager
 
+import httpx
 import pytest
 from FasterAPI import BackgroundTasks, FastAPI, HTTPException, Request, WebSocket
 from FasterAPI.middleware.requestid import (
@@ -21,7 +24,7 @@ from FasterAPI.middleware.requestid import (
     new_request_id,
     request_id,
 )
-from FasterAPI.responses import JSONResponse
+from FasterAPI.responses import JSONResponse, StreamingResponse
 from FasterAPI.server.native import route_paths
 from pydantic import BaseModel
 
@@ -86,12 +89,78 @@ def test_a_generated_id_is_returned_and_seen_by_the_handler(make_client):
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
 
 
-def test_a_native_route_keeps_the_native_path_through_the_middleware(make_client):
+def test_it_is_a_pure_asgi_middleware_served_through_the_stack(make_client):
+    """(A pure-ASGI middleware costs the native server less per request than its http
+    middleware chain: docs/logging.md.) Every route then goes through the middleware stack."""
     paths = {p.path: p for p in route_paths(make_app())}
-    assert paths["/plain"].native
-    assert paths["/plain"].http_middleware == ("dispatch",)
+    assert not paths["/plain"].native
+    assert paths["/plain"].http_middleware == ()
     response = make_client(make_app()).get("/plain")
     assert response.json() == {"current": response.headers["x-request-id"]}
+
+
+def test_the_header_replaces_one_the_app_set_and_is_on_a_streamed_answer(make_client):
+    app = make_app()
+
+    @app.get("/own")
+    async def own():
+        return JSONResponse({}, headers={"X-Request-ID": "the-apps", "X-Other": "kept"})
+
+    @app.get("/stream")
+    async def stream():
+        async def chunks():
+            yield b"one,"
+            yield b"two"
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    client = make_client(app)
+    response = client.get("/own", headers={"X-Request-ID": "the-clients"})
+    assert response.headers.get_list("x-request-id") == ["the-clients"]
+    assert response.headers["x-other"] == "kept"
+    streamed = client.get("/stream", headers={"X-Request-ID": "s-1"})
+    assert (streamed.text, streamed.headers["x-request-id"]) == ("one,two", "s-1")
+
+
+def test_an_error_after_the_response_started_is_not_answered_twice(make_client):
+    app = make_app()
+
+    @app.get("/half")
+    async def half():
+        async def chunks():
+            yield b"part"
+            raise RuntimeError("mid-stream")
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    from FasterAPI.testclient import TestClient
+
+    with TestClient(app) as client, pytest.raises(RuntimeError, match="mid-stream"):
+        client.get("/half")
+    with open_client(app, "native") as native:
+        with pytest.raises(httpx.HTTPError):  # (the response is cut short)
+            native.get("/half")
+        assert native.get("/id", headers={"X-Request-ID": "after"}).json()["state"] == "after"
+
+
+def test_the_lifespan_passes_through(make_client):
+    seen: list[object] = []
+
+    @asynccontextmanager
+    async def lifespan(app):
+        seen.append(request_id())
+        yield {"started": True}
+
+    app = FastAPI(lifespan=lifespan)
+    app.add_middleware(RequestIDMiddleware)
+
+    @app.get("/started")
+    async def started(request: Request):
+        return {"started": request.state.started, "id": request.state.request_id}
+
+    response = make_client(app).get("/started", headers={"X-Request-ID": "l-1"})
+    assert response.json() == {"started": True, "id": "l-1"}
+    assert seen == [None]
 
 
 def test_the_clients_id_is_echoed(make_client):

@@ -4,13 +4,14 @@ the 500 of an unhandled exception included), kept in `request.state.request_id`,
 readable anywhere while the request is handled with `request_id()`, which
 `RequestIDFilter` puts on every log record (`record.request_id`).
 
-It is a BaseHTTPMiddleware that only brings its `dispatch`, so the native server runs it
-around its native routes itself (FasterAPI.server.chain), without the ASGI stack. WebSocket
-connections pass through it untouched.
+It is a pure-ASGI middleware (it wraps `send` to add the header): on the native server that
+costs less per request than a BaseHTTPMiddleware run by the server's http middleware chain
+(FasterAPI.server.chain; figures in docs/logging.md). WebSocket connections and the lifespan
+pass through it untouched.
 
 The ID lives in a context variable set in the request's own context (each request is served
 in a task, or a copy of a context, of its own, by every server and by TestClient): it is
-left set after `dispatch` returns, so that what the server logs once the response goes out
+left set after the middleware returns, so that what the server logs once the response goes out
 (its access-log line, the traceback of an unhandled exception) carries it too, and the
 request's background tasks and dependency exits, which run in a copy of that context, see it.
 """
@@ -24,9 +25,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..requests import Request
-from ..responses import Response
-from .base import BaseHTTPMiddleware, CallNext
 from .errors import ServerErrorMiddleware
 
 #: The longest client-given ID `is_valid_request_id` takes.
@@ -65,7 +63,7 @@ def is_valid_request_id(value: str) -> bool:
     return _VISIBLE_ASCII.fullmatch(value) is not None
 
 
-class RequestIDMiddleware(BaseHTTPMiddleware):
+class RequestIDMiddleware:
     """`RequestIDMiddleware(app, header_name="X-Request-ID", generator=new_request_id,
     validator=is_valid_request_id)`: the client's ID from `header_name` when `validator`
     accepts it, else `generator()`'s; see the module's docstring. Add it last (outermost), so
@@ -84,23 +82,34 @@ class RequestIDMiddleware(BaseHTTPMiddleware):
             raise TypeError(f"validator must be a callable taking a str, got {validator!r}")
         _check_generator(generator)
         _check_validator(validator)
-        super().__init__(app)
+        self.app = app
         self.header_name = header_name
         self.generator = generator
         self.validator = validator
         self._raw_name = header_name.lower().encode("latin-1")
 
-    async def dispatch(self, request: Request, call_next: CallNext) -> Response:
-        scope = request.scope
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":  # (WebSocket, lifespan: untouched)
+            return await self.app(scope, receive, send)
         rid = self.request_id_of(scope["headers"])
         _request_id.set(rid)  # (left set: see the module's docstring)
         scope.setdefault("state", {})["request_id"] = rid  # request.state.request_id
+        header = (self._raw_name, rid.encode("latin-1"))
+        started = False
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message = _with_header(message, header)
+            await send(message)
+
         try:
-            response = await call_next(request)
-        except Exception as exc:  # nobody handled it: the app's 500, with the ID
-            return _ServerError(exc, self.header_name, rid)
-        response.headers[self.header_name] = rid
-        return response
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if started:
+                raise
+            await _answer_error(scope, receive, send_with_id, exc)  # (raises exc again)
 
     def request_id_of(self, headers: list[tuple[bytes, bytes]]) -> str:
         """The ID of a request with these (ASGI) headers: the client's first `header_name`
@@ -115,6 +124,28 @@ class RequestIDMiddleware(BaseHTTPMiddleware):
         if not isinstance(rid, str) or not rid:
             raise TypeError(f"the request ID generator must return a non-empty str, got {rid!r}")
         return rid
+
+
+def _with_header(message: dict[str, Any], header: tuple[bytes, bytes]) -> dict[str, Any]:
+    """An `http.response.start` message with `header` in place of any of the same name."""
+    name = header[0]
+    headers = [h for h in message.get("headers", ()) if h[0].lower() != name]
+    headers.append(header)
+    return {**message, "headers": headers}
+
+
+async def _answer_error(scope: dict[str, Any], receive: Any, send: Any, exc: Exception) -> None:
+    """Answers an exception nobody handled, raised before the response started, as the app's
+    ServerErrorMiddleware would (the app's handler for 500 or Exception, or the plain 500),
+    through `send` (which adds the ID header); then raises it again, for the server to log
+    with its traceback (and TestClient to raise). A pure-ASGI middleware sits inside the
+    app's ServerErrorMiddleware, whose own 500 would not pass through `send`. Outside a
+    FasterAPI app's stack the exception just goes on up."""
+    errors = getattr(scope.get("app"), "_built_stack", None)
+    if not isinstance(errors, ServerErrorMiddleware):
+        raise exc
+    await errors._answer(scope, receive, send, exc)
+    raise exc  # (as _answer has done already)
 
 
 def _check_generator(generator: Any) -> None:
@@ -142,32 +173,6 @@ def _check_validator(validator: Any) -> None:
         validator("0" * 32)
     except TypeError as exc:
         raise TypeError(f"validator must be callable with one str: {exc}") from exc
-
-
-class _ServerError(Response):
-    """What `dispatch` returns for an exception nobody handled: when sent, the app's answer to
-    it (its ServerErrorMiddleware's: the app's handler for 500 or Exception, or the plain 500)
-    with the ID header added; then the exception is raised again, for the server to log with
-    its traceback (and TestClient to raise), as the app's ServerErrorMiddleware does."""
-
-    def __init__(self, exc: Exception, header_name: str, rid: str) -> None:
-        super().__init__(status_code=500)
-        self.exc = exc
-        self.header = (header_name.lower().encode("latin-1"), rid.encode("latin-1"))
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        errors = getattr(scope.get("app"), "_built_stack", None)
-        if not isinstance(errors, ServerErrorMiddleware):  # (not a FasterAPI app's stack)
-            raise self.exc
-        header = self.header
-
-        async def send_with_id(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0].lower() != header[0]]
-                message = {**message, "headers": [*headers, header]}
-            await send(message)
-
-        await errors._answer(scope, receive, send_with_id, self.exc)  # (raises self.exc)
 
 
 class RequestIDFilter(logging.Filter):
