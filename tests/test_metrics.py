@@ -594,3 +594,42 @@ def test_a_killed_worker_s_live_gauge_is_dropped_when_it_is_restarted(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=40)
+
+
+@pytest.mark.parametrize("with_request_id", [False, True])
+def test_an_exception_is_counted_with_the_status_the_apps_handler_answered(
+    make_client, with_request_id
+):
+    """An unhandled exception answered by the app's own handler (here a 503): counted with
+    that status, not a 500, whether the metrics are the outer middleware or not."""
+    from FasterAPI.middleware.requestid import RequestIDMiddleware
+    from FasterAPI.responses import JSONResponse
+
+    registry = CollectorRegistry()
+    app = make_app(registry)
+    if with_request_id:  # (added last: the outer one)
+        app.add_middleware(RequestIDMiddleware)
+
+    @app.exception_handler(Exception)
+    async def unavailable(request, exc):
+        return JSONResponse({"detail": "try later"}, status_code=503)
+
+    client = make_client(app, raise_server_exceptions=False)
+    response = client.get("/boom")
+    assert response.status_code == 503
+    assert ("x-request-id" in response.headers) is with_request_id
+    assert request_counts(scrape(client)) == {("GET", "/boom", "503"): 1}
+
+
+def test_the_metrics_route_is_not_counted_under_a_root_path():
+    """The native server's scope path has the root path in front (as ASGI says): `exclude`
+    names the app's own paths."""
+    from tests.support.doors import native_app_server
+
+    registry = CollectorRegistry()
+    with native_app_server(make_app(registry), root_path="/api") as server:
+        base = f"http://127.0.0.1:{server.port}"
+        assert httpx.get(f"{base}/items/1", timeout=10).status_code == 200
+        httpx.get(f"{base}/metrics", timeout=10)
+        samples = parse(httpx.get(f"{base}/metrics", timeout=10).text)
+    assert request_counts(samples) == {("GET", "/items/{item_id}", "200"): 1}

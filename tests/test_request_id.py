@@ -419,3 +419,13 @@ def test_the_header_is_found_whatever_case_the_client_wrote(make_client):
 def test_unknown_options_are_refused():
     with pytest.raises(TypeError):
         RequestIDMiddleware(None, header="X-Id")  # type: ignore[call-arg]
+
+
+def test_a_validator_that_raises_refuses_the_id(make_client):
+    """A validator that parses the ID (uuid.UUID) raises on a bad one: a new ID, not a 500."""
+    client = make_client(make_app(validator=lambda value: uuid.UUID(value).version == 4))
+    taken = str(uuid.uuid4())
+    assert client.get("/plain", headers={"X-Request-ID": taken}).headers["x-request-id"] == taken
+    response = client.get("/plain", headers={"X-Request-ID": "not-a-uuid"})
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] not in ("not-a-uuid", taken)

@@ -38,6 +38,7 @@ from numbers import Real
 from time import perf_counter
 from typing import Any
 
+from ..middleware.errors import answer_unhandled
 from ..requests import Request
 from ..responses import Response
 
@@ -252,7 +253,7 @@ class PrometheusMiddleware:
             _forget_at_exit(directory)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exclude:
+        if scope["type"] != "http" or _app_path(scope) in self.exclude:
             await self.app(scope, receive, send)
             return
         method = method_label(scope["method"])
@@ -270,10 +271,14 @@ class PrometheusMiddleware:
 
         try:
             await self.app(scope, receive, send_measured)
-        except Exception:  # answered 500 outside the middleware (ServerErrorMiddleware)
-            if not started:
-                self._record(scope, method, 500, perf_counter() - start)
-            raise
+        except Exception as exc:
+            if started:
+                raise
+            try:  # answered as the app's ServerErrorMiddleware would: its handler's status
+                await answer_unhandled(scope, receive, send_measured, exc)
+            finally:
+                if not started:  # (outside a FasterAPI stack: a 500 outside the middleware)
+                    self._record(scope, method, 500, perf_counter() - start)
         finally:
             if in_progress is not None:
                 self._leave(in_progress)
@@ -387,3 +392,13 @@ def metrics_route(
         dependencies=dependencies,
     )
     return metrics
+
+
+def _app_path(scope: dict[str, Any]) -> str:
+    """The request's path within the app (the native server's scope path has the root path
+    in front, as ASGI says; `exclude` names paths as the app's routes do)."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :] or "/"
+    return path

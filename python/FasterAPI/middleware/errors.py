@@ -61,3 +61,17 @@ class ServerErrorMiddleware(StarletteServerErrorMiddleware):  # type: ignore[mis
                 response = await response
         await response(scope, receive, send)
         raise exc
+
+
+async def answer_unhandled(scope: dict[str, Any], receive: Any, send: Any, exc: Exception) -> None:
+    """For a pure-ASGI middleware inside the app's ServerErrorMiddleware (whose own answer would
+    not pass through the middleware's `send`): answers an exception nobody handled, raised
+    before the response started, as the app's ServerErrorMiddleware would (the app's handler
+    for 500 or Exception, or the plain 500), through `send`; then raises it again, for the
+    server to log with its traceback (and TestClient to raise). Outside a FasterAPI app's
+    stack the exception just goes on up."""
+    errors = getattr(scope.get("app"), "_built_stack", None)
+    if not isinstance(errors, ServerErrorMiddleware):
+        raise exc
+    await errors._answer(scope, receive, send, exc)
+    raise exc  # (as _answer has done already)

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ServerErrorMiddleware
+from .errors import answer_unhandled
 
 #: The longest client-given ID `is_valid_request_id` takes.
 MAX_LENGTH = 128
@@ -109,7 +109,7 @@ class RequestIDMiddleware:
         except Exception as exc:
             if started:
                 raise
-            await _answer_error(scope, receive, send_with_id, exc)  # (raises exc again)
+            await answer_unhandled(scope, receive, send_with_id, exc)  # (raises exc again)
 
     def request_id_of(self, headers: list[tuple[bytes, bytes]]) -> str:
         """The ID of a request with these (ASGI) headers: the client's first `header_name`
@@ -117,7 +117,11 @@ class RequestIDMiddleware:
         for name, value in headers:  # (ASGI header names are lower-case)
             if name == self._raw_name:
                 given = value.decode("latin-1")
-                if self.validator(given):
+                try:
+                    taken = self.validator(given)
+                except Exception:  # (a validator parsing the ID, uuid.UUID say: not one)
+                    taken = False
+                if taken:
                     return given
                 break
         rid = self.generator()
@@ -132,20 +136,6 @@ def _with_header(message: dict[str, Any], header: tuple[bytes, bytes]) -> dict[s
     headers = [h for h in message.get("headers", ()) if h[0].lower() != name]
     headers.append(header)
     return {**message, "headers": headers}
-
-
-async def _answer_error(scope: dict[str, Any], receive: Any, send: Any, exc: Exception) -> None:
-    """Answers an exception nobody handled, raised before the response started, as the app's
-    ServerErrorMiddleware would (the app's handler for 500 or Exception, or the plain 500),
-    through `send` (which adds the ID header); then raises it again, for the server to log
-    with its traceback (and TestClient to raise). A pure-ASGI middleware sits inside the
-    app's ServerErrorMiddleware, whose own 500 would not pass through `send`. Outside a
-    FasterAPI app's stack the exception just goes on up."""
-    errors = getattr(scope.get("app"), "_built_stack", None)
-    if not isinstance(errors, ServerErrorMiddleware):
-        raise exc
-    await errors._answer(scope, receive, send, exc)
-    raise exc  # (as _answer has done already)
 
 
 def _check_generator(generator: Any) -> None:
