@@ -33,7 +33,6 @@ cache is never the cause of an error answer.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import inspect
@@ -51,6 +50,7 @@ from ..concurrency import run_in_threadpool
 from ..requests import Request
 from ..responses import RESPONSE_TYPES, JSONResponse, Response, injected_response
 from ..security.base import SecurityBase
+from ._redis import LoopClient
 
 _logger = logging.getLogger("fasterapi.error")
 #: Why a route is not cached (once per route, at debug level).
@@ -331,39 +331,13 @@ class RedisBackend:
         prefix: str = "fasterapi:cache:",
         timeout: float = 1.0,
     ) -> None:
-        if (url is None) == (client is None):
-            raise ValueError("RedisBackend takes a url or a client, one of them")
-        if url is not None:
-            try:
-                import redis.asyncio  # noqa: F401
-            except ImportError:
-                raise RuntimeError(
-                    "RedisBackend needs the redis package: pip install 'redis>=5'"
-                ) from None
+        self._redis = LoopClient(url, client, timeout, (_GET, _SET, _INVALIDATE))
         self.url = url
         self.timeout = timeout
         self.prefix = prefix
-        #: The client, its three scripts, and the loop it was made for (None: the given client).
-        self._client: tuple[Any, tuple[Any, Any, Any], Any] | None = None
-        if client is not None:
-            self._client = (client, self._register(client), None)
 
-    @staticmethod
-    def _register(client: Any) -> tuple[Any, Any, Any]:
-        return tuple(client.register_script(script) for script in (_GET, _SET, _INVALIDATE))  # type: ignore[return-value]
-
-    def _scripts(self) -> tuple[Any, Any, Any]:
-        loop = asyncio.get_running_loop()
-        made = self._client
-        if made is None or (made[2] is not None and made[2] is not loop):
-            import redis.asyncio
-
-            assert self.url is not None  # (no url: the client given, made for any loop)
-            client = redis.asyncio.Redis.from_url(
-                self.url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout
-            )
-            made = self._client = (client, self._register(client), loop)
-        return made[1]
+    def _scripts(self) -> tuple[Any, ...]:
+        return self._redis.scripts()
 
     def _generation_keys(self, indexes: Sequence[str]) -> list[str]:
         return [self.prefix + "g:" + index for index in indexes]
@@ -391,9 +365,7 @@ class RedisBackend:
         await self._scripts()[2](keys=keys, args=[round(REMEMBER * 1000)])
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client[0].aclose()
-            self._client = None
+        await self._redis.aclose()
 
 
 class CachedResponse(Response):

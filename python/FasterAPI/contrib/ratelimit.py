@@ -16,7 +16,6 @@ clock, so that every worker and instance sharing the Redis shares each client's 
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import math
@@ -29,6 +28,7 @@ from typing import Any, NamedTuple
 from ..exceptions import HTTPException
 from ..requests import Request
 from ..responses import Response
+from ._redis import LoopClient
 
 _PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 _logger = logging.getLogger("fasterapi.error")
@@ -114,45 +114,18 @@ class RedisBackend:
         prefix: str = "fasterapi:rl:",
         timeout: float = 1.0,
     ) -> None:
-        if (url is None) == (client is None):
-            raise ValueError("RedisBackend takes a url or a client, one of them")
-        if url is not None:
-            try:
-                import redis.asyncio  # noqa: F401
-            except ImportError:
-                raise RuntimeError(
-                    "RedisBackend needs the redis package: pip install 'redis>=5'"
-                ) from None
+        self._redis = LoopClient(url, client, timeout, (_LUA,))
         self.url = url
         self.timeout = timeout
         self.prefix = prefix
-        #: The client, its script, and the loop it was made for (None: the given client).
-        self._client: tuple[Any, Any, Any] | None = None
-        if client is not None:
-            self._client = (client, client.register_script(_LUA), None)
-
-    def _script(self) -> Any:
-        loop = asyncio.get_running_loop()
-        made = self._client
-        if made is None or (made[2] is not None and made[2] is not loop):
-            import redis.asyncio
-
-            assert self.url is not None  # (no url: the client given, made for any loop)
-            client = redis.asyncio.Redis.from_url(
-                self.url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout
-            )
-            made = self._client = (client, client.register_script(_LUA), loop)
-        return made[1]
 
     async def hit(self, key: str, capacity: int, rate: float) -> Bucket:
-        script = self._script()
+        script = self._redis.scripts()[0]
         allowed, tokens = await script(keys=[self.prefix + key], args=[capacity, rate])
         return Bucket(bool(int(allowed)), float(tokens))
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client[0].aclose()
-            self._client = None
+        await self._redis.aclose()
 
 
 def client_ip(request: Request) -> str:
