@@ -12,7 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -514,7 +514,10 @@ def wait_until_serving(port: int, proc: subprocess.Popen, log: Path) -> None:
             time.sleep(0.05)
 
 
-def test_metrics_add_up_every_worker_in_multiprocess_mode(tmp_path):
+@contextmanager
+def two_workers(tmp_path: Path):
+    """`fasterapi run --workers 2` of WORKERS_APP with PROMETHEUS_MULTIPROC_DIR set: its port
+    and the metrics directory; stopped (SIGTERM) when the block ends."""
     (tmp_path / "workers_app.py").write_text(WORKERS_APP)
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
@@ -532,6 +535,14 @@ def test_metrics_add_up_every_worker_in_multiprocess_mode(tmp_path):
         )
     try:
         wait_until_serving(port, proc, log)
+        yield port, metrics_dir, log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=40)
+
+
+def test_metrics_add_up_every_worker_in_multiprocess_mode(tmp_path):
+    with two_workers(tmp_path) as (port, metrics_dir, _log):
         pids: dict[int, int] = {}
         deadline = time.monotonic() + 30
         sent = 0
@@ -542,9 +553,7 @@ def test_metrics_add_up_every_worker_in_multiprocess_mode(tmp_path):
             sent += 1
         assert len(pids) == 2, f"one worker answered all {sent} requests"
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    finally:
-        proc.terminate()
-        proc.wait(timeout=40)
+
     samples = parse(text)
     assert request_counts(samples) == {("GET", "/items/{item_id}", "200"): sent}
     assert value(samples, DURATION + "_count", method="GET", route="/items/{item_id}") == sent
@@ -566,23 +575,7 @@ def test_render_metrics_reads_the_multiprocess_directory(tmp_path, monkeypatch):
 def test_a_killed_worker_s_live_gauge_is_dropped_when_it_is_restarted(tmp_path):
     """A worker killed outright cannot remove its in-progress gauge file: the supervisor does,
     as it restarts the worker."""
-    (tmp_path / "workers_app.py").write_text(WORKERS_APP)
-    metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    port = free_port()
-    log = tmp_path / "server.log"
-    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), PYTHONPATH=str(ROOT))
-    fasterapi = [sys.executable, "-m", "FasterAPI", "run", str(tmp_path / "workers_app.py")]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [*fasterapi, "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_serving(port, proc, log)
+    with two_workers(tmp_path) as (port, metrics_dir, log):
         pid = httpx.get(f"http://127.0.0.1:{port}/items/1", timeout=10).json()["pid"]
         gauge = metrics_dir / f"gauge_livesum_{pid}.db"
         assert gauge.exists()
@@ -591,9 +584,6 @@ def test_a_killed_worker_s_live_gauge_is_dropped_when_it_is_restarted(tmp_path):
         while gauge.exists():
             assert time.monotonic() < deadline, f"{gauge.name} is still there:\n{log.read_text()}"
             time.sleep(0.05)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=40)
 
 
 @pytest.mark.parametrize("with_request_id", [False, True])
