@@ -7,7 +7,8 @@ the command down to one request:
 - `cli`: the `fasterapi run` / `fasterapi dev` command, and `run` (`FasterAPI.run(app)`);
 - `discovery`: finding the app from an import string or a file, as fastapi-cli does;
 - `supervisor`: worker processes sharing the port, restarts, `--reload`;
-- `serving`: one process's server (`serve`, `Config`), signals and the app's lifespan;
+- `serving`: one process's server (`serve`, `Config`), where it listens (host:port, `--uds`,
+  `--fd`), TLS (`--ssl-*`), the trusted proxies, signals and the app's lifespan;
 - `protocol`: one connection (`HttpProtocol`), flow control and timeouts;
 - `native`: a request to a FasterAPI route, served without an ASGI scope (`NativeCycle`);
 - `cycle`: a request served through ASGI (`RequestCycle`), and the access log;

@@ -14,6 +14,9 @@ import dataclasses
 import errno
 import logging
 import os
+import socket
+import ssl
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -96,6 +99,22 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
     parser.add_argument("--host", default=host, help=f"address to bind (default: {host})")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
     parser.add_argument(
+        "--uds", metavar="PATH", help="listen on this Unix socket instead of host:port"
+    )
+    parser.add_argument(
+        "--fd",
+        type=int,
+        metavar="N",
+        help="serve on this inherited file descriptor, a listening socket, instead of host:port",
+    )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=2048,
+        metavar="N",
+        help="connections the listen queue may hold (default: 2048)",
+    )
+    parser.add_argument(
         "--reload",
         action=on_off,
         default=reload,
@@ -172,6 +191,36 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
         metavar="SECONDS",
         help="drop a pinged WebSocket that sends nothing back for this long (default: 20)",
     )
+    add_ssl_options(parser)
+
+
+def add_ssl_options(parser: argparse.ArgumentParser) -> None:
+    """uvicorn's --ssl-* options: TLS is on when --ssl-certfile is given."""
+    parser.add_argument("--ssl-keyfile", metavar="PATH", help="the TLS key (PEM)")
+    parser.add_argument(
+        "--ssl-certfile",
+        metavar="PATH",
+        help="the TLS certificate, or chain, in PEM (with the key, unless --ssl-keyfile); "
+        "serves HTTPS",
+    )
+    parser.add_argument(
+        "--ssl-keyfile-password", metavar="PASSWORD", help="the password of an encrypted key"
+    )
+    parser.add_argument(
+        "--ssl-cert-reqs",
+        type=int,
+        default=int(ssl.CERT_NONE),
+        metavar="N",
+        help="client certificates: 0 not asked for, 1 optional, 2 required (default: 0)",
+    )
+    parser.add_argument(
+        "--ssl-ca-certs",
+        metavar="PATH",
+        help="CA certificates (PEM) client certificates must chain to",
+    )
+    parser.add_argument(
+        "--ssl-ciphers", default="TLSv1", help="OpenSSL cipher list (default: TLSv1)"
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> serving.Config:
@@ -192,6 +241,15 @@ def config_from_args(args: argparse.Namespace) -> serving.Config:
         ws_max_size=args.ws_max_size,
         ws_ping_interval=args.ws_ping_interval,
         ws_ping_timeout=args.ws_ping_timeout,
+        ssl_keyfile=args.ssl_keyfile,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile_password=args.ssl_keyfile_password,
+        ssl_cert_reqs=args.ssl_cert_reqs,
+        ssl_ca_certs=args.ssl_ca_certs,
+        ssl_ciphers=args.ssl_ciphers,
+        uds=args.uds,
+        fd=args.fd,
+        backlog=args.backlog,
     )
 
 
@@ -224,6 +282,51 @@ def check_options(
         value = getattr(config, name)
         if value is not None and value <= 0:
             raise UsageError(f"{spell(name)} must be positive, got {value}")
+    check_socket_options(config, spell)
+    check_ssl_options(config, spell)
+
+
+def check_socket_options(config: serving.Config, spell: Callable[[str], str]) -> None:
+    if config.backlog < 1:
+        raise UsageError(f"{spell('backlog')} must be at least 1, got {config.backlog}")
+    if config.uds is not None and config.fd is not None:
+        raise UsageError(f"{spell('uds')} and {spell('fd')} cannot be used together")
+    if config.uds is not None and not hasattr(socket, "AF_UNIX"):
+        raise UsageError(f"{spell('uds')}: this platform has no Unix sockets")
+    if config.fd is not None:
+        if config.fd < 0:
+            raise UsageError(f"{spell('fd')} must not be negative, got {config.fd}")
+        try:
+            kind = os.fstat(config.fd).st_mode
+        except OSError:
+            raise UsageError(f"{spell('fd')}: file descriptor {config.fd} is not open") from None
+        if not stat.S_ISSOCK(kind):
+            raise UsageError(f"{spell('fd')}: file descriptor {config.fd} is not a socket")
+
+
+def check_ssl_options(config: serving.Config, spell: Callable[[str], str]) -> None:
+    """TLS options that cannot work: one without --ssl-certfile, a file that cannot be read,
+    a wrong key password... (by making the context once, as each server process will)."""
+    if config.ssl_certfile is None:
+        given = [name for name, default in SSL_DEFAULTS.items() if getattr(config, name) != default]
+        if given:
+            raise UsageError(
+                f"{', '.join(spell(name) for name in given)} needs {spell('ssl_certfile')} "
+                "(TLS is served when a certificate is given)"
+            )
+        return
+    try:
+        serving.ssl_context(config)
+    except serving.TLSSettingError as error:
+        raise UsageError(f"{spell(error.field)}: {error.reason}") from None
+
+
+#: The TLS settings besides ssl_certfile, with their defaults (unset without a certificate).
+SSL_DEFAULTS = {
+    field.name: field.default
+    for field in dataclasses.fields(serving.Config)
+    if field.name.startswith("ssl_") and field.name != "ssl_certfile"
+}
 
 
 def cli_spelling(name: str) -> str:
@@ -234,8 +337,11 @@ def cli_spelling(name: str) -> str:
 
 
 def base_url(config: serving.Config) -> str:
+    """The URL the start-up line shows: http(s)://host:port, or where the socket is."""
+    if config.uds is not None or config.fd is not None:
+        return f"{config.scheme} on {serving.listen_address(config)}"
     host = f"[{config.host}]" if ":" in config.host else config.host
-    return f"http://{host}:{config.port}"
+    return f"{config.scheme}://{host}:{config.port}"
 
 
 def serve_app(
@@ -253,7 +359,10 @@ def serve_app(
     `source` (how child processes import the app) is needed for workers and reload.
     """
     url = base_url(config)
-    logger.info("FasterAPI serving %s on %s (docs at %s/docs)", label, url, url)
+    if "://" in url:
+        logger.info("FasterAPI serving %s on %s (docs at %s/docs)", label, url, url)
+    else:
+        logger.info("FasterAPI serving %s, %s", label, url)
     if reload or workers > 1:
         if source is None:
             raise UsageError("workers and reload need the app as an import string")
@@ -266,7 +375,7 @@ def serve_app(
     except OSError as exc:
         if exc.errno not in BIND_ERRNOS:
             raise
-        logger.error("Could not bind to %s:%s: %s", config.host, config.port, exc.strerror)
+        logger.error("Could not bind to %s: %s", serving.listen_address(config), exc.strerror)
         return 1
 
 

@@ -21,7 +21,7 @@ from .native import HostTask, NativeCycle
 from .websocket import WebSocketCycle, websocket_scope
 
 if TYPE_CHECKING:
-    from .serving import ServerState
+    from .serving import ServerState, TrustedProxies
 
 
 #: Unread request bytes (a body the app has not read, or pipelined requests waiting) above
@@ -49,6 +49,7 @@ class HttpProtocol(asyncio.Protocol):
         self.cycle: RequestCycle | NativeCycle | WebSocketCycle | None = None
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
+        self.behind_proxy = False
         #: When (loop time) `on_deadline` fires; the server's ticker checks it (ServerState.tick),
         #: which costs far less per request than a call_later timer.
         self.deadline: float | None = None
@@ -80,6 +81,8 @@ class HttpProtocol(asyncio.Protocol):
         self.state.connections.add(self)
         self.server = _address(transport.get_extra_info("sockname"))
         self.client = _address(transport.get_extra_info("peername"))
+        #: Whether the peer is a proxy whose X-Forwarded-* headers are believed.
+        self.behind_proxy = self.config.proxy_headers and self.state.trusts(self.client)
         if self.state.short_path and not self.state.shutting_down:
             self.short = _core.ShortPath(
                 self,
@@ -354,9 +357,11 @@ class HttpProtocol(asyncio.Protocol):
 
     def _scheme(self, event: _core.RouteEvent) -> str:
         """The scheme a request came by, as its ASGI scope would say (`connection_scope`)."""
-        if self.config.proxy_headers and self.state.trusts(self.client):
-            return _forwarded(event.request.head_event().headers, self.client, "http")[1]
-        return "http"
+        state = self.state
+        if self.behind_proxy:
+            headers = event.request.head_event().headers
+            return _forwarded(headers, self.client, state.scheme, state.proxies)[1]
+        return state.scheme
 
     def _run(self, call: Any) -> asyncio.Task[None]:
         """Runs a request's (or a WebSocket's) ASGI call in a task with a context of its own,
@@ -393,9 +398,9 @@ class HttpProtocol(asyncio.Protocol):
         state = self.state
         config = self.config
         headers = head.headers
-        client, scheme = self.client, "http"
-        if config.proxy_headers and state.trusts(client):
-            client, scheme = _forwarded(headers, client, scheme)
+        client, scheme = self.client, state.scheme  # https over TLS
+        if self.behind_proxy:
+            client, scheme = _forwarded(headers, client, scheme, state.proxies)
         if kind == "websocket":
             scheme = "wss" if scheme == "https" else "ws"
         return {
@@ -561,15 +566,17 @@ def _address(value: Any) -> tuple[str, int] | None:
     return None
 
 
-def _forwarded(headers: Any, client: Any, scheme: str) -> tuple[Any, str]:
-    """Client address and scheme from X-Forwarded-For / X-Forwarded-Proto, as uvicorn reads them."""
+def _forwarded(headers: Any, client: Any, scheme: str, proxies: TrustedProxies) -> tuple[Any, str]:
+    """Client address and scheme from X-Forwarded-For / X-Forwarded-Proto, as uvicorn reads them
+    (the last header of each name counts): the client is the first X-Forwarded-For host from
+    the right that is not a trusted proxy (TrustedProxies.client_host), with port 0."""
     for name, value in headers:
         if name == b"x-forwarded-proto":
             proto = value.decode("latin-1").split(",")[-1].strip().lower()
             if proto in ("http", "https", "ws", "wss"):
                 scheme = "https" if proto in ("https", "wss") else "http"
         elif name == b"x-forwarded-for":
-            host = value.decode("latin-1").split(",")[-1].strip()
+            host = proxies.client_host(value.decode("latin-1"))
             if host:
                 client = (host, 0)
     return client, scheme

@@ -2,8 +2,10 @@
 and `FasterAPI.run(app)` start (`serve`), its settings (`Config`) and the app's lifespan.
 
 Bytes are parsed and framed in Rust (FasterAPI._core.HttpParser); the asyncio loop (uvloop when
-installed) owns the sockets. One process serves on one thread; more cores come from `--workers`,
-processes sharing the port with SO_REUSEPORT (see FasterAPI.server.supervisor).
+installed) owns the sockets, and TLS when `--ssl-certfile` is given (`ssl_context`). One process
+serves on one thread; more cores come from `--workers`, processes sharing the port with
+SO_REUSEPORT (see FasterAPI.server.supervisor). Besides host:port, a server listens on a Unix
+socket (`--uds`) or on a socket it inherited (`--fd`): `listen_socket`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import ipaddress
 import logging
+import os
 import signal
 import socket
+import ssl
+import stat
+import sys
 from typing import Any
 
 from .chain import HttpChain
@@ -24,6 +31,9 @@ from .protocol import HttpProtocol
 logger = logging.getLogger("fasterapi.error")
 #: How often connection timeouts are checked, in seconds: they fire up to this much late.
 TICK = 0.1
+#: What a Unix socket's file is made readable and writable by (uvicorn's): everyone; the
+#: directory it is in is what restricts who may connect.
+UDS_PERMISSIONS = 0o666
 
 
 @dataclasses.dataclass
@@ -51,6 +61,168 @@ class Config:
     #: byte back before dropping it (uvicorn's --ws-ping-interval/--ws-ping-timeout).
     ws_ping_interval: float | None = 20.0
     ws_ping_timeout: float | None = 20.0
+    #: TLS, as uvicorn's --ssl-* options: a PEM certificate (chain), its key (if not in the
+    #: certificate file) and the key's password; client certificates (`ssl.CERT_NONE`,
+    #: `CERT_OPTIONAL`, `CERT_REQUIRED`) checked against `ssl_ca_certs`; OpenSSL's cipher list.
+    ssl_keyfile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile_password: str | None = None
+    ssl_cert_reqs: int = int(ssl.CERT_NONE)
+    ssl_ca_certs: str | None = None
+    ssl_ciphers: str = "TLSv1"
+    #: A Unix socket to listen on instead of host:port (uvicorn's --uds).
+    uds: str | None = None
+    #: A listening socket's file descriptor, inherited from the parent, to serve on (--fd).
+    fd: int | None = None
+    #: The listen queue's length (uvicorn's --backlog).
+    backlog: int = 2048
+
+    @property
+    def is_ssl(self) -> bool:
+        return self.ssl_certfile is not None
+
+    @property
+    def scheme(self) -> str:
+        """The scheme of a request that no proxy header speaks of: http, or https over TLS."""
+        return "https" if self.is_ssl else "http"
+
+
+class TLSSettingError(ValueError):
+    """A TLS setting the server cannot use: `field` is the Config field, `reason` says why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def ssl_context(config: Config) -> ssl.SSLContext | None:
+    """The server's TLS context (None without `ssl_certfile`), made as uvicorn makes it, with
+    ALPN offering http/1.1. Raises TLSSettingError naming the setting that is wrong: a file
+    that cannot be read, a bad certificate or key, a wrong or missing key password (without
+    one, OpenSSL would ask for it on the terminal), a bad cipher list."""
+    if config.ssl_certfile is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    for field in ("ssl_certfile", "ssl_keyfile", "ssl_ca_certs"):
+        path = getattr(config, field)
+        if path is not None and not os.path.isfile(path):
+            raise TLSSettingError(field, f"no such file: {path}")
+    asked: list[bool] = []
+
+    def password() -> str:
+        asked.append(True)
+        if config.ssl_keyfile_password is None:
+            raise TLSSettingError("ssl_keyfile_password", "the key is encrypted: give its password")
+        return config.ssl_keyfile_password
+
+    try:
+        context.load_cert_chain(config.ssl_certfile, config.ssl_keyfile, password)
+    except ssl.SSLError as exc:
+        if asked and config.ssl_keyfile_password is not None:
+            raise TLSSettingError("ssl_keyfile_password", "wrong password for the key") from None
+        field = "ssl_keyfile" if config.ssl_keyfile else "ssl_certfile"
+        raise TLSSettingError(field, f"not a PEM certificate and its key ({exc})") from None
+    except OSError as exc:
+        raise TLSSettingError("ssl_certfile", f"cannot be read ({exc})") from None
+    try:
+        context.verify_mode = ssl.VerifyMode(config.ssl_cert_reqs)
+    except ValueError:
+        raise TLSSettingError(
+            "ssl_cert_reqs",
+            f"must be 0 (none), 1 (optional) or 2 (required), got {config.ssl_cert_reqs}",
+        ) from None
+    if config.ssl_ca_certs:
+        try:
+            context.load_verify_locations(config.ssl_ca_certs)
+        except (ssl.SSLError, OSError) as exc:
+            raise TLSSettingError("ssl_ca_certs", f"not PEM CA certificates ({exc})") from None
+    if config.ssl_ciphers:
+        try:
+            context.set_ciphers(config.ssl_ciphers)
+        except ssl.SSLError:
+            raise TLSSettingError(
+                "ssl_ciphers",
+                f"no cipher matches {config.ssl_ciphers!r} (OpenSSL's cipher list format)",
+            ) from None
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def listen_socket(
+    config: Config, *, reuse_port: bool = False, listen: bool = True
+) -> socket.socket:
+    """The socket `config` says to serve on, listening (unless `listen` is False): the
+    inherited `fd`, the Unix socket `uds` (a stale socket file there is replaced), or
+    host:port (with SO_REUSEPORT if `reuse_port`). Raises OSError when it cannot be had."""
+    if config.fd is not None:
+        sock = socket.socket(fileno=os.dup(config.fd))  # family and type read from the fd
+        if sock.type != socket.SOCK_STREAM:
+            sock.close()
+            raise OSError(f"file descriptor {config.fd} is not a stream socket")
+        return sock
+    if config.uds is not None:
+        return _unix_socket(config.uds, config.backlog, listen)
+    family, kind, proto, _, address = socket.getaddrinfo(
+        config.host or None, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        if listen:
+            sock.listen(config.backlog)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _unix_socket(path: str, backlog: int, listen: bool) -> socket.socket:
+    """A Unix socket bound at `path`, as uvicorn binds one: a socket file left there by an
+    earlier server is removed (anything else there is an error), and the new one keeps the
+    old one's permissions, else gets UDS_PERMISSIONS."""
+    permissions = UDS_PERMISSIONS
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISSOCK(old.st_mode):
+            raise OSError(f"{path} exists and is not a socket")
+        permissions = stat.S_IMODE(old.st_mode)
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        os.chmod(path, permissions)
+        if listen:
+            sock.listen(backlog)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def remove_unix_socket(config: Config) -> None:
+    """Removes the `uds` socket file once the server that made it has stopped."""
+    if config.uds is not None:
+        try:
+            if stat.S_ISSOCK(os.stat(config.uds).st_mode):
+                os.unlink(config.uds)
+        except OSError:
+            pass
+
+
+def listen_address(config: Config) -> str:
+    """Where `config` listens, as the log says it: host:port, a Unix socket or an fd."""
+    if config.fd is not None:
+        return f"file descriptor {config.fd}"
+    if config.uds is not None:
+        return f"unix socket {config.uds}"
+    return f"{config.host}:{config.port}"
 
 
 class ServerState:
@@ -71,9 +243,10 @@ class ServerState:
         #: (counted per request in Python), an HTTPSRedirectMiddleware the server runs nor
         #: `@app.middleware("http")` (`http_chain`).
         self.short_path = False
-        allowed = [ip.strip() for ip in config.forwarded_allow_ips.split(",") if ip.strip()]
-        self._trust_all = "*" in allowed
-        self._trusted = set(allowed)
+        #: A request's scheme when no trusted proxy header says otherwise.
+        self.scheme = config.scheme
+        #: Whom X-Forwarded-For/-Proto are believed from (--forwarded-allow-ips).
+        self.proxies = TrustedProxies(config.forwarded_allow_ips)
 
     @functools.cached_property
     def http_chain(self) -> HttpChain | None:
@@ -98,7 +271,63 @@ class ServerState:
 
     def trusts(self, client: tuple[str, int] | None) -> bool:
         """Whether proxy headers from `client` are believed (--forwarded-allow-ips)."""
-        return self._trust_all or (client is not None and client[0] in self._trusted)
+        return self.proxies.trust_all or (client is not None and client[0] in self.proxies)
+
+
+class TrustedProxies:
+    """The proxies --forwarded-allow-ips names, as uvicorn's ProxyHeadersMiddleware reads them:
+    a comma-separated list of addresses (`10.0.0.1`, `::1`), networks (`10.0.0.0/8`,
+    `fd00::/8`) and other names matched as they are written (`unix:`), or `*` for anyone."""
+
+    def __init__(self, allowed: str) -> None:
+        entries = [entry.strip() for entry in allowed.split(",") if entry.strip()]
+        self.trust_all = "*" in entries
+        self.addresses: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+        self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        self.literals: set[str] = set()
+        for entry in entries:
+            try:
+                self.addresses.add(ipaddress.ip_address(entry))
+                continue
+            except ValueError:
+                pass
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self.literals.add(entry)
+        #: Hosts seen before, and whether they were trusted (addresses repeat: a proxy's).
+        self._seen: dict[str, bool] = {}
+
+    def __contains__(self, host: str) -> bool:
+        if self.trust_all:
+            return True
+        known = self._seen.get(host)
+        if known is None:
+            known = self._seen[host] = self._match(host)
+            if len(self._seen) > 1024:  # many different clients: keep the newest
+                del self._seen[next(iter(self._seen))]
+        return known
+
+    def _match(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return host in self.literals
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped  # ::ffff:10.0.0.1, as a dual-stack socket shows it
+        return address in self.addresses or any(address in net for net in self.networks)
+
+    def client_host(self, forwarded_for: str) -> str:
+        """The client an X-Forwarded-For value names: reading from the right (each proxy adds
+        the address it saw), the first host that is not a trusted proxy; the leftmost if all
+        are (or with `*`, as uvicorn does)."""
+        hosts = [host.strip() for host in forwarded_for.split(",")]
+        if self.trust_all:
+            return hosts[0]
+        for host in reversed(hosts):
+            if host not in self:
+                return host
+        return hosts[0]
 
 
 def serve(app: Any, config: Config, sock: socket.socket | None = None) -> int:
@@ -141,21 +370,11 @@ class Server:
             for route in route_paths(self.state.app):
                 logger.debug("%s", route)
         config = self.config
+        made_socket = sock is None and (config.uds is not None or config.fd is not None)
         try:
-            if sock is None:
-                server = await loop.create_server(
-                    lambda: HttpProtocol(self.state),
-                    host=config.host,
-                    port=config.port,
-                    reuse_address=True,
-                    backlog=2048,
-                )
-            else:
-                server = await loop.create_server(
-                    lambda: HttpProtocol(self.state), sock=sock, backlog=2048
-                )
+            server = await self._listen(sock)
         except OSError as exc:
-            logger.error("could not listen on %s:%s: %s", config.host, config.port, exc)
+            logger.error("could not listen on %s: %s", listen_address(config), exc)
             await self.lifespan.shutdown()
             return 1
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -165,8 +384,41 @@ class Server:
         logger.info("shutting down")
         await self._drain(server)
         ticker.cancel()
+        if made_socket:
+            remove_unix_socket(config)
         await self.lifespan.shutdown()
         return 0
+
+    async def _listen(self, sock: socket.socket | None) -> asyncio.AbstractServer:
+        """Starts accepting connections, over TLS if the config says so: on `sock`, else on
+        the socket the config names (listen_socket), else on host:port bound by asyncio."""
+        loop = asyncio.get_running_loop()
+        config = self.config
+        state = self.state
+        tls = ssl_context(config)
+
+        def protocol() -> HttpProtocol:
+            return HttpProtocol(state)
+
+        if sock is None and (config.uds is not None or config.fd is not None):
+            sock = listen_socket(config)
+        if sock is None:
+            return await loop.create_server(
+                protocol,
+                host=config.host,
+                port=config.port,
+                reuse_address=True,
+                backlog=config.backlog,
+                ssl=tls,
+            )
+        if sock.family == socket.AF_UNIX:
+            # The socket file stays until whoever bound it is done (workers share it): Python
+            # 3.13's loops would remove it when this server closes.
+            keep: dict[str, Any] = {"cleanup_socket": False} if sys.version_info >= (3, 13) else {}
+            return await loop.create_unix_server(
+                protocol, sock=sock, backlog=config.backlog, ssl=tls, **keep
+            )
+        return await loop.create_server(protocol, sock=sock, backlog=config.backlog, ssl=tls)
 
     async def _tick(self) -> None:
         while True:

@@ -3,9 +3,11 @@
 Children are started with multiprocessing's "spawn" context: each is a fresh interpreter that
 imports the app again (safe with the Rust extension and event loops, unlike fork). With
 SO_REUSEPORT every worker binds its own listening socket to host:port and the kernel spreads
-connections across them; without it the workers share one socket bound here. The reloader binds
-once and hands the same socket to each server process it starts, so connections made during a
-restart wait in the backlog. Children serve through `serving.serve`, looked up on the module.
+connections across them; without it, and for a Unix socket (`--uds`) or an inherited one
+(`--fd`), the workers share one socket made here. Each process makes its own TLS context. The
+reloader binds once and hands the same socket to each server process it starts, so connections
+made during a restart wait in the backlog. Children serve through `serving.serve`, looked up on
+the module.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ logger = logging.getLogger("fasterapi")
 #: How a child process gets the app: an import string ("main:app") or a picklable loader.
 AppSource = str | Callable[[], Any]
 
-LISTEN_BACKLOG = 2048
 HAS_REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
 #: How long stopping workers may take when `timeout_graceful_shutdown` is not set.
 DEFAULT_STOP_TIMEOUT = 30.0
@@ -61,12 +62,12 @@ def run_workers(app_source: AppSource, config: serving.Config, workers: int) -> 
     """
     shared_socket = None
     try:
-        if HAS_REUSE_PORT:
+        if HAS_REUSE_PORT and not shares_socket(config):
             bind_socket(config, reuse_port=True, listen=False).close()  # fail here, not N times
         else:
             shared_socket = bind_socket(config, reuse_port=False)
     except OSError as exc:
-        logger.error("Could not bind to %s:%s: %s", config.host, config.port, exc)
+        logger.error("Could not bind to %s: %s", serving.listen_address(config), exc)
         return 1
     slots = [
         _WorkerSlot(lambda: start_server_process(app_source, config, shared_socket))
@@ -93,7 +94,14 @@ def run_workers(app_source: AppSource, config: serving.Config, workers: int) -> 
         stop_processes([slot.process for slot in slots], 0)  # only does something after an error
         if shared_socket is not None:
             shared_socket.close()
+            serving.remove_unix_socket(config)
     return 0
+
+
+def shares_socket(config: serving.Config) -> bool:
+    """Whether the workers serve on one socket made here: a Unix socket (`--uds`) or an
+    inherited one (`--fd`) cannot be bound once per worker as host:port is."""
+    return config.uds is not None or config.fd is not None
 
 
 class _WorkerSlot:
@@ -177,7 +185,7 @@ def run_with_reload(
     try:
         sock = bind_socket(config, reuse_port=False)
     except OSError as exc:
-        logger.error("Could not bind to %s:%s: %s", config.host, config.port, exc)
+        logger.error("Could not bind to %s: %s", serving.listen_address(config), exc)
         return 1
     dirs = [Path(directory).resolve() for directory in reload_dirs] or [Path.cwd()]
     watcher = make_watcher(dirs)
@@ -207,6 +215,7 @@ def run_with_reload(
                     exit_reported = True
         finally:
             stop_processes([child], RELOAD_STOP_TIMEOUT if timeout is None else timeout, stop)
+    serving.remove_unix_socket(config)
     return 0
 
 
@@ -335,22 +344,8 @@ def _stop_when_parent_exits() -> None:
 
 
 def bind_socket(config: serving.Config, *, reuse_port: bool, listen: bool = True) -> socket.socket:
-    """A TCP socket bound to config.host:config.port (listening unless `listen` is False)."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        config.host or None, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind(address)
-        if listen:
-            sock.listen(LISTEN_BACKLOG)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    """The socket config names (serving.listen_socket): host:port, `--uds` or `--fd`."""
+    return serving.listen_socket(config, reuse_port=reuse_port, listen=listen)
 
 
 def stop_processes(
