@@ -40,7 +40,7 @@ test-python: build services  ## pytest for the package
 # installed with apt-get where they are missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 
-services:  ## install what the tests start themselves: redis-server, PostgreSQL, nginx
+services:  ## install what the tests start themselves: redis-server, PostgreSQL, nginx, chromium
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "installing redis-server (tests/test_ratelimit.py starts one)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
@@ -50,6 +50,9 @@ services:  ## install what the tests start themselves: redis-server, PostgreSQL,
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  echo "installing nginx (tests/test_cluster.py starts one)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nginx >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (tests/test_docs_browser.py drives it headless)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 # The example app scaled out with real parts: PostgreSQL, Redis, nginx and 3 instances of
 # `fasterapi run --workers 2`, an instance stopped mid-run (tests/test_cluster.py).

@@ -11,7 +11,7 @@ import inspect
 import traceback
 import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _core
 from ._body_limit import CONTENT_TOO_LARGE
@@ -51,9 +51,16 @@ from .middleware.httpsredirect import HTTPSRedirectMiddleware
 from .middleware.securityheaders import SecurityHeadersMiddleware
 from .middleware.trustedhost import TrustedHostMiddleware
 from .openapi.docs import (
+    FAVICON_URL,
+    REDOC_JS_URL,
+    SWAGGER_CSS_URL,
+    SWAGGER_JS_URL,
+    asset_response,
     get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
+    local_asset_urls,
+    static_prefix,
 )
 from .openapi.utils import get_openapi
 from .requests import Request
@@ -138,6 +145,7 @@ class Faster(_core.AsgiApp):
         swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
         swagger_ui_init_oauth: dict[str, Any] | None = None,
         swagger_ui_parameters: dict[str, Any] | None = None,
+        docs_assets: Literal["local", "cdn"] = "local",
         terms_of_service: str | None = None,
         contact: dict[str, Any] | None = None,
         license_info: dict[str, Any] | None = None,
@@ -201,6 +209,11 @@ class Faster(_core.AsgiApp):
         self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
         self.swagger_ui_init_oauth = swagger_ui_init_oauth
         self.swagger_ui_parameters = swagger_ui_parameters
+        if docs_assets not in ("local", "cdn"):
+            raise ValueError(f'docs_assets must be "local" or "cdn", not {docs_assets!r}')
+        #: Where /docs and /redoc load their scripts from: "local", the copies the app serves
+        #: under `{docs_url}/static/` (FasterAPI.openapi.docs), or "cdn", as FastAPI's do.
+        self.docs_assets = docs_assets
         self.terms_of_service = terms_of_service
         self.contact = contact
         self.license_info = license_info
@@ -314,12 +327,24 @@ class Faster(_core.AsgiApp):
                     schema = {**schema, "servers": [{"url": root_path}, *servers]}
             return JSONResponse(schema)
 
+        # the vendored viewers' path, or None when the pages load them from the CDN
+        static = (
+            static_prefix(self.docs_url, self.redoc_url) if self.docs_assets == "local" else None
+        )
+
+        def assets(root_path: str) -> dict[str, str]:
+            return local_asset_urls(root_path + static) if static else {}
+
         async def swagger_ui(request: Request) -> HTMLResponse:
             root_path = request.scope.get("root_path", "").rstrip("/")
             redirect_url = self.swagger_ui_oauth2_redirect_url
+            urls = assets(root_path)
             return get_swagger_ui_html(
                 openapi_url=root_path + openapi_url,
                 title=f"{self.title} - Swagger UI",
+                swagger_js_url=urls.get("swagger_js_url", SWAGGER_JS_URL),
+                swagger_css_url=urls.get("swagger_css_url", SWAGGER_CSS_URL),
+                swagger_favicon_url=urls.get("swagger_favicon_url", FAVICON_URL),
                 oauth2_redirect_url=root_path + redirect_url if redirect_url else None,
                 init_oauth=self.swagger_ui_init_oauth,
                 swagger_ui_parameters=self.swagger_ui_parameters,
@@ -330,9 +355,17 @@ class Faster(_core.AsgiApp):
 
         async def redoc(request: Request) -> HTMLResponse:
             root_path = request.scope.get("root_path", "").rstrip("/")
-            return get_redoc_html(
-                openapi_url=root_path + openapi_url, title=f"{self.title} - ReDoc"
+            urls = assets(root_path)
+            return get_redoc_html(  # offline, no Google fonts: ReDoc uses the system's
+                openapi_url=root_path + openapi_url,
+                title=f"{self.title} - ReDoc",
+                redoc_js_url=urls.get("redoc_js_url", REDOC_JS_URL),
+                redoc_favicon_url="" if urls else FAVICON_URL,
+                with_google_fonts=not urls,
             )
+
+        async def docs_asset(name: str) -> Response:
+            return asset_response(name)
 
         pages: list[tuple[str | None, Any]] = [(openapi_url, openapi), (self.docs_url, swagger_ui)]
         if self.docs_url:
@@ -341,6 +374,15 @@ class Faster(_core.AsgiApp):
         for url, endpoint in pages:
             if url:
                 self.routes.append(APIRoute(url, endpoint, include_in_schema=False))
+        if static:
+            self.routes.append(
+                APIRoute(
+                    static + "/{name:path}",
+                    docs_asset,
+                    methods=["GET", "HEAD"],
+                    include_in_schema=False,
+                )
+            )
         self.router._changed()
 
     # -- the router's, forwarded (as FastAPI's app forwards them) -------------------------------

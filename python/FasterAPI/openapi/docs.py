@@ -1,22 +1,62 @@
 """The interactive documentation pages: Swagger UI (/docs), its OAuth2 redirect page and
-ReDoc (/redoc). Each is a small HTML page that loads the viewer's script (from a CDN by
-default, as FastAPI does; pass your own URLs to serve them yourself) and points it at the
-app's OpenAPI schema."""
+ReDoc (/redoc). Each is a small HTML page that loads the viewer's script and points it at
+the app's OpenAPI schema. `get_swagger_ui_html` and `get_redoc_html` load the scripts from
+a CDN by default, as FastAPI's do; the app's own pages load the copies vendored in
+`static/` (see its README), which `asset_response` serves, so that the pages work with no
+network beyond the app (`FastAPI(docs_assets="cdn")` gives FastAPI's CDN pages)."""
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+from pathlib import Path
 from typing import Any
 
 from ..encoders import jsonable_encoder
-from ..responses import HTMLResponse
+from ..exceptions import HTTPException
+from ..responses import HTMLResponse, Response
 
 SWAGGER_JS_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
 SWAGGER_CSS_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"
 REDOC_JS_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
 #: The pages' favicon unless told otherwise: FastAPI's, as FastAPI's pages show it.
 FAVICON_URL = "https://fastapi.tiangolo.com/img/favicon.png"
+
+#: The vendored viewers' versions (static/README.md): part of their URLs, so that a cached
+#: copy is never served after an upgrade.
+SWAGGER_UI_VERSION = "5.33.1"
+REDOC_VERSION = "2.5.4"
+STATIC_DIR = Path(__file__).parent / "static"
+#: Where an app serves the vendored files, after `{docs_url}` (or `{redoc_url}`).
+STATIC_PATH = "/static"
+#: The vendored files a browser may ask for: the name in the URL -> (the file under
+#: STATIC_DIR, its media type). Any other name is a 404.
+ASSETS: dict[str, tuple[str, str]] = {
+    f"swagger-ui-dist@{SWAGGER_UI_VERSION}/swagger-ui-bundle.js": (
+        "swagger-ui-dist/swagger-ui-bundle.js",
+        "text/javascript; charset=utf-8",
+    ),
+    f"swagger-ui-dist@{SWAGGER_UI_VERSION}/swagger-ui.css": (
+        "swagger-ui-dist/swagger-ui.css",
+        "text/css; charset=utf-8",
+    ),
+    f"swagger-ui-dist@{SWAGGER_UI_VERSION}/favicon-32x32.png": (
+        "swagger-ui-dist/favicon-32x32.png",
+        "image/png",
+    ),
+    f"swagger-ui-dist@{SWAGGER_UI_VERSION}/LICENSE": (
+        "swagger-ui-dist/LICENSE",
+        "text/plain; charset=utf-8",
+    ),
+    f"redoc@{REDOC_VERSION}/redoc.standalone.js": (
+        "redoc/redoc.standalone.js",
+        "text/javascript; charset=utf-8",
+    ),
+    f"redoc@{REDOC_VERSION}/LICENSE": ("redoc/LICENSE", "text/plain; charset=utf-8"),
+}
+#: The files never change under a URL (it names their version): browsers keep them a year.
+ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 #: Swagger UI's settings unless `swagger_ui_parameters` says otherwise (FastAPI's defaults).
 swagger_ui_default_parameters: dict[str, Any] = {
@@ -41,6 +81,41 @@ def _js_str(text: str) -> str:
 
 def _favicon(url: str | None) -> str:
     return f'<link rel="shortcut icon" href="{html.escape(url)}">' if url else ""
+
+
+def static_prefix(docs_url: str | None, redoc_url: str | None) -> str | None:
+    """The path an app serves the vendored files under: `/docs/static` for FastAPI's
+    `docs_url`, under `redoc_url` when there is no Swagger UI page, None with neither."""
+    page = docs_url or redoc_url
+    return page.rstrip("/") + STATIC_PATH if page else None
+
+
+def local_asset_urls(prefix: str) -> dict[str, str]:
+    """The URLs of the vendored files under `prefix` (the root path and `static_prefix`),
+    named after the `get_*_html` arguments they are given to."""
+    swagger = f"{prefix}/swagger-ui-dist@{SWAGGER_UI_VERSION}"
+    return {
+        "swagger_js_url": f"{swagger}/swagger-ui-bundle.js",
+        "swagger_css_url": f"{swagger}/swagger-ui.css",
+        "swagger_favicon_url": f"{swagger}/favicon-32x32.png",
+        "redoc_js_url": f"{prefix}/redoc@{REDOC_VERSION}/redoc.standalone.js",
+    }
+
+
+@functools.cache
+def _asset_body(file: str) -> bytes:
+    """A vendored file's bytes, read once per process."""
+    return (STATIC_DIR / file).read_bytes()
+
+
+def asset_response(name: str) -> Response:
+    """The vendored file the URL names (`swagger-ui-dist@5.33.1/swagger-ui-bundle.js`), with
+    its media type and a year-long Cache-Control; the app's 404 for any name not in ASSETS."""
+    if name not in ASSETS:
+        raise HTTPException(status_code=404)
+    file, media_type = ASSETS[name]
+    headers = {"Cache-Control": ASSET_CACHE_CONTROL, "X-Content-Type-Options": "nosniff"}
+    return Response(_asset_body(file), media_type=media_type, headers=headers)
 
 
 def get_swagger_ui_html(
