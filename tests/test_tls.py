@@ -287,6 +287,22 @@ def test_bad_handshake_leaves_other_connections_alone(app_dir, certs, bad):
     assert "Traceback" not in output and "Error" not in output, output
 
 
+def test_stalled_handshake_is_dropped(app_dir, certs):
+    """A client that connects and never says hello is dropped after TLS_HANDSHAKE_TIMEOUT
+    (10 s; asyncio's own default is 60 s), not held."""
+    (cert, key), _ = certs
+    with tls_server(app_dir, cert, key) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            started = time.monotonic()
+            try:
+                while sock.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+            waited = time.monotonic() - started
+        assert 8 < waited < 15, waited
+
+
 # -- option errors: one line, exit code 1, no traceback -------------------------------------------
 
 

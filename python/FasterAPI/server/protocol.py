@@ -567,16 +567,21 @@ def _address(value: Any) -> tuple[str, int] | None:
 
 
 def _forwarded(headers: Any, client: Any, scheme: str, proxies: TrustedProxies) -> tuple[Any, str]:
-    """Client address and scheme from X-Forwarded-For / X-Forwarded-Proto, as uvicorn reads them
-    (the last header of each name counts): the client is the first X-Forwarded-For host from
-    the right that is not a trusted proxy (TrustedProxies.client_host), with port 0."""
+    """Client address and scheme from X-Forwarded-For / X-Forwarded-Proto, as uvicorn reads them:
+    the last X-Forwarded-Proto counts; every X-Forwarded-For is one list, the headers joined
+    in order with ", " (a proxy may add a header instead of extending one), in which the
+    client is the first hop from the right that is not a trusted proxy, with the port the hop
+    gives, else 0 (TrustedProxies.client)."""
+    forwarded_for: list[str] = []
     for name, value in headers:
         if name == b"x-forwarded-proto":
             proto = value.decode("latin-1").split(",")[-1].strip().lower()
             if proto in ("http", "https", "ws", "wss"):
                 scheme = "https" if proto in ("https", "wss") else "http"
         elif name == b"x-forwarded-for":
-            host = proxies.client_host(value.decode("latin-1"))
-            if host:
-                client = (host, 0)
+            forwarded_for.append(value.decode("latin-1"))
+    if forwarded_for:
+        host, port = proxies.client(", ".join(forwarded_for))
+        if host:
+            client = (host, port)
     return client, scheme

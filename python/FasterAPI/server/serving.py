@@ -34,6 +34,12 @@ TICK = 0.1
 #: What a Unix socket's file is made readable and writable by (uvicorn's): everyone; the
 #: directory it is in is what restricts who may connect.
 UDS_PERMISSIONS = 0o666
+#: The longest listen queue --backlog takes: the kernel cuts a longer one down to its own
+#: limit (Linux's net.core.somaxconn, 4096 by default), and listen() takes no more than 2**31-1.
+MAX_BACKLOG = 65535
+#: Seconds a client has to finish the TLS handshake (asyncio's default is 60): a connection
+#: that stalls in it holds no request yet, so no request timeout covers it.
+TLS_HANDSHAKE_TIMEOUT = 10.0
 
 
 @dataclasses.dataclass
@@ -74,7 +80,7 @@ class Config:
     uds: str | None = None
     #: A listening socket's file descriptor, inherited from the parent, to serve on (--fd).
     fd: int | None = None
-    #: The listen queue's length (uvicorn's --backlog).
+    #: The listen queue's length (uvicorn's --backlog), 1 to MAX_BACKLOG.
     backlog: int = 2048
 
     @property
@@ -153,14 +159,11 @@ def listen_socket(
     config: Config, *, reuse_port: bool = False, listen: bool = True
 ) -> socket.socket:
     """The socket `config` says to serve on, listening (unless `listen` is False): the
-    inherited `fd`, the Unix socket `uds` (a stale socket file there is replaced), or
-    host:port (with SO_REUSEPORT if `reuse_port`). Raises OSError when it cannot be had."""
+    inherited `fd`, the Unix socket `uds` (a stale socket file there is replaced, a live one
+    is an error), or host:port (with SO_REUSEPORT if `reuse_port`). Raises OSError when it
+    cannot be had."""
     if config.fd is not None:
-        sock = socket.socket(fileno=os.dup(config.fd))  # family and type read from the fd
-        if sock.type != socket.SOCK_STREAM:
-            sock.close()
-            raise OSError(f"file descriptor {config.fd} is not a stream socket")
-        return sock
+        return inherited_socket(config.fd, config.backlog)
     if config.uds is not None:
         return _unix_socket(config.uds, config.backlog, listen)
     family, kind, proto, _, address = socket.getaddrinfo(
@@ -180,10 +183,78 @@ def listen_socket(
     return sock
 
 
+def inherited_socket(fd: int, backlog: int) -> socket.socket:
+    """The socket of the inherited file descriptor `fd` (duplicated), listening: one that is
+    bound but not yet listening is made to listen with `backlog`. Raises OSError for what
+    cannot be served on (inherited_socket_problem)."""
+    sock = socket.socket(fileno=os.dup(fd))  # family and type read from the fd
+    try:
+        problem = inherited_socket_problem(sock)
+        if problem is not None:
+            raise OSError(f"file descriptor {fd} {problem}")
+        if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            sock.listen(backlog)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def inherited_socket_problem(sock: socket.socket) -> str | None:
+    """Why a server cannot listen on `sock` (None if it can): not a stream socket, a connected
+    socket (one end of a conversation), or not bound to an address (listening would bind it
+    to a random port)."""
+    if sock.type != socket.SOCK_STREAM:
+        return "is not a stream socket"
+    if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+        return None
+    try:
+        sock.getpeername()
+    except OSError:
+        pass
+    else:
+        return "is a connected socket, not a listening one"
+    name = sock.getsockname()
+    if name in ("", b"") or (isinstance(name, tuple) and name[1] == 0):
+        return "is not bound to an address"
+    return None
+
+
+class SocketInUseError(OSError):
+    """Another server is listening on the Unix socket `path`."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"another server is listening on {path}")
+        self.path = path
+
+
+def unix_socket_in_use(path: str) -> bool:
+    """Whether a server is listening on the Unix socket `path`: a connection it accepts (or
+    queues) says so; only a refused one says the socket file is stale."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1)
+    try:
+        probe.connect(path)
+    except ConnectionRefusedError:
+        return False
+    except FileNotFoundError:
+        return False
+    except OSError:  # a full listen queue (EAGAIN), a timeout: someone is there
+        return True
+    finally:
+        probe.close()
+    return True
+
+
+#: The (st_dev, st_ino) of the Unix socket files this process bound, by path: at exit, only
+#: a file that is still the one bound here is removed (another server may have replaced it).
+_bound_unix_sockets: dict[str, tuple[int, int]] = {}
+
+
 def _unix_socket(path: str, backlog: int, listen: bool) -> socket.socket:
-    """A Unix socket bound at `path`, as uvicorn binds one: a socket file left there by an
-    earlier server is removed (anything else there is an error), and the new one keeps the
-    old one's permissions, else gets UDS_PERMISSIONS."""
+    """A Unix socket bound at `path`, as uvicorn binds one: a stale socket file left there by
+    an earlier server is removed (a live one, or anything else there, is an error), and the
+    new one keeps the old one's permissions, else gets UDS_PERMISSIONS."""
     permissions = UDS_PERMISSIONS
     try:
         old = os.stat(path)
@@ -192,11 +263,15 @@ def _unix_socket(path: str, backlog: int, listen: bool) -> socket.socket:
     else:
         if not stat.S_ISSOCK(old.st_mode):
             raise OSError(f"{path} exists and is not a socket")
+        if unix_socket_in_use(path):
+            raise SocketInUseError(path)
         permissions = stat.S_IMODE(old.st_mode)
         os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.bind(path)
+        bound = os.stat(path)
+        _bound_unix_sockets[path] = (bound.st_dev, bound.st_ino)
         os.chmod(path, permissions)
         if listen:
             sock.listen(backlog)
@@ -207,13 +282,17 @@ def _unix_socket(path: str, backlog: int, listen: bool) -> socket.socket:
 
 
 def remove_unix_socket(config: Config) -> None:
-    """Removes the `uds` socket file once the server that made it has stopped."""
-    if config.uds is not None:
-        try:
-            if stat.S_ISSOCK(os.stat(config.uds).st_mode):
-                os.unlink(config.uds)
-        except OSError:
-            pass
+    """Removes the `uds` socket file once the server that made it has stopped: only if it is
+    still the file this process bound (not one another server has put there since)."""
+    if config.uds is None:
+        return
+    bound = _bound_unix_sockets.pop(config.uds, None)
+    try:
+        now = os.stat(config.uds)
+        if bound == (now.st_dev, now.st_ino) and stat.S_ISSOCK(now.st_mode):
+            os.unlink(config.uds)
+    except OSError:
+        pass
 
 
 def listen_address(config: Config) -> str:
@@ -274,10 +353,19 @@ class ServerState:
         return self.proxies.trust_all or (client is not None and client[0] in self.proxies)
 
 
+#: The IPv6 addresses that are IPv4 addresses in disguise (::ffff:a.b.c.d).
+IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+#: The longest IP address written out (an IPv4-mapped IPv6 address with a zone): a longer
+#: host is no address, and is not remembered.
+MAX_ADDRESS_LENGTH = 45
+
+
 class TrustedProxies:
     """The proxies --forwarded-allow-ips names, as uvicorn's ProxyHeadersMiddleware reads them:
     a comma-separated list of addresses (`10.0.0.1`, `::1`), networks (`10.0.0.0/8`,
-    `fd00::/8`) and other names matched as they are written (`unix:`), or `*` for anyone."""
+    `fd00::/8`) and other names matched as they are written (`unix:`), or `*` for anyone.
+    An IPv4 address matches in either form, a.b.c.d or ::ffff:a.b.c.d (as a dual-stack
+    socket shows it), in the list and in the host."""
 
     def __init__(self, allowed: str) -> None:
         entries = [entry.strip() for entry in allowed.split(",") if entry.strip()]
@@ -287,20 +375,31 @@ class TrustedProxies:
         self.literals: set[str] = set()
         for entry in entries:
             try:
-                self.addresses.add(ipaddress.ip_address(entry))
-                continue
+                address = ipaddress.ip_address(entry)
             except ValueError:
                 pass
+            else:
+                self.addresses.add(address)
+                if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+                    self.addresses.add(address.ipv4_mapped)
+                continue
             try:
-                self.networks.append(ipaddress.ip_network(entry, strict=False))
+                network = ipaddress.ip_network(entry, strict=False)
             except ValueError:
                 self.literals.add(entry)
+                continue
+            self.networks.append(network)
+            if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(IPV4_MAPPED):
+                mapped = network.network_address.ipv4_mapped
+                self.networks.append(ipaddress.IPv4Network((mapped, network.prefixlen - 96)))
         #: Hosts seen before, and whether they were trusted (addresses repeat: a proxy's).
         self._seen: dict[str, bool] = {}
 
     def __contains__(self, host: str) -> bool:
         if self.trust_all:
             return True
+        if len(host) > MAX_ADDRESS_LENGTH:  # no address; not kept, as anyone may send one
+            return host in self.literals
         known = self._seen.get(host)
         if known is None:
             known = self._seen[host] = self._match(host)
@@ -313,21 +412,53 @@ class TrustedProxies:
             address = ipaddress.ip_address(host)
         except ValueError:
             return host in self.literals
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped  # ::ffff:10.0.0.1, as a dual-stack socket shows it
+        if self._listed(address):
+            return True
+        # ::ffff:10.0.0.1, as a dual-stack socket shows 10.0.0.1
+        mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+        return mapped is not None and self._listed(mapped)
+
+    def _listed(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return address in self.addresses or any(address in net for net in self.networks)
 
-    def client_host(self, forwarded_for: str) -> str:
-        """The client an X-Forwarded-For value names: reading from the right (each proxy adds
-        the address it saw), the first host that is not a trusted proxy; the leftmost if all
-        are (or with `*`, as uvicorn does)."""
-        hosts = [host.strip() for host in forwarded_for.split(",")]
+    def client(self, forwarded_for: str) -> tuple[str, int]:
+        """The client (host, port) an X-Forwarded-For value names: reading from the right
+        (each proxy adds the address it saw), the first host that is not a trusted proxy; the
+        leftmost if all are (or with `*`, as uvicorn does). A hop may carry a port
+        (`1.2.3.4:5678`, `[2001:db8::1]:443`): it is the client's port, else 0."""
+        hops = [hop.strip() for hop in forwarded_for.split(",")]
         if self.trust_all:
-            return hosts[0]
-        for host in reversed(hosts):
+            return host_and_port(hops[0])
+        for hop in reversed(hops):
+            host, port = host_and_port(hop)
             if host not in self:
-                return host
-        return hosts[0]
+                return host, port
+        return host_and_port(hops[0])
+
+
+def host_and_port(hop: str) -> tuple[str, int]:
+    """A hop of X-Forwarded-For as (host, port), read as uvicorn reads it: `host`,
+    `a.b.c.d:port`, `[v6]` or `[v6]:port`; anything else is a host as written, port 0."""
+    if hop.startswith("["):
+        end = hop.find("]")
+        if end == -1:
+            return hop, 0
+        host, rest = hop[1:end], hop[end + 1 :]
+        if not rest:
+            return host, 0
+        if not rest.startswith(":"):
+            return hop, 0
+        try:
+            return host, int(rest[1:])
+        except ValueError:
+            return host, 0
+    if hop.count(":") == 1:
+        host, port = hop.split(":")
+        try:
+            return host, int(port)
+        except ValueError:
+            return hop, 0
+    return hop, 0
 
 
 def serve(app: Any, config: Config, sock: socket.socket | None = None) -> int:
@@ -402,6 +533,7 @@ class Server:
 
         if sock is None and (config.uds is not None or config.fd is not None):
             sock = listen_socket(config)
+        handshake_timeout = TLS_HANDSHAKE_TIMEOUT if tls is not None else None
         if sock is None:
             return await loop.create_server(
                 protocol,
@@ -410,15 +542,27 @@ class Server:
                 reuse_address=True,
                 backlog=config.backlog,
                 ssl=tls,
+                ssl_handshake_timeout=handshake_timeout,
             )
         if sock.family == socket.AF_UNIX:
             # The socket file stays until whoever bound it is done (workers share it): Python
             # 3.13's loops would remove it when this server closes.
             keep: dict[str, Any] = {"cleanup_socket": False} if sys.version_info >= (3, 13) else {}
             return await loop.create_unix_server(
-                protocol, sock=sock, backlog=config.backlog, ssl=tls, **keep
+                protocol,
+                sock=sock,
+                backlog=config.backlog,
+                ssl=tls,
+                ssl_handshake_timeout=handshake_timeout,
+                **keep,
             )
-        return await loop.create_server(protocol, sock=sock, backlog=config.backlog, ssl=tls)
+        return await loop.create_server(
+            protocol,
+            sock=sock,
+            backlog=config.backlog,
+            ssl=tls,
+            ssl_handshake_timeout=handshake_timeout,
+        )
 
     async def _tick(self) -> None:
         while True:
