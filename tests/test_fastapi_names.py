@@ -283,5 +283,5 @@ def test_the_version_is_written_once():
 
     root = Path(__file__).resolve().parent.parent
     cargo = tomllib.loads((root / "Cargo.toml").read_text())["workspace"]["package"]["version"]
-    assert FasterAPI.__version__ == cargo == importlib.metadata.version("fasterapi")
+    assert FasterAPI.__version__ == cargo == importlib.metadata.version("fasterapi-rs")
     assert "version" not in tomllib.loads((root / "pyproject.toml").read_text())["project"]

@@ -55,7 +55,7 @@ class Jinja2Templates:
         **env_options: Any,
     ) -> None:
         if jinja2 is None:
-            raise RuntimeError("Jinja2Templates needs jinja2: pip install 'fasterapi[jinja2]'")
+            raise RuntimeError("Jinja2Templates needs jinja2: pip install 'fasterapi-rs[jinja2]'")
         if (directory is None) == (env is None):
             raise ValueError("give either directory or env")
         if env is None:

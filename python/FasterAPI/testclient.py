@@ -14,7 +14,7 @@ from typing import Any
 try:
     import httpx
 except ImportError as exc:  # pragma: no cover - httpx is the testclient extra
-    raise ImportError("TestClient needs httpx: pip install 'fasterapi[testclient]'") from exc
+    raise ImportError("TestClient needs httpx: pip install 'fasterapi-rs[testclient]'") from exc
 
 from ._starlette import INSTALLED as _STARLETTE_INSTALLED
 from .websockets import DENIAL_EXTENSION, WebSocketDisconnect

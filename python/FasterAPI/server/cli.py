@@ -14,6 +14,7 @@ import dataclasses
 import errno
 import logging
 import os
+import platform
 import socket
 import ssl
 import stat
@@ -52,12 +53,18 @@ RUN_OPTIONS = frozenset(field.name for field in dataclasses.fields(serving.Confi
 # -- options ------------------------------------------------------------------------------------
 
 
+def version_line() -> str:
+    """What `fasterapi --version` prints: `FasterAPI 0.1.0 (Python 3.11.7, Linux)`."""
+    python = platform.python_version()
+    return f"FasterAPI {_core.__version__} (Python {python}, {platform.system()})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fasterapi",
         description="Serve a FasterAPI app with FasterAPI's native HTTP server.",
     )
-    parser.add_argument("--version", action="version", version=f"FasterAPI {_core.__version__}")
+    parser.add_argument("--version", action="version", version=version_line())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "run",
@@ -112,7 +119,10 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
         type=int,
         default=2048,
         metavar="N",
-        help="connections the listen queue may hold (default: 2048)",
+        help=(
+            "connections the listen queue may hold, 1 to 65535 (default: 2048; the kernel caps"
+            " it at net.core.somaxconn)"
+        ),
     )
     parser.add_argument(
         "--reload",
@@ -287,12 +297,25 @@ def check_options(
 
 
 def check_socket_options(config: serving.Config, spell: Callable[[str], str]) -> None:
-    if config.backlog < 1:
-        raise UsageError(f"{spell('backlog')} must be at least 1, got {config.backlog}")
+    """Socket options that cannot work: a backlog out of range, --uds with --fd, a Unix socket
+    another server is listening on, an --fd that is not a socket a server can listen on."""
+    if not 1 <= config.backlog <= serving.MAX_BACKLOG:
+        raise UsageError(
+            f"{spell('backlog')} must be between 1 and {serving.MAX_BACKLOG}, got "
+            f"{config.backlog} (the kernel caps a listen queue anyway: on Linux at "
+            "net.core.somaxconn)"
+        )
     if config.uds is not None and config.fd is not None:
         raise UsageError(f"{spell('uds')} and {spell('fd')} cannot be used together")
-    if config.uds is not None and not hasattr(socket, "AF_UNIX"):
-        raise UsageError(f"{spell('uds')}: this platform has no Unix sockets")
+    if config.uds is not None:
+        if not hasattr(socket, "AF_UNIX"):
+            raise UsageError(f"{spell('uds')}: this platform has no Unix sockets")
+        try:
+            live = stat.S_ISSOCK(os.stat(config.uds).st_mode)
+        except OSError:
+            live = False
+        if live and serving.unix_socket_in_use(config.uds):
+            raise UsageError(f"{spell('uds')}: another server is listening on {config.uds}")
     if config.fd is not None:
         if config.fd < 0:
             raise UsageError(f"{spell('fd')} must not be negative, got {config.fd}")
@@ -302,6 +325,10 @@ def check_socket_options(config: serving.Config, spell: Callable[[str], str]) ->
             raise UsageError(f"{spell('fd')}: file descriptor {config.fd} is not open") from None
         if not stat.S_ISSOCK(kind):
             raise UsageError(f"{spell('fd')}: file descriptor {config.fd} is not a socket")
+        with socket.socket(fileno=os.dup(config.fd)) as sock:
+            problem = serving.inherited_socket_problem(sock)
+        if problem is not None:
+            raise UsageError(f"{spell('fd')}: file descriptor {config.fd} {problem}")
 
 
 def check_ssl_options(config: serving.Config, spell: Callable[[str], str]) -> None:
