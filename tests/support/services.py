@@ -137,9 +137,12 @@ NGINX_CONF = Path(__file__).resolve().parents[2] / "examples" / "deploy" / "ngin
 
 
 @contextmanager
-def nginx_server(directory: Path, upstream_ports: list[int]) -> Iterator[str]:
-    """nginx with the example's deployment configuration (examples/deploy/nginx.conf) on a
-    free loopback port, in front of the servers on `upstream_ports`: its base URL."""
+def nginx_server(
+    directory: Path, upstream_ports: list[int], conf: Path = NGINX_CONF, **values: str
+) -> Iterator[str]:
+    """nginx with the example's deployment configuration (examples/deploy/nginx.conf, or
+    `conf`, its other `$names` filled from `values`) on a free loopback port, in front of the
+    servers on `upstream_ports`: its base URL (http://; the port is what counts)."""
     binary = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
     )
@@ -151,12 +154,12 @@ def nginx_server(directory: Path, upstream_ports: list[int]) -> Iterator[str]:
     servers = "\n".join(
         f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in upstream_ports
     )
-    conf = string.Template(NGINX_CONF.read_text()).substitute(
-        prefix=prefix, servers=servers, listen=f"127.0.0.1:{port}"
+    text = string.Template(conf.read_text()).substitute(
+        prefix=prefix, servers=servers, listen=f"127.0.0.1:{port}", **values
     )
     if os.geteuid() == 0:  # its workers would run as nobody, who cannot enter pytest's tmp_path
-        conf = "user root;\n" + conf
-    (prefix / "nginx.conf").write_text(conf)
+        text = "user root;\n" + text
+    (prefix / "nginx.conf").write_text(text)
     log = prefix / "stderr.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
