@@ -13,6 +13,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -139,7 +140,9 @@ def fasterapi(app_dir: Path, *options: str, log: Path) -> subprocess.Popen:
 
 
 @contextmanager
-def tls_server(app_dir: Path, cert: Path, key: Path, *options: str):
+def tls_server(app_dir: Path, cert: Path, key: Path, *options: str, probe: Any = None):
+    """`fasterapi run` over TLS with `options`, once it answers: `probe(running)` raises
+    OSError or httpx.TransportError until it does (by default an HTTPS GET of /hello)."""
     port = free_port()
     log = app_dir / f"server-{port}.log"
     proc = fasterapi(
@@ -148,20 +151,22 @@ def tls_server(app_dir: Path, cert: Path, key: Path, *options: str):
         log=log,
     )  # fmt: skip
     running = Running(proc, port, log)
+    if probe is None:
+
+        def probe(running: Running) -> None:
+            httpx.get(
+                running.url + "/hello", verify=client_context(cert), timeout=1, trust_env=False
+            )
+
     try:
         deadline = time.monotonic() + 20
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"server exited with {proc.returncode}:\n{running.output()}")
             try:
-                httpx.get(
-                    running.url + "/hello",
-                    verify=client_context(cert),
-                    timeout=1,
-                    trust_env=False,
-                )
+                probe(running)
                 break
-            except httpx.TransportError:
+            except (OSError, httpx.TransportError):
                 if time.monotonic() > deadline:
                     pytest.fail(f"server did not start:\n{running.output()}")
                 time.sleep(0.1)
@@ -173,6 +178,11 @@ def tls_server(app_dir: Path, cert: Path, key: Path, *options: str):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def port_open(running: Running) -> None:
+    """A probe for a server that asks for client certificates: its port takes connections."""
+    socket.create_connection(("127.0.0.1", running.port), timeout=1).close()
 
 
 def client(cert: Path) -> httpx.Client:
@@ -377,7 +387,7 @@ def test_client_certificates_required(app_dir, certs):
     with a certificate the CA file holds is served."""
     (cert, key), _ = certs
     options = ("--ssl-cert-reqs", "2", "--ssl-ca-certs", str(cert))
-    with tls_server_mtls(app_dir, cert, key, options) as server:
+    with tls_server(app_dir, cert, key, *options, probe=port_open) as server:
         with pytest.raises(httpx.TransportError):
             with client(cert) as anonymous:
                 anonymous.get(server.url + "/hello")
@@ -386,32 +396,3 @@ def test_client_certificates_required(app_dir, certs):
         with httpx.Client(verify=context, timeout=5, trust_env=False) as http:
             assert http.get(server.url + "/hello").json() == {"hello": "tls"}
     assert "Traceback" not in server.output()
-
-
-@contextmanager
-def tls_server_mtls(app_dir: Path, cert: Path, key: Path, options: tuple[str, ...]):
-    """Like tls_server, waiting for the port with a client certificate."""
-    port = free_port()
-    log = app_dir / f"server-{port}.log"
-    proc = fasterapi(
-        app_dir,
-        "--port", str(port), "--ssl-certfile", str(cert), "--ssl-keyfile", str(key), *options,
-        log=log,
-    )  # fmt: skip
-    running = Running(proc, port, log)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{running.output()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"server did not start:\n{running.output()}")
-                time.sleep(0.1)
-        yield running
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)

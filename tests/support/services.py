@@ -11,13 +11,13 @@ import string
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.support.servers import free_port
+from tests.support.servers import free_port, stop
 
 _databases = itertools.count()
 
@@ -34,28 +34,40 @@ def redis_server(directory: Path) -> Iterator[str]:
     command += ["no", "--dir", str(directory), "--logfile", str(log)]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"redis-server exited with {proc.returncode}: {log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("redis-server did not answer within 10 s")
-            time.sleep(0.02)
+
+        def pong() -> bool:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+
+        wait_for("redis-server", proc, log, pong, 10, "answer")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        proc.terminate()
+        stop(proc)
+
+
+def wait_for(
+    name: str,
+    proc: subprocess.Popen,
+    log: Path,
+    ready: Callable[[], bool],
+    seconds: float,
+    verb: str,
+) -> None:
+    """Returns once `ready()` is true (an OSError counts as not yet); a test failure if `proc`
+    exits first (with its `log`) or `seconds` pass ("`name` did not `verb` within ...")."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited with {proc.returncode}: {log.read_text()}")
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            if ready():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{name} did not {verb} within {seconds:g} s")
+        time.sleep(0.02)
 
 
 def _postgres_bin() -> Path | None:
@@ -96,14 +108,9 @@ def postgres_server() -> Iterator[str]:
         with open(log, "wb") as out:
             proc = subprocess.Popen([str(part) for part in command], stdout=out, stderr=out)
         try:
-            deadline = time.monotonic() + 30
-            ready = [bindir / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]
-            while subprocess.run(ready).returncode != 0:
-                if proc.poll() is not None:
-                    pytest.fail(f"postgres exited with {proc.returncode}: {log.read_text()}")
-                if time.monotonic() > deadline:
-                    pytest.fail("PostgreSQL did not accept connections within 30 s")
-                time.sleep(0.05)
+            isready = [bindir / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]
+            accepts = lambda: subprocess.run(isready).returncode == 0  # noqa: E731
+            wait_for("PostgreSQL", proc, log, accepts, 30, "accept connections")
             yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
         finally:
             proc.terminate()  # a smart shutdown: waits for the clients that are left
@@ -168,18 +175,7 @@ def nginx_server(
             stderr=out,
         )
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"nginx exited with {proc.returncode}: {log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("nginx did not listen within 10 s")
-            time.sleep(0.02)
+        wait_for("nginx", proc, log, lambda: listening(port), 10, "listen")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.send_signal(signal.SIGQUIT)  # graceful: finishes the requests it has
@@ -188,3 +184,9 @@ def nginx_server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def listening(port: int) -> bool:
+    """Whether something on 127.0.0.1 takes connections on `port` (an OSError if not)."""
+    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    return True
