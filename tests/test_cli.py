@@ -51,7 +51,7 @@ from FasterAPI import Faster
 VERSION = "{version}"
 
 
-def fake_serve(app, config, sock=None):
+def fake_serve(app, config, sock=None, tell=None):
     if sock is None:
         sock = socket.create_server((config.host, config.port), reuse_port=True)
     stopping = []

@@ -122,7 +122,7 @@ class Recorder:
         self.written = []
         self.logged = []
 
-    def log_access(self, *args):
+    def short_answered(self, *args):
         self.logged.append(args)
 
 
@@ -153,7 +153,11 @@ def test_a_cors_preflight_is_answered_inside_the_parser():
     assert b"content-type: text/plain; charset=utf-8\r\n" in allowed_head
     assert refused_head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
     assert refused_body == b"Disallowed CORS origin"
-    assert conn.logged == [("OPTIONS", "/items", b"", 1, 200), ("OPTIONS", "/items", b"", 1, 400)]
+    # the protocol hears of each: (method, path, query, HTTP minor, status, body bytes)
+    assert conn.logged == [
+        ("OPTIONS", "/items", b"", 1, 200, 2, None),
+        ("OPTIONS", "/items", b"", 1, 400, len(b"Disallowed CORS origin"), None),
+    ]
     # an OPTIONS request that is no preflight goes to the app's routes (here, none: it is
     # left for `next_event`, and the ASGI path answers 405)
     parser.feed(b"OPTIONS /items HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -56,6 +56,7 @@ __all__ = [
     "HeaderView",
     "Framing",
     "response_head",
+    "set_server_headers",
     "chunk",
     "error_response",
     "json_response",
@@ -469,10 +470,12 @@ class HeaderView:
 @final
 class ShortPath:
     """One connection's short path: `conn` (the protocol) is asked for `host_task()`,
-    `promote(event, raw, written)` and `log_access(method, path, query, minor, status)`."""
+    `promote(event, raw, written)` and, if `report`, told of each response it writes:
+    `short_answered(method, path, query, minor, status, body_bytes, forwarded_for)` (every
+    X-Forwarded-For value, joined with ", ", or None)."""
 
     def __new__(
-        cls, conn: Any, write: Any, event_loop: Any, context: Any, access_log: bool
+        cls, conn: Any, write: Any, event_loop: Any, context: Any, report: bool
     ) -> Self: ...
 
 @final
@@ -596,6 +599,10 @@ def response_head(
     http_minor: int, status: int, headers: _Headers, keep_alive: bool, framing: int | Framing
 ) -> bytes:
     """A response head; `framing` is a Content-Length or a `Framing`."""
+
+def set_server_headers(*, date: bool, server: bool, headers: Sequence[tuple[bytes, bytes]]) -> None:
+    """The headers the native server serving on this thread adds to responses that lack them:
+    date, `server: fasterapi`, then `headers` (a `server` among them names the server)."""
 
 def chunk(data: bytes) -> bytes: ...
 def error_response(status: int, detail: str) -> bytes: ...

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _core
-from . import serving, supervisor
+from . import access, serving, supervisor
 from .discovery import (
     DEFAULT_FILES,
     AppImport,
@@ -147,6 +147,13 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
     parser.add_argument(
         "--access-log", action=on_off, default=True, help="log each request (default: on)"
     )
+    parser.add_argument(
+        "--access-log-format",
+        metavar="FORMAT",
+        help="the access log's line as a %%-format of named fields, e.g. "
+        "'%%(client_addr)s \"%%(request_line)s\" %%(status)d %%(bytes)d %%(duration_ms).1fms'; "
+        f"fields: {', '.join(access.FIELDS)} (default: uvicorn's line)",
+    )
     parser.add_argument("--root-path", default="", help="path prefix the app is mounted under")
     parser.add_argument(
         "--proxy-headers",
@@ -159,6 +166,30 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
         metavar="IPS",
         help="comma-separated proxy addresses to trust, or '*' "
         "(default: $FORWARDED_ALLOW_IPS or 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--limit-max-requests",
+        type=int,
+        metavar="N",
+        help="replace a worker once it has answered N requests: its successor is started first, "
+        "and it finishes what it has",
+    )
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        dest="headers",
+        metavar="NAME:VALUE",
+        help="add this header to every response that does not set it (repeatable)",
+    )
+    parser.add_argument(
+        "--server-header",
+        action=on_off,
+        default=True,
+        help="send 'server: fasterapi' (default: on)",
+    )
+    parser.add_argument(
+        "--date-header", action=on_off, default=True, help="send a date header (default: on)"
     )
     parser.add_argument(
         "--limit-concurrency",
@@ -260,7 +291,56 @@ def config_from_args(args: argparse.Namespace) -> serving.Config:
         uds=args.uds,
         fd=args.fd,
         backlog=args.backlog,
+        headers=[parse_header(text) for text in args.headers],
+        server_header=args.server_header,
+        date_header=args.date_header,
+        limit_max_requests=args.limit_max_requests,
+        access_log_format=args.access_log_format,
     )
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """An --header NAME:VALUE, as (name, value) with the value's outer spaces trimmed."""
+    name, colon, value = text.partition(":")
+    if not colon:
+        raise UsageError(f"--header {text!r}: expected NAME:VALUE, e.g. 'X-Served-By: edge-1'")
+    return name.strip(), value.strip()
+
+
+#: RFC 9110's token: what a header name is made of.
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+#: Headers --header cannot add: the server writes them itself, per response.
+SERVER_WRITTEN = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"}
+)
+
+
+def check_headers(headers: Sequence[tuple[str, str]], spell: Callable[[str], str]) -> None:
+    """Headers `--header` cannot add: a name that is no token, a value with a control
+    character or one Latin-1 cannot write, a framing header, `date`."""
+    for pair in headers:
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise UsageError(f"{spell('headers')}: expected (name, value) pairs, got {pair!r}")
+        name, value = pair
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise UsageError(f"{spell('headers')}: names and values are str, got {pair!r}")
+        if not name or not set(name) <= _TOKEN:
+            raise UsageError(f"{spell('headers')}: {name!r} is not a header name")
+        lower = name.lower()
+        if lower in SERVER_WRITTEN:
+            raise UsageError(
+                f"{spell('headers')}: {name} is written by the server for each response"
+            )
+        if lower == "date":
+            raise UsageError(
+                f"{spell('headers')}: the server writes date itself; {spell('date_header')} "
+                "turns it on or off"
+            )
+        if any((c < " " and c != "\t") or c == "\x7f" or c > "\xff" for c in value):
+            raise UsageError(
+                f"{spell('headers')}: the value of {name} has a control character or a "
+                "character Latin-1 cannot write"
+            )
 
 
 def check_options(
@@ -286,6 +366,18 @@ def check_options(
         value = getattr(config, name)
         if value is not None and value < 0:
             raise UsageError(f"{spell(name)} must not be negative, got {value}")
+    if config.limit_max_requests is not None:
+        if config.limit_max_requests < 1:
+            raise UsageError(
+                f"{spell('limit_max_requests')} must be at least 1, got {config.limit_max_requests}"
+            )
+        if reload:
+            raise UsageError(f"{spell('limit_max_requests')} cannot be used with {spell('reload')}")
+    check_headers(config.headers, spell)
+    if config.access_log_format is not None:
+        problem = access.format_problem(config.access_log_format)
+        if problem is not None:
+            raise UsageError(f"{spell('access_log_format')}: {problem}")
     if config.ws_max_size < 1:
         raise UsageError(f"{spell('ws_max_size')} must be at least 1, got {config.ws_max_size}")
     for name in ("ws_ping_interval", "ws_ping_timeout"):
@@ -357,7 +449,9 @@ SSL_DEFAULTS = {
 
 
 def cli_spelling(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    """A Config field's option: `limit_max_requests` is --limit-max-requests."""
+    option = "header" if name == "headers" else name  # (--header, once per header)
+    return "--" + option.replace("_", "-")
 
 
 # -- serving ------------------------------------------------------------------------------------
@@ -390,7 +484,9 @@ def serve_app(
         logger.info("FasterAPI serving %s on %s (docs at %s/docs)", label, url, url)
     else:
         logger.info("FasterAPI serving %s, %s", label, url)
-    if reload or workers > 1:
+    # a worker past --limit-max-requests is replaced by a supervisor, even the only one
+    supervised = workers > 1 or (config.limit_max_requests is not None and source is not None)
+    if reload or supervised:
         if source is None:
             raise UsageError("workers and reload need the app as an import string")
         if reload:

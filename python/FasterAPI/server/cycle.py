@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from .. import _core
 from .._http.body import ClientDisconnect
@@ -17,9 +15,6 @@ if TYPE_CHECKING:
 
 ERROR_500 = b'{"detail":"Internal Server Error"}'
 logger = logging.getLogger("fasterapi.error")
-
-
-access_logger = logging.getLogger("fasterapi.access")
 
 
 _NO_BODY_STATUSES = frozenset((204, 304))
@@ -52,6 +47,9 @@ class RequestCycle:
         "no_body",
         "status",
         "head_only",
+        "started",
+        "sent",
+        "logged",
     )
 
     def __init__(
@@ -81,6 +79,9 @@ class RequestCycle:
         self.no_body = False
         self.status = 0
         self.head_only = scope["method"] == "HEAD"
+        self.started = conn.received_at
+        self.sent = 0  # body bytes written
+        self.logged = False
 
     # -- from the connection --------------------------------------------------------------------
 
@@ -133,6 +134,8 @@ class RequestCycle:
             self.task = None
             if not self.response_complete:
                 conn.close()
+                if self.response_started:
+                    self._log()  # (a response cut short)
 
     async def receive(self) -> dict[str, Any]:
         while True:
@@ -196,7 +199,6 @@ class RequestCycle:
                 self.response_started = False
                 raise RuntimeError(f"invalid response header: {exc}") from None
             conn.write(head)
-            self._log()
         elif kind == "http.response.body":
             if not self.response_started:
                 raise RuntimeError("http.response.body sent before http.response.start")
@@ -213,6 +215,7 @@ class RequestCycle:
                     raise RuntimeError(f"Response content {word} than Content-Length")
             if not self.head_only and body and not self.no_body:
                 conn.write(_core.chunk(body) if self.chunked else bytes(body))
+                self.sent += len(body)
             if not more:
                 if self.chunked and not self.head_only:
                     conn.write(_core.LAST_CHUNK)
@@ -224,6 +227,7 @@ class RequestCycle:
 
     def _finish(self) -> None:
         self.response_complete = True
+        self._log()
         if not self.body_complete:
             # The app answered without reading the whole body: it cannot be skipped safely
             # unless it is small; closing keeps the connection's framing sound.
@@ -241,89 +245,24 @@ class RequestCycle:
         )
         if not self.head_only:
             self.conn.write(body)
-        self._log()
+            self.sent = len(body)
         self._finish()
 
     def _log(self) -> None:
-        if self.conn.config.access_log:
-            scope = self.scope
-            log_access(
-                scope["client"],
-                scope["method"],
-                scope["path"],
-                scope["query_string"],
-                self.http_minor,
-                self.status,
-            )
-
-
-def log_access(client: Any, method: str, path: str, query: bytes, minor: int, status: int) -> None:
-    """One access-log line, as uvicorn writes it; its parts are also the record's attributes
-    (`client`, `method`, `path`, `query`, `http_version`, `status`), for a structured
-    formatter (FasterAPI.logger.JSONFormatter). The path and the query are written
-    percent-encoded (`log_path`, `log_query`), so no request can put a line break, a
-    terminal escape or a quote in the line."""
-    if not access_logger.isEnabledFor(logging.INFO):
-        return
-    address = client_text(client)
-    path_text = log_path(path)
-    query_text = log_query(query)
-    fields = {
-        "client": address,
-        "method": method,
-        "path": path_text,
-        "query": query_text,
-        "http_version": f"1.{minor}",
-        "status": status,
-    }
-    target = path_text + ("?" + query_text if query_text else "")
-    access_logger.info(
-        '%s - "%s %s HTTP/1.%d" %d', address, method, target, minor, status, extra=fields
-    )
-
-
-def log_websocket(client: Any, path: str, query: bytes, status: int) -> None:
-    """The access-log line of a WebSocket handshake's answer (101, or a refusal)."""
-    target = _target(path, query)
-    access_logger.info('%s - "WebSocket %s" %d', client_text(client), target, status)
-
-
-def _target(path: str, query: bytes) -> str:
-    query_text = log_query(query)
-    return log_path(path) + ("?" + query_text if query_text else "")
-
-
-#: What `log_path` writes as it is: the printable ASCII characters a browser (or httpx) does
-#: not percent-encode in a path (WHATWG URL's path percent-encode set), but "%" (a decoded
-#: path's "%" was sent as "%25").
-_PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"#%<>?`{}')
-_PLAIN_PATH = re.compile(f"[{re.escape(_PATH_SAFE)}]*")
-#: A query byte `log_query` percent-encodes: not printable ASCII, or '"'.
-_QUERY_UNSAFE = re.compile(rb"[^\x21\x23-\x7e]")
-
-
-def log_path(path: str) -> str:
-    """A (decoded) request path as the access log writes it: percent-encoded again as a
-    browser sends it, so as uvicorn logs the path such a client sent (its raw path, a '"'
-    written %22); a line break, an escape or any other control character, a space, a quote,
-    a non-ASCII character (as UTF-8) and "%" are written %XX."""
-    if _PLAIN_PATH.fullmatch(path):  # (most paths: no copy)
-        return path
-    return quote(path, safe=_PATH_SAFE, errors="backslashreplace")
-
-
-def log_query(query: bytes) -> str:
-    """A query string as the access log writes it: as it was sent (as uvicorn logs it), but
-    a byte that is not printable ASCII, or a '"', written %XX."""
-    if not query:
-        return ""
-    if _QUERY_UNSAFE.search(query) is not None:
-        query = _QUERY_UNSAFE.sub(_percent_encoded, query)
-    return query.decode("ascii")
-
-
-def _percent_encoded(match: re.Match[bytes]) -> bytes:
-    return b"%%%02X" % match[0][0]
+        if self.logged:
+            return
+        self.logged = True
+        scope = self.scope
+        self.conn.answered(
+            scope["client"],
+            scope["method"],
+            scope["path"],
+            scope["query_string"],
+            self.http_minor,
+            self.status,
+            self.sent,
+            self.started,
+        )
 
 
 def framing_headers(headers: Any) -> tuple[int | None, bytes | None]:
@@ -339,7 +278,3 @@ def framing_headers(headers: Any) -> tuple[int | None, bytes | None]:
         elif name == b"connection":
             connection = value
     return length, connection
-
-
-def client_text(client: tuple[str, int] | None) -> str:
-    return f"{client[0]}:{client[1]}" if client else "-"

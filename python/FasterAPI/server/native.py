@@ -45,7 +45,7 @@ from ..exceptions import HTTPException
 from ..middleware.securityheaders import secured
 from ..responses import Response, inject_response
 from ..routing import APIRoute
-from .cycle import ERROR_500, RequestCycle, log_access, logger
+from .cycle import ERROR_500, RequestCycle, logger
 
 if TYPE_CHECKING:
     from .protocol import HttpProtocol
@@ -279,6 +279,7 @@ class NativeCycle:
         "asgi_cycle",
         "streamed",
         "receive",
+        "started",
     )
 
     def __init__(self, conn: HttpProtocol, event: _core.RouteEvent) -> None:
@@ -313,6 +314,8 @@ class NativeCycle:
         self.streamed = event.streamed
         #: The `receive` of `channel`, once made.
         self.receive: Any = None
+        #: When its bytes came in (time.perf_counter()), for the access log's duration.
+        self.started = conn.received_at
 
     # -- from the connection --------------------------------------------------------------------
 
@@ -688,9 +691,21 @@ class NativeCycle:
     def _log_and_finish(self, response: bytes) -> None:
         self.response_complete = True
         conn = self.conn
-        if conn.config.access_log:
+        state = conn.state
+        if state.access_log is not None or state.request_limit is not None:
             head = self.request.head_event()
             path = conn.config.root_path + head.path
             status = int(response[9:12])  # "HTTP/1.1 200 ..."
-            log_access(conn.client, head.method, path, head.query, self.http_minor, status)
+            body_bytes = len(response) - response.find(b"\r\n\r\n") - 4
+            client = conn.forwarded_client(head.headers)
+            conn.answered(
+                client,
+                head.method,
+                path,
+                head.query,
+                self.http_minor,
+                status,
+                body_bytes,
+                self.started,
+            )
         conn.response_complete(self)

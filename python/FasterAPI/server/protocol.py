@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
-from .cycle import RequestCycle, access_logger, client_text, log_access, logger
+from .access import client_text
+from .cycle import RequestCycle, logger
 from .native import HostTask, NativeCycle
 from .websocket import WebSocketCycle, websocket_scope
 
@@ -50,6 +52,8 @@ class HttpProtocol(asyncio.Protocol):
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
         self.behind_proxy = False
+        #: When (time.perf_counter()) the last bytes came in: the start of a request's duration.
+        self.received_at = 0.0
         #: When (loop time) `on_deadline` fires; the server's ticker checks it (ServerState.tick),
         #: which costs far less per request than a call_later timer.
         self.deadline: float | None = None
@@ -89,7 +93,7 @@ class HttpProtocol(asyncio.Protocol):
                 transport.write,  # type: ignore[attr-defined]
                 self.loop,
                 self.base_context,
-                self.config.access_log,
+                self.state.reports_requests,
             )
         self._arm_idle()
 
@@ -125,6 +129,7 @@ class HttpProtocol(asyncio.Protocol):
         return True  # our side stays open until the answers are written
 
     def data_received(self, data: bytes) -> None:
+        self.received_at = time.perf_counter()
         if self.websocket is not None:
             self.websocket.data_received(data)
             return
@@ -351,9 +356,50 @@ class HttpProtocol(asyncio.Protocol):
         """The request the short path is serving, as a NativeCycle (NativeCycle.promoted)."""
         return NativeCycle.promoted(self, event, raw, written)
 
-    def log_access(self, method: str, path: str, query: bytes, minor: int, status: int) -> None:
-        """The access-log line of a response the short path wrote."""
-        log_access(self.client, method, self.config.root_path + path, query, minor, status)
+    def short_answered(
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        minor: int,
+        status: int,
+        body_bytes: int,
+        forwarded_for: bytes | None,
+    ) -> None:
+        """The short path wrote a response (its path is the app's, without the root path)."""
+        client = self.client
+        if forwarded_for is not None and self.behind_proxy:
+            client = _forwarded_client(forwarded_for.decode("latin-1"), client, self.state.proxies)
+        path = self.config.root_path + path
+        self.answered(client, method, path, query, minor, status, body_bytes, self.received_at)
+
+    def answered(
+        self,
+        client: tuple[str, int] | None,
+        method: str,
+        path: str,
+        query: bytes,
+        minor: int,
+        status: int,
+        body_bytes: int,
+        started: float,
+    ) -> None:
+        """A request's response is written (or as much of it as will be): its access record
+        (`client` as its scope says: behind a trusted proxy, the one it names), and one more
+        request towards --limit-max-requests."""
+        state = self.state
+        if state.access_log is not None:
+            state.access_log.request(
+                client, method, path, query, minor, status, body_bytes, started
+            )
+        if state.request_limit is not None:
+            state.count_request()
+
+    def forwarded_client(self, headers: Any) -> tuple[str, int] | None:
+        """The client a request's scope gives: behind a trusted proxy, the one it names."""
+        if not self.behind_proxy:
+            return self.client
+        return _forwarded(headers, self.client, self.state.scheme, self.state.proxies)[0]
 
     def _scheme(self, event: _core.RouteEvent) -> str:
         """The scheme a request came by, as its ASGI scope would say (`connection_scope`)."""
@@ -452,10 +498,9 @@ class HttpProtocol(asyncio.Protocol):
             cycle.disconnected()
         if cycle is None or not cycle.response_started:
             self.write(response)
-            client = client_text(self.client)
-            if self.config.access_log:
-                access_logger.info('%s - "- - -" %d', client, status)
-            logger.debug("%s: request rejected with %d", client, status)
+            if self.state.access_log is not None:
+                self.state.access_log.rejected(self.client, status)
+            logger.debug("%s: request rejected with %d", client_text(self.client), status)
             self._linger()
         else:
             self.close()
@@ -494,14 +539,18 @@ class HttpProtocol(asyncio.Protocol):
         self.deadline = self.loop.time() + LINGER_SECONDS
         self.on_deadline = HttpProtocol.close
 
-    def shutdown(self) -> None:
-        """Graceful shutdown: close now when idle, else after the response in flight; an
-        open WebSocket is closed with 1001 (going away)."""
+    def shutdown(self, gentle: bool = False) -> None:
+        """Graceful shutdown: the response in flight ends the connection; an idle one is
+        closed now, or, `gentle` (a worker past --limit-max-requests, whose successor is
+        serving), when its keep-alive time is up, a request coming first being answered with
+        `Connection: close`: no request a client sent on it just then is lost. An open
+        WebSocket is closed with 1001 (going away)."""
         self.short = None  # (its responses keep the connection open)
         if self.websocket is not None:
             self.websocket.shutdown()
         elif self.cycle is None:
-            self.close()
+            if not gentle:
+                self.close()
         else:
             self.cycle.keep_alive = False
 
@@ -581,7 +630,11 @@ def _forwarded(headers: Any, client: Any, scheme: str, proxies: TrustedProxies) 
         elif name == b"x-forwarded-for":
             forwarded_for.append(value.decode("latin-1"))
     if forwarded_for:
-        host, port = proxies.client(", ".join(forwarded_for))
-        if host:
-            client = (host, port)
+        client = _forwarded_client(", ".join(forwarded_for), client, proxies)
     return client, scheme
+
+
+def _forwarded_client(forwarded_for: str, client: Any, proxies: TrustedProxies) -> Any:
+    """The client an X-Forwarded-For list (all of a request's, joined) names, else `client`."""
+    host, port = proxies.client(forwarded_for)
+    return (host, port) if host else client

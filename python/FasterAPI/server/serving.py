@@ -21,8 +21,11 @@ import socket
 import ssl
 import stat
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from .. import _core
+from .access import AccessLog
 from .chain import HttpChain
 from .logs import use_log_format
 from .native import native_dispatcher, route_paths
@@ -82,6 +85,18 @@ class Config:
     fd: int | None = None
     #: The listen queue's length (uvicorn's --backlog), 1 to MAX_BACKLOG.
     backlog: int = 2048
+    #: Headers added to every response that does not set them (uvicorn's --header), as
+    #: (name, value) pairs; a "server" one names the server.
+    headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    #: Whether responses get `server: fasterapi` and a `date` (uvicorn's --server-header,
+    #: --date-header).
+    server_header: bool = True
+    date_header: bool = True
+    #: A worker answers this many requests, then a new one takes its place (uvicorn's
+    #: --limit-max-requests; with `fasterapi run`, the supervisor starts the new one first).
+    limit_max_requests: int | None = None
+    #: The access log's line as a %-format of named fields (access.FIELDS); None for uvicorn's.
+    access_log_format: str | None = None
 
     @property
     def is_ssl(self) -> bool:
@@ -326,6 +341,22 @@ class ServerState:
         self.scheme = config.scheme
         #: Whom X-Forwarded-For/-Proto are believed from (--forwarded-allow-ips).
         self.proxies = TrustedProxies(config.forwarded_allow_ips)
+        self.access_log = AccessLog(config.access_log_format) if config.access_log else None
+        #: Requests this server answers before it is replaced (--limit-max-requests), the
+        #: count so far, and what is called once it is reached.
+        self.request_limit = config.limit_max_requests
+        self.requests = 0
+        self.on_request_limit: Callable[[], None] | None = None
+
+    @property
+    def reports_requests(self) -> bool:
+        """Whether connections tell of each response (HttpProtocol.answered)."""
+        return self.access_log is not None or self.request_limit is not None
+
+    def count_request(self) -> None:
+        self.requests += 1
+        if self.requests == self.request_limit and self.on_request_limit is not None:
+            self.on_request_limit()
 
     @functools.cached_property
     def http_chain(self) -> HttpChain | None:
@@ -461,32 +492,59 @@ def host_and_port(hop: str) -> tuple[str, int]:
     return hop, 0
 
 
-def serve(app: Any, config: Config, sock: socket.socket | None = None) -> int:
+def serve(
+    app: Any,
+    config: Config,
+    sock: socket.socket | None = None,
+    tell: Callable[[str], None] | None = None,
+) -> int:
     """Serve `app` until SIGTERM or SIGINT; returns the exit code (0 after a graceful stop).
 
     `sock` is a listening socket made by the caller (a worker of `--workers N`); without it the
-    server binds `config.host:config.port` itself. The log lines of `fasterapi run` (and of
-    its worker processes) take `config.log_format`.
+    server binds `config.host:config.port` itself. A worker `tell`s its supervisor "ready"
+    once it listens, and "retire" once it has answered `config.limit_max_requests` requests
+    (it then serves on until stopped); a server on its own stops then. The log lines of
+    `fasterapi run` (and of its worker processes) take `config.log_format`.
     """
     use_log_format(config.log_format)
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(Server(app, config).run(sock))
-    return uvloop.run(Server(app, config).run(sock))
+        return asyncio.run(Server(app, config, tell).run(sock))
+    return uvloop.run(Server(app, config, tell).run(sock))
 
 
 class Server:
     """Lifespan, listening socket, signals and graceful shutdown around the connections."""
 
-    def __init__(self, app: Any, config: Config) -> None:
+    def __init__(self, app: Any, config: Config, tell: Callable[[str], None] | None = None) -> None:
         self.state = ServerState(app, config)
         self.config = config
         self.lifespan = Lifespan(app, self.state.app_state)
         self.should_exit = asyncio.Event()
+        self.tell = tell
+        #: Past --limit-max-requests: a successor serves, so idle connections may linger.
+        self.retiring = False
+        self.state.on_request_limit = self._request_limit_reached
+
+    def _request_limit_reached(self) -> None:
+        self.retiring = True
+        if self.tell is not None:
+            self.tell("retire")  # the supervisor starts a successor, then stops this one
+            return
+        logger.info("Answered %d requests (limit_max_requests): shutting down", self.state.requests)
+        self.should_exit.set()
 
     async def run(self, sock: socket.socket | None = None) -> int:
         loop = asyncio.get_running_loop()
+        config = self.config
+        _core.set_server_headers(
+            date=config.date_header,
+            server=config.server_header,
+            headers=[
+                (name.encode("latin-1"), value.encode("latin-1")) for name, value in config.headers
+            ],
+        )
         if not await self.lifespan.startup():
             return 3
         state = self.state
@@ -500,7 +558,6 @@ class Server:
         if logger.isEnabledFor(logging.DEBUG):
             for route in route_paths(self.state.app):
                 logger.debug("%s", route)
-        config = self.config
         made_socket = sock is None and (config.uds is not None or config.fd is not None)
         try:
             server = await self._listen(sock)
@@ -510,6 +567,8 @@ class Server:
             return 1
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self.should_exit.set)
+        if self.tell is not None:
+            self.tell("ready")
         ticker = loop.create_task(self._tick())
         await self.should_exit.wait()
         logger.info("shutting down")
@@ -575,7 +634,7 @@ class Server:
         state.shutting_down = True
         server.close()
         for conn in list(state.connections):
-            conn.shutdown()
+            conn.shutdown(gentle=self.retiring)
         timeout = self.config.timeout_graceful_shutdown
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         while state.connections or state.active:  # active: work that outlives its response

@@ -70,28 +70,33 @@ def run_workers(app_source: AppSource, config: serving.Config, workers: int) -> 
         logger.error("Could not bind to %s: %s", serving.listen_address(config), exc)
         return 1
     slots = [
-        _WorkerSlot(lambda: start_server_process(app_source, config, shared_socket))
+        _WorkerSlot(lambda events: start_server_process(app_source, config, shared_socket, events))
         for _ in range(workers)
     ]
+
+    def every_process() -> list[BaseProcess | None]:
+        return [process for slot in slots for process in slot.processes()]
+
     try:
         with _StopSignals() as stop:
             for slot in slots:
                 slot.start()
             logger.info("Started %d workers (supervisor pid %d)", workers, os.getpid())
             while not stop.requested:
-                _wait_for_exit([slot.process for slot in slots], SUPERVISE_INTERVAL)
+                readers = [reader for slot in slots for reader in slot.readers()]
+                _wait_for_exit(every_process(), SUPERVISE_INTERVAL, readers)
                 now = time.monotonic()
                 for slot in slots:
                     slot.check(now)
             logger.info("Shutting down %d workers", workers)
             timeout = config.timeout_graceful_shutdown
             stop_processes(
-                [slot.process for slot in slots],
-                DEFAULT_STOP_TIMEOUT if timeout is None else timeout,
-                stop,
+                every_process(), DEFAULT_STOP_TIMEOUT if timeout is None else timeout, stop
             )
     finally:
-        stop_processes([slot.process for slot in slots], 0)  # only does something after an error
+        stop_processes(every_process(), 0)  # only does something after an error
+        for slot in slots:
+            slot.close()
         if shared_socket is not None:
             shared_socket.close()
             serving.remove_unix_socket(config)
@@ -100,26 +105,47 @@ def run_workers(app_source: AppSource, config: serving.Config, workers: int) -> 
 
 def shares_socket(config: serving.Config) -> bool:
     """Whether the workers serve on one socket made here: a Unix socket (`--uds`) or an
-    inherited one (`--fd`) cannot be bound once per worker as host:port is."""
-    return config.uds is not None or config.fd is not None
+    inherited one (`--fd`) cannot be bound once per worker as host:port is; and workers that
+    are replaced (`--limit-max-requests`) must not take a listen queue with them: the
+    connections waiting in a SO_REUSEPORT socket's own queue are reset when it closes."""
+    return config.uds is not None or config.fd is not None or config.limit_max_requests is not None
 
 
 class _WorkerSlot:
-    """One place in the pool: its current process and how often it died right after starting."""
+    """One place in the pool: its current process, how often it died right after starting,
+    and the processes it replaces. A worker tells the supervisor of itself on a pipe
+    (`WorkerEvents`): "ready" once it listens, "retire" once it has answered
+    --limit-max-requests requests; then a successor is started, and once that one is ready
+    the old one is stopped (SIGTERM: it finishes what it has), so the pool never serves with
+    one worker fewer and no request is turned away."""
 
-    def __init__(self, start_process: Callable[[], BaseProcess]) -> None:
+    def __init__(self, start_process: Callable[[WorkerEvents], BaseProcess]) -> None:
         self._start_process = start_process
         self.process: BaseProcess | None = None
+        self.reader: multiprocessing.connection.Connection | None = None
         self.started_at = 0.0
         self.quick_deaths = 0
         self.restart_at = 0.0
+        #: Workers this slot's process replaces: serving until it is ready, then stopping.
+        self.retiring: list[BaseProcess] = []
+
+    def processes(self) -> list[BaseProcess | None]:
+        return [self.process, *self.retiring]
+
+    def readers(self) -> list[multiprocessing.connection.Connection]:
+        return [] if self.reader is None else [self.reader]
 
     def start(self) -> None:
-        self.process = self._start_process()
+        reader, writer = _spawn.Pipe(duplex=False)
+        self.process = self._start_process(WorkerEvents(writer))
+        writer.close()  # (the child's copy is the only one: EOF once it is gone)
+        self.reader = reader
         self.started_at = time.monotonic()
 
     def check(self, now: float) -> None:
-        """Notice a dead worker and schedule its restart; restart it once its delay has passed."""
+        """Hear what the worker says; notice a dead worker and schedule its restart; restart
+        it once its delay has passed; let go of the retired workers that have exited."""
+        self._read_events()
         process = self.process
         if process is not None and process.exitcode is not None:
             uptime = now - self.started_at
@@ -133,10 +159,69 @@ class _WorkerSlot:
             )
             forget_metrics(process.pid)
             process.close()
+            self._close_reader()
             self.process = None
             self.restart_at = now + delay
         if self.process is None and now >= self.restart_at:
             self.start()
+        for old in [p for p in self.retiring if p.exitcode is not None]:
+            code = old.exitcode
+            if code:
+                logger.warning(
+                    "Retired worker (pid %d) ended with %s", old.pid, describe_exit(code)
+                )
+            forget_metrics(old.pid)
+            old.close()
+            self.retiring.remove(old)
+
+    def _read_events(self) -> None:
+        reader = self.reader
+        while reader is not None and reader.poll():
+            try:
+                event = reader.recv()
+            except (EOFError, OSError):
+                self._close_reader()  # the worker is gone: check() sees its exit
+                return
+            process = self.process
+            if process is None:
+                return
+            if event == "retire":
+                logger.info(
+                    "Worker (pid %d) reached --limit-max-requests; starting its successor",
+                    process.pid,
+                )
+                self.retiring.append(process)
+                self._close_reader()
+                self.start()
+                self.quick_deaths = 0
+                return
+            if event == "ready":
+                for old in self.retiring:
+                    if old.exitcode is None:
+                        old.terminate()  # graceful: it finishes what it has begun
+
+    def _close_reader(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+    def close(self) -> None:
+        self._close_reader()
+
+
+class WorkerEvents:
+    """A worker's end of the pipe to its supervisor (`_WorkerSlot`)."""
+
+    def __init__(self, writer: multiprocessing.connection.Connection) -> None:
+        self._writer = writer
+
+    def __call__(self, event: str) -> None:
+        """Tell the supervisor `event`: "ready" or "retire"; a supervisor that is gone is
+        not an error (the worker is stopped when it notices)."""
+        try:
+            self._writer.send(event)
+        except OSError:
+            pass
 
 
 def forget_metrics(pid: int | None) -> None:
@@ -304,12 +389,16 @@ def _display_path(path: Path) -> str:
 
 
 def start_server_process(
-    app_source: AppSource, config: serving.Config, shared_socket: socket.socket | None
+    app_source: AppSource,
+    config: serving.Config,
+    shared_socket: socket.socket | None,
+    events: WorkerEvents | None = None,
 ) -> BaseProcess:
-    """Spawn a process serving the app: on `shared_socket`, or on its own SO_REUSEPORT socket."""
+    """Spawn a process serving the app: on `shared_socket`, or on its own SO_REUSEPORT socket;
+    it tells of itself through `events` (a pool's worker)."""
     process = _spawn.Process(
         target=_serve_in_child,
-        args=(app_source, config, shared_socket),
+        args=(app_source, config, shared_socket, events),
         name="fasterapi-server",
     )
     process.start()
@@ -317,7 +406,10 @@ def start_server_process(
 
 
 def _serve_in_child(
-    app_source: AppSource, config: serving.Config, shared_socket: socket.socket | None
+    app_source: AppSource,
+    config: serving.Config,
+    shared_socket: socket.socket | None,
+    events: WorkerEvents | None = None,
 ) -> None:
     """A server process's main: import the app and serve it until SIGTERM."""
     if hasattr(os, "setpgrp"):
@@ -327,7 +419,7 @@ def _serve_in_child(
     use_uvloop()
     app = app_source() if callable(app_source) else load_import_string(app_source)
     sock = shared_socket if shared_socket is not None else bind_socket(config, reuse_port=True)
-    sys.exit(serving.serve(app, config, sock))
+    sys.exit(serving.serve(app, config, sock, tell=events))
 
 
 def _stop_when_parent_exits() -> None:
@@ -369,11 +461,17 @@ def stop_processes(
         process.join()
 
 
-def _wait_for_exit(processes: Iterable[BaseProcess | None], timeout: float) -> None:
-    """Sleep until one of `processes` exits or `timeout` seconds pass."""
-    sentinels = [p.sentinel for p in processes if p is not None and p.exitcode is None]
-    if sentinels:
-        multiprocessing.connection.wait(sentinels, timeout)
+def _wait_for_exit(
+    processes: Iterable[BaseProcess | None],
+    timeout: float,
+    readers: Sequence[multiprocessing.connection.Connection] = (),
+) -> None:
+    """Sleep until one of `processes` exits, one of `readers` has something to read, or
+    `timeout` seconds pass."""
+    waitables: list[Any] = [p.sentinel for p in processes if p is not None and p.exitcode is None]
+    waitables += readers
+    if waitables:
+        multiprocessing.connection.wait(waitables, timeout)
     else:
         time.sleep(timeout)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _core
 from ..exceptions import _close_reason
 from ..websockets import DENIAL_EXTENSION, WebSocketDisconnect
-from .cycle import ClientDisconnected, framing_headers, log_websocket
+from .cycle import ClientDisconnected, framing_headers
 
 if TYPE_CHECKING:
     from .protocol import HttpProtocol
@@ -391,9 +391,10 @@ class WebSocketCycle:
         self.conn.write(output)
 
     def _log(self, status: int) -> None:
-        if self.conn.config.access_log:
+        access_log = self.conn.state.access_log
+        if access_log is not None:
             scope = self.scope
-            log_websocket(scope["client"], scope["path"], scope["query_string"], status)
+            access_log.websocket(scope["client"], scope["path"], scope["query_string"], status)
 
 
 def websocket_scope(conn: HttpProtocol, event: _core.UpgradeEvent) -> dict[str, Any]:

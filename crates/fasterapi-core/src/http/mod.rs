@@ -20,5 +20,5 @@ pub use head::{parse_head, Framing, RequestHead};
 pub use limits::Limits;
 pub use response::{
     error_response, reason_phrase, status_has_no_body, write_chunk, write_head, BodyFraming,
-    DateCache, InvalidHeader, CONTINUE, LAST_CHUNK,
+    DateCache, Defaults, InvalidHeader, ServerHeaders, CONTINUE, LAST_CHUNK, SERVER,
 };

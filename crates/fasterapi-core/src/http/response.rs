@@ -151,10 +151,103 @@ fn is_header_safe(bytes: &[u8]) -> bool {
     memchr3(b'\r', b'\n', 0, bytes).is_none()
 }
 
-/// Writes "HTTP/1.1 <status> <reason>\r\n", the app's headers in order, then `date: ...` and
-/// `server: fasterapi` (each unless the app set it), the framing header, `connection: close` when
-/// !keep_alive or `connection: keep-alive` when keep_alive on HTTP/1.0; then the blank line.
-/// Header names/values (or `date`) containing CR, LF or NUL are an error and nothing is written.
+/// The server's name in the `server` header it adds by default.
+pub const SERVER: &[u8] = b"fasterapi";
+
+/// The headers a server adds to each response the app did not set them on: `date`, `server`
+/// and the operator's own, in that order (uvicorn's `--date-header`, `--server-header` and
+/// `--header NAME:VALUE`). Borrowed from a [`ServerHeaders`], or made for one response.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults<'a> {
+    /// The `date` value (IMF-fixdate, from a [`DateCache`]), or None for no `date` header.
+    pub date: Option<&'a [u8]>,
+    /// The `server` value, or None for no `server` header.
+    pub server: Option<&'a [u8]>,
+    /// More headers, names lowercased.
+    pub extra: &'a [(Vec<u8>, Vec<u8>)],
+}
+
+impl<'a> Defaults<'a> {
+    /// `date`, `server: fasterapi` and nothing more: what a server adds unless told otherwise.
+    pub fn standard(date: &'a [u8]) -> Self {
+        Defaults {
+            date: Some(date),
+            server: Some(SERVER),
+            extra: &[],
+        }
+    }
+
+    fn is_safe(&self) -> bool {
+        self.date.is_none_or(is_header_safe)
+            && self.server.is_none_or(is_header_safe)
+            && self
+                .extra
+                .iter()
+                .all(|(name, value)| is_header_safe(name) && is_header_safe(value))
+    }
+}
+
+/// The [`Defaults`] one server adds for its whole life, its date cached per second.
+#[derive(Debug)]
+pub struct ServerHeaders {
+    date: Option<DateCache>,
+    server: Option<Vec<u8>>,
+    extra: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl ServerHeaders {
+    /// A `date` header if `date`, `server: fasterapi` if `server`, then `headers` (an operator's
+    /// `server` among them names the server instead, and is sent even when `server` is
+    /// false). A CR, LF or NUL in a name or value is an error.
+    pub fn new(
+        date: bool,
+        server: bool,
+        headers: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<Self, InvalidHeader> {
+        let mut own = ServerHeaders {
+            date: date.then(DateCache::new),
+            server: server.then(|| SERVER.to_vec()),
+            extra: Vec::with_capacity(headers.len()),
+        };
+        for (name, value) in headers {
+            if !is_header_safe(&name) || !is_header_safe(&value) {
+                return Err(InvalidHeader);
+            }
+            let name = name.to_ascii_lowercase();
+            if name == b"server" {
+                own.server = Some(value);
+            } else {
+                own.extra.push((name, value));
+            }
+        }
+        Ok(own)
+    }
+
+    /// The headers to add to a response now.
+    pub fn get(&mut self) -> Defaults<'_> {
+        Defaults {
+            date: self.date.as_mut().map(|cache| cache.get()),
+            server: self.server.as_deref(),
+            extra: &self.extra,
+        }
+    }
+}
+
+impl Default for ServerHeaders {
+    fn default() -> Self {
+        ServerHeaders {
+            date: Some(DateCache::new()),
+            server: Some(SERVER.to_vec()),
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// Writes "HTTP/1.1 <status> <reason>\r\n", the app's headers in order, then the server's
+/// `defaults` the app did not set (`date`, `server`, the operator's own), the framing header,
+/// `connection: close` when !keep_alive or `connection: keep-alive` when keep_alive on
+/// HTTP/1.0; then the blank line.
+/// Header names/values (or defaults) containing CR, LF or NUL are an error and nothing is written.
 /// An app `content-length` is kept (no second one is added), except with [`BodyFraming::Chunked`],
 /// where it would contradict the chunked framing and is left out.
 pub fn write_head(
@@ -162,14 +255,14 @@ pub fn write_head(
     http_minor: u8,
     status: u16,
     headers: &[(&[u8], &[u8])],
-    date: &[u8],
+    defaults: Defaults<'_>,
     keep_alive: bool,
     framing: BodyFraming,
 ) -> Result<(), InvalidHeader> {
     let all_safe = headers
         .iter()
         .all(|(name, value)| is_header_safe(name) && is_header_safe(value));
-    if !all_safe || !is_header_safe(date) {
+    if !all_safe || !defaults.is_safe() {
         return Err(InvalidHeader);
     }
 
@@ -192,11 +285,19 @@ pub fn write_head(
         has_te |= name.eq_ignore_ascii_case(b"transfer-encoding");
         write_header(out, name, value);
     }
-    if !has_date {
+    if let Some(date) = defaults.date.filter(|_| !has_date) {
         write_header(out, b"date", date);
     }
-    if !has_server {
-        write_header(out, b"server", b"fasterapi");
+    if let Some(server) = defaults.server.filter(|_| !has_server) {
+        write_header(out, b"server", server);
+    }
+    for (name, value) in defaults.extra {
+        if !headers
+            .iter()
+            .any(|(own, _)| own.eq_ignore_ascii_case(name))
+        {
+            write_header(out, name, value);
+        }
     }
     match framing {
         BodyFraming::Length(n) if !has_length => {
@@ -247,14 +348,28 @@ pub fn write_chunk(out: &mut Vec<u8>, data: &[u8]) {
 
 /// A complete error response for a protocol error: JSON body `{"detail": "..."}`,
 /// content-type application/json, content-length, date, server, connection: close.
-pub fn error_response(err: &HttpError, date: &[u8]) -> Vec<u8> {
+pub fn error_response(err: &HttpError, defaults: Defaults<'_>) -> Vec<u8> {
     let body = detail_body(err.detail());
-    let date = if is_header_safe(date) { date } else { b"" };
+    let defaults = if defaults.is_safe() {
+        defaults
+    } else {
+        Defaults::standard(b"")
+    };
     let mut out = Vec::with_capacity(192 + body.len());
     let headers: [(&[u8], &[u8]); 1] = [(b"content-type", b"application/json")];
     let framing = BodyFraming::Length(body.len() as u64);
-    // Only the date could make this fail, and it was checked above.
-    if write_head(&mut out, 1, err.status(), &headers, date, false, framing).is_ok() {
+    // Only the defaults could make this fail, and they were checked above.
+    if write_head(
+        &mut out,
+        1,
+        err.status(),
+        &headers,
+        defaults,
+        false,
+        framing,
+    )
+    .is_ok()
+    {
         out.extend_from_slice(&body);
     }
     out
@@ -299,7 +414,13 @@ mod tests {
     ) -> String {
         let mut out = Vec::new();
         write_head(
-            &mut out, http_minor, status, headers, DATE, keep_alive, framing,
+            &mut out,
+            http_minor,
+            status,
+            headers,
+            Defaults::standard(DATE),
+            keep_alive,
+            framing,
         )
         .unwrap();
         String::from_utf8(out).unwrap()
@@ -421,7 +542,7 @@ mod tests {
                 1,
                 200,
                 headers,
-                DATE,
+                Defaults::standard(DATE),
                 true,
                 BodyFraming::Length(0),
             );
@@ -429,9 +550,55 @@ mod tests {
             assert_eq!(out, b"previous");
         }
         let mut out = Vec::new();
-        let r = write_head(&mut out, 1, 200, &[], b"x\r\n", true, BodyFraming::None);
+        let bad_date = Defaults::standard(b"x\r\n");
+        let r = write_head(&mut out, 1, 200, &[], bad_date, true, BodyFraming::None);
         assert_eq!((r, out.len()), (Err(InvalidHeader), 0));
         assert!(InvalidHeader.to_string().contains("CR, LF or NUL"));
+    }
+
+    #[test]
+    fn server_defaults_unless_the_app_set_them() {
+        let operator = vec![
+            (b"X-Served-By".to_vec(), b"edge-1".to_vec()),
+            (b"Server".to_vec(), b"acme".to_vec()),
+        ];
+        let mut own = ServerHeaders::new(false, false, operator).unwrap();
+        fn write(headers: &[(&[u8], &[u8])], defaults: Defaults<'_>) -> String {
+            let mut out = Vec::new();
+            write_head(&mut out, 1, 200, headers, defaults, true, BodyFraming::None).unwrap();
+            String::from_utf8(out).unwrap()
+        }
+        // no date; the operator's server names the server even with the default one off
+        let h = write(&[], own.get());
+        assert_eq!(
+            h,
+            "HTTP/1.1 200 OK\r\nserver: acme\r\nx-served-by: edge-1\r\n\r\n"
+        );
+        // the app's own header wins, whatever its case
+        let h = write(&[(b"X-SERVED-BY", b"app")], own.get());
+        assert_eq!(
+            h.matches("served-by").count() + h.matches("SERVED-BY").count(),
+            1
+        );
+        assert!(h.contains("X-SERVED-BY: app\r\n"));
+        // date and server on, nothing more: the standard ones
+        let mut standard = ServerHeaders::new(true, true, Vec::new()).unwrap();
+        let h = write(&[], standard.get());
+        assert!(h.contains("\r\ndate: ") && h.contains("\r\nserver: fasterapi\r\n"));
+        let h = write(
+            &[],
+            ServerHeaders::new(true, false, Vec::new()).unwrap().get(),
+        );
+        assert!(h.contains("date: ") && !h.contains("server"));
+        let mut default = ServerHeaders::default();
+        let h = write(&[], default.get());
+        assert!(h.contains("date: ") && h.contains("server: fasterapi"));
+        // an unsafe operator header is refused when made
+        let bad = vec![(b"x".to_vec(), b"a\r\nb".to_vec())];
+        assert_eq!(
+            ServerHeaders::new(true, true, bad).unwrap_err(),
+            InvalidHeader
+        );
     }
 
     #[test]
@@ -486,7 +653,7 @@ mod tests {
             HttpError::NotImplemented("unsupported Transfer-Encoding"),
             HttpError::VersionNotSupported,
         ] {
-            let bytes = error_response(&err, DATE);
+            let bytes = error_response(&err, Defaults::standard(DATE));
             let mut headers = [httparse::EMPTY_HEADER; 16];
             let mut resp = httparse::Response::new(&mut headers);
             let n = match resp.parse(&bytes).unwrap() {

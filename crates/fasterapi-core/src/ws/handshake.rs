@@ -6,7 +6,7 @@ use std::fmt;
 use memchr::memchr3;
 
 use crate::http::response::detail_body;
-use crate::http::{reason_phrase, write_head, BodyFraming, InvalidHeader};
+use crate::http::{reason_phrase, write_head, BodyFraming, Defaults, InvalidHeader};
 
 /// The `Sec-WebSocket-Accept` value answering a client's `Sec-WebSocket-Key`.
 pub fn accept_key(client_key: &[u8]) -> String {
@@ -39,8 +39,9 @@ impl HandshakeError {
         }
     }
 
-    /// The complete rejection response (see [`rejection_response`]); `date` is the Date value.
-    pub fn response(self, date: &[u8]) -> Vec<u8> {
+    /// The complete rejection response (see [`rejection_response`]), with the server's
+    /// `defaults`.
+    pub fn response(self, defaults: Defaults<'_>) -> Vec<u8> {
         let extra: &[(&[u8], &[u8])] = match self {
             HandshakeError::Version => &[
                 (b"upgrade", b"websocket"),
@@ -48,7 +49,7 @@ impl HandshakeError {
             ],
             HandshakeError::Key => &[],
         };
-        rejection_response(self.status(), self.detail(), extra, date)
+        rejection_response(self.status(), self.detail(), extra, defaults)
             .expect("constant headers are valid")
     }
 }
@@ -120,22 +121,22 @@ pub fn handshake_response(
 }
 
 /// A complete response refusing a WebSocket handshake, after which the connection is closed:
-/// `status`, `extra_headers`, then content-type `application/json`, date, server,
+/// `status`, `extra_headers`, then content-type `application/json`, the server's `defaults`,
 /// content-length and `connection: close`, with the body `{"detail":"<detail>"}`. For a handshake
 /// the app refused (closed before accepting) that is 403 and `Forbidden`. A CR, LF or NUL in a
-/// header (or `date`) is an error, as in [`write_head`].
+/// header is an error, as in [`write_head`].
 pub fn rejection_response(
     status: u16,
     detail: &str,
     extra_headers: &[(&[u8], &[u8])],
-    date: &[u8],
+    defaults: Defaults<'_>,
 ) -> Result<Vec<u8>, InvalidHeader> {
     let body = detail_body(detail);
     let mut headers = extra_headers.to_vec();
     headers.push((b"content-type", b"application/json"));
     let mut out = Vec::with_capacity(192 + body.len());
     let framing = BodyFraming::Length(body.len() as u64);
-    write_head(&mut out, 1, status, &headers, date, false, framing)?;
+    write_head(&mut out, 1, status, &headers, defaults, false, framing)?;
     out.extend_from_slice(&body);
     Ok(out)
 }
@@ -270,7 +271,8 @@ mod tests {
                 .map(|(_, v)| v.clone())
         };
 
-        let (status, headers, body) = parse_response(&HandshakeError::Version.response(DATE));
+        let (status, headers, body) =
+            parse_response(&HandshakeError::Version.response(Defaults::standard(DATE)));
         assert_eq!(status, 426);
         assert_eq!(
             get(&headers, "sec-websocket-version").as_deref(),
@@ -280,7 +282,8 @@ mod tests {
         assert_eq!(get(&headers, "connection").as_deref(), Some("close"));
         assert_eq!(body, br#"{"detail":"Unsupported WebSocket version"}"#);
 
-        let (status, headers, body) = parse_response(&HandshakeError::Key.response(DATE));
+        let (status, headers, body) =
+            parse_response(&HandshakeError::Key.response(Defaults::standard(DATE)));
         assert_eq!(status, 400);
         assert_eq!(get(&headers, "sec-websocket-version"), None);
         assert_eq!(
@@ -288,7 +291,8 @@ mod tests {
             br#"{"detail":"Missing or invalid Sec-WebSocket-Key"}"#
         );
 
-        let forbidden = rejection_response(403, rejection_detail(403), &[], DATE).unwrap();
+        let forbidden =
+            rejection_response(403, rejection_detail(403), &[], Defaults::standard(DATE)).unwrap();
         let (status, headers, body) = parse_response(&forbidden);
         assert_eq!(status, 403);
         assert_eq!(body, br#"{"detail":"Forbidden"}"#);
@@ -303,10 +307,13 @@ mod tests {
             Some("Sun, 06 Nov 1994 08:49:37 GMT")
         );
 
-        let escaped = rejection_response(400, "a\"b\n", &[], DATE).unwrap();
+        let escaped = rejection_response(400, "a\"b\n", &[], Defaults::standard(DATE)).unwrap();
         assert!(escaped.ends_with(br#"{"detail":"a\"b\u000a"}"#));
         let bad: [(&[u8], &[u8]); 1] = [(b"x", b"1\r\n")];
-        assert_eq!(rejection_response(400, "x", &bad, DATE), Err(InvalidHeader));
+        assert_eq!(
+            rejection_response(400, "x", &bad, Defaults::standard(DATE)),
+            Err(InvalidHeader)
+        );
         assert_eq!(rejection_detail(599), "WebSocket connection refused");
     }
 }

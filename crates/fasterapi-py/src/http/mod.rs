@@ -15,6 +15,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<parser::HttpParser>()?;
     events::register(m)?;
     m.add_function(wrap_pyfunction!(parser::response_head, m)?)?;
+    m.add_function(wrap_pyfunction!(parser::set_server_headers, m)?)?;
     m.add_function(wrap_pyfunction!(parser::chunk, m)?)?;
     m.add_function(wrap_pyfunction!(parser::error_response, m)?)?;
     m.add_function(wrap_pyfunction!(parser::json_response, m)?)?;

@@ -7,8 +7,8 @@ use std::cell::RefCell;
 
 use fasterapi_core::cors::Preflight;
 use fasterapi_core::http::{
-    parse_head, status_has_no_body, write_chunk, write_head, BodyFraming, ChunkedDecoder,
-    DateCache, Framing, HttpError, Limits, RequestHead,
+    parse_head, status_has_no_body, write_chunk, write_head, BodyFraming, ChunkedDecoder, Defaults,
+    Framing, HttpError, Limits, RequestHead, ServerHeaders,
 };
 use fasterapi_core::route::Lookup;
 use pyo3::exceptions::PyValueError;
@@ -396,7 +396,8 @@ impl HttpParser {
 
     fn fail<'py>(&mut self, py: Python<'py>, err: &HttpError) -> PyResult<Bound<'py, PyAny>> {
         self.state = State::Failed;
-        let response = with_date(|date| fasterapi_core::http::error_response(err, date));
+        let response =
+            with_defaults(|defaults| fasterapi_core::http::error_response(err, defaults));
         let event = ErrorEvent {
             status: err.status(),
             response: PyBytes::new(py, &response).unbind(),
@@ -553,11 +554,30 @@ fn route_request(
 }
 
 thread_local! {
-    static DATE: RefCell<DateCache> = RefCell::new(DateCache::new());
+    /// The headers the server serving on this thread adds to its responses: one thread serves
+    /// one server (a process, or a sub-interpreter's thread), which sets them as it starts.
+    static DEFAULTS: RefCell<ServerHeaders> = RefCell::new(ServerHeaders::default());
 }
 
-pub(crate) fn with_date<T>(f: impl FnOnce(&[u8]) -> T) -> T {
-    DATE.with(|date| f(date.borrow_mut().get()))
+/// `f` with the headers this thread's server adds to a response now (date, server, `--header`).
+pub(crate) fn with_defaults<T>(f: impl FnOnce(Defaults<'_>) -> T) -> T {
+    DEFAULTS.with(|defaults| f(defaults.borrow_mut().get()))
+}
+
+/// Sets the headers the native server serving on this thread adds to every response the app
+/// did not set them on: `date` (`--date-header`), `server: fasterapi` (`--server-header`) and
+/// `headers` (`--header NAME:VALUE`; a `server` among them names the server instead).
+#[pyfunction]
+#[pyo3(signature = (*, date, server, headers))]
+pub fn set_server_headers(
+    date: bool,
+    server: bool,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+) -> PyResult<()> {
+    let own = ServerHeaders::new(date, server, headers)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    DEFAULTS.with(|defaults| *defaults.borrow_mut() = own);
+    Ok(())
 }
 
 /// The bytes of a response head. `framing`: a Content-Length, `Framing.CHUNKED`, or
@@ -576,9 +596,9 @@ pub fn response_head<'py>(
     let pairs = header_slices(&owned);
     let framing = body_framing(framing)?;
     let mut out = Vec::with_capacity(256);
-    with_date(|date| {
+    with_defaults(|defaults| {
         write_head(
-            &mut out, http_minor, status, &pairs, date, keep_alive, framing,
+            &mut out, http_minor, status, &pairs, defaults, keep_alive, framing,
         )
     })
     .map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -707,8 +727,12 @@ pub(crate) fn encode_whole(
     } else {
         BodyFraming::None
     };
-    with_date(|date| write_head(out, http_minor, status, headers, date, keep_alive, framing))
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    with_defaults(|defaults| {
+        write_head(
+            out, http_minor, status, headers, defaults, keep_alive, framing,
+        )
+    })
+    .map_err(|e| PyValueError::new_err(e.to_string()))?;
     if !head_only && framing != BodyFraming::None {
         out.extend_from_slice(body);
     }
@@ -726,9 +750,9 @@ fn whole<'py>(
 ) -> Bound<'py, PyBytes> {
     let mut out = Vec::with_capacity(160 + body.len());
     let framing = BodyFraming::Length(body.len() as u64);
-    with_date(|date| {
+    with_defaults(|defaults| {
         write_head(
-            &mut out, http_minor, status, headers, date, keep_alive, framing,
+            &mut out, http_minor, status, headers, defaults, keep_alive, framing,
         )
     })
     .expect("constant headers are valid");

@@ -45,7 +45,7 @@ pub const IN_PYTHON: u8 = 3;
 /// once connected.
 #[pyclass(module = "FasterAPI._core", frozen)]
 pub struct ShortPath {
-    /// The protocol: `host_task()`, `promote(...)` and `log_access(...)` are asked of it.
+    /// The protocol: `host_task()`, `promote(...)` and `short_answered(...)` are asked of it.
     conn: Py<PyAny>,
     /// The transport's `write`.
     write: Py<PyAny>,
@@ -53,7 +53,9 @@ pub struct ShortPath {
     event_loop: Py<PyAny>,
     /// The context each request's own context is copied from.
     context: Py<PyAny>,
-    access_log: bool,
+    /// Whether the protocol hears of each response written (`short_answered`): for the access
+    /// log, and to count requests towards --limit-max-requests.
+    report: bool,
     /// How the last response the short door wrote went: ANSWERED or ANSWERED_CLOSE (or
     /// NOT_SERVED: none was written).
     answered: AtomicU8,
@@ -67,14 +69,14 @@ impl ShortPath {
         write: Py<PyAny>,
         event_loop: Py<PyAny>,
         context: Py<PyAny>,
-        access_log: bool,
+        report: bool,
     ) -> Self {
         ShortPath {
             conn,
             write,
             event_loop,
             context,
-            access_log,
+            report,
             answered: AtomicU8::new(NOT_SERVED),
         }
     }
@@ -435,17 +437,41 @@ impl ShortDoor {
             ANSWERED_CLOSE
         };
         path.answered.store(answered, Ordering::Relaxed);
-        if path.access_log {
+        if path.report {
             let head = self.head()?;
             let bytes = response.cast::<PyBytes>()?.as_bytes();
             let status: u16 = std::str::from_utf8(&bytes[9..12])
                 .ok()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(0);
+            let head_end = bytes
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(bytes.len(), |at| at + 4);
             let query = PyBytes::new(py, &head.query);
+            // every X-Forwarded-For, joined in order: the client, behind a trusted proxy
+            let mut forwarded_for: Option<Vec<u8>> = None;
+            for (name, value) in head.headers.iter() {
+                if name.as_slice() == b"x-forwarded-for" {
+                    let joined = forwarded_for.get_or_insert_with(Vec::new);
+                    if !joined.is_empty() {
+                        joined.extend_from_slice(b", ");
+                    }
+                    joined.extend_from_slice(value);
+                }
+            }
+            let forwarded_for = forwarded_for.map(|value| PyBytes::new(py, &value));
             path.conn.bind(py).call_method1(
-                pyo3::intern!(py, "log_access"),
-                (&head.method, &head.path, query, head.http_minor, status),
+                pyo3::intern!(py, "short_answered"),
+                (
+                    &head.method,
+                    &head.path,
+                    query,
+                    head.http_minor,
+                    status,
+                    bytes.len() - head_end,
+                    forwarded_for,
+                ),
             )?;
         }
         Ok(())

@@ -9,7 +9,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
-use crate::http::parser::{header_slices, owned_headers, with_date};
+use crate::http::parser::{header_slices, owned_headers, with_defaults};
 
 /// The server side of one WebSocket connection, after the 101 response. `feed` it the socket's
 /// bytes and get back the events they complete: `WebSocketMessage`s, and a `WebSocketClose`
@@ -137,7 +137,10 @@ pub fn websocket_check<'py>(
     let owned = owned_headers(headers, |_| true)?;
     Ok(match ws::check_handshake(&header_slices(&owned)) {
         Ok(_) => None,
-        Err(err) => Some(PyBytes::new(py, &with_date(|date| err.response(date)))),
+        Err(err) => Some(PyBytes::new(
+            py,
+            &with_defaults(|defaults| err.response(defaults)),
+        )),
     })
 }
 
@@ -178,7 +181,7 @@ pub fn websocket_reject(py: Python<'_>, status: i64) -> PyResult<Bound<'_, PyByt
         }
     };
     let detail = ws::rejection_detail(status);
-    let response = with_date(|date| ws::rejection_response(status, detail, &[], date))
+    let response = with_defaults(|defaults| ws::rejection_response(status, detail, &[], defaults))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(PyBytes::new(py, &response))
 }
