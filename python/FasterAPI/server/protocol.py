@@ -399,7 +399,9 @@ class HttpProtocol(asyncio.Protocol):
         """The client a request's scope gives: behind a trusted proxy, the one it names."""
         if not self.behind_proxy:
             return self.client
-        return _forwarded(headers, self.client, self.state.scheme, self.state.proxies)[0]
+        client: tuple[str, int] | None
+        client, _ = _forwarded(headers, self.client, self.state.scheme, self.state.proxies)
+        return client
 
     def _scheme(self, event: _core.RouteEvent) -> str:
         """The scheme a request came by, as its ASGI scope would say (`connection_scope`)."""
