@@ -7,6 +7,7 @@
 //! writes whatever [`Session::take_output`] returns (its own frames, and the pong and close
 //! replies tungstenite queues by itself). Pings and pongs never reach the caller.
 
+pub mod deflate;
 mod handshake;
 mod session;
 
