@@ -243,7 +243,9 @@ impl Session {
                 return Ok(());
             }
             (OpCode::Data(Data::Continue), None) => {
-                return Err(protocol_error("Continuation frame with nothing to continue"));
+                return Err(protocol_error(
+                    "Continuation frame with nothing to continue",
+                ));
             }
             (OpCode::Data(Data::Continue), Some(partial)) => {
                 if header.rsv1 {
@@ -904,6 +906,203 @@ mod tests {
         // a huge announced length fails at once, before its payload arrives
         let mut session = Session::new(1 << 20);
         session.feed(&[0x82, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4]);
+        expect_error(&mut session, 1009);
+    }
+
+    // -- permessage-deflate -----------------------------------------------------------------
+
+    fn params(server_no_context_takeover: bool, client_no_context_takeover: bool) -> Params {
+        Params {
+            server_no_context_takeover,
+            client_no_context_takeover,
+            server_max_window_bits: 12,
+            client_max_window_bits: Some(12),
+        }
+    }
+
+    /// The client's compressor for `params` (a codec is symmetric: it compresses with the
+    /// "server" window and takeover given to it).
+    fn client_codec(p: Params) -> Codec {
+        Codec::new(Params {
+            server_no_context_takeover: p.client_no_context_takeover,
+            client_no_context_takeover: p.server_no_context_takeover,
+            server_max_window_bits: p.client_max_window_bits.unwrap_or(15),
+            client_max_window_bits: Some(p.server_max_window_bits),
+        })
+    }
+
+    /// The payload of each frame in the server's `output` (unmasked), with its first byte.
+    fn server_frames(mut output: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut frames = Vec::new();
+        while !output.is_empty() {
+            let mut cursor = Cursor::new(output);
+            let (header, length) = FrameHeader::parse(&mut cursor).unwrap().unwrap();
+            assert!(header.mask.is_none());
+            let start = cursor.position() as usize;
+            let end = start + length as usize;
+            frames.push((output[0], output[start..end].to_vec()));
+            output = &output[end..];
+        }
+        frames
+    }
+
+    #[test]
+    fn deflate_round_trip() {
+        let p = params(false, false);
+        let mut client = client_codec(p);
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        assert_eq!(session.deflate(), Some(p));
+        let text = "compressible ".repeat(100);
+        let compressed = client.compress(text.as_bytes());
+        assert!(compressed.len() < 100);
+        session.feed(&frame(0xc1, &compressed)); // final text frame, RSV1
+        session.feed(&frame(0xc2, &client.compress(&[1, 2, 3])));
+        // a message the client chose not to compress (no RSV1) is taken as it is
+        session.feed(&frame(0x81, b"plain"));
+        assert_eq!(
+            events(&mut session),
+            [
+                Event::Text(text.clone()),
+                Event::Binary(vec![1, 2, 3]),
+                Event::Text("plain".into())
+            ]
+        );
+
+        session.send_text(&text).unwrap();
+        session.send_binary(b"").unwrap();
+        let frames = server_frames(&session.take_output());
+        assert_eq!(frames[0].0, 0xc1); // FIN, RSV1, text
+        assert_eq!(frames[1].0, 0xc2);
+        assert!(frames[0].1.len() < 100);
+        let mut inflater = client_codec(p);
+        let mut out = Vec::new();
+        inflater
+            .inflate(&frames[0].1, true, &mut out, 1 << 20)
+            .unwrap();
+        assert_eq!(out, text.as_bytes());
+        out.clear();
+        inflater
+            .inflate(&frames[1].1, true, &mut out, 1 << 20)
+            .unwrap();
+        assert!(out.is_empty());
+        // control frames are never compressed
+        session.ping().unwrap();
+        session.close(1000, "bye").unwrap();
+        let frames = server_frames(&session.take_output());
+        assert_eq!(frames[0], (0x89, vec![]));
+        assert_eq!(frames[1], (0x88, b"\x03\xe8bye".to_vec()));
+    }
+
+    #[test]
+    fn deflate_context_takeover_on_and_off() {
+        let text = "the same sentence over and over again ".repeat(10);
+        for takeover in [true, false] {
+            let p = params(!takeover, !takeover);
+            let mut client = client_codec(p);
+            let mut session = Session::with_deflate(1 << 20, Some(p));
+            let first = client.compress(text.as_bytes());
+            let second = client.compress(text.as_bytes());
+            assert_eq!(first == second, !takeover);
+            session.feed(&frame(0xc1, &first));
+            session.feed(&frame(0xc1, &second));
+            assert_eq!(
+                events(&mut session),
+                [Event::Text(text.clone()), Event::Text(text.clone())]
+            );
+            session.send_text(&text).unwrap();
+            session.send_text(&text).unwrap();
+            let frames = server_frames(&session.take_output());
+            // with takeover the second refers back to the first: a few bytes
+            assert_eq!(frames[1].1.len() < frames[0].1.len() / 4, takeover);
+            let mut inflater = client_codec(p);
+            for (_, payload) in &frames {
+                let mut out = Vec::new();
+                inflater.inflate(payload, true, &mut out, 1 << 20).unwrap();
+                assert_eq!(out, text.as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn deflate_fragmented_with_control_frames_between() {
+        let p = params(false, false);
+        let mut client = client_codec(p);
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        let text = "héllo, fragmented and compressed world ".repeat(50);
+        let compressed = client.compress(text.as_bytes());
+        let third = compressed.len() / 3;
+        session.feed(&frame(0x41, &compressed[..third])); // RSV1 on the first frame only
+        session.feed(&frame(0x89, b"ping"));
+        session.feed(&frame(0x00, &compressed[third..2 * third]));
+        session.feed(&frame(0x8a, b"pong"));
+        session.feed(&frame(0x80, &compressed[2 * third..]));
+        assert_eq!(events(&mut session), [Event::Text(text)]);
+        assert_eq!(
+            server_frames(&session.take_output()),
+            [(0x8a, b"ping".to_vec())]
+        );
+        // an empty final fragment, byte by byte
+        let again = client.compress(b"abc");
+        let mut bytes = frame(0x42, &again);
+        bytes.extend(frame(0x80, b""));
+        let mut got = Vec::new();
+        for b in &bytes {
+            session.feed(std::slice::from_ref(b));
+            got.extend(events(&mut session));
+        }
+        assert_eq!(got, [Event::Binary(b"abc".to_vec())]);
+    }
+
+    #[test]
+    fn deflate_protocol_errors() {
+        let p = params(false, false);
+        let compressed = client_codec(p).compress(b"x");
+        for bad in [
+            frame(0xc9, b""),                                      // RSV1 on a ping
+            frame(0xc8, &1000u16.to_be_bytes()),                   // RSV1 on a close
+            [frame(0x41, &compressed), frame(0xc0, b"")].concat(), // RSV1 on a continuation
+            [frame(0x01, b"a"), frame(0xc0, b"b")].concat(),       // ... of a plain message
+            frame(0xe1, &compressed),                              // RSV2
+            frame(0xc1, &[0xff, 0xff, 0xff]),                      // not deflate data
+        ] {
+            let mut session = Session::with_deflate(1024, Some(p));
+            session.feed(&bad);
+            expect_error(&mut session, 1002);
+        }
+        // invalid UTF-8 once inflated
+        let mut session = Session::with_deflate(1024, Some(p));
+        session.feed(&frame(0xc1, &client_codec(p).compress(b"\xff")));
+        expect_error(&mut session, 1007);
+    }
+
+    #[test]
+    fn deflate_bomb_is_1009() {
+        let p = params(false, false);
+        // 64 MiB of zeros deflate to about 64 KiB: inflating stops at the 1 MiB limit
+        let zeros = vec![0u8; 64 << 20];
+        let bomb = client_codec(p).compress(&zeros);
+        assert!(bomb.len() < 128 * 1024);
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        session.feed(&frame(0xc2, &bomb));
+        expect_error(&mut session, 1009);
+
+        // the limit is on the whole message: fragments each under it, together over it
+        let compressed = client_codec(p).compress(&zeros[..1536 * 1024]);
+        let (first, second) = compressed.split_at(compressed.len() / 2);
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        session.feed(&frame(0x42, first));
+        assert_eq!(session.next_event(), None);
+        session.feed(&frame(0x80, second));
+        expect_error(&mut session, 1009);
+
+        // exactly at the limit is fine
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        session.feed(&frame(0xc2, &client_codec(p).compress(&zeros[..1 << 20])));
+        assert_eq!(session.next_event(), Some(Event::Binary(vec![0; 1 << 20])));
+
+        // a compressed frame itself over the limit fails on its header
+        let mut session = Session::with_deflate(100, Some(p));
+        session.feed(&frame(0xc2, &[0; 101])[..10]);
         expect_error(&mut session, 1009);
     }
 
