@@ -318,10 +318,13 @@ impl Codec {
                 break;
             }
         }
-        // (After a message, an empty one may flush nothing at all: an empty payload, which
-        // inflates to nothing.)
         if out.ends_with(&TRAILER) {
             out.truncate(out.len() - TRAILER.len());
+        } else {
+            // An empty message right after another: zlib has nothing to flush and writes
+            // nothing. The peer needs a block all the same: an empty stored block's header (the
+            // trailer it puts back is the rest of that block).
+            out = vec![0x00];
         }
         if self.params.server_no_context_takeover {
             self.deflate = None;
@@ -583,12 +586,16 @@ mod tests {
             assert_eq!(sender.deflate.is_some(), takeover);
             assert_eq!(receiver.inflate.is_some(), takeover);
         }
-        let empty = codec(false, false).compress(b"");
-        let mut out = Vec::new();
-        codec(false, false)
-            .inflate(&empty, true, &mut out, 0)
-            .unwrap();
-        assert!(out.is_empty());
+        // an empty message, first or after another, is a block that inflates to nothing
+        let mut sender = codec(false, false);
+        let mut receiver = codec(false, false);
+        for message in [&b""[..], b"abc", b"", b"", b"abcd"] {
+            let payload = sender.compress(message);
+            assert!(!payload.is_empty());
+            let mut out = Vec::new();
+            receiver.inflate(&payload, true, &mut out, 10).unwrap();
+            assert_eq!(out, message);
+        }
         assert_eq!(
             codec(false, false).inflate(&[0xff, 0xff], true, &mut out, 10),
             Err(InflateError::Corrupt)
