@@ -205,8 +205,7 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
         "--ws-per-message-deflate",
         action=on_off,
         default=True,
-        help="compress WebSocket messages when the client offers permessage-deflate "
-        "(default: on)",
+        help="compress WebSocket messages when the client offers permessage-deflate (default: on)",
     )
     add_ssl_options(parser)
 

@@ -63,7 +63,10 @@ impl WebSocketSession {
             None => Vec::new(),
         };
         if let Some(value) = extension {
-            extra.insert(0, (b"sec-websocket-extensions".to_vec(), value.into_bytes()));
+            extra.insert(
+                0,
+                (b"sec-websocket-extensions".to_vec(), value.into_bytes()),
+            );
         }
         let response = ws::handshake_response(&key, subprotocol, &header_slices(&extra))
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
