@@ -195,6 +195,7 @@ def test_every_option_reaches_the_config(project, served):
         "--limit-concurrency=100",
         "--timeout-keep-alive=2.5",
         "--timeout-graceful-shutdown=7",
+        "--no-ws-per-message-deflate",
     ]
     assert cli.main(argv) == 0
     assert served[0][2] == server.Config(
@@ -208,6 +209,7 @@ def test_every_option_reaches_the_config(project, served):
         limit_concurrency=100,
         timeout_keep_alive=2.5,
         timeout_graceful_shutdown=7.0,
+        ws_per_message_deflate=False,
     )
 
 

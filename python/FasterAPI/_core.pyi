@@ -65,7 +65,6 @@ __all__ = [
     "WebSocketMessage",
     "WebSocketClose",
     "websocket_check",
-    "websocket_handshake",
     "websocket_reject",
 ]
 
@@ -627,9 +626,20 @@ def whole_response(
 
 @final
 class WebSocketSession:
-    """One WebSocket connection's frames; each send returns the bytes to write now."""
+    """One WebSocket connection's frames, compressed if permessage-deflate is on and agreed in
+    `accept` (the 101 response); each send returns the bytes to write now."""
 
-    def __new__(cls, max_message_size: int = ...) -> Self: ...  # 16 MiB
+    def __new__(
+        cls, max_message_size: int = ..., per_message_deflate: bool = False
+    ) -> Self: ...  # 16 MiB
+    def accept(
+        self,
+        headers: _Headers,
+        subprotocol: str | None = None,
+        extra_headers: _Headers | None = None,
+    ) -> bytes: ...
+    @property
+    def compressed(self) -> bool: ...
     def feed(self, data: bytes) -> list[_WebSocketEvent]: ...
     def send_text(self, text: str) -> bytes: ...
     def send_bytes(self, data: bytes) -> bytes: ...
@@ -659,7 +669,4 @@ class WebSocketClose:
     def error(self) -> bool: ...
 
 def websocket_check(headers: _Headers) -> bytes | None: ...
-def websocket_handshake(
-    headers: _Headers, subprotocol: str | None = None, extra_headers: _Headers | None = None
-) -> bytes: ...
 def websocket_reject(status: int = 403) -> bytes: ...

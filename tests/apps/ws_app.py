@@ -102,6 +102,20 @@ async def echo(
             await websocket.send_text(text.upper() * times)
 
 
+@app.websocket("/mirror")
+async def mirror(websocket: WebSocket):
+    """Sends each message back as it came, text or bytes."""
+    await websocket.accept()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            await websocket.send_text(message["text"])
+        else:
+            await websocket.send_bytes(message["bytes"])
+
+
 @app.websocket("/deny")
 async def deny(websocket: WebSocket):
     await websocket.close()

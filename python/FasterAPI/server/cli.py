@@ -232,6 +232,12 @@ def add_serve_options(parser: argparse.ArgumentParser, *, host: str, reload: boo
         metavar="SECONDS",
         help="drop a pinged WebSocket that sends nothing back for this long (default: 20)",
     )
+    parser.add_argument(
+        "--ws-per-message-deflate",
+        action=on_off,
+        default=True,
+        help="compress WebSocket messages when the client offers permessage-deflate (default: on)",
+    )
     add_ssl_options(parser)
 
 
@@ -282,6 +288,7 @@ def config_from_args(args: argparse.Namespace) -> serving.Config:
         ws_max_size=args.ws_max_size,
         ws_ping_interval=args.ws_ping_interval,
         ws_ping_timeout=args.ws_ping_timeout,
+        ws_per_message_deflate=args.ws_per_message_deflate,
         ssl_keyfile=args.ssl_keyfile,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile_password=args.ssl_keyfile_password,

@@ -70,6 +70,9 @@ class Config:
     #: byte back before dropping it (uvicorn's --ws-ping-interval/--ws-ping-timeout).
     ws_ping_interval: float | None = 20.0
     ws_ping_timeout: float | None = 20.0
+    #: Compress WebSocket messages when the client offers permessage-deflate (RFC 7692), as
+    #: uvicorn's --ws-per-message-deflate does (on by default).
+    ws_per_message_deflate: bool = True
     #: TLS, as uvicorn's --ssl-* options: a PEM certificate (chain), its key (if not in the
     #: certificate file) and the key's password; client certificates (`ssl.CERT_NONE`,
     #: `CERT_OPTIONAL`, `CERT_REQUIRED`) checked against `ssl_ca_certs`; OpenSSL's cipher list.

@@ -1,8 +1,9 @@
 """One WebSocket connection of the native server, after the parser saw an upgrade request.
 
-The frames are parsed, checked and written by Rust (`_core.WebSocketSession`: tungstenite);
-this module turns them into the ASGI websocket messages the app receives and sends. The
-handshake answer (101, or 403 when the app closes before accepting) is Rust's too. The server
+The frames are parsed, checked, inflated and deflated (permessage-deflate) and written by Rust
+(`_core.WebSocketSession`); this module turns them into the ASGI websocket messages the app
+receives and sends. The handshake answer (101, with the extension agreed, or 403 when the app
+closes before accepting) is Rust's too. The server
 offers the "websocket.http.response" extension: an app may refuse the handshake with an HTTP
 response of its own (a 401 from an auth dependency, say), written instead of the 101.
 """
@@ -51,7 +52,7 @@ class WebSocketCycle:
         self.conn = conn
         self.scope = scope
         config = conn.config
-        self.session = _core.WebSocketSession(config.ws_max_size)
+        self.session = _core.WebSocketSession(config.ws_max_size, config.ws_per_message_deflate)
         self.ping_interval: float | None = config.ws_ping_interval
         self.ping_timeout: float | None = config.ws_ping_timeout
         #: Bytes received before the app accepted: fed to the session after the 101.
@@ -316,7 +317,7 @@ class WebSocketCycle:
             self._refuse(503)
             return
         try:
-            response = _core.websocket_handshake(
+            response = self.session.accept(
                 self.scope["headers"], message.get("subprotocol"), message.get("headers") or []
             )
         except ValueError as exc:

@@ -1,22 +1,28 @@
-//! The server side of a connection after the handshake ([`Session`]), on `tungstenite`'s framing.
+//! The server side of a connection after the handshake ([`Session`]): frames are read and
+//! written with `tungstenite`'s frame header codec, and the protocol (RFC 6455: fragments,
+//! control frames, the close handshake, limits) and permessage-deflate (RFC 7692, see
+//! [`super::deflate`]) are done here.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::Cursor;
 
-use tungstenite::error::Error as WsError;
-use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::{CloseFrame, Message, Role, WebSocket, WebSocketConfig};
+use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
+use tungstenite::protocol::frame::FrameHeader;
+
+use super::deflate::{Codec, InflateError, Params};
 
 /// The longest close reason that fits a close frame (125 bytes of payload, 2 of them the code).
 pub const MAX_CLOSE_REASON: usize = 123;
 
+/// The largest payload of a control frame.
+const MAX_CONTROL_PAYLOAD: u64 = 125;
+
 /// One thing the client sent, from [`Session::next_event`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// A complete text message (fragments reassembled).
+    /// A complete text message (fragments reassembled, inflated if compressed).
     Text(String),
-    /// A complete binary message (fragments reassembled).
+    /// A complete binary message (fragments reassembled, inflated if compressed).
     Binary(Vec<u8>),
     /// The client sent a close frame: `code` 1005 if it had none. If the client started the
     /// close, the reply (echoing its code) is queued in the output; if it answers our
@@ -28,8 +34,9 @@ pub enum Event {
         reason: String,
     },
     /// The client broke the protocol: 1002 (protocol error), 1007 (invalid UTF-8 in a text
-    /// message or close reason), 1009 (message over the size limit) or 1011. A close frame with
-    /// this code is queued in the output, and [`Session::is_closed`] is now true.
+    /// message or close reason) or 1009 (message over the size limit, compressed or
+    /// inflated). A close frame with this code is queued in the output, and
+    /// [`Session::is_closed`] is now true.
     Error {
         /// The close code sent to the client.
         code: u16,
@@ -82,33 +89,20 @@ pub fn is_valid_close_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
-/// The in-memory "socket" tungstenite runs over: reads what was fed (WouldBlock when there is
-/// nothing, never end-of-file) and collects what it writes.
-#[derive(Debug, Default)]
-struct MemStream {
-    input: VecDeque<u8>,
-    output: Vec<u8>,
+/// A message whose first frames arrived and whose final frame has not.
+#[derive(Debug)]
+struct Partial {
+    text: bool,
+    /// Its first frame had RSV1: its payload is deflated.
+    compressed: bool,
+    /// The payload so far (inflated).
+    data: Vec<u8>,
+    /// The payload bytes received so far (before inflating).
+    received: u64,
 }
 
-impl Read for MemStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.input.is_empty() && !buf.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        self.input.read(buf)
-    }
-}
-
-impl Write for MemStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.output.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+/// A protocol error: the close code and reason sent to the client.
+type Failure = (u16, String);
 
 /// The server side of one WebSocket connection, after the 101 response.
 ///
@@ -118,109 +112,305 @@ impl Write for MemStream {
 /// client's reply are still returned as events.
 #[derive(Debug)]
 pub struct Session {
-    ws: WebSocket<MemStream>,
+    /// Bytes fed and not yet parsed start at `input[read..]`.
+    input: Vec<u8>,
+    read: usize,
+    output: Vec<u8>,
+    max_message_size: usize,
+    /// permessage-deflate, when it was negotiated.
+    deflate: Option<Codec>,
+    partial: Option<Partial>,
+    /// We sent a close frame: nothing more may be sent.
+    close_sent: bool,
     /// The close handshake is over or the connection failed: no more events.
     finished: bool,
 }
 
 impl Session {
     /// A session accepting messages of up to `max_message_size` bytes (larger ones end the
-    /// connection with 1009).
+    /// connection with 1009), without extensions.
     pub fn new(max_message_size: usize) -> Self {
-        let mut config = WebSocketConfig::default();
-        // Allocated eagerly for each connection; tungstenite reads at most this much per call.
-        config.read_buffer_size = 16 * 1024;
-        // Frames go to the output at once; take_output flushes anyway.
-        config.write_buffer_size = 0;
-        config.max_message_size = Some(max_message_size);
-        config.max_frame_size = Some(max_message_size);
-        config.accept_unmasked_frames = false;
+        Session::with_deflate(max_message_size, None)
+    }
+
+    /// A session with permessage-deflate if `deflate` holds the negotiated parameters:
+    /// messages are sent compressed, and compressed ones received (RSV1) inflated. The size
+    /// limit holds for both the compressed and the inflated size.
+    pub fn with_deflate(max_message_size: usize, deflate: Option<Params>) -> Self {
         Session {
-            ws: WebSocket::from_raw_socket(MemStream::default(), Role::Server, Some(config)),
+            input: Vec::new(),
+            read: 0,
+            output: Vec::new(),
+            max_message_size,
+            deflate: deflate.map(Codec::new),
+            partial: None,
+            close_sent: false,
             finished: false,
         }
     }
 
     /// Adds bytes read from the socket (ignored once the session is closed).
     pub fn feed(&mut self, data: &[u8]) {
-        if !self.finished {
-            self.ws.get_mut().input.extend(data);
+        if self.finished {
+            return;
         }
+        if self.read == self.input.len() {
+            self.input.clear();
+        } else if self.read > 0 {
+            self.input.drain(..self.read);
+        }
+        self.read = 0;
+        self.input.extend_from_slice(data);
     }
 
     /// The next complete message, close or protocol error from the bytes fed so far; None when
     /// more bytes are needed, or once the session is closed.
     pub fn next_event(&mut self) -> Option<Event> {
-        if self.finished {
-            return None;
-        }
-        loop {
-            match self.ws.read() {
-                Ok(Message::Text(text)) => return Some(Event::Text(text.as_str().to_owned())),
-                Ok(Message::Binary(data)) => return Some(Event::Binary(Vec::from(data))),
-                // Answered by tungstenite (the pong is queued), or needing no answer.
-                Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
-                Ok(Message::Close(frame)) => {
-                    self.finished = true;
-                    let (code, reason) = match frame {
-                        Some(CloseFrame { code, reason }) => {
-                            (u16::from(code), reason.as_str().to_owned())
-                        }
-                        None => (1005, String::new()),
-                    };
-                    return Some(Event::Close { code, reason });
-                }
-                Err(WsError::Io(err)) if err.kind() == io::ErrorKind::WouldBlock => return None,
-                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
-                    self.finished = true;
-                    return None;
-                }
-                Err(err) => return Some(self.fail(&err)),
+        while !self.finished {
+            let before = self.read;
+            match self.next_frame() {
+                Ok(Some(event)) => return Some(event),
+                Ok(None) if self.read == before => break, // an incomplete frame
+                Ok(None) => {}
+                Err((code, reason)) => return Some(self.fail(code, reason)),
             }
         }
+        if self.read == self.input.len() && self.input.capacity() > 64 * 1024 {
+            self.input = Vec::new(); // an idle connection does not keep a big buffer
+            self.read = 0;
+        }
+        None
+    }
+
+    /// Reads one frame if it is all there: Ok(None) when it needs more bytes (`read` did not
+    /// move) or when the frame gave no event (a ping, a pong, a fragment).
+    fn next_frame(&mut self) -> Result<Option<Event>, Failure> {
+        let mut cursor = Cursor::new(&self.input[self.read..]);
+        let (header, length) = match FrameHeader::parse(&mut cursor) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => return Ok(None),
+            Err(_) => return Err(protocol_error("Reserved opcode")),
+        };
+        let start = self.read + cursor.position() as usize;
+        self.check(&header, length)?;
+        // check() bounds the length by the size limit
+        let end = start + length as usize;
+        if self.input.len() < end {
+            return Ok(None);
+        }
+        self.read = end;
+        let payload = &mut self.input[start..end];
+        if let Some(mask) = header.mask {
+            unmask(payload, mask);
+        }
+        match header.opcode {
+            OpCode::Data(data) => self.data_frame(data, header.rsv1, header.is_final, start, end),
+            OpCode::Control(Control::Ping) => {
+                if !self.close_sent {
+                    let payload = self.input[start..end].to_vec();
+                    self.write_frame(OpCode::Control(Control::Pong), false, &payload);
+                }
+                Ok(None)
+            }
+            OpCode::Control(Control::Close) => {
+                let payload = self.input[start..end].to_vec();
+                self.close_frame(&payload).map(Some)
+            }
+            // a pong, unasked or not, needs no answer (reserved opcodes fail in parse)
+            OpCode::Control(_) => Ok(None),
+        }
+    }
+
+    /// The checks a frame's header allows, before its payload arrives.
+    fn check(&self, header: &FrameHeader, length: u64) -> Result<(), Failure> {
+        if header.mask.is_none() {
+            return Err(protocol_error("Unmasked frame from the client"));
+        }
+        if header.rsv2 || header.rsv3 {
+            return Err(protocol_error("Reserved bits set"));
+        }
+        let received = match (header.opcode, &self.partial) {
+            (OpCode::Control(_), _) => {
+                if !header.is_final {
+                    return Err(protocol_error("Fragmented control frame"));
+                }
+                if length > MAX_CONTROL_PAYLOAD {
+                    return Err(protocol_error("Control frame too long"));
+                }
+                if header.rsv1 {
+                    return Err(protocol_error("RSV1 set on a control frame"));
+                }
+                return Ok(());
+            }
+            (OpCode::Data(Data::Continue), None) => {
+                return Err(protocol_error(
+                    "Continuation frame with nothing to continue",
+                ));
+            }
+            (OpCode::Data(Data::Continue), Some(partial)) => {
+                if header.rsv1 {
+                    return Err(protocol_error("RSV1 set on a continuation frame"));
+                }
+                partial.received
+            }
+            (OpCode::Data(_), Some(_)) => {
+                return Err(protocol_error("New message inside a fragmented one"));
+            }
+            (OpCode::Data(_), None) => {
+                if header.rsv1 && self.deflate.is_none() {
+                    return Err(protocol_error("RSV1 set without permessage-deflate"));
+                }
+                0
+            }
+        };
+        if received.saturating_add(length) > self.max_message_size as u64 {
+            return Err(too_big(self.max_message_size));
+        }
+        Ok(())
+    }
+
+    /// A data frame whose payload is `input[start..end]` (unmasked).
+    fn data_frame(
+        &mut self,
+        data: Data,
+        rsv1: bool,
+        is_final: bool,
+        start: usize,
+        end: usize,
+    ) -> Result<Option<Event>, Failure> {
+        let mut partial = match self.partial.take() {
+            Some(partial) => partial, // check() made sure this is a continuation
+            None => Partial {
+                text: data == Data::Text,
+                compressed: rsv1,
+                data: Vec::new(),
+                received: 0,
+            },
+        };
+        partial.received += (end - start) as u64;
+        let payload = &self.input[start..end];
+        match &mut self.deflate {
+            Some(codec) if partial.compressed => {
+                codec
+                    .inflate(payload, is_final, &mut partial.data, self.max_message_size)
+                    .map_err(|err| match err {
+                        InflateError::TooBig => too_big(self.max_message_size),
+                        InflateError::Corrupt => protocol_error("Invalid compressed data"),
+                    })?;
+            }
+            _ => partial.data.extend_from_slice(payload),
+        }
+        if !is_final {
+            self.partial = Some(partial);
+            return Ok(None);
+        }
+        if !partial.text {
+            return Ok(Some(Event::Binary(partial.data)));
+        }
+        match String::from_utf8(partial.data) {
+            Ok(text) => Ok(Some(Event::Text(text))),
+            Err(_) => Err((1007, "Invalid UTF-8 in text".to_owned())),
+        }
+    }
+
+    /// The client's close frame: replied to unless it answers ours; the session is over.
+    fn close_frame(&mut self, payload: &[u8]) -> Result<Event, Failure> {
+        let (code, reason) = match payload {
+            [] => (None, ""),
+            [_] => return Err(protocol_error("Close frame with a one-byte payload")),
+            [high, low, reason @ ..] => match std::str::from_utf8(reason) {
+                Ok(reason) => (Some(u16::from_be_bytes([*high, *low])), reason),
+                Err(_) => return Err((1007, "Invalid UTF-8 in close reason".to_owned())),
+            },
+        };
+        let (code, reason) = match code {
+            Some(code) if !is_valid_close_code(code) => (Some(1002), "Protocol violation"),
+            code => (code, reason),
+        };
+        if !self.close_sent {
+            self.write_close(code, reason);
+        }
+        self.finish();
+        Ok(Event::Close {
+            code: code.unwrap_or(1005),
+            reason: reason.to_owned(),
+        })
     }
 
     /// Ends the connection for a protocol error: queues a close frame saying why.
-    fn fail(&mut self, err: &WsError) -> Event {
-        let (code, reason) = match err {
-            WsError::Utf8(_) => (1007, "Invalid UTF-8 in text".to_owned()),
-            WsError::Capacity(e) => (1009, e.to_string()),
-            WsError::Protocol(e) => (1002, e.to_string()),
-            e => (1011, e.to_string()),
-        };
+    fn fail(&mut self, code: u16, reason: String) -> Event {
         let reason = truncate(&reason, MAX_CLOSE_REASON).to_owned();
-        let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: reason.as_str().into(),
-        };
-        // Only queues the frame (nothing if we already sent one); the output cannot fail.
-        let _ = self.ws.close(Some(frame));
-        self.finished = true;
-        self.ws.get_mut().input = VecDeque::new();
+        if !self.close_sent {
+            self.write_close(Some(code), &reason);
+        }
+        self.finish();
         Event::Error { code, reason }
     }
 
-    fn send(&mut self, message: Message) -> Result<(), Closed> {
-        if self.finished || !self.ws.can_write() {
+    fn finish(&mut self) {
+        self.finished = true;
+        self.input = Vec::new();
+        self.read = 0;
+        self.partial = None;
+    }
+
+    /// Writes one unmasked, final frame to the output.
+    fn write_frame(&mut self, opcode: OpCode, rsv1: bool, payload: &[u8]) {
+        let header = FrameHeader {
+            is_final: true,
+            rsv1,
+            rsv2: false,
+            rsv3: false,
+            opcode,
+            mask: None,
+        };
+        self.output.reserve(14 + payload.len());
+        // Writing to a Vec cannot fail.
+        let _ = header.format(payload.len() as u64, &mut self.output);
+        self.output.extend_from_slice(payload);
+    }
+
+    fn write_close(&mut self, code: Option<u16>, reason: &str) {
+        let mut payload = Vec::with_capacity(2 + reason.len());
+        if let Some(code) = code {
+            payload.extend_from_slice(&code.to_be_bytes());
+            payload.extend_from_slice(reason.as_bytes());
+        }
+        self.write_frame(OpCode::Control(Control::Close), false, &payload);
+        self.close_sent = true;
+    }
+
+    fn send(&mut self, data: Data, payload: &[u8]) -> Result<(), Closed> {
+        if self.finished || self.close_sent {
             return Err(Closed);
         }
-        self.ws.send(message).map_err(|_| Closed)
+        match &mut self.deflate {
+            Some(codec) => {
+                let compressed = codec.compress(payload);
+                self.write_frame(OpCode::Data(data), true, &compressed);
+            }
+            None => self.write_frame(OpCode::Data(data), false, payload),
+        }
+        Ok(())
     }
 
     /// Queues a text message.
     pub fn send_text(&mut self, text: &str) -> Result<(), Closed> {
-        self.send(Message::text(text))
+        self.send(Data::Text, text.as_bytes())
     }
 
     /// Queues a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Closed> {
-        self.send(Message::binary(data.to_vec()))
+        self.send(Data::Binary, data)
     }
 
-    /// Queues a ping, for keep-alive: the client's pong is answered by tungstenite itself and
-    /// shows only as bytes received.
+    /// Queues a ping, for keep-alive: the client's pong shows only as bytes received.
     pub fn ping(&mut self) -> Result<(), Closed> {
-        self.send(Message::Ping(Vec::new().into()))
+        if self.finished || self.close_sent {
+            return Err(Closed);
+        }
+        self.write_frame(OpCode::Control(Control::Ping), false, b"");
+        Ok(())
     }
 
     /// Starts the close handshake: queues a close frame with `code` and `reason`. The session
@@ -233,31 +423,47 @@ impl Session {
         if reason.len() > MAX_CLOSE_REASON {
             return Err(CloseError::ReasonTooLong(reason.len()));
         }
-        if !self.finished && self.ws.can_write() {
-            let frame = CloseFrame {
-                code: CloseCode::from(code),
-                reason: reason.into(),
-            };
-            // Only queues the frame; the output cannot fail.
-            let _ = self.ws.close(Some(frame));
+        if !self.finished && !self.close_sent {
+            self.write_close(Some(code), reason);
         }
         Ok(())
     }
 
     /// The bytes to write to the socket now (possibly none): our frames, pongs, close frames.
     pub fn take_output(&mut self) -> Vec<u8> {
-        // Writes what tungstenite still holds (a queued pong or close reply). After the close
-        // handshake this reports ConnectionClosed, having written everything: nothing to do.
-        if let Err(WsError::ConnectionClosed) = self.ws.flush() {
-            self.finished = true;
-        }
-        std::mem::take(&mut self.ws.get_mut().output)
+        std::mem::take(&mut self.output)
     }
 
     /// Whether the close handshake is done or the connection failed: once the output is
     /// written, the socket should be closed.
     pub fn is_closed(&self) -> bool {
         self.finished
+    }
+
+    /// The permessage-deflate parameters in use, if it was negotiated.
+    pub fn deflate(&self) -> Option<Params> {
+        self.deflate.as_ref().map(Codec::params)
+    }
+}
+
+fn protocol_error(reason: &str) -> Failure {
+    (1002, reason.to_owned())
+}
+
+fn too_big(limit: usize) -> Failure {
+    (1009, format!("Message too big: over {limit} bytes"))
+}
+
+/// Unmasks (or masks) a frame's payload in place.
+fn unmask(payload: &mut [u8], mask: [u8; 4]) {
+    let word = u32::from_ne_bytes(mask);
+    let mut chunks = payload.chunks_exact_mut(4);
+    for chunk in &mut chunks {
+        let value = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) ^ word;
+        chunk.copy_from_slice(&value.to_ne_bytes());
+    }
+    for (byte, m) in chunks.into_remainder().iter_mut().zip(mask) {
+        *byte ^= m;
     }
 }
 
@@ -276,6 +482,39 @@ fn truncate(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::VecDeque;
+    use std::io::{self, Read, Write};
+    use tungstenite::error::Error as WsError;
+    use tungstenite::protocol::frame::coding::CloseCode;
+    use tungstenite::protocol::{CloseFrame, Message, Role, WebSocket};
+
+    /// The in-memory "socket" a tungstenite client runs over in these tests: reads what was
+    /// fed (WouldBlock when there is nothing) and collects what it writes.
+    #[derive(Debug, Default)]
+    struct MemStream {
+        input: VecDeque<u8>,
+        output: Vec<u8>,
+    }
+
+    impl Read for MemStream {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.input.is_empty() && !buf.is_empty() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.input.read(buf)
+        }
+    }
+
+    impl Write for MemStream {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.output.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
 
     const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -667,6 +906,203 @@ mod tests {
         // a huge announced length fails at once, before its payload arrives
         let mut session = Session::new(1 << 20);
         session.feed(&[0x82, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4]);
+        expect_error(&mut session, 1009);
+    }
+
+    // -- permessage-deflate -----------------------------------------------------------------
+
+    fn params(server_no_context_takeover: bool, client_no_context_takeover: bool) -> Params {
+        Params {
+            server_no_context_takeover,
+            client_no_context_takeover,
+            server_max_window_bits: 12,
+            client_max_window_bits: Some(12),
+        }
+    }
+
+    /// The client's compressor for `params` (a codec is symmetric: it compresses with the
+    /// "server" window and takeover given to it).
+    fn client_codec(p: Params) -> Codec {
+        Codec::new(Params {
+            server_no_context_takeover: p.client_no_context_takeover,
+            client_no_context_takeover: p.server_no_context_takeover,
+            server_max_window_bits: p.client_max_window_bits.unwrap_or(15),
+            client_max_window_bits: Some(p.server_max_window_bits),
+        })
+    }
+
+    /// The payload of each frame in the server's `output` (unmasked), with its first byte.
+    fn server_frames(mut output: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut frames = Vec::new();
+        while !output.is_empty() {
+            let mut cursor = Cursor::new(output);
+            let (header, length) = FrameHeader::parse(&mut cursor).unwrap().unwrap();
+            assert!(header.mask.is_none());
+            let start = cursor.position() as usize;
+            let end = start + length as usize;
+            frames.push((output[0], output[start..end].to_vec()));
+            output = &output[end..];
+        }
+        frames
+    }
+
+    #[test]
+    fn deflate_round_trip() {
+        let p = params(false, false);
+        let mut client = client_codec(p);
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        assert_eq!(session.deflate(), Some(p));
+        let text = "compressible ".repeat(100);
+        let compressed = client.compress(text.as_bytes());
+        assert!(compressed.len() < 100);
+        session.feed(&frame(0xc1, &compressed)); // final text frame, RSV1
+        session.feed(&frame(0xc2, &client.compress(&[1, 2, 3])));
+        // a message the client chose not to compress (no RSV1) is taken as it is
+        session.feed(&frame(0x81, b"plain"));
+        assert_eq!(
+            events(&mut session),
+            [
+                Event::Text(text.clone()),
+                Event::Binary(vec![1, 2, 3]),
+                Event::Text("plain".into())
+            ]
+        );
+
+        session.send_text(&text).unwrap();
+        session.send_binary(b"").unwrap();
+        let frames = server_frames(&session.take_output());
+        assert_eq!(frames[0].0, 0xc1); // FIN, RSV1, text
+        assert_eq!(frames[1].0, 0xc2);
+        assert!(frames[0].1.len() < 100);
+        let mut inflater = client_codec(p);
+        let mut out = Vec::new();
+        inflater
+            .inflate(&frames[0].1, true, &mut out, 1 << 20)
+            .unwrap();
+        assert_eq!(out, text.as_bytes());
+        out.clear();
+        inflater
+            .inflate(&frames[1].1, true, &mut out, 1 << 20)
+            .unwrap();
+        assert!(out.is_empty());
+        // control frames are never compressed
+        session.ping().unwrap();
+        session.close(1000, "bye").unwrap();
+        let frames = server_frames(&session.take_output());
+        assert_eq!(frames[0], (0x89, vec![]));
+        assert_eq!(frames[1], (0x88, b"\x03\xe8bye".to_vec()));
+    }
+
+    #[test]
+    fn deflate_context_takeover_on_and_off() {
+        let text = "the same sentence over and over again ".repeat(10);
+        for takeover in [true, false] {
+            let p = params(!takeover, !takeover);
+            let mut client = client_codec(p);
+            let mut session = Session::with_deflate(1 << 20, Some(p));
+            let first = client.compress(text.as_bytes());
+            let second = client.compress(text.as_bytes());
+            assert_eq!(first == second, !takeover);
+            session.feed(&frame(0xc1, &first));
+            session.feed(&frame(0xc1, &second));
+            assert_eq!(
+                events(&mut session),
+                [Event::Text(text.clone()), Event::Text(text.clone())]
+            );
+            session.send_text(&text).unwrap();
+            session.send_text(&text).unwrap();
+            let frames = server_frames(&session.take_output());
+            // with takeover the second refers back to the first: a few bytes
+            assert_eq!(frames[1].1.len() < frames[0].1.len() / 4, takeover);
+            let mut inflater = client_codec(p);
+            for (_, payload) in &frames {
+                let mut out = Vec::new();
+                inflater.inflate(payload, true, &mut out, 1 << 20).unwrap();
+                assert_eq!(out, text.as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn deflate_fragmented_with_control_frames_between() {
+        let p = params(false, false);
+        let mut client = client_codec(p);
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        let text = "héllo, fragmented and compressed world ".repeat(50);
+        let compressed = client.compress(text.as_bytes());
+        let third = compressed.len() / 3;
+        session.feed(&frame(0x41, &compressed[..third])); // RSV1 on the first frame only
+        session.feed(&frame(0x89, b"ping"));
+        session.feed(&frame(0x00, &compressed[third..2 * third]));
+        session.feed(&frame(0x8a, b"pong"));
+        session.feed(&frame(0x80, &compressed[2 * third..]));
+        assert_eq!(events(&mut session), [Event::Text(text)]);
+        assert_eq!(
+            server_frames(&session.take_output()),
+            [(0x8a, b"ping".to_vec())]
+        );
+        // an empty final fragment, byte by byte
+        let again = client.compress(b"abc");
+        let mut bytes = frame(0x42, &again);
+        bytes.extend(frame(0x80, b""));
+        let mut got = Vec::new();
+        for b in &bytes {
+            session.feed(std::slice::from_ref(b));
+            got.extend(events(&mut session));
+        }
+        assert_eq!(got, [Event::Binary(b"abc".to_vec())]);
+    }
+
+    #[test]
+    fn deflate_protocol_errors() {
+        let p = params(false, false);
+        let compressed = client_codec(p).compress(b"x");
+        for bad in [
+            frame(0xc9, b""),                                      // RSV1 on a ping
+            frame(0xc8, &1000u16.to_be_bytes()),                   // RSV1 on a close
+            [frame(0x41, &compressed), frame(0xc0, b"")].concat(), // RSV1 on a continuation
+            [frame(0x01, b"a"), frame(0xc0, b"b")].concat(),       // ... of a plain message
+            frame(0xe1, &compressed),                              // RSV2
+            frame(0xc1, &[0xff, 0xff, 0xff]),                      // not deflate data
+        ] {
+            let mut session = Session::with_deflate(1024, Some(p));
+            session.feed(&bad);
+            expect_error(&mut session, 1002);
+        }
+        // invalid UTF-8 once inflated
+        let mut session = Session::with_deflate(1024, Some(p));
+        session.feed(&frame(0xc1, &client_codec(p).compress(b"\xff")));
+        expect_error(&mut session, 1007);
+    }
+
+    #[test]
+    fn deflate_bomb_is_1009() {
+        let p = params(false, false);
+        // 64 MiB of zeros deflate to about 64 KiB: inflating stops at the 1 MiB limit
+        let zeros = vec![0u8; 64 << 20];
+        let bomb = client_codec(p).compress(&zeros);
+        assert!(bomb.len() < 128 * 1024);
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        session.feed(&frame(0xc2, &bomb));
+        expect_error(&mut session, 1009);
+
+        // the limit is on the whole message: fragments each under it, together over it
+        let compressed = client_codec(p).compress(&zeros[..1536 * 1024]);
+        let (first, second) = compressed.split_at(compressed.len() / 2);
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        session.feed(&frame(0x42, first));
+        assert_eq!(session.next_event(), None);
+        session.feed(&frame(0x80, second));
+        expect_error(&mut session, 1009);
+
+        // exactly at the limit is fine
+        let mut session = Session::with_deflate(1 << 20, Some(p));
+        session.feed(&frame(0xc2, &client_codec(p).compress(&zeros[..1 << 20])));
+        assert_eq!(session.next_event(), Some(Event::Binary(vec![0; 1 << 20])));
+
+        // a compressed frame itself over the limit fails on its header
+        let mut session = Session::with_deflate(100, Some(p));
+        session.feed(&frame(0xc2, &[0; 101])[..10]);
         expect_error(&mut session, 1009);
     }
 

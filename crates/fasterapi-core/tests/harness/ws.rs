@@ -1,8 +1,9 @@
-//! The WebSocket frame parser (`ws::Session`): never panics; the same bytes fed in any pieces
+//! The WebSocket frame parser (`ws::Session`, with and without permessage-deflate): never panics; the same bytes fed in any pieces
 //! give the same events and the same frames back (pongs aside: one pong may answer several
 //! pings); messages respect the size limit; a close or a protocol error is the last event and
 //! is answered by a close frame, the last frame written, with the error's code and reason.
 
+use fasterapi_core::ws::deflate::Params;
 use fasterapi_core::ws::{Event, Session};
 
 /// The largest message the checked sessions accept.
@@ -16,10 +17,23 @@ pub fn run(data: &[u8]) {
     check(data, &super::cuts(data));
 }
 
+/// The permessage-deflate parameters of the sessions checked with compression on.
+const DEFLATE: Params = Params {
+    server_no_context_takeover: false,
+    client_no_context_takeover: false,
+    server_max_window_bits: 12,
+    client_max_window_bits: Some(12),
+};
+
 /// What a session does with `data` fed in pieces cut at `cuts`: the events it gives after
 /// each piece, and the bytes it writes.
 pub fn session(data: &[u8], cuts: &[usize]) -> (Vec<Event>, Vec<u8>) {
-    let mut session = Session::new(MAX_MESSAGE);
+    session_with(None, data, cuts)
+}
+
+/// [`session`] with permessage-deflate agreed (`deflate`) or not.
+fn session_with(deflate: Option<Params>, data: &[u8], cuts: &[usize]) -> (Vec<Event>, Vec<u8>) {
+    let mut session = Session::with_deflate(MAX_MESSAGE, deflate);
     let (mut events, mut output) = (Vec::new(), Vec::new());
     for piece in super::pieces(data, cuts) {
         session.feed(piece);
@@ -69,11 +83,17 @@ pub fn server_frames(mut output: &[u8]) -> Vec<(u8, Vec<u8>)> {
     frames
 }
 
-/// Checks a session fed `data` whole against one fed it in pieces cut at `cuts`.
+/// Checks a session fed `data` whole against one fed it in pieces cut at `cuts`, with and
+/// without permessage-deflate (RSV1 frames are then inflated, or refused).
 pub fn check(data: &[u8], cuts: &[usize]) {
+    check_with(None, data, cuts);
+    check_with(Some(DEFLATE), data, cuts);
+}
+
+fn check_with(deflate: Option<Params>, data: &[u8], cuts: &[usize]) {
     let input = super::show(data);
-    let (events, output) = session(data, &[]);
-    let (split_events, split_output) = session(data, cuts);
+    let (events, output) = session_with(deflate, data, &[]);
+    let (split_events, split_output) = session_with(deflate, data, cuts);
     assert_eq!(split_events, events, "cut at {cuts:?}: {input}");
     let frames = server_frames(&output);
     let not_pongs = |frames: &[(u8, Vec<u8>)]| -> Vec<(u8, Vec<u8>)> {

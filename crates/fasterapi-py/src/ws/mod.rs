@@ -1,6 +1,7 @@
 //! WebSocket for the native server, for Python: the handshake's answers (`websocket_check`,
-//! `websocket_handshake`, `websocket_reject`) and `WebSocketSession`, one connection's framing,
-//! with the events it hands out (`WebSocketMessage`, `WebSocketClose`).
+//! `WebSocketSession.accept`, `websocket_reject`) and `WebSocketSession`, one connection's
+//! framing and permessage-deflate, with the events it hands out (`WebSocketMessage`,
+//! `WebSocketClose`).
 //! The protocol itself is fasterapi-core's `ws` module; this layer only converts to and from
 //! Python objects.
 
@@ -19,16 +20,64 @@ use crate::http::parser::{header_slices, owned_headers, with_defaults};
 #[pyclass(module = "FasterAPI._core")]
 pub struct WebSocketSession {
     session: Session,
+    max_message_size: usize,
+    per_message_deflate: bool,
 }
 
 #[pymethods]
 impl WebSocketSession {
     #[new]
-    #[pyo3(signature = (max_message_size = 16 * 1024 * 1024))]
-    fn new(max_message_size: usize) -> Self {
+    #[pyo3(signature = (max_message_size = 16 * 1024 * 1024, per_message_deflate = false))]
+    fn new(max_message_size: usize, per_message_deflate: bool) -> Self {
         WebSocketSession {
             session: Session::new(max_message_size),
+            max_message_size,
+            per_message_deflate,
         }
+    }
+
+    /// The `101 Switching Protocols` response accepting the handshake in `headers`, with
+    /// `Sec-WebSocket-Protocol: subprotocol` if given, `Sec-WebSocket-Extensions` if
+    /// permessage-deflate was offered and is on, then `extra_headers`; from then on the session
+    /// compresses if it was agreed. ValueError if the handshake is invalid (see
+    /// `websocket_check`) or a header holds CR, LF or NUL.
+    #[pyo3(signature = (headers, subprotocol = None, extra_headers = None))]
+    fn accept<'py>(
+        &mut self,
+        py: Python<'py>,
+        headers: &Bound<'py, PyAny>,
+        subprotocol: Option<&str>,
+        extra_headers: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let request = owned_headers(headers, |_| true)?;
+        let request = header_slices(&request);
+        let key =
+            ws::check_handshake(&request).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let deflate = self
+            .per_message_deflate
+            .then(|| ws::deflate::negotiate(&request))
+            .flatten();
+        let extension = deflate.map(|params| params.header_value());
+        let mut extra = match extra_headers {
+            Some(extra) => owned_headers(extra, |_| true)?,
+            None => Vec::new(),
+        };
+        if let Some(value) = extension {
+            extra.insert(
+                0,
+                (b"sec-websocket-extensions".to_vec(), value.into_bytes()),
+            );
+        }
+        let response = ws::handshake_response(&key, subprotocol, &header_slices(&extra))
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        self.session = Session::with_deflate(self.max_message_size, deflate);
+        Ok(PyBytes::new(py, &response))
+    }
+
+    /// Whether permessage-deflate is in use (agreed in `accept`).
+    #[getter]
+    fn compressed(&self) -> bool {
+        self.session.deflate().is_some()
     }
 
     /// Adds bytes read from the socket; returns every event they complete (possibly none).
@@ -144,29 +193,6 @@ pub fn websocket_check<'py>(
     })
 }
 
-/// The `101 Switching Protocols` response accepting the handshake in `headers`, with
-/// `Sec-WebSocket-Protocol: subprotocol` if given and then `extra_headers`. ValueError if the
-/// handshake is invalid (see `websocket_check`) or a header holds CR, LF or NUL.
-#[pyfunction]
-#[pyo3(signature = (headers, subprotocol = None, extra_headers = None))]
-pub fn websocket_handshake<'py>(
-    py: Python<'py>,
-    headers: &Bound<'py, PyAny>,
-    subprotocol: Option<&str>,
-    extra_headers: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let request = owned_headers(headers, |_| true)?;
-    let key = ws::check_handshake(&header_slices(&request))
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let extra = match extra_headers {
-        Some(extra) => owned_headers(extra, |_| true)?,
-        None => Vec::new(),
-    };
-    let response = ws::handshake_response(&key, subprotocol, &header_slices(&extra))
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    Ok(PyBytes::new(py, &response))
-}
-
 /// The whole response refusing a handshake (the app closed before accepting), then the
 /// connection closes: `status` (400-599; 403 by default) with `{"detail": <its reason phrase>}`.
 #[pyfunction]
@@ -186,14 +212,13 @@ pub fn websocket_reject(py: Python<'_>, status: i64) -> PyResult<Bound<'_, PyByt
     Ok(PyBytes::new(py, &response))
 }
 
-/// Adds `WebSocketSession` and its events, `websocket_check`, `websocket_handshake` and `websocket_reject` to
+/// Adds `WebSocketSession` and its events, `websocket_check` and `websocket_reject` to
 /// `FasterAPI._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<WebSocketSession>()?;
     m.add_class::<WebSocketMessage>()?;
     m.add_class::<WebSocketClose>()?;
     m.add_function(wrap_pyfunction!(websocket_check, m)?)?;
-    m.add_function(wrap_pyfunction!(websocket_handshake, m)?)?;
     m.add_function(wrap_pyfunction!(websocket_reject, m)?)?;
     Ok(())
 }
