@@ -812,13 +812,13 @@ def test_redis_invalidation_is_one_write_per_index(redis_url):
         before = len(await client.keys(prefix + "*"))
         assert before == count + count + 2  # entries; generations: /, /q, each /q/n
         found, left, _ = await backend.get("k7", path_indexes("/q/7"))
-        assert found == entry and 599 < left <= 600
+        assert found == entry and 590 < left <= 600  # (2,000 writes ago, on a busy machine)
         await backend.invalidate(["p:/q"])
         assert len(await client.keys(prefix + "*")) == before  # nothing deleted
         assert (await backend.get("k7", path_indexes("/q/7")))[0] is None
-        assert 599_000 < await client.pttl(prefix + "g:p:/q") <= 600_000  # (as its entries)
+        assert 590_000 < await client.pttl(prefix + "g:p:/q") <= 600_000  # (as its entries)
         await backend.invalidate(["t:never-stored"])  # remembered REMEMBER seconds
-        assert 299_000 < await client.pttl(prefix + "g:t:never-stored") <= 300_000
+        assert 290_000 < await client.pttl(prefix + "g:t:never-stored") <= 300_000
         # a lookup begun before an invalidation does not store
         _, _, since = await backend.get("k7", path_indexes("/q/7"))
         await backend.invalidate(["p:/q/7"])

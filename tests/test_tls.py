@@ -248,7 +248,8 @@ def test_encrypted_key_with_password_and_two_workers(app_dir, certs):
     options = ("--ssl-keyfile-password", PASSWORD, "--workers", "2")
     with tls_server(app_dir, cert, key, *options) as server, client(cert) as http:
         pids = set()
-        for _ in range(40):
+        deadline = time.monotonic() + 20  # (the second worker may still be starting)
+        while len(pids) < 2 and time.monotonic() < deadline:
             with client(cert) as fresh:  # a new connection each time: either worker may take it
                 answer = fresh.get(server.url + "/url").json()
                 assert answer["scheme"] == "https"
