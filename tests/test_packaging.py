@@ -9,11 +9,15 @@ the directory holding the wheel and the sdist. The wheel's file list and metadat
 installed into a clean virtualenv with no Rust toolchain on PATH, serving the example app with
 `fasterapi run` (a few requests, the Swagger UI's own assets, stopped with SIGTERM). With
 FASTERAPI_SDIST_CHECK=1 too, `pip install "<sdist>[all]"` builds it from source (with Rust).
+The abi3 wheel (cp311-abi3, `--features abi3`: one wheel for CPython 3.11 and later) is built
+into the same directory where it is not there yet, and installed and served the same way on
+Python 3.11 and 3.13.
 """
 
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 import platform
 import re
@@ -54,8 +58,8 @@ def cargo_version() -> str:
     return str(cargo["workspace"]["package"]["version"])
 
 
-def expected_version_line() -> str:
-    python = platform.python_version()
+def expected_version_line(python: str | None = None) -> str:
+    python = python or platform.python_version()
     return f"FasterAPI {cargo_version()} (Python {python}, {platform.system()})"
 
 
@@ -69,6 +73,15 @@ def test_the_version_is_written_once_in_the_cargo_workspace() -> None:
     assert "version" not in project
     assert project["dynamic"] == ["version"]
     assert project["name"] == DIST_NAME
+
+
+def test_the_abi3_feature_builds_for_the_oldest_supported_python() -> None:
+    """`--features abi3` turns on PyO3's limited API for the Python that requires-python names."""
+    binding = tomllib.loads((ROOT / "crates" / "fasterapi-py" / "Cargo.toml").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floor = project["requires-python"].removeprefix(">=").replace(".", "")
+    assert binding["features"]["abi3"] == [f"pyo3/abi3-py{floor}"]
+    assert "default" not in binding["features"], "the default build is version-specific"
 
 
 def test_the_package_version_is_the_cargo_version() -> None:
@@ -98,8 +111,24 @@ def dist() -> Path:
 @pytest.fixture(scope="module")
 def wheel(dist: Path) -> Path:
     tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
-    found = sorted(dist.glob(f"{DIST_FILE_NAME}-{cargo_version()}-{tag}-*.whl"))
+    found = sorted(dist.glob(f"{DIST_FILE_NAME}-{cargo_version()}-{tag}-{tag}-*.whl"))
     assert len(found) == 1, f"expected one {tag} wheel in {dist}, found {found}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def abi3_wheel(dist: Path) -> Path:
+    """The cp311-abi3 wheel in `dist`, built there (`--features abi3`) if it is not yet."""
+    pattern = f"{DIST_FILE_NAME}-{cargo_version()}-cp311-abi3-*.whl"
+    if not list(dist.glob(pattern)):
+        maturin = Path(sys.executable).with_name("maturin")
+        command = [str(maturin), "build", "--release", "--features", "abi3", "-i", sys.executable]
+        command += ["-o", str(dist)]
+        # A target directory of its own, so the version-specific build's stays as it is.
+        env = dict(os.environ, CARGO_TARGET_DIR=str(ROOT / "target" / "abi3"))
+        run(command, env, timeout=3600, cwd=ROOT)
+    found = sorted(dist.glob(pattern))
+    assert len(found) == 1, f"expected one abi3 wheel in {dist}, found {found}"
     return found[0]
 
 
@@ -138,6 +167,22 @@ def test_the_wheel_holds_the_package_its_assets_and_types(wheel: Path) -> None:
     assert len(cores) == 1 and tag in cores[0], cores
 
 
+def test_the_abi3_wheel_holds_one_core_for_every_python_from_311(
+    abi3_wheel: Path, wheel: Path
+) -> None:
+    with zipfile.ZipFile(abi3_wheel) as archive, zipfile.ZipFile(wheel) as specific:
+        names = set(archive.namelist())
+        info = f"{DIST_FILE_NAME}-{cargo_version()}.dist-info"
+        tags = HeaderParser().parsestr(archive.read(f"{info}/WHEEL").decode()).get_all("Tag")
+        metadata = archive.read(f"{info}/METADATA")
+        assert metadata == specific.read(f"{info}/METADATA")
+        others = {name for name in specific.namelist() if not name.startswith(info)}
+    cores = [name for name in names if name.startswith("FasterAPI/_core.")]
+    assert sorted(cores) == ["FasterAPI/_core.abi3.so", "FasterAPI/_core.pyi"]
+    assert tags and all(tag.startswith("cp311-abi3-") for tag in tags), tags
+    assert {name for name in others if not name.endswith(".so")} <= names
+
+
 def test_the_sdist_holds_the_sources_and_no_built_extension(sdist: Path) -> None:
     top = f"{DIST_FILE_NAME}-{cargo_version()}/"
     with tarfile.open(sdist) as archive:
@@ -163,10 +208,22 @@ def clean_env(path: str) -> dict[str, str]:
     return {"PATH": path, "HOME": os.environ.get("HOME", "/root")}
 
 
-def make_venv(directory: Path, path: str) -> Path:
-    """A new virtualenv of this test's Python version (its base interpreter, not this venv)."""
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    base = Path(sys.base_prefix) / "bin" / f"python{version}"
+def interpreter(version: str) -> Path | None:
+    """The base interpreter of Python `version` ("3.13"): this test's own, else pyenv's (as
+    the Makefile finds Python 3.13), else one on the system's PATH; None where there is none."""
+    if version == f"{sys.version_info.major}.{sys.version_info.minor}":
+        return Path(sys.base_prefix) / "bin" / f"python{version}"
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    found = sorted(pyenv.glob(f"versions/{version}.*/bin/python{version}"))
+    system = shutil.which(f"python{version}", path=CLEAN_PATH)
+    return found[-1] if found else Path(system) if system else None
+
+
+def make_venv(directory: Path, path: str, base: Path | None = None) -> Path:
+    """A new virtualenv of `base`, by default this test's Python version (its base interpreter,
+    not this venv)."""
+    base = base or interpreter(f"{sys.version_info.major}.{sys.version_info.minor}")
+    assert base is not None
     subprocess.run(
         [str(base), "-m", "venv", str(directory)], env=clean_env(path), check=True, timeout=300
     )
@@ -190,28 +247,28 @@ def example(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture
-def serving(example: Path, tmp_path: Path, wheel: Path) -> Iterator[tuple[str, Path]]:
-    """`fasterapi run items_app:app` from the wheel in a clean virtualenv: (base URL, log)."""
+@contextlib.contextmanager
+def serve_example(
+    wheel: Path, example: Path, venv: Path, base: Path | None = None
+) -> Iterator[tuple[str, Path]]:
+    """`fasterapi run items_app:app` from `wheel` installed into a clean virtualenv `venv` of
+    `base` (by default this test's Python): (base URL, log)."""
     for tool in ("cargo", "rustc", "maturin"):
         assert shutil.which(tool, path=CLEAN_PATH) is None, f"{tool} is on {CLEAN_PATH}"
-    bin_dir = make_venv(tmp_path / "venv", CLEAN_PATH)
+    bin_dir = make_venv(venv, CLEAN_PATH, base)
     env = clean_env(f"{bin_dir}:{CLEAN_PATH}")
-    pip = [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--only-binary", ":all:"]
+    python = str(bin_dir / "python")
+    pip = [python, "-m", "pip", "install", "-q", "--only-binary", ":all:"]
     run([*pip, str(wheel), *EXAMPLE_REQUIREMENTS], env, timeout=600)
-    where = run(
-        [str(bin_dir / "python"), "-c", "import FasterAPI; print(FasterAPI.__file__)"],
-        env,
-        timeout=60,
-        cwd=example,
-    )
-    assert Path(where.strip()).is_relative_to(tmp_path / "venv"), where
+    code = "import FasterAPI, platform; print(FasterAPI.__file__, platform.python_version())"
+    where, version = run([python, "-c", code], env, timeout=60, cwd=example).split()
+    assert Path(where).is_relative_to(venv), where
     assert run([str(bin_dir / "fasterapi"), "--version"], env, timeout=60).strip() == (
-        expected_version_line()
+        expected_version_line(version)
     )
 
     port = free_port()
-    log = tmp_path / "server.log"
+    log = venv.parent / f"{venv.name}-server.log"
     command = [str(bin_dir / "fasterapi"), "run", "items_app:app", "--host", "127.0.0.1"]
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -229,6 +286,13 @@ def serving(example: Path, tmp_path: Path, wheel: Path) -> Iterator[tuple[str, P
             proc.wait(timeout=10)
 
 
+@pytest.fixture
+def serving(example: Path, tmp_path: Path, wheel: Path) -> Iterator[tuple[str, Path]]:
+    """`fasterapi run items_app:app` from the wheel in a clean virtualenv: (base URL, log)."""
+    with serve_example(wheel, example, tmp_path / "venv") as served:
+        yield served
+
+
 def wait_until_up(proc: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
@@ -244,7 +308,22 @@ def wait_until_up(proc: subprocess.Popen[bytes], base_url: str, log: Path) -> No
 
 
 def test_the_wheel_serves_the_example_app_without_rust(serving: tuple[str, Path]) -> None:
-    base_url, log = serving
+    check_example_app(serving[0])
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.13"])
+def test_the_abi3_wheel_serves_the_example_app(
+    version: str, abi3_wheel: Path, example: Path, tmp_path: Path
+) -> None:
+    base = interpreter(version)
+    if base is None:
+        pytest.skip(f"Python {version} is not installed")
+    with serve_example(abi3_wheel, example, tmp_path / "venv", base) as (base_url, _log):
+        check_example_app(base_url)
+
+
+def check_example_app(base_url: str) -> None:
+    """The example app's items (GET, POST, a 422) and its offline /docs, over HTTP."""
     with httpx.Client(base_url=base_url, timeout=10.0, trust_env=False) as client:
         assert client.get("/items").json() == []
         created = client.post("/items", json={"name": "hammer", "price": 9.5, "tags": ["tools"]})

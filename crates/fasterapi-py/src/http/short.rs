@@ -16,6 +16,7 @@ use fasterapi_core::compress::policy::Headers;
 use fasterapi_core::cors::Preflight;
 use fasterapi_core::http::{status_has_no_body, RequestHead};
 use pyo3::exceptions::PyRuntimeError;
+#[cfg(not(feature = "abi3"))]
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -231,10 +232,18 @@ pub fn preflight(
 }
 
 /// A fresh copy of `context`.
+#[cfg(not(feature = "abi3"))]
 fn copy_context<'py>(py: Python<'py>, context: &Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
     // SAFETY: `context` is a contextvars.Context (the protocol's); PyContext_Copy returns a new
     // reference, or NULL with an exception set.
     unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_Copy(context.as_ptr())) }
+}
+
+/// The same in the limited API (the `abi3` feature), which has no PyContext_Copy:
+/// `context.copy()`.
+#[cfg(feature = "abi3")]
+fn copy_context<'py>(py: Python<'py>, context: &Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    context.bind(py).call_method0(pyo3::intern!(py, "copy"))
 }
 
 /// Runs `f` inside `context`, with `task` entered as the loop's current task (as a task's
@@ -251,19 +260,58 @@ fn in_task<'py, T>(
     let enter = ENTER.import(py, "asyncio.tasks", "_enter_task")?;
     let leave = LEAVE.import(py, "asyncio.tasks", "_leave_task")?;
     let event_loop = path.event_loop.bind(py);
-    // SAFETY: `context` is a fresh Context, entered here and exited below on every path.
+    in_context(py, context, || {
+        enter.call1((event_loop, task))?;
+        let result = f();
+        leave.call1((event_loop, task))?;
+        Ok(result)
+    })?
+}
+
+/// `f()` with `context` entered (as `context.run(f)`).
+#[cfg(not(feature = "abi3"))]
+fn in_context<T>(py: Python<'_>, context: &Bound<'_, PyAny>, f: impl FnOnce() -> T) -> PyResult<T> {
+    // SAFETY: `context` is a fresh Context, entered here and exited below.
     if unsafe { ffi::PyContext_Enter(context.as_ptr()) } != 0 {
         return Err(PyErr::fetch(py));
     }
-    let result = enter.call1((event_loop, task)).map(|_| {
-        let result = f();
-        leave.call1((event_loop, task)).map(|_| result)
-    });
+    let result = f();
     // SAFETY: as above.
     if unsafe { ffi::PyContext_Exit(context.as_ptr()) } != 0 {
         return Err(PyErr::fetch(py));
     }
-    result?
+    Ok(result)
+}
+
+/// The same in the limited API (the `abi3` feature), which has no PyContext_Enter/Exit:
+/// `context.run(trampoline)`, the trampoline a Python function that calls `f` once.
+#[cfg(feature = "abi3")]
+fn in_context<T>(py: Python<'_>, context: &Bound<'_, PyAny>, f: impl FnOnce() -> T) -> PyResult<T> {
+    use pyo3::types::PyCFunction;
+    use std::sync::Mutex;
+    /// `&mut dyn FnMut()` with its lifetime erased, to go into the 'static trampoline.
+    struct Erased(*mut (dyn FnMut() + 'static));
+    // SAFETY: only called under the GIL, on the thread that made it (inside `context.run`).
+    unsafe impl Send for Erased {}
+    let (mut f, mut result) = (Some(f), None);
+    let mut call = || result = f.take().map(|f| f());
+    let call: &mut dyn FnMut() = &mut call;
+    // SAFETY: the pointer is taken out of `slot` (so used once at most) only while
+    // `context.run` runs, below, while `call` is alive; the slot is emptied before it returns.
+    let erased = Erased(unsafe { std::mem::transmute::<&mut dyn FnMut(), _>(call) });
+    let slot = Arc::new(Mutex::new(Some(erased)));
+    let take = |slot: &Mutex<Option<Erased>>| slot.lock().ok().and_then(|mut call| call.take());
+    let inner = slot.clone();
+    let trampoline = PyCFunction::new_closure(py, None, None, move |_, _| {
+        if let Some(Erased(call)) = take(&inner) {
+            // SAFETY: see above.
+            unsafe { (*call)() };
+        }
+    })?;
+    let ran = context.call_method1(pyo3::intern!(py, "run"), (trampoline,));
+    take(&slot);
+    ran?;
+    Ok(result.expect("Context.run calls the trampoline"))
 }
 
 /// The short path's door of a route's run: encodes the response and writes it itself.

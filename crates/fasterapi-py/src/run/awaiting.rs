@@ -16,14 +16,7 @@ pub enum Sent<'py> {
 
 /// The iterator that `await awaitable` steps: a coroutine itself, else its `__await__()`.
 pub fn awaitable_iter<'py>(awaitable: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let ptr = awaitable.as_ptr();
-    // SAFETY: type checks on a live object, which we hold.
-    let (is_coroutine, is_generator) = unsafe {
-        (
-            ffi::PyCoro_CheckExact(ptr) != 0,
-            ffi::PyGen_CheckExact(ptr) != 0,
-        )
-    };
+    let (is_coroutine, is_generator) = coroutine_or_generator(&awaitable)?;
     let py = awaitable.py();
     if is_coroutine || (is_generator && is_iterable_coroutine(&awaitable)?) {
         return Ok(awaitable);
@@ -35,6 +28,34 @@ pub fn awaitable_iter<'py>(awaitable: Bound<'py, PyAny>) -> PyResult<Bound<'py, 
             awaitable.get_type().name()?
         ))),
     }
+}
+
+/// Whether `object`'s type is exactly the native coroutine type, or the generator type.
+#[cfg(not(feature = "abi3"))]
+fn coroutine_or_generator(object: &Bound<'_, PyAny>) -> PyResult<(bool, bool)> {
+    let ptr = object.as_ptr();
+    // SAFETY: type checks on a live object, which we hold.
+    Ok(unsafe {
+        (
+            ffi::PyCoro_CheckExact(ptr) != 0,
+            ffi::PyGen_CheckExact(ptr) != 0,
+        )
+    })
+}
+
+/// The same in the limited API (the `abi3` feature), which has no PyCoro/PyGen checks: the
+/// type compared with `types.CoroutineType` and `types.GeneratorType`.
+#[cfg(feature = "abi3")]
+fn coroutine_or_generator(object: &Bound<'_, PyAny>) -> PyResult<(bool, bool)> {
+    use pyo3::sync::PyOnceLock;
+    static COROUTINE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static GENERATOR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    let py = object.py();
+    let kind = object.get_type();
+    Ok((
+        kind.is(COROUTINE.import(py, "types", "CoroutineType")?),
+        kind.is(GENERATOR.import(py, "types", "GeneratorType")?),
+    ))
 }
 
 /// A generator made by a `@types.coroutine` function, which `await` accepts.

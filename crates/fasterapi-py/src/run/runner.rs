@@ -19,6 +19,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{
     PyBaseException, PyException, PyRuntimeError, PyStopAsyncIteration, PyStopIteration,
 };
+#[cfg(not(feature = "abi3"))]
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -1169,13 +1170,15 @@ fn sent_whole(response: &Bound<'_, PyAny>) -> PyResult<bool> {
             .is_truthy()?)
 }
 
+/// The most keywords that `call_with_keywords` passes by vectorcall.
+const MOST: usize = 8;
+
 /// `func(**kwargs)`, by vectorcall: the values passed from the dict as they are, without the
 /// copy into a new argument array that calling with a dict makes.
 fn call_with_keywords<'py>(
     func: &Bound<'py, PyAny>,
     kwargs: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    const MOST: usize = 8;
     let count = kwargs.len();
     if count == 0 {
         return func.call0();
@@ -1183,6 +1186,27 @@ fn call_with_keywords<'py>(
     if count > MOST {
         return func.call((), Some(kwargs));
     }
+    vectorcall(func, kwargs, count)
+}
+
+/// The same in the limited API (the `abi3` feature), which has no PyTuple_SET_ITEM, nor
+/// PyObject_Vectorcall before 3.12: a call with the dict.
+#[cfg(feature = "abi3")]
+fn vectorcall<'py>(
+    func: &Bound<'py, PyAny>,
+    kwargs: &Bound<'py, PyDict>,
+    _count: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    func.call((), Some(kwargs))
+}
+
+/// `func(**kwargs)` by vectorcall, for `count` (at most MOST) keywords.
+#[cfg(not(feature = "abi3"))]
+fn vectorcall<'py>(
+    func: &Bound<'py, PyAny>,
+    kwargs: &Bound<'py, PyDict>,
+    count: usize,
+) -> PyResult<Bound<'py, PyAny>> {
     let py = func.py();
     let mut args: [*mut ffi::PyObject; MOST + 1] = [std::ptr::null_mut(); MOST + 1];
     // SAFETY: PyTuple_New gives a new tuple (or NULL with the error set), whose `count` items
