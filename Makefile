@@ -136,8 +136,9 @@ fuzz: build  ## long fuzzing runs (property tests, cargo-fuzz targets, real sock
 bench: build build-py313  ## run the benchmarks and rewrite benchmarks/RESULTS.md
 	$(MAKE) -C benchmarks all PY=$(abspath $(PY)) PY313=$(abspath $(VENV313))/bin/python
 
-# The wheel (for $(PYTHON): one wheel per CPython version, see pyproject.toml) and the sdist as
-# a release ships them, built by maturin into $(DIST) (the wheel from the sdist); then
+# The wheel (for $(PYTHON): one wheel per CPython version, see pyproject.toml), the abi3 wheel
+# (cp311-abi3, any CPython from 3.11; installed and served on 3.11 and 3.13 too) and the sdist
+# as a release ships them, built by maturin into $(DIST) (the wheel from the sdist); then
 # tests/test_packaging.py checks their files and metadata, installs the wheel into a clean
 # virtualenv with no Rust toolchain on PATH and serves the example app from it (a few requests,
 # the Swagger UI's assets, SIGTERM), and installs "<sdist>[all]", building it from source.
@@ -147,6 +148,8 @@ DIST := target/release-check
 release-check: venv  ## build the wheel and sdist into target/release-check and test installing them
 	rm -rf $(DIST)
 	$(VENV)/bin/maturin build --release --sdist -i $(PYTHON) -o $(DIST)
+	CARGO_TARGET_DIR=target/abi3 $(VENV)/bin/maturin build --release --features abi3 \
+	  -i $(PYTHON) -o $(DIST)
 	FASTERAPI_DIST=$(abspath $(DIST)) FASTERAPI_SDIST_CHECK=1 \
 	  $(PY) -m pytest -q -p no:cacheprovider -rs tests/test_packaging.py
 
