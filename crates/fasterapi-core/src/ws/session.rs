@@ -229,6 +229,9 @@ impl Session {
         if header.mask.is_none() {
             return Err(protocol_error("Unmasked frame from the client"));
         }
+        if length >> 63 != 0 {
+            return Err(protocol_error("Frame length with the top bit set"));
+        }
         if header.rsv2 || header.rsv3 {
             return Err(protocol_error("Reserved bits set"));
         }
