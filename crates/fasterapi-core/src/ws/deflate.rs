@@ -371,13 +371,22 @@ fn inflate_into(
 ) -> Result<bool, InflateError> {
     // One byte over the limit tells a message that is too big.
     let cap = limit.saturating_add(1);
+    // The room zeroed for zlib to write into: in proportion to this input, doubling while zlib
+    // fills it, never in proportion to the message so far (each of many tiny fragments of a
+    // big message would zero as much as the message is long).
+    let mut want = input.len().saturating_mul(4).max(1024);
     loop {
         let room = cap.saturating_sub(out.len());
         if room == 0 {
             return Err(InflateError::TooBig);
         }
-        let chunk = room.min((input.len() * 4).max(out.len()).max(1024));
-        out.reserve_exact(chunk);
+        let chunk = room.min(want);
+        want = want.saturating_mul(2);
+        if out.capacity() - out.len() < chunk {
+            // the allocation grows geometrically (not copied again for each piece), up to cap
+            let target = out.len().saturating_mul(2).clamp(out.len() + chunk, cap);
+            out.reserve_exact(target - out.len());
+        }
         let start = out.len();
         out.resize(start + chunk, 0);
         let (in_before, out_before) = (inflate.total_in(), inflate.total_out());

@@ -99,6 +99,9 @@ struct Partial {
     data: Vec<u8>,
     /// The payload bytes received so far (before inflating).
     received: u64,
+    /// For text: the length of `data`'s prefix known to be valid UTF-8, so that each fragment
+    /// is checked once, as it arrives (fail fast: invalid text ends the connection at once).
+    valid: usize,
 }
 
 /// A protocol error: the close code and reason sent to the client.
@@ -226,6 +229,9 @@ impl Session {
         if header.mask.is_none() {
             return Err(protocol_error("Unmasked frame from the client"));
         }
+        if length >> 63 != 0 {
+            return Err(protocol_error("Frame length with the top bit set"));
+        }
         if header.rsv2 || header.rsv3 {
             return Err(protocol_error("Reserved bits set"));
         }
@@ -285,6 +291,7 @@ impl Session {
                 compressed: rsv1,
                 data: Vec::new(),
                 received: 0,
+                valid: 0,
             },
         };
         partial.received += (end - start) as u64;
@@ -301,6 +308,14 @@ impl Session {
             _ => partial.data.extend_from_slice(payload),
         }
         if !is_final {
+            if partial.text {
+                match std::str::from_utf8(&partial.data[partial.valid..]) {
+                    Ok(_) => partial.valid = partial.data.len(),
+                    // a character split across fragments: its end is still to come
+                    Err(err) if err.error_len().is_none() => partial.valid += err.valid_up_to(),
+                    Err(_) => return Err((1007, "Invalid UTF-8 in text".to_owned())),
+                }
+            }
             self.partial = Some(partial);
             return Ok(None);
         }
