@@ -129,6 +129,8 @@ def test_asgi_path_gets_the_headers_too(tmp_path):
         (["--limit-max-requests", "5", "--reload"], "cannot be used with --reload"),
         (["--access-log-format", "%(client)s %(nope)s"], "unknown field 'nope'"),
         (["--access-log-format", "%(status)d %s"], "not a %-format of named fields"),
+        (["--ws-max-size", "0"], "--ws-max-size must be between 1 and"),
+        (["--ws-max-size", str(2**63)], "--ws-max-size must be between 1 and"),
     ],
 )
 def test_bad_options_are_usage_errors(option, message, capsys, tmp_path, monkeypatch):

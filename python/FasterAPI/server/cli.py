@@ -314,6 +314,8 @@ def parse_header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+#: The largest --ws-max-size: a message's size is a 63-bit number (RFC 6455 5.2).
+MAX_WS_SIZE = 2**63 - 1
 #: RFC 9110's token: what a header name is made of.
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 #: Headers --header cannot add: the server writes them itself, per response.
@@ -385,8 +387,11 @@ def check_options(
         problem = access.format_problem(config.access_log_format)
         if problem is not None:
             raise UsageError(f"{spell('access_log_format')}: {problem}")
-    if config.ws_max_size < 1:
-        raise UsageError(f"{spell('ws_max_size')} must be at least 1, got {config.ws_max_size}")
+    if not 1 <= config.ws_max_size <= MAX_WS_SIZE:
+        raise UsageError(
+            f"{spell('ws_max_size')} must be between 1 and {MAX_WS_SIZE} bytes, got "
+            f"{config.ws_max_size}"
+        )
     for name in ("ws_ping_interval", "ws_ping_timeout"):
         value = getattr(config, name)
         if value is not None and value <= 0:

@@ -52,8 +52,10 @@ class HttpProtocol(asyncio.Protocol):
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
         self.behind_proxy = False
-        #: When (time.perf_counter()) the last bytes came in: the start of a request's duration.
+        #: When (time.perf_counter()) the last bytes came in: the start of a request's duration,
+        #: noted only for the access log (`timed`).
         self.received_at = 0.0
+        self.timed = state.access_log is not None
         #: When (loop time) `on_deadline` fires; the server's ticker checks it (ServerState.tick),
         #: which costs far less per request than a call_later timer.
         self.deadline: float | None = None
@@ -129,7 +131,8 @@ class HttpProtocol(asyncio.Protocol):
         return True  # our side stays open until the answers are written
 
     def data_received(self, data: bytes) -> None:
-        self.received_at = time.perf_counter()
+        if self.timed:
+            self.received_at = time.perf_counter()
         if self.websocket is not None:
             self.websocket.data_received(data)
             return

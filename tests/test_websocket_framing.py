@@ -1,6 +1,6 @@
-"""The native server's WebSocket protocol after a review of the Session's own framing and
-permessage-deflate, over raw sockets: what a conformance suite (Autobahn's cases) or a hostile
-client sends, and the close code it must get back."""
+"""The native server's WebSocket framing and permessage-deflate over raw sockets: what a
+conformance suite (Autobahn's cases) or a hostile client sends, and the close code it must get
+back."""
 
 import struct
 import time

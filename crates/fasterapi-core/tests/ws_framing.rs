@@ -1,6 +1,5 @@
-//! WebSocket Session cases found in a review of its own framing (RFC 6455, Autobahn's cases):
-//! invalid UTF-8 fails on the fragment that makes it invalid, and a 64-bit length with its top
-//! bit set is a protocol error.
+//! WebSocket Session framing cases (RFC 6455, Autobahn's): invalid UTF-8 fails on the fragment
+//! that makes it invalid, and a 64-bit length with its top bit set is a protocol error.
 
 use fasterapi_core::ws::{Event, Session};
 
