@@ -5,6 +5,12 @@ the `websockets` package. Swagger UI must list the operations and run "Try it ou
 `GET /items` and `POST /items`; ReDoc must list the operations; every request the browser
 made must have gone to the app.
 
+Swagger UI's "Authorize" runs a real OAuth2 authorization-code flow against
+tests/apps/oauth_app.py, its own provider: the popup goes through the app's authorize route
+to /docs/oauth2-redirect, which hands the code back to Swagger UI (window.opener); Swagger UI
+gets the token from the app, and "Try it out" must send it. The same under /api, where the
+app is mounted (root_path /api). The popup is followed with the protocol's Target events.
+
 Chromium resolves no host name but 127.0.0.1 (`--host-resolver-rules`), so a page that
 needed a CDN would stay blank; the test also reads every request from the protocol's
 Network events, so one that merely tried is caught too.
@@ -21,11 +27,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
@@ -34,7 +41,6 @@ from tests.support.servers import free_port, stop, wait_until_up
 pytestmark = pytest.mark.fasterapi_only  # the example app's models are msgspec Structs
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 CHROMIUM = next(
     (path for name in ("chromium", "chromium-browser") if (path := shutil.which(name))), None
 )
@@ -59,12 +65,19 @@ if CHROMIUM is None:
 
 class Page:
     """One browser tab over the DevTools protocol: commands, and the URLs of every request
-    the tab made (Network.requestWillBeSent), kept in `requested`."""
+    the tab made (Network.requestWillBeSent), kept in `requested`. `browser` is the
+    connection to the browser itself (a Page too, whose `events` tell of the targets: tabs
+    and popups), `target_id` the tab's id there."""
 
-    def __init__(self, socket: ClientConnection) -> None:
+    def __init__(
+        self, socket: ClientConnection, browser: "Page | None" = None, target_id: str = ""
+    ) -> None:
         self.socket = socket
         self.ids = itertools.count(1)
         self.requested: list[str] = []
+        self.events: list[dict[str, Any]] = []
+        self.browser = browser
+        self.target_id = target_id
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         """Runs a protocol command and returns its result; events that come first are read."""
@@ -79,13 +92,37 @@ class Page:
             self._event(message)
 
     def _event(self, message: dict[str, Any]) -> None:
+        self.events.append(message)
         if message.get("method") == "Network.requestWillBeSent":
             self.requested.append(message["params"]["request"]["url"])
 
-    def evaluate(self, expression: str) -> Any:
-        """The value of a JavaScript expression in the page (awaited if it is a promise)."""
+    def wait_event(self, what: str, method: str, test: Callable[[dict], bool]) -> dict[str, Any]:
+        """The params of the first event `method` (since the connection opened) for which
+        `test(params)` holds; reads events until one comes, or fails, saying `what` was
+        awaited, past TIMEOUT."""
+        deadline = time.monotonic() + TIMEOUT
+        seen = 0
+        while True:
+            for event in self.events[seen:]:
+                if event.get("method") == method and test(event["params"]):
+                    return event["params"]
+            seen = len(self.events)
+            if (left := deadline - time.monotonic()) <= 0:
+                pytest.fail(f"timed out waiting for {what}; events: {self.events[-20:]}")
+            try:
+                self._event(json.loads(self.socket.recv(timeout=left)))
+            except TimeoutError:
+                pass
+
+    def evaluate(self, expression: str, user_gesture: bool = False) -> Any:
+        """The value of a JavaScript expression in the page (awaited if it is a promise);
+        `user_gesture` runs it as if the user had clicked (so that it may open a popup)."""
         result = self.send(
-            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+            "Runtime.evaluate",
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=True,
+            userGesture=user_gesture,
         )
         if "exceptionDetails" in result:
             raise AssertionError(f"{expression}: {result['exceptionDetails']}")
@@ -134,23 +171,23 @@ def chromium(tmp_path: Path) -> Iterator[Page]:
     try:
         browser_url = _devtools_url(proc, log_path)
         port = re.search(r":(\d+)/", browser_url).group(1)  # type: ignore[union-attr]
-        with connect(browser_url, max_size=None, open_timeout=TIMEOUT) as browser:
-            target = _command(browser, "Target.createTarget", url="about:blank")["targetId"]
-        with connect(
-            f"ws://127.0.0.1:{port}/devtools/page/{target}", max_size=None, open_timeout=TIMEOUT
-        ) as socket:
-            page = Page(socket)
-            page.send("Network.enable")
-            page.send("Page.enable")
-            page.send("Runtime.enable")
-            page.send(
-                "Emulation.setDeviceMetricsOverride",
-                width=1280,
-                height=1000,
-                deviceScaleFactor=1,
-                mobile=False,
-            )
-            yield page
+        with connect(browser_url, max_size=None, open_timeout=TIMEOUT) as browser_socket:
+            browser = Page(browser_socket)
+            target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+            page_url = f"ws://127.0.0.1:{port}/devtools/page/{target}"
+            with connect(page_url, max_size=None, open_timeout=TIMEOUT) as socket:
+                page = Page(socket, browser, target)
+                page.send("Network.enable")
+                page.send("Page.enable")
+                page.send("Runtime.enable")
+                page.send(
+                    "Emulation.setDeviceMetricsOverride",
+                    width=1280,
+                    height=1000,
+                    deviceScaleFactor=1,
+                    mobile=False,
+                )
+                yield page
     finally:
         stop(proc)
 
@@ -168,32 +205,38 @@ def _devtools_url(proc: subprocess.Popen, log_path: Path) -> str:
     pytest.fail(f"Chromium did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
 
 
-def _command(socket: ClientConnection, method: str, **params: Any) -> dict[str, Any]:
-    socket.send(json.dumps({"id": 1, "method": method, "params": params}))
-    while True:
-        message = json.loads(socket.recv(timeout=TIMEOUT))
-        if message.get("id") == 1:
-            return message["result"]
-
-
-@pytest.fixture(scope="module")
-def example_app(tmp_path_factory) -> Iterator[str]:
-    """examples/items_app.py on the native server (`fasterapi run`); yields its base URL."""
-    tmp = tmp_path_factory.mktemp("docs-browser")
+@contextmanager
+def _serve(app: str, tmp: Path, cwd: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The app `app` (an import string, found from `cwd`) on the native server
+    (`python -m FasterAPI run`); yields its base URL once /openapi.json answers."""
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'items.db'}")
-    command = [str(BIN / "fasterapi"), "run", "items_app:app", "--no-access-log"]
+    command = [sys.executable, "-m", "FasterAPI", "run", app, "--no-access-log"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     log = tmp / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            command, cwd=ROOT / "examples", env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until_up(proc, f"http://127.0.0.1:{port}", log, path="/openapi.json")
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="module")
+def example_app(tmp_path_factory) -> Iterator[str]:
+    """examples/items_app.py on the native server; yields its base URL."""
+    tmp = tmp_path_factory.mktemp("docs-browser")
+    env = dict(os.environ, DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'items.db'}")
+    with _serve("items_app:app", tmp, ROOT / "examples", env) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def oauth_app(tmp_path_factory) -> Iterator[str]:
+    """tests/apps/oauth_app.py (its own OAuth2 provider, again under /api) on the native
+    server; yields its base URL."""
+    with _serve("tests.apps.oauth_app:app", tmp_path_factory.mktemp("oauth-app"), ROOT) as base:
+        yield base
 
 
 @pytest.fixture
@@ -312,3 +355,100 @@ def test_redoc_lists_operations_offline(example_app, page):
         assert summary in text
     _assert_only_local(page, example_app, allowed=(REDOC_LOGO,))
     assert any("/docs/static/redoc@" in url for url in page.requested)
+
+
+#: The client_id typed into Swagger UI's "Available authorizations" dialog.
+CLIENT_ID = "swagger-ui-test"
+#: The dialog of tests/apps/oauth_app.py's scheme, and its flow's fields in it.
+DIALOG = "document.querySelector('.modal-ux')"
+SCOPE_BOX = "items:read-authorizationCode-checkbox-OAuth2AuthorizationCodeBearer"
+
+
+def _type_into(page: Page, element: str, text: str) -> None:
+    """Sets a React input's value as typing would, and tells React of the edit."""
+    page.evaluate(
+        f"""(() => {{
+            const input = {element};
+            const setter = Object.getOwnPropertyDescriptor(
+                HTMLInputElement.prototype, 'value').set;
+            setter.call(input, {json.dumps(text)});
+            input.dispatchEvent(new Event('input', {{bubbles: true}}));
+        }})()"""
+    )
+
+
+def _popup_urls(browser: Page, opened_by: str) -> list[str]:
+    """Follows the popup that the tab `opened_by` opens (the browser's Target events, on
+    once Target.setDiscoverTargets is sent) until it closes; returns the URLs it showed, in
+    order (a redirect's first URL is not shown)."""
+    created = browser.wait_event(
+        "the popup", "Target.targetCreated", lambda p: p["targetInfo"].get("openerId") == opened_by
+    )
+    popup = created["targetInfo"]["targetId"]
+    browser.wait_event(
+        "the popup to close", "Target.targetDestroyed", lambda p: p["targetId"] == popup
+    )
+    urls = [
+        event["params"]["targetInfo"]["url"]
+        for event in browser.events
+        if event.get("method") in ("Target.targetCreated", "Target.targetInfoChanged")
+        and event["params"]["targetInfo"]["targetId"] == popup
+    ]
+    urls = [url for url in urls if url not in ("", "about:blank")]  # before it navigates
+    return [url for i, url in enumerate(urls) if i == 0 or url != urls[i - 1]]
+
+
+@pytest.mark.parametrize("prefix", ["", "/api"], ids=["root", "under-root-path"])
+def test_swagger_ui_oauth2_authorization_code_flow(oauth_app, page, prefix):
+    """A real OAuth2 authorization-code flow, all on this machine: "Authorize" in Swagger
+    UI opens a popup at the app's authorize route, which sends it on to
+    /docs/oauth2-redirect with a code and Swagger UI's state; that page hands them to the
+    Swagger UI window that opened it (window.opener) and closes; Swagger UI exchanges the
+    code at the token route, and "Try it out" then sends `Authorization: Bearer <token>`.
+    Under /api (a mounted app, root_path /api) every URL of the flow is under /api."""
+    base = oauth_app + prefix
+    page.open(f"{base}/docs")
+    button = "document.querySelector('.auth-wrapper .btn.authorize')"
+    page.wait_for(f"!!{button}", "the Authorize button")
+    page.evaluate(f"{button}.click()")
+    client_id = f"{DIALOG}.querySelector('#client_id_authorizationCode')"
+    page.wait_for(f"!!{client_id}", "the client_id field of the Authorize dialog")
+    _type_into(page, client_id, CLIENT_ID)
+    page.evaluate(f"document.getElementById({json.dumps(SCOPE_BOX)}).click()")
+    assert page.evaluate(f"document.getElementById({json.dumps(SCOPE_BOX)}).checked") is True
+
+    assert page.browser is not None
+    page.browser.send("Target.setDiscoverTargets", discover=True)
+    submit = f"{DIALOG}.querySelector('.auth-btn-wrapper .btn.authorize')"
+    page.evaluate(f"{submit}.click()", user_gesture=True)  # a click may open a popup
+    urls = _popup_urls(page.browser, page.target_id)
+
+    # the dialog says the client is authorized, and has no error (a state that differs
+    # from the one sent would show a warning there)
+    page.wait_for(
+        f"[...{DIALOG}.querySelectorAll('button')].some(b => b.innerText.trim() === 'Logout')",
+        "Swagger UI to show the client authorized",
+    )
+    assert page.evaluate(f"[...{DIALOG}.querySelectorAll('.errors')].length") == 0
+    page.evaluate(f"{DIALOG}.querySelector('.btn-done').click()")
+
+    authorize, token = httpx.get(f"{base}/oauth/issued", trust_env=False).json()
+    redirect_uri = f"{base}/docs/oauth2-redirect"
+    assert authorize["step"] == "authorize"
+    assert (authorize["client_id"], authorize["scope"]) == (CLIENT_ID, "items:read")
+    assert authorize["redirect_uri"] == redirect_uri
+    assert token["step"] == "token"
+    assert (token["client_id"], token["code"]) == (CLIENT_ID, authorize["code"])
+    # the popup ended at the redirect page, sent there by the authorize route (the only
+    # giver of codes) with the code and the state Swagger UI sent
+    assert len(urls) == 1 and urls[0].startswith(f"{redirect_uri}?"), urls
+    query = dict(httpx.URL(urls[0]).params)
+    assert query == {"code": authorize["code"], "state": authorize["state"]}
+
+    assert _try_it_out(page, "me_me_get") == "200"
+    assert json.loads(_response_body(page, "me_me_get")) == {
+        "authorization": f"Bearer {token['access_token']}",
+        "client_id": CLIENT_ID,
+    }
+    assert f"{base}/oauth/token" in page.requested
+    _assert_only_local(page, oauth_app)

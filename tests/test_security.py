@@ -337,6 +337,34 @@ def test_subclassing_a_scheme_keeps_working(door):
     assert security == [{"CookieBearer": []}]
 
 
+def test_oauth2_flows_as_fastapis_model(make_client):
+    """`OAuth2(flows=OAuthFlowsModel(...))`, FastAPI's way to give the flows as the pydantic
+    model (FastAPI imports it as `from fastapi.openapi.models import OAuthFlows as
+    OAuthFlowsModel`): the same scheme as with the dict, and the header still read."""
+    from FasterAPI.openapi.models import OAuthFlows as OAuthFlowsModel
+    from FasterAPI.security import OAuth2
+
+    implicit = {"authorizationUrl": "authorize", "scopes": {"me": "Read yourself"}}
+    by_model = OAuth2(flows=OAuthFlowsModel(implicit=implicit), scheme_name="Implicit")
+    by_dict = OAuth2(flows={"implicit": implicit}, scheme_name="Implicit")
+    assert by_model.model == {"type": "oauth2", "flows": {"implicit": implicit}}
+    assert by_dict.model == by_model.model
+
+    app = FasterAPI.FastAPI()
+
+    @app.get("/me")
+    async def me(authorization: str = FasterAPI.Depends(by_model)):
+        return {"authorization": authorization}
+
+    client = make_client(app)
+    answer = client.get("/me", headers={"Authorization": "Bearer t0k"})
+    assert (answer.status_code, answer.json()) == (200, {"authorization": "Bearer t0k"})
+    answer = client.get("/me")
+    assert (answer.status_code, answer.json()) == (401, NOT_AUTHENTICATED)
+    schemes = app.openapi()["components"]["securitySchemes"]
+    assert schemes == {"Implicit": {"type": "oauth2", "flows": {"implicit": implicit}}}
+
+
 def test_get_authorization_scheme_param():
     assert get_authorization_scheme_param("Bearer  abc ") == ("Bearer", "abc")
     assert get_authorization_scheme_param("Bearer") == ("Bearer", "")

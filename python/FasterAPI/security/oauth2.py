@@ -61,17 +61,20 @@ class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
 
 
 class OAuth2(SecurityBase):
-    """OAuth2 with the given `flows` (OpenAPI's OAuth Flows object); the dependency's value is
+    """OAuth2 with the given `flows` (OpenAPI's OAuth Flows object, as a dict or as
+    FasterAPI.openapi.models.OAuthFlows, FastAPI's OAuthFlowsModel); the dependency's value is
     the whole Authorization header. Usually one of the subclasses below is what you want."""
 
     def __init__(
         self,
         *,
-        flows: dict[str, dict[str, Any]] | None = None,
+        flows: Any = None,  # dict[str, dict[str, Any]] | OAuthFlows (pydantic: not imported)
         scheme_name: str | None = None,
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
+        if hasattr(flows, "model_dump"):  # the pydantic model: its fields that are set
+            flows = flows.model_dump(by_alias=True, exclude_none=True)
         flows = {name: _flow(**flow) for name, flow in (flows or {}).items()}
         self._init(
             {"type": "oauth2", "description": description, "flows": flows}, scheme_name, auto_error
