@@ -52,8 +52,10 @@ class HttpProtocol(asyncio.Protocol):
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
         self.behind_proxy = False
-        #: When (time.perf_counter()) the last bytes came in: the start of a request's duration.
+        #: When (time.perf_counter()) the last bytes came in: the start of a request's duration,
+        #: kept if `timed` (the server reports each response: ServerState.reports_requests).
         self.received_at = 0.0
+        self.timed = state.reports_requests
         #: When (loop time) `on_deadline` fires; the server's ticker checks it (ServerState.tick),
         #: which costs far less per request than a call_later timer.
         self.deadline: float | None = None
@@ -131,10 +133,11 @@ class HttpProtocol(asyncio.Protocol):
         return True  # our side stays open until the answers are written
 
     def data_received(self, data: bytes) -> None:
-        self.received_at = time.perf_counter()
         if self.websocket is not None:
             self.websocket.data_received(data)
             return
+        if self.timed:  # (not a call per read when nothing is logged or counted)
+            self.received_at = time.perf_counter()
         if self.linger_left is not None:
             self.linger_left -= len(data)  # dropped: the connection is ending
             if self.linger_left <= 0:
