@@ -38,7 +38,8 @@ def format_problem(fmt: str) -> str | None:
     for name in _FIELD.findall(fmt):
         if name not in FIELDS:
             return f"unknown field {name!r}; the fields are {', '.join(FIELDS)}"
-    sample = {name: 0 if name in ("status", "bytes", "duration_ms") else "" for name in FIELDS}
+    # each field as the type it has (duration_ms a float: `%(duration_ms)x` cannot take it)
+    sample = {name: "" for name in FIELDS} | {"status": 200, "bytes": 0, "duration_ms": 0.5}
     try:
         fmt % sample
     except (TypeError, ValueError, KeyError) as exc:

@@ -79,6 +79,8 @@ class HttpProtocol(asyncio.Protocol):
         self.short: _core.ShortPath | None = None
         #: A request whose body streams to its route, which `_pump` starts (NativeCycle.stream).
         self.streaming: NativeCycle | None = None
+        #: Shut down gently (`shutdown`): a response keeps the keep-alive it was given.
+        self.gentle = False
 
     # -- asyncio callbacks ----------------------------------------------------------------------
 
@@ -131,11 +133,11 @@ class HttpProtocol(asyncio.Protocol):
         return True  # our side stays open until the answers are written
 
     def data_received(self, data: bytes) -> None:
-        if self.timed:
-            self.received_at = time.perf_counter()
         if self.websocket is not None:
             self.websocket.data_received(data)
             return
+        if self.timed:  # (not a call per read when nothing is logged or counted)
+            self.received_at = time.perf_counter()
         if self.linger_left is not None:
             self.linger_left -= len(data)  # dropped: the connection is ending
             if self.linger_left <= 0:
@@ -480,7 +482,7 @@ class HttpProtocol(asyncio.Protocol):
         if not cycle.keep_alive or self.closing or (self.eof and not self.parser.buffered):
             self.close()
             return
-        if self.state.shutting_down and not self.parser.buffered:
+        if self.state.shutting_down and not self.parser.buffered and not self.gentle:
             self.close()
             return
         self._flow()
@@ -545,18 +547,21 @@ class HttpProtocol(asyncio.Protocol):
         self.on_deadline = HttpProtocol.close
 
     def shutdown(self, gentle: bool = False) -> None:
-        """Graceful shutdown: the response in flight ends the connection; an idle one is
-        closed now, or, `gentle` (a worker past --limit-max-requests, whose successor is
-        serving), when its keep-alive time is up, a request coming first being answered with
-        `Connection: close`: no request a client sent on it just then is lost. An open
-        WebSocket is closed with 1001 (going away)."""
+        """Graceful shutdown: the response in flight ends the connection, and an idle one is
+        closed now. `gentle` (a worker past --limit-max-requests, whose successor is
+        serving): the response in flight keeps its keep-alive (a streamed one may have said
+        so already), and the connection is then idle: it ends when its keep-alive time is up,
+        or with the next request (a pipelined one too), answered with `Connection: close`:
+        no request a client sent on it is lost. An open WebSocket is closed with 1001 (going
+        away)."""
         self.short = None  # (its responses keep the connection open)
+        self.gentle = gentle
         if self.websocket is not None:
             self.websocket.shutdown()
         elif self.cycle is None:
             if not gentle:
                 self.close()
-        else:
+        elif not gentle:
             self.cycle.keep_alive = False
 
     # -- timers ---------------------------------------------------------------------------------
