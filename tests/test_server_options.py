@@ -15,7 +15,8 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from FasterAPI.server.cli import main
+from FasterAPI.server import Config
+from FasterAPI.server.cli import check_options, main
 
 from tests.support.servers import ROOT, free_port, native_server
 
@@ -150,6 +151,7 @@ def test_run_keywords_are_checked_too():
         run_app(Faster(), headers=[("a b", "c")])
     with pytest.raises(UsageError, match="headers: expected"):
         run_app(Faster(), headers=["X-A: b"])
+    check_options(Config(headers=None), 1, False, spell=str)  # (uvicorn's default)
 
 
 # -- the access log ----------------------------------------------------------------------------

@@ -49,7 +49,8 @@ def format_problem(fmt: str) -> str | None:
 
 class AccessLog:
     """Writes the access records of one server; `fmt` is its `--access-log-format` (None for
-    uvicorn's line)."""
+    uvicorn's lines). No request can put a line break, a terminal escape or a quote in a line:
+    paths and queries are written percent-encoded (`log_path`, `log_query`)."""
 
     def __init__(self, fmt: str | None = None) -> None:
         self.fmt = fmt
@@ -65,49 +66,73 @@ class AccessLog:
         body_bytes: int,
         started: float,
     ) -> None:
-        """The record of an answered request: `path` is decoded (written percent-encoded
-        again: `log_path`), `started` the `time.perf_counter()` its bytes were read at. No
-        request can put a line break, a terminal escape or a quote in the line."""
-        if not access_logger.isEnabledFor(logging.INFO):
-            return
-        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        """The record of an answered request: `path` is decoded, `started` the
+        `time.perf_counter()` its bytes were read at."""
+        if access_logger.isEnabledFor(logging.INFO):
+            target = _target(path, query)
+            self._write(
+                client,
+                method,
+                path,
+                query,
+                f"1.{minor}",
+                status,
+                body_bytes,
+                started,
+                f"{method} {target} HTTP/1.{minor}",
+            )
+
+    def websocket(self, client: Any, path: str, query: bytes, status: int, started: float) -> None:
+        """The record of a WebSocket handshake's answer (101, or a refusal): uvicorn's line
+        is `"WebSocket /path" 101`; its method is `WebSocket`."""
+        if access_logger.isEnabledFor(logging.INFO):
+            line = f"WebSocket {_target(path, query)}"
+            self._write(client, "WebSocket", path, query, "1.1", status, 0, started, line)
+
+    def rejected(self, client: Any, status: int, started: float) -> None:
+        """The record of a request the server refused before it could read it (a 4xx for a
+        malformed head, say): uvicorn's line is `"- - -" 400`; its method and path are `-`."""
+        if access_logger.isEnabledFor(logging.INFO):
+            self._write(client, "-", "-", b"", "-", status, 0, started, "- - -")
+
+    def _write(
+        self,
+        client: Any,
+        method: str,
+        path: str,
+        query: bytes,
+        version: str,
+        status: int,
+        body_bytes: int,
+        started: float,
+        request_line: str,
+    ) -> None:
         address = client_text(client)
-        path_text = log_path(path)
-        query_text = log_query(query)
-        version = f"1.{minor}"
         fields = {
             "client": address,
             "method": method,
-            "path": path_text,
-            "query": query_text,
+            "path": log_path(path),
+            "query": log_query(query),
             "http_version": version,
             "status": status,
             "bytes": body_bytes,
-            "duration_ms": duration_ms,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         }
-        target = path_text + ("?" + query_text if query_text else "")
         if self.fmt is None:
-            access_logger.info(
-                '%s - "%s %s HTTP/%s" %d', address, method, target, version, status, extra=fields
-            )
+            access_logger.info('%s - "%s" %d', address, request_line, status, extra=fields)
             return
         values = {
             **fields,
             "client_addr": address,
-            "request_line": f"{method} {target} HTTP/{version}",
+            "request_line": request_line,
             "status_code": f"{status} {_phrase(status)}".rstrip(),
         }
         access_logger.info("%s", self.fmt % values, extra=fields)
 
-    def websocket(self, client: Any, path: str, query: bytes, status: int) -> None:
-        """The record of a WebSocket handshake's answer (101, or a refusal)."""
-        query_text = log_query(query)
-        target = log_path(path) + ("?" + query_text if query_text else "")
-        access_logger.info('%s - "WebSocket %s" %d', client_text(client), target, status)
 
-    def rejected(self, client: Any, status: int) -> None:
-        """The record of a request the server refused before reading it whole (a 4xx)."""
-        access_logger.info('%s - "- - -" %d', client_text(client), status)
+def _target(path: str, query: bytes) -> str:
+    query_text = log_query(query)
+    return log_path(path) + ("?" + query_text if query_text else "")
 
 
 def _phrase(status: int) -> str:

@@ -382,7 +382,7 @@ def check_options(
             )
         if reload:
             raise UsageError(f"{spell('limit_max_requests')} cannot be used with {spell('reload')}")
-    check_headers(config.headers, spell)
+    check_headers(config.headers or (), spell)
     if config.access_log_format is not None:
         problem = access.format_problem(config.access_log_format)
         if problem is not None:

@@ -136,7 +136,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.websocket is not None:
             self.websocket.data_received(data)
             return
-        if self.timed:  # (not a call per read when nothing is logged or counted)
+        if self.timed:  # (no clock read per read when nothing is logged)
             self.received_at = time.perf_counter()
         if self.linger_left is not None:
             self.linger_left -= len(data)  # dropped: the connection is ending
@@ -506,7 +506,7 @@ class HttpProtocol(asyncio.Protocol):
         if cycle is None or not cycle.response_started:
             self.write(response)
             if self.state.access_log is not None:
-                self.state.access_log.rejected(self.client, status)
+                self.state.access_log.rejected(self.client, status, self.received_at)
             logger.debug("%s: request rejected with %d", client_text(self.client), status)
             self._linger()
         else:
@@ -553,11 +553,11 @@ class HttpProtocol(asyncio.Protocol):
         so already), and the connection is then idle: it ends when its keep-alive time is up,
         or with the next request (a pipelined one too), answered with `Connection: close`:
         no request a client sent on it is lost. An open WebSocket is closed with 1001 (going
-        away)."""
+        away), or when `gentle` with 1012 (service restart), as uvicorn closes them."""
         self.short = None  # (its responses keep the connection open)
         self.gentle = gentle
         if self.websocket is not None:
-            self.websocket.shutdown()
+            self.websocket.shutdown(1012 if gentle else 1001)
         elif self.cycle is None:
             if not gentle:
                 self.close()

@@ -90,7 +90,7 @@ class Config:
     backlog: int = 2048
     #: Headers added to every response that does not set them (uvicorn's --header), as
     #: (name, value) pairs; a "server" one names the server.
-    headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    headers: list[tuple[str, str]] | None = None
     #: Whether responses get `server: fasterapi` and a `date` (uvicorn's --server-header,
     #: --date-header).
     server_header: bool = True
@@ -545,7 +545,8 @@ class Server:
             date=config.date_header,
             server=config.server_header,
             headers=[
-                (name.encode("latin-1"), value.encode("latin-1")) for name, value in config.headers
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in config.headers or ()
             ],
         )
         if not await self.lifespan.startup():
@@ -642,9 +643,12 @@ class Server:
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         while state.connections or state.active:  # active: work that outlives its response
             if deadline is not None and asyncio.get_running_loop().time() >= deadline:
-                logger.warning(
-                    "graceful shutdown timed out; closing %d connection(s)", len(state.connections)
-                )
+                busy = [conn for conn in state.connections if conn.cycle is not None]
+                if busy or state.active or not self.retiring:  # (a retiring worker's idle
+                    logger.warning(  # keep-alive connections are no news)
+                        "graceful shutdown timed out; closing %d connection(s)",
+                        len(state.connections),
+                    )
                 for conn in list(state.connections):
                     if conn.cycle is not None and conn.cycle.task is not None:
                         conn.cycle.task.cancel()

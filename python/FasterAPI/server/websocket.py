@@ -50,6 +50,8 @@ class WebSocketCycle:
 
     def __init__(self, conn: HttpProtocol, scope: dict[str, Any]) -> None:
         self.conn = conn
+        #: When the handshake came in (time.perf_counter()), for the access record.
+        self.started = conn.received_at
         self.scope = scope
         config = conn.config
         self.session = _core.WebSocketSession(config.ws_max_size, config.ws_per_message_deflate)
@@ -113,12 +115,13 @@ class WebSocketCycle:
         """The connection was lost."""
         self._gone(1006, "")
 
-    def shutdown(self) -> None:
-        """The server is stopping: close with 1001 (going away); the app sees a disconnect.
-        A client that does not answer is dropped after CLOSE_TIMEOUT."""
+    def shutdown(self, code: int = 1001) -> None:
+        """The server is stopping: close with `code`, 1001 (going away), or 1012 (service
+        restart: a worker being replaced, whose client may connect again at once); the app
+        sees a disconnect. A client that does not answer is dropped after CLOSE_TIMEOUT."""
         if self.accepted and not self.close_sent:
-            self._send_close(1001, "")
-        self._gone(1001, "")
+            self._send_close(code, "")
+        self._gone(code, "")
         self.conn.loop.call_later(CLOSE_TIMEOUT, self._abort)
 
     def update_reading(self) -> None:
@@ -395,7 +398,9 @@ class WebSocketCycle:
         access_log = self.conn.state.access_log
         if access_log is not None:
             scope = self.scope
-            access_log.websocket(scope["client"], scope["path"], scope["query_string"], status)
+            access_log.websocket(
+                scope["client"], scope["path"], scope["query_string"], status, self.started
+            )
 
 
 def websocket_scope(conn: HttpProtocol, event: _core.UpgradeEvent) -> dict[str, Any]:

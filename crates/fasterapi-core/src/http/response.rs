@@ -177,7 +177,7 @@ impl<'a> Defaults<'a> {
         }
     }
 
-    fn is_safe(&self) -> bool {
+    pub(crate) fn is_safe(&self) -> bool {
         self.date.is_none_or(is_header_safe)
             && self.server.is_none_or(is_header_safe)
             && self
@@ -285,20 +285,7 @@ pub fn write_head(
         has_te |= name.eq_ignore_ascii_case(b"transfer-encoding");
         write_header(out, name, value);
     }
-    if let Some(date) = defaults.date.filter(|_| !has_date) {
-        write_header(out, b"date", date);
-    }
-    if let Some(server) = defaults.server.filter(|_| !has_server) {
-        write_header(out, b"server", server);
-    }
-    for (name, value) in defaults.extra {
-        if !headers
-            .iter()
-            .any(|(own, _)| own.eq_ignore_ascii_case(name))
-        {
-            write_header(out, name, value);
-        }
-    }
+    write_defaults(out, headers, defaults, has_date, has_server);
     match framing {
         BodyFraming::Length(n) if !has_length => {
             write_header(
@@ -317,6 +304,32 @@ pub fn write_head(
     }
     out.extend_from_slice(b"\r\n");
     Ok(())
+}
+
+/// Writes the server's `defaults` that a response's own `headers` do not set (`has_date`,
+/// `has_server`: whether they set those two). The caller has checked them ([`Defaults`]'s
+/// CR/LF/NUL check).
+pub(crate) fn write_defaults(
+    out: &mut Vec<u8>,
+    headers: &[(&[u8], &[u8])],
+    defaults: Defaults<'_>,
+    has_date: bool,
+    has_server: bool,
+) {
+    if let Some(date) = defaults.date.filter(|_| !has_date) {
+        write_header(out, b"date", date);
+    }
+    if let Some(server) = defaults.server.filter(|_| !has_server) {
+        write_header(out, b"server", server);
+    }
+    for (name, value) in defaults.extra {
+        if !headers
+            .iter()
+            .any(|(own, _)| own.eq_ignore_ascii_case(name))
+        {
+            write_header(out, name, value);
+        }
+    }
 }
 
 fn write_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use memchr::memchr3;
 
-use crate::http::response::detail_body;
+use crate::http::response::{detail_body, write_defaults};
 use crate::http::{reason_phrase, write_head, BodyFraming, Defaults, InvalidHeader};
 
 /// The `Sec-WebSocket-Accept` value answering a client's `Sec-WebSocket-Key`.
@@ -91,19 +91,27 @@ fn is_header_safe(bytes: &[u8]) -> bool {
 /// The `101 Switching Protocols` answer to a handshake whose `Sec-WebSocket-Key` is `key`:
 /// `upgrade`, `connection`, `sec-websocket-accept`, then `sec-websocket-protocol` if a
 /// `subprotocol` is given, then `extra_headers` in order (passed through as they are: the
-/// caller leaves out the ones written here). A CR, LF or NUL in the subprotocol or in an extra
-/// header's name or value is an error ([`InvalidHeader`]), and nothing is returned.
+/// caller leaves out the ones written here), then the server's `defaults` they do not set
+/// (date, server, the operator's own). A CR, LF or NUL in the subprotocol or in a header's name
+/// or value is an error ([`InvalidHeader`]), and nothing is returned.
 pub fn handshake_response(
     key: &[u8],
     subprotocol: Option<&str>,
     extra_headers: &[(&[u8], &[u8])],
+    defaults: Defaults<'_>,
 ) -> Result<Vec<u8>, InvalidHeader> {
     let extra_safe = extra_headers
         .iter()
         .all(|(name, value)| is_header_safe(name) && is_header_safe(value));
-    if !extra_safe || !subprotocol.is_none_or(|p| is_header_safe(p.as_bytes())) {
+    let protocol_safe = subprotocol.is_none_or(|p| is_header_safe(p.as_bytes()));
+    if !extra_safe || !protocol_safe || !defaults.is_safe() {
         return Err(InvalidHeader);
     }
+    let has = |wanted: &[u8]| {
+        extra_headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(wanted))
+    };
     let mut out = Vec::with_capacity(160);
     out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n");
     out.extend_from_slice(b"connection: Upgrade\r\nsec-websocket-accept: ");
@@ -116,6 +124,13 @@ pub fn handshake_response(
         out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
     }
+    write_defaults(
+        &mut out,
+        extra_headers,
+        defaults,
+        has(b"date"),
+        has(b"server"),
+    );
     out.extend_from_slice(b"\r\n");
     Ok(out)
 }
@@ -152,6 +167,8 @@ pub fn rejection_detail(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DATE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 
     #[test]
     fn accept_key_rfc_example() {
@@ -211,8 +228,13 @@ mod tests {
 
     #[test]
     fn handshake_response_format() {
+        const NONE: Defaults<'static> = Defaults {
+            date: None,
+            server: None,
+            extra: &[],
+        };
         let key = b"dGhlIHNhbXBsZSBub25jZQ==";
-        let plain = handshake_response(key, None, &[]).unwrap();
+        let plain = handshake_response(key, None, &[], NONE).unwrap();
         assert_eq!(
             plain,
             b"HTTP/1.1 101 Switching Protocols\r\n\
@@ -222,7 +244,7 @@ mod tests {
               \r\n"
         );
         let extra: [(&[u8], &[u8]); 1] = [(b"set-cookie", b"a=1")];
-        let with = handshake_response(key, Some("chat"), &extra).unwrap();
+        let with = handshake_response(key, Some("chat"), &extra, NONE).unwrap();
         assert_eq!(
             with,
             b"HTTP/1.1 101 Switching Protocols\r\n\
@@ -233,14 +255,38 @@ mod tests {
               set-cookie: a=1\r\n\
               \r\n"
         );
+        // the server's defaults come last, but for one the app's headers set
+        let operator = [(b"x-op".to_vec(), b"1".to_vec())];
+        let defaults = Defaults {
+            extra: &operator,
+            ..Defaults::standard(DATE)
+        };
+        let app: [(&[u8], &[u8]); 1] = [(b"Server", b"app")];
+        let answer = handshake_response(key, None, &app, defaults).unwrap();
+        let text = String::from_utf8(answer).unwrap();
+        assert!(text.ends_with(&format!(
+            "Server: app\r\ndate: {}\r\nx-op: 1\r\n\r\n",
+            std::str::from_utf8(DATE).unwrap()
+        )));
+        let bad_date = Defaults::standard(b"x\r\n");
         assert_eq!(
-            handshake_response(key, Some("a\r\nx: y"), &[]),
+            handshake_response(key, None, &[], bad_date),
+            Err(InvalidHeader)
+        );
+        assert_eq!(
+            handshake_response(key, Some("a\r\nx: y"), &[], NONE),
             Err(InvalidHeader)
         );
         let bad: [(&[u8], &[u8]); 1] = [(b"x", b"a\nb")];
-        assert_eq!(handshake_response(key, None, &bad), Err(InvalidHeader));
+        assert_eq!(
+            handshake_response(key, None, &bad, NONE),
+            Err(InvalidHeader)
+        );
         let bad: [(&[u8], &[u8]); 1] = [(b"x\r", b"a")];
-        assert_eq!(handshake_response(key, None, &bad), Err(InvalidHeader));
+        assert_eq!(
+            handshake_response(key, None, &bad, NONE),
+            Err(InvalidHeader)
+        );
     }
 
     fn parse_response(bytes: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -263,7 +309,6 @@ mod tests {
 
     #[test]
     fn rejection_responses() {
-        const DATE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
         let get = |headers: &[(String, String)], name: &str| {
             headers
                 .iter()

@@ -68,8 +68,10 @@ impl WebSocketSession {
                 (b"sec-websocket-extensions".to_vec(), value.into_bytes()),
             );
         }
-        let response = ws::handshake_response(&key, subprotocol, &header_slices(&extra))
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let headers = header_slices(&extra);
+        let response =
+            with_defaults(|defaults| ws::handshake_response(&key, subprotocol, &headers, defaults))
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.session = Session::with_deflate(self.max_message_size, deflate);
         Ok(PyBytes::new(py, &response))
     }

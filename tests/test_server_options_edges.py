@@ -1,6 +1,8 @@
-"""Review of `fasterapi run`'s --header/--server-header/--date-header, the access log
-(--access-log-format) and --limit-max-requests: what was found wrong, over real sockets on the
-native server. Each test fails before its fix."""
+"""`fasterapi run`'s --header/--server-header/--date-header, the access log
+(--access-log-format) and --limit-max-requests at their edges, over real sockets on the native
+server: the WebSocket handshake's answer and access line, a format checked with each field's
+type, a retiring worker's connections with a response in flight, pipelined requests or an open
+WebSocket."""
 
 import json
 import socket
@@ -84,11 +86,18 @@ def test_access_log_format_applies_to_websocket_and_rejected_lines(tmp_path):
 HOLD_APP = """
 import asyncio, os
 from pathlib import Path
-from FasterAPI import Faster
+from FasterAPI import Faster, WebSocket
 from FasterAPI.responses import StreamingResponse
 
 app = Faster()
 RELEASE = Path(__file__).with_name("release")
+
+
+@app.websocket("/ws")
+async def ws(websocket: WebSocket):
+    await websocket.accept()
+    while True:
+        await websocket.receive_text()
 
 
 async def held():
@@ -227,3 +236,18 @@ def test_retiring_worker_answers_pipelined_requests(hold_server):
         release.touch()
         answers = [reader.response()[1] for _ in range(2)]
     assert answers[0] and answers[1], answers
+
+
+def test_retiring_worker_closes_websockets_with_service_restart(hold_server):
+    # as uvicorn closes them on shutdown: 1012 tells the client to connect again
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    base, _, out = hold_server
+    with connect(base.replace("http", "ws") + "/ws", open_timeout=10) as websocket:
+        first_pid = httpx.get(base + "/pid", trust_env=False).json()["pid"]
+        assert httpx.get(base + "/pid", trust_env=False).json()["pid"] == first_pid  # the limit
+        wait_for_successor(base, first_pid, out)
+        with pytest.raises(ConnectionClosed) as closed:
+            websocket.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
