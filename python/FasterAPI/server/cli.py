@@ -298,7 +298,7 @@ def config_from_args(args: argparse.Namespace) -> serving.Config:
         uds=args.uds,
         fd=args.fd,
         backlog=args.backlog,
-        headers=[parse_header(text) for text in args.headers],
+        headers=[parse_header(text) for text in args.headers] or None,
         server_header=args.server_header,
         date_header=args.date_header,
         limit_max_requests=args.limit_max_requests,
