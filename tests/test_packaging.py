@@ -155,6 +155,7 @@ def test_the_wheel_holds_the_package_its_assets_and_types(wheel: Path) -> None:
     scripts.read_string(entry_points)
     assert dict(scripts["console_scripts"]) == {"fasterapi": "FasterAPI.server.cli:main"}
     assert {"FasterAPI/__init__.py", "FasterAPI/py.typed", "FasterAPI/_core.pyi"} <= names
+    assert f"{DIST_FILE_NAME}-{cargo_version()}.dist-info/licenses/LICENSE" in names  # MIT
     assets = {
         path.relative_to(STATIC.parents[2]).as_posix()
         for path in STATIC.rglob("*")
@@ -192,6 +193,7 @@ def test_the_sdist_holds_the_sources_and_no_built_extension(sdist: Path) -> None
         "Cargo.toml",
         "Cargo.lock",
         "README.md",
+        "LICENSE",
         "crates/fasterapi-py/src/lib.rs",
         "crates/fasterapi-core/src/lib.rs",
         "python/FasterAPI/__init__.py",
