@@ -17,6 +17,12 @@ class Reader:
         self.buf += data
         return bool(data)
 
+    def wait_for(self, marker: bytes) -> None:
+        """Reads until `marker` has arrived, leaving it to be read (a response begun)."""
+        while marker not in self.buf:
+            if not self._fill():
+                raise ConnectionError(f"closed before {marker!r}; got {self.buf!r}")
+
     def _until(self, marker: bytes) -> bytes:
         while marker not in self.buf:
             if not self._fill():
