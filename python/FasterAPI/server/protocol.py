@@ -79,8 +79,6 @@ class HttpProtocol(asyncio.Protocol):
         self.short: _core.ShortPath | None = None
         #: A request whose body streams to its route, which `_pump` starts (NativeCycle.stream).
         self.streaming: NativeCycle | None = None
-        #: Shut down gently (`shutdown`): a response keeps the keep-alive it was given.
-        self.gentle = False
 
     # -- asyncio callbacks ----------------------------------------------------------------------
 
@@ -482,7 +480,8 @@ class HttpProtocol(asyncio.Protocol):
         if not cycle.keep_alive or self.closing or (self.eof and not self.parser.buffered):
             self.close()
             return
-        if self.state.shutting_down and not self.parser.buffered and not self.gentle:
+        state = self.state
+        if state.shutting_down and not state.retiring and not self.parser.buffered:
             self.close()
             return
         self._flow()
@@ -546,22 +545,24 @@ class HttpProtocol(asyncio.Protocol):
         self.deadline = self.loop.time() + LINGER_SECONDS
         self.on_deadline = HttpProtocol.close
 
-    def shutdown(self, gentle: bool = False) -> None:
+    def shutdown(self) -> None:
         """Graceful shutdown: the response in flight ends the connection, and an idle one is
-        closed now. `gentle` (a worker past --limit-max-requests, whose successor is
-        serving): the response in flight keeps its keep-alive (a streamed one may have said
-        so already), and the connection is then idle: it ends when its keep-alive time is up,
-        or with the next request (a pipelined one too), answered with `Connection: close`:
-        no request a client sent on it is lost. An open WebSocket is closed with 1001 (going
-        away), or when `gentle` with 1012 (service restart), as uvicorn closes them."""
+        closed now. On a retiring server (past --limit-max-requests, its successor serving:
+        `ServerState.retiring`) the response in flight keeps its keep-alive (a streamed one
+        may have said so already), and the connection is then idle: it ends when its
+        keep-alive time is up, or with the next request (a pipelined one too), answered with
+        `Connection: close`: no request a client sent on it is lost. An open WebSocket is
+        closed with 1001 (going away), or on a retiring server with 1012 (service restart),
+        as uvicorn closes them."""
         self.short = None  # (its responses keep the connection open)
-        self.gentle = gentle
+        retiring = self.state.retiring
         if self.websocket is not None:
-            self.websocket.shutdown(1012 if gentle else 1001)
+            self.websocket.shutdown(1012 if retiring else 1001)
+        elif retiring:
+            return  # (the connection goes idle, or is already: see above)
         elif self.cycle is None:
-            if not gentle:
-                self.close()
-        elif not gentle:
+            self.close()
+        else:
             self.cycle.keep_alive = False
 
     # -- timers ---------------------------------------------------------------------------------

@@ -350,6 +350,9 @@ class ServerState:
         self.request_limit = config.limit_max_requests
         self.requests = 0
         self.on_request_limit: Callable[[], None] | None = None
+        #: Past --limit-max-requests: a successor serves, so the drain lets connections end
+        #: gently (HttpProtocol.shutdown).
+        self.retiring = False
 
     @property
     def reports_requests(self) -> bool:
@@ -526,12 +529,10 @@ class Server:
         self.lifespan = Lifespan(app, self.state.app_state)
         self.should_exit = asyncio.Event()
         self.tell = tell
-        #: Past --limit-max-requests: a successor serves, so idle connections may linger.
-        self.retiring = False
         self.state.on_request_limit = self._request_limit_reached
 
     def _request_limit_reached(self) -> None:
-        self.retiring = True
+        self.state.retiring = True
         if self.tell is not None:
             self.tell("retire")  # the supervisor starts a successor, then stops this one
             return
@@ -638,13 +639,13 @@ class Server:
         state.shutting_down = True
         server.close()
         for conn in list(state.connections):
-            conn.shutdown(gentle=self.retiring)
+            conn.shutdown()
         timeout = self.config.timeout_graceful_shutdown
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         while state.connections or state.active:  # active: work that outlives its response
             if deadline is not None and asyncio.get_running_loop().time() >= deadline:
                 busy = [conn for conn in state.connections if conn.cycle is not None]
-                if busy or state.active or not self.retiring:  # (a retiring worker's idle
+                if busy or state.active or not state.retiring:  # (a retiring worker's idle
                     logger.warning(  # keep-alive connections are no news)
                         "graceful shutdown timed out; closing %d connection(s)",
                         len(state.connections),
